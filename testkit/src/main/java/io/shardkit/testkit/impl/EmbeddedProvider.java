@@ -1,0 +1,112 @@
+package io.shardkit.testkit.impl;
+
+import io.shardkit.testkit.Shard;
+import io.shardkit.testkit.TestShardsException;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Embedded MariaDB shards, each its own {@code mariadbd} process, started in parallel.
+ *
+ * <p>A watchdog shell process kills this JVM's servers and removes their directories if the JVM
+ * dies without running its shutdown hooks (e.g. a build killed by a timeout), so no orphaned server
+ * outlives the tests.
+ */
+public final class EmbeddedProvider implements ShardProvider {
+
+  private final EmbeddedMariaDb binaries;
+  private final Path root;
+  private final List<EmbeddedShard> shards = new CopyOnWriteArrayList<>();
+  private final Process watchdog;
+
+  public EmbeddedProvider(Path cacheRoot) {
+    this.binaries = EmbeddedMariaDb.prepare(cacheRoot);
+    try {
+      this.root =
+          Files.createTempDirectory("shardkit-shards-" + ProcessHandle.current().pid() + "-");
+    } catch (IOException e) {
+      throw new TestShardsException("testkit: cannot create a temporary directory", e);
+    }
+    this.watchdog = startWatchdog(root);
+  }
+
+  @Override
+  public String kind() {
+    return "embedded";
+  }
+
+  @Override
+  public List<Shard> start(int firstIndex, int count) {
+    List<EmbeddedShard> started = new ArrayList<>();
+    List<CompletableFuture<Void>> starting = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      int index = firstIndex + i;
+      EmbeddedShard shard =
+          new EmbeddedShard(index, binaries, root.resolve("shard-" + index), freePort());
+      shards.add(shard);
+      started.add(shard);
+      starting.add(
+          CompletableFuture.runAsync(
+              () -> {
+                shard.prepare();
+                shard.start();
+              }));
+    }
+    try {
+      CompletableFuture.allOf(starting.toArray(CompletableFuture[]::new)).join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r
+          ? r
+          : new TestShardsException("testkit: starting shards failed", e.getCause());
+    }
+    return new ArrayList<>(started);
+  }
+
+  @Override
+  public void close() {
+    for (EmbeddedShard shard : shards) {
+      shard.destroy();
+    }
+    shards.clear();
+    EmbeddedMariaDb.deleteTree(root);
+    watchdog.destroy();
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new TestShardsException("testkit: no free port", e);
+    }
+  }
+
+  private static Process startWatchdog(Path root) {
+    long jvm = ProcessHandle.current().pid();
+    String script =
+        "while kill -0 "
+            + jvm
+            + " 2>/dev/null; do sleep 1; done; "
+            + "for f in '"
+            + root
+            + "'/shard-*/mariadbd.pid; do [ -f \"$f\" ] && kill -9 $(cat \"$f\") 2>/dev/null; done; "
+            + "sleep 1; rm -rf '"
+            + root
+            + "'";
+    try {
+      return new ProcessBuilder("sh", "-c", script)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+    } catch (IOException e) {
+      throw new TestShardsException("testkit: cannot start the shard watchdog", e);
+    }
+  }
+}
