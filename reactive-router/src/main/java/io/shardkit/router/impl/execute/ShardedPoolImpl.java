@@ -1,0 +1,191 @@
+package io.shardkit.router.impl.execute;
+
+import io.shardkit.router.ShardedPool;
+import io.shardkit.router.ShardedRowStream;
+import io.shardkit.router.ShardingRules;
+import io.shardkit.router.impl.rewrite.Rewriter;
+import io.shardkit.router.impl.route.Planner;
+import io.shardkit.router.impl.route.TxContextHints;
+import io.shardkit.router.spi.ShardConnectionProvider;
+import io.shardkit.router.spi.ShardedPoolFactory;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.mysqlclient.MySQLBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PrepareOptions;
+import io.vertx.sqlclient.PreparedQuery;
+import io.vertx.sqlclient.Query;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import io.vertx.sqlclient.impl.SqlClientInternal;
+import io.vertx.sqlclient.spi.Driver;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The {@link ShardedPool}: one Vert.x MySQL pool per data source plus the statement pipeline.
+ *
+ * <p>It implements Vert.x's internal {@code SqlClientInternal} (and only this class touches it)
+ * because {@code SqlTemplate} casts its client to it to learn the placeholder syntax; the driver is
+ * the MySQL one of the underlying pools.
+ */
+public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
+
+  private final ShardingRules rules;
+  private final Map<String, Pool> pools;
+  private final StatementRunner runner;
+  private final StatementRunner.ClientSource poolSource;
+  private final Vertx vertx;
+
+  private ShardedPoolImpl(ShardedPool.Builder builder) {
+    this.vertx = builder.vertx();
+    this.rules = builder.rules();
+    Map<String, Pool> created = new LinkedHashMap<>();
+    for (String ds : rules.dataSourceNames()) {
+      created.put(
+          ds,
+          MySQLBuilder.pool()
+              .with(builder.poolOptions().get(ds))
+              .connectingTo(builder.connectOptions().get(ds))
+              .using(vertx)
+              .build());
+    }
+    this.pools = Collections.unmodifiableMap(created);
+    PlanCache cache = new PlanCache(Planner.of(rules), builder.planCacheSize());
+    this.runner =
+        new StatementRunner(
+            vertx,
+            cache,
+            Rewriter.of(rules),
+            TxContextHints.INSTANCE,
+            builder.openTelemetry().getTracer("io.shardkit.router"),
+            RouterMetrics.of(builder.meterRegistry(), cache));
+    this.poolSource = ds -> Future.succeededFuture(pools.get(ds));
+  }
+
+  /** ServiceLoader entry; public with a no-argument constructor as ServiceLoader requires. */
+  public static final class Factory implements ShardedPoolFactory {
+    @Override
+    public ShardedPool create(ShardedPool.Builder builder) {
+      return new ShardedPoolImpl(builder);
+    }
+  }
+
+  @Override
+  public Query<RowSet<Row>> query(String sql) {
+    return RoutedQuery.of(runner, poolSource, sql, false);
+  }
+
+  @Override
+  public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
+    return RoutedQuery.of(runner, poolSource, sql, true);
+  }
+
+  @Override
+  public PreparedQuery<RowSet<Row>> preparedQuery(String sql, PrepareOptions options) {
+    return preparedQuery(sql);
+  }
+
+  @Override
+  public Set<String> dataSourceNames() {
+    return rules.dataSourceNames();
+  }
+
+  @Override
+  public Pool pool(String dataSource) {
+    Pool pool = pools.get(dataSource);
+    if (pool == null) {
+      throw new IllegalArgumentException(
+          "unknown data source " + dataSource + " (known: " + pools.keySet() + ")");
+    }
+    return pool;
+  }
+
+  @Override
+  public ShardingRules rules() {
+    return rules;
+  }
+
+  @Override
+  public SqlClient withConnections(ShardConnectionProvider provider) {
+    return new RoutedClient(provider::clientFor);
+  }
+
+  @Override
+  public Set<String> dataSourcesFor(String sql, Tuple params) {
+    return new LinkedHashSet<>(runner.dataSourcesFor(sql, params));
+  }
+
+  @Override
+  public Future<ShardedRowStream> stream(String sql, Tuple params, int fetchSize) {
+    return MergingRowStream.open(vertx, runner, pools, sql, params, fetchSize);
+  }
+
+  @Override
+  public Future<Void> close() {
+    List<Future<Void>> closes = new ArrayList<>();
+    for (Pool pool : pools.values()) {
+      closes.add(pool.close());
+    }
+    return Future.all(closes).mapEmpty();
+  }
+
+  @Override
+  @SuppressWarnings("rawtypes")
+  public Driver driver() {
+    return ((SqlClientInternal) pools.values().iterator().next()).driver();
+  }
+
+  @Override
+  public void group(Handler<SqlClient> block) {
+    block.handle(this);
+  }
+
+  /** A routed client over a transaction's connections (also usable with SqlTemplate). */
+  private final class RoutedClient implements SqlClientInternal {
+    private final StatementRunner.ClientSource source;
+
+    RoutedClient(StatementRunner.ClientSource source) {
+      this.source = source;
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public Driver driver() {
+      return ShardedPoolImpl.this.driver();
+    }
+
+    @Override
+    public void group(Handler<SqlClient> block) {
+      block.handle(this);
+    }
+
+    @Override
+    public Query<RowSet<Row>> query(String sql) {
+      return RoutedQuery.of(runner, source, sql, false);
+    }
+
+    @Override
+    public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
+      return RoutedQuery.of(runner, source, sql, true);
+    }
+
+    @Override
+    public PreparedQuery<RowSet<Row>> preparedQuery(String sql, PrepareOptions options) {
+      return preparedQuery(sql);
+    }
+
+    @Override
+    public Future<Void> close() {
+      return Future.succeededFuture();
+    }
+  }
+}

@@ -1,0 +1,372 @@
+package io.shardkit.router.impl.execute;
+
+import io.shardkit.router.ShardUnavailableException;
+import io.shardkit.router.impl.merge.MergedRowSet;
+import io.shardkit.router.impl.merge.ResultMerger;
+import io.shardkit.router.impl.rewrite.Rewriter;
+import io.shardkit.router.impl.rewrite.SqlUnit;
+import io.shardkit.router.impl.route.HintSource;
+import io.shardkit.router.impl.route.Plan;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.mysqlclient.MySQLClient;
+import io.vertx.sqlclient.PropertyKind;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Execute: plan (cached) → route + rewrite → run every unit on its data source's client in parallel
+ * → merge → complete on the caller's context. Shared by the pool and by routed clients over a
+ * transaction's connections; only {@link ClientSource} differs.
+ */
+final class StatementRunner {
+
+  /** Where a data source's statements run. */
+  @FunctionalInterface
+  interface ClientSource {
+    Future<SqlClient> clientFor(String dataSource);
+  }
+
+  private final Vertx vertx;
+  private final PlanCache cache;
+  private final Rewriter rewriter;
+  private final HintSource hints;
+
+  private final io.opentelemetry.api.trace.Tracer tracer;
+  private final RouterMetrics metrics;
+
+  StatementRunner(
+      Vertx vertx,
+      PlanCache cache,
+      Rewriter rewriter,
+      HintSource hints,
+      io.opentelemetry.api.trace.Tracer tracer,
+      RouterMetrics metrics) {
+    this.tracer = tracer;
+    this.metrics = metrics;
+    this.vertx = vertx;
+    this.cache = cache;
+    this.rewriter = rewriter;
+    this.hints = hints;
+  }
+
+  /** Route + rewrite only (pure). */
+  Rewriter.Routed route(String sql, Tuple params) {
+    try {
+      Plan plan = cache.plan(sql);
+      Rewriter.Routed routed = rewriter.rewrite(plan, params, hints.current());
+      metrics.routed(routed.units().size());
+      return routed;
+    } catch (io.shardkit.router.UnsupportedSqlException e) {
+      metrics.refused();
+      throw e;
+    }
+  }
+
+  Set<String> dataSourcesFor(String sql, Tuple params) {
+    Set<String> out = new LinkedHashSet<>();
+    for (SqlUnit unit : route(sql, params).units()) {
+      out.add(unit.dataSource());
+    }
+    return out;
+  }
+
+  /** Executes one statement; {@code params} null means a text query. */
+  <T> Future<T> execute(
+      String sql, Tuple params, ClientSource source, Function<RowSet<Row>, T> finish) {
+    Context caller = vertx.getOrCreateContext();
+    Future<T> result;
+    try {
+      result = run(route(sql, params), source).map(finish::apply);
+      if (io.shardkit.context.TxScope.current().isPresent()) {
+        // inside a transaction scope: the caller hears back by the deadline at the latest
+        result = io.shardkit.context.TxScope.bound(result, null);
+      }
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    return onCaller(caller, result);
+  }
+
+  /** Executes a batch: each parameter tuple routed on its own, results chained in order. */
+  <T> Future<T> executeBatch(
+      String sql,
+      List<Tuple> batch,
+      ClientSource source,
+      Function<RowSet<Row>, T> finish,
+      Linker<T> linker) {
+    Context caller = vertx.getOrCreateContext();
+    if (batch.isEmpty()) {
+      return onCaller(caller, Future.failedFuture(new IllegalArgumentException("empty batch")));
+    }
+    List<Rewriter.Routed> routes = new ArrayList<>(batch.size());
+    try {
+      for (Tuple params : batch) {
+        routes.add(route(sql, params));
+      }
+    } catch (RuntimeException e) {
+      return onCaller(caller, Future.failedFuture(e));
+    }
+    Future<List<RowSet<Row>>> all =
+        groupable(routes) ? grouped(routes, source) : sequential(routes, source);
+    return onCaller(
+        caller,
+        all.map(
+            list -> {
+              T first = null;
+              T previous = null;
+              for (RowSet<Row> rs : list) {
+                T t = finish.apply(detached(rs));
+                if (previous != null) {
+                  linker.link(previous, t);
+                } else {
+                  first = t;
+                }
+                previous = t;
+              }
+              return first;
+            }));
+  }
+
+  /** Every tuple routes to one unit with its own parameters: batch them per (data source, SQL). */
+  private static boolean groupable(List<Rewriter.Routed> routes) {
+    for (Rewriter.Routed r : routes) {
+      if (r.units().size() != 1 || r.units().get(0).params() == null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private Future<List<RowSet<Row>>> grouped(List<Rewriter.Routed> routes, ClientSource source) {
+    Map<List<String>, List<Integer>> groups = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < routes.size(); i++) {
+      SqlUnit unit = routes.get(i).units().get(0);
+      groups.computeIfAbsent(List.of(unit.dataSource(), unit.sql()), k -> new ArrayList<>()).add(i);
+    }
+    List<RowSet<Row>> results = new ArrayList<>(java.util.Collections.nCopies(routes.size(), null));
+    List<Future<Void>> runs = new ArrayList<>();
+    for (Map.Entry<List<String>, List<Integer>> group : groups.entrySet()) {
+      String ds = group.getKey().get(0);
+      String unitSql = group.getKey().get(1);
+      List<Tuple> tuples = new ArrayList<>();
+      for (int i : group.getValue()) {
+        tuples.add(routes.get(i).units().get(0).params());
+      }
+      Future<SqlClient> client;
+      try {
+        client = source.clientFor(ds);
+      } catch (RuntimeException e) {
+        client = Future.failedFuture(e);
+      }
+      runs.add(
+          client
+              .compose(c -> c.preparedQuery(unitSql).executeBatch(tuples))
+              .recover(
+                  e ->
+                      Future.failedFuture(
+                          isConnectFailure(e) ? new ShardUnavailableException(ds, e) : e))
+              .map(
+                  first -> {
+                    RowSet<Row> rs = first;
+                    for (int i : group.getValue()) {
+                      results.set(i, finishSingle(routes.get(i), detachedOne(rs)));
+                      rs = rs.next();
+                    }
+                    return null;
+                  }));
+    }
+    return Future.all(runs).map(v -> results);
+  }
+
+  private Future<List<RowSet<Row>>> sequential(List<Rewriter.Routed> routes, ClientSource source) {
+    List<RowSet<Row>> results = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (Rewriter.Routed routed : routes) {
+      chain =
+          chain.compose(
+              v ->
+                  run(routed, source)
+                      .map(
+                          rs -> {
+                            results.add(rs);
+                            return null;
+                          }));
+    }
+    return chain.map(v -> results);
+  }
+
+  /** One element of a driver batch result, without its {@code next()}. */
+  private static RowSet<Row> detachedOne(RowSet<Row> rs) {
+    List<Row> rows = new ArrayList<>(rs.size());
+    rs.forEach(rows::add);
+    Map<PropertyKind<?>, Object> properties = new HashMap<>();
+    Long id = rs.property(MySQLClient.LAST_INSERTED_ID);
+    if (id != null) {
+      properties.put(MySQLClient.LAST_INSERTED_ID, id);
+    }
+    return MergedRowSet.of(
+        rows, rs.columnsNames(), rs.columnDescriptors(), rs.rowCount(), properties);
+  }
+
+  /** Chains batch results (RowSet.next / SqlResult.next). */
+  @FunctionalInterface
+  interface Linker<T> {
+    void link(T previous, T next);
+  }
+
+  private Future<RowSet<Row>> run(Rewriter.Routed routed, ClientSource source) {
+    List<SqlUnit> units = routed.units();
+    if (units.size() == 1) {
+      return runUnit(units.get(0), source).map(rs -> finishSingle(routed, rs));
+    }
+    List<Future<RowSet<Row>>> futures = new ArrayList<>(units.size());
+    for (SqlUnit unit : units) {
+      futures.add(runUnit(unit, source));
+    }
+    return Future.all(futures)
+        .map(
+            all -> {
+              List<RowSet<Row>> results = new ArrayList<>(units.size());
+              for (int i = 0; i < units.size(); i++) {
+                results.add(all.resultAt(i));
+              }
+              if (routed.write() || routed.merge() == null) {
+                return WriteResults.combine(routed, results);
+              }
+              return ResultMerger.merge(
+                  results, routed.merge(), routed.offset(), routed.limit(), routed.params());
+            });
+  }
+
+  /** A RowSet that can be chained with {@code setNext}: driver results are copied. */
+  private static RowSet<Row> detached(RowSet<Row> rs) {
+    if (rs instanceof MergedRowSet<Row>) {
+      return rs;
+    }
+    List<Row> rows = new ArrayList<>(rs.size());
+    rs.forEach(rows::add);
+    Map<PropertyKind<?>, Object> properties = new HashMap<>();
+    Long id = rs.property(MySQLClient.LAST_INSERTED_ID);
+    if (id != null) {
+      properties.put(MySQLClient.LAST_INSERTED_ID, id);
+    }
+    return MergedRowSet.of(
+        rows, rs.columnsNames(), rs.columnDescriptors(), rs.rowCount(), properties);
+  }
+
+  private static RowSet<Row> finishSingle(Rewriter.Routed routed, RowSet<Row> rs) {
+    if (routed.generatedKeys().isEmpty()) {
+      return rs;
+    }
+    return WriteResults.combine(routed, List.of(rs));
+  }
+
+  private Future<RowSet<Row>> runUnit(SqlUnit unit, ClientSource source) {
+    Future<SqlClient> client;
+    try {
+      client = source.clientFor(unit.dataSource());
+    } catch (RuntimeException e) {
+      client = Future.failedFuture(e);
+    }
+    io.opentelemetry.api.trace.Span span = startSpan(unit);
+    long start = metrics.start();
+    Future<RowSet<Row>> result =
+        client
+            .compose(
+                c ->
+                    unit.params() == null
+                        ? c.query(unit.sql()).execute()
+                        : c.preparedQuery(unit.sql()).execute(unit.params()))
+            .recover(
+                e ->
+                    Future.failedFuture(
+                        isConnectFailure(e)
+                            ? new ShardUnavailableException(unit.dataSource(), e)
+                            : e));
+    if (start != 0) {
+      result.onComplete(
+          ar ->
+              metrics.unit(
+                  unit.dataSource(),
+                  ar.succeeded()
+                      ? "success"
+                      : ar.cause() instanceof ShardUnavailableException ? "unavailable" : "failure",
+                  start));
+    }
+    if (span != null) {
+      result.onComplete(
+          ar -> {
+            if (ar.failed()) {
+              span.recordException(ar.cause());
+              span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR);
+            } else {
+              span.setAttribute("db.response.returned_rows", (long) ar.result().size());
+            }
+            span.end();
+          });
+    }
+    return result;
+  }
+
+  /**
+   * A span per shard execution, parented on the transaction context's span (with the global id),
+   * when the statement runs inside a TxScope; none otherwise.
+   */
+  private io.opentelemetry.api.trace.Span startSpan(SqlUnit unit) {
+    java.util.Optional<io.shardkit.context.TxContext> tx = io.shardkit.context.TxScope.current();
+    if (tx.isEmpty()) {
+      return null;
+    }
+    return tx.get()
+        .spanBuilder(tracer, "shardkit shard " + unit.dataSource())
+        .setSpanKind(io.opentelemetry.api.trace.SpanKind.CLIENT)
+        .setAttribute("db.system", "mysql")
+        .setAttribute("shardkit.data_source", unit.dataSource())
+        .setAttribute("db.query.text", unit.sql())
+        .startSpan();
+  }
+
+  static boolean isConnectFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ShardUnavailableException) {
+        return false;
+      }
+      if (t instanceof java.net.ConnectException
+          || t instanceof java.net.NoRouteToHostException
+          || t instanceof java.net.UnknownHostException
+          || t.getClass().getName().equals("io.netty.channel.ConnectTimeoutException")) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  /** Completes on the caller's context, whichever thread finished the work. */
+  static <T> Future<T> onCaller(Context caller, Future<T> future) {
+    Promise<T> promise = Promise.promise();
+    future.onComplete(
+        ar -> {
+          if (Vertx.currentContext() == caller) {
+            promise.handle(ar);
+          } else {
+            caller.runOnContext(v -> promise.handle(ar));
+          }
+        });
+    return promise.future();
+  }
+}

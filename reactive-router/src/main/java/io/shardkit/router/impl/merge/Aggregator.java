@@ -1,0 +1,187 @@
+package io.shardkit.router.impl.merge;
+
+import io.shardkit.router.impl.merge.MergeSpec.Aggregate;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.data.Numeric;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Accumulates the rows of one group and produces the merged row: COUNT and SUM add up, MIN/MAX
+ * compare, AVG divides the summed derived SUM by the summed derived COUNT (scale of the sum + 4, as
+ * MySQL's div_precision_increment), DISTINCT aggregates work on the distinct derived values,
+ * GROUP_CONCAT joins ({@link GroupConcat}). Result types follow the unit's column (DECIMAL stays
+ * {@link Numeric}).
+ */
+final class Aggregator {
+
+  private final List<Aggregate> aggregates;
+  private final int visible;
+  private Object[] first;
+  private final Object[] acc;
+  private final Object[] sums;
+  private final long[] counts;
+  private final Object[] samples;
+  private final Map<Object, Object>[] distinct;
+  private final GroupConcat[] concats;
+
+  @SuppressWarnings("unchecked")
+  Aggregator(List<Aggregate> aggregates, int visible) {
+    this.aggregates = aggregates;
+    this.visible = visible;
+    this.acc = new Object[aggregates.size()];
+    this.sums = new Object[aggregates.size()];
+    this.counts = new long[aggregates.size()];
+    this.samples = new Object[aggregates.size()];
+    this.distinct = new Map[aggregates.size()];
+    this.concats = new GroupConcat[aggregates.size()];
+    for (int a = 0; a < aggregates.size(); a++) {
+      if (aggregates.get(a).concat() != null) {
+        concats[a] = new GroupConcat(aggregates.get(a).concat().separator());
+      }
+    }
+  }
+
+  void add(Row row) {
+    if (first == null) {
+      first = new Object[row.size()];
+      for (int i = 0; i < first.length; i++) {
+        first[i] = row.getValue(i);
+      }
+    }
+    for (int a = 0; a < aggregates.size(); a++) {
+      Aggregate agg = aggregates.get(a);
+      Object value = row.getValue(agg.target().resolve(visible));
+      if (samples[a] == null && value != null) {
+        samples[a] = value;
+      }
+      switch (agg.kind()) {
+        case COUNT -> acc[a] = add(acc[a], value);
+        case SUM -> acc[a] = add(acc[a], value);
+        case MIN ->
+            acc[a] =
+                acc[a] == null || value != null && Values.compare(value, acc[a]) < 0
+                    ? (value == null ? acc[a] : value)
+                    : acc[a];
+        case MAX ->
+            acc[a] =
+                acc[a] == null || value != null && Values.compare(value, acc[a]) > 0
+                    ? (value == null ? acc[a] : value)
+                    : acc[a];
+        case AVG -> {
+          sums[a] = add(sums[a], row.getValue(agg.sum().resolve(visible)));
+          Object c = row.getValue(agg.count().resolve(visible));
+          counts[a] += c == null ? 0 : ((Number) c).longValue();
+        }
+        case GROUP_CONCAT -> {
+          concats[a].maxLength(row.getValue(agg.concat().maxLength().resolve(visible)));
+          concats[a].add(value);
+        }
+        case GROUP_CONCAT_DISTINCT -> {
+          concats[a].maxLength(row.getValue(agg.concat().maxLength().resolve(visible)));
+          concats[a].addDistinct(
+              row.getValue(agg.distinctValue().resolve(visible)),
+              row.getValue(agg.concat().text().resolve(visible)));
+        }
+        default -> {
+          Object v = row.getValue(agg.distinctValue().resolve(visible));
+          if (v != null) {
+            if (distinct[a] == null) {
+              distinct[a] = new LinkedHashMap<>();
+            }
+            distinct[a].putIfAbsent(Values.key(v), v);
+          }
+        }
+      }
+    }
+  }
+
+  /** The merged row (all columns, derived included); {@code first} null means an empty group. */
+  Object[] result(int width) {
+    Object[] out = first != null ? first.clone() : new Object[width];
+    for (int a = 0; a < aggregates.size(); a++) {
+      Aggregate agg = aggregates.get(a);
+      int target = agg.target().resolve(visible);
+      Object sample = samples[a];
+      out[target] =
+          switch (agg.kind()) {
+            case COUNT -> acc[a] == null ? Long.valueOf(0) : like(acc[a], sample);
+            case SUM, MIN, MAX -> acc[a] == null ? null : like(acc[a], sample);
+            case AVG ->
+                counts[a] == 0 || sums[a] == null ? null : like(divide(sums[a], counts[a]), sample);
+            case COUNT_DISTINCT -> (long) (distinct[a] == null ? 0 : distinct[a].size());
+            case SUM_DISTINCT -> distinct[a] == null ? null : like(sumAll(distinct[a]), sample);
+            case AVG_DISTINCT ->
+                distinct[a] == null
+                    ? null
+                    : like(divide(sumAll(distinct[a]), distinct[a].size()), sample);
+            case GROUP_CONCAT, GROUP_CONCAT_DISTINCT -> concats[a].result();
+          };
+    }
+    return out;
+  }
+
+  private static Object sumAll(Map<Object, Object> values) {
+    Object sum = null;
+    for (Object v : values.values()) {
+      sum =
+          add(
+              sum instanceof Long l ? BigDecimal.valueOf(l) : sum,
+              Values.isIntegral(v) ? BigDecimal.valueOf(((Number) v).longValue()) : v);
+    }
+    return sum;
+  }
+
+  static Object add(Object total, Object value) {
+    if (value == null) {
+      return total;
+    }
+    if (total == null) {
+      return value instanceof Numeric n ? n.bigDecimalValue() : value;
+    }
+    if (Values.isIntegral(total) && Values.isIntegral(value)) {
+      return Math.addExact(((Number) total).longValue(), ((Number) value).longValue());
+    }
+    if ((total instanceof Double || total instanceof Float)
+        && (value instanceof Double || value instanceof Float)) {
+      return ((Number) total).doubleValue() + ((Number) value).doubleValue();
+    }
+    return Values.toBigDecimal(total).add(Values.toBigDecimal(value));
+  }
+
+  private static Object divide(Object sum, long count) {
+    if (sum instanceof Double || sum instanceof Float) {
+      return ((Number) sum).doubleValue() / count;
+    }
+    BigDecimal s = Values.toBigDecimal(sum);
+    return s.divide(BigDecimal.valueOf(count), Math.max(0, s.scale()) + 4, RoundingMode.HALF_UP);
+  }
+
+  /** Gives a merged number the Java type the unit returned for that column. */
+  private static Object like(Object value, Object sample) {
+    if (value == null || sample == null) {
+      return value instanceof BigDecimal d ? Numeric.create(d) : value;
+    }
+    if (sample instanceof Numeric) {
+      return value instanceof Numeric ? value : Numeric.create(Values.toBigDecimal(value));
+    }
+    if (sample instanceof BigDecimal) {
+      return Values.toBigDecimal(value);
+    }
+    if (sample instanceof Long) {
+      return value instanceof Number n && !(value instanceof BigDecimal)
+          ? n.longValue()
+          : Values.toBigDecimal(value).longValue();
+    }
+    if (sample instanceof Integer) {
+      return ((Number) value).intValue();
+    }
+    if (sample instanceof Double) {
+      return value instanceof Number n ? n.doubleValue() : Values.toBigDecimal(value).doubleValue();
+    }
+    return value;
+  }
+}

@@ -1,0 +1,392 @@
+package io.shardkit.router.impl.merge;
+
+import io.shardkit.router.impl.merge.MergeSpec.Aggregate;
+import io.shardkit.router.impl.merge.MergeSpec.AggregateKind;
+import io.shardkit.router.impl.merge.MergeSpec.ColumnRef;
+import io.shardkit.router.impl.merge.MergeSpec.SortKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import net.sf.jsqlparser.expression.Alias;
+import net.sf.jsqlparser.expression.AnalyticExpression;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
+import net.sf.jsqlparser.expression.Function;
+import net.sf.jsqlparser.expression.LongValue;
+import net.sf.jsqlparser.expression.UserVariable;
+import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
+import net.sf.jsqlparser.schema.Column;
+import net.sf.jsqlparser.statement.select.AllColumns;
+import net.sf.jsqlparser.statement.select.GroupByElement;
+import net.sf.jsqlparser.statement.select.OrderByElement;
+import net.sf.jsqlparser.statement.select.PlainSelect;
+import net.sf.jsqlparser.statement.select.SelectItem;
+
+/**
+ * Rewrites the statement's own query block for execution on several units and describes the merge:
+ * derived columns for ORDER BY / GROUP BY keys missing from the projection, AVG as SUM and COUNT,
+ * DISTINCT aggregates as an extra GROUP BY on their argument, LIMIT widened (or removed when rows
+ * are grouped, then applied after the merge). Constructs whose result cannot be merged exactly are
+ * refused with the reason.
+ */
+public final class MergePlanner {
+
+  static final Set<String> MERGEABLE = Set.of("COUNT", "SUM", "MIN", "MAX", "AVG");
+  private static final Set<String> OTHER_AGGREGATES =
+      Set.of(
+          "GROUP_CONCAT",
+          "STD",
+          "STDDEV",
+          "STDDEV_POP",
+          "STDDEV_SAMP",
+          "VARIANCE",
+          "VAR_POP",
+          "VAR_SAMP",
+          "BIT_AND",
+          "BIT_OR",
+          "BIT_XOR",
+          "JSON_ARRAYAGG",
+          "JSON_OBJECTAGG",
+          "ANY_VALUE");
+  static final String DERIVED_PREFIX = "sk_derived_";
+
+  /** The spec, or why several units cannot answer this query. */
+  public record Result(MergeSpec spec, String refusal, boolean limitWidened) {}
+
+  private final PlainSelect select;
+  private final List<SelectItem<?>> items;
+  private final List<String> itemTexts = new ArrayList<>();
+  private final List<ColumnRef> itemRefs = new ArrayList<>();
+  private final List<SelectItem<?>> derivedItems = new ArrayList<>();
+  private ColumnRef groupConcatMaxLength;
+
+  /** The derived {@code @@group_concat_max_len} column, added once per query. */
+  ColumnRef groupConcatMaxLength() {
+    if (groupConcatMaxLength == null) {
+      groupConcatMaxLength =
+          addDerived(new UserVariable("group_concat_max_len").withDoubleAdd(true), "m");
+    }
+    return groupConcatMaxLength;
+  }
+
+  private MergePlanner(PlainSelect select) {
+    this.select = select;
+    this.items = select.getSelectItems();
+  }
+
+  /**
+   * Plans the merge and mutates {@code select} into the multi-unit form.
+   *
+   * @param select the statement's own query block (tables already renamed to markers)
+   * @param hasLimitSlot whether the LIMIT was replaced by the template slot
+   * @param hasOtherLimit whether a LIMIT exists whose values are not plain (refused)
+   */
+  public static Result plan(PlainSelect select, boolean hasLimitSlot, boolean hasOtherLimit) {
+    try {
+      return new MergePlanner(select).plan(hasLimitSlot, hasOtherLimit);
+    } catch (Refusal r) {
+      return new Result(null, r.getMessage(), false);
+    }
+  }
+
+  static final class Refusal extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Refusal(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private Result plan(boolean hasLimitSlot, boolean hasOtherLimit) {
+    if (hasOtherLimit) {
+      throw new Refusal(
+          "LIMIT with expressions other than numbers and ? cannot be merged across data nodes");
+    }
+    if (select.getDistinct() != null && select.getDistinct().getOnSelectItems() != null) {
+      throw new Refusal("DISTINCT ON is not supported across data nodes");
+    }
+    if (select.getIntoTables() != null || select.getForMode() != null && hasLimitSlot) {
+      throw new Refusal(
+          "SELECT ... INTO or locking reads with LIMIT are not supported across data nodes");
+    }
+    int firstWildcard = -1;
+    int lastWildcard = -1;
+    for (int i = 0; i < items.size(); i++) {
+      Expression e = items.get(i).getExpression();
+      if (e instanceof AllColumns) {
+        firstWildcard = firstWildcard < 0 ? i : firstWildcard;
+        lastWildcard = i;
+      }
+      itemTexts.add(normalize(e.toString()));
+    }
+    for (int i = 0; i < items.size(); i++) {
+      if (items.get(i).getExpression() instanceof AllColumns) {
+        itemRefs.add(null);
+      } else if (firstWildcard < 0 || i < firstWildcard) {
+        itemRefs.add(ColumnRef.start(i));
+      } else if (i > lastWildcard) {
+        itemRefs.add(new ColumnRef(ColumnRef.Origin.END, items.size() - 1 - i));
+      } else {
+        itemRefs.add(null);
+      }
+    }
+    List<Aggregate> aggregates = new ArrayList<>();
+    List<Expression> distinctArgs = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      Expression e = items.get(i).getExpression();
+      if (e instanceof AllColumns) {
+        continue;
+      }
+      if (e instanceof Function f
+          && MERGEABLE.contains(upper(f.getName()))
+          && !(e instanceof AnalyticExpression)) {
+        if (itemRefs.get(i) == null) {
+          throw new Refusal(
+              "aggregate " + e + " between two wildcards cannot be located in the result");
+        }
+        aggregates.add(aggregate(f, itemRefs.get(i), distinctArgs));
+      } else if (e instanceof Function f
+          && upper(f.getName()).equals("GROUP_CONCAT")
+          && !(e instanceof AnalyticExpression)
+          && itemRefs.get(i) != null) {
+        aggregates.add(GroupConcatPlanner.plan(this, f, itemRefs.get(i), distinctArgs));
+      } else {
+        checkNoAggregate(e);
+      }
+    }
+    List<ColumnRef> groupKeys = new ArrayList<>();
+    GroupByElement groupBy = select.getGroupBy();
+    if (groupBy != null) {
+      if (groupBy.getGroupingSets() != null && !groupBy.getGroupingSets().isEmpty()
+          || groupBy.isMysqlWithRollup()) {
+        throw new Refusal("GROUPING SETS / WITH ROLLUP are not supported across data nodes");
+      }
+      for (Object o : groupBy.getGroupByExpressionList()) {
+        groupKeys.add(resolve((Expression) o, "g"));
+      }
+    }
+    boolean aggregate = !aggregates.isEmpty() || groupBy != null;
+    List<SortKey> orderBy = new ArrayList<>();
+    List<OrderByElement> order = select.getOrderByElements();
+    if (order != null) {
+      for (OrderByElement o : order) {
+        if (o.getNullOrdering() != null) {
+          throw new Refusal("ORDER BY ... NULLS FIRST/LAST is not supported across data nodes");
+        }
+        Expression e = o.getExpression();
+        ColumnRef ref;
+        if (e instanceof Function f
+            && MERGEABLE.contains(upper(f.getName()))
+            && findItem(e) == null) {
+          if (upper(f.getName()).equals("AVG") || f.isDistinct()) {
+            throw new Refusal("ORDER BY " + e + " needs the aggregate in the select list");
+          }
+          ref = addDerived(e, "o");
+          aggregates.add(aggregate(f, ref, distinctArgs));
+        } else {
+          ref = resolve(e, "o");
+        }
+        orderBy.add(new SortKey(ref, !o.isAsc()));
+      }
+    }
+    Having having = null;
+    if (select.getHaving() != null) {
+      if (!aggregate) {
+        throw new Refusal(
+            "HAVING without GROUP BY or aggregates is not supported across data nodes");
+      }
+      having = new HavingCompiler(this, aggregates, distinctArgs).compile(select.getHaving());
+      select.setHaving(null);
+    }
+    boolean distinct = select.getDistinct() != null;
+    boolean streamingGroup = false;
+    boolean sortAfterGroup = false;
+    if (aggregate && !groupKeys.isEmpty()) {
+      if (orderBy.isEmpty()) {
+        List<OrderByElement> added = new ArrayList<>();
+        for (Object o : groupBy.getGroupByExpressionList()) {
+          OrderByElement element = new OrderByElement();
+          element.setExpression(orderExpressionFor((Expression) o, groupKeys.get(added.size())));
+          added.add(element);
+          orderBy.add(new SortKey(groupKeys.get(added.size() - 1), false));
+        }
+        select.setOrderByElements(added);
+        streamingGroup = true;
+      } else {
+        streamingGroup = orderBy.size() >= groupKeys.size() && sameKeys(orderBy, groupKeys);
+        sortAfterGroup = !streamingGroup;
+      }
+    }
+    if (!distinctArgs.isEmpty()) {
+      if (groupBy == null) {
+        groupBy = new GroupByElement();
+        select.setGroupByElement(groupBy);
+      }
+      for (Expression arg : distinctArgs) {
+        groupBy.addGroupByExpressions(arg);
+      }
+    }
+    boolean limitWidened = false;
+    if (hasLimitSlot) {
+      if (aggregate || distinct) {
+        select.setLimit(null);
+      } else {
+        limitWidened = true;
+      }
+    }
+    for (SelectItem<?> item : derivedItems) {
+      select.addSelectItems(item);
+    }
+    MergeSpec spec =
+        new MergeSpec(
+            derivedItems.size(),
+            aggregate,
+            aggregate && groupKeys.isEmpty(),
+            List.copyOf(groupKeys),
+            List.copyOf(aggregates),
+            List.copyOf(orderBy),
+            streamingGroup,
+            sortAfterGroup,
+            distinct,
+            having);
+    return new Result(spec, null, limitWidened);
+  }
+
+  private Expression orderExpressionFor(Expression groupExpression, ColumnRef ref) {
+    if (groupExpression instanceof LongValue) {
+      return groupExpression;
+    }
+    return groupExpression;
+  }
+
+  private static boolean sameKeys(List<SortKey> orderBy, List<ColumnRef> groupKeys) {
+    for (int i = 0; i < groupKeys.size(); i++) {
+      if (!orderBy.get(i).column().equals(groupKeys.get(i))) {
+        return false;
+      }
+    }
+    return orderBy.size() == groupKeys.size();
+  }
+
+  Aggregate aggregate(Function f, ColumnRef target, List<Expression> distinctArgs) {
+    String name = upper(f.getName());
+    ExpressionList<?> params = f.getParameters();
+    if (f.isAllColumns() || params == null) {
+      if (!name.equals("COUNT")) {
+        throw new Refusal(f + " is not mergeable");
+      }
+      return new Aggregate(AggregateKind.COUNT, target, null, null, null);
+    }
+    if (params.size() != 1) {
+      throw new Refusal(
+          f + ": aggregates with several arguments are not supported across data nodes");
+    }
+    Expression arg = params.get(0);
+    checkNoAggregate(arg);
+    if (f.isDistinct() && !name.equals("MIN") && !name.equals("MAX")) {
+      ColumnRef value = addDerived(arg, "d");
+      distinctArgs.add(arg);
+      AggregateKind kind =
+          switch (name) {
+            case "COUNT" -> AggregateKind.COUNT_DISTINCT;
+            case "SUM" -> AggregateKind.SUM_DISTINCT;
+            default -> AggregateKind.AVG_DISTINCT;
+          };
+      return new Aggregate(kind, target, null, null, value);
+    }
+    return switch (name) {
+      case "COUNT" -> new Aggregate(AggregateKind.COUNT, target, null, null, null);
+      case "SUM" -> new Aggregate(AggregateKind.SUM, target, null, null, null);
+      case "MIN" -> new Aggregate(AggregateKind.MIN, target, null, null, null);
+      case "MAX" -> new Aggregate(AggregateKind.MAX, target, null, null, null);
+      default -> {
+        Function count = new Function("COUNT", arg);
+        Function sum = new Function("SUM", arg);
+        yield new Aggregate(
+            AggregateKind.AVG, target, addDerived(sum, "s"), addDerived(count, "c"), null);
+      }
+    };
+  }
+
+  /** A GROUP BY / ORDER BY key: a select item by position, alias or same text, else derived. */
+  ColumnRef resolve(Expression e, String kind) {
+    if (e instanceof LongValue position) {
+      // a position names the n-th result column, wherever wildcards expand
+      int p = (int) position.getValue() - 1;
+      if (p < 0) {
+        throw new Refusal("position " + position + " does not name a column of the result");
+      }
+      return ColumnRef.start(p);
+    }
+    if (e instanceof Column c && c.getTable() == null) {
+      String name = c.getColumnName().replace("`", "").toLowerCase(Locale.ROOT);
+      for (int i = 0; i < items.size(); i++) {
+        Alias alias = items.get(i).getAlias();
+        if (alias != null
+            && alias
+                .getName()
+                .replace("`", "")
+                .replace("'", "")
+                .toLowerCase(Locale.ROOT)
+                .equals(name)
+            && itemRefs.get(i) != null) {
+          return itemRefs.get(i);
+        }
+      }
+    }
+    ColumnRef found = findItem(e);
+    if (found != null) {
+      return found;
+    }
+    checkNoAggregate(e);
+    return addDerived(e, kind);
+  }
+
+  ColumnRef findItem(Expression e) {
+    String text = normalize(e.toString());
+    for (int i = 0; i < items.size(); i++) {
+      if (itemRefs.get(i) != null && itemTexts.get(i).equals(text)) {
+        return itemRefs.get(i);
+      }
+    }
+    return null;
+  }
+
+  ColumnRef addDerived(Expression e, String kind) {
+    int index = derivedItems.size();
+    SelectItem<Expression> item = new SelectItem<>(e);
+    item.setAlias(new Alias(DERIVED_PREFIX + kind + index, true));
+    derivedItems.add(item);
+    return ColumnRef.derived(index);
+  }
+
+  static void checkNoAggregate(Expression e) {
+    e.accept(
+        new ExpressionVisitorAdapter<Void>() {
+          @Override
+          public <S> Void visit(Function function, S context) {
+            String name = upper(function.getName());
+            if (MERGEABLE.contains(name) || OTHER_AGGREGATES.contains(name)) {
+              throw new Refusal(name + " inside " + e + " cannot be merged across data nodes");
+            }
+            return super.visit(function, context);
+          }
+
+          @Override
+          public <S> Void visit(AnalyticExpression expression, S context) {
+            throw new Refusal(
+                "window function " + expression + " cannot be merged across data nodes");
+          }
+        },
+        null);
+  }
+
+  static String upper(String name) {
+    return name == null ? "" : name.replace("`", "").toUpperCase(Locale.ROOT);
+  }
+
+  private static String normalize(String text) {
+    return text.replace("`", "").toLowerCase(Locale.ROOT).replace(" ", "");
+  }
+}

@@ -1,0 +1,88 @@
+package io.shardkit.router.impl.parse;
+
+import io.shardkit.router.SqlParseException;
+import io.shardkit.router.UnsupportedSqlException;
+import java.util.List;
+import java.util.Locale;
+import net.sf.jsqlparser.parser.CCJSqlParser;
+import net.sf.jsqlparser.parser.CCJSqlParserConstants;
+import net.sf.jsqlparser.parser.CCJSqlParserUtil;
+import net.sf.jsqlparser.statement.Statement;
+
+/**
+ * Classifies a statement by its first keyword, then parses it on the calling thread with {@code
+ * CCJSqlParserUtil.newParser(sql).Statement()} (never {@code parse(String)}, which runs on an
+ * executor and blocks). MySQL statements a pool of shards cannot run meaningfully (transaction
+ * control, XA, session state) are refused here with a reason, before the parser sees them.
+ */
+public final class StatementParser {
+
+  private static final List<String> TRANSACTION_CONTROL =
+      List.of("BEGIN", "START", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "XA");
+  private static final List<String> SESSION_STATE =
+      List.of("SET", "USE", "LOCK", "UNLOCK", "HANDLER");
+
+  private StatementParser() {}
+
+  /** Parses one statement; fails with an {@link UnsupportedSqlException} before any I/O. */
+  public static Statement parse(String sql) {
+    String keyword = firstKeyword(sql);
+    if (keyword.isEmpty()) {
+      throw new SqlParseException(sql, new IllegalArgumentException("empty statement"));
+    }
+    if (TRANSACTION_CONTROL.contains(keyword)) {
+      throw new UnsupportedSqlException(
+          List.of(),
+          keyword
+              + " is transaction control: a ShardedPool is not a connection and runs each statement on"
+              + " whichever shard connections the route needs; use reactive-tx (withTransaction) for transactions");
+    }
+    if (SESSION_STATE.contains(keyword)) {
+      throw new UnsupportedSqlException(
+          List.of(),
+          keyword
+              + " changes session state, which would apply to one pooled connection of one shard only;"
+              + " configure it in the data source's connect options instead");
+    }
+    Statement statement;
+    CCJSqlParser parser = CCJSqlParserUtil.newParser(sql).withBackslashEscapeCharacter(true);
+    try {
+      statement = parser.Statement();
+    } catch (Exception | Error e) {
+      if (e instanceof VirtualMachineError vme) {
+        throw vme;
+      }
+      throw new SqlParseException(sql, e);
+    }
+    if (parser.getNextToken().kind != CCJSqlParserConstants.EOF) {
+      throw new UnsupportedSqlException(
+          List.of(), "several statements in one string are not supported: send them one by one");
+    }
+    return statement;
+  }
+
+  /** The first keyword, upper case, skipping whitespace, comments and parentheses. */
+  static String firstKeyword(String sql) {
+    int i = 0;
+    int n = sql.length();
+    while (i < n) {
+      char c = sql.charAt(i);
+      if (Character.isWhitespace(c) || c == '(') {
+        i++;
+      } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+        int end = sql.indexOf("*/", i + 2);
+        i = end < 0 ? n : end + 2;
+      } else if ((c == '-' && sql.startsWith("--", i)) || c == '#') {
+        int end = sql.indexOf('\n', i);
+        i = end < 0 ? n : end + 1;
+      } else {
+        break;
+      }
+    }
+    int start = i;
+    while (i < n && Character.isLetter(sql.charAt(i))) {
+      i++;
+    }
+    return sql.substring(start, i).toUpperCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,223 @@
+package io.shardkit.router.impl.rewrite;
+
+import io.shardkit.router.ShardingRules;
+import io.shardkit.router.UnsupportedSqlException;
+import io.shardkit.router.impl.merge.MergeSpec;
+import io.shardkit.router.impl.route.Cond;
+import io.shardkit.router.impl.route.Plan;
+import io.shardkit.router.impl.route.RouteUnit;
+import io.shardkit.router.impl.route.Router;
+import io.shardkit.router.impl.route.RoutingHint;
+import io.shardkit.router.impl.route.ValueRef;
+import io.shardkit.router.spi.KeyGenerator;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Route + rewrite of one execution: the units to run, their SQL and parameters, and what the merge
+ * needs (spec, resolved LIMIT, generated keys). Pure.
+ */
+public final class Rewriter {
+
+  private final Router router;
+  private final ShardingRules rules;
+
+  private Rewriter(ShardingRules rules) {
+    this.rules = rules;
+    this.router = Router.of(rules);
+  }
+
+  /** A rewriter (and its router) for these rules. */
+  public static Rewriter of(ShardingRules rules) {
+    return new Rewriter(rules);
+  }
+
+  /**
+   * The executable form of one statement execution.
+   *
+   * @param units what to run where
+   * @param merge how to merge several units' rows (null: one unit, or a write)
+   * @param offset rows the merge skips (LIMIT offset), 0 if none
+   * @param limit rows the merge keeps at most, -1 if no LIMIT
+   * @param generatedKeys keys generated for an INSERT, in row order (empty if none)
+   * @param write whether the statement writes
+   * @param params the parameters of the execution (HAVING may read them), null for text queries
+   * @param replicated the units write the copies of one broadcast table: the statement's update
+   *     count is one copy's, not their sum
+   */
+  public record Routed(
+      List<SqlUnit> units,
+      MergeSpec merge,
+      long offset,
+      long limit,
+      List<Object> generatedKeys,
+      boolean write,
+      Tuple params,
+      boolean replicated) {}
+
+  /** Routes and rewrites; {@code params} null means a text query. */
+  public Routed rewrite(Plan plan, Tuple params, RoutingHint hint) {
+    if (plan.kind() == Plan.Kind.INSERT) {
+      return insert(plan, params, hint);
+    }
+    List<RouteUnit> units = router.route(plan, params, hint);
+    boolean multi = units.size() > 1;
+    SqlTemplate template = multi ? plan.multi() : plan.single();
+    SqlTemplate.LimitMode mode =
+        multi && plan.limitWidened()
+            ? SqlTemplate.LimitMode.WIDENED
+            : SqlTemplate.LimitMode.ORIGINAL;
+    List<SqlUnit> out = new ArrayList<>(units.size());
+    List<List<ValueRef>> inItems = plan.inItems();
+    java.util.BitSet[][] inNodes = inItems.isEmpty() ? null : inNodes(plan, params);
+    for (RouteUnit unit : units) {
+      int[][] kept = inNodes == null ? null : prune(plan, unit, inNodes);
+      List<Object> unitParams = params == null ? null : new ArrayList<>(params.size());
+      String sql = template.render(unit, params, kept, inItems, plan.limit(), mode, unitParams);
+      out.add(new SqlUnit(unit.dataSource(), sql, params == null ? null : Tuple.wrap(unitParams)));
+    }
+    long offset = 0;
+    long limit = -1;
+    if (multi && plan.limit() != null) {
+      offset = plan.limit()[0] == null ? 0 : SqlTemplate.toLong(plan.limit()[0].resolve(params));
+      limit = SqlTemplate.toLong(plan.limit()[1].resolve(params));
+    }
+    return new Routed(
+        out,
+        multi ? plan.merge() : null,
+        offset,
+        limit,
+        List.of(),
+        plan.write(),
+        params,
+        replicated(plan, out));
+  }
+
+  /**
+   * For each IN slot and item, the nodes its value can be on (null: anywhere), computed once per
+   * execution and then tested per unit.
+   */
+  private java.util.BitSet[][] inNodes(Plan plan, Tuple params) {
+    List<List<ValueRef>> inItems = plan.inItems();
+    java.util.BitSet[][] nodes = new java.util.BitSet[inItems.size()][];
+    for (int slot = 0; slot < inItems.size(); slot++) {
+      Cond.Leaf leaf = plan.inLeaves().get(slot);
+      List<ValueRef> items = inItems.get(slot);
+      nodes[slot] = new java.util.BitSet[items.size()];
+      for (int i = 0; i < items.size(); i++) {
+        try {
+          nodes[slot][i] = router.nodesOf(leaf, items.get(i).resolve(params));
+        } catch (UnsupportedSqlException e) {
+          nodes[slot][i] = null;
+        }
+      }
+    }
+    return nodes;
+  }
+
+  private static int[][] prune(Plan plan, RouteUnit unit, java.util.BitSet[][] inNodes) {
+    int[][] kept = new int[inNodes.length][];
+    for (int slot = 0; slot < inNodes.length; slot++) {
+      Cond.Leaf leaf = plan.inLeaves().get(slot);
+      int tableSlot = plan.slots().indexOf(leaf.table());
+      if (tableSlot < 0
+          || unit.actualTables().length <= tableSlot
+          || unit.actualTables()[tableSlot] == null) {
+        continue;
+      }
+      int node = unit.nodeIndexes()[tableSlot];
+      java.util.BitSet[] items = inNodes[slot];
+      int[] keep = new int[items.length];
+      int n = 0;
+      for (int i = 0; i < items.length; i++) {
+        if (items[i] == null || items[i].get(node)) {
+          keep[n++] = i;
+        }
+      }
+      if (n > 0 && n < items.length) {
+        kept[slot] = java.util.Arrays.copyOf(keep, n);
+      }
+    }
+    return kept;
+  }
+
+  private Routed insert(Plan plan, Tuple params, RoutingHint hint) {
+    Plan.InsertSpec spec = plan.insert();
+    List<Object> keys = new ArrayList<>();
+    Tuple effective = params;
+    if (spec.generatedKey()) {
+      KeyGenerator generator = rules.tableRule(spec.table()).orElseThrow().keyGenerator();
+      List<Object> extended = new ArrayList<>();
+      if (params != null) {
+        for (int i = 0; i < params.size(); i++) {
+          extended.add(params.getValue(i));
+        }
+      }
+      for (int r = 0; r < spec.rows().size(); r++) {
+        Object key = generator.nextKey();
+        keys.add(key);
+        extended.add(key);
+      }
+      effective = Tuple.wrap(extended);
+    }
+    List<Router.InsertUnit> units = router.routeInsert(plan, effective, hint);
+    List<SqlUnit> out = new ArrayList<>(units.size());
+    for (Router.InsertUnit insertUnit : units) {
+      RouteUnit unit = insertUnit.unit();
+      List<Object> unitParams = effective == null ? null : new ArrayList<>();
+      StringBuilder sql =
+          new StringBuilder(
+              spec.prefix()
+                  .render(
+                      unit,
+                      effective,
+                      null,
+                      List.of(),
+                      null,
+                      SqlTemplate.LimitMode.ORIGINAL,
+                      unitParams));
+      int[] rows = insertUnit.rows();
+      for (int i = 0; i < rows.length; i++) {
+        if (i > 0) {
+          sql.append(", ");
+        }
+        sql.append(
+            spec.rows()
+                .get(rows[i])
+                .render(
+                    unit,
+                    effective,
+                    null,
+                    List.of(),
+                    null,
+                    SqlTemplate.LimitMode.ORIGINAL,
+                    unitParams));
+      }
+      sql.append(
+          spec.suffix()
+              .render(
+                  unit,
+                  effective,
+                  null,
+                  List.of(),
+                  null,
+                  SqlTemplate.LimitMode.ORIGINAL,
+                  unitParams));
+      out.add(
+          new SqlUnit(
+              unit.dataSource(),
+              sql.toString(),
+              effective == null ? null : Tuple.wrap(unitParams)));
+    }
+    return new Routed(out, null, 0, -1, keys, true, effective, replicated(plan, out));
+  }
+
+  /** A write to a broadcast table runs once per copy: its result is one copy's, not the sum. */
+  private static boolean replicated(Plan plan, List<SqlUnit> units) {
+    return plan.write()
+        && units.size() > 1
+        && !plan.uses().isEmpty()
+        && plan.uses().get(0).kind() == Plan.UseKind.BROADCAST;
+  }
+}

@@ -1,0 +1,259 @@
+package io.shardkit.router.impl.rewrite;
+
+import io.shardkit.router.impl.route.RouteUnit;
+import io.shardkit.router.impl.route.ValueRef;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A statement's SQL cut into pieces once at plan time: text, sharded-table slots, {@code ?}
+ * parameters, prunable IN lists and the LIMIT clause. Rendering one route unit is a single pass
+ * appending strings, which is what keeps route + rewrite of a cached statement within budget.
+ */
+public final class SqlTemplate {
+
+  static final String TABLE_MARK = "__sk_t";
+  static final String QUOTED_TABLE_MARK = "__sk_q";
+  static final String IN_MARK = "__sk_in";
+  static final String LIMIT_MARK = "__sk_limit__";
+
+  /** How the LIMIT slot is rendered. */
+  public enum LimitMode {
+    /** As written. */
+    ORIGINAL,
+    /** {@code LIMIT offset + count} (the merge skips the offset). */
+    WIDENED
+  }
+
+  private final Object[] segments;
+  private final boolean hasParams;
+
+  private SqlTemplate(Object[] segments) {
+    this.segments = segments;
+    boolean params = false;
+    for (Object s : segments) {
+      params |= s instanceof Param || s instanceof InList || s instanceof Limit;
+    }
+    this.hasParams = params;
+  }
+
+  record Table(int slot, boolean quoted) {}
+
+  record Param(int index) {}
+
+  record InList(int slot) {}
+
+  record Limit() {}
+
+  /**
+   * Compiles deparsed SQL containing markers: {@code __sk_t<slot>__} / {@code __sk_q<slot>__}
+   * (table slots), {@code ?<n>} (parameter n, 1-based), {@code __sk_in<slot>__} (IN list) and
+   * {@code __sk_limit__}. Markers inside quoted strings or identifiers are left as text.
+   */
+  public static SqlTemplate compile(String sql) {
+    List<Object> out = new ArrayList<>();
+    StringBuilder text = new StringBuilder();
+    int i = 0;
+    int n = sql.length();
+    while (i < n) {
+      char c = sql.charAt(i);
+      if (c == '\'' || c == '"' || c == '`') {
+        int end = skipQuoted(sql, i);
+        text.append(sql, i, end);
+        i = end;
+      } else if (c == '?' && i + 1 < n && Character.isDigit(sql.charAt(i + 1))) {
+        int j = i + 1;
+        while (j < n && Character.isDigit(sql.charAt(j))) {
+          j++;
+        }
+        flush(text, out);
+        out.add(new Param(Integer.parseInt(sql.substring(i + 1, j)) - 1));
+        i = j;
+      } else if (c == '_' && sql.startsWith("__sk_", i)) {
+        int end = sql.indexOf("__", i + 5);
+        if (end < 0) {
+          text.append(c);
+          i++;
+          continue;
+        }
+        String marker = sql.substring(i, end + 2);
+        flush(text, out);
+        if (marker.equals(LIMIT_MARK)) {
+          out.add(new Limit());
+        } else if (marker.startsWith(IN_MARK)) {
+          out.add(
+              new InList(
+                  Integer.parseInt(marker.substring(IN_MARK.length(), marker.length() - 2))));
+        } else if (marker.startsWith(TABLE_MARK)) {
+          out.add(
+              new Table(
+                  Integer.parseInt(marker.substring(TABLE_MARK.length(), marker.length() - 2)),
+                  false));
+        } else if (marker.startsWith(QUOTED_TABLE_MARK)) {
+          out.add(
+              new Table(
+                  Integer.parseInt(
+                      marker.substring(QUOTED_TABLE_MARK.length(), marker.length() - 2)),
+                  true));
+        } else {
+          throw new IllegalStateException("unknown marker " + marker);
+        }
+        i = end + 2;
+      } else {
+        text.append(c);
+        i++;
+      }
+    }
+    flush(text, out);
+    return new SqlTemplate(out.toArray());
+  }
+
+  /** Builds a template from already cut segments (used for INSERT rows). */
+  static SqlTemplate of(List<Object> segments) {
+    return new SqlTemplate(segments.toArray());
+  }
+
+  private static void flush(StringBuilder text, List<Object> out) {
+    if (text.length() > 0) {
+      out.add(text.toString());
+      text.setLength(0);
+    }
+  }
+
+  private static int skipQuoted(String sql, int start) {
+    char quote = sql.charAt(start);
+    int i = start + 1;
+    while (i < sql.length()) {
+      char c = sql.charAt(i);
+      if (c == '\\' && quote != '`') {
+        i += 2;
+      } else if (c == quote) {
+        if (i + 1 < sql.length() && sql.charAt(i + 1) == quote) {
+          i += 2;
+        } else {
+          return i + 1;
+        }
+      } else {
+        i++;
+      }
+    }
+    return sql.length();
+  }
+
+  /** Whether rendering reads parameters. */
+  public boolean hasParams() {
+    return hasParams;
+  }
+
+  /**
+   * Renders the SQL of one unit and collects its parameters in order.
+   *
+   * @param unit the route unit (actual table per slot)
+   * @param params the statement's parameters, or null for a text query
+   * @param inLists per IN slot, the items kept for this unit (null: all)
+   * @param inItems per IN slot, all items
+   * @param limit the LIMIT clause values [offset or null, count] or null
+   * @param limitMode how to render the LIMIT slot
+   * @param outParams receives the unit's parameters
+   */
+  public String render(
+      RouteUnit unit,
+      Tuple params,
+      int[][] inLists,
+      List<List<ValueRef>> inItems,
+      ValueRef[] limit,
+      LimitMode limitMode,
+      List<Object> outParams) {
+    StringBuilder sb = new StringBuilder(128);
+    for (Object segment : segments) {
+      if (segment instanceof String s) {
+        sb.append(s);
+      } else if (segment instanceof Table t) {
+        String actual = unit.actualTables()[t.slot];
+        if (t.quoted) {
+          sb.append('`').append(actual).append('`');
+        } else {
+          sb.append(actual);
+        }
+      } else if (segment instanceof Param p) {
+        sb.append('?');
+        if (params != null) {
+          outParams.add(params.getValue(p.index));
+        }
+      } else if (segment instanceof InList in) {
+        List<ValueRef> items = inItems.get(in.slot);
+        int[] kept = inLists == null ? null : inLists[in.slot];
+        if (kept == null) {
+          for (int k = 0; k < items.size(); k++) {
+            appendValue(sb, items.get(k), params, outParams, k > 0);
+          }
+        } else {
+          for (int k = 0; k < kept.length; k++) {
+            appendValue(sb, items.get(kept[k]), params, outParams, k > 0);
+          }
+        }
+      } else if (segment instanceof Limit) {
+        renderLimit(sb, limit, limitMode, params, outParams);
+      }
+    }
+    return sb.toString();
+  }
+
+  private static void appendValue(
+      StringBuilder sb, ValueRef value, Tuple params, List<Object> outParams, boolean comma) {
+    if (comma) {
+      sb.append(", ");
+    }
+    if (value.isParam()) {
+      sb.append('?');
+      if (params != null) {
+        outParams.add(params.getValue(value.param()));
+      }
+    } else {
+      sb.append(value.text());
+    }
+  }
+
+  private static void renderLimit(
+      StringBuilder sb, ValueRef[] limit, LimitMode mode, Tuple params, List<Object> outParams) {
+    ValueRef offset = limit[0];
+    ValueRef count = limit[1];
+    if (mode == LimitMode.ORIGINAL) {
+      if (offset != null) {
+        appendValue(sb, offset, params, outParams, false);
+        sb.append(", ");
+      }
+      appendValue(sb, count, params, outParams, false);
+      return;
+    }
+    long widened =
+        toLong(count.resolve(params)) + (offset == null ? 0 : toLong(offset.resolve(params)));
+    if ((count.isParam() || offset != null && offset.isParam()) && params != null) {
+      sb.append('?');
+      outParams.add(widened);
+    } else {
+      sb.append(widened);
+    }
+  }
+
+  /** A LIMIT/OFFSET value as a long. */
+  public static long toLong(Object value) {
+    if (value instanceof Number n) {
+      return n.longValue();
+    }
+    if (value instanceof String s) {
+      return Long.parseLong(s.strip());
+    }
+    throw new IllegalArgumentException("LIMIT value " + value + " is not a number");
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder();
+    for (Object s : segments) {
+      sb.append(s instanceof String str ? str : "{" + s + "}");
+    }
+    return sb.toString();
+  }
+}

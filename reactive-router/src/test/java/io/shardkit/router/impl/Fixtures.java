@@ -1,0 +1,63 @@
+package io.shardkit.router.impl;
+
+import io.shardkit.router.ShardingRules;
+import io.shardkit.router.impl.rewrite.Rewriter;
+import io.shardkit.router.impl.rewrite.SqlUnit;
+import io.shardkit.router.impl.route.Plan;
+import io.shardkit.router.impl.route.Planner;
+import io.shardkit.router.impl.route.RoutingHint;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Tuple;
+import java.util.List;
+
+/** Rules and helpers shared by the pure pipeline tests. */
+public final class Fixtures {
+
+  private Fixtures() {}
+
+  /**
+   * Two data sources, t_order/t_order_item in ds_${0..1}.t_x_${0..3} sharded by user_id mod 2
+   * (database) and order_id mod 4 (table), bound; t_country broadcast; t_user single on ds_0.
+   */
+  public static ShardingRules rules() {
+    return ShardingRules.builder()
+        .table(
+            "t_order",
+            t ->
+                t.dataNodes("ds_${0..1}.t_order_${0..3}")
+                    .databaseStrategy("user_id", "mod")
+                    .tableStrategy("order_id", "mod")
+                    .snowflakeKey("order_id", 1)
+                    .columns("order_id", "user_id", "status"))
+        .table(
+            "t_order_item",
+            t ->
+                t.dataNodes("ds_${0..1}.t_order_item_${0..3}")
+                    .databaseStrategy("user_id", "mod")
+                    .tableStrategy("order_id", "mod"))
+        .table(
+            "t_log",
+            new JsonObject()
+                .put("dataNodes", "ds_${0..1}.t_log")
+                .put(
+                    "databaseStrategy",
+                    new JsonObject()
+                        .put("column", "id")
+                        .put("algorithm", new JsonObject().put("type", "hash-mod"))))
+        .bindingGroup("t_order", "t_order_item")
+        .broadcastTables("t_country")
+        .singleTable("t_user", "ds_0")
+        .build();
+  }
+
+  /** Plans and routes a statement with these parameters (null: text query). */
+  public static List<SqlUnit> route(ShardingRules rules, String sql, Object... params) {
+    return routed(rules, sql, params).units();
+  }
+
+  public static Rewriter.Routed routed(ShardingRules rules, String sql, Object... params) {
+    Plan plan = Planner.of(rules).plan(sql);
+    return Rewriter.of(rules)
+        .rewrite(plan, params == null ? null : Tuple.wrap(List.of(params)), RoutingHint.NONE);
+  }
+}

@@ -1,0 +1,24 @@
+-- Physical schema: data source ds_N is database sample_N (see rules.json shardkit.databases).
+CREATE DATABASE sample_0;
+CREATE DATABASE sample_1;
+CREATE TABLE sample_0.t_account_0 (account_id INT PRIMARY KEY, user_id INT NOT NULL, currency VARCHAR(3) NOT NULL, balance DECIMAL(12,2) NOT NULL, opened DATE NOT NULL);
+CREATE TABLE sample_0.t_entry_0 (entry_id BIGINT PRIMARY KEY, account_id INT NOT NULL, user_id INT NOT NULL, amount DECIMAL(12,2) NOT NULL, memo VARCHAR(40));
+CREATE TABLE sample_0.t_account_1 (account_id INT PRIMARY KEY, user_id INT NOT NULL, currency VARCHAR(3) NOT NULL, balance DECIMAL(12,2) NOT NULL, opened DATE NOT NULL);
+CREATE TABLE sample_0.t_entry_1 (entry_id BIGINT PRIMARY KEY, account_id INT NOT NULL, user_id INT NOT NULL, amount DECIMAL(12,2) NOT NULL, memo VARCHAR(40));
+CREATE TABLE sample_0.t_account_2 (account_id INT PRIMARY KEY, user_id INT NOT NULL, currency VARCHAR(3) NOT NULL, balance DECIMAL(12,2) NOT NULL, opened DATE NOT NULL);
+CREATE TABLE sample_0.t_entry_2 (entry_id BIGINT PRIMARY KEY, account_id INT NOT NULL, user_id INT NOT NULL, amount DECIMAL(12,2) NOT NULL, memo VARCHAR(40));
+CREATE TABLE sample_0.t_account_3 (account_id INT PRIMARY KEY, user_id INT NOT NULL, currency VARCHAR(3) NOT NULL, balance DECIMAL(12,2) NOT NULL, opened DATE NOT NULL);
+CREATE TABLE sample_0.t_entry_3 (entry_id BIGINT PRIMARY KEY, account_id INT NOT NULL, user_id INT NOT NULL, amount DECIMAL(12,2) NOT NULL, memo VARCHAR(40));
+CREATE TABLE sample_0.t_currency (code VARCHAR(3) PRIMARY KEY, name VARCHAR(30) NOT NULL, decimals INT NOT NULL);
+CREATE TABLE sample_1.t_account_0 (account_id INT PRIMARY KEY, user_id INT NOT NULL, currency VARCHAR(3) NOT NULL, balance DECIMAL(12,2) NOT NULL, opened DATE NOT NULL);
+CREATE TABLE sample_1.t_entry_0 (entry_id BIGINT PRIMARY KEY, account_id INT NOT NULL, user_id INT NOT NULL, amount DECIMAL(12,2) NOT NULL, memo VARCHAR(40));
+CREATE TABLE sample_1.t_account_1 (account_id INT PRIMARY KEY, user_id INT NOT NULL, currency VARCHAR(3) NOT NULL, balance DECIMAL(12,2) NOT NULL, opened DATE NOT NULL);
+CREATE TABLE sample_1.t_entry_1 (entry_id BIGINT PRIMARY KEY, account_id INT NOT NULL, user_id INT NOT NULL, amount DECIMAL(12,2) NOT NULL, memo VARCHAR(40));
+CREATE TABLE sample_1.t_account_2 (account_id INT PRIMARY KEY, user_id INT NOT NULL, currency VARCHAR(3) NOT NULL, balance DECIMAL(12,2) NOT NULL, opened DATE NOT NULL);
+CREATE TABLE sample_1.t_entry_2 (entry_id BIGINT PRIMARY KEY, account_id INT NOT NULL, user_id INT NOT NULL, amount DECIMAL(12,2) NOT NULL, memo VARCHAR(40));
+CREATE TABLE sample_1.t_account_3 (account_id INT PRIMARY KEY, user_id INT NOT NULL, currency VARCHAR(3) NOT NULL, balance DECIMAL(12,2) NOT NULL, opened DATE NOT NULL);
+CREATE TABLE sample_1.t_entry_3 (entry_id BIGINT PRIMARY KEY, account_id INT NOT NULL, user_id INT NOT NULL, amount DECIMAL(12,2) NOT NULL, memo VARCHAR(40));
+CREATE TABLE sample_1.t_currency (code VARCHAR(3) PRIMARY KEY, name VARCHAR(30) NOT NULL, decimals INT NOT NULL);
+CREATE TABLE sample_1.t_branch (branch_id INT PRIMARY KEY, city VARCHAR(30) NOT NULL);
+CREATE TABLE sample_0.t_log_0 (log_id INT PRIMARY KEY, n INT NOT NULL, note VARCHAR(20));
+CREATE TABLE sample_0.t_log_1 (log_id INT PRIMARY KEY, n INT NOT NULL, note VARCHAR(20));
