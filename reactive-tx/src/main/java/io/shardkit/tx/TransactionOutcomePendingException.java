@@ -1,0 +1,52 @@
+package io.shardkit.tx;
+
+import io.shardkit.context.ShardkitException;
+import java.util.List;
+
+/**
+ * The outcome is decided and durable, but some branches have not applied it yet: recovery will
+ * finish them. For a COMMIT decision the transaction <em>is</em> committed, only not visible
+ * everywhere yet; callers must not retry it as if it had failed.
+ */
+public class TransactionOutcomePendingException extends ShardkitException {
+
+  private static final long serialVersionUID = 1L;
+
+  /** The durable decision. */
+  public enum Decision {
+    COMMIT,
+    ROLLBACK
+  }
+
+  private final String globalId;
+  private final Decision decision;
+  private final List<String> pendingBranches;
+
+  public TransactionOutcomePendingException(
+      String globalId, Decision decision, List<String> pendingBranches, Throwable cause) {
+    super(
+        "transaction "
+            + globalId
+            + " decided "
+            + decision
+            + "; still to be finished by recovery on "
+            + pendingBranches,
+        cause);
+    this.globalId = globalId;
+    this.decision = decision;
+    this.pendingBranches = List.copyOf(pendingBranches);
+  }
+
+  public String globalId() {
+    return globalId;
+  }
+
+  public Decision decision() {
+    return decision;
+  }
+
+  /** Data sources (XA) or branches (TCC) that have not applied the decision yet. */
+  public List<String> pendingBranches() {
+    return pendingBranches;
+  }
+}

@@ -1,0 +1,83 @@
+package io.shardkit.tx;
+
+import io.shardkit.context.ConfigurationException;
+import io.shardkit.context.ShardkitTimeoutException;
+import io.shardkit.router.ShardedPool;
+import io.shardkit.tx.TransactionOutcomePendingException.Decision;
+import io.shardkit.tx.spi.TransactionsFactory;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.SqlClient;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.function.Function;
+
+/**
+ * Atomic cross-shard transactions over a {@link ShardedPool}: the entry point of reactive-tx.
+ *
+ * <p>{@link #withTransaction} runs the caller's work with a routed {@link SqlClient} whose
+ * statements may touch any shard; each shard is enlisted on first use ({@code XA START} on a
+ * connection pinned to the transaction), and at the end the transaction commits on every enlisted
+ * shard or on none (XA two-phase commit; one-phase when only one shard was enlisted). See the
+ * module README for the protocol, the coordinator log and recovery.
+ *
+ * <p>The TCC coordinator of this module has its own entry point (see the README's TCC section).
+ */
+public interface Transactions {
+
+  /**
+   * Creates the coordinator. No I/O: call {@link #installSchema()} once (or create the tables the
+   * README lists with your migrations), and start {@link #recovery()} in every app instance.
+   *
+   * @throws ConfigurationException if the log data source is not one of the pool's
+   */
+  static Transactions create(Vertx vertx, ShardedPool pool, TransactionsOptions options) {
+    TransactionsFactory factory =
+        ServiceLoader.load(TransactionsFactory.class, Transactions.class.getClassLoader())
+            .findFirst()
+            .orElseThrow(
+                () -> new IllegalStateException("no TransactionsFactory on the class path"));
+    return factory.create(vertx, pool, options);
+  }
+
+  /**
+   * Runs {@code work} in a new global transaction and commits it atomically on every shard it
+   * touched.
+   *
+   * <p>The transaction runs in its own {@code TxScope} under a new global id (visible through
+   * {@code TxScope.current()} inside {@code work}) with the deadline {@code options.timeout()} from
+   * now, capped by the enclosing scope's deadline when called inside one. A call inside another
+   * transaction is <em>not</em> joined: it is an independent transaction ("requires new"), because
+   * an XA branch belongs to exactly one global id.
+   *
+   * <p>{@code work} must issue its statements through the given client and from the context it was
+   * called on (the transaction's); the client is valid until {@code work}'s future completes.
+   *
+   * @return {@code work}'s result once every shard committed, completed on the caller's context; or
+   *     fails with: {@link TransactionRolledBackException} (work failed or threw, a statement or a
+   *     prepare failed: nothing was applied anywhere); {@link ShardkitTimeoutException} at the
+   *     deadline if it passed before the commit decision (everything is rolled back, in the
+   *     background if a shard does not answer); {@link TransactionOutcomePendingException} with
+   *     {@link Decision#COMMIT} when the transaction is committed but a shard has not applied it
+   *     yet (recovery will; also when the deadline passes after the decision); {@link
+   *     TransactionOutcomeUnknownException} when the coordinator lost track (see there).
+   */
+  <T> Future<T> withTransaction(TransactionOptions options, Function<SqlClient, Future<T>> work);
+
+  /** Creates the coordinator log and lease tables on the log data source if they do not exist. */
+  Future<Void> installSchema();
+
+  /** The recovery service of this instance (not started until {@link XaRecovery#start()}). */
+  XaRecovery recovery();
+
+  /**
+   * The durable decision for a global id, if the coordinator log (still) holds one: {@link
+   * Decision#COMMIT}, or {@link Decision#ROLLBACK} when recovery (or a coordinator that lost the
+   * race) decided ABORT. Empty for a transaction that never reached the decision (it rolled back)
+   * or whose row was pruned.
+   */
+  Future<Optional<Decision>> decision(String globalId);
+
+  /** Stops recovery. The pool stays open: its owner closes it. */
+  Future<Void> close();
+}

@@ -1,0 +1,246 @@
+package io.shardkit.tx;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.shardkit.context.ConfigurationException;
+import io.shardkit.tx.spi.TransactionObserver;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Configuration of a {@link Transactions} instance: where the coordinator log lives and how
+ * recovery behaves. Immutable; built with {@link #builder(String)} or {@link
+ * #fromJson(JsonObject)}; invalid values are rejected when set, naming the field and the value.
+ */
+public final class TransactionsOptions {
+
+  /** Grace added to a branch's deadline before recovery may abort it: 10 s. */
+  public static final Duration DEFAULT_RECOVERY_GRACE = Duration.ofSeconds(10);
+
+  /** Period of recovery passes: 5 s. */
+  public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofSeconds(5);
+
+  /** How long a rollback may take before its connection is closed instead: 5 s. */
+  public static final Duration DEFAULT_ROLLBACK_TIMEOUT = Duration.ofSeconds(5);
+
+  /** How long finished decision rows are kept before recovery prunes them: 10 min. */
+  public static final Duration DEFAULT_LOG_RETENTION = Duration.ofMinutes(10);
+
+  /** Name of the coordinator log table: {@code shardkit_xa_log}. */
+  public static final String DEFAULT_LOG_TABLE = "shardkit_xa_log";
+
+  private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,58}");
+  private static final Set<String> JSON_FIELDS =
+      Set.of(
+          "logDataSource",
+          "logTable",
+          "recoveryGraceMs",
+          "recoveryIntervalMs",
+          "rollbackTimeoutMs",
+          "logRetentionMs");
+
+  private final String logDataSource;
+  private final String logTable;
+  private final Duration recoveryGrace;
+  private final Duration recoveryInterval;
+  private final Duration rollbackTimeout;
+  private final Duration logRetention;
+  private final MeterRegistry meterRegistry;
+  private final List<TransactionObserver> observers;
+
+  private TransactionsOptions(Builder b) {
+    this.logDataSource = b.logDataSource;
+    this.logTable = b.logTable;
+    this.recoveryGrace = b.recoveryGrace;
+    this.recoveryInterval = b.recoveryInterval;
+    this.rollbackTimeout = b.rollbackTimeout;
+    this.logRetention = b.logRetention;
+    this.meterRegistry = b.meterRegistry;
+    this.observers = List.copyOf(b.observers);
+  }
+
+  /**
+   * A builder; {@code logDataSource} is the data source (one of the ShardedPool's) holding the
+   * coordinator log.
+   */
+  public static Builder builder(String logDataSource) {
+    return new Builder(logDataSource);
+  }
+
+  /** Options with every default and this log data source. */
+  public static TransactionsOptions of(String logDataSource) {
+    return builder(logDataSource).build();
+  }
+
+  /**
+   * Reads {@code logDataSource} (required), {@code logTable}, {@code recoveryGraceMs}, {@code
+   * recoveryIntervalMs}, {@code rollbackTimeoutMs}, {@code logRetentionMs}; any other field is
+   * rejected. The meter registry and observers are set on the builder only.
+   */
+  public static TransactionsOptions fromJson(JsonObject json) {
+    for (String field : json.fieldNames()) {
+      if (!JSON_FIELDS.contains(field)) {
+        throw new ConfigurationException(field, "unknown option (known: " + JSON_FIELDS + ")");
+      }
+    }
+    Object ds = json.getValue("logDataSource");
+    if (!(ds instanceof String s)) {
+      throw new ConfigurationException("logDataSource", "required string, got " + ds);
+    }
+    Builder b = builder(s);
+    if (json.containsKey("logTable")) {
+      b.logTable(String.valueOf(json.getValue("logTable")));
+    }
+    b.recoveryGrace = millis(json, "recoveryGraceMs", b.recoveryGrace, true);
+    b.recoveryInterval = millis(json, "recoveryIntervalMs", b.recoveryInterval, false);
+    b.rollbackTimeout = millis(json, "rollbackTimeoutMs", b.rollbackTimeout, false);
+    b.logRetention = millis(json, "logRetentionMs", b.logRetention, true);
+    return b.build();
+  }
+
+  private static Duration millis(JsonObject json, String field, Duration dflt, boolean zeroOk) {
+    if (!json.containsKey(field)) {
+      return dflt;
+    }
+    Object v = json.getValue(field);
+    if (!(v instanceof Number n) || n.doubleValue() != n.longValue()) {
+      throw new ConfigurationException(field, "must be a whole number of milliseconds, got " + v);
+    }
+    return check(field, Duration.ofMillis(n.longValue()), zeroOk);
+  }
+
+  private static Duration check(String field, Duration d, boolean zeroOk) {
+    if (d == null || d.isNegative() || (!zeroOk && d.isZero())) {
+      throw new ConfigurationException(
+          field, "must be " + (zeroOk ? "zero or positive" : "positive") + ", got " + d);
+    }
+    return d;
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("logDataSource", logDataSource)
+        .put("logTable", logTable)
+        .put("recoveryGraceMs", recoveryGrace.toMillis())
+        .put("recoveryIntervalMs", recoveryInterval.toMillis())
+        .put("rollbackTimeoutMs", rollbackTimeout.toMillis())
+        .put("logRetentionMs", logRetention.toMillis());
+  }
+
+  /** The data source holding the coordinator log and recovery's lease table. */
+  public String logDataSource() {
+    return logDataSource;
+  }
+
+  /** The coordinator log table; the lease table is {@code <logTable>_lease}. */
+  public String logTable() {
+    return logTable;
+  }
+
+  /** Time after a branch's deadline before recovery may decide ABORT for it. */
+  public Duration recoveryGrace() {
+    return recoveryGrace;
+  }
+
+  /** Period of the recovery service's passes. */
+  public Duration recoveryInterval() {
+    return recoveryInterval;
+  }
+
+  /** How long a rollback may take before the connection is closed (recovery finishes the rest). */
+  public Duration rollbackTimeout() {
+    return rollbackTimeout;
+  }
+
+  /** Minimum age of a finished decision row before recovery deletes it. */
+  public Duration logRetention() {
+    return logRetention;
+  }
+
+  /** Where {@code shardkit.tx.*} meters go; the global registry unless set. */
+  public MeterRegistry meterRegistry() {
+    return meterRegistry;
+  }
+
+  /** Observers called besides the metrics (tracing, tests). */
+  public List<TransactionObserver> observers() {
+    return observers;
+  }
+
+  @Override
+  public String toString() {
+    return "TransactionsOptions" + toJson().encode();
+  }
+
+  /** Builds {@link TransactionsOptions}; each setter validates its value. */
+  public static final class Builder {
+    private final String logDataSource;
+    private String logTable = DEFAULT_LOG_TABLE;
+    private Duration recoveryGrace = DEFAULT_RECOVERY_GRACE;
+    private Duration recoveryInterval = DEFAULT_RECOVERY_INTERVAL;
+    private Duration rollbackTimeout = DEFAULT_ROLLBACK_TIMEOUT;
+    private Duration logRetention = DEFAULT_LOG_RETENTION;
+    private MeterRegistry meterRegistry = Metrics.globalRegistry;
+    private final List<TransactionObserver> observers = new ArrayList<>();
+
+    private Builder(String logDataSource) {
+      if (logDataSource == null || logDataSource.isBlank()) {
+        throw new ConfigurationException("logDataSource", "required, got '" + logDataSource + "'");
+      }
+      this.logDataSource = logDataSource;
+    }
+
+    /** The log table name ({@code [A-Za-z_][A-Za-z0-9_]*}, at most 59 characters). */
+    public Builder logTable(String logTable) {
+      if (logTable == null || !TABLE.matcher(logTable).matches()) {
+        throw new ConfigurationException(
+            "logTable", "must match " + TABLE.pattern() + ", got '" + logTable + "'");
+      }
+      this.logTable = logTable;
+      return this;
+    }
+
+    /** Zero or positive; must exceed the clock skew between app instances. */
+    public Builder recoveryGrace(Duration grace) {
+      this.recoveryGrace = check("recoveryGrace", grace, true);
+      return this;
+    }
+
+    /** Positive. */
+    public Builder recoveryInterval(Duration interval) {
+      this.recoveryInterval = check("recoveryInterval", interval, false);
+      return this;
+    }
+
+    /** Positive. */
+    public Builder rollbackTimeout(Duration timeout) {
+      this.rollbackTimeout = check("rollbackTimeout", timeout, false);
+      return this;
+    }
+
+    /** Zero or positive. */
+    public Builder logRetention(Duration retention) {
+      this.logRetention = check("logRetention", retention, true);
+      return this;
+    }
+
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
+      return this;
+    }
+
+    public Builder addObserver(TransactionObserver observer) {
+      observers.add(Objects.requireNonNull(observer, "observer"));
+      return this;
+    }
+
+    public TransactionsOptions build() {
+      return new TransactionsOptions(this);
+    }
+  }
+}

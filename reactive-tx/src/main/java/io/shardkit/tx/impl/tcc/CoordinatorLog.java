@@ -1,0 +1,362 @@
+package io.shardkit.tx.impl.tcc;
+
+import io.shardkit.context.ShardkitException;
+import io.shardkit.tx.TccBranch;
+import io.shardkit.tx.TccOptions;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The coordinator log on one data source: one row per global transaction ({@code <prefix>_tx}):
+ * state, deadline, when recovery may take it, lease owner, and its branches as a JSON array (action
+ * name and argument of each), so that logging branches is a single autocommit statement. Every call
+ * must run inside a scope: its connection is pinned.
+ *
+ * <p>State machine: 1 TRYING → 2 COMMIT → 4 COMMITTED, or 1 TRYING → 3 CANCEL → 5 CANCELLED (or
+ * straight to 3 when the coordinator cancels before its first log write committed). Decisions are
+ * compare-and-set on {@code state = 1} (or insert-if-absent), so the first decision wins and can
+ * never be replaced, and branches are only appended while TRYING. {@code next_attempt_at} is when
+ * recovery may take the row: the deadline plus grace while TRYING, the end of the coordinator's
+ * completion budget once decided, the end of a recovery lease while claimed, NULL when finished.
+ */
+final class CoordinatorLog {
+
+  /** A transaction recovery claimed: its state after the claim (2 or 3) and its branches. */
+  record Claimed(String gid, int state, List<TccBranch> branches) {}
+
+  private final Pool pool;
+  private final TccOptions options;
+  private final String tx;
+
+  CoordinatorLog(Pool pool, TccOptions options) {
+    this.pool = pool;
+    this.options = options;
+    this.tx = "`" + options.txTable() + "`";
+  }
+
+  Future<Void> setup() {
+    return pool.query(Sql.txDdl(options)).execute().mapEmpty();
+  }
+
+  /**
+   * Logs branches before their tries, in one autocommit statement: the first write of a transaction
+   * inserts its row (TRYING, with the deadline and the branches); later writes append to the
+   * branches only while the row is still TRYING (the row lock orders them with the decision), so no
+   * branch can be added after a decision.
+   */
+  Future<Void> writeBranches(String gid, boolean first, Duration remaining, List<TccBranch> batch) {
+    JsonArray branches = new JsonArray();
+    for (TccBranch b : batch) {
+      branches.add(
+          new JsonObject()
+              .put("branch", b.branchId())
+              .put("action", b.action())
+              .put("args", b.args()));
+    }
+    if (first) {
+      return LocalTx.single(
+          pool,
+          conn ->
+              conn.preparedQuery(
+                      "INSERT INTO "
+                          + tx
+                          + " (gid, state, deadline_at, next_attempt_at, attempts, created_at,"
+                          + " updated_at, branches) VALUES ("
+                          + Sql.quote(gid)
+                          + ", "
+                          + Sql.TRYING
+                          + ", "
+                          + Sql.nowPlus(remaining)
+                          + ", "
+                          + Sql.nowPlus(remaining.plus(options.recoveryGrace()))
+                          + ", 0, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?)")
+                  .execute(Tuple.of(branches.encode()))
+                  .mapEmpty());
+    }
+    return LocalTx.single(
+        pool,
+        conn ->
+            conn.preparedQuery(
+                    "UPDATE "
+                        + tx
+                        + " SET branches = JSON_MERGE_PRESERVE(branches, ?),"
+                        + " updated_at = UTC_TIMESTAMP(3) WHERE gid = "
+                        + Sql.quote(gid)
+                        + " AND state = "
+                        + Sql.TRYING)
+                .execute(Tuple.of(branches.encode()))
+                .compose(
+                    updated ->
+                        updated.rowCount() == 1
+                            ? Future.<Void>succeededFuture()
+                            : state(conn, gid)
+                                .transform(
+                                    state ->
+                                        Future.failedFuture(
+                                            new ShardkitException(
+                                                "transaction "
+                                                    + gid
+                                                    + ": cannot enlist, the transaction is "
+                                                    + (state.succeeded()
+                                                        ? "already " + Sql.stateName(state.result())
+                                                        : "unknown to the log"))))));
+  }
+
+  /** Writes COMMIT if still TRYING; returns the state the transaction ends up with. */
+  Future<Integer> decideCommit(String gid) {
+    return LocalTx.single(
+        pool,
+        conn ->
+            conn.query(
+                    "UPDATE "
+                        + tx
+                        + " SET state = "
+                        + Sql.COMMIT
+                        + ", next_attempt_at = "
+                        + Sql.nowPlus(options.completionTimeout().plus(options.recoveryGrace()))
+                        + ", updated_at = UTC_TIMESTAMP(3) WHERE gid = "
+                        + Sql.quote(gid)
+                        + " AND state = "
+                        + Sql.TRYING)
+                .execute()
+                .compose(
+                    updated ->
+                        updated.rowCount() == 1
+                            ? Future.succeededFuture(Sql.COMMIT)
+                            : state(conn, gid)));
+  }
+
+  /**
+   * Writes CANCEL if still TRYING, or inserts a CANCEL row if there is none yet (so a first log
+   * write still in flight fails on the duplicate key instead of starting tries); returns the state
+   * the transaction ends up with.
+   */
+  Future<Integer> decideCancel(String gid) {
+    String next = Sql.nowPlus(options.completionTimeout().plus(options.recoveryGrace()));
+    return LocalTx.single(
+        pool,
+        conn ->
+            conn.query(
+                    "UPDATE "
+                        + tx
+                        + " SET state = "
+                        + Sql.CANCELLING
+                        + ", next_attempt_at = "
+                        + next
+                        + ", updated_at = UTC_TIMESTAMP(3) WHERE gid = "
+                        + Sql.quote(gid)
+                        + " AND state = "
+                        + Sql.TRYING)
+                .execute()
+                .compose(
+                    updated -> {
+                      if (updated.rowCount() == 1) {
+                        return Future.succeededFuture(Sql.CANCELLING);
+                      }
+                      return conn.query(
+                              "INSERT IGNORE INTO "
+                                  + tx
+                                  + " (gid, state, deadline_at, next_attempt_at, attempts,"
+                                  + " created_at, updated_at, branches) VALUES ("
+                                  + Sql.quote(gid)
+                                  + ", "
+                                  + Sql.CANCELLING
+                                  + ", UTC_TIMESTAMP(3), "
+                                  + next
+                                  + ", 0, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), '[]')")
+                          .execute()
+                          .compose(
+                              inserted ->
+                                  inserted.rowCount() == 1
+                                      ? Future.succeededFuture(Sql.CANCELLING)
+                                      : state(conn, gid));
+                    }));
+  }
+
+  private Future<Integer> state(SqlConnection conn, String gid) {
+    return conn.query("SELECT state FROM " + tx + " WHERE gid = " + Sql.quote(gid))
+        .execute()
+        .compose(
+            rows -> {
+              Integer state =
+                  rows.iterator().hasNext() ? rows.iterator().next().getInteger(0) : null;
+              return state != null
+                  ? Future.succeededFuture(state)
+                  : Future.failedFuture(
+                      new ShardkitException(
+                          "transaction " + gid + " is not in the coordinator log"));
+            });
+  }
+
+  /** Marks decided transactions finished (COMMIT → COMMITTED, CANCEL → CANCELLED). */
+  Future<Integer> markDone(Collection<String> gids) {
+    if (gids.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    return LocalTx.single(
+        pool,
+        conn ->
+            conn.query(
+                    "UPDATE "
+                        + tx
+                        + " SET state = state + 2, next_attempt_at = NULL,"
+                        + " updated_at = UTC_TIMESTAMP(3) WHERE gid IN ("
+                        + Sql.quoteAll(gids)
+                        + ") AND state IN ("
+                        + Sql.COMMIT
+                        + ", "
+                        + Sql.CANCELLING
+                        + ")")
+                .execute()
+                .map(RowSet::rowCount));
+  }
+
+  /** Lets recovery take a decided transaction now (the coordinator gave up on it). */
+  Future<Void> handOver(String gid) {
+    return LocalTx.single(
+        pool,
+        conn ->
+            conn.query(
+                    "UPDATE "
+                        + tx
+                        + " SET next_attempt_at = UTC_TIMESTAMP(3) WHERE gid = "
+                        + Sql.quote(gid)
+                        + " AND state IN ("
+                        + Sql.COMMIT
+                        + ", "
+                        + Sql.CANCELLING
+                        + ")")
+                .execute()
+                .mapEmpty());
+  }
+
+  /**
+   * Claims due transactions for {@code owner}: locks up to {@code limit} due rows that no other
+   * instance holds ({@code FOR UPDATE SKIP LOCKED}), cancels those still TRYING (their deadline
+   * plus grace has passed), and leases all of them, in one READ COMMITTED transaction (no gap
+   * locks, so new transactions can be logged meanwhile).
+   */
+  Future<List<Claimed>> claim(String owner, int limit) {
+    return LocalTx.run(
+        pool,
+        "READ COMMITTED",
+        conn ->
+            conn.query(
+                    "SELECT gid, state, branches FROM "
+                        + tx
+                        + " WHERE next_attempt_at <= UTC_TIMESTAMP(3) ORDER BY next_attempt_at"
+                        + " LIMIT "
+                        + limit
+                        + " FOR UPDATE SKIP LOCKED")
+                .execute()
+                .compose(
+                    rows -> {
+                      List<Claimed> claimed = new ArrayList<>();
+                      List<String> gids = new ArrayList<>();
+                      for (Row row : rows) {
+                        int state = row.getInteger(1);
+                        String gid = row.getString(0);
+                        gids.add(gid);
+                        claimed.add(
+                            new Claimed(
+                                gid,
+                                state == Sql.TRYING ? Sql.CANCELLING : state,
+                                branches(gid, row.getString(2))));
+                      }
+                      if (gids.isEmpty()) {
+                        return Future.succeededFuture(claimed);
+                      }
+                      return conn.query(
+                              "UPDATE "
+                                  + tx
+                                  + " SET state = IF(state = "
+                                  + Sql.TRYING
+                                  + ", "
+                                  + Sql.CANCELLING
+                                  + ", state), lease_owner = "
+                                  + Sql.quote(owner)
+                                  + ", attempts = attempts + 1, next_attempt_at = "
+                                  + Sql.nowPlus(options.recoveryLease())
+                                  + ", updated_at = UTC_TIMESTAMP(3) WHERE gid IN ("
+                                  + Sql.quoteAll(gids)
+                                  + ")")
+                          .execute()
+                          .map(claimed);
+                    }));
+  }
+
+  private static List<TccBranch> branches(String gid, String json) {
+    List<TccBranch> branches = new ArrayList<>();
+    JsonArray array = new JsonArray(json);
+    for (int i = 0; i < array.size(); i++) {
+      JsonObject b = array.getJsonObject(i);
+      branches.add(
+          new TccBranch(
+              gid, b.getString("branch"), b.getString("action"), b.getJsonObject("args")));
+    }
+    return branches;
+  }
+
+  /** Gives a claimed transaction back, to be retried after {@code delay}. */
+  Future<Void> release(String gid, String owner, Duration delay) {
+    return LocalTx.single(
+        pool,
+        conn ->
+            conn.query(
+                    "UPDATE "
+                        + tx
+                        + " SET next_attempt_at = "
+                        + Sql.nowPlus(delay)
+                        + ", updated_at = UTC_TIMESTAMP(3) WHERE gid = "
+                        + Sql.quote(gid)
+                        + " AND lease_owner = "
+                        + Sql.quote(owner)
+                        + " AND next_attempt_at IS NOT NULL")
+                .execute()
+                .mapEmpty());
+  }
+
+  /** Deletes up to 500 transactions finished more than the retention ago; returns how many. */
+  Future<Integer> prune() {
+    String cutoff = Sql.nowPlus(options.logRetention().negated());
+    return pool.query(
+            "SELECT gid FROM "
+                + tx
+                + " WHERE updated_at < "
+                + cutoff
+                + " AND next_attempt_at IS NULL LIMIT 500")
+        .execute()
+        .compose(
+            rows -> {
+              List<String> gids = new ArrayList<>();
+              for (Row row : rows) {
+                gids.add(row.getString(0));
+              }
+              if (gids.isEmpty()) {
+                return Future.succeededFuture(0);
+              }
+              return LocalTx.run(
+                  pool,
+                  "READ COMMITTED",
+                  conn ->
+                      conn.query(
+                              "DELETE FROM "
+                                  + tx
+                                  + " WHERE gid IN ("
+                                  + Sql.quoteAll(gids)
+                                  + ") AND next_attempt_at IS NULL")
+                          .execute()
+                          .map(RowSet::rowCount));
+            });
+  }
+}

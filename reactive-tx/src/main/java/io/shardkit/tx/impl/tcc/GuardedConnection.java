@@ -1,0 +1,182 @@
+package io.shardkit.tx.impl.tcc;
+
+import io.shardkit.context.ShardkitException;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.sqlclient.PrepareOptions;
+import io.vertx.sqlclient.PreparedQuery;
+import io.vertx.sqlclient.PreparedStatement;
+import io.vertx.sqlclient.Query;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.SqlResult;
+import io.vertx.sqlclient.Transaction;
+import io.vertx.sqlclient.Tuple;
+import io.vertx.sqlclient.spi.DatabaseMetadata;
+import java.util.List;
+import java.util.function.Function;
+import java.util.stream.Collector;
+
+/**
+ * The handle a phase (and the coordinator log) gets instead of the pool's connection: it refuses
+ * every statement once the connection was given back.
+ *
+ * <p>Why: closing a pooled Vert.x connection rolls its transaction back and returns it to the pool,
+ * but the old handle keeps accepting statements, and with its transaction gone they run on the
+ * underlying connection in autocommit (or inside the next borrower's transaction). When a phase's
+ * deadline closes its connection while the phase is still running, its next statement (say, the
+ * business UPDATE after the fence insert) would commit on its own, outside the fence's transaction.
+ * This guard makes it fail instead.
+ *
+ * <p>Only statements are supported: {@code prepare}, {@code begin} and {@code close} are refused
+ * (the transaction and the connection belong to shardkit; use {@code preparedQuery}).
+ */
+final class GuardedConnection implements SqlConnection {
+
+  private final SqlConnection delegate;
+  private volatile boolean released;
+
+  GuardedConnection(SqlConnection delegate) {
+    this.delegate = delegate;
+  }
+
+  /** From now on every statement fails. */
+  void release() {
+    released = true;
+  }
+
+  /** Begins the transaction shardkit owns (refused once released). */
+  Future<Transaction> beginOwned() {
+    return released ? refused() : delegate.begin();
+  }
+
+  private <T> Future<T> refused() {
+    return Future.failedFuture(
+        new ShardkitException(
+            "statement refused: its connection was already given back (the phase's deadline"
+                + " passed or it ended)"));
+  }
+
+  @Override
+  public Query<RowSet<Row>> query(String sql) {
+    return new GuardedQuery<>(delegate.query(sql));
+  }
+
+  @Override
+  public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
+    return new GuardedPreparedQuery<>(delegate.preparedQuery(sql));
+  }
+
+  @Override
+  public PreparedQuery<RowSet<Row>> preparedQuery(String sql, PrepareOptions options) {
+    return new GuardedPreparedQuery<>(delegate.preparedQuery(sql, options));
+  }
+
+  @Override
+  public Future<PreparedStatement> prepare(String sql) {
+    return unsupported("prepare");
+  }
+
+  @Override
+  public Future<PreparedStatement> prepare(String sql, PrepareOptions options) {
+    return unsupported("prepare");
+  }
+
+  @Override
+  public Future<Transaction> begin() {
+    return unsupported("begin");
+  }
+
+  @Override
+  public Transaction transaction() {
+    return null;
+  }
+
+  @Override
+  public Future<Void> close() {
+    return unsupported("close");
+  }
+
+  private static <T> Future<T> unsupported(String what) {
+    return Future.failedFuture(
+        new ShardkitException(
+            what
+                + "() is not available on a TCC phase's connection: shardkit owns its transaction"
+                + " and gives it back (use query/preparedQuery)"));
+  }
+
+  @Override
+  public SqlConnection exceptionHandler(Handler<Throwable> handler) {
+    delegate.exceptionHandler(handler);
+    return this;
+  }
+
+  @Override
+  public SqlConnection closeHandler(Handler<Void> handler) {
+    delegate.closeHandler(handler);
+    return this;
+  }
+
+  @Override
+  public boolean isSSL() {
+    return delegate.isSSL();
+  }
+
+  @Override
+  public DatabaseMetadata databaseMetadata() {
+    return delegate.databaseMetadata();
+  }
+
+  private class GuardedQuery<T> implements Query<T> {
+    private final Query<T> query;
+
+    GuardedQuery(Query<T> query) {
+      this.query = query;
+    }
+
+    @Override
+    public Future<T> execute() {
+      return released ? refused() : query.execute();
+    }
+
+    @Override
+    public <R> Query<SqlResult<R>> collecting(Collector<Row, ?, R> collector) {
+      return new GuardedQuery<>(query.collecting(collector));
+    }
+
+    @Override
+    public <U> Query<RowSet<U>> mapping(Function<Row, U> mapper) {
+      return new GuardedQuery<>(query.mapping(mapper));
+    }
+  }
+
+  private final class GuardedPreparedQuery<T> extends GuardedQuery<T> implements PreparedQuery<T> {
+    private final PreparedQuery<T> query;
+
+    GuardedPreparedQuery(PreparedQuery<T> query) {
+      super(query);
+      this.query = query;
+    }
+
+    @Override
+    public Future<T> execute(Tuple tuple) {
+      return released ? refused() : query.execute(tuple);
+    }
+
+    @Override
+    public Future<T> executeBatch(List<Tuple> batch) {
+      return released ? refused() : query.executeBatch(batch);
+    }
+
+    @Override
+    public <R> PreparedQuery<SqlResult<R>> collecting(Collector<Row, ?, R> collector) {
+      return new GuardedPreparedQuery<>(query.collecting(collector));
+    }
+
+    @Override
+    public <U> PreparedQuery<RowSet<U>> mapping(Function<Row, U> mapper) {
+      return new GuardedPreparedQuery<>(query.mapping(mapper));
+    }
+  }
+}

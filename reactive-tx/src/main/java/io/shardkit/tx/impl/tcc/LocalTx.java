@@ -1,0 +1,104 @@
+package io.shardkit.tx.impl.tcc;
+
+import io.shardkit.context.Pin;
+import io.shardkit.context.TxScope;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
+import java.util.function.Function;
+
+/**
+ * A local transaction on one pool connection, pinned to the current scope: if the scope closes
+ * first (deadline), the connection is given back, which rolls the transaction back, and the {@link
+ * GuardedConnection} the body holds refuses any further statement. A connection that arrives after
+ * the scope closed is given back at once.
+ */
+final class LocalTx {
+
+  private LocalTx() {}
+
+  static <T> Future<T> run(Pool pool, Function<SqlConnection, Future<T>> body) {
+    return run(pool, null, body);
+  }
+
+  /**
+   * Like {@link #run(Pool, Function)} but sets the isolation level of this one transaction first
+   * (e.g. {@code READ COMMITTED} for statements that must not take gap locks).
+   */
+  static <T> Future<T> run(
+      Pool pool, String isolationLevel, Function<SqlConnection, Future<T>> body) {
+    return pool.getConnection()
+        .compose(
+            conn ->
+                pinned(
+                    conn,
+                    guarded -> {
+                      GuardedConnection owned = (GuardedConnection) guarded;
+                      Future<Void> prepare =
+                          isolationLevel == null
+                              ? Future.succeededFuture()
+                              : guarded
+                                  .query("SET TRANSACTION ISOLATION LEVEL " + isolationLevel)
+                                  .execute()
+                                  .mapEmpty();
+                      return prepare
+                          .compose(v -> owned.beginOwned())
+                          .compose(tx -> inTransaction(tx, guarded, body));
+                    }));
+  }
+
+  /** One or more autocommit statements on a connection pinned to the current scope. */
+  static <T> Future<T> single(Pool pool, Function<SqlConnection, Future<T>> body) {
+    return pool.getConnection().compose(conn -> pinned(conn, body));
+  }
+
+  private static <T> Future<T> inTransaction(
+      Transaction tx, SqlConnection guarded, Function<SqlConnection, Future<T>> body) {
+    return call(body, guarded)
+        .transform(
+            outcome ->
+                outcome.succeeded()
+                    ? tx.commit().map(outcome.result())
+                    : tx.rollback().<T>transform(ignored -> Future.failedFuture(outcome.cause())));
+  }
+
+  private static <T> Future<T> pinned(SqlConnection conn, Function<SqlConnection, Future<T>> body) {
+    GuardedConnection guarded = new GuardedConnection(conn);
+    Pin pin;
+    try {
+      pin =
+          TxScope.pin(
+              "connection",
+              () -> {
+                guarded.release();
+                return conn.close();
+              });
+    } catch (RuntimeException scopeClosed) {
+      // Already given back by the pin.
+      return Future.failedFuture(scopeClosed);
+    }
+    return call(body, guarded)
+        .transform(
+            outcome ->
+                pin.release()
+                    .transform(
+                        ignored ->
+                            outcome.succeeded()
+                                ? Future.succeededFuture(outcome.result())
+                                : Future.failedFuture(outcome.cause())));
+  }
+
+  private static <T> Future<T> call(
+      Function<SqlConnection, Future<T>> body, SqlConnection guarded) {
+    try {
+      Future<T> result = body.apply(guarded);
+      return result != null
+          ? result
+          : Future.failedFuture(
+              new NullPointerException("a TCC phase returned null, not a Future"));
+    } catch (Throwable t) {
+      return Future.failedFuture(t);
+    }
+  }
+}

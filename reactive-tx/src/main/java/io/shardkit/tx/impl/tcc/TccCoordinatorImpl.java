@@ -1,0 +1,318 @@
+package io.shardkit.tx.impl.tcc;
+
+import io.shardkit.context.ConfigurationException;
+import io.shardkit.context.ScopeOptions;
+import io.shardkit.context.ShardkitException;
+import io.shardkit.context.TxContext;
+import io.shardkit.context.TxScope;
+import io.shardkit.router.ShardedPool;
+import io.shardkit.tx.TccAction;
+import io.shardkit.tx.TccCoordinator;
+import io.shardkit.tx.TccOptions;
+import io.shardkit.tx.TccOutcomeUnknownException;
+import io.shardkit.tx.TccParticipant;
+import io.shardkit.tx.TccParticipants;
+import io.shardkit.tx.TccRecovery;
+import io.shardkit.tx.TccTransaction;
+import io.shardkit.tx.TransactionOutcomePendingException;
+import io.shardkit.tx.TransactionRolledBackException;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+/** The TCC coordinator: try phase in the transaction's scope, decision, then completion. */
+public final class TccCoordinatorImpl implements TccCoordinator {
+
+  /** Test hook: where an abandoned coordinator stops (nothing more is sent after it). */
+  public enum StopAt {
+    NONE,
+    BEFORE_DECISION,
+    AFTER_DECISION,
+    AFTER_FIRST_CONFIRM
+  }
+
+  private static final System.Logger LOG = System.getLogger(TccCoordinatorImpl.class.getName());
+
+  private final Vertx vertx;
+  private final ShardedPool pool;
+  private final TccOptions options;
+  private final LocalParticipants local;
+  private final Map<String, TccParticipant> remote = new ConcurrentHashMap<>();
+  private final CoordinatorLog log;
+  private final TccMetrics metrics;
+  private final Completion completion;
+  private final DoneMarks doneMarks;
+  private volatile StopAt stopAt = StopAt.NONE;
+  private volatile Function<String, Future<Void>> beforeDecision;
+
+  private TccCoordinatorImpl(Vertx vertx, ShardedPool pool, TccOptions options) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.options = options;
+    String logDataSource =
+        options.logDataSource() != null
+            ? options.logDataSource()
+            : pool.dataSourceNames().iterator().next();
+    if (!pool.dataSourceNames().contains(logDataSource)) {
+      throw new ConfigurationException(
+          "logDataSource",
+          "'" + logDataSource + "' is not a data source of the pool " + pool.dataSourceNames());
+    }
+    this.local = LocalParticipants.create(vertx, pool, options);
+    this.log = new CoordinatorLog(pool.pool(logDataSource), options);
+    this.metrics = new TccMetrics(options.meterRegistry());
+    this.completion = new Completion(vertx, options, metrics);
+    this.doneMarks = new DoneMarks(vertx, log, options);
+  }
+
+  public static TccCoordinatorImpl create(Vertx vertx, ShardedPool pool, TccOptions options) {
+    return new TccCoordinatorImpl(
+        Objects.requireNonNull(vertx, "vertx"),
+        Objects.requireNonNull(pool, "pool"),
+        Objects.requireNonNull(options, "options"));
+  }
+
+  /** Test hook: makes the coordinator abandon its transactions at {@code step}. */
+  public void stopAt(StopAt step) {
+    this.stopAt = Objects.requireNonNull(step);
+  }
+
+  /** Test hook: runs (and is waited for) before the COMMIT decision is written; null removes it. */
+  public void beforeDecision(Function<String, Future<Void>> hook) {
+    this.beforeDecision = hook;
+  }
+
+  @Override
+  public <A> TccCoordinator register(TccAction<A> action) {
+    if (remote.containsKey(action.name())) {
+      throw new ConfigurationException(
+          "actions." + action.name(), "already registered as a remote participant");
+    }
+    local.register(action);
+    return this;
+  }
+
+  @Override
+  public TccCoordinator registerParticipant(String action, TccParticipant participant) {
+    Objects.requireNonNull(participant, "participant");
+    if (local.has(action) || remote.putIfAbsent(action, participant) != null) {
+      throw new ConfigurationException("actions." + action, "already registered");
+    }
+    return this;
+  }
+
+  TccParticipant participantFor(String action) {
+    return local.has(action) ? local : remote.get(action);
+  }
+
+  CoordinatorLog log() {
+    return log;
+  }
+
+  TccMetrics metrics() {
+    return metrics;
+  }
+
+  Completion completion() {
+    return completion;
+  }
+
+  @Override
+  public Future<Void> setup() {
+    return local.setup().compose(v -> log.setup());
+  }
+
+  @Override
+  public <T> Future<T> execute(Function<TccTransaction, Future<T>> body) {
+    return execute(options.defaultTimeout(), body);
+  }
+
+  @Override
+  public <T> Future<T> execute(Duration timeout, Function<TccTransaction, Future<T>> body) {
+    Objects.requireNonNull(body, "body");
+    ScopeOptions scope;
+    try {
+      scope = ScopeOptions.builder().timeout(timeout).newGlobalId().build();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    AtomicReference<TccTransactionImpl> transaction = new AtomicReference<>();
+    Future<T> tried =
+        TxScope.run(
+            vertx,
+            scope,
+            () -> {
+              TxContext context = TxScope.current().orElseThrow();
+              TccTransactionImpl tx =
+                  new TccTransactionImpl(
+                      this, context.globalId(), Vertx.currentContext(), context.deadline());
+              transaction.set(tx);
+              return body.apply(tx).compose(value -> tx.awaitTries().map(value));
+            });
+    return tried.transform(
+        outcome -> {
+          TccTransactionImpl tx = transaction.get();
+          if (tx == null) {
+            return Future.failedFuture(outcome.cause());
+          }
+          return finish(tx, outcome);
+        });
+  }
+
+  private <T> Future<T> finish(TccTransactionImpl tx, AsyncResult<T> tried) {
+    List<Completion.Target> targets = new ArrayList<>();
+    for (TccTransactionImpl.Enlisted e : tx.logged()) {
+      targets.add(new Completion.Target(e.branch(), e.participant()));
+    }
+    if (tried.succeeded()) {
+      if (targets.isEmpty()) {
+        metrics.outcome("committed");
+        return Future.succeededFuture(tried.result());
+      }
+      return commit(tx.globalId(), targets).map(tried.result());
+    }
+    TransactionRolledBackException rolledBack = tx.rolledBack(tried.cause());
+    if (targets.isEmpty()) {
+      metrics.outcome("cancelled");
+      return Future.failedFuture(rolledBack);
+    }
+    return cancel(tx.globalId(), targets, rolledBack);
+  }
+
+  private Future<Void> commit(String gid, List<Completion.Target> targets) {
+    if (stopAt == StopAt.BEFORE_DECISION) {
+      return abandoned(gid);
+    }
+    Function<String, Future<Void>> hook = beforeDecision;
+    Future<Void> ready = hook == null ? Future.succeededFuture() : hook.apply(gid);
+    Future<Integer> decision =
+        ready.compose(
+            v ->
+                completion.retry(
+                    gid,
+                    options.completionTimeout(),
+                    () -> log.decideCommit(gid),
+                    "COMMIT decision"));
+    return decision.transform(
+        decided -> {
+          if (decided.failed()) {
+            metrics.outcome("unknown");
+            return Future.failedFuture(
+                new TccOutcomeUnknownException(
+                    gid,
+                    "the COMMIT decision could not be confirmed in the coordinator log",
+                    decided.cause()));
+          }
+          int state = decided.result();
+          if (state == Sql.CANCELLING || state == Sql.CANCELLED) {
+            return complete(
+                gid,
+                targets,
+                false,
+                new TransactionRolledBackException(
+                    gid,
+                    "commit",
+                    Map.of(),
+                    "recovery cancelled the transaction (past its deadline) before the COMMIT"
+                        + " decision"));
+          }
+          if (stopAt == StopAt.AFTER_DECISION) {
+            return abandoned(gid);
+          }
+          if (stopAt == StopAt.AFTER_FIRST_CONFIRM) {
+            return completion
+                .drive(targets.subList(0, 1), true, options.completionTimeout())
+                .compose(pending -> abandoned(gid));
+          }
+          return complete(gid, targets, true, null);
+        });
+  }
+
+  private <T> Future<T> cancel(
+      String gid, List<Completion.Target> targets, TransactionRolledBackException rolledBack) {
+    // The coordinator never writes COMMIT once it cancels and recovery never writes COMMIT, so
+    // the branches can be cancelled while the decision is written: it only tells recovery early.
+    Future<Integer> decision =
+        Detached.run(
+            vertx,
+            ScopeOptions.builder().globalId(gid).timeout(options.phaseTimeout()).build(),
+            () -> log.decideCancel(gid));
+    decision.onSuccess(
+        state -> {
+          if (state == Sql.COMMIT || state == Sql.COMMITTED) {
+            LOG.log(
+                System.Logger.Level.ERROR,
+                "transaction " + gid + " was cancelling but the log says COMMIT: a bug");
+          }
+        });
+    Future<T> completed = complete(gid, targets, false, rolledBack);
+    return Future.join(decision, completed).transform(ignored -> completed);
+  }
+
+  /**
+   * Drives the decision on every branch; on success marks the transaction finished (batched) and
+   * succeeds (confirm) or fails with {@code rolledBack} (cancel); on an exhausted budget hands the
+   * transaction over to recovery and fails with {@link TransactionOutcomePendingException}.
+   */
+  private <T> Future<T> complete(
+      String gid,
+      List<Completion.Target> targets,
+      boolean commit,
+      TransactionRolledBackException rolledBack) {
+    return completion
+        .drive(targets, commit, options.completionTimeout())
+        .compose(
+            pending -> {
+              if (pending.isEmpty()) {
+                doneMarks.add(gid);
+                metrics.outcome(commit ? "committed" : "cancelled");
+                return commit ? Future.succeededFuture() : Future.failedFuture(rolledBack);
+              }
+              Detached.run(
+                  vertx,
+                  ScopeOptions.builder().globalId(gid).timeout(options.phaseTimeout()).build(),
+                  () -> log.handOver(gid));
+              metrics.outcome(commit ? "pending_commit" : "pending_cancel");
+              return Future.failedFuture(
+                  new TransactionOutcomePendingException(
+                      gid,
+                      commit
+                          ? TransactionOutcomePendingException.Decision.COMMIT
+                          : TransactionOutcomePendingException.Decision.ROLLBACK,
+                      pending,
+                      rolledBack));
+            });
+  }
+
+  private static <T> Future<T> abandoned(String gid) {
+    return Future.failedFuture(
+        new ShardkitException("transaction " + gid + ": coordinator abandoned it (test hook)"));
+  }
+
+  @Override
+  public TccParticipants participants() {
+    return local;
+  }
+
+  @Override
+  public TccRecovery recovery() {
+    return new RecoveryImpl(vertx, this, options);
+  }
+
+  @Override
+  public TccOptions options() {
+    return options;
+  }
+
+  ShardedPool pool() {
+    return pool;
+  }
+}

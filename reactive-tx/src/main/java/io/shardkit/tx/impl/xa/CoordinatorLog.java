@@ -1,0 +1,299 @@
+package io.shardkit.tx.impl.xa;
+
+import io.shardkit.tx.TransactionOutcomePendingException.Decision;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The coordinator log: one InnoDB row per decided global transaction on the log data source.
+ *
+ * <p>The row is the linearisation point of a transaction: {@link #decide} inserts it only if absent
+ * (primary key on the global id), so whoever inserts first, the committer (COMMIT) or recovery
+ * (ABORT), wins, and the loser reads and obeys the winner's decision.
+ */
+final class CoordinatorLog {
+
+  static final String COMMIT = "C";
+  static final String ABORT = "A";
+
+  private final Pool pool;
+  private final String table;
+  private final LogConnections kept;
+
+  CoordinatorLog(Pool pool, String table, io.vertx.core.Context home, int keptConnections) {
+    this.pool = pool;
+    this.table = table;
+    this.kept = new LogConnections(pool, home, keptConnections);
+  }
+
+  Future<Void> close() {
+    return kept.close();
+  }
+
+  /** See {@link LogConnections#ready()}. */
+  Future<Void> ready() {
+    return kept.ready();
+  }
+
+  String table() {
+    return table;
+  }
+
+  String leaseTable() {
+    return table + "_lease";
+  }
+
+  /** The DDL of the log and the lease table. */
+  List<String> schema() {
+    return List.of(
+        "CREATE TABLE IF NOT EXISTS "
+            + table
+            + " (gid VARCHAR(64) CHARACTER SET ascii NOT NULL PRIMARY KEY,"
+            + " decision CHAR(1) CHARACTER SET ascii NOT NULL,"
+            + " branches VARCHAR(2048) NOT NULL,"
+            + " decided_by VARCHAR(16) NOT NULL,"
+            + " decided_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),"
+            + " KEY idx_decided_at (decided_at)) ENGINE=InnoDB",
+        "CREATE TABLE IF NOT EXISTS "
+            + leaseTable()
+            + " (data_source VARCHAR(64) NOT NULL PRIMARY KEY,"
+            + " holder VARCHAR(64) NULL,"
+            + " taken_at TIMESTAMP(3) NULL) ENGINE=InnoDB");
+  }
+
+  Future<Void> install() {
+    Future<Void> chain = Future.succeededFuture();
+    for (String ddl : schema()) {
+      chain = chain.compose(v -> pool.query(ddl).execute().mapEmpty());
+    }
+    return chain;
+  }
+
+  /** The decision that holds for a global id, and whether this call wrote it. */
+  record Decided(Decision decision, boolean inserted) {}
+
+  /**
+   * Makes {@code wanted} the decision of {@code gid} unless one exists.
+   *
+   * @return the decision that holds: {@code wanted} if this call inserted it, else the existing one
+   */
+  Future<Decision> decide(String gid, Decision wanted, Collection<String> branches, String by) {
+    return decideReporting(gid, wanted, branches, by).map(Decided::decision);
+  }
+
+  /** A coordinator's COMMIT waiting for the next batch insert. */
+  private record Pending(String gid, String branches, Promise<Decision> promise) {}
+
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private int batchesInFlight;
+
+  /**
+   * The coordinators' COMMIT decisions, written in batches: while a batch insert is in flight on
+   * each kept connection, later decisions queue and go together in the next multi-row insert.
+   *
+   * <p>Why: each kept connection waits for its insert's fsync, so one row per insert caps the
+   * transaction rate at (kept connections / fsync latency); a batch shares one fsync. The batch
+   * uses {@code INSERT IGNORE}, then reads back the rows it could not insert: only a transaction's
+   * own coordinator ever writes COMMIT for it, so a row reading COMMIT is ours and ABORT means
+   * recovery won. The values are literals (global ids are {@code [A-Za-z0-9._:-]}, the branch list
+   * a hex literal) so the batch is one text-protocol round trip, not prepare + execute.
+   *
+   * @return the decision that holds
+   */
+  Future<Decision> decideCommit(String gid, Collection<String> branches) {
+    Promise<Decision> promise = Promise.promise();
+    synchronized (this) {
+      queue.add(new Pending(gid, String.join(",", branches), promise));
+    }
+    drain();
+    return promise.future();
+  }
+
+  private void drain() {
+    List<Pending> batch;
+    synchronized (this) {
+      if (queue.isEmpty() || batchesInFlight >= kept.size()) {
+        return;
+      }
+      batchesInFlight++;
+      batch = new ArrayList<>(Math.min(queue.size(), MAX_BATCH));
+      while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
+        batch.add(queue.poll());
+      }
+    }
+    writeBatch(batch)
+        .onComplete(
+            ar -> {
+              synchronized (this) {
+                batchesInFlight--;
+              }
+              for (Pending p : batch) {
+                if (ar.failed()) {
+                  p.promise().tryFail(ar.cause());
+                } else {
+                  Decision d = ar.result().get(p.gid());
+                  if (d != null) {
+                    p.promise().tryComplete(d);
+                  } else {
+                    p.promise().tryFail(new IllegalStateException("decision row missing"));
+                  }
+                }
+              }
+              drain();
+            });
+  }
+
+  private Future<Map<String, Decision>> writeBatch(List<Pending> batch) {
+    StringBuilder sql =
+        new StringBuilder("INSERT IGNORE INTO ")
+            .append(table)
+            .append(" (gid, decision, branches, decided_by) VALUES ");
+    for (int i = 0; i < batch.size(); i++) {
+      Pending p = batch.get(i);
+      sql.append(i == 0 ? "('" : ", ('")
+          .append(p.gid())
+          .append("', 'C', X'")
+          .append(HexFormat.of().formatHex(p.branches().getBytes(StandardCharsets.UTF_8)))
+          .append("', 'coordinator')");
+    }
+    return kept.get()
+        .compose(
+            conn ->
+                conn.query(sql.toString())
+                    .execute()
+                    .onFailure(
+                        e -> {
+                          if (!SqlErrors.fromServer(e)) {
+                            kept.broken(conn);
+                          }
+                        }))
+        .compose(
+            rs -> {
+              if (rs.rowCount() == batch.size()) {
+                Map<String, Decision> all = new HashMap<>();
+                batch.forEach(p -> all.put(p.gid(), Decision.COMMIT));
+                return Future.succeededFuture(all);
+              }
+              List<String> gids = new ArrayList<>();
+              batch.forEach(p -> gids.add(p.gid()));
+              return read(gids);
+            });
+  }
+
+  /** {@link #decide}, also telling whether this call inserted the row. */
+  Future<Decided> decideReporting(
+      String gid, Decision wanted, Collection<String> branches, String by) {
+    return kept.get()
+        .compose(
+            conn ->
+                conn.preparedQuery(
+                        "INSERT INTO "
+                            + table
+                            + " (gid, decision, branches, decided_by) VALUES (?, ?, ?, ?)")
+                    .execute(Tuple.of(gid, code(wanted), String.join(",", branches), by))
+                    .onFailure(
+                        e -> {
+                          if (!SqlErrors.fromServer(e)) {
+                            kept.broken(conn);
+                          }
+                        }))
+        .map(rs -> new Decided(wanted, true))
+        .recover(
+            e -> {
+              if (SqlErrors.code(e) != SqlErrors.DUP_ENTRY) {
+                return Future.failedFuture(e);
+              }
+              return read(List.of(gid))
+                  .compose(
+                      found -> {
+                        Decision winner = found.get(gid);
+                        return winner != null
+                            ? Future.succeededFuture(new Decided(winner, false))
+                            : Future.failedFuture(e); // deleted in between: cannot happen
+                      });
+            });
+  }
+
+  /**
+   * The decisions recorded for these global ids (absent ids have none), read on a kept connection:
+   * recovery calls it while holding a lease and a scan connection of the same pool.
+   */
+  Future<Map<String, Decision>> read(Collection<String> gids) {
+    if (gids.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    List<Object> args = new ArrayList<>(gids);
+    return kept.get()
+        .compose(
+            conn ->
+                conn.preparedQuery(
+                        "SELECT gid, decision FROM "
+                            + table
+                            + " WHERE gid IN ("
+                            + marks(args.size())
+                            + ")")
+                    .execute(Tuple.wrap(args)))
+        .map(
+            rows -> {
+              Map<String, Decision> out = new HashMap<>();
+              for (Row row : rows) {
+                out.put(row.getString(0), decision(row.getString(1)));
+              }
+              return out;
+            });
+  }
+
+  /** Global ids whose decision is older than {@code retentionMillis}, oldest first. */
+  Future<List<String>> olderThan(long retentionMillis, int limit) {
+    return pool.preparedQuery(
+            "SELECT gid FROM "
+                + table
+                + " WHERE decided_at < NOW(3) - INTERVAL ? MICROSECOND ORDER BY decided_at LIMIT ?")
+        .execute(Tuple.of(retentionMillis * 1000, limit))
+        .map(
+            rows -> {
+              List<String> out = new ArrayList<>();
+              rows.forEach(r -> out.add(r.getString(0)));
+              return out;
+            });
+  }
+
+  Future<Integer> delete(Collection<String> gids) {
+    if (gids.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    List<Object> args = new ArrayList<>(gids);
+    return pool.preparedQuery("DELETE FROM " + table + " WHERE gid IN (" + marks(args.size()) + ")")
+        .execute(Tuple.wrap(args))
+        .map(rs -> rs.rowCount());
+  }
+
+  static final int MAX_BATCH = 64;
+
+  static String code(Decision d) {
+    return d == Decision.COMMIT ? COMMIT : ABORT;
+  }
+
+  static Decision decision(String code) {
+    return COMMIT.equals(code) ? Decision.COMMIT : Decision.ROLLBACK;
+  }
+
+  static String marks(int n) {
+    StringBuilder sb = new StringBuilder(n * 3);
+    for (int i = 0; i < n; i++) {
+      sb.append(i == 0 ? "?" : ", ?");
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,85 @@
+package io.shardkit.tx.impl.xa;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.shardkit.tx.spi.TransactionObserver;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The {@code shardkit.tx.*} meters (tags are bounded: mode, outcome, phase, result, action, data
+ * source; never ids or SQL). Meters are looked up once per tag combination and cached.
+ */
+final class MetricsObserver implements TransactionObserver {
+
+  private final MeterRegistry registry;
+  private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Timer> timers = new ConcurrentHashMap<>();
+  private final AtomicInteger inDoubt = new AtomicInteger();
+  private final AtomicInteger unreachable = new AtomicInteger();
+
+  MetricsObserver(MeterRegistry registry) {
+    this.registry = registry;
+    Gauge.builder("shardkit.tx.in.doubt", inDoubt, AtomicInteger::get)
+        .description("Prepared branches the last recovery pass left in doubt")
+        .tag("mode", XaTransactionsImpl.MODE)
+        .register(registry);
+    Gauge.builder("shardkit.tx.recovery.unreachable", unreachable, AtomicInteger::get)
+        .description("Data sources the last recovery pass could not scan")
+        .tag("mode", XaTransactionsImpl.MODE)
+        .register(registry);
+  }
+
+  @Override
+  public void phaseEnded(String mode, String globalId, String phase, Duration took, boolean ok) {
+    String result = ok ? "ok" : "error";
+    timers
+        .computeIfAbsent(
+            mode + '|' + phase + '|' + result,
+            k ->
+                Timer.builder("shardkit.tx.phase")
+                    .description("Duration of one transaction phase")
+                    .tags("mode", mode, "phase", phase, "result", result)
+                    .register(registry))
+        .record(took);
+  }
+
+  @Override
+  public void transactionEnded(String mode, String globalId, Outcome outcome, int branches) {
+    String name = outcome.name().toLowerCase(java.util.Locale.ROOT);
+    counters
+        .computeIfAbsent(
+            "tx|" + mode + '|' + name,
+            k ->
+                Counter.builder("shardkit.tx.transactions")
+                    .description("Transactions by outcome")
+                    .tags("mode", mode, "outcome", name)
+                    .register(registry))
+        .increment();
+  }
+
+  @Override
+  public void recovered(String mode, String dataSource, String action, boolean decidedByRecovery) {
+    String decided = decidedByRecovery ? "recovery" : "coordinator";
+    counters
+        .computeIfAbsent(
+            "rec|" + mode + '|' + dataSource + '|' + action + '|' + decided,
+            k ->
+                Counter.builder("shardkit.tx.recovered")
+                    .description("Branches finished by recovery")
+                    .tags(
+                        "mode", mode, "shard", dataSource, "action", action, "decided_by", decided)
+                    .register(registry))
+        .increment();
+  }
+
+  @Override
+  public void recoveryPassEnded(String mode, int inDoubt, int unreachable) {
+    this.inDoubt.set(inDoubt);
+    this.unreachable.set(unreachable);
+  }
+}

@@ -1,0 +1,45 @@
+package io.shardkit.tx.impl.xa;
+
+import io.vertx.mysqlclient.MySQLException;
+
+/** The server error codes the coordinator and recovery branch on. */
+final class SqlErrors {
+
+  /** XAER_NOTA: unknown xid (already finished, or still attached to the preparing connection). */
+  static final int XAER_NOTA = 1397;
+
+  /** XAER_RMFAIL: the command is not allowed in the branch's current state. */
+  static final int XAER_RMFAIL = 1399;
+
+  /** XAER_DUPID: the xid already exists. */
+  static final int XAER_DUPID = 1440;
+
+  /** ER_DUP_ENTRY: the decision row already exists. */
+  static final int DUP_ENTRY = 1062;
+
+  private SqlErrors() {}
+
+  /** The server's error code, or -1 when the failure did not come from the server. */
+  static int code(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof MySQLException e) {
+        return e.getErrorCode();
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return -1;
+  }
+
+  /** Whether the server answered (so the connection is alive and in a known state). */
+  static boolean fromServer(Throwable failure) {
+    return code(failure) > 0;
+  }
+
+  /** XA_RB* (1402 rollback, 1613 timeout, 1614 deadlock): the branch is rollback-only. */
+  static boolean isRollbackOnly(Throwable failure) {
+    int code = code(failure);
+    return code == 1402 || code == 1613 || code == 1614;
+  }
+}

@@ -1,0 +1,405 @@
+package io.shardkit.tx.impl.xa;
+
+import io.shardkit.tx.RecoveryReport;
+import io.shardkit.tx.TransactionOutcomePendingException.Decision;
+import io.shardkit.tx.XaRecovery;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * Recovery: per data source, under a lease, {@code XA RECOVER} → keep shardkit's branches of that
+ * data source → read their decisions → COMMIT: commit; ABORT: roll back; none and deadline + grace
+ * passed: write ABORT (if absent; a COMMIT that won is obeyed) and roll back; otherwise leave it.
+ * Then prune decision rows older than the retention that no shard still holds a branch of.
+ *
+ * <p>The lease is a row per data source in {@code <log>_lease}, locked with {@code SELECT ... FOR
+ * UPDATE SKIP LOCKED} in a local transaction held open for the whole pass over that data source:
+ * another instance skips a locked row instead of waiting, and a crashed instance's lock goes with
+ * its connection. The lease keeps instances from doing the same work; safety does not depend on it,
+ * because every action is idempotent and no branch is rolled back without an ABORT row.
+ */
+final class XaRecoveryImpl implements XaRecovery {
+
+  private static final int PRUNE_BATCH = 500;
+
+  private final XaTransactionsImpl owner;
+  private final String instance = UUID.randomUUID().toString();
+  private boolean leaseRowsReady;
+  private boolean started;
+  private long timer = -1;
+  private Future<RecoveryReport> inProgress;
+
+  /** Test hook: how long to hold each lease before scanning, so two instances surely overlap. */
+  volatile long holdLeaseMillis;
+
+  /** Test hook: hears every branch this instance acted on (xid, "commit" or "rollback"). */
+  volatile BiConsumer<Xid, String> actionListener = (xid, action) -> {};
+
+  XaRecoveryImpl(XaTransactionsImpl owner) {
+    this.owner = owner;
+  }
+
+  @Override
+  public synchronized Future<Void> start() {
+    if (started) {
+      return Future.succeededFuture();
+    }
+    started = true;
+    return runOnce().<Void>mapEmpty().onComplete(ar -> schedule());
+  }
+
+  private synchronized void schedule() {
+    if (!started) {
+      return;
+    }
+    timer =
+        owner
+            .vertx()
+            .setTimer(
+                owner.options().recoveryInterval().toMillis(),
+                id -> {
+                  synchronized (this) {
+                    timer = -1;
+                  }
+                  runOnce().onComplete(ar -> schedule());
+                });
+  }
+
+  @Override
+  public synchronized Future<Void> stop() {
+    started = false;
+    if (timer >= 0) {
+      owner.vertx().cancelTimer(timer);
+      timer = -1;
+    }
+    return inProgress == null
+        ? Future.succeededFuture()
+        : inProgress.<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  @Override
+  public synchronized Future<RecoveryReport> runOnce() {
+    if (inProgress != null && !inProgress.isComplete()) {
+      return inProgress;
+    }
+    Promise<RecoveryReport> promise = Promise.promise();
+    inProgress = promise.future();
+    owner.vertx().runOnContext(v -> pass().onComplete(promise));
+    return inProgress;
+  }
+
+  /** Counts of one pass; touched on one context only. */
+  private static final class Tally {
+    int committed;
+    int rolledBack;
+    int abortsDecided;
+    int inDoubt;
+    int pruned;
+    final Set<String> unreachable = new LinkedHashSet<>();
+    final Set<String> leasedElsewhere = new LinkedHashSet<>();
+
+    RecoveryReport report() {
+      return new RecoveryReport(
+          committed, rolledBack, abortsDecided, inDoubt, pruned, unreachable, leasedElsewhere);
+    }
+  }
+
+  private Future<RecoveryReport> pass() {
+    Tally tally = new Tally();
+    Future<Void> chain = ensureLeaseRows();
+    for (String ds : owner.pool().dataSourceNames()) {
+      chain = chain.transform(ar -> underLease(ds, tally));
+    }
+    return chain
+        .transform(ar -> prune(tally))
+        .transform(
+            ar -> {
+              owner.recoveryPass(tally.inDoubt, tally.unreachable.size());
+              return Future.succeededFuture(tally.report());
+            });
+  }
+
+  private Future<Void> ensureLeaseRows() {
+    if (leaseRowsReady) {
+      return Future.succeededFuture();
+    }
+    List<Object> names = new ArrayList<>(owner.pool().dataSourceNames());
+    StringBuilder values = new StringBuilder();
+    for (int i = 0; i < names.size(); i++) {
+      values.append(i == 0 ? "(?)" : ", (?)");
+    }
+    return bounded(
+            logPool()
+                .preparedQuery(
+                    "INSERT IGNORE INTO "
+                        + owner.log().leaseTable()
+                        + " (data_source) VALUES "
+                        + values)
+                .execute(Tuple.wrap(names)))
+        .onSuccess(rs -> leaseRowsReady = true)
+        .mapEmpty();
+  }
+
+  private Pool logPool() {
+    return owner.pool().pool(owner.options().logDataSource());
+  }
+
+  /** One data source's pass, inside the lease transaction; never fails (reports instead). */
+  private Future<Void> underLease(String ds, Tally tally) {
+    return bounded(logPool().getConnection())
+        .compose(
+            conn ->
+                bounded(conn.begin())
+                    .compose(
+                        tx ->
+                            bounded(
+                                    conn.preparedQuery(
+                                            "SELECT data_source FROM "
+                                                + owner.log().leaseTable()
+                                                + " WHERE data_source = ? FOR UPDATE SKIP LOCKED")
+                                        .execute(Tuple.of(ds)))
+                                .compose(
+                                    rows -> {
+                                      if (rows.size() == 0) {
+                                        tally.leasedElsewhere.add(ds);
+                                        return Future.<Void>succeededFuture();
+                                      }
+                                      return conn.preparedQuery(
+                                              "UPDATE "
+                                                  + owner.log().leaseTable()
+                                                  + " SET holder = ?, taken_at = NOW(3)"
+                                                  + " WHERE data_source = ?")
+                                          .execute(Tuple.of(instance, ds))
+                                          .compose(v -> held())
+                                          .compose(v -> scanAndAct(ds, tally));
+                                    })
+                                .transform(ar -> endLease(conn, tx)))
+                    .eventually(conn::close))
+        .recover(
+            e -> {
+              tally.unreachable.add(ds);
+              return Future.succeededFuture();
+            });
+  }
+
+  private Future<Void> held() {
+    long hold = holdLeaseMillis;
+    if (hold <= 0) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> promise = Promise.promise();
+    owner.vertx().setTimer(hold, id -> promise.complete());
+    return promise.future();
+  }
+
+  private Future<Void> endLease(SqlConnection conn, Transaction tx) {
+    return bounded(tx.commit()).otherwiseEmpty();
+  }
+
+  private Future<Void> scanAndAct(String ds, Tally tally) {
+    return onShard(
+            ds,
+            conn ->
+                recover(conn, ds)
+                    .compose(
+                        xids -> {
+                          if (xids.isEmpty()) {
+                            return Future.succeededFuture();
+                          }
+                          Set<String> gids = new HashSet<>();
+                          xids.forEach(x -> gids.add(x.globalId()));
+                          return bounded(owner.log().read(gids))
+                              .compose(
+                                  decisions -> {
+                                    Future<Void> chain = Future.succeededFuture();
+                                    for (Xid xid : xids) {
+                                      chain =
+                                          chain.compose(v -> act(conn, ds, xid, decisions, tally));
+                                    }
+                                    return chain;
+                                  });
+                        }))
+        .recover(
+            e -> {
+              tally.unreachable.add(ds);
+              return Future.succeededFuture();
+            });
+  }
+
+  /**
+   * Runs {@code work} on a connection of {@code ds}, every step bounded by the rollback timeout: a
+   * shard that does not answer makes the pass move on (its connection is closed, not recycled).
+   */
+  private <T> Future<T> onShard(String ds, Function<SqlConnection, Future<T>> work) {
+    return bounded(owner.pool().pool(ds).getConnection())
+        .compose(
+            conn -> {
+              Promise<T> promise = Promise.promise();
+              long timer =
+                  owner
+                      .vertx()
+                      .setTimer(
+                          owner.options().rollbackTimeout().toMillis() * 4,
+                          id ->
+                              HardClose.close(conn)
+                                  .onComplete(
+                                      v ->
+                                          promise.tryFail(
+                                              new IllegalStateException(
+                                                  "recovery: " + ds + " did not answer"))));
+              Future<T> done;
+              try {
+                done = work.apply(conn);
+              } catch (RuntimeException e) {
+                done = Future.failedFuture(e);
+              }
+              done.onComplete(
+                  ar -> {
+                    owner.vertx().cancelTimer(timer);
+                    if (!promise.future().isComplete()) {
+                      conn.close()
+                          .onComplete(
+                              v -> {
+                                if (ar.succeeded()) {
+                                  promise.tryComplete(ar.result());
+                                } else {
+                                  promise.tryFail(ar.cause());
+                                }
+                              });
+                    }
+                  });
+              return promise.future();
+            });
+  }
+
+  private <T> Future<T> bounded(Future<T> work) {
+    return work.timeout(owner.options().rollbackTimeout().toMillis() * 4, TimeUnit.MILLISECONDS);
+  }
+
+  /** shardkit's branches of {@code ds} that {@code XA RECOVER} lists on its server. */
+  Future<List<Xid>> recover(SqlConnection conn, String ds) {
+    return conn.query("XA RECOVER")
+        .execute()
+        .map(
+            rows -> {
+              List<Xid> out = new ArrayList<>();
+              for (Row row : rows) {
+                Xid.fromRecover(
+                        row.getInteger("formatID"),
+                        row.getInteger("gtrid_length"),
+                        row.getInteger("bqual_length"),
+                        row.getBuffer("data"))
+                    .filter(x -> x.dataSource().equals(ds))
+                    .ifPresent(out::add);
+              }
+              return out;
+            });
+  }
+
+  private Future<Void> act(
+      SqlConnection conn, String ds, Xid xid, Map<String, Decision> decisions, Tally tally) {
+    Decision decision = decisions.get(xid.globalId());
+    if (decision != null) {
+      return finish(conn, ds, xid, decision, false, tally);
+    }
+    long expiredAt = xid.deadlineEpochMillis() + owner.options().recoveryGrace().toMillis();
+    if (System.currentTimeMillis() < expiredAt) {
+      tally.inDoubt++;
+      return Future.succeededFuture();
+    }
+    return bounded(
+            owner.log().decideReporting(xid.globalId(), Decision.ROLLBACK, List.of(), "recovery"))
+        .transform(
+            ar -> {
+              if (ar.failed()) {
+                tally.inDoubt++;
+                return Future.succeededFuture();
+              }
+              if (ar.result().inserted()) {
+                tally.abortsDecided++;
+              }
+              return finish(conn, ds, xid, ar.result().decision(), ar.result().inserted(), tally);
+            });
+  }
+
+  private Future<Void> finish(
+      SqlConnection conn, String ds, Xid xid, Decision decision, boolean decidedHere, Tally tally) {
+    boolean commit = decision == Decision.COMMIT;
+    String action = commit ? "commit" : "rollback";
+    return conn.query((commit ? "XA COMMIT " : "XA ROLLBACK ") + xid.sql())
+        .execute()
+        .transform(
+            ar -> {
+              if (ar.succeeded()) {
+                if (commit) {
+                  tally.committed++;
+                } else {
+                  tally.rolledBack++;
+                }
+                actionListener.accept(xid, action);
+                owner.recovered(ds, action, decidedHere);
+              } else if (SqlErrors.fromServer(ar.cause())) {
+                // 1397: still attached to its coordinator's connection, or finished meanwhile.
+                tally.inDoubt++;
+              } else {
+                return Future.failedFuture(ar.cause());
+              }
+              return Future.<Void>succeededFuture();
+            });
+  }
+
+  /**
+   * Deletes decision rows older than the retention whose transaction has no branch left on any
+   * shard. The log is read before the shards are scanned: a COMMIT row exists only once every
+   * branch is prepared, so a branch absent from the later scan is finished for good.
+   */
+  private Future<Void> prune(Tally tally) {
+    if (!tally.unreachable.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return bounded(owner.log().olderThan(owner.options().logRetention().toMillis(), PRUNE_BATCH))
+        .compose(
+            candidates -> {
+              if (candidates.isEmpty()) {
+                return Future.succeededFuture();
+              }
+              List<Future<List<Xid>>> scans = new ArrayList<>();
+              for (String ds : owner.pool().dataSourceNames()) {
+                scans.add(onShard(ds, conn -> recover(conn, ds)));
+              }
+              return Future.all(scans)
+                  .compose(
+                      all -> {
+                        Set<String> alive = new HashSet<>();
+                        for (int i = 0; i < all.size(); i++) {
+                          List<Xid> xids = all.resultAt(i);
+                          xids.forEach(x -> alive.add(x.globalId()));
+                        }
+                        List<String> done = new ArrayList<>(candidates);
+                        done.removeAll(alive);
+                        return owner.log().delete(done);
+                      })
+                  .map(
+                      n -> {
+                        tally.pruned += n;
+                        return (Void) null;
+                      });
+            })
+        .otherwiseEmpty();
+  }
+}

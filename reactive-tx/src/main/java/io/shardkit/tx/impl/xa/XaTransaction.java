@@ -1,0 +1,579 @@
+package io.shardkit.tx.impl.xa;
+
+import io.shardkit.context.Pin;
+import io.shardkit.context.ShardkitException;
+import io.shardkit.context.ShardkitTimeoutException;
+import io.shardkit.context.TxContext;
+import io.shardkit.context.TxScope;
+import io.shardkit.tx.TransactionOutcomePendingException;
+import io.shardkit.tx.TransactionOutcomePendingException.Decision;
+import io.shardkit.tx.TransactionOutcomeUnknownException;
+import io.shardkit.tx.TransactionRolledBackException;
+import io.shardkit.tx.spi.TransactionObserver.Outcome;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.SqlClient;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The coordinator of one XA transaction. Lives on the transaction's scope context: every state
+ * change happens there, so the deadline (which closes the scope on that context) and the commit
+ * path never race.
+ *
+ * <p>The rule that makes it safe: a COMMIT decision is written only while the state is {@code
+ * PREPARING} and the deadline has not passed; the deadline moves an undecided transaction to {@code
+ * ROLLING_BACK} first, so once expired nothing can commit it, and the rollback may run without an
+ * ABORT row. A transaction caught in {@code DECIDING} waits for the log's answer.
+ */
+final class XaTransaction {
+
+  enum State {
+    ACTIVE,
+    ONE_PHASE,
+    PREPARING,
+    DECIDING,
+    COMMITTING,
+    ROLLING_BACK,
+    DONE
+  }
+
+  private final XaTransactionsImpl owner;
+  private final TxContext tx;
+  private final String gid;
+  private final long deadlineEpochMillis;
+  private final long startNanos = System.nanoTime();
+  private final Map<String, Branch> branches = new LinkedHashMap<>();
+  private final Pin sentinel;
+  private final Context context = Vertx.currentContext();
+  private State state = State.ACTIVE;
+  private State stateAtExpiry;
+  private Future<Decision> decisionWrite;
+  private Future<Void> finishing;
+  private Future<Void> expiry;
+  private List<String> pending = List.of();
+  private boolean outcomeReported;
+
+  XaTransaction(XaTransactionsImpl owner, TxContext tx) {
+    this.owner = owner;
+    this.tx = tx;
+    this.gid = tx.globalId();
+    this.deadlineEpochMillis = System.currentTimeMillis() + tx.deadline().remainingMillis() + 1;
+    // Hears the scope's close (deadline, enclosing scope) even before any shard is enlisted.
+    this.sentinel = TxScope.pin("xa-transaction", this::expire);
+  }
+
+  String globalId() {
+    return gid;
+  }
+
+  // ---------------------------------------------------------------- enlist
+
+  /** The routed client's view of a data source: the branch's connection, enlisted on first use. */
+  Future<SqlClient> clientFor(String dataSource) {
+    Branch branch = branches.get(dataSource);
+    if (branch != null) {
+      return branch.ready;
+    }
+    if (state != State.ACTIVE) {
+      return Future.failedFuture(
+          new ShardkitException(
+              "transaction " + gid + " is " + state + ": cannot enlist data source " + dataSource));
+    }
+    branch = new Branch(dataSource, new Xid(gid, dataSource, deadlineEpochMillis));
+    branches.put(dataSource, branch);
+    branch.ready = enlist(branch);
+    return branch.ready;
+  }
+
+  private Future<SqlClient> enlist(Branch b) {
+    // Seam for circuit breaking (issue 8): refuse an open shard here, before any I/O.
+    return b.then(
+        () ->
+            owner
+                .pool()
+                .pool(b.dataSource)
+                .getConnection()
+                .compose(
+                    conn -> {
+                      if (state != State.ACTIVE) {
+                        b.state = Branch.State.NOT_STARTED;
+                        return conn.close().compose(v -> Future.failedFuture(notActive(b)));
+                      }
+                      try {
+                        b.pin = TxScope.pin("connection", this::expire);
+                      } catch (RuntimeException scopeClosed) {
+                        b.state = Branch.State.NOT_STARTED;
+                        return conn.close().compose(v -> Future.failedFuture(scopeClosed));
+                      }
+                      b.conn = conn;
+                      return b.xa("XA START " + b.xid.sql())
+                          .transform(
+                              ar -> {
+                                if (ar.succeeded()) {
+                                  b.state = Branch.State.ACTIVE;
+                                  return Future.<SqlClient>succeededFuture(
+                                      new BranchClient(conn, e -> b.recordFailure(e)));
+                                }
+                                b.state =
+                                    SqlErrors.fromServer(ar.cause())
+                                        ? Branch.State.NOT_STARTED
+                                        : Branch.State.UNKNOWN;
+                                return Future.failedFuture(ar.cause());
+                              });
+                    },
+                    e -> {
+                      b.state = Branch.State.NOT_STARTED;
+                      return Future.failedFuture(e);
+                    }));
+  }
+
+  private ShardkitException notActive(Branch b) {
+    return new ShardkitException(
+        "transaction " + gid + " is " + state + ": data source " + b.dataSource + " not enlisted");
+  }
+
+  // ---------------------------------------------------------------- commit
+
+  /** The user's work succeeded: commit on every enlisted shard. */
+  Future<Void> commit() {
+    if (state != State.ACTIVE) {
+      return Future.failedFuture(notActive("commit"));
+    }
+    List<Branch> all = new ArrayList<>(branches.values());
+    Future<Void> enlisted = Future.all(readies(all)).mapEmpty();
+    return enlisted.transform(
+        ar -> {
+          if (ar.failed()) {
+            return rollback("execute", causes(all), "a data source could not be enlisted");
+          }
+          if (state != State.ACTIVE) {
+            return Future.failedFuture(notActive("commit"));
+          }
+          if (all.isEmpty()) {
+            finish(Outcome.COMMITTED);
+            return Future.succeededFuture();
+          }
+          return all.size() == 1 ? onePhase(all.get(0)) : twoPhase(all);
+        });
+  }
+
+  private Future<Void> onePhase(Branch b) {
+    state = State.ONE_PHASE;
+    long t0 = System.nanoTime();
+    Future<?> commit =
+        b.then(() -> b.xa("XA END " + b.xid.sql() + "; XA COMMIT " + b.xid.sql() + " ONE PHASE"));
+    finishing = commit.transform(ar -> Future.<Void>succeededFuture());
+    return commit.transform(
+        ar -> {
+          owner.phase(gid, "one_phase", t0, ar.succeeded());
+          if (ar.succeeded()) {
+            b.state = Branch.State.COMMITTED;
+            state = State.DONE;
+            finish(Outcome.COMMITTED);
+            return b.release(true);
+          }
+          if (!SqlErrors.fromServer(ar.cause())) {
+            b.state = Branch.State.UNKNOWN;
+            state = State.DONE;
+            finish(Outcome.UNKNOWN);
+            return b.release(false)
+                .compose(
+                    v ->
+                        Future.failedFuture(
+                            new TransactionOutcomeUnknownException(gid, "commit", ar.cause())));
+          }
+          // The server refused: the branch is not committed; roll it back to be sure.
+          finishing = null;
+          return rollback("commit", Map.of(b.dataSource, ar.cause()), "one-phase commit failed");
+        });
+  }
+
+  private Future<Void> twoPhase(List<Branch> all) {
+    state = State.PREPARING;
+    long t0 = System.nanoTime();
+    List<Future<Void>> prepares = new ArrayList<>();
+    Map<String, Throwable> failures = new LinkedHashMap<>();
+    for (Branch b : all) {
+      prepares.add(
+          b.then(() -> b.xa("XA END " + b.xid.sql() + "; XA PREPARE " + b.xid.sql()))
+              .transform(
+                  ar -> {
+                    if (ar.succeeded()) {
+                      b.state = Branch.State.PREPARED;
+                      return Future.<Void>succeededFuture();
+                    }
+                    if (!SqlErrors.fromServer(ar.cause())) {
+                      b.state = Branch.State.UNKNOWN;
+                    }
+                    failures.put(b.dataSource, ar.cause());
+                    return Future.failedFuture(ar.cause());
+                  }));
+    }
+    return Future.join(prepares)
+        .transform(
+            ar -> {
+              owner.phase(gid, "prepare", t0, ar.succeeded());
+              if (state != State.PREPARING) {
+                return Future.failedFuture(notActive("decide")); // the deadline took over
+              }
+              if (ar.failed()) {
+                return rollback("prepare", failures, "XA PREPARE failed on " + failures.keySet());
+              }
+              if (tx.deadline().isExpired()) {
+                return rollback("prepare", Map.of(), "deadline passed before the decision");
+              }
+              if (owner.stopAtPoint(StopPoint.AFTER_PREPARE)) {
+                return abandon(all);
+              }
+              return decide(all);
+            });
+  }
+
+  private Future<Void> decide(List<Branch> all) {
+    state = State.DECIDING;
+    long t0 = System.nanoTime();
+    List<String> names = all.stream().map(b -> b.dataSource).toList();
+    decisionWrite =
+        here(
+            owner
+                .log()
+                .decideCommit(gid, names)
+                // The insert may have landed with its answer lost: settle it by trying ABORT,
+                // which either wins or reads back the COMMIT that did land.
+                .recover(e -> owner.log().decide(gid, Decision.ROLLBACK, names, "coordinator")));
+    return decisionWrite.transform(
+        ar -> {
+          owner.phase(gid, "decide", t0, ar.succeeded());
+          if (ar.failed()) {
+            return unknownDecision(all, ar.cause());
+          }
+          if (ar.result() == Decision.ROLLBACK) {
+            if (state == State.DECIDING) {
+              state = State.ACTIVE; // let rollback() run; nothing was committed
+            }
+            return rollback("decide", Map.of(), "recovery decided ABORT first");
+          }
+          if (state == State.DECIDING) {
+            state = State.COMMITTING;
+          }
+          if (owner.stopAtPoint(StopPoint.AFTER_DECISION)) {
+            return abandon(all);
+          }
+          return commitAll(all);
+        });
+  }
+
+  private Future<Void> unknownDecision(List<Branch> all, Throwable cause) {
+    state = State.DONE;
+    List<Future<Void>> closes = new ArrayList<>();
+    for (Branch b : all) {
+      closes.add(b.release(false)); // prepared: recovery finishes them from the log
+    }
+    finish(Outcome.UNKNOWN);
+    sentinel.unpin();
+    return Future.join(closes)
+        .transform(
+            v -> Future.failedFuture(new TransactionOutcomeUnknownException(gid, "decide", cause)));
+  }
+
+  /** Commits every prepared branch in parallel (once; the deadline may join it). */
+  private Future<Void> commitAll(List<Branch> all) {
+    if (finishing != null) {
+      return finishing;
+    }
+    long t0 = System.nanoTime();
+    boolean stopAfterOne = owner.stopAtPoint(StopPoint.AFTER_ONE_COMMIT);
+    if (stopAfterOne) {
+      Branch first = all.get(0);
+      return commitBranch(first).transform(ar -> abandon(all));
+    }
+    List<Future<Void>> commits = new ArrayList<>();
+    for (Branch b : all) {
+      commits.add(commitBranch(b));
+    }
+    finishing =
+        Future.join(commits)
+            .transform(
+                ar -> {
+                  owner.phase(gid, "commit", t0, ar.succeeded());
+                  List<String> left = new ArrayList<>();
+                  for (Branch b : all) {
+                    if (b.state != Branch.State.COMMITTED) {
+                      left.add(b.dataSource);
+                    }
+                  }
+                  pending = List.copyOf(left);
+                  state = State.DONE;
+                  return Future.<Void>succeededFuture();
+                });
+    return finishing.compose(
+        v -> {
+          if (pending.isEmpty()) {
+            finish(Outcome.COMMITTED);
+            return Future.succeededFuture();
+          }
+          finish(Outcome.PENDING);
+          Throwable cause = null;
+          return Future.failedFuture(
+              new TransactionOutcomePendingException(gid, Decision.COMMIT, pending, cause));
+        });
+  }
+
+  private Future<Void> commitBranch(Branch b) {
+    return b.bounded(
+            owner.vertx(),
+            owner.options().rollbackTimeout().toMillis(),
+            b.then(() -> b.xa("XA COMMIT " + b.xid.sql())))
+        .transform(
+            ar -> {
+              // 1397: the branch is gone (a read-only branch after a restart): nothing to do.
+              if (ar.succeeded() || SqlErrors.code(ar.cause()) == SqlErrors.XAER_NOTA) {
+                b.state = Branch.State.COMMITTED;
+                return b.release(true);
+              }
+              return b.release(false).compose(v -> Future.failedFuture(ar.cause()));
+            });
+  }
+
+  // ---------------------------------------------------------------- rollback
+
+  /** The user's work failed or threw: roll back every branch, then fail with the cause. */
+  Future<Void> rollbackAfterFailure(Throwable cause) {
+    if (state != State.ACTIVE) {
+      return Future.failedFuture(cause);
+    }
+    Map<String, Throwable> causes = new LinkedHashMap<>();
+    for (Branch b : branches.values()) {
+      if (b.firstFailure() != null) {
+        causes.put(b.dataSource, b.firstFailure());
+      } else if (b.ready != null && b.ready.failed()) {
+        causes.put(b.dataSource, b.ready.cause());
+      }
+    }
+    if (causes.isEmpty()) {
+      causes.put("work", cause);
+    }
+    return rollback(
+        "execute",
+        causes,
+        "the work failed"
+            + (causes.containsKey("work") ? "" : " on " + causes.keySet())
+            + ": "
+            + cause.getMessage());
+  }
+
+  private Future<Void> rollback(String phase, Map<String, Throwable> causes, String message) {
+    Future<Void> done = rollbackAll();
+    finish(Outcome.ROLLED_BACK);
+    return done.transform(
+        v -> Future.failedFuture(new TransactionRolledBackException(gid, phase, causes, message)));
+  }
+
+  /** Rolls every branch back (once); completes when every connection is returned or closed. */
+  private Future<Void> rollbackAll() {
+    if (finishing != null) {
+      return finishing;
+    }
+    state = State.ROLLING_BACK;
+    long t0 = System.nanoTime();
+    List<Future<Void>> all = new ArrayList<>();
+    for (Branch b : branches.values()) {
+      all.add(rollbackBranch(b));
+    }
+    finishing =
+        Future.join(all)
+            .transform(
+                ar -> {
+                  owner.phase(gid, "rollback", t0, ar.succeeded());
+                  state = State.DONE;
+                  sentinel.unpin();
+                  return Future.succeededFuture();
+                });
+    return finishing;
+  }
+
+  private Future<Void> rollbackBranch(Branch b) {
+    Future<Void> work =
+        b.then(
+            () ->
+                switch (b.state) {
+                  case ENLISTING, NOT_STARTED, COMMITTED, ROLLED_BACK -> Future.succeededFuture();
+                  case UNKNOWN -> Future.failedFuture(new IllegalStateException("unknown state"));
+                  case ACTIVE ->
+                      b.xa("XA END " + b.xid.sql() + "; XA ROLLBACK " + b.xid.sql())
+                          .<Void>mapEmpty()
+                          // Already ended, or rollback-only after a deadlock: END refuses.
+                          .recover(e -> rollbackOnly(b, e));
+                  case PREPARED -> b.xa("XA ROLLBACK " + b.xid.sql()).mapEmpty();
+                });
+    return b.bounded(owner.vertx(), owner.options().rollbackTimeout().toMillis(), work)
+        .transform(
+            ar -> {
+              boolean clean =
+                  ar.succeeded()
+                      || (SqlErrors.code(ar.cause()) == SqlErrors.XAER_NOTA
+                          && b.state != Branch.State.PREPARED);
+              if (b.state != Branch.State.NOT_STARTED && b.state != Branch.State.ENLISTING) {
+                b.state = clean ? Branch.State.ROLLED_BACK : Branch.State.UNKNOWN;
+              }
+              return b.release(clean);
+            });
+  }
+
+  private Future<Void> rollbackOnly(Branch b, Throwable endFailure) {
+    if (!SqlErrors.fromServer(endFailure)) {
+      return Future.failedFuture(endFailure);
+    }
+    return b.xa("XA ROLLBACK " + b.xid.sql())
+        .<Void>mapEmpty()
+        .recover(
+            e ->
+                SqlErrors.code(e) == SqlErrors.XAER_NOTA
+                    ? Future.succeededFuture()
+                    : Future.failedFuture(e));
+  }
+
+  // ---------------------------------------------------------------- deadline
+
+  /**
+   * The scope closed under the transaction (deadline, or the enclosing scope): everything not yet
+   * decided is rolled back; a decision in flight is awaited and obeyed; commits already running go
+   * on. Runs once; the caller already has (or will have) its failure from the scope.
+   */
+  Future<Void> expire() {
+    if (expiry != null) {
+      return expiry;
+    }
+    stateAtExpiry = state;
+    expiry =
+        switch (state) {
+          case ACTIVE, PREPARING -> rollbackAll();
+          case ONE_PHASE -> finishing.otherwiseEmpty();
+          case DECIDING ->
+              decisionWrite.transform(
+                  ar -> {
+                    if (ar.succeeded() && ar.result() == Decision.COMMIT) {
+                      state = State.COMMITTING;
+                      return commitAll(new ArrayList<>(branches.values())).otherwiseEmpty();
+                    }
+                    if (ar.succeeded()) {
+                      return rollbackAll();
+                    }
+                    return Future.<Void>succeededFuture(); // the decide path closes the branches
+                  });
+          case COMMITTING, ROLLING_BACK, DONE ->
+              finishing == null ? Future.<Void>succeededFuture() : finishing.otherwiseEmpty();
+        };
+    return expiry;
+  }
+
+  /**
+   * What the caller sees when the scope failed before the transaction finished: the timeout as is
+   * when nothing was decided; outcome pending when COMMIT was already durable; a timeout whose
+   * cause says "outcome unknown" when the decision was being written.
+   */
+  Throwable scopeFailure(Throwable failure) {
+    State at = stateAtExpiry == null ? state : stateAtExpiry;
+    if (!(failure instanceof ShardkitException) || outcomeReported) {
+      return failure;
+    }
+    if (at == State.COMMITTING) {
+      finish(Outcome.PENDING);
+      List<String> left = new ArrayList<>();
+      branches.values().stream()
+          .filter(b -> b.state != Branch.State.COMMITTED)
+          .forEach(b -> left.add(b.dataSource));
+      return new TransactionOutcomePendingException(gid, Decision.COMMIT, left, failure);
+    }
+    if ((at == State.DECIDING || at == State.ONE_PHASE)
+        && failure instanceof ShardkitTimeoutException t) {
+      finish(Outcome.UNKNOWN);
+      String phase = at == State.DECIDING ? "decide" : "commit";
+      return new ShardkitTimeoutException(
+          gid,
+          t.elapsed(),
+          t.timeout(),
+          at == State.DECIDING
+              ? "writing the commit decision (the coordinator log decides the outcome)"
+              : "committing in one phase (the shard decides the outcome)",
+          new TransactionOutcomeUnknownException(gid, phase, null));
+    }
+    finish(failure instanceof ShardkitTimeoutException ? Outcome.TIMED_OUT : Outcome.ROLLED_BACK);
+    return failure;
+  }
+
+  // ---------------------------------------------------------------- test stop points
+
+  /**
+   * Simulates a coordinator crash: no further statement is sent, and the connections drop as they
+   * would with the process (their prepared branches stay for recovery).
+   */
+  private Future<Void> abandon(List<Branch> all) {
+    state = State.DONE;
+    finishing = Future.succeededFuture();
+    List<Future<Void>> closes = new ArrayList<>();
+    for (Branch b : all) {
+      closes.add(b.release(false));
+    }
+    outcomeReported = true;
+    sentinel.unpin();
+    return Future.join(closes)
+        .transform(
+            v ->
+                Future.failedFuture(
+                    new ShardkitException(
+                        "transaction " + gid + " abandoned at a test stop point")));
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** Completes on the transaction's context (the log's kept connections live on others). */
+  private <T> Future<T> here(Future<T> future) {
+    Promise<T> promise = Promise.promise();
+    future.onComplete(
+        ar -> {
+          if (Vertx.currentContext() == context) {
+            promise.handle(ar);
+          } else {
+            context.runOnContext(v -> promise.handle(ar));
+          }
+        });
+    return promise.future();
+  }
+
+  private void finish(Outcome outcome) {
+    if (!outcomeReported) {
+      outcomeReported = true;
+      sentinel.unpin();
+      owner.outcome(gid, outcome, branches.size(), startNanos);
+    }
+  }
+
+  private ShardkitException notActive(String step) {
+    return new ShardkitException("transaction " + gid + " is " + state + ": cannot " + step);
+  }
+
+  private static List<Future<SqlClient>> readies(List<Branch> all) {
+    List<Future<SqlClient>> out = new ArrayList<>();
+    for (Branch b : all) {
+      out.add(b.ready);
+    }
+    return out;
+  }
+
+  private static Map<String, Throwable> causes(List<Branch> all) {
+    Map<String, Throwable> out = new LinkedHashMap<>();
+    for (Branch b : all) {
+      Future<SqlClient> ready = b.ready;
+      if (ready.failed()) {
+        out.put(b.dataSource, ready.cause());
+      }
+    }
+    return out;
+  }
+}

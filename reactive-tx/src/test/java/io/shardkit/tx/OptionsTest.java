@@ -1,0 +1,74 @@
+package io.shardkit.tx;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.shardkit.context.ConfigurationException;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** Options are validated when built and round-trip through JSON. */
+class OptionsTest {
+
+  @Test
+  void transactionTimeoutIsMandatoryAndPositive() {
+    assertThatThrownBy(() -> TransactionOptions.ofTimeout(null))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("timeout");
+    assertThatThrownBy(() -> TransactionOptions.ofTimeout(Duration.ZERO))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("PT0S");
+    assertThatThrownBy(() -> TransactionOptions.ofTimeout(Duration.ofDays(2)))
+        .isInstanceOf(ConfigurationException.class);
+    assertThatThrownBy(() -> TransactionOptions.fromJson(new JsonObject()))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("timeoutMs");
+    assertThatThrownBy(() -> TransactionOptions.fromJson(new JsonObject().put("timeout", 5)))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("unknown");
+    TransactionOptions expected = TransactionOptions.ofTimeout(Duration.ofMillis(1500));
+    assertThat(TransactionOptions.fromJson(expected.toJson())).isEqualTo(expected);
+  }
+
+  @Test
+  void transactionsOptionsRejectBadValuesNamingTheField() {
+    assertThatThrownBy(() -> TransactionsOptions.builder(" "))
+        .isInstanceOf(ConfigurationException.class)
+        .extracting(e -> ((ConfigurationException) e).field())
+        .isEqualTo("logDataSource");
+    assertThatThrownBy(() -> TransactionsOptions.builder("ds_0").logTable("bad-name"))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("bad-name");
+    assertThatThrownBy(
+            () -> TransactionsOptions.builder("ds_0").recoveryGrace(Duration.ofSeconds(-1)))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("recoveryGrace");
+    assertThatThrownBy(() -> TransactionsOptions.builder("ds_0").recoveryInterval(Duration.ZERO))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("recoveryInterval");
+    assertThatThrownBy(
+            () ->
+                TransactionsOptions.fromJson(
+                    new JsonObject().put("logDataSource", "ds_0").put("graceMs", 5)))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("graceMs");
+  }
+
+  @Test
+  void transactionsOptionsRoundTripThroughJson() {
+    TransactionsOptions expected =
+        TransactionsOptions.builder("ds_1")
+            .logTable("my_log")
+            .recoveryGrace(Duration.ofSeconds(3))
+            .recoveryInterval(Duration.ofSeconds(2))
+            .rollbackTimeout(Duration.ofMillis(700))
+            .logRetention(Duration.ZERO)
+            .build();
+    TransactionsOptions actual = TransactionsOptions.fromJson(expected.toJson());
+    assertThat(actual.toJson()).isEqualTo(expected.toJson());
+    assertThat(actual.logTable()).isEqualTo("my_log");
+    assertThat(TransactionsOptions.of("ds_0").recoveryGrace())
+        .isEqualTo(TransactionsOptions.DEFAULT_RECOVERY_GRACE);
+  }
+}

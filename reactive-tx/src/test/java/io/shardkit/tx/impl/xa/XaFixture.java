@@ -1,0 +1,227 @@
+package io.shardkit.tx.impl.xa;
+
+import io.shardkit.router.ShardedPool;
+import io.shardkit.router.ShardingRules;
+import io.shardkit.testkit.ShardDatabases;
+import io.shardkit.tx.Transactions;
+import io.shardkit.tx.TransactionsOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.PoolOptions;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Shared set-up of the XA tests: an {@code account} table sharded by id over every data source
+ * ({@code id mod n}), a broadcast table {@code t_config}, a ShardedPool and a {@link
+ * XaTransactionsImpl} whose log lives on {@code ds_0}.
+ */
+final class XaFixture implements AutoCloseable {
+
+  static final String ACCOUNT_DDL =
+      "CREATE TABLE account (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL) ENGINE=InnoDB";
+  static final String TRANSFER_DDL =
+      "CREATE TABLE transfer (tid VARCHAR(40) NOT NULL, account BIGINT NOT NULL,"
+          + " delta BIGINT NOT NULL, PRIMARY KEY (tid, account)) ENGINE=InnoDB";
+  static final String CONFIG_DDL =
+      "CREATE TABLE t_config (k VARCHAR(32) PRIMARY KEY, v VARCHAR(64)) ENGINE=InnoDB";
+
+  final Vertx vertx;
+  final ShardDatabases dbs;
+  final ShardedPool pool;
+  final XaTransactionsImpl tx;
+
+  XaFixture(ShardDatabases dbs, TransactionsOptions.Builder options, int poolSize) {
+    this.dbs = dbs;
+    this.vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setBlockedThreadCheckInterval(200)
+                .setMaxEventLoopExecuteTime(200)
+                .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS));
+    int n = dbs.size();
+    ShardingRules rules =
+        ShardingRules.builder()
+            .table(
+                "account",
+                t -> t.dataNodes("ds_${0.." + (n - 1) + "}.account").databaseStrategy("id", "mod"))
+            .table(
+                "transfer",
+                t ->
+                    t.dataNodes("ds_${0.." + (n - 1) + "}.transfer")
+                        .databaseStrategy("account", "mod"))
+            .broadcastTables("t_config")
+            .build();
+    this.pool =
+        ShardedPool.builder(vertx)
+            .rules(rules)
+            .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(poolSize))
+            .build();
+    this.tx = (XaTransactionsImpl) Transactions.create(vertx, pool, options.build());
+  }
+
+  /** Default options for fault tests: short grace and rollback timeout. */
+  static TransactionsOptions.Builder options() {
+    return TransactionsOptions.builder("ds_0")
+        .recoveryGrace(Duration.ofMillis(300))
+        .rollbackTimeout(Duration.ofSeconds(1))
+        .logRetention(Duration.ofMinutes(5));
+  }
+
+  /** A second app instance on the same shards (own Vert.x, pool and coordinator). */
+  XaFixture another(TransactionsOptions.Builder options) {
+    return new XaFixture(dbs, options, 4);
+  }
+
+  static void createTables(ShardDatabases dbs) {
+    dbs.executeOnAll(ACCOUNT_DDL, TRANSFER_DDL, CONFIG_DDL);
+  }
+
+  /** Resets accounts 1..count to {@code balance} each. */
+  void resetAccounts(int count, long balance) {
+    for (int i = 0; i < dbs.size(); i++) {
+      dbs.get(i).execute("DELETE FROM account", "DELETE FROM transfer", "DELETE FROM t_config");
+    }
+    StringBuilder[] inserts = new StringBuilder[dbs.size()];
+    for (long id = 1; id <= count; id++) {
+      int shard = (int) (id % dbs.size());
+      if (inserts[shard] == null) {
+        inserts[shard] = new StringBuilder("INSERT INTO account VALUES ");
+      } else {
+        inserts[shard].append(", ");
+      }
+      inserts[shard].append('(').append(id).append(", ").append(balance).append(')');
+    }
+    for (int i = 0; i < inserts.length; i++) {
+      if (inserts[i] != null) {
+        dbs.get(i).execute(inserts[i].toString());
+      }
+    }
+  }
+
+  long balance(long id) {
+    List<JsonObject> rows =
+        dbs.get((int) (id % dbs.size())).query("SELECT balance FROM account WHERE id = " + id);
+    return rows.get(0).getLong("balance");
+  }
+
+  long totalBalance() {
+    long sum = 0;
+    for (int i = 0; i < dbs.size(); i++) {
+      List<JsonObject> rows =
+          dbs.get(i).query("SELECT COALESCE(SUM(balance), 0) AS s FROM account");
+      sum += Long.parseLong(String.valueOf(rows.get(0).getValue("s")));
+    }
+    return sum;
+  }
+
+  /** shardkit XA branches the server of shard {@code i} holds prepared. */
+  int preparedBranches(int i) {
+    int count = 0;
+    for (JsonObject row : dbs.get(i).shard().query(null, "XA RECOVER")) {
+      if (row.getInteger("formatID") == Xid.FORMAT_ID) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  int preparedBranchesEverywhere() {
+    int sum = 0;
+    for (int i = 0; i < dbs.size(); i++) {
+      if (dbs.get(i).shard().isRunning() && !dbs.get(i).shard().isPaused()) {
+        sum += preparedBranches(i);
+      }
+    }
+    return sum;
+  }
+
+  int logRows() {
+    return dbs.get(0).query("SELECT COUNT(*) AS c FROM shardkit_xa_log").get(0).getInteger("c");
+  }
+
+  /** The transfer: debit {@code from}, credit {@code to}, recording the transfer on both. */
+  static Future<Void> transfer(
+      io.vertx.sqlclient.SqlClient sql, String tid, long from, long to, long amount) {
+    return sql.preparedQuery("UPDATE account SET balance = balance - ? WHERE id = ?")
+        .execute(io.vertx.sqlclient.Tuple.of(amount, from))
+        .compose(
+            rs ->
+                rs.rowCount() == 1
+                    ? Future.succeededFuture()
+                    : Future.failedFuture(new IllegalStateException("no account " + from)))
+        .compose(
+            v ->
+                sql.preparedQuery("UPDATE account SET balance = balance + ? WHERE id = ?")
+                    .execute(io.vertx.sqlclient.Tuple.of(amount, to)))
+        .compose(
+            rs ->
+                rs.rowCount() == 1
+                    ? Future.succeededFuture()
+                    : Future.failedFuture(new IllegalStateException("no account " + to)))
+        .compose(
+            v ->
+                sql.preparedQuery("INSERT INTO transfer (tid, account, delta) VALUES (?, ?, ?)")
+                    .executeBatch(
+                        List.of(
+                            io.vertx.sqlclient.Tuple.of(tid, from, -amount),
+                            io.vertx.sqlclient.Tuple.of(tid, to, amount))))
+        .mapEmpty();
+  }
+
+  static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  static Throwable failure(Future<?> future) throws Exception {
+    try {
+      await(future);
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause();
+    }
+    throw new AssertionError("expected a failure, got success");
+  }
+
+  /**
+   * Test hygiene: rolls back any shardkit branch a failed test left prepared (XA RECOVER is
+   * server-wide and the shards are shared by the test classes), so one failure does not cascade.
+   */
+  void drain() {
+    for (int i = 0; i < dbs.size(); i++) {
+      var shard = dbs.get(i).shard();
+      if (!shard.isRunning() || shard.isPaused()) {
+        continue;
+      }
+      for (JsonObject row : shard.query(null, "XA RECOVER")) {
+        if (row.getInteger("formatID") == Xid.FORMAT_ID) {
+          byte[] data = row.getBinary("data");
+          String hex = java.util.HexFormat.of().formatHex(data);
+          int g = row.getInteger("gtrid_length") * 2;
+          try {
+            shard.execute(
+                null,
+                "XA ROLLBACK X'"
+                    + hex.substring(0, g)
+                    + "',X'"
+                    + hex.substring(g)
+                    + "',"
+                    + Xid.FORMAT_ID);
+          } catch (RuntimeException stillAttached) {
+            // Left to the next class's drain.
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    drain();
+    await(tx.close());
+    await(pool.close());
+    await(vertx.close());
+  }
+}

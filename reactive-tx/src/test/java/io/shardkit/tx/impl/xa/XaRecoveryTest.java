@@ -1,0 +1,165 @@
+package io.shardkit.tx.impl.xa;
+
+import static io.shardkit.tx.impl.xa.XaFixture.await;
+import static io.shardkit.tx.impl.xa.XaFixture.failure;
+import static io.shardkit.tx.impl.xa.XaFixture.transfer;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.shardkit.context.junit.LeakGuardExtension;
+import io.shardkit.testkit.ShardDatabases;
+import io.shardkit.testkit.Shards;
+import io.shardkit.tx.RecoveryReport;
+import io.shardkit.tx.TransactionOptions;
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Recovery run by several app instances at once, and pruning of the coordinator log. */
+@Shards(2)
+@ExtendWith(LeakGuardExtension.class)
+class XaRecoveryTest {
+
+  static XaFixture fx;
+
+  @BeforeAll
+  static void setUp(ShardDatabases dbs) throws Exception {
+    XaFixture.createTables(dbs);
+    fx = new XaFixture(dbs, XaFixture.options().logRetention(Duration.ZERO), 8);
+    await(fx.tx.installSchema());
+  }
+
+  @AfterAll
+  static void tearDown() throws Exception {
+    fx.close();
+  }
+
+  /** {@code count} transfers i → i+1 abandoned at {@code stop}, each over both shards. */
+  private static void abandon(StopPoint stop, int firstAccount, int count, Duration timeout)
+      throws Exception {
+    fx.tx.stopAt(stop);
+    try {
+      List<Future<Void>> all = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        long from = firstAccount + 2L * i;
+        all.add(
+            fx.tx.withTransaction(
+                TransactionOptions.ofTimeout(timeout),
+                sql -> transfer(sql, "a" + from, from, from + 1, 10)));
+      }
+      for (Future<Void> f : all) {
+        assertThat(failure(f)).hasMessageContaining("abandoned");
+      }
+    } finally {
+      fx.tx.stopAt(StopPoint.NONE);
+    }
+  }
+
+  @Test
+  void twoRecoveryInstancesNeverActOnTheSameBranch() throws Exception {
+    fx.resetAccounts(160, 100);
+    long expectedTotal = fx.totalBalance();
+    XaFixture other = fx.another(XaFixture.options().logRetention(Duration.ZERO));
+    // Warm both instances up (connections, lease rows) so that they really start together below.
+    await(fx.tx.recovery().runOnce());
+    await(other.tx.recovery().runOnce());
+    long start = System.currentTimeMillis();
+    abandon(StopPoint.AFTER_PREPARE, 1, 20, Duration.ofSeconds(4)); // accounts 1..40: roll back
+    abandon(StopPoint.AFTER_DECISION, 41, 20, Duration.ofSeconds(30)); // 41..80: commit
+    abandon(StopPoint.AFTER_ONE_COMMIT, 81, 20, Duration.ofSeconds(30)); // 81..120: commit
+    int expectedBranches = 20 * 2 + 20 * 2 + 20;
+    assertThat(fx.preparedBranchesEverywhere()).isEqualTo(expectedBranches);
+    Thread.sleep(Math.max(0, start + 4_500 - System.currentTimeMillis())); // past deadline + grace
+
+    try (other) {
+      // Each instance holds a lease 500 ms before scanning: started together, they overlap.
+      fx.tx.recoveryImpl().holdLeaseMillis = 500;
+      other.tx.recoveryImpl().holdLeaseMillis = 500;
+      Map<String, String> actedBy = new ConcurrentHashMap<>();
+      Set<String> actedTwice = ConcurrentHashMap.newKeySet();
+      fx.tx.recoveryImpl().actionListener =
+          (xid, action) -> {
+            if (actedBy.putIfAbsent(xid.toString(), "A") != null) {
+              actedTwice.add(xid.toString());
+            }
+          };
+      other.tx.recoveryImpl().actionListener =
+          (xid, action) -> {
+            if (actedBy.putIfAbsent(xid.toString(), "B") != null) {
+              actedTwice.add(xid.toString());
+            }
+          };
+      List<RecoveryReport> reports = new ArrayList<>();
+      for (int round = 0; round < 5 && fx.preparedBranchesEverywhere() > 0; round++) {
+        // Both instances start a pass at the same moment.
+        Future<RecoveryReport> a = fx.tx.recovery().runOnce();
+        Future<RecoveryReport> b = other.tx.recovery().runOnce();
+        reports.add(await(a));
+        reports.add(await(b));
+      }
+      fx.tx.recoveryImpl().holdLeaseMillis = 0;
+      assertThat(actedTwice).isEmpty();
+      assertThat(actedBy).hasSize(expectedBranches);
+      assertThat(new HashSet<>(actedBy.values())).as("both instances did some work").hasSize(2);
+      assertThat(reports.stream().anyMatch(r -> !r.leasedElsewhere().isEmpty()))
+          .as("an instance found a lease taken")
+          .isTrue();
+    }
+    assertThat(fx.preparedBranchesEverywhere()).isZero();
+    assertThat(fx.totalBalance()).isEqualTo(expectedTotal);
+    for (long from = 1; from <= 120; from += 2) {
+      boolean expectedApplied = from > 40;
+      assertThat(fx.balance(from)).as("account %d", from).isEqualTo(expectedApplied ? 90 : 100);
+      assertThat(fx.balance(from + 1)).isEqualTo(expectedApplied ? 110 : 100);
+    }
+  }
+
+  @Test
+  void recoveryPrunesFinishedDecisionsButKeepsThoseStillInDoubt() throws Exception {
+    fx.resetAccounts(20, 100);
+    await(fx.tx.recovery().runOnce()); // prune leftovers of earlier tests
+    await(
+        fx.tx.withTransaction(
+            TransactionOptions.ofTimeout(Duration.ofSeconds(5)),
+            sql -> transfer(sql, "p1", 1, 2, 5)));
+    abandon(StopPoint.AFTER_DECISION, 3, 1, Duration.ofSeconds(30));
+    shardB().pause();
+    RecoveryReport whilePaused;
+    try {
+      // A shard that cannot be scanned might hold a branch: nothing is pruned.
+      fx.tx.stopAt(StopPoint.NONE);
+      whilePaused = await(withShortPool());
+    } finally {
+      shardB().resume();
+    }
+    assertThat(whilePaused.unreachable()).containsExactly("ds_1");
+    assertThat(whilePaused.committed())
+        .as("ds_0's branch, committed while ds_1 was frozen")
+        .isOne();
+    assertThat(whilePaused.pruned()).isZero();
+    assertThat(fx.logRows()).isEqualTo(2);
+    RecoveryReport report = await(fx.tx.recovery().runOnce());
+    assertThat(report.committed()).as("ds_1's branch").isOne();
+    // The decision row of the recovered transaction goes on the next pass, once no branch is left.
+    RecoveryReport next = await(fx.tx.recovery().runOnce());
+    assertThat(report.pruned() + next.pruned()).isEqualTo(2);
+    assertThat(fx.logRows()).isZero();
+  }
+
+  private static io.shardkit.testkit.Shard shardB() {
+    return fx.dbs.get(1).shard();
+  }
+
+  /** A recovery pass that gives up on the paused shard after its rollback timeout. */
+  private static Future<RecoveryReport> withShortPool() {
+    return fx.tx.recovery().runOnce();
+  }
+}

@@ -1,0 +1,359 @@
+package io.shardkit.tx.impl.xa;
+
+import static io.shardkit.tx.impl.xa.XaFixture.await;
+import static io.shardkit.tx.impl.xa.XaFixture.failure;
+import static io.shardkit.tx.impl.xa.XaFixture.transfer;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.shardkit.context.ScopeOptions;
+import io.shardkit.context.ShardkitTimeoutException;
+import io.shardkit.context.TxContext;
+import io.shardkit.context.TxScope;
+import io.shardkit.context.junit.LeakGuardExtension;
+import io.shardkit.testkit.ShardDatabases;
+import io.shardkit.testkit.Shards;
+import io.shardkit.tx.TransactionOptions;
+import io.shardkit.tx.TransactionOutcomePendingException.Decision;
+import io.shardkit.tx.TransactionRolledBackException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.mysqlclient.MySQLException;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The coordinator on two real shards without faults: commit paths, rollback on user failure and on
+ * a failing statement, broadcast writes, the deadline, nesting, metrics. Account {@code id} lives
+ * on {@code ds_(id mod 2)}.
+ */
+@Shards(2)
+@ExtendWith(LeakGuardExtension.class)
+class XaTransactionTest {
+
+  static final TransactionOptions FIVE_SECONDS =
+      TransactionOptions.ofTimeout(Duration.ofSeconds(5));
+  static XaFixture fx;
+  static SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+  @BeforeAll
+  static void setUp(ShardDatabases dbs) throws Exception {
+    XaFixture.createTables(dbs);
+    fx = new XaFixture(dbs, XaFixture.options().meterRegistry(meters), 4);
+    await(fx.tx.installSchema());
+  }
+
+  @AfterAll
+  static void tearDown() throws Exception {
+    fx.close();
+  }
+
+  @BeforeEach
+  void reset() {
+    fx.resetAccounts(10, 100);
+  }
+
+  @Test
+  void twoShardTransferCommitsOnBothAndRecordsCommitDecision() throws Exception {
+    AtomicReference<String> gid = new AtomicReference<>();
+    await(
+        fx.tx.withTransaction(
+            FIVE_SECONDS,
+            sql -> {
+              gid.set(TxScope.current().orElseThrow().globalId());
+              return transfer(sql, "t1", 1, 2, 30);
+            }));
+    assertThat(fx.balance(1)).isEqualTo(70);
+    assertThat(fx.balance(2)).isEqualTo(130);
+    Optional<Decision> actualDecision = await(fx.tx.decision(gid.get()));
+    assertThat(actualDecision).contains(Decision.COMMIT);
+    assertThat(fx.preparedBranchesEverywhere()).isZero();
+  }
+
+  @Test
+  void oneShardTransactionCommitsInOnePhaseWithoutLogRow() throws Exception {
+    int expectedLogRows = fx.logRows();
+    AtomicReference<String> gid = new AtomicReference<>();
+    await(
+        fx.tx.withTransaction(
+            FIVE_SECONDS,
+            sql -> {
+              gid.set(TxScope.current().orElseThrow().globalId());
+              return transfer(sql, "t2", 2, 4, 10); // both on ds_0
+            }));
+    assertThat(fx.balance(2)).isEqualTo(90);
+    assertThat(fx.balance(4)).isEqualTo(110);
+    assertThat(fx.logRows()).isEqualTo(expectedLogRows);
+    assertThat(await(fx.tx.decision(gid.get()))).isEmpty();
+  }
+
+  @Test
+  void statementsOnOneShardShareTheBranchAndSeeTheirWrites() throws Exception {
+    Long actualBalance =
+        await(
+            fx.tx.withTransaction(
+                FIVE_SECONDS,
+                sql ->
+                    sql.preparedQuery("UPDATE account SET balance = balance + 5 WHERE id = ?")
+                        .execute(Tuple.of(3))
+                        .compose(
+                            v ->
+                                sql.preparedQuery("SELECT balance FROM account WHERE id = ?")
+                                    .execute(Tuple.of(3)))
+                        .map(rows -> rows.iterator().next().getLong(0))));
+    assertThat(actualBalance).isEqualTo(105);
+    assertThat(fx.balance(3)).isEqualTo(105);
+  }
+
+  @Test
+  void concurrentFirstUsesOfOneShardEnlistItOnce() throws Exception {
+    // Two statements on ds_1 issued before either answered: one XA START, one connection (a
+    // second XA START of the same xid would fail with XAER_DUPID).
+    await(
+        fx.tx.withTransaction(
+            FIVE_SECONDS,
+            sql ->
+                Future.all(
+                        sql.preparedQuery("UPDATE account SET balance = balance + 1 WHERE id = ?")
+                            .execute(Tuple.of(1)),
+                        sql.preparedQuery("UPDATE account SET balance = balance + 2 WHERE id = ?")
+                            .execute(Tuple.of(3)),
+                        sql.preparedQuery("UPDATE account SET balance = balance + 3 WHERE id = ?")
+                            .execute(Tuple.of(2)))
+                    .mapEmpty()));
+    assertThat(fx.balance(1)).isEqualTo(101);
+    assertThat(fx.balance(3)).isEqualTo(102);
+    assertThat(fx.balance(2)).isEqualTo(103);
+  }
+
+  @Test
+  void workThatThrowsRollsBackEveryShard() throws Exception {
+    Throwable actual =
+        failure(
+            fx.tx.withTransaction(
+                FIVE_SECONDS,
+                sql ->
+                    transfer(sql, "t3", 1, 2, 30)
+                        .map(
+                            v -> {
+                              throw new IllegalStateException("business rule says no");
+                            })));
+    assertThat(actual).isInstanceOf(TransactionRolledBackException.class);
+    assertThat(((TransactionRolledBackException) actual).phase()).isEqualTo("execute");
+    assertThat(actual).hasRootCauseMessage("business rule says no");
+    assertUntouched();
+  }
+
+  @Test
+  void workThrowingSynchronouslyRollsBack() throws Exception {
+    Throwable actual =
+        failure(
+            fx.tx.withTransaction(
+                FIVE_SECONDS,
+                sql -> {
+                  throw new IllegalArgumentException("thrown before any statement");
+                }));
+    assertThat(actual)
+        .isInstanceOf(TransactionRolledBackException.class)
+        .hasRootCauseInstanceOf(IllegalArgumentException.class);
+    assertUntouched();
+  }
+
+  @Test
+  void statementFailingOnShardBAfterShardAWroteRollsBackBoth() throws Exception {
+    // Debit account 1 (ds_1), then insert a duplicate account 2 on ds_0: the server refuses.
+    Throwable actual =
+        failure(
+            fx.tx.withTransaction(
+                FIVE_SECONDS,
+                sql ->
+                    sql.preparedQuery("UPDATE account SET balance = balance - 50 WHERE id = ?")
+                        .execute(Tuple.of(1))
+                        .compose(
+                            v ->
+                                sql.preparedQuery("INSERT INTO account (id, balance) VALUES (?, ?)")
+                                    .execute(Tuple.of(2, 50)))));
+    assertThat(actual).isInstanceOf(TransactionRolledBackException.class);
+    TransactionRolledBackException rolledBack = (TransactionRolledBackException) actual;
+    assertThat(rolledBack.phase()).isEqualTo("execute");
+    assertThat(rolledBack.causes()).containsOnlyKeys("ds_0");
+    assertThat(rolledBack.causes().get("ds_0")).isInstanceOf(MySQLException.class);
+    assertThat(((MySQLException) rolledBack.causes().get("ds_0")).getErrorCode()).isEqualTo(1062);
+    assertThat(actual.getMessage()).contains(rolledBack.globalId()).contains("ds_0");
+    assertUntouched();
+  }
+
+  @Test
+  void broadcastWriteGoesToEveryShardOrNone() throws Exception {
+    await(
+        fx.tx.withTransaction(
+            FIVE_SECONDS,
+            sql ->
+                sql.preparedQuery("INSERT INTO t_config (k, v) VALUES (?, ?)")
+                    .execute(Tuple.of("fee", "1"))));
+    for (int i = 0; i < 2; i++) {
+      assertThat(fx.dbs.get(i).query("SELECT v FROM t_config WHERE k = 'fee'")).hasSize(1);
+    }
+    Throwable actual =
+        failure(
+            fx.tx.withTransaction(
+                FIVE_SECONDS,
+                sql ->
+                    sql.preparedQuery("INSERT INTO t_config (k, v) VALUES (?, ?)")
+                        .execute(Tuple.of("limit", "9"))
+                        .compose(
+                            v -> Future.failedFuture(new IllegalStateException("changed mind")))));
+    assertThat(actual).isInstanceOf(TransactionRolledBackException.class);
+    for (int i = 0; i < 2; i++) {
+      assertThat(fx.dbs.get(i).query("SELECT v FROM t_config WHERE k = 'limit'")).isEmpty();
+    }
+    assertThat(fx.preparedBranchesEverywhere()).isZero();
+  }
+
+  @Test
+  void workThatNeverCompletesFailsAtTheDeadlineAndRollsBack() throws Exception {
+    Duration timeout = Duration.ofMillis(400);
+    long start = System.nanoTime();
+    Throwable actual =
+        failure(
+            fx.tx.withTransaction(
+                TransactionOptions.ofTimeout(timeout),
+                sql ->
+                    transfer(sql, "t4", 1, 2, 30).compose(v -> Promise.<Void>promise().future())));
+    long actualMillis = (System.nanoTime() - start) / 1_000_000;
+    assertThat(actual).isInstanceOf(ShardkitTimeoutException.class);
+    assertThat(actualMillis).isBetween(timeout.toMillis(), timeout.toMillis() + 300);
+    waitForPoolsToSettle();
+    assertUntouched();
+  }
+
+  @Test
+  void nestedTransactionIsIndependentAndCappedByTheEnclosingDeadline() throws Exception {
+    AtomicReference<TxContext> outer = new AtomicReference<>();
+    AtomicReference<TxContext> inner = new AtomicReference<>();
+    await(
+        TxScope.run(
+            fx.vertx,
+            ScopeOptions.ofTimeout(Duration.ofSeconds(2)),
+            () -> {
+              outer.set(TxScope.current().orElseThrow());
+              return fx.tx.withTransaction(
+                  TransactionOptions.ofTimeout(Duration.ofMinutes(5)),
+                  sql -> {
+                    inner.set(TxScope.current().orElseThrow());
+                    return transfer(sql, "t5", 1, 2, 1);
+                  });
+            }));
+    assertThat(inner.get().globalId()).isNotEqualTo(outer.get().globalId());
+    assertThat(inner.get().deadline()).isEqualTo(outer.get().deadline());
+    assertThat(fx.balance(2)).isEqualTo(101);
+  }
+
+  @Test
+  void committerThatFindsAnAbortDecisionObeysItAndRollsBack() throws Exception {
+    // Recovery decided ABORT for this global id first (as it does for a coordinator slower than
+    // its deadline plus the grace): the COMMIT insert loses and the transaction rolls back.
+    Throwable actual =
+        failure(
+            fx.tx.withTransaction(
+                FIVE_SECONDS,
+                sql -> {
+                  String gid = TxScope.current().orElseThrow().globalId();
+                  io.vertx.core.Context scope = io.vertx.core.Vertx.currentContext();
+                  Promise<Void> back = Promise.promise();
+                  fx.tx
+                      .log()
+                      .decideReporting(gid, Decision.ROLLBACK, java.util.List.of(), "recovery")
+                      .onComplete(ar -> scope.runOnContext(v -> back.complete()));
+                  return back.future().compose(v -> transfer(sql, "lost", 1, 2, 30));
+                }));
+    assertThat(actual).isInstanceOf(TransactionRolledBackException.class);
+    assertThat(((TransactionRolledBackException) actual).phase()).isEqualTo("decide");
+    String gid = ((TransactionRolledBackException) actual).globalId();
+    assertThat(await(fx.tx.decision(gid))).contains(Decision.ROLLBACK);
+    assertUntouched();
+  }
+
+  @Test
+  void batchedCommitDecisionsEachGetTheirOwnWinner() throws Exception {
+    CoordinatorLog log = fx.tx.log();
+    await(log.decideReporting("batch-lost", Decision.ROLLBACK, java.util.List.of(), "recovery"));
+    java.util.List<Future<Decision>> decisions = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      decisions.add(log.decideCommit("batch-won-" + i, java.util.List.of("ds_0", "ds_1")));
+    }
+    Future<Decision> lost = log.decideCommit("batch-lost", java.util.List.of("ds_0", "ds_1"));
+    assertThat(await(lost)).isEqualTo(Decision.ROLLBACK);
+    for (Future<Decision> won : decisions) {
+      assertThat(await(won)).isEqualTo(Decision.COMMIT);
+    }
+    assertThat(await(fx.tx.decision("batch-won-7"))).contains(Decision.COMMIT);
+  }
+
+  @Test
+  void metricsCountOutcomesAndPhases() throws Exception {
+    double committedBefore = count("committed");
+    double rolledBackBefore = count("rolled_back");
+    await(fx.tx.withTransaction(FIVE_SECONDS, sql -> transfer(sql, "m1", 1, 2, 1)));
+    failure(
+        fx.tx.withTransaction(
+            FIVE_SECONDS,
+            sql -> transfer(sql, "m2", 1, 2, 1).compose(v -> Future.failedFuture("no"))));
+    assertThat(count("committed")).isEqualTo(committedBefore + 1);
+    assertThat(count("rolled_back")).isEqualTo(rolledBackBefore + 1);
+    assertThat(meters.find("shardkit.tx.phase").tags("phase", "prepare", "result", "ok").timer())
+        .isNotNull();
+    assertThat(meters.find("shardkit.tx.phase").tags("phase", "decide").timer()).isNotNull();
+    assertThat(meters.find("shardkit.tx.phase").tags("phase", "rollback").timer()).isNotNull();
+  }
+
+  private static double count(String outcome) {
+    var counter = meters.find("shardkit.tx.transactions").tags("outcome", outcome).counter();
+    return counter == null ? 0 : counter.count();
+  }
+
+  /** Balances as reset, no transfer row, nothing prepared, every pooled connection idle. */
+  private static void assertUntouched() {
+    for (long id = 1; id <= 10; id++) {
+      assertThat(fx.balance(id)).as("balance of account %d", id).isEqualTo(100);
+    }
+    for (int i = 0; i < 2; i++) {
+      assertThat(fx.dbs.get(i).query("SELECT * FROM transfer")).isEmpty();
+    }
+    assertThat(fx.preparedBranchesEverywhere()).isZero();
+  }
+
+  /** Rollbacks after a deadline finish in the background; give them a moment. */
+  private static void waitForPoolsToSettle() throws InterruptedException {
+    long until = System.nanoTime() + 3_000_000_000L;
+    while (System.nanoTime() < until) {
+      boolean busy = false;
+      for (int i = 0; i < 2; i++) {
+        for (var row :
+            fx.dbs
+                .get(i)
+                .shard()
+                .query(null, "SELECT COUNT(*) AS c FROM information_schema.innodb_trx")) {
+          busy |= row.getInteger("c") > 0;
+        }
+      }
+      if (!busy) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  @SuppressWarnings("unused")
+  private static long first(io.vertx.sqlclient.RowSet<Row> rows) {
+    return rows.iterator().next().getLong(0);
+  }
+}
