@@ -101,6 +101,21 @@ public final class TxScope {
   }
 
   /**
+   * Like {@link #bound(Future, Runnable)}, but starts the work itself, and only while there is time
+   * left: if the deadline has already passed (or the owning scope is closed) {@code work} is never
+   * called, so nothing is sent to a database on behalf of a transaction that has timed out, and the
+   * returned future fails as it would at the deadline. {@code cleanup} runs only for work that was
+   * started. A throw from {@code work} or a null result fails the returned future.
+   *
+   * @param work starts the work; called at most once, on the calling thread
+   * @param cleanup what stops the work if the deadline comes first; may be null
+   * @return a future completed on the current context
+   */
+  public static <T> Future<T> bound(Supplier<Future<T>> work, Runnable cleanup) {
+    return Scopes.bound(work, cleanup);
+  }
+
+  /**
    * Pins a resource to the current scope: if the scope closes while the resource is pinned, the
    * scope runs {@code releaseAction} and counts a forced release. The caller normally gives the
    * resource back itself, through {@link Pin#release()} or {@link Pin#unpin()}.

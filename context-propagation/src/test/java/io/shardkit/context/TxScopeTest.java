@@ -306,6 +306,71 @@ class TxScopeTest {
   }
 
   @Test
+  void boundWorkIsNotStartedOnceTheDeadlineHasPassed() throws Exception {
+    AtomicInteger started = new AtomicInteger();
+    AtomicInteger cleanups = new AtomicInteger();
+    Promise<Future<String>> late = Promise.promise();
+
+    Throwable scope =
+        awaitFailure(
+            TxScope.run(
+                vertx,
+                ScopeOptions.builder().globalId("late-1").timeout(Duration.ofMillis(50)).build(),
+                () -> {
+                  // Runs on the scope's context after the deadline, like a callback that fires
+                  // late.
+                  vertx.setTimer(
+                      150,
+                      id ->
+                          late.complete(
+                              TxScope.bound(
+                                  () -> {
+                                    started.incrementAndGet();
+                                    return Future.succeededFuture("sent");
+                                  },
+                                  cleanups::incrementAndGet)));
+                  return never();
+                }));
+    Throwable refused = awaitFailure(await(late.future()));
+
+    assertThat(scope).isInstanceOf(ShardkitTimeoutException.class);
+    assertThat(refused).isInstanceOf(ShardkitTimeoutException.class).hasMessageContaining("late-1");
+    assertThat(started).as("work started after the deadline").hasValue(0);
+    assertThat(cleanups).as("cleanup of work never started").hasValue(0);
+  }
+
+  @Test
+  void boundSupplierStartsTheWorkOnceWhileThereIsTime() throws Exception {
+    AtomicInteger started = new AtomicInteger();
+
+    String result =
+        await(
+            TxScope.run(
+                vertx,
+                () ->
+                    TxScope.bound(
+                        () -> {
+                          started.incrementAndGet();
+                          return Future.succeededFuture("sent");
+                        },
+                        null)));
+    Throwable thrown =
+        awaitFailure(
+            TxScope.run(
+                vertx,
+                () ->
+                    TxScope.<String>bound(
+                        () -> {
+                          throw new IllegalStateException("boom");
+                        },
+                        null)));
+
+    assertThat(result).isEqualTo("sent");
+    assertThat(started).hasValue(1);
+    assertThat(thrown).isInstanceOf(IllegalStateException.class).hasMessage("boom");
+  }
+
+  @Test
   void boundOutsideAnyContextFails() throws Exception {
     Throwable actual = awaitFailure(TxScope.bound(Future.succeededFuture(1), null));
 

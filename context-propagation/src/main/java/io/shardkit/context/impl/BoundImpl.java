@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * A future bounded by the current deadline ({@code TxScope.bound}). Inside a scope it is owned by
@@ -21,7 +22,7 @@ final class BoundImpl<T> implements Owned {
   private static final System.Logger LOG = System.getLogger(BoundImpl.class.getName());
 
   private final Frame frame;
-  private final Runnable cleanup;
+  private Runnable cleanup;
   private final Promise<T> promise;
   private final AtomicBoolean done = new AtomicBoolean();
   private ScopeImpl scope;
@@ -38,6 +39,23 @@ final class BoundImpl<T> implements Owned {
     if (work == null) {
       return Future.failedFuture(new NullPointerException("bound(): work must not be null"));
     }
+    return bound(() -> work, cleanup, true);
+  }
+
+  /**
+   * Starts {@code work} only if the deadline has not passed and the owning scope is still open;
+   * otherwise the work is never started, {@code cleanup} does not run (there is nothing to stop)
+   * and the returned future fails as it would at the deadline.
+   */
+  static <T> Future<T> bound(Supplier<Future<T>> work, Runnable cleanup) {
+    if (work == null) {
+      return Future.failedFuture(new NullPointerException("bound(): work must not be null"));
+    }
+    return bound(work, cleanup, false);
+  }
+
+  private static <T> Future<T> bound(
+      Supplier<Future<T>> work, Runnable cleanup, boolean alreadyStarted) {
     Context context = Vertx.currentContext();
     Frame frame = context == null ? null : ContextBridge.frame(context);
     if (frame == null) {
@@ -46,7 +64,9 @@ final class BoundImpl<T> implements Owned {
               "bound(): no transaction context on this Vert.x context, so no deadline to bound"
                   + " by; call it inside TxScope.run or a propagated consumer"));
     }
-    BoundImpl<T> bound = new BoundImpl<>(frame, cleanup, ContextBridge.promise(context));
+    // Until the work has started there is nothing for the cleanup to stop.
+    BoundImpl<T> bound =
+        new BoundImpl<>(frame, alreadyStarted ? cleanup : null, ContextBridge.promise(context));
     if (frame.tx.deadline().isExpired()) {
       bound.closeWith(frame.timeout(null, null));
       return bound.promise.future();
@@ -65,8 +85,25 @@ final class BoundImpl<T> implements Owned {
     } else {
       bound.armStandaloneTimer(context);
     }
-    work.onComplete(bound::workDone);
+    Future<T> started;
+    try {
+      started = work.get();
+      if (started == null) {
+        started = Future.failedFuture(new NullPointerException("bound(): work returned null"));
+      }
+    } catch (RuntimeException e) {
+      started = Future.failedFuture(e);
+    }
+    bound.started(cleanup);
+    started.onComplete(bound::workDone);
     return bound.promise.future();
+  }
+
+  /** From now on, abandoning the work must stop it. */
+  private void started(Runnable stop) {
+    synchronized (this) {
+      cleanup = stop;
+    }
   }
 
   private void armStandaloneTimer(Context context) {
@@ -109,9 +146,13 @@ final class BoundImpl<T> implements Owned {
       return;
     }
     forget();
+    Runnable stop;
+    synchronized (this) {
+      stop = cleanup;
+    }
     try {
-      if (cleanup != null) {
-        cleanup.run();
+      if (stop != null) {
+        stop.run();
       }
     } catch (Throwable t) {
       LOG.log(

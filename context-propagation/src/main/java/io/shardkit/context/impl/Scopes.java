@@ -31,6 +31,10 @@ public final class Scopes {
     return BoundImpl.bound(work, cleanup);
   }
 
+  public static <T> Future<T> bound(Supplier<Future<T>> work, Runnable cleanup) {
+    return BoundImpl.bound(work, cleanup);
+  }
+
   public static Pin pin(String kind, Supplier<? extends Future<?>> releaseAction) {
     return PinImpl.pin(kind, releaseAction);
   }

@@ -88,10 +88,14 @@ final class StatementRunner {
     Context caller = vertx.getOrCreateContext();
     Future<T> result;
     try {
-      result = run(route(sql, params), source).map(finish::apply);
+      Rewriter.Routed routed = route(sql, params);
       if (io.shardkit.context.TxScope.current().isPresent()) {
-        // inside a transaction scope: the caller hears back by the deadline at the latest
-        result = io.shardkit.context.TxScope.bound(result, null);
+        // Inside a transaction scope: nothing is sent once the deadline has passed, and the
+        // caller hears back by the deadline at the latest.
+        result =
+            io.shardkit.context.TxScope.bound(() -> run(routed, source).map(finish::apply), null);
+      } else {
+        result = run(routed, source).map(finish::apply);
       }
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);

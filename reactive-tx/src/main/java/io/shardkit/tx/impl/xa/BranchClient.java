@@ -12,73 +12,42 @@ import io.vertx.sqlclient.Tuple;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Collector;
 
 /**
  * What the router runs a branch's statements on: the branch's connection, remembering the first
  * statement failure so a rollback can say which shard failed. Never closes the connection (the
  * branch owns it).
+ *
+ * <p>Every execution first asks the transaction whether statements are still allowed: once the
+ * transaction has left {@code ACTIVE} (commit started, deadline passed, rolled back) a statement
+ * from a caller still holding this client fails at once and is never sent, so no work lands in a
+ * branch after its fate is being decided.
  */
 final class BranchClient implements SqlClient {
 
   private final SqlClient conn;
   private final Consumer<Throwable> onFailure;
+  private final Supplier<RuntimeException> refusal;
 
-  BranchClient(SqlClient conn, Consumer<Throwable> onFailure) {
+  /**
+   * @param refusal null while statements may run; otherwise the error to fail them with
+   */
+  BranchClient(SqlClient conn, Consumer<Throwable> onFailure, Supplier<RuntimeException> refusal) {
     this.conn = conn;
     this.onFailure = onFailure;
+    this.refusal = refusal;
   }
 
   @Override
   public Query<RowSet<Row>> query(String sql) {
-    Query<RowSet<Row>> q = conn.query(sql);
-    return new Query<>() {
-      @Override
-      public Future<RowSet<Row>> execute() {
-        return q.execute().onFailure(onFailure::accept);
-      }
-
-      @Override
-      public <R> Query<SqlResult<R>> collecting(Collector<Row, ?, R> collector) {
-        return q.collecting(collector);
-      }
-
-      @Override
-      public <U> Query<RowSet<U>> mapping(Function<Row, U> mapper) {
-        return q.mapping(mapper);
-      }
-    };
+    return guarded(conn.query(sql));
   }
 
   @Override
   public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
-    PreparedQuery<RowSet<Row>> q = conn.preparedQuery(sql);
-    return new PreparedQuery<>() {
-      @Override
-      public Future<RowSet<Row>> execute() {
-        return q.execute().onFailure(onFailure::accept);
-      }
-
-      @Override
-      public Future<RowSet<Row>> execute(Tuple params) {
-        return q.execute(params).onFailure(onFailure::accept);
-      }
-
-      @Override
-      public Future<RowSet<Row>> executeBatch(List<Tuple> batch) {
-        return q.executeBatch(batch).onFailure(onFailure::accept);
-      }
-
-      @Override
-      public <R> PreparedQuery<SqlResult<R>> collecting(Collector<Row, ?, R> collector) {
-        return q.collecting(collector);
-      }
-
-      @Override
-      public <U> PreparedQuery<RowSet<U>> mapping(Function<Row, U> mapper) {
-        return q.mapping(mapper);
-      }
-    };
+    return guarded(conn.preparedQuery(sql));
   }
 
   @Override
@@ -89,5 +58,61 @@ final class BranchClient implements SqlClient {
   @Override
   public Future<Void> close() {
     return Future.succeededFuture();
+  }
+
+  private <R> Future<R> run(Supplier<Future<R>> statement) {
+    RuntimeException refused = refusal.get();
+    if (refused != null) {
+      return Future.failedFuture(refused);
+    }
+    return statement.get().onFailure(onFailure::accept);
+  }
+
+  private <R> Query<R> guarded(Query<R> q) {
+    return new Query<>() {
+      @Override
+      public Future<R> execute() {
+        return run(q::execute);
+      }
+
+      @Override
+      public <C> Query<SqlResult<C>> collecting(Collector<Row, ?, C> collector) {
+        return guarded(q.collecting(collector));
+      }
+
+      @Override
+      public <U> Query<RowSet<U>> mapping(Function<Row, U> mapper) {
+        return guarded(q.mapping(mapper));
+      }
+    };
+  }
+
+  private <R> PreparedQuery<R> guarded(PreparedQuery<R> q) {
+    return new PreparedQuery<>() {
+      @Override
+      public Future<R> execute() {
+        return run(q::execute);
+      }
+
+      @Override
+      public Future<R> execute(Tuple params) {
+        return run(() -> q.execute(params));
+      }
+
+      @Override
+      public Future<R> executeBatch(List<Tuple> batch) {
+        return run(() -> q.executeBatch(batch));
+      }
+
+      @Override
+      public <C> PreparedQuery<SqlResult<C>> collecting(Collector<Row, ?, C> collector) {
+        return guarded(q.collecting(collector));
+      }
+
+      @Override
+      public <U> PreparedQuery<RowSet<U>> mapping(Function<Row, U> mapper) {
+        return guarded(q.mapping(mapper));
+      }
+    };
   }
 }

@@ -46,6 +46,7 @@ final class XaTransaction {
   private final TxContext tx;
   private final String gid;
   private final long deadlineEpochMillis;
+  private final java.time.Duration timeout;
   private final long startNanos = System.nanoTime();
   private final Map<String, Branch> branches = new LinkedHashMap<>();
   private final Pin sentinel;
@@ -63,6 +64,7 @@ final class XaTransaction {
     this.tx = tx;
     this.gid = tx.globalId();
     this.deadlineEpochMillis = System.currentTimeMillis() + tx.deadline().remainingMillis() + 1;
+    this.timeout = tx.deadline().remaining();
     // Hears the scope's close (deadline, enclosing scope) even before any shard is enlisted.
     this.sentinel = TxScope.pin("xa-transaction", this::expire);
   }
@@ -75,14 +77,13 @@ final class XaTransaction {
 
   /** The routed client's view of a data source: the branch's connection, enlisted on first use. */
   Future<SqlClient> clientFor(String dataSource) {
+    RuntimeException refused = refusal(dataSource);
+    if (refused != null) {
+      return Future.failedFuture(refused);
+    }
     Branch branch = branches.get(dataSource);
     if (branch != null) {
       return branch.ready;
-    }
-    if (state != State.ACTIVE) {
-      return Future.failedFuture(
-          new ShardkitException(
-              "transaction " + gid + " is " + state + ": cannot enlist data source " + dataSource));
     }
     branch = new Branch(dataSource, new Xid(gid, dataSource, deadlineEpochMillis));
     branches.put(dataSource, branch);
@@ -117,7 +118,10 @@ final class XaTransaction {
                                 if (ar.succeeded()) {
                                   b.state = Branch.State.ACTIVE;
                                   return Future.<SqlClient>succeededFuture(
-                                      new BranchClient(conn, e -> b.recordFailure(e)));
+                                      new BranchClient(
+                                          conn,
+                                          e -> b.recordFailure(e),
+                                          () -> refusal(b.dataSource)));
                                 }
                                 b.state =
                                     SqlErrors.fromServer(ar.cause())
@@ -130,6 +134,32 @@ final class XaTransaction {
                       b.state = Branch.State.NOT_STARTED;
                       return Future.failedFuture(e);
                     }));
+  }
+
+  /**
+   * Why a statement for {@code dataSource} may not run now, or null if it may: only an {@code
+   * ACTIVE} transaction whose deadline has not passed takes statements.
+   */
+  private RuntimeException refusal(String dataSource) {
+    if (state != State.ACTIVE) {
+      return new ShardkitException(
+          "transaction "
+              + gid
+              + " is "
+              + state
+              + ": statement for data source "
+              + dataSource
+              + " refused");
+    }
+    if (tx.deadline().isExpired()) {
+      return new ShardkitTimeoutException(
+          gid,
+          java.time.Duration.ofNanos(System.nanoTime() - startNanos),
+          timeout,
+          "statement for data source " + dataSource + " refused: transaction " + gid,
+          null);
+    }
+    return null;
   }
 
   private ShardkitException notActive(Branch b) {

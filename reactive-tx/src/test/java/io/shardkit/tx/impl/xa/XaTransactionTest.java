@@ -236,6 +236,56 @@ class XaTransactionTest {
   }
 
   @Test
+  void statementSentAfterTheDeadlineIsRefusedAndNeverRuns() throws Exception {
+    Promise<io.vertx.sqlclient.SqlClient> client = Promise.promise();
+    Promise<Future<?>> lateInScope = Promise.promise();
+    Throwable actual =
+        failure(
+            fx.tx.withTransaction(
+                TransactionOptions.ofTimeout(Duration.ofMillis(300)),
+                sql -> {
+                  client.complete(sql);
+                  // A callback of the transaction that fires after its deadline.
+                  fx.vertx.setTimer(
+                      600,
+                      id ->
+                          lateInScope.complete(
+                              sql.preparedQuery(
+                                      "UPDATE account SET balance = balance + 1000 WHERE id = ?")
+                                  .execute(Tuple.of(1))));
+                  return transfer(sql, "t9", 1, 2, 30)
+                      .compose(v -> Promise.<Void>promise().future());
+                }));
+    assertThat(actual).isInstanceOf(ShardkitTimeoutException.class);
+    // The same client used from outside the transaction's context, after its end, on both an
+    // enlisted shard and one never enlisted.
+    Throwable outsideEnlisted =
+        failure(
+            client
+                .future()
+                .result()
+                .preparedQuery("UPDATE account SET balance = balance + 1000 WHERE id = ?")
+                .execute(Tuple.of(1)));
+    Throwable outsideNew =
+        failure(
+            client
+                .future()
+                .result()
+                .preparedQuery("UPDATE account SET balance = balance + 1000 WHERE id = ?")
+                .execute(Tuple.of(4)));
+    long start = System.nanoTime();
+    Throwable inScope = failure(await(lateInScope.future()));
+    long inScopeMillis = (System.nanoTime() - start) / 1_000_000;
+
+    assertThat(inScope).isInstanceOf(ShardkitTimeoutException.class);
+    assertThat(inScopeMillis).as("late statement fails without waiting").isLessThan(2_000);
+    assertThat(outsideEnlisted).isInstanceOf(io.shardkit.context.ShardkitException.class);
+    assertThat(outsideNew).isInstanceOf(io.shardkit.context.ShardkitException.class);
+    waitForPoolsToSettle();
+    assertUntouched();
+  }
+
+  @Test
   void nestedTransactionIsIndependentAndCappedByTheEnclosingDeadline() throws Exception {
     AtomicReference<TxContext> outer = new AtomicReference<>();
     AtomicReference<TxContext> inner = new AtomicReference<>();
