@@ -69,6 +69,13 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
             builder.openTelemetry().getTracer("io.shardkit.router"),
             RouterMetrics.of(builder.meterRegistry(), cache));
     this.poolSource = ds -> Future.succeededFuture(pools.get(ds));
+    // Load the parser on a worker now rather than on an event loop at the first statement.
+    vertx.executeBlocking(
+        () -> {
+          io.shardkit.router.impl.parse.StatementParser.warmUp();
+          return null;
+        },
+        false);
   }
 
   /** ServiceLoader entry; public with a no-argument constructor as ServiceLoader requires. */
