@@ -42,8 +42,13 @@ final class Plan {
               List.of(
                   "PointSelectBenchmark.direct",
                   "PointSelectBenchmark.routed",
-                  "ShardingSphereBenchmark.pointSelect"),
-              List.of("direct Vert.x pool", "shardkit ShardedPool", "ShardingSphere-JDBC 5.3.2")),
+                  "ShardingSphereBenchmark.pointSelect",
+                  "ShardingSphereBenchmark.jdbcDirectPointSelect"),
+              List.of(
+                  "direct Vert.x pool",
+                  "shardkit ShardedPool",
+                  "ShardingSphere-JDBC 5.3.2",
+                  "direct JDBC (reference)")),
           new Group(
               "scatter.svg",
               "ORDER BY ... LIMIT: 4 shards vs one database",

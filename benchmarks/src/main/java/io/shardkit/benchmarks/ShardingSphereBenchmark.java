@@ -179,6 +179,26 @@ public class ShardingSphereBenchmark {
     }
   }
 
+  /**
+   * For reference, not a contender: the same point select on plain JDBC (the owning shard's Hikari
+   * pool, chosen by the caller), to tell JDBC's thread-per-operation model from ShardingSphere's
+   * own cost.
+   */
+  @Benchmark
+  public long jdbcDirectPointSelect() throws SQLException {
+    long id = ThreadLocalRandom.current().nextLong(BenchEnv.ORDERS);
+    try (Connection connection = pools.get(BenchEnv.shardOf(id)).getConnection();
+        PreparedStatement statement = connection.prepareStatement(PointSelectBenchmark.SQL)) {
+      statement.setLong(1, id);
+      try (ResultSet rows = statement.executeQuery()) {
+        if (!rows.next()) {
+          throw new IllegalStateException("order " + id + " not found");
+        }
+        return rows.getLong(1) + rows.getLong(2) + rows.getInt(3) + rows.getString(4).length();
+      }
+    }
+  }
+
   @Benchmark
   public void xaTransfer() throws SQLException {
     long from = TransferBenchmark.account(0);

@@ -74,7 +74,7 @@ class RunnerOptionsTest {
   @Test
   void planCoversTheSuiteWithPairsSideBySide() {
     List<Plan.Step> steps = Plan.steps(RunnerOptions.parse("--quick"));
-    assertThat(steps).hasSize(3 + 3 * (3 + 2 + 4));
+    assertThat(steps).hasSize(3 + 3 * (4 + 2 + 4));
     assertThat(steps.subList(0, 3)).allMatch(Plan.Step::cpuOnly);
     assertThat(steps.get(3).label()).isEqualTo("PointSelectBenchmark.direct inFlight=1");
     assertThat(steps.get(4).label()).isEqualTo("PointSelectBenchmark.routed inFlight=1");
