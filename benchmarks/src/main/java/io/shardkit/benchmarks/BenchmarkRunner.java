@@ -65,6 +65,10 @@ public final class BenchmarkRunner {
       System.out.print(RunnerOptions.USAGE);
       return;
     }
+    if (options.from() != null) {
+      new BenchmarkRunner(options, System.out).rewrite(options.from());
+      return;
+    }
     int failures = new BenchmarkRunner(options, System.out).run();
     System.exit(failures == 0 ? 0 : 1);
   }
@@ -128,6 +132,57 @@ public final class BenchmarkRunner {
     write(measurements, failures, machine, total);
     out.printf("done in %s, %d failed%n", minutes((int) total.toSeconds()), failures.size());
     return failures.size();
+  }
+
+  /**
+   * Writes summary.json and the charts into the output directory from an earlier run's raw file
+   * ({@code <date>-<machine>.json}) or from JMH's own JSON ({@code -rf json}); runs nothing.
+   */
+  void rewrite(Path file) throws IOException {
+    String text = Files.readString(file, StandardCharsets.UTF_8).trim();
+    List<Measurement> measurements = new ArrayList<>();
+    JsonObject context = new JsonObject();
+    if (text.startsWith("[")) {
+      measurements.addAll(Measurement.fromJmhJson(text));
+      context
+          .put("machine", options.machine() != null ? options.machine() : hostName())
+          .put("date", LocalDate.now(ZoneOffset.UTC).toString())
+          .put("jvm", jvm())
+          .put("cores", Runtime.getRuntime().availableProcessors())
+          .put("mode", "jmh");
+    } else {
+      JsonObject raw = new JsonObject(text);
+      for (Object o : raw.getJsonArray("measurements")) {
+        measurements.add(Measurement.fromJson((JsonObject) o));
+      }
+      for (String key : List.of("machine", "date", "time", "jvm", "cores", "mode")) {
+        if (raw.containsKey(key)) {
+          context.put(key, raw.getValue(key));
+        }
+      }
+    }
+    Files.createDirectories(options.out());
+    JsonObject summary =
+        context
+            .copy()
+            .put("ratio_concurrency", Summary.RATIO_CONCURRENCY)
+            .mergeIn(Summary.figures(measurements));
+    Path summaryFile = options.out().resolve("summary.json");
+    Files.writeString(summaryFile, summary.encodePrettily() + "\n", StandardCharsets.UTF_8);
+    out.printf("wrote %s%n", summaryFile);
+    for (Path chart : writeCharts(measurements, options.out(), subtitle(context))) {
+      out.printf("wrote %s%n", chart);
+    }
+  }
+
+  static String subtitle(JsonObject context) {
+    return String.format(
+        Locale.ROOT,
+        "%s, %s, %s cores, %s mode; Vert.x: N in flight on one event loop, JDBC: N threads",
+        context.getValue("machine"),
+        context.getValue("date"),
+        context.getValue("cores"),
+        context.getValue("mode"));
   }
 
   private BenchEnv startDatabases() {
@@ -208,14 +263,15 @@ public final class BenchmarkRunner {
     Path summaryFile = options.out().resolve("summary.json");
     Files.writeString(summaryFile, summary.encodePrettily() + "\n", StandardCharsets.UTF_8);
     out.printf("wrote %s%nwrote %s%n", rawFile, summaryFile);
-    for (Path chart : writeCharts(measurements, options.out())) {
+    for (Path chart : writeCharts(measurements, options.out(), subtitle(context))) {
       out.printf("wrote %s%n", chart);
     }
     out.println(summary.encodePrettily());
   }
 
   /** One SVG per {@link Plan.Group} that has measurements. */
-  static List<Path> writeCharts(List<Measurement> measurements, Path dir) throws IOException {
+  static List<Path> writeCharts(List<Measurement> measurements, Path dir, String subtitle)
+      throws IOException {
     List<Path> written = new ArrayList<>();
     for (Plan.Group group : Plan.GROUPS) {
       List<SvgChart.Series> series = new ArrayList<>();
@@ -236,7 +292,7 @@ public final class BenchmarkRunner {
       Path file = dir.resolve(group.file());
       Files.writeString(
           file,
-          SvgChart.render(group.title(), "operations per second", series),
+          SvgChart.render(group.title(), subtitle, "operations per second", series),
           StandardCharsets.UTF_8);
       written.add(file);
     }

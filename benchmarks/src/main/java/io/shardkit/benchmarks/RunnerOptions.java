@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
  *   --only REGEX          run only the steps whose "Class.method" matches (find())
  *   --concurrency 1,16,64 in-flight levels for the database benchmarks
  *   --machine NAME        machine name in file names and the summary (default: host name)
+ *   --from FILE           run nothing: summary and charts from a raw result file or JMH JSON
  *   --help
  * </pre>
  */
@@ -26,6 +27,7 @@ record RunnerOptions(
     Pattern only,
     List<Integer> concurrency,
     String machine,
+    Path from,
     boolean help) {
 
   static final List<Integer> DEFAULT_CONCURRENCY = List.of(1, 16, 64);
@@ -40,6 +42,8 @@ record RunnerOptions(
         --only REGEX          only the benchmarks whose Class.method matches, e.g. 'Transfer|Sharding'
         --concurrency LIST    in-flight levels, default 1,16,64
         --machine NAME        machine name for the result file (default: host name)
+        --from FILE           run nothing: write summary.json and the charts into --out from a
+                              <date>-<machine>.json of an earlier run or a JMH '-rf json' file
       Shards: testkit (SHARDKIT_TESTKIT_ENDPOINTS=user:pass@host:port,... for your own servers,
       otherwise Testcontainers or embedded MariaDB).
       """;
@@ -52,6 +56,7 @@ record RunnerOptions(
     Pattern only = null;
     List<Integer> concurrency = DEFAULT_CONCURRENCY;
     String machine = null;
+    Path from = null;
     boolean help = false;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
@@ -69,11 +74,12 @@ record RunnerOptions(
         case "--only" -> only = Pattern.compile(value(args, ++i, arg));
         case "--concurrency" -> concurrency = concurrencyList(value(args, ++i, arg));
         case "--machine" -> machine = sanitize(value(args, ++i, arg));
+        case "--from" -> from = Path.of(value(args, ++i, arg));
         case "--help", "-h" -> help = true;
         default -> throw new IllegalArgumentException("unknown argument: " + arg);
       }
     }
-    return new RunnerOptions(quick, out, work, only, concurrency, machine, help);
+    return new RunnerOptions(quick, out, work, only, concurrency, machine, from, help);
   }
 
   private static String value(String[] args, int i, String flag) {

@@ -18,16 +18,23 @@ final class SvgChart {
   private static final String[] COLORS = {
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"
   };
-  private static final int WIDTH = 640;
+  private static final int WIDTH = 760;
   private static final int HEIGHT = 400;
   private static final int LEFT = 80;
-  private static final int RIGHT = 190;
-  private static final int TOP = 50;
+  private static final int RIGHT = 250;
+  private static final int TOP = 60;
   private static final int BOTTOM = 60;
 
   private SvgChart() {}
 
   static String render(String title, String yLabel, List<Series> series) {
+    return render(title, null, yLabel, series);
+  }
+
+  /**
+   * With a second line under the title (machine, date, mode), when {@code subtitle} is not null.
+   */
+  static String render(String title, String subtitle, String yLabel, List<Series> series) {
     TreeSet<Integer> xs = new TreeSet<>();
     double max = 0;
     for (Series s : series) {
@@ -57,6 +64,13 @@ final class SvgChart {
         .append("\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">")
         .append(escape(title))
         .append("</text>\n");
+    if (subtitle != null) {
+      svg.append("  <text x=\"")
+          .append(WIDTH / 2)
+          .append("\" y=\"40\" text-anchor=\"middle\" fill=\"#555555\" font-size=\"11\">")
+          .append(escape(subtitle))
+          .append("</text>\n");
+    }
     // axes and grid
     for (int i = 0; i <= 5; i++) {
       double value = top * i / 5;
@@ -189,6 +203,9 @@ final class SvgChart {
   }
 
   private static String label(double value) {
+    if (value == 0) {
+      return "0";
+    }
     if (value >= 10_000) {
       return String.format(Locale.ROOT, "%.0fk", value / 1000);
     }

@@ -18,6 +18,7 @@ class RunnerOptionsTest {
     assertThat(o.concurrency()).containsExactly(1, 16, 64);
     assertThat(o.only()).isNull();
     assertThat(o.help()).isFalse();
+    assertThat(o.from()).isNull();
   }
 
   @Test
@@ -42,6 +43,7 @@ class RunnerOptionsTest {
     assertThat(o.concurrency()).containsExactly(1, 16, 64);
     assertThat(o.machine()).isEqualTo("my-box-1");
     assertThat(RunnerOptions.parse("--help").help()).isTrue();
+    assertThat(RunnerOptions.parse("--from", "r.json").from()).isEqualTo(Path.of("r.json"));
   }
 
   @Test

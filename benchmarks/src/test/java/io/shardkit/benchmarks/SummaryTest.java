@@ -2,11 +2,17 @@ package io.shardkit.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The summary figures from a fixture in JMH's JSON result format (no database, no JMH run). */
 class SummaryTest {
@@ -85,6 +91,44 @@ class SummaryTest {
     JsonObject figures = Summary.figures(m);
     assertThat(figures.getDouble("route_cached_us")).isEqualTo(1.5);
     assertThat(figures.getDouble("parse_first_us")).isEqualTo(40.0);
+  }
+
+  @Test
+  void rewritesSummaryAndChartsFromARawFileOrJmhJson(@TempDir Path dir) throws Exception {
+    Path jmh = dir.resolve("jmh.json");
+    try (InputStream in = SummaryTest.class.getResourceAsStream("/jmh-result-fixture.json")) {
+      Files.write(jmh, in.readAllBytes());
+    }
+    Path out = dir.resolve("out");
+    new BenchmarkRunner(
+            RunnerOptions.parse("--out", out.toString(), "--machine", "box"),
+            new PrintStream(OutputStream.nullOutputStream()))
+        .rewrite(jmh);
+    JsonObject summary = new JsonObject(Files.readString(out.resolve("summary.json")));
+    assertThat(summary.getString("machine")).isEqualTo("box");
+    assertThat(summary.getDouble("transfer_xa_vs_local")).isEqualTo(0.5);
+    assertThat(out.resolve("transfer.svg")).exists();
+
+    JsonArray raw = new JsonArray();
+    fixture().forEach(m -> raw.add(m.toJson()));
+    Path rawFile = dir.resolve("2026-01-01-box.json");
+    Files.writeString(
+        rawFile,
+        new JsonObject()
+            .put("machine", "box")
+            .put("date", "2026-01-01")
+            .put("mode", "full")
+            .put("measurements", raw)
+            .encode());
+    Path out2 = dir.resolve("out2");
+    new BenchmarkRunner(
+            RunnerOptions.parse("--out", out2.toString()),
+            new PrintStream(OutputStream.nullOutputStream()))
+        .rewrite(rawFile);
+    JsonObject again = new JsonObject(Files.readString(out2.resolve("summary.json")));
+    assertThat(again.getString("date")).isEqualTo("2026-01-01");
+    assertThat(again.getDouble("point_select_vs_shardingsphere")).isEqualTo(1.9);
+    assertThat(Files.readString(out2.resolve("point-select.svg"))).contains("box, 2026-01-01");
   }
 
   @Test

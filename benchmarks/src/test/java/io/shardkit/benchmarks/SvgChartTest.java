@@ -80,12 +80,14 @@ class SvgChartTest {
 
   @Test
   void runnerWritesOneChartPerGroup(@TempDir Path dir) throws Exception {
-    List<Path> files = BenchmarkRunner.writeCharts(SummaryTest.fixture(), dir);
+    List<Path> files =
+        BenchmarkRunner.writeCharts(SummaryTest.fixture(), dir, "box, 2026-01-01, full");
     assertThat(files)
         .extracting(p -> p.getFileName().toString())
         .containsExactly("point-select.svg", "scatter.svg", "transfer.svg");
     Document transfer = parse(Files.readString(dir.resolve("transfer.svg")));
     assertThat(transfer.getElementsByTagNameNS("*", "polyline").getLength()).isEqualTo(4);
-    assertThat(transfer.getDocumentElement().getTextContent()).contains("ShardingSphere XA");
+    assertThat(transfer.getDocumentElement().getTextContent())
+        .contains("ShardingSphere XA", "box, 2026-01-01, full");
   }
 }
