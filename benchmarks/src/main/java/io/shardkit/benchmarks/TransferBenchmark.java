@@ -1,32 +1,33 @@
 package io.shardkit.benchmarks;
 
+import io.shardkit.context.ShardkitException;
 import io.shardkit.router.ShardedPool;
-import io.shardkit.router.ShardingRules;
-import io.shardkit.testkit.ShardDatabases;
-import io.shardkit.testkit.TestShards;
+import io.shardkit.tx.TccAction;
+import io.shardkit.tx.TccCodec;
+import io.shardkit.tx.TccCoordinator;
+import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
-import java.util.SplittableRandom;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.LongFunction;
+import java.util.function.Supplier;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -34,115 +35,143 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Money transfers per second with 32 in flight, on real MariaDB shards started by the testkit:
+ * Money transfers per second, {@code inFlight} at a time on one event loop (see {@link Window}), on
+ * the {@link BenchEnv} shards (durable commits: {@code innodb_flush_log_at_trx_commit=1}):
  *
  * <ul>
- *   <li>{@code localOneShard} (a): {@code Pool.withTransaction} on one shard, both accounts there;
- *   <li>{@code xaTwoShards} (b): a shardkit transaction debiting shard 0 and crediting shard 1 (XA
- *       two-phase commit with the decision in the coordinator log);
- *   <li>{@code nonAtomicTwoShards} (c): two local transactions in sequence, one per shard (what
- *       people do without shardkit: not atomic).
+ *   <li>{@code localOneShard}: the baseline, {@code Pool.withTransaction} on shard 0 with both
+ *       accounts there (two UPDATEs, one commit);
+ *   <li>{@code xaTwoShards}: a shardkit XA transaction debiting an account on shard 0 and crediting
+ *       one on shard 1 (two-phase commit, decision in the coordinator log on ds_0);
+ *   <li>{@code tccTwoShards}: the same transfer as TCC through {@code TccCoordinator} (log on
+ *       ds_0): debit freezes on try and applies on confirm on shard 0, credit reserves on try and
+ *       applies on confirm on shard 1, tries in parallel. Per transfer: one log write (both
+ *       branches), two fenced tries, the COMMIT decision, two fenced confirms, and a batched
+ *       "finished" mark;
+ *   <li>{@code nonAtomicTwoShards}: two local transactions in sequence, one per shard (what people
+ *       do without shardkit: not atomic). Not in the runner's suite; for reference.
  * </ul>
  *
- * The budget is b/a ≥ 0.6. Run: {@code java -jar benchmarks/target/benchmarks.jar TransferBenchmark
- * -f 1 -wi 2 -i 3 -w 5s -r 10s}.
+ * Budget (DESIGN.md): xa / local ≥ 0.6. Run alone: {@code java -jar
+ * benchmarks/target/benchmarks.jar TransferBenchmark -p inFlight=16}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(1)
 @Warmup(iterations = 2, time = 5)
-@Measurement(iterations = 3, time = 10)
+@Measurement(iterations = 3, time = 8)
 public class TransferBenchmark {
 
-  static final int IN_FLIGHT = 32;
-  static final int PER_INVOCATION = 512;
-  static final int ACCOUNTS_PER_SHARD = 10_000;
+  static final String UPDATE = "UPDATE account SET balance = balance + ? WHERE id = ?";
 
-  private TestShards shards;
-  private ShardDatabases dbs;
+  @Param({"1", "16", "64"})
+  public int inFlight;
+
+  record Move(long account, long amount) {
+    static final TccCodec<Move> CODEC =
+        TccCodec.of(
+            m -> new JsonObject().put("account", m.account()).put("amount", m.amount()),
+            j -> new Move(j.getLong("account"), j.getLong("amount")));
+  }
+
+  private BenchEnv env;
   private Vertx vertx;
   private ShardedPool sharded;
   private Transactions transactions;
+  private TccCoordinator tcc;
+  private TccAction<Move> debit;
+  private TccAction<Move> credit;
   private Pool shard0;
   private Pool shard1;
-  private final SplittableRandom random = new SplittableRandom(7);
+  private Window window;
   private final TransactionOptions timeout = TransactionOptions.ofTimeout(Duration.ofSeconds(10));
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    shards = TestShards.start(2);
-    dbs = shards.createDatabases("bench", 2);
-    for (int s = 0; s < 2; s++) {
-      dbs.get(s)
-          .execute(
-              "CREATE TABLE account (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL) ENGINE=InnoDB");
-      StringBuilder insert = new StringBuilder("INSERT INTO account VALUES ");
-      for (int i = 0; i < ACCOUNTS_PER_SHARD; i++) {
-        long id = 2L * i + s; // id mod 2 = shard
-        insert.append(i == 0 ? "" : ", ").append('(').append(id).append(", 1000000)");
-      }
-      dbs.get(s).execute(insert.toString());
-    }
+    env = BenchEnv.open();
     vertx = Vertx.vertx();
-    ShardingRules rules =
-        ShardingRules.builder()
-            .table("account", t -> t.dataNodes("ds_${0..1}.account").databaseStrategy("id", "mod"))
-            .build();
-    PoolOptions poolOptions = new PoolOptions().setMaxSize(IN_FLIGHT);
+    // + 4: the XA coordinator keeps 2 log connections, the TCC coordinator writes its log through
+    // the pool of ds_0 while inFlight branches hold connections there.
     sharded =
         ShardedPool.builder(vertx)
-            .rules(rules)
-            .dataSources(dbs.dataSources("ds_"), poolOptions)
+            .rules(BenchEnv.rules())
+            .dataSources(env.dataSources(), new PoolOptions().setMaxSize(inFlight + 4))
             .build();
     transactions = Transactions.create(vertx, sharded, TransactionsOptions.of("ds_0"));
-    await(transactions.installSchema());
+    Bench.await(transactions.installSchema());
+    debit = debitAction();
+    credit = creditAction();
+    tcc =
+        TccCoordinator.create(vertx, sharded, TccOptions.defaults())
+            .register(debit)
+            .register(credit);
+    Bench.await(tcc.setup());
     shard0 = sharded.pool("ds_0");
     shard1 = sharded.pool("ds_1");
   }
 
   @TearDown(Level.Trial)
   public void tearDown() throws Exception {
-    await(transactions.close());
-    await(sharded.close());
-    await(vertx.close());
-    dbs.close();
-    shards.close();
+    if (window != null) {
+      window.stop();
+    }
+    Bench.await(transactions.close());
+    Bench.await(sharded.close());
+    Bench.await(vertx.close());
+    env.close();
   }
 
-  /** (a) One shard, one local transaction. */
+  /** One shard, one local transaction. */
   @Benchmark
-  @OperationsPerInvocation(PER_INVOCATION)
-  public void localOneShard() throws Exception {
-    run(
-        n ->
-            shard0.withTransaction(
-                conn -> debitCredit(conn, account(0), account(0), conn).mapEmpty()));
+  public void localOneShard() throws InterruptedException {
+    window(
+            "localOneShard",
+            () ->
+                shard0.withTransaction(
+                    conn -> debitCredit(conn, account(0), account(0), conn).mapEmpty()))
+        .take();
   }
 
-  /** (b) Two shards, one shardkit XA transaction. */
+  /** Two shards, one shardkit XA transaction. */
   @Benchmark
-  @OperationsPerInvocation(PER_INVOCATION)
-  public void xaTwoShards() throws Exception {
-    run(
-        n ->
-            transactions.withTransaction(
-                timeout, sql -> debitCredit(sql, account(0), account(1), sql)));
+  public void xaTwoShards() throws InterruptedException {
+    window(
+            "xaTwoShards",
+            () ->
+                transactions.withTransaction(
+                    timeout, sql -> debitCredit(sql, account(0), account(1), sql)))
+        .take();
   }
 
-  /** (c) Two shards, two local transactions in sequence (not atomic). */
+  /** Two shards, one shardkit TCC transaction. */
   @Benchmark
-  @OperationsPerInvocation(PER_INVOCATION)
-  public void nonAtomicTwoShards() throws Exception {
-    run(
-        n -> {
-          long from = account(0);
-          long to = account(1);
-          return shard0
-              .withTransaction(conn -> update(conn, -1, from))
-              .compose(v -> shard1.withTransaction(conn -> update(conn, 1, to)))
-              .mapEmpty();
-        });
+  public void tccTwoShards() throws InterruptedException {
+    window("tccTwoShards", this::tccOnce).take();
+  }
+
+  /** Two shards, two local transactions in sequence (not atomic). */
+  @Benchmark
+  public void nonAtomicTwoShards() throws InterruptedException {
+    window(
+            "nonAtomicTwoShards",
+            () -> {
+              long from = account(0);
+              long to = account(1);
+              return shard0
+                  .withTransaction(conn -> update(conn, -1, from))
+                  .compose(v -> shard1.withTransaction(conn -> update(conn, 1, to)))
+                  .mapEmpty();
+            })
+        .take();
+  }
+
+  private Future<?> tccOnce() {
+    Move out = new Move(account(0), 1 + ThreadLocalRandom.current().nextInt(100));
+    Move in = new Move(account(1), out.amount());
+    return tcc.execute(
+        Duration.ofSeconds(10),
+        tx -> Future.all(tx.enlist(debit, out), tx.enlist(credit, in)).mapEmpty());
   }
 
   private static Future<Void> debitCredit(SqlClient a, long from, long to, SqlClient b) {
@@ -150,53 +179,76 @@ public class TransferBenchmark {
   }
 
   private static Future<Void> update(SqlClient client, long delta, long id) {
-    return client
-        .preparedQuery("UPDATE account SET balance = balance + ? WHERE id = ?")
-        .execute(Tuple.of(delta, id))
-        .mapEmpty();
+    return client.preparedQuery(UPDATE).execute(Tuple.of(delta, id)).mapEmpty();
   }
 
-  private synchronized long account(int shard) {
-    return 2L * random.nextInt(ACCOUNTS_PER_SHARD) + shard;
+  /** A random account on {@code shard}. */
+  static long account(int shard) {
+    return BenchEnv.account(
+        shard, ThreadLocalRandom.current().nextInt(BenchEnv.ACCOUNTS_PER_SHARD));
   }
 
-  /** Runs {@link #PER_INVOCATION} transfers, {@link #IN_FLIGHT} at a time, and waits for them. */
-  private void run(LongFunction<Future<?>> transfer) throws Exception {
-    Promise<Void> done = Promise.promise();
-    AtomicInteger started = new AtomicInteger();
-    AtomicInteger finished = new AtomicInteger();
-    for (int i = 0; i < IN_FLIGHT; i++) {
-      vertx.runOnContext(v -> next(transfer, started, finished, done));
+  private Window window(String name, Supplier<Future<?>> op) {
+    if (window == null) {
+      window = new Window(name, inFlight, vertx, op).start();
     }
-    await(done.future());
+    return window;
   }
 
-  private void next(
-      LongFunction<Future<?>> transfer,
-      AtomicInteger started,
-      AtomicInteger finished,
-      Promise<Void> done) {
-    int n = started.getAndIncrement();
-    if (n >= PER_INVOCATION) {
-      return;
-    }
-    transfer
-        .apply(n)
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                done.tryFail(ar.cause());
-                return;
-              }
-              if (finished.incrementAndGet() == PER_INVOCATION) {
-                done.tryComplete();
-              } else {
-                next(transfer, started, finished, done);
-              }
-            });
+  private static TccAction<Move> debitAction() {
+    return TccAction.builder("debit", Move.CODEC)
+        .shardedBy("account", Move::account)
+        .onTry(
+            (ctx, m) ->
+                ctx.connection()
+                    .preparedQuery(
+                        "UPDATE account SET balance = balance - ?, frozen = frozen + ?"
+                            + " WHERE id = ? AND balance >= ?")
+                    .execute(Tuple.of(m.amount(), m.amount(), m.account(), m.amount()))
+                    .compose(
+                        rows ->
+                            rows.rowCount() == 1
+                                ? Future.<Void>succeededFuture()
+                                : Future.failedFuture(new ShardkitException("funds"))))
+        .onConfirm(
+            (ctx, m) ->
+                ctx.connection()
+                    .preparedQuery("UPDATE account SET frozen = frozen - ? WHERE id = ?")
+                    .execute(Tuple.of(m.amount(), m.account()))
+                    .<Void>mapEmpty())
+        .onCancel(
+            (ctx, m) ->
+                ctx.connection()
+                    .preparedQuery(
+                        "UPDATE account SET balance = balance + ?, frozen = frozen - ? WHERE id = ?")
+                    .execute(Tuple.of(m.amount(), m.amount(), m.account()))
+                    .<Void>mapEmpty())
+        .build();
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+  private static TccAction<Move> creditAction() {
+    return TccAction.builder("credit", Move.CODEC)
+        .shardedBy("account", Move::account)
+        .onTry(
+            (ctx, m) ->
+                ctx.connection()
+                    .preparedQuery("UPDATE account SET incoming = incoming + ? WHERE id = ?")
+                    .execute(Tuple.of(m.amount(), m.account()))
+                    .<Void>mapEmpty())
+        .onConfirm(
+            (ctx, m) ->
+                ctx.connection()
+                    .preparedQuery(
+                        "UPDATE account SET incoming = incoming - ?, balance = balance + ?"
+                            + " WHERE id = ?")
+                    .execute(Tuple.of(m.amount(), m.amount(), m.account()))
+                    .<Void>mapEmpty())
+        .onCancel(
+            (ctx, m) ->
+                ctx.connection()
+                    .preparedQuery("UPDATE account SET incoming = incoming - ? WHERE id = ?")
+                    .execute(Tuple.of(m.amount(), m.account()))
+                    .<Void>mapEmpty())
+        .build();
   }
 }
