@@ -43,6 +43,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   private final Map<String, Pool> pools;
   private final StatementRunner runner;
   private final StatementRunner.ClientSource poolSource;
+  private final ShardBreakers breakers;
   private final Vertx vertx;
 
   private ShardedPoolImpl(ShardedPool.Builder builder) {
@@ -60,15 +61,29 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     }
     this.pools = Collections.unmodifiableMap(created);
     PlanCache cache = new PlanCache(Planner.of(rules), builder.planCacheSize());
+    io.micrometer.core.instrument.MeterRegistry registry = builder.meterRegistry();
+    RouterMetrics metrics = new RouterMetrics(registry, cache);
+    Map<String, Integer> maxSizes = new LinkedHashMap<>();
+    builder.poolOptions().forEach((ds, options) -> maxSizes.put(ds, options.getMaxSize()));
+    metrics.pools(pools, maxSizes);
+    if (registry != io.micrometer.core.instrument.Metrics.globalRegistry) {
+      // the leak guard's gauges (open scopes, pinned resources) next to the pool's meters
+      io.shardkit.context.TxScope.registry().bindTo(registry);
+    }
+    this.breakers =
+        new ShardBreakers(vertx, rules.dataSourceNames(), builder.circuitBreaker(), metrics);
     this.runner =
         new StatementRunner(
             vertx,
             cache,
             Rewriter.of(rules),
             TxContextHints.INSTANCE,
-            builder.openTelemetry().getTracer("io.shardkit.router"),
-            RouterMetrics.of(builder.meterRegistry(), cache));
-    this.poolSource = ds -> Future.succeededFuture(pools.get(ds));
+            new RouterTracing(
+                builder.openTelemetry().getTracer("io.shardkit.router"), builder.connectOptions()),
+            metrics,
+            breakers);
+    this.poolSource =
+        StatementRunner.ClientSource.pooled(ds -> Future.succeededFuture(pools.get(ds)));
   }
 
   /** ServiceLoader entry; public with a no-argument constructor as ServiceLoader requires. */
@@ -107,6 +122,11 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
           "unknown data source " + dataSource + " (known: " + pools.keySet() + ")");
     }
     return pool;
+  }
+
+  @Override
+  public io.shardkit.router.ShardCircuitBreaker circuitBreaker(String dataSource) {
+    return breakers.get(dataSource);
   }
 
   @Override
