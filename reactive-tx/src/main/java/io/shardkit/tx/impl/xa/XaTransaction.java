@@ -91,7 +91,10 @@ final class XaTransaction {
   }
 
   private Future<SqlClient> enlist(Branch b) {
-    // Seam for circuit breaking (issue 8): refuse an open shard here, before any I/O.
+    Future<SqlClient> refused = refuseIfOpen(b);
+    if (refused != null) {
+      return refused;
+    }
     return b.then(
         () ->
             owner
@@ -130,6 +133,20 @@ final class XaTransaction {
                       b.state = Branch.State.NOT_STARTED;
                       return Future.failedFuture(e);
                     }));
+  }
+
+  /**
+   * An open circuit breaker refuses the data source before any I/O (no connection taken, no XA
+   * START): the statement fails with ShardCircuitOpenException and the transaction rolls back.
+   */
+  private Future<SqlClient> refuseIfOpen(Branch b) {
+    try {
+      owner.pool().circuitBreaker(b.dataSource).checkAvailable();
+      return null;
+    } catch (RuntimeException open) {
+      b.state = Branch.State.NOT_STARTED;
+      return Future.failedFuture(open);
+    }
   }
 
   private ShardkitException notActive(Branch b) {
