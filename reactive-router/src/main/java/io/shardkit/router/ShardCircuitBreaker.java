@@ -29,9 +29,10 @@ public interface ShardCircuitBreaker {
   State state();
 
   /**
-   * Fails with {@link ShardCircuitOpenException} when new work must not start on this data source
-   * now: the breaker is open, or half-open with every probe slot taken. Takes no probe slot: use it
-   * to refuse work before any I/O (transactions check it before enlisting a data source).
+   * Fails with {@link ShardCircuitOpenException} while the breaker is open and its open duration
+   * has not passed. Takes no probe slot and passes when half-open: the work's first statement on
+   * the data source is then the probe. Use it to refuse work before any I/O (transactions check it
+   * before enlisting a data source).
    */
   void checkAvailable();
 }

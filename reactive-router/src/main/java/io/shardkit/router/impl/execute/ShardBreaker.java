@@ -101,8 +101,10 @@ final class ShardBreaker implements ShardCircuitBreaker {
 
   /**
    * Starts a call: {@code gated} calls are refused (thrown) while open and take a probe slot when
-   * half-open; ungated ones (statements on a transaction's own connection) always pass and only
-   * report. The caller must {@link Call#end} it.
+   * half-open; ungated ones (statements on a transaction's own connection, whose first use includes
+   * the enlistment) always pass and report; once the open duration has passed they are probes too,
+   * so a breaker that only transactions use still closes (or re-opens). The caller must {@link
+   * Call#end} it.
    */
   Call start(boolean gated) {
     long gen;
@@ -111,10 +113,12 @@ final class ShardBreaker implements ShardCircuitBreaker {
     synchronized (this) {
       if (gated) {
         refused = refusal(true);
-        if (refused == null && state == State.HALF_OPEN) {
-          probesInFlight++;
-          probe = true;
-        }
+      } else if (state == State.OPEN && nanoClock.getAsLong() - openedAt >= openNanos) {
+        move(State.HALF_OPEN, reason);
+      }
+      if (refused == null && state == State.HALF_OPEN) {
+        probesInFlight++;
+        probe = true;
       }
       gen = generation;
     }
@@ -142,7 +146,9 @@ final class ShardBreaker implements ShardCircuitBreaker {
       }
       move(State.HALF_OPEN, reason);
     }
-    if (state == State.HALF_OPEN && probesInFlight + probeSuccesses >= options.halfOpenProbes()) {
+    if (takingProbe
+        && state == State.HALF_OPEN
+        && probesInFlight + probeSuccesses >= options.halfOpenProbes()) {
       return new ShardCircuitOpenException(
           dataSource, State.HALF_OPEN, Duration.ZERO, "half-open, probes in flight; " + reason);
     }

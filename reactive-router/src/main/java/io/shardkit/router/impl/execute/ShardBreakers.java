@@ -117,7 +117,7 @@ final class ShardBreakers {
     if (calls.size() == results.size()) {
       for (int i = 0; i < results.size(); i++) {
         ShardBreaker.Call call = calls.get(dataSources.get(i));
-        results.get(i).onComplete(ar -> call.end(isHealthFailure(ar)));
+        results.get(i).onComplete(ar -> end(call, ar.failed() ? ar.cause() : null, ar));
       }
       return;
     }
@@ -131,11 +131,30 @@ final class ShardBreakers {
                 .onComplete(
                     ar -> {
                       boolean failed = false;
+                      Throwable refused = null;
                       for (Future<?> f : futures) {
                         failed |= isHealthFailure(f);
+                        if (f.failed() && f.cause() instanceof ShardCircuitOpenException) {
+                          refused = f.cause();
+                        }
                       }
-                      calls.get(ds).end(failed);
+                      if (refused != null && !failed) {
+                        calls.get(ds).abandon();
+                      } else {
+                        calls.get(ds).end(failed);
+                      }
                     }));
+  }
+
+  /**
+   * A unit refused by the breaker itself (a transaction's enlistment) is no evidence: abandoned.
+   */
+  private static void end(ShardBreaker.Call call, Throwable failure, AsyncResult<?> ar) {
+    if (failure instanceof ShardCircuitOpenException) {
+      call.abandon();
+    } else {
+      call.end(isHealthFailure(ar));
+    }
   }
 
   /**
@@ -147,6 +166,9 @@ final class ShardBreakers {
       return false;
     }
     for (Throwable t = ar.cause(); t != null; t = t.getCause()) {
+      if (t instanceof ShardCircuitOpenException) {
+        return false;
+      }
       if (t instanceof DatabaseException db) {
         return db.getErrorCode() == 1040 || db.getErrorCode() == 1053;
       }

@@ -102,12 +102,39 @@ class ShardBreakerTest {
         .hasMessageContaining("HALF_OPEN");
     probe.end(true);
     assertThat(b.state()).as("failed probe").isEqualTo(State.OPEN);
+    assertThatThrownBy(b::checkAvailable).isInstanceOf(ShardCircuitOpenException.class);
     clock.addAndGet(Duration.ofSeconds(1).toNanos());
     b.start(true).end(false);
     assertThat(b.state()).isEqualTo(State.CLOSED);
     assertThat(transitions)
         .containsExactly(
             "ds_1:OPEN", "ds_1:HALF_OPEN", "ds_1:OPEN", "ds_1:HALF_OPEN", "ds_1:CLOSED");
+  }
+
+  @Test
+  void transactionStatementsProbeAHalfOpenBreakerAndReopenOrCloseIt() {
+    ShardBreaker b =
+        breaker(
+            CircuitBreakerOptions.builder()
+                .consecutiveFailures(1)
+                .openDuration(Duration.ofSeconds(1)));
+    b.start(false).end(true); // ungated calls count while closed
+    assertThat(b.state()).isEqualTo(State.OPEN);
+    b.start(false).end(false); // ...but not while open
+    assertThat(b.state()).isEqualTo(State.OPEN);
+    clock.addAndGet(Duration.ofSeconds(1).toNanos());
+    b.checkAvailable(); // an enlistment may try: its first statement is the probe
+    ShardBreaker.Call enlistingStatement = b.start(false);
+    assertThat(b.state()).isEqualTo(State.HALF_OPEN);
+    b.checkAvailable(); // half-open: transactions are not refused, their statements probe
+    assertThatThrownBy(() -> b.start(true))
+        .as("the pool's one probe slot is taken")
+        .isInstanceOf(ShardCircuitOpenException.class);
+    enlistingStatement.end(true);
+    assertThat(b.state()).isEqualTo(State.OPEN);
+    clock.addAndGet(Duration.ofSeconds(1).toNanos());
+    b.start(false).end(false);
+    assertThat(b.state()).isEqualTo(State.CLOSED);
   }
 
   @Test
