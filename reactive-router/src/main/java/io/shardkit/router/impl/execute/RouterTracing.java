@@ -57,18 +57,19 @@ final class RouterTracing {
   /** The statement span, started; its context parents the shard spans. */
   Span statement(Rewriter.Routed routed) {
     Optional<TxContext> tx = TxScope.current();
-    Context parent = parent(tx);
-    Plan plan = routed.plan();
-    String operation = operation(plan);
+    // named once we know it records: no string is built per statement when tracing is off
     Span span =
         tracer
-            .spanBuilder(operation + " " + String.join(" ", plan.tables()))
-            .setParent(parent)
+            .spanBuilder("shardkit statement")
+            .setParent(parent(tx))
             .setSpanKind(SpanKind.INTERNAL)
             .startSpan();
     if (!span.isRecording()) {
       return span;
     }
+    Plan plan = routed.plan();
+    String operation = operation(plan);
+    span.updateName(summary(operation, plan));
     List<SqlUnit> units = routed.units();
     Set<String> shards = new LinkedHashSet<>();
     for (SqlUnit u : units) {
