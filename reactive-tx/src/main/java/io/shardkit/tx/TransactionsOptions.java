@@ -82,7 +82,7 @@ public final class TransactionsOptions {
   /**
    * Reads {@code logDataSource} (required), {@code logTable}, {@code recoveryGraceMs}, {@code
    * recoveryIntervalMs}, {@code rollbackTimeoutMs}, {@code logRetentionMs}; any other field is
-   * rejected. The meter registry and observers are set on the builder only.
+   * rejected. The meter registry, OpenTelemetry and observers are set on the builder only.
    */
   public static TransactionsOptions fromJson(JsonObject json) {
     for (String field : json.fieldNames()) {

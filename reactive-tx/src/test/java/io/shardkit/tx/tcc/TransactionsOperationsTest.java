@@ -15,6 +15,7 @@ import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.shardkit.context.EventBusPropagation;
 import io.shardkit.context.GrpcPropagation;
 import io.shardkit.context.ScopeOptions;
 import io.shardkit.context.TxContext;
@@ -305,6 +306,97 @@ class TransactionsOperationsTest {
       await(server.close());
       await(xa.close());
       await(pool.close());
+      tracerProvider.close();
+    }
+  }
+
+  @Test
+  void xaAndTccSpansHangUnderTheCallerAcrossAnEventBusHop() throws Exception {
+    InMemorySpanExporter exporter = InMemorySpanExporter.create();
+    SdkTracerProvider tracerProvider =
+        SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build();
+    OpenTelemetrySdk otel =
+        OpenTelemetrySdk.builder()
+            .setTracerProvider(tracerProvider)
+            .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
+            .build();
+    Vertx own = TccTestSupport.vertx(); // the interceptors are installed once per Vertx
+    EventBusPropagation eventBus = EventBusPropagation.install(own, otel);
+    ShardedPool pool =
+        ShardedPool.builder(own)
+            .rules(TccTestSupport.rules(2))
+            .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(4))
+            .openTelemetry(otel)
+            .build();
+    TccTestSupport.warmUp(pool);
+    Transactions xa = Transactions.create(own, pool, xaOptions().openTelemetry(otel).build());
+    TccCoordinator tcc =
+        TccCoordinator.create(own, pool, TCC.toBuilder().openTelemetry(otel).build());
+    try {
+      await(xa.installSchema());
+      tcc.register(bank.debit).register(bank.credit);
+      await(tcc.setup());
+      own.eventBus()
+          .<String>consumer("transfers")
+          .handler(
+              EventBusPropagation.scoped(
+                  own,
+                  message ->
+                      xa.withTransaction(
+                              TransactionOptions.ofTimeout(Duration.ofSeconds(2)),
+                              sql -> transfer(sql, 0, 1, 3))
+                          .compose(
+                              v ->
+                                  tcc.execute(
+                                      Duration.ofSeconds(2),
+                                      tx ->
+                                          Future.all(
+                                                  tx.enlist(bank.debit, new Bank.Move(2, 4)),
+                                                  tx.enlist(bank.credit, new Bank.Move(3, 4)))
+                                              .mapEmpty()))
+                          .map(v -> "done")));
+      Span caller = otel.getTracer("test").spanBuilder("caller").startSpan();
+      Future<io.vertx.core.eventbus.Message<String>> reply;
+      try (var ignored = caller.makeCurrent()) {
+        reply =
+            TxScope.run(
+                own,
+                ScopeOptions.ofTimeout(Duration.ofSeconds(5)),
+                () -> eventBus.<String>request("transfers", "go"));
+      }
+      assertThat(await(reply).body()).isEqualTo("done");
+      caller.end();
+
+      List<SpanData> spans = exporter.getFinishedSpanItems();
+      SpanData callerSpan = only(spans, "caller");
+      SpanData xaSpan = only(spans, "shardkit.tx xa");
+      SpanData tccSpan = only(spans, "shardkit.tx tcc");
+      for (SpanData tx : List.of(xaSpan, tccSpan)) {
+        assertThat(tx.getTraceId()).isEqualTo(callerSpan.getTraceId());
+        assertThat(tx.getParentSpanId()).as(tx.getName()).isEqualTo(callerSpan.getSpanId());
+        assertThat(tx.getAttributes().get(AttributeKey.stringKey("shardkit.tx.outcome")))
+            .isEqualTo("committed");
+      }
+      String tccGid = tccSpan.getAttributes().get(TxContext.GLOBAL_ID_ATTRIBUTE);
+      for (String phase : List.of("try", "confirm")) {
+        List<SpanData> phases =
+            spans.stream().filter(s -> s.getName().equals("shardkit.tx tcc " + phase)).toList();
+        assertThat(phases).as(phase).hasSize(2);
+        assertThat(phases)
+            .allSatisfy(
+                p -> {
+                  assertThat(p.getParentSpanId()).isEqualTo(tccSpan.getSpanId());
+                  assertThat(p.getAttributes().get(TxContext.GLOBAL_ID_ATTRIBUTE))
+                      .isEqualTo(tccGid);
+                  assertThat(p.getAttributes().get(AttributeKey.stringKey("shardkit.tx.result")))
+                      .isEqualTo("applied");
+                });
+      }
+    } finally {
+      await(xa.close());
+      await(pool.close());
+      eventBus.uninstall();
+      TccTestSupport.close(own);
       tracerProvider.close();
     }
   }
