@@ -168,6 +168,11 @@ class TransactionsOperationsTest {
       assertThat(phases(meters, "tcc", "confirm", "applied")).isEqualTo(2);
       assertThat(phases(meters, "tcc", "cancel", "empty_rollback")).isEqualTo(1);
       assertThat(meters.get("shardkit.tx.in.doubt").tag("mode", "xa").gauge().value()).isZero();
+      assertThat(meters.find("shardkit.tx.in.doubt").tag("mode", "tcc").gauge())
+          .as("registered by the first recovery round")
+          .isNull();
+      await(tcc.recovery().runOnce());
+      assertThat(meters.get("shardkit.tx.in.doubt").tag("mode", "tcc").gauge().value()).isZero();
     } finally {
       await(xa.close());
       await(pool.close());

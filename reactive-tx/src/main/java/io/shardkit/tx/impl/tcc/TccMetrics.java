@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code shardkit.tx.retries} (counter; mode = tcc, phase = confirm|cancel): repeated
  *       attempts;
  *   <li>{@code shardkit.tx.recovered.transactions} (counter; mode = tcc, decision = commit|cancel):
- *       transactions recovery drove to the end.
+ *       transactions recovery drove to the end;
+ *   <li>{@code shardkit.tx.in.doubt} (gauge; mode = tcc): transactions the last recovery round
+ *       claimed and could not finish (registered by the first recovery round).
  * </ul>
  */
 final class TccMetrics {
@@ -28,6 +30,7 @@ final class TccMetrics {
 
   private final MeterRegistry registry;
   private final TxSpans spans;
+  private volatile java.util.concurrent.atomic.AtomicInteger inDoubt;
 
   TccMetrics(MeterRegistry registry, TxSpans spans) {
     this.registry = registry;
@@ -71,6 +74,28 @@ final class TccMetrics {
         .tag("phase", phase)
         .register(registry)
         .increment();
+  }
+
+  /** A recovery round ended leaving {@code unfinished} claimed transactions for later. */
+  void recoveryRound(int unfinished) {
+    java.util.concurrent.atomic.AtomicInteger gauge = inDoubt;
+    if (gauge == null) {
+      synchronized (this) {
+        if (inDoubt == null) {
+          java.util.concurrent.atomic.AtomicInteger value =
+              new java.util.concurrent.atomic.AtomicInteger();
+          io.micrometer.core.instrument.Gauge.builder(
+                  "shardkit.tx.in.doubt", value, java.util.concurrent.atomic.AtomicInteger::get)
+              .description(
+                  "Left in doubt by the last recovery pass (xa: prepared branches, tcc: transactions)")
+              .tag("mode", MODE)
+              .register(registry);
+          inDoubt = value;
+        }
+        gauge = inDoubt;
+      }
+    }
+    gauge.set(unfinished);
   }
 
   void recovered(String decision) {
