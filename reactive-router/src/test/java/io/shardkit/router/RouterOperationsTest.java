@@ -109,6 +109,21 @@ class RouterOperationsTest {
     } finally {
       await(pool.close());
     }
+    // the closed pool's gauges are gone, so the next pool on this registry reports its own state
+    assertThat(meters.find("shardkit.breaker.state").gauges()).isEmpty();
+    assertThat(meters.find("shardkit.router.plans").gauges()).isEmpty();
+    ShardedPool next =
+        ShardedPool.builder(vertx)
+            .rules(rules)
+            .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(5))
+            .meterRegistry(meters)
+            .build();
+    try {
+      assertThat(meters.get("shardkit.pool.max").tag("shard", "ds_0").gauge().value()).isEqualTo(5);
+      assertThat(meters.get("shardkit.router.plans").gauge().value()).isZero();
+    } finally {
+      await(next.close());
+    }
   }
 
   static double statements(SimpleMeterRegistry meters, String route, String kind) {

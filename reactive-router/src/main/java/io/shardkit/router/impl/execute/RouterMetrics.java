@@ -42,6 +42,10 @@ final class RouterMetrics implements ShardBreaker.Listener {
   private final DistributionSummary[] fanoutUnits = new DistributionSummary[KINDS.length];
   private final Counter refused;
 
+  /** Gauges and function counters of this pool: removed on close (they read this pool's state). */
+  private final List<io.micrometer.core.instrument.Meter> own =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
   RouterMetrics(MeterRegistry registry, PlanCache cache) {
     this.registry = registry;
     for (int i = 0; i < KINDS.length; i++) {
@@ -59,17 +63,20 @@ final class RouterMetrics implements ShardBreaker.Listener {
               .register(registry);
     }
     refused = statements("refused", "unknown");
-    Gauge.builder("shardkit.router.plans", cache, PlanCache::size)
-        .description("Plans in the plan cache")
-        .register(registry);
-    FunctionCounter.builder("shardkit.router.plan.cache", cache, PlanCache::hits)
-        .description("Plan cache lookups")
-        .tag("result", "hit")
-        .register(registry);
-    FunctionCounter.builder("shardkit.router.plan.cache", cache, PlanCache::misses)
-        .description("Plan cache lookups")
-        .tag("result", "miss")
-        .register(registry);
+    own.add(
+        Gauge.builder("shardkit.router.plans", cache, PlanCache::size)
+            .description("Plans in the plan cache")
+            .register(registry));
+    own.add(
+        FunctionCounter.builder("shardkit.router.plan.cache", cache, PlanCache::hits)
+            .description("Plan cache lookups")
+            .tag("result", "hit")
+            .register(registry));
+    own.add(
+        FunctionCounter.builder("shardkit.router.plan.cache", cache, PlanCache::misses)
+            .description("Plan cache lookups")
+            .tag("result", "miss")
+            .register(registry));
   }
 
   private Counter statements(String route, String kind) {
@@ -99,33 +106,52 @@ final class RouterMetrics implements ShardBreaker.Listener {
         (ds, pool) -> {
           AtomicInteger active = inFlight.computeIfAbsent(ds, k -> new AtomicInteger());
           int max = maxSizes.get(ds);
-          Gauge.builder("shardkit.pool.size", pool, Pool::size)
-              .description("Open connections of the data source's pool")
-              .tag("shard", ds)
-              .register(registry);
-          Gauge.builder("shardkit.pool.max", () -> max)
-              .description("Maximum size of the data source's pool")
-              .tag("shard", ds)
-              .register(registry);
-          Gauge.builder("shardkit.pool.in.use", active, a -> Math.min(a.get(), max))
-              .description("Pool statements running (estimated from the router's in-flight count)")
-              .tag("shard", ds)
-              .register(registry);
-          Gauge.builder("shardkit.pool.waiting", active, a -> Math.max(0, a.get() - max))
-              .description("Pool statements waiting for a connection (in flight beyond max size)")
-              .tag("shard", ds)
-              .register(registry);
+          own.add(
+              Gauge.builder("shardkit.pool.size", pool, Pool::size)
+                  .description("Open connections of the data source's pool")
+                  .tag("shard", ds)
+                  .register(registry));
+          own.add(
+              Gauge.builder("shardkit.pool.max", () -> max)
+                  .description("Maximum size of the data source's pool")
+                  .tag("shard", ds)
+                  .register(registry));
+          own.add(
+              Gauge.builder("shardkit.pool.in.use", active, a -> Math.min(a.get(), max))
+                  .description(
+                      "Pool statements running (estimated from the router's in-flight count)")
+                  .tag("shard", ds)
+                  .register(registry));
+          own.add(
+              Gauge.builder("shardkit.pool.waiting", active, a -> Math.max(0, a.get() - max))
+                  .description(
+                      "Pool statements waiting for a connection (in flight beyond max size)")
+                  .tag("shard", ds)
+                  .register(registry));
         });
   }
 
   /** Breaker state gauges: 0 closed, 1 half-open, 2 open. */
   void breakers(Collection<ShardCircuitBreaker> breakers) {
     for (ShardCircuitBreaker b : breakers) {
-      Gauge.builder("shardkit.breaker.state", b, br -> br.state().ordinal())
-          .description("Circuit breaker state: 0 closed, 1 half-open, 2 open")
-          .tag("shard", b.dataSource())
-          .register(registry);
+      own.add(
+          Gauge.builder("shardkit.breaker.state", b, br -> br.state().ordinal())
+              .description("Circuit breaker state: 0 closed, 1 half-open, 2 open")
+              .tag("shard", b.dataSource())
+              .register(registry));
     }
+  }
+
+  /**
+   * Removes this pool's gauges and function counters, so a pool built later with the same registry
+   * and data source names reports its own state (Micrometer keeps the first meter of a name and
+   * tags). Counters and timers stay: they are shared by name and tags.
+   */
+  void close() {
+    for (io.micrometer.core.instrument.Meter meter : own) {
+      registry.remove(meter);
+    }
+    own.clear();
   }
 
   void routed(Rewriter.Routed routed) {

@@ -44,6 +44,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   private final StatementRunner runner;
   private final StatementRunner.ClientSource poolSource;
   private final ShardBreakers breakers;
+  private final RouterMetrics metrics;
   private final Vertx vertx;
 
   private ShardedPoolImpl(ShardedPool.Builder builder) {
@@ -62,7 +63,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     this.pools = Collections.unmodifiableMap(created);
     PlanCache cache = new PlanCache(Planner.of(rules), builder.planCacheSize());
     io.micrometer.core.instrument.MeterRegistry registry = builder.meterRegistry();
-    RouterMetrics metrics = new RouterMetrics(registry, cache);
+    this.metrics = new RouterMetrics(registry, cache);
     Map<String, Integer> maxSizes = new LinkedHashMap<>();
     builder.poolOptions().forEach((ds, options) -> maxSizes.put(ds, options.getMaxSize()));
     metrics.pools(pools, maxSizes);
@@ -151,6 +152,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
 
   @Override
   public Future<Void> close() {
+    metrics.close();
     List<Future<Void>> closes = new ArrayList<>();
     for (Pool pool : pools.values()) {
       closes.add(pool.close());
