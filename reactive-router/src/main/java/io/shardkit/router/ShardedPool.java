@@ -82,6 +82,14 @@ public interface ShardedPool extends SqlClient {
    */
   Future<ShardedRowStream> stream(String sql, Tuple params, int fetchSize);
 
+  /**
+   * The circuit breaker of a data source (see {@link CircuitBreakerOptions}); with breaking
+   * disabled, one that is always closed.
+   *
+   * @throws IllegalArgumentException for an unknown data source
+   */
+  ShardCircuitBreaker circuitBreaker(String dataSource);
+
   /** Closes every data source pool. */
   @Override
   Future<Void> close();
@@ -102,6 +110,7 @@ public interface ShardedPool extends SqlClient {
     private int planCacheSize = DEFAULT_PLAN_CACHE_SIZE;
     private io.opentelemetry.api.OpenTelemetry openTelemetry;
     private io.micrometer.core.instrument.MeterRegistry meterRegistry;
+    private CircuitBreakerOptions circuitBreaker = CircuitBreakerOptions.defaults();
 
     private Builder(Vertx vertx) {
       this.vertx = Objects.requireNonNull(vertx, "vertx");
@@ -131,7 +140,8 @@ public interface ShardedPool extends SqlClient {
     /**
      * Reads the configuration from JSON (e.g. from Vert.x config): {@code {"rules": {rule JSON},
      * "dataSources": {"ds_0": {MySQLConnectOptions JSON, optionally "pool": {PoolOptions JSON}},
-     * ...}, "pool": {shared PoolOptions JSON}, "planCacheSize": 4096}}.
+     * ...}, "pool": {shared PoolOptions JSON}, "planCacheSize": 4096, "circuitBreaker":
+     * {CircuitBreakerOptions JSON}}}.
      *
      * @throws ConfigurationException naming the field path and value of an invalid entry
      */
@@ -173,6 +183,13 @@ public interface ShardedPool extends SqlClient {
               "dataSources." + name, "invalid options " + connect + ": " + e.getMessage(), e);
         }
       }
+      if (json.containsKey("circuitBreaker")) {
+        if (!(json.getValue("circuitBreaker") instanceof JsonObject breaker)) {
+          throw new ConfigurationException(
+              "circuitBreaker", "must be an object, got " + json.getValue("circuitBreaker"));
+        }
+        circuitBreaker(CircuitBreakerOptions.fromJson(breaker));
+      }
       if (json.containsKey("planCacheSize")) {
         Object size = json.getValue("planCacheSize");
         if (!(size instanceof Number n) || n.intValue() != n.doubleValue()) {
@@ -204,8 +221,10 @@ public interface ShardedPool extends SqlClient {
     }
 
     /**
-     * Where the pool's meters go (none by default): statements by route (single, scatter, refused),
-     * a timer per data source and outcome, the plan cache size.
+     * Where the pool's meters go (default: Micrometer's global registry): statements by route and
+     * kind, fan-out, plan cache, per-shard latency, pool use, breaker state (the table is in the
+     * reactive-router README). A registry other than the global one also gets the leak guard's
+     * {@code shardkit.scopes.*} gauges.
      */
     public Builder meterRegistry(io.micrometer.core.instrument.MeterRegistry registry) {
       this.meterRegistry = Objects.requireNonNull(registry, "registry");
@@ -213,7 +232,19 @@ public interface ShardedPool extends SqlClient {
     }
 
     public io.micrometer.core.instrument.MeterRegistry meterRegistry() {
-      return meterRegistry;
+      return meterRegistry != null
+          ? meterRegistry
+          : io.micrometer.core.instrument.Metrics.globalRegistry;
+    }
+
+    /** Per-data-source circuit breaking (default {@link CircuitBreakerOptions#defaults()}). */
+    public Builder circuitBreaker(CircuitBreakerOptions options) {
+      this.circuitBreaker = Objects.requireNonNull(options, "circuitBreaker");
+      return this;
+    }
+
+    public CircuitBreakerOptions circuitBreaker() {
+      return circuitBreaker;
     }
 
     public io.opentelemetry.api.OpenTelemetry openTelemetry() {

@@ -520,7 +520,7 @@ class ShardedPoolTest {
   }
 
   @Test
-  void eachShardExecutionInsideAScopeIsASpanWithTheGlobalId() throws Exception {
+  void aStatementSpanParentsOneSpanPerShardExecutionWithTheGlobalId() throws Exception {
     List<io.opentelemetry.sdk.trace.data.SpanData> spans = new CopyOnWriteArrayList<>();
     io.opentelemetry.sdk.trace.export.SpanExporter collect =
         new io.opentelemetry.sdk.trace.export.SpanExporter() {
@@ -559,15 +559,34 @@ class ShardedPoolTest {
               vertx,
               ScopeOptions.builder().globalId(globalId).build(),
               () -> traced.query("SELECT COUNT(*) FROM t_order").execute()));
-      assertThat(spans).hasSize(4);
+      assertThat(spans).hasSize(5);
       assertThat(spans)
           .allSatisfy(span -> assertThat(span.getAttributes().asMap().values()).contains(globalId));
+      io.opentelemetry.sdk.trace.data.SpanData statement =
+          spans.stream()
+              .filter(span -> span.getKind() == io.opentelemetry.api.trace.SpanKind.INTERNAL)
+              .findFirst()
+              .orElseThrow();
+      assertThat(statement.getName()).isEqualTo("SELECT t_order");
       assertThat(spans)
-          .extracting(span -> span.getName())
-          .containsOnly("shardkit shard ds_0", "shardkit shard ds_1");
+          .filteredOn(span -> span != statement)
+          .allSatisfy(
+              span -> {
+                assertThat(span.getParentSpanId()).isEqualTo(statement.getSpanId());
+                assertThat(span.getKind()).isEqualTo(io.opentelemetry.api.trace.SpanKind.CLIENT);
+                assertThat(span.getName()).isEqualTo("SELECT t_order");
+              })
+          .extracting(
+              span ->
+                  span.getAttributes()
+                      .get(io.opentelemetry.api.common.AttributeKey.stringKey("shardkit.shard")))
+          .containsOnly("ds_0", "ds_1");
       spans.clear();
       await(traced.query("SELECT COUNT(*) FROM t_order").execute());
-      assertThat(spans).as("outside a scope: no spans").isEmpty();
+      assertThat(spans).as("outside a scope: same spans, no global id").hasSize(5);
+      assertThat(spans)
+          .noneSatisfy(
+              span -> assertThat(span.getAttributes().asMap().values()).contains(globalId));
     } finally {
       await(traced.close());
       tracing.close();
@@ -589,23 +608,34 @@ class ShardedPoolTest {
       await(metered.query("SELECT * FROM t_order WHERE user_id = 1 AND order_id = 1").execute());
       assertThatThrownBy(() -> await(metered.query("BEGIN").execute()));
       assertThat(
-              registry.get("shardkit.router.statements").tag("route", "scatter").counter().count())
+              registry
+                  .get("shardkit.router.statements")
+                  .tag("route", "scatter")
+                  .tag("kind", "select")
+                  .counter()
+                  .count())
           .isEqualTo(1.0);
       assertThat(
-              registry.get("shardkit.router.statements").tag("route", "single").counter().count())
+              registry
+                  .get("shardkit.router.statements")
+                  .tag("route", "single")
+                  .tag("kind", "select")
+                  .counter()
+                  .count())
           .isEqualTo(1.0);
       assertThat(
               registry.get("shardkit.router.statements").tag("route", "refused").counter().count())
           .isEqualTo(1.0);
       assertThat(
               registry
-                  .get("shardkit.router.unit")
-                  .tag("data_source", "ds_1")
+                  .get("shardkit.router.shard.statements")
+                  .tag("shard", "ds_1")
                   .tag("outcome", "success")
                   .timer()
                   .count())
           .isEqualTo(3);
-      assertThat(registry.get("shardkit.router.unit").tag("data_source", "ds_0").timer().count())
+      assertThat(
+              registry.get("shardkit.router.shard.statements").tag("shard", "ds_0").timer().count())
           .isEqualTo(2);
       assertThat(registry.get("shardkit.router.plans").gauge().value()).isEqualTo(3.0);
     } finally {

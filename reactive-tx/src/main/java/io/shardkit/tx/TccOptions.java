@@ -64,6 +64,7 @@ public final class TccOptions {
   private final Duration cleanupInterval;
   private final String instanceId;
   private final MeterRegistry meterRegistry;
+  private final io.opentelemetry.api.OpenTelemetry openTelemetry;
 
   private TccOptions(Builder b) {
     this.defaultTimeout = b.defaultTimeout;
@@ -82,6 +83,7 @@ public final class TccOptions {
     this.cleanupInterval = b.cleanupInterval;
     this.instanceId = b.instanceId != null ? b.instanceId : "tcc-" + UUID.randomUUID();
     this.meterRegistry = b.meterRegistry != null ? b.meterRegistry : Metrics.globalRegistry;
+    this.openTelemetry = b.openTelemetry;
   }
 
   /** The defaults. */
@@ -225,9 +227,17 @@ public final class TccOptions {
     return instanceId;
   }
 
-  /** Where the {@code shardkit.tcc.*} meters go; the global registry unless set. */
+  /**
+   * Where the TCC {@code shardkit.tx.*} meters ({@code mode=tcc}) go; the global registry unless
+   * set.
+   */
   public MeterRegistry meterRegistry() {
     return meterRegistry;
+  }
+
+  /** Where transaction and phase spans go: the one set, else {@code GlobalOpenTelemetry}. */
+  public io.opentelemetry.api.OpenTelemetry openTelemetry() {
+    return openTelemetry != null ? openTelemetry : io.opentelemetry.api.GlobalOpenTelemetry.get();
   }
 
   public Builder toBuilder() {
@@ -248,6 +258,7 @@ public final class TccOptions {
     b.cleanupInterval = cleanupInterval;
     b.instanceId = instanceId;
     b.meterRegistry = meterRegistry;
+    b.openTelemetry = openTelemetry;
     return b;
   }
 
@@ -324,6 +335,7 @@ public final class TccOptions {
     private Duration cleanupInterval = DEFAULT_CLEANUP_INTERVAL;
     private String instanceId;
     private MeterRegistry meterRegistry;
+    private io.opentelemetry.api.OpenTelemetry openTelemetry;
 
     private Builder() {}
 
@@ -425,6 +437,12 @@ public final class TccOptions {
 
     public Builder meterRegistry(MeterRegistry value) {
       this.meterRegistry = Objects.requireNonNull(value, "meterRegistry");
+      return this;
+    }
+
+    /** Where spans go (default: {@code GlobalOpenTelemetry}). */
+    public Builder openTelemetry(io.opentelemetry.api.OpenTelemetry value) {
+      this.openTelemetry = Objects.requireNonNull(value, "openTelemetry");
       return this;
     }
 

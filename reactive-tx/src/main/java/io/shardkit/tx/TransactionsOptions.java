@@ -51,6 +51,7 @@ public final class TransactionsOptions {
   private final Duration rollbackTimeout;
   private final Duration logRetention;
   private final MeterRegistry meterRegistry;
+  private final io.opentelemetry.api.OpenTelemetry openTelemetry;
   private final List<TransactionObserver> observers;
 
   private TransactionsOptions(Builder b) {
@@ -61,6 +62,7 @@ public final class TransactionsOptions {
     this.rollbackTimeout = b.rollbackTimeout;
     this.logRetention = b.logRetention;
     this.meterRegistry = b.meterRegistry;
+    this.openTelemetry = b.openTelemetry;
     this.observers = List.copyOf(b.observers);
   }
 
@@ -80,7 +82,7 @@ public final class TransactionsOptions {
   /**
    * Reads {@code logDataSource} (required), {@code logTable}, {@code recoveryGraceMs}, {@code
    * recoveryIntervalMs}, {@code rollbackTimeoutMs}, {@code logRetentionMs}; any other field is
-   * rejected. The meter registry and observers are set on the builder only.
+   * rejected. The meter registry, OpenTelemetry and observers are set on the builder only.
    */
   public static TransactionsOptions fromJson(JsonObject json) {
     for (String field : json.fieldNames()) {
@@ -167,7 +169,15 @@ public final class TransactionsOptions {
     return meterRegistry;
   }
 
-  /** Observers called besides the metrics (tracing, tests). */
+  /**
+   * Where transaction and phase spans go: the one set on the builder, else {@code
+   * GlobalOpenTelemetry} (a no-op unless the application installed one).
+   */
+  public io.opentelemetry.api.OpenTelemetry openTelemetry() {
+    return openTelemetry != null ? openTelemetry : io.opentelemetry.api.GlobalOpenTelemetry.get();
+  }
+
+  /** Observers called besides the metrics and tracing (tests, custom hooks). */
   public List<TransactionObserver> observers() {
     return observers;
   }
@@ -186,6 +196,7 @@ public final class TransactionsOptions {
     private Duration rollbackTimeout = DEFAULT_ROLLBACK_TIMEOUT;
     private Duration logRetention = DEFAULT_LOG_RETENTION;
     private MeterRegistry meterRegistry = Metrics.globalRegistry;
+    private io.opentelemetry.api.OpenTelemetry openTelemetry;
     private final List<TransactionObserver> observers = new ArrayList<>();
 
     private Builder(String logDataSource) {
@@ -231,6 +242,12 @@ public final class TransactionsOptions {
 
     public Builder meterRegistry(MeterRegistry registry) {
       this.meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
+      return this;
+    }
+
+    /** Where spans go (default: {@code GlobalOpenTelemetry}). */
+    public Builder openTelemetry(io.opentelemetry.api.OpenTelemetry openTelemetry) {
+      this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
       return this;
     }
 

@@ -319,7 +319,7 @@ class TccBankTest {
 
   static void printMeters(SimpleMeterRegistry meters) {
     for (Meter meter : meters.getMeters()) {
-      if (meter.getId().getName().startsWith("shardkit.tcc")) {
+      if (meter.getId().getName().startsWith("shardkit.tx")) {
         StringBuilder line = new StringBuilder("bank meter ").append(meter.getId().getName());
         meter
             .getId()

@@ -341,8 +341,8 @@ class TccCoordinatorTest {
                 tx.enlist(bank.credit, new Bank.Move(1, 10))
                     .compose(v -> tx.enlist(bank.debit, new Bank.Move(0, 5_000)))));
 
-    assertThat(count(meters, "shardkit.tcc.transactions", "outcome", "committed")).isEqualTo(1);
-    assertThat(count(meters, "shardkit.tcc.transactions", "outcome", "cancelled")).isEqualTo(1);
+    assertThat(count(meters, "shardkit.tx.transactions", "outcome", "committed")).isEqualTo(1);
+    assertThat(count(meters, "shardkit.tx.transactions", "outcome", "cancelled")).isEqualTo(1);
     assertThat(timerCount(meters, "try", "applied")).isEqualTo(3);
     assertThat(timerCount(meters, "try", "failed")).isEqualTo(1);
     assertThat(timerCount(meters, "confirm", "applied")).isEqualTo(2);
@@ -357,7 +357,7 @@ class TccCoordinatorTest {
 
   static long timerCount(SimpleMeterRegistry meters, String phase, String result) {
     io.micrometer.core.instrument.Timer timer =
-        meters.find("shardkit.tcc.phase").tag("phase", phase).tag("result", result).timer();
+        meters.find("shardkit.tx.phase").tag("phase", phase).tag("result", result).timer();
     return timer == null ? 0 : timer.count();
   }
 

@@ -98,6 +98,7 @@ final class MergingRowStream implements ShardedRowStream {
         throw new IllegalArgumentException("fetchSize must be at least 1, got " + fetchSize);
       }
       routed = runner.route(sql, params == null ? Tuple.tuple() : params);
+      runner.checkAvailable(routed);
       if (routed.write()) {
         throw new UnsupportedSqlException(
             List.of(), "stream() reads only: use preparedQuery for writes");

@@ -15,6 +15,10 @@ final class PlanCache {
 
   private final Planner planner;
   private final Map<String, Object> entries;
+  private final java.util.concurrent.atomic.LongAdder hits =
+      new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder misses =
+      new java.util.concurrent.atomic.LongAdder();
 
   PlanCache(Planner planner, int capacity) {
     this.planner = planner;
@@ -36,6 +40,7 @@ final class PlanCache {
       entry = entries.get(sql);
     }
     if (entry == null) {
+      misses.increment();
       try {
         entry = planner.plan(sql);
       } catch (UnsupportedSqlException e) {
@@ -44,11 +49,23 @@ final class PlanCache {
       synchronized (entries) {
         entries.put(sql, entry);
       }
+    } else {
+      hits.increment();
     }
     if (entry instanceof UnsupportedSqlException e) {
       throw e;
     }
     return (Plan) entry;
+  }
+
+  /** Lookups answered from the cache. */
+  long hits() {
+    return hits.sum();
+  }
+
+  /** Lookups that parsed the text. */
+  long misses() {
+    return misses.sum();
   }
 
   int size() {

@@ -1,77 +1,243 @@
 package io.shardkit.router.impl.execute;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.shardkit.router.ShardCircuitBreaker;
+import io.shardkit.router.impl.rewrite.Rewriter;
+import io.shardkit.router.impl.rewrite.SqlUnit;
+import io.shardkit.router.impl.route.Plan;
+import io.vertx.sqlclient.Pool;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Micrometer meters of a ShardedPool, or nothing when no registry was given:
- *
- * <ul>
- *   <li>{@code shardkit.router.statements} (counter; {@code route} = single, scatter, refused);
- *   <li>{@code shardkit.router.unit} (timer of one unit on one data source; {@code data_source},
- *       {@code outcome} = success, failure, unavailable);
- *   <li>{@code shardkit.router.plans} (gauge: cached plans).
- * </ul>
+ * The {@code shardkit.router.*}, {@code shardkit.pool.*} and {@code shardkit.breaker.*} meters of a
+ * ShardedPool (the table is in the reactive-router README). Tags are bounded: shard (data source
+ * name), kind (statement kind), route, outcome, state; never SQL text or ids. Meters are created
+ * once per tag combination and cached.
  */
-final class RouterMetrics {
+final class RouterMetrics implements ShardBreaker.Listener {
 
-  static final RouterMetrics NONE = new RouterMetrics(null, null);
+  private static final String[] KINDS = kinds();
 
   private final MeterRegistry registry;
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
-  private final Counter single;
-  private final Counter scatter;
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+  private final Counter[] single = new Counter[KINDS.length];
+  private final Counter[] scatter = new Counter[KINDS.length];
+  private final DistributionSummary[] fanout = new DistributionSummary[KINDS.length];
+  private final DistributionSummary[] fanoutUnits = new DistributionSummary[KINDS.length];
   private final Counter refused;
 
-  private RouterMetrics(MeterRegistry registry, PlanCache cache) {
+  /** Gauges and function counters of this pool: removed on close (they read this pool's state). */
+  private final List<io.micrometer.core.instrument.Meter> own =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  RouterMetrics(MeterRegistry registry, PlanCache cache) {
     this.registry = registry;
-    if (registry == null) {
-      single = scatter = refused = null;
-      return;
+    for (int i = 0; i < KINDS.length; i++) {
+      single[i] = statements("single", KINDS[i]);
+      scatter[i] = statements("scatter", KINDS[i]);
+      fanout[i] =
+          DistributionSummary.builder("shardkit.router.fanout")
+              .description("Data sources one statement ran on")
+              .tag("kind", KINDS[i])
+              .register(registry);
+      fanoutUnits[i] =
+          DistributionSummary.builder("shardkit.router.fanout.units")
+              .description("Route units (actual tables) one statement ran on")
+              .tag("kind", KINDS[i])
+              .register(registry);
     }
-    single = registry.counter("shardkit.router.statements", "route", "single");
-    scatter = registry.counter("shardkit.router.statements", "route", "scatter");
-    refused = registry.counter("shardkit.router.statements", "route", "refused");
-    registry.gauge("shardkit.router.plans", cache, PlanCache::size);
+    refused = statements("refused", "unknown");
+    own.add(
+        Gauge.builder("shardkit.router.plans", cache, PlanCache::size)
+            .description("Plans in the plan cache")
+            .register(registry));
+    own.add(
+        FunctionCounter.builder("shardkit.router.plan.cache", cache, PlanCache::hits)
+            .description("Plan cache lookups")
+            .tag("result", "hit")
+            .register(registry));
+    own.add(
+        FunctionCounter.builder("shardkit.router.plan.cache", cache, PlanCache::misses)
+            .description("Plan cache lookups")
+            .tag("result", "miss")
+            .register(registry));
   }
 
-  static RouterMetrics of(MeterRegistry registry, PlanCache cache) {
-    return registry == null ? NONE : new RouterMetrics(registry, cache);
+  private Counter statements(String route, String kind) {
+    return Counter.builder("shardkit.router.statements")
+        .description("Routed statements by route and kind")
+        .tag("route", route)
+        .tag("kind", kind)
+        .register(registry);
   }
 
-  void routed(int units) {
-    if (registry != null) {
-      (units == 1 ? single : scatter).increment();
+  private static String[] kinds() {
+    Plan.Kind[] all = Plan.Kind.values();
+    String[] out = new String[all.length];
+    for (int i = 0; i < all.length; i++) {
+      out[i] = all[i].name().toLowerCase(Locale.ROOT);
+    }
+    return out;
+  }
+
+  static String kind(Rewriter.Routed routed) {
+    return KINDS[routed.plan().kind().ordinal()];
+  }
+
+  /** Per-data-source pool gauges. */
+  void pools(Map<String, Pool> pools, Map<String, Integer> maxSizes) {
+    pools.forEach(
+        (ds, pool) -> {
+          AtomicInteger active = inFlight.computeIfAbsent(ds, k -> new AtomicInteger());
+          int max = maxSizes.get(ds);
+          own.add(
+              Gauge.builder("shardkit.pool.size", pool, Pool::size)
+                  .description("Open connections of the data source's pool")
+                  .tag("shard", ds)
+                  .register(registry));
+          own.add(
+              Gauge.builder("shardkit.pool.max", () -> max)
+                  .description("Maximum size of the data source's pool")
+                  .tag("shard", ds)
+                  .register(registry));
+          own.add(
+              Gauge.builder("shardkit.pool.in.use", active, a -> Math.min(a.get(), max))
+                  .description(
+                      "Pool statements running (estimated from the router's in-flight count)")
+                  .tag("shard", ds)
+                  .register(registry));
+          own.add(
+              Gauge.builder("shardkit.pool.waiting", active, a -> Math.max(0, a.get() - max))
+                  .description(
+                      "Pool statements waiting for a connection (in flight beyond max size)")
+                  .tag("shard", ds)
+                  .register(registry));
+        });
+  }
+
+  /** Breaker state gauges: 0 closed, 1 half-open, 2 open. */
+  void breakers(Collection<ShardCircuitBreaker> breakers) {
+    for (ShardCircuitBreaker b : breakers) {
+      own.add(
+          Gauge.builder("shardkit.breaker.state", b, br -> br.state().ordinal())
+              .description("Circuit breaker state: 0 closed, 1 half-open, 2 open")
+              .tag("shard", b.dataSource())
+              .register(registry));
+    }
+  }
+
+  /**
+   * Removes this pool's gauges and function counters, so a pool built later with the same registry
+   * and data source names reports its own state (Micrometer keeps the first meter of a name and
+   * tags). Counters and timers stay: they are shared by name and tags.
+   */
+  void close() {
+    for (io.micrometer.core.instrument.Meter meter : own) {
+      registry.remove(meter);
+    }
+    own.clear();
+  }
+
+  void routed(Rewriter.Routed routed) {
+    List<SqlUnit> units = routed.units();
+    int k = routed.plan().kind().ordinal();
+    (units.size() == 1 ? single : scatter)[k].increment();
+    fanoutUnits[k].record(units.size());
+    if (units.size() == 1) {
+      fanout[k].record(1);
+    } else {
+      Set<String> shards = new HashSet<>();
+      for (SqlUnit u : units) {
+        shards.add(u.dataSource());
+      }
+      fanout[k].record(shards.size());
     }
   }
 
   void refused() {
-    if (registry != null) {
-      refused.increment();
+    refused.increment();
+  }
+
+  /** A pool statement started on {@code ds} (for the in-use / waiting estimate). */
+  void pooledStart(String ds) {
+    AtomicInteger a = inFlight.get(ds);
+    if (a != null) {
+      a.incrementAndGet();
     }
   }
 
-  /** Start time for {@link #unit}, 0 when disabled. */
-  long start() {
-    return registry == null ? 0 : System.nanoTime();
+  void pooledEnd(String ds) {
+    AtomicInteger a = inFlight.get(ds);
+    if (a != null) {
+      a.decrementAndGet();
+    }
   }
 
-  void unit(String dataSource, String outcome, long start) {
-    if (registry == null) {
-      return;
-    }
+  void unit(String dataSource, String kind, String outcome, long startNanos) {
     timers
         .computeIfAbsent(
-            dataSource + '\u0000' + outcome,
+            dataSource + '|' + kind + '|' + outcome,
             k ->
-                Timer.builder("shardkit.router.unit")
-                    .tag("data_source", dataSource)
+                Timer.builder("shardkit.router.shard.statements")
+                    .description("Statement latency on one shard (one route unit)")
+                    .tag("shard", dataSource)
+                    .tag("kind", kind)
                     .tag("outcome", outcome)
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(10))
                     .register(registry))
-        .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public void transition(String dataSource, ShardCircuitBreaker.State to) {
+    counter(
+            "shardkit.breaker.transitions",
+            "Circuit breaker state changes, by the state entered",
+            dataSource,
+            "state",
+            to.name().toLowerCase(Locale.ROOT))
+        .increment();
+  }
+
+  @Override
+  public void rejected(String dataSource) {
+    counter(
+            "shardkit.breaker.rejected",
+            "Statements and enlistments refused by an open breaker",
+            dataSource,
+            null,
+            null)
+        .increment();
+  }
+
+  private Counter counter(
+      String name, String description, String shard, String tagKey, String tagValue) {
+    return counters.computeIfAbsent(
+        name + '|' + shard + '|' + tagValue,
+        k -> {
+          Counter.Builder b = Counter.builder(name).description(description).tag("shard", shard);
+          if (tagKey != null) {
+            b.tag(tagKey, tagValue);
+          }
+          return b.register(registry);
+        });
   }
 }

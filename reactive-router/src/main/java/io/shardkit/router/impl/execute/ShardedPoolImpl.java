@@ -43,6 +43,8 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   private final Map<String, Pool> pools;
   private final StatementRunner runner;
   private final StatementRunner.ClientSource poolSource;
+  private final ShardBreakers breakers;
+  private final RouterMetrics metrics;
   private final Vertx vertx;
 
   private ShardedPoolImpl(ShardedPool.Builder builder) {
@@ -60,15 +62,29 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     }
     this.pools = Collections.unmodifiableMap(created);
     PlanCache cache = new PlanCache(Planner.of(rules), builder.planCacheSize());
+    io.micrometer.core.instrument.MeterRegistry registry = builder.meterRegistry();
+    this.metrics = new RouterMetrics(registry, cache);
+    Map<String, Integer> maxSizes = new LinkedHashMap<>();
+    builder.poolOptions().forEach((ds, options) -> maxSizes.put(ds, options.getMaxSize()));
+    metrics.pools(pools, maxSizes);
+    if (registry != io.micrometer.core.instrument.Metrics.globalRegistry) {
+      // the leak guard's gauges (open scopes, pinned resources) next to the pool's meters
+      io.shardkit.context.TxScope.registry().bindTo(registry);
+    }
+    this.breakers =
+        new ShardBreakers(vertx, rules.dataSourceNames(), builder.circuitBreaker(), metrics);
     this.runner =
         new StatementRunner(
             vertx,
             cache,
             Rewriter.of(rules),
             TxContextHints.INSTANCE,
-            builder.openTelemetry().getTracer("io.shardkit.router"),
-            RouterMetrics.of(builder.meterRegistry(), cache));
-    this.poolSource = ds -> Future.succeededFuture(pools.get(ds));
+            new RouterTracing(
+                builder.openTelemetry().getTracer("io.shardkit.router"), builder.connectOptions()),
+            metrics,
+            breakers);
+    this.poolSource =
+        StatementRunner.ClientSource.pooled(ds -> Future.succeededFuture(pools.get(ds)));
     // Load the parser on a worker now rather than on an event loop at the first statement.
     vertx.executeBlocking(
         () -> {
@@ -117,6 +133,11 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   }
 
   @Override
+  public io.shardkit.router.ShardCircuitBreaker circuitBreaker(String dataSource) {
+    return breakers.get(dataSource);
+  }
+
+  @Override
   public ShardingRules rules() {
     return rules;
   }
@@ -138,6 +159,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
 
   @Override
   public Future<Void> close() {
+    metrics.close();
     List<Future<Void>> closes = new ArrayList<>();
     for (Pool pool : pools.values()) {
       closes.add(pool.close());

@@ -36,6 +36,29 @@ final class StatementRunner {
   @FunctionalInterface
   interface ClientSource {
     Future<SqlClient> clientFor(String dataSource);
+
+    /**
+     * Whether statements through this source are new work the circuit breakers may refuse (the
+     * pool); false for a transaction's own connections, whose outcomes are only reported.
+     */
+    default boolean gated() {
+      return false;
+    }
+
+    /** A gated source: the pool's. */
+    static ClientSource pooled(ClientSource source) {
+      return new ClientSource() {
+        @Override
+        public Future<SqlClient> clientFor(String dataSource) {
+          return source.clientFor(dataSource);
+        }
+
+        @Override
+        public boolean gated() {
+          return true;
+        }
+      };
+    }
   }
 
   private final Vertx vertx;
@@ -43,18 +66,21 @@ final class StatementRunner {
   private final Rewriter rewriter;
   private final HintSource hints;
 
-  private final io.opentelemetry.api.trace.Tracer tracer;
+  private final RouterTracing tracing;
   private final RouterMetrics metrics;
+  private final ShardBreakers breakers;
 
   StatementRunner(
       Vertx vertx,
       PlanCache cache,
       Rewriter rewriter,
       HintSource hints,
-      io.opentelemetry.api.trace.Tracer tracer,
-      RouterMetrics metrics) {
-    this.tracer = tracer;
+      RouterTracing tracing,
+      RouterMetrics metrics,
+      ShardBreakers breakers) {
+    this.tracing = tracing;
     this.metrics = metrics;
+    this.breakers = breakers;
     this.vertx = vertx;
     this.cache = cache;
     this.rewriter = rewriter;
@@ -66,7 +92,7 @@ final class StatementRunner {
     try {
       Plan plan = cache.plan(sql);
       Rewriter.Routed routed = rewriter.rewrite(plan, params, hints.current());
-      metrics.routed(routed.units().size());
+      metrics.routed(routed);
       return routed;
     } catch (io.shardkit.router.UnsupportedSqlException e) {
       metrics.refused();
@@ -161,6 +187,18 @@ final class StatementRunner {
     }
     List<RowSet<Row>> results = new ArrayList<>(java.util.Collections.nCopies(routes.size(), null));
     List<Future<Void>> runs = new ArrayList<>();
+    List<SqlUnit> firstUnits = new ArrayList<>();
+    List<String> runDataSources = new ArrayList<>();
+    for (List<String> key : groups.keySet()) {
+      firstUnits.add(new SqlUnit(key.get(0), key.get(1), null));
+    }
+    Map<String, ShardBreaker.Call> calls;
+    try {
+      calls = breakers.start(firstUnits, source.gated());
+    } catch (RuntimeException refused) {
+      return Future.failedFuture(refused);
+    }
+    String kind = RouterMetrics.kind(routes.get(0));
     for (Map.Entry<List<String>, List<Integer>> group : groups.entrySet()) {
       String ds = group.getKey().get(0);
       String unitSql = group.getKey().get(1);
@@ -174,23 +212,28 @@ final class StatementRunner {
       } catch (RuntimeException e) {
         client = Future.failedFuture(e);
       }
-      runs.add(
+      long start = System.nanoTime();
+      Future<RowSet<Row>> batchResult =
           client
               .compose(c -> c.preparedQuery(unitSql).executeBatch(tuples))
               .recover(
                   e ->
                       Future.failedFuture(
-                          isConnectFailure(e) ? new ShardUnavailableException(ds, e) : e))
-              .map(
-                  first -> {
-                    RowSet<Row> rs = first;
-                    for (int i : group.getValue()) {
-                      results.set(i, finishSingle(routes.get(i), detachedOne(rs)));
-                      rs = rs.next();
-                    }
-                    return null;
-                  }));
+                          isConnectFailure(e) ? new ShardUnavailableException(ds, e) : e));
+      batchResult.onComplete(ar -> metrics.unit(ds, kind, outcome(ar), start));
+      runDataSources.add(ds);
+      runs.add(
+          batchResult.map(
+              first -> {
+                RowSet<Row> rs = first;
+                for (int i : group.getValue()) {
+                  results.set(i, finishSingle(routes.get(i), detachedOne(rs)));
+                  rs = rs.next();
+                }
+                return null;
+              }));
     }
+    ShardBreakers.end(calls, runDataSources, runs);
     return Future.all(runs).map(v -> results);
   }
 
@@ -232,13 +275,81 @@ final class StatementRunner {
 
   private Future<RowSet<Row>> run(Rewriter.Routed routed, ClientSource source) {
     List<SqlUnit> units = routed.units();
+    io.opentelemetry.api.trace.Span statement = tracing.statement(routed);
+    Map<String, ShardBreaker.Call> calls;
+    try {
+      // a statement that needs a shard whose breaker is open fails here, before any I/O
+      calls = breakers.start(units, source.gated());
+    } catch (RuntimeException refused) {
+      RouterTracing.fail(statement, refused);
+      return Future.failedFuture(refused);
+    }
+    Future<RowSet<Row>> out;
     if (units.size() == 1) {
-      return runUnit(units.get(0), source).map(rs -> finishSingle(routed, rs));
+      SqlUnit unit = units.get(0);
+      Future<RowSet<Row>> one = runUnit(unit, source, routed, statement);
+      ShardBreakers.end(calls, List.of(unit.dataSource()), List.of(one));
+      out = one.map(rs -> finishSingle(routed, rs));
+    } else {
+      out = runAll(routed, source, statement, calls);
     }
+    out = boundProbes(calls, out);
+    out.onComplete(ar -> RouterTracing.end(statement, ar));
+    return out;
+  }
+
+  /**
+   * A half-open probe that gets no answer within the slow-call duration fails then (the breaker has
+   * re-opened), instead of holding its caller until the deadline.
+   */
+  private static <T> Future<T> boundProbes(Map<String, ShardBreaker.Call> calls, Future<T> out) {
+    if (calls == null) {
+      return out;
+    }
+    Promise<T> bounded = null;
+    for (Map.Entry<String, ShardBreaker.Call> e : calls.entrySet()) {
+      if (!e.getValue().probe()) {
+        continue;
+      }
+      if (bounded == null) {
+        Promise<T> first = Promise.promise();
+        out.onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                first.tryComplete(ar.result());
+              } else {
+                first.tryFail(ar.cause());
+              }
+            });
+        bounded = first;
+      }
+      Promise<T> p = bounded;
+      String ds = e.getKey();
+      e.getValue()
+          .onSlow(
+              () ->
+                  p.tryFail(
+                      new ShardUnavailableException(
+                          ds,
+                          new java.util.concurrent.TimeoutException(
+                              "half-open probe got no answer in time; the breaker is open again"))));
+    }
+    return bounded == null ? out : bounded.future();
+  }
+
+  private Future<RowSet<Row>> runAll(
+      Rewriter.Routed routed,
+      ClientSource source,
+      io.opentelemetry.api.trace.Span statement,
+      Map<String, ShardBreaker.Call> calls) {
+    List<SqlUnit> units = routed.units();
     List<Future<RowSet<Row>>> futures = new ArrayList<>(units.size());
+    List<String> dataSources = new ArrayList<>(units.size());
     for (SqlUnit unit : units) {
-      futures.add(runUnit(unit, source));
+      futures.add(runUnit(unit, source, routed, statement));
+      dataSources.add(unit.dataSource());
     }
+    ShardBreakers.end(calls, dataSources, futures);
     return Future.all(futures)
         .map(
             all -> {
@@ -277,15 +388,23 @@ final class StatementRunner {
     return WriteResults.combine(routed, List.of(rs));
   }
 
-  private Future<RowSet<Row>> runUnit(SqlUnit unit, ClientSource source) {
+  private Future<RowSet<Row>> runUnit(
+      SqlUnit unit,
+      ClientSource source,
+      Rewriter.Routed routed,
+      io.opentelemetry.api.trace.Span statement) {
     Future<SqlClient> client;
     try {
       client = source.clientFor(unit.dataSource());
     } catch (RuntimeException e) {
       client = Future.failedFuture(e);
     }
-    io.opentelemetry.api.trace.Span span = startSpan(unit);
-    long start = metrics.start();
+    io.opentelemetry.api.trace.Span span = tracing.unit(statement, routed, unit);
+    long start = System.nanoTime();
+    boolean pooled = source.gated();
+    if (pooled) {
+      metrics.pooledStart(unit.dataSource());
+    }
     Future<RowSet<Row>> result =
         client
             .compose(
@@ -299,47 +418,27 @@ final class StatementRunner {
                         isConnectFailure(e)
                             ? new ShardUnavailableException(unit.dataSource(), e)
                             : e));
-    if (start != 0) {
-      result.onComplete(
-          ar ->
-              metrics.unit(
-                  unit.dataSource(),
-                  ar.succeeded()
-                      ? "success"
-                      : ar.cause() instanceof ShardUnavailableException ? "unavailable" : "failure",
-                  start));
-    }
-    if (span != null) {
-      result.onComplete(
-          ar -> {
-            if (ar.failed()) {
-              span.recordException(ar.cause());
-              span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR);
-            } else {
-              span.setAttribute("db.response.returned_rows", (long) ar.result().size());
-            }
-            span.end();
-          });
-    }
+    String kind = RouterMetrics.kind(routed);
+    result.onComplete(
+        ar -> {
+          if (pooled) {
+            metrics.pooledEnd(unit.dataSource());
+          }
+          metrics.unit(unit.dataSource(), kind, outcome(ar), start);
+          RouterTracing.end(span, ar);
+        });
     return result;
   }
 
-  /**
-   * A span per shard execution, parented on the transaction context's span (with the global id),
-   * when the statement runs inside a TxScope; none otherwise.
-   */
-  private io.opentelemetry.api.trace.Span startSpan(SqlUnit unit) {
-    java.util.Optional<io.shardkit.context.TxContext> tx = io.shardkit.context.TxScope.current();
-    if (tx.isEmpty()) {
-      return null;
-    }
-    return tx.get()
-        .spanBuilder(tracer, "shardkit shard " + unit.dataSource())
-        .setSpanKind(io.opentelemetry.api.trace.SpanKind.CLIENT)
-        .setAttribute("db.system", "mysql")
-        .setAttribute("shardkit.data_source", unit.dataSource())
-        .setAttribute("db.query.text", unit.sql())
-        .startSpan();
+  private static String outcome(io.vertx.core.AsyncResult<?> ar) {
+    return ar.succeeded()
+        ? "success"
+        : ar.cause() instanceof ShardUnavailableException ? "unavailable" : "failure";
+  }
+
+  /** Refuses (throws) when a data source of {@code routed} must not take new work now. */
+  void checkAvailable(Rewriter.Routed routed) {
+    breakers.checkAvailable(routed.units());
   }
 
   static boolean isConnectFailure(Throwable e) {

@@ -45,6 +45,8 @@ public final class Rewriter {
    * @param params the parameters of the execution (HAVING may read them), null for text queries
    * @param replicated the units write the copies of one broadcast table: the statement's update
    *     count is one copy's, not their sum
+   * @param plan the plan this execution was routed from (statement kind and logical tables, for
+   *     metrics and spans)
    */
   public record Routed(
       List<SqlUnit> units,
@@ -54,7 +56,8 @@ public final class Rewriter {
       List<Object> generatedKeys,
       boolean write,
       Tuple params,
-      boolean replicated) {}
+      boolean replicated,
+      Plan plan) {}
 
   /** Routes and rewrites; {@code params} null means a text query. */
   public Routed rewrite(Plan plan, Tuple params, RoutingHint hint) {
@@ -91,7 +94,8 @@ public final class Rewriter {
         List.of(),
         plan.write(),
         params,
-        replicated(plan, out));
+        replicated(plan, out),
+        plan);
   }
 
   /**
@@ -210,7 +214,7 @@ public final class Rewriter {
               sql.toString(),
               effective == null ? null : Tuple.wrap(unitParams)));
     }
-    return new Routed(out, null, 0, -1, keys, true, effective, replicated(plan, out));
+    return new Routed(out, null, 0, -1, keys, true, effective, replicated(plan, out), plan);
   }
 
   /** A write to a broadcast table runs once per copy: its result is one copy's, not the sum. */

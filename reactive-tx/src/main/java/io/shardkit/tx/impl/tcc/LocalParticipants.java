@@ -37,19 +37,29 @@ public final class LocalParticipants implements TccParticipants {
   private final Map<String, TccAction<?>> actions = new ConcurrentHashMap<>();
   private volatile BiFunction<String, TccBranch, Future<Void>> beforeCommit;
 
-  private LocalParticipants(Vertx vertx, ShardedPool pool, TccOptions options) {
+  private LocalParticipants(
+      Vertx vertx, ShardedPool pool, TccOptions options, io.shardkit.tx.impl.trace.TxSpans spans) {
     this.vertx = vertx;
     this.pool = pool;
     this.options = options;
     this.fence = new Fence(options.fenceTable(), options.phaseTimeout());
-    this.metrics = new TccMetrics(options.meterRegistry());
+    this.metrics = new TccMetrics(options.meterRegistry(), spans);
   }
 
   public static LocalParticipants create(Vertx vertx, ShardedPool pool, TccOptions options) {
+    java.util.Objects.requireNonNull(options, "options");
+    return create(
+        vertx, pool, options, new io.shardkit.tx.impl.trace.TxSpans(options.openTelemetry()));
+  }
+
+  /** With the coordinator's spans, so local phases land under its transaction spans. */
+  static LocalParticipants create(
+      Vertx vertx, ShardedPool pool, TccOptions options, io.shardkit.tx.impl.trace.TxSpans spans) {
     return new LocalParticipants(
         java.util.Objects.requireNonNull(vertx, "vertx"),
         java.util.Objects.requireNonNull(pool, "pool"),
-        java.util.Objects.requireNonNull(options, "options"));
+        java.util.Objects.requireNonNull(options, "options"),
+        spans);
   }
 
   @Override
@@ -128,6 +138,7 @@ public final class LocalParticipants implements TccParticipants {
     return outcome.andThen(
         ar ->
             metrics.phase(
+                branch.globalId(),
                 Sql.phaseName(phase),
                 ar.succeeded()
                     ? ar.result().name().toLowerCase(java.util.Locale.ROOT)
@@ -135,9 +146,23 @@ public final class LocalParticipants implements TccParticipants {
                 start));
   }
 
+  /**
+   * Refuses (throws ShardCircuitOpenException) a try whose data source's circuit breaker is open,
+   * before any I/O; remote and unplaceable actions pass (they fail later with their own error).
+   */
+  public <A> void checkAvailable(TccAction<A> action, A argument) {
+    String dataSource = action.dataSourceFor(argument, pool.rules());
+    if (dataSource != null && pool.dataSourceNames().contains(dataSource)) {
+      pool.circuitBreaker(dataSource).checkAvailable();
+    }
+  }
+
   private <A> Future<TccPhaseOutcome> run(int phase, TccBranch branch, TccAction<A> action) {
     A argument = action.codec().decode(branch.args());
     String dataSource = action.dataSourceFor(argument, pool.rules());
+    if (phase == Sql.TRY && dataSource != null && pool.dataSourceNames().contains(dataSource)) {
+      pool.circuitBreaker(dataSource).checkAvailable(); // a try never starts on an open shard
+    }
     if (dataSource == null || !pool.dataSourceNames().contains(dataSource)) {
       return Future.failedFuture(
           new ShardkitException(

@@ -69,6 +69,7 @@ final class RecoveryImpl implements TccRecovery {
                             retry.add(gid);
                           }
                         }
+                        coordinator.metrics().recoveryRound(retry.size());
                         return cleanUpIfDue()
                             .map(
                                 counts ->

@@ -66,9 +66,11 @@ public final class TccCoordinatorImpl implements TccCoordinator {
           "logDataSource",
           "'" + logDataSource + "' is not a data source of the pool " + pool.dataSourceNames());
     }
-    this.local = LocalParticipants.create(vertx, pool, options);
+    io.shardkit.tx.impl.trace.TxSpans spans =
+        new io.shardkit.tx.impl.trace.TxSpans(options.openTelemetry());
+    this.local = LocalParticipants.create(vertx, pool, options, spans);
     this.log = new CoordinatorLog(pool.pool(logDataSource), options);
-    this.metrics = new TccMetrics(options.meterRegistry());
+    this.metrics = new TccMetrics(options.meterRegistry(), spans);
     this.completion = new Completion(vertx, options, metrics);
     this.doneMarks = new DoneMarks(vertx, log, options);
   }
@@ -145,25 +147,50 @@ public final class TccCoordinatorImpl implements TccCoordinator {
       return Future.failedFuture(e);
     }
     AtomicReference<TccTransactionImpl> transaction = new AtomicReference<>();
-    Future<T> tried =
-        TxScope.run(
-            vertx,
-            scope,
-            () -> {
-              TxContext context = TxScope.current().orElseThrow();
-              TccTransactionImpl tx =
-                  new TccTransactionImpl(
-                      this, context.globalId(), Vertx.currentContext(), context.deadline());
-              transaction.set(tx);
-              return body.apply(tx).compose(value -> tx.awaitTries().map(value));
+    io.opentelemetry.api.trace.Span span = metrics.spans().start(TccMetrics.MODE);
+    Future<T> tried;
+    // current while the scope opens: tries, statements and gRPC hops land under the span
+    try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
+      tried = tried(scope, body, transaction, span);
+    }
+    return tried
+        .transform(
+            outcome -> {
+              TccTransactionImpl tx = transaction.get();
+              if (tx == null) {
+                return Future.<T>failedFuture(outcome.cause());
+              }
+              return finish(tx, outcome);
+            })
+        .andThen(
+            ar -> {
+              TccTransactionImpl tx = transaction.get();
+              metrics
+                  .spans()
+                  .end(
+                      tx == null ? null : tx.globalId(),
+                      span,
+                      ar.succeeded() ? "committed" : ar.cause().getClass().getSimpleName(),
+                      ar.failed() ? ar.cause() : null);
             });
-    return tried.transform(
-        outcome -> {
-          TccTransactionImpl tx = transaction.get();
-          if (tx == null) {
-            return Future.failedFuture(outcome.cause());
-          }
-          return finish(tx, outcome);
+  }
+
+  private <T> Future<T> tried(
+      ScopeOptions scope,
+      Function<TccTransaction, Future<T>> body,
+      AtomicReference<TccTransactionImpl> transaction,
+      io.opentelemetry.api.trace.Span span) {
+    return TxScope.run(
+        vertx,
+        scope,
+        () -> {
+          TxContext context = TxScope.current().orElseThrow();
+          metrics.spans().bind(context.globalId(), span);
+          TccTransactionImpl tx =
+              new TccTransactionImpl(
+                  this, context.globalId(), Vertx.currentContext(), context.deadline());
+          transaction.set(tx);
+          return body.apply(tx).compose(value -> tx.awaitTries().map(value));
         });
   }
 

@@ -3,59 +3,105 @@ package io.shardkit.tx.impl.tcc;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.shardkit.tx.impl.trace.TxSpans;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The {@code shardkit.tcc.*} meters, all in one place so tracing (spans per phase) can hook in here
- * later. Tags are bounded: phase, result, outcome, decision; never ids.
+ * The TCC meters, under the same names and tag keys as XA's ({@code mode} = {@code tcc}), and the
+ * TCC phase spans. Tags are bounded: mode, phase, result, outcome, decision; never ids.
  *
  * <ul>
- *   <li>{@code shardkit.tcc.phase} (timer; phase = try|confirm|cancel, result =
+ *   <li>{@code shardkit.tx.phase} (timer; mode = tcc, phase = try|confirm|cancel, result =
  *       applied|duplicate|empty_rollback|refused|failed): one participant phase call;
- *   <li>{@code shardkit.tcc.transactions} (counter; outcome =
+ *   <li>{@code shardkit.tx.transactions} (counter; mode = tcc, outcome =
  *       committed|cancelled|pending_commit|pending_cancel|unknown): transactions the coordinator
  *       finished;
- *   <li>{@code shardkit.tcc.retries} (counter; phase = confirm|cancel): repeated attempts;
- *   <li>{@code shardkit.tcc.recovered} (counter; decision = commit|cancel): transactions recovery
- *       drove to the end.
+ *   <li>{@code shardkit.tx.retries} (counter; mode = tcc, phase = confirm|cancel): repeated
+ *       attempts;
+ *   <li>{@code shardkit.tx.recovered.transactions} (counter; mode = tcc, decision = commit|cancel):
+ *       transactions recovery drove to the end;
+ *   <li>{@code shardkit.tx.in.doubt} (gauge; mode = tcc): transactions the last recovery round
+ *       claimed and could not finish (registered by the first recovery round).
  * </ul>
  */
 final class TccMetrics {
 
-  private final MeterRegistry registry;
+  static final String MODE = "tcc";
 
-  TccMetrics(MeterRegistry registry) {
+  private final MeterRegistry registry;
+  private final TxSpans spans;
+  private volatile java.util.concurrent.atomic.AtomicInteger inDoubt;
+
+  TccMetrics(MeterRegistry registry, TxSpans spans) {
     this.registry = registry;
+    this.spans = spans;
   }
 
-  void phase(String phase, String result, long startNanos) {
-    Timer.builder("shardkit.tcc.phase")
-        .description("TCC participant phase calls")
+  TxSpans spans() {
+    return spans;
+  }
+
+  void phase(String gid, String phase, String result, long startNanos) {
+    Timer.builder("shardkit.tx.phase")
+        .description("Duration of one transaction phase")
+        .tag("mode", MODE)
         .tag("phase", phase)
         .tag("result", result)
         .register(registry)
         .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    spans.phase(
+        MODE,
+        gid,
+        phase,
+        startNanos,
+        result,
+        !result.equals("failed") && !result.equals("refused"));
   }
 
   void outcome(String outcome) {
-    Counter.builder("shardkit.tcc.transactions")
-        .description("TCC global transactions by outcome")
+    Counter.builder("shardkit.tx.transactions")
+        .description("Transactions by outcome")
+        .tag("mode", MODE)
         .tag("outcome", outcome)
         .register(registry)
         .increment();
   }
 
   void retry(String phase) {
-    Counter.builder("shardkit.tcc.retries")
-        .description("repeated TCC confirm/cancel attempts")
+    Counter.builder("shardkit.tx.retries")
+        .description("Repeated confirm/cancel attempts")
+        .tag("mode", MODE)
         .tag("phase", phase)
         .register(registry)
         .increment();
   }
 
+  /** A recovery round ended leaving {@code unfinished} claimed transactions for later. */
+  void recoveryRound(int unfinished) {
+    java.util.concurrent.atomic.AtomicInteger gauge = inDoubt;
+    if (gauge == null) {
+      synchronized (this) {
+        if (inDoubt == null) {
+          java.util.concurrent.atomic.AtomicInteger value =
+              new java.util.concurrent.atomic.AtomicInteger();
+          io.micrometer.core.instrument.Gauge.builder(
+                  "shardkit.tx.in.doubt", value, java.util.concurrent.atomic.AtomicInteger::get)
+              .description(
+                  "Left in doubt by the last recovery pass (xa: prepared branches, tcc: transactions)")
+              .tag("mode", MODE)
+              .register(registry);
+          inDoubt = value;
+        }
+        gauge = inDoubt;
+      }
+    }
+    gauge.set(unfinished);
+  }
+
   void recovered(String decision) {
-    Counter.builder("shardkit.tcc.recovered")
+    Counter.builder("shardkit.tx.recovered.transactions")
         .description("TCC transactions finished by recovery")
+        .tag("mode", MODE)
         .tag("decision", decision)
         .register(registry)
         .increment();

@@ -90,6 +90,13 @@ final class TccTransactionImpl implements TccTransaction {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
+    if (participant instanceof LocalParticipants localParticipants) {
+      try {
+        localParticipants.checkAvailable(action, argument); // open breaker: refused before I/O
+      } catch (RuntimeException open) {
+        return Future.failedFuture(open);
+      }
+    }
     Enlisted enlisted = new Enlisted(branch, participant, Promise.promise());
     queued.add(enlisted);
     if (!flushScheduled) {

@@ -25,7 +25,8 @@ final class MetricsObserver implements TransactionObserver {
   MetricsObserver(MeterRegistry registry) {
     this.registry = registry;
     Gauge.builder("shardkit.tx.in.doubt", inDoubt, AtomicInteger::get)
-        .description("Prepared branches the last recovery pass left in doubt")
+        .description(
+            "Left in doubt by the last recovery pass (xa: prepared branches, tcc: transactions)")
         .tag("mode", XaTransactionsImpl.MODE)
         .register(registry);
     Gauge.builder("shardkit.tx.recovery.unreachable", unreachable, AtomicInteger::get)

@@ -92,7 +92,10 @@ final class XaTransaction {
   }
 
   private Future<SqlClient> enlist(Branch b) {
-    // Seam for circuit breaking (issue 8): refuse an open shard here, before any I/O.
+    Future<SqlClient> refused = refuseIfOpen(b);
+    if (refused != null) {
+      return refused;
+    }
     return b.then(
         () ->
             owner
@@ -160,6 +163,20 @@ final class XaTransaction {
           null);
     }
     return null;
+  }
+
+  /**
+   * An open circuit breaker refuses the data source before any I/O (no connection taken, no XA
+   * START): the statement fails with ShardCircuitOpenException and the transaction rolls back.
+   */
+  private Future<SqlClient> refuseIfOpen(Branch b) {
+    try {
+      owner.pool().circuitBreaker(b.dataSource).checkAvailable();
+      return null;
+    } catch (RuntimeException open) {
+      b.state = Branch.State.NOT_STARTED;
+      return Future.failedFuture(open);
+    }
   }
 
   private ShardkitException notActive(Branch b) {

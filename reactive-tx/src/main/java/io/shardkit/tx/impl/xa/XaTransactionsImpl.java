@@ -40,6 +40,7 @@ public final class XaTransactionsImpl implements Transactions {
   private final CoordinatorLog log;
   private final List<TransactionObserver> observers;
   private final XaRecoveryImpl recovery;
+  private final io.shardkit.tx.impl.trace.TxSpans spans;
   private volatile StopPoint stopPoint = StopPoint.NONE;
 
   private XaTransactionsImpl(Vertx vertx, ShardedPool pool, TransactionsOptions options) {
@@ -75,6 +76,7 @@ public final class XaTransactionsImpl implements Transactions {
     all.addAll(options.observers());
     this.observers = List.copyOf(all);
     this.recovery = new XaRecoveryImpl(this);
+    this.spans = new io.shardkit.tx.impl.trace.TxSpans(options.openTelemetry());
   }
 
   /**
@@ -103,32 +105,55 @@ public final class XaTransactionsImpl implements Transactions {
     Objects.requireNonNull(work, "work");
     AtomicReference<XaTransaction> current = new AtomicReference<>();
     ScopeOptions scope = ScopeOptions.builder().timeout(options.timeout()).newGlobalId().build();
-    Future<T> outcome =
-        TxScope.run(
-            vertx,
-            scope,
-            () -> {
-              TxContext context = TxScope.current().orElseThrow();
-              XaTransaction tx = new XaTransaction(this, context);
-              io.vertx.core.Context scopeContext = Vertx.currentContext();
-              current.set(tx);
-              long t0 = System.nanoTime();
-              Future<T> result =
-                  log.ready()
-                      .recover(e -> Future.succeededFuture()) // the decision will report it
-                      .compose(v -> here(scopeContext, () -> run(work, tx)));
-              return result.transform(
-                  ar -> {
-                    phase(tx.globalId(), "execute", t0, ar.succeeded());
-                    return ar.succeeded()
-                        ? tx.commit().map(v -> ar.result())
-                        : tx.rollbackAfterFailure(ar.cause()).map(v -> ar.result());
-                  });
+    io.opentelemetry.api.trace.Span span = spans.start(MODE);
+    Future<T> outcome;
+    // current while the scope opens: the scope's trace context (statements, hops) is under it
+    try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
+      outcome = inScope(scope, work, current, span);
+    }
+    return outcome
+        .recover(
+            e -> {
+              XaTransaction tx = current.get();
+              return Future.failedFuture(tx == null ? e : tx.scopeFailure(e));
+            })
+        .andThen(
+            ar -> {
+              XaTransaction tx = current.get();
+              spans.end(
+                  tx == null ? null : tx.globalId(),
+                  span,
+                  ar.succeeded() ? "committed" : ar.cause().getClass().getSimpleName(),
+                  ar.failed() ? ar.cause() : null);
             });
-    return outcome.recover(
-        e -> {
-          XaTransaction tx = current.get();
-          return Future.failedFuture(tx == null ? e : tx.scopeFailure(e));
+  }
+
+  private <T> Future<T> inScope(
+      ScopeOptions scope,
+      Function<SqlClient, Future<T>> work,
+      AtomicReference<XaTransaction> current,
+      io.opentelemetry.api.trace.Span span) {
+    return TxScope.run(
+        vertx,
+        scope,
+        () -> {
+          TxContext context = TxScope.current().orElseThrow();
+          spans.bind(context.globalId(), span);
+          XaTransaction tx = new XaTransaction(this, context);
+          io.vertx.core.Context scopeContext = Vertx.currentContext();
+          current.set(tx);
+          long t0 = System.nanoTime();
+          Future<T> result =
+              log.ready()
+                  .recover(e -> Future.succeededFuture()) // the decision will report it
+                  .compose(v -> here(scopeContext, () -> run(work, tx)));
+          return result.transform(
+              ar -> {
+                phase(tx.globalId(), "execute", t0, ar.succeeded());
+                return ar.succeeded()
+                    ? tx.commit().map(v -> ar.result())
+                    : tx.rollbackAfterFailure(ar.cause()).map(v -> ar.result());
+              });
         });
   }
 
@@ -205,6 +230,7 @@ public final class XaTransactionsImpl implements Transactions {
   }
 
   void phase(String gid, String phase, long startNanos, boolean ok) {
+    spans.phase(MODE, gid, phase, startNanos, ok ? "ok" : "error", ok);
     Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
     for (TransactionObserver o : observers) {
       try {

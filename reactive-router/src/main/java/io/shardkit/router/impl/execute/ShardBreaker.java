@@ -1,0 +1,299 @@
+package io.shardkit.router.impl.execute;
+
+import io.shardkit.router.CircuitBreakerOptions;
+import io.shardkit.router.ShardCircuitBreaker;
+import io.shardkit.router.ShardCircuitOpenException;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+
+/**
+ * The circuit breaker of one data source: a count-based sliding window of call outcomes, a run of
+ * consecutive failures, and the closed → open → half-open → closed cycle of {@link
+ * CircuitBreakerOptions}.
+ *
+ * <p>Why our own and not vertx-circuit-breaker (which resolves for 5.0.7): that breaker counts
+ * failures in a time window but has no failure <i>rate</i> and no slow-call rate, it arms a timer
+ * per call only to fail the call (here a frozen shard's calls must be counted as slow while they
+ * still run, and the call itself stays bounded by the transaction deadline), and it offers no
+ * non-consuming check, which transactions need to refuse an open shard before enlisting it without
+ * using up a half-open probe. This class is a lock around a few counters (no I/O under the lock).
+ *
+ * <p>Each state change bumps a generation; a call reports to the generation it started in, so a
+ * call that started before the breaker opened cannot close it, nor count as a probe.
+ */
+final class ShardBreaker implements ShardCircuitBreaker {
+
+  /** Hears state changes (metrics). */
+  interface Listener {
+    void transition(String dataSource, State to);
+
+    void rejected(String dataSource);
+  }
+
+  private static final byte OK = 0;
+  private static final byte FAILED = 1;
+  private static final byte SLOW = 2;
+
+  private final String dataSource;
+  private final CircuitBreakerOptions options;
+  private final Vertx vertx;
+  private final LongSupplier nanoClock;
+  private final Listener listener;
+  private final long slowNanos;
+  private final long openNanos;
+
+  // guarded by this
+  private State state = State.CLOSED;
+  private long generation;
+  private final byte[] window;
+  private int next;
+  private int size;
+  private int failures;
+  private int slows;
+  private int consecutive;
+  private long openedAt;
+  private int probesInFlight;
+  private int probeSuccesses;
+  private String reason = "";
+
+  ShardBreaker(
+      String dataSource,
+      CircuitBreakerOptions options,
+      Vertx vertx,
+      LongSupplier nanoClock,
+      Listener listener) {
+    this.dataSource = dataSource;
+    this.options = options;
+    this.vertx = vertx;
+    this.nanoClock = nanoClock;
+    this.listener = listener;
+    this.slowNanos = options.slowCallDuration().toNanos();
+    this.openNanos = options.openDuration().toNanos();
+    this.window = new byte[options.windowSize()];
+  }
+
+  @Override
+  public String dataSource() {
+    return dataSource;
+  }
+
+  @Override
+  public synchronized State state() {
+    if (state == State.OPEN && nanoClock.getAsLong() - openedAt >= openNanos) {
+      return State.HALF_OPEN;
+    }
+    return state;
+  }
+
+  @Override
+  public void checkAvailable() {
+    ShardCircuitOpenException refused;
+    synchronized (this) {
+      refused = refusal(false);
+    }
+    if (refused != null) {
+      listener.rejected(dataSource);
+      throw refused;
+    }
+  }
+
+  /**
+   * Starts a call: {@code gated} calls are refused (thrown) while open and take a probe slot when
+   * half-open; ungated ones (statements on a transaction's own connection, whose first use includes
+   * the enlistment) always pass and report; once the open duration has passed they are probes too,
+   * so a breaker that only transactions use still closes (or re-opens). The caller must {@link
+   * Call#end} it.
+   */
+  Call start(boolean gated) {
+    long gen;
+    boolean probe = false;
+    ShardCircuitOpenException refused = null;
+    synchronized (this) {
+      if (gated) {
+        refused = refusal(true);
+      } else if (state == State.OPEN && nanoClock.getAsLong() - openedAt >= openNanos) {
+        move(State.HALF_OPEN, reason);
+      }
+      if (refused == null && state == State.HALF_OPEN) {
+        probesInFlight++;
+        probe = true;
+      }
+      gen = generation;
+    }
+    if (refused != null) {
+      listener.rejected(dataSource);
+      throw refused;
+    }
+    Call call = new Call(gen, probe);
+    if (slowNanos > 0) {
+      call.timer = vertx.setTimer(Math.max(1, slowNanos / 1_000_000), id -> call.finish(SLOW));
+    }
+    return call;
+  }
+
+  /** Null when work may start; moves OPEN to HALF_OPEN when its time is up. Holds the lock. */
+  private ShardCircuitOpenException refusal(boolean takingProbe) {
+    if (state == State.OPEN) {
+      long left = openNanos - (nanoClock.getAsLong() - openedAt);
+      if (left > 0) {
+        return new ShardCircuitOpenException(
+            dataSource, State.OPEN, Duration.ofNanos(left), reason);
+      }
+      if (!takingProbe) {
+        return null;
+      }
+      move(State.HALF_OPEN, reason);
+    }
+    if (takingProbe
+        && state == State.HALF_OPEN
+        && probesInFlight + probeSuccesses >= options.halfOpenProbes()) {
+      return new ShardCircuitOpenException(
+          dataSource, State.HALF_OPEN, Duration.ZERO, "half-open, probes in flight; " + reason);
+    }
+    return null;
+  }
+
+  private synchronized void report(Call call, byte outcome) {
+    if (call.generation != generation) {
+      return; // started before the last state change
+    }
+    if (state == State.HALF_OPEN) {
+      if (!call.probe) {
+        return;
+      }
+      probesInFlight--;
+      if (outcome != OK) {
+        open(outcome == SLOW ? "half-open probe was slow" : "half-open probe failed");
+      } else if (++probeSuccesses >= options.halfOpenProbes()) {
+        closeAndReset();
+      }
+      return;
+    }
+    if (state != State.CLOSED) {
+      return;
+    }
+    if (size == window.length) {
+      byte old = window[next];
+      if (old == FAILED) {
+        failures--;
+      } else if (old == SLOW) {
+        slows--;
+      }
+    } else {
+      size++;
+    }
+    window[next] = outcome;
+    next = (next + 1) % window.length;
+    if (outcome == FAILED) {
+      failures++;
+      consecutive++;
+    } else if (outcome == SLOW) {
+      slows++;
+    } else {
+      consecutive = 0;
+    }
+    if (consecutive >= options.consecutiveFailures()) {
+      open(consecutive + " consecutive failures");
+    } else if (size >= options.minimumCalls()
+        && failures * 100 >= options.failureRateThreshold() * size) {
+      open("failure rate " + (failures * 100 / size) + "% of the last " + size + " calls");
+    } else if (slowNanos > 0
+        && size >= options.minimumCalls()
+        && slows * 100 >= options.slowCallRateThreshold() * size) {
+      open(
+          "slow-call rate "
+              + (slows * 100 / size)
+              + "% of the last "
+              + size
+              + " calls (slower than "
+              + options.slowCallDuration().toMillis()
+              + " ms)");
+    }
+  }
+
+  private synchronized void release(Call call) {
+    if (call.probe && call.generation == generation && state == State.HALF_OPEN) {
+      probesInFlight--;
+    }
+  }
+
+  private void open(String why) {
+    openedAt = nanoClock.getAsLong();
+    move(State.OPEN, why);
+  }
+
+  private void closeAndReset() {
+    size = next = failures = slows = consecutive = 0;
+    move(State.CLOSED, "");
+  }
+
+  private void move(State to, String why) {
+    state = to;
+    reason = why;
+    generation++;
+    probesInFlight = 0;
+    probeSuccesses = 0;
+    listener.transition(dataSource, to);
+  }
+
+  @Override
+  public String toString() {
+    return "ShardCircuitBreaker[" + dataSource + ", " + state() + "]";
+  }
+
+  /** One call's report to the breaker: ends once, as OK, FAILED or (timer) SLOW. */
+  final class Call {
+    private final long generation;
+    private final boolean probe;
+    private final AtomicBoolean done = new AtomicBoolean();
+    private long timer = -1;
+    private volatile Runnable onSlow;
+
+    private Call(long generation, boolean probe) {
+      this.generation = generation;
+      this.probe = probe;
+    }
+
+    /** The call ended; {@code failed}: the shard did not answer (see CircuitBreakerOptions). */
+    void end(boolean failed) {
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+      }
+      finish(failed ? FAILED : OK);
+    }
+
+    /** Whether this call is a half-open probe. */
+    boolean probe() {
+      return probe;
+    }
+
+    /**
+     * Runs {@code action} if the call turns out slow (used to fail a probe that gets no answer).
+     */
+    void onSlow(Runnable action) {
+      this.onSlow = action;
+    }
+
+    /** The call never ran (another data source refused the statement): frees its probe slot. */
+    void abandon() {
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+      }
+      if (done.compareAndSet(false, true)) {
+        release(this);
+      }
+    }
+
+    private void finish(byte outcome) {
+      if (done.compareAndSet(false, true)) {
+        report(this, outcome);
+        Runnable action = onSlow;
+        if (outcome == SLOW && action != null) {
+          action.run();
+        }
+      }
+    }
+  }
+}
