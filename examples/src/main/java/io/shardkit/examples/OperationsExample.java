@@ -74,7 +74,7 @@ public final class OperationsExample {
   private final Map<String, LongAdder> outcomes = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
 
-  private OperationsExample() {}
+  OperationsExample() {}
 
   public static void main(String[] args) throws Exception {
     long seconds = 0;
