@@ -3,8 +3,9 @@ package io.shardkit.router.impl.execute;
 import io.shardkit.router.CircuitBreakerOptions;
 import io.shardkit.router.ShardCircuitBreaker;
 import io.shardkit.router.ShardCircuitOpenException;
-import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
@@ -38,7 +39,6 @@ final class ShardBreaker implements ShardCircuitBreaker {
 
   private final String dataSource;
   private final CircuitBreakerOptions options;
-  private final Vertx vertx;
   private final LongSupplier nanoClock;
   private final Listener listener;
   private final long slowNanos;
@@ -57,16 +57,14 @@ final class ShardBreaker implements ShardCircuitBreaker {
   private int probesInFlight;
   private int probeSuccesses;
   private String reason = "";
+  // calls that may still turn slow, oldest first (an intrusive list: no allocation per call)
+  private Call oldest;
+  private Call newest;
 
   ShardBreaker(
-      String dataSource,
-      CircuitBreakerOptions options,
-      Vertx vertx,
-      LongSupplier nanoClock,
-      Listener listener) {
+      String dataSource, CircuitBreakerOptions options, LongSupplier nanoClock, Listener listener) {
     this.dataSource = dataSource;
     this.options = options;
-    this.vertx = vertx;
     this.nanoClock = nanoClock;
     this.listener = listener;
     this.slowNanos = options.slowCallDuration().toNanos();
@@ -108,6 +106,7 @@ final class ShardBreaker implements ShardCircuitBreaker {
    */
   Call start(boolean gated) {
     long gen;
+    Call call = null;
     boolean probe = false;
     ShardCircuitOpenException refused = null;
     synchronized (this) {
@@ -121,16 +120,80 @@ final class ShardBreaker implements ShardCircuitBreaker {
         probe = true;
       }
       gen = generation;
+      if (refused == null) {
+        call = new Call(gen, probe);
+        if (slowNanos > 0) {
+          call.startedAt = nanoClock.getAsLong();
+          link(call);
+        }
+      }
     }
     if (refused != null) {
       listener.rejected(dataSource);
       throw refused;
     }
-    Call call = new Call(gen, probe);
-    if (slowNanos > 0) {
-      call.timer = vertx.setTimer(Math.max(1, slowNanos / 1_000_000), id -> call.finish(SLOW));
-    }
     return call;
+  }
+
+  /**
+   * Marks the calls that have been running for the slow-call duration or longer as slow (they
+   * report SLOW now, their later end is ignored). {@link ShardBreakers} runs this periodically, so
+   * a call is marked at most one sweep period after it turned slow; one timer per pool instead of
+   * one per statement.
+   */
+  void sweep() {
+    if (slowNanos <= 0) {
+      return;
+    }
+    List<Call> slow = null;
+    synchronized (this) {
+      long now = nanoClock.getAsLong();
+      while (oldest != null && now - oldest.startedAt >= slowNanos) {
+        Call c = oldest;
+        unlink(c);
+        if (slow == null) {
+          slow = new ArrayList<>();
+        }
+        slow.add(c);
+      }
+    }
+    if (slow != null) {
+      for (Call c : slow) {
+        c.finish(SLOW);
+      }
+    }
+  }
+
+  /** Guarded by this. */
+  private void link(Call c) {
+    c.linked = true;
+    c.older = newest;
+    if (newest != null) {
+      newest.newer = c;
+    } else {
+      oldest = c;
+    }
+    newest = c;
+  }
+
+  /** Guarded by this. */
+  private void unlink(Call c) {
+    if (!c.linked) {
+      return;
+    }
+    c.linked = false;
+    if (c.older != null) {
+      c.older.newer = c.newer;
+    } else {
+      oldest = c.newer;
+    }
+    if (c.newer != null) {
+      c.newer.older = c.older;
+    } else {
+      newest = c.older;
+    }
+    c.older = null;
+    c.newer = null;
   }
 
   /** Null when work may start; moves OPEN to HALF_OPEN when its time is up. Holds the lock. */
@@ -156,6 +219,7 @@ final class ShardBreaker implements ShardCircuitBreaker {
   }
 
   private synchronized void report(Call call, byte outcome) {
+    unlink(call);
     if (call.generation != generation) {
       return; // started before the last state change
     }
@@ -214,6 +278,7 @@ final class ShardBreaker implements ShardCircuitBreaker {
   }
 
   private synchronized void release(Call call) {
+    unlink(call);
     if (call.probe && call.generation == generation && state == State.HALF_OPEN) {
       probesInFlight--;
     }
@@ -243,13 +308,17 @@ final class ShardBreaker implements ShardCircuitBreaker {
     return "ShardCircuitBreaker[" + dataSource + ", " + state() + "]";
   }
 
-  /** One call's report to the breaker: ends once, as OK, FAILED or (timer) SLOW. */
+  /** One call's report to the breaker: ends once, as OK, FAILED or (sweep) SLOW. */
   final class Call {
     private final long generation;
     private final boolean probe;
     private final AtomicBoolean done = new AtomicBoolean();
-    private long timer = -1;
     private volatile Runnable onSlow;
+    // guarded by the breaker
+    private long startedAt;
+    private boolean linked;
+    private Call older;
+    private Call newer;
 
     private Call(long generation, boolean probe) {
       this.generation = generation;
@@ -258,9 +327,6 @@ final class ShardBreaker implements ShardCircuitBreaker {
 
     /** The call ended; {@code failed}: the shard did not answer (see CircuitBreakerOptions). */
     void end(boolean failed) {
-      if (timer >= 0) {
-        vertx.cancelTimer(timer);
-      }
       finish(failed ? FAILED : OK);
     }
 
@@ -278,9 +344,6 @@ final class ShardBreaker implements ShardCircuitBreaker {
 
     /** The call never ran (another data source refused the statement): frees its probe slot. */
     void abandon() {
-      if (timer >= 0) {
-        vertx.cancelTimer(timer);
-      }
       if (done.compareAndSet(false, true)) {
         release(this);
       }

@@ -48,20 +48,44 @@ final class ShardBreakers {
 
   private final Map<String, ShardCircuitBreaker> breakers;
   private final boolean enabled;
+  private final Vertx vertx;
+  private final long sweeper;
 
   ShardBreakers(
       Vertx vertx, Set<String> dataSources, CircuitBreakerOptions options, RouterMetrics metrics) {
+    this.vertx = vertx;
     this.enabled = options.enabled();
     Map<String, ShardCircuitBreaker> all = new LinkedHashMap<>();
     for (String ds : dataSources) {
       all.put(
           ds,
           enabled
-              ? new ShardBreaker(ds, options, vertx, System::nanoTime, metrics)
+              ? new ShardBreaker(ds, options, System::nanoTime, metrics)
               : new AlwaysClosed(ds));
     }
     this.breakers = Collections.unmodifiableMap(all);
     metrics.breakers(this.breakers.values());
+    long slowMillis = options.slowCallDuration().toMillis();
+    if (enabled && slowMillis > 0) {
+      // One timer for the pool marks slow calls, a tenth of the slow-call duration late at most
+      // (a timer per statement cost ~8 % of routed point-select throughput).
+      this.sweeper = vertx.setPeriodic(Math.max(10, slowMillis / 10), id -> sweep());
+    } else {
+      this.sweeper = -1;
+    }
+  }
+
+  private void sweep() {
+    for (ShardCircuitBreaker breaker : breakers.values()) {
+      ((ShardBreaker) breaker).sweep();
+    }
+  }
+
+  /** Stops the slow-call sweep (the pool is closing). */
+  void close() {
+    if (sweeper >= 0) {
+      vertx.cancelTimer(sweeper);
+    }
   }
 
   ShardCircuitBreaker get(String dataSource) {

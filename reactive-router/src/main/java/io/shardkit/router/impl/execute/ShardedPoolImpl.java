@@ -160,6 +160,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   @Override
   public Future<Void> close() {
     metrics.close();
+    breakers.close();
     List<Future<Void>> closes = new ArrayList<>();
     for (Pool pool : pools.values()) {
       closes.add(pool.close());

@@ -22,10 +22,13 @@ class ShardBreakerTest {
   final List<String> rejections = new ArrayList<>();
 
   ShardBreaker breaker(CircuitBreakerOptions.Builder options) {
+    return breakerWith(options.slowCallDuration(Duration.ZERO));
+  }
+
+  ShardBreaker breakerWith(CircuitBreakerOptions.Builder options) {
     return new ShardBreaker(
         "ds_1",
-        options.slowCallDuration(Duration.ZERO).build(),
-        null,
+        options.build(),
         clock::get,
         new ShardBreaker.Listener() {
           @Override
@@ -148,6 +151,56 @@ class ShardBreakerTest {
     old.end(false);
     assertThat(b.state()).isEqualTo(State.HALF_OPEN);
     probe.end(false);
+    assertThat(b.state()).isEqualTo(State.CLOSED);
+  }
+
+  @Test
+  void sweepMarksCallsRunningPastTheSlowDurationAndOpensOnTheSlowRate() {
+    ShardBreaker b =
+        breakerWith(
+            CircuitBreakerOptions.builder()
+                .windowSize(10)
+                .minimumCalls(4)
+                .slowCallRateThreshold(50)
+                .slowCallDuration(Duration.ofMillis(100)));
+    long ms = 1_000_000L;
+    b.start(true).end(false);
+    b.start(true).end(false);
+    ShardBreaker.Call stuck1 = b.start(true);
+    clock.addAndGet(50 * ms);
+    ShardBreaker.Call stuck2 = b.start(true);
+    java.util.concurrent.atomic.AtomicInteger slowActions =
+        new java.util.concurrent.atomic.AtomicInteger();
+    stuck1.onSlow(slowActions::incrementAndGet);
+
+    clock.addAndGet(60 * ms); // stuck1 at 110 ms, stuck2 at 60 ms
+    b.sweep();
+    assertThat(slowActions).hasValue(1);
+    assertThat(b.state()).as("1 slow of 3 calls is under 50 %").isEqualTo(State.CLOSED);
+
+    stuck1.end(false); // its late success is ignored: it already counted as slow
+    clock.addAndGet(40 * ms); // stuck2 at 100 ms
+    b.sweep();
+    assertThat(b.state()).as("2 slow of 4 calls").isEqualTo(State.OPEN);
+    assertThat(transitions).containsExactly("ds_1:OPEN");
+    stuck2.end(false);
+    assertThat(slowActions).hasValue(1);
+  }
+
+  @Test
+  void aCallThatEndsInTimeIsNeverMarkedSlow() {
+    ShardBreaker b =
+        breakerWith(
+            CircuitBreakerOptions.builder()
+                .windowSize(10)
+                .minimumCalls(1)
+                .slowCallRateThreshold(1)
+                .slowCallDuration(Duration.ofMillis(100)));
+    ShardBreaker.Call call = b.start(true);
+    clock.addAndGet(99_000_000L);
+    call.end(false);
+    clock.addAndGet(10_000_000_000L);
+    b.sweep();
     assertThat(b.state()).isEqualTo(State.CLOSED);
   }
 
