@@ -5,6 +5,7 @@ import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.tx.TccAction;
 import io.shardkit.tx.TccCodec;
 import io.shardkit.tx.TccOptions;
+import io.shardkit.tx.TccTransaction;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
@@ -136,6 +137,13 @@ final class Bank {
                                     .execute(Tuple.of(m.amount(), m.account())))
                         .mapEmpty())
             .build();
+  }
+
+  /** A transfer in {@code tx}: debit {@code from} and credit {@code to}, enlisted together. */
+  Future<Void> transfer(TccTransaction tx, long from, long to, long amount) {
+    return Future.all(
+            tx.enlist(debit, new Move(from, amount)), tx.enlist(credit, new Move(to, amount)))
+        .mapEmpty();
   }
 
   private Future<Void> count(String key) {

@@ -16,7 +16,6 @@ import io.shardkit.tx.TccOutcomeUnknownException;
 import io.shardkit.tx.TccRecovery;
 import io.shardkit.tx.TransactionOutcomePendingException;
 import io.shardkit.tx.TransactionRolledBackException;
-import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -200,10 +199,7 @@ class TccBankTest {
             Duration.ofSeconds(3),
             tx -> {
               gid[0] = tx.globalId();
-              return Future.all(
-                      tx.enlist(bank.debit, new Bank.Move(from, amount)),
-                      tx.enlist(bank.credit, new Bank.Move(to, amount)))
-                  .mapEmpty();
+              return bank.transfer(tx, from, to, amount);
             })
         .onComplete(
             ar -> {

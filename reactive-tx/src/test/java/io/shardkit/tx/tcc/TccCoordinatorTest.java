@@ -84,12 +84,7 @@ class TccCoordinatorTest {
   /** Debit account 0 (ds_0) and credit account 1 (ds_1), tries in parallel. */
   Future<String> transfer(long amount) {
     return coordinator.execute(
-        Duration.ofSeconds(5),
-        tx ->
-            Future.all(
-                    tx.enlist(bank.debit, new Bank.Move(0, amount)),
-                    tx.enlist(bank.credit, new Bank.Move(1, amount)))
-                .map(tx.globalId()));
+        Duration.ofSeconds(5), tx -> bank.transfer(tx, 0, 1, amount).map(tx.globalId()));
   }
 
   int logState(String gid) {
@@ -255,14 +250,7 @@ class TccCoordinatorTest {
   void coordinatorAbandonedBeforeDecidingIsCancelledByRecoveryAfterItsDeadline() throws Exception {
     coordinator.stopAt(StopAt.BEFORE_DECISION);
 
-    awaitFailure(
-        coordinator.execute(
-            Duration.ofMillis(800),
-            tx ->
-                Future.all(
-                        tx.enlist(bank.debit, new Bank.Move(0, 30)),
-                        tx.enlist(bank.credit, new Bank.Move(1, 30)))
-                    .mapEmpty()));
+    awaitFailure(coordinator.execute(Duration.ofMillis(800), tx -> bank.transfer(tx, 0, 1, 30)));
     String gid = onlyGid();
     TccRecoveryReport early = await(coordinator.recovery().runOnce());
     TccRecoveryReport actual = recoverWhenDue();
@@ -300,13 +288,7 @@ class TccCoordinatorTest {
 
     Throwable actual =
         awaitFailure(
-            coordinator.execute(
-                Duration.ofMillis(800),
-                tx ->
-                    Future.all(
-                            tx.enlist(bank.debit, new Bank.Move(0, 30)),
-                            tx.enlist(bank.credit, new Bank.Move(1, 30)))
-                        .mapEmpty()));
+            coordinator.execute(Duration.ofMillis(800), tx -> bank.transfer(tx, 0, 1, 30)));
     String gid = onlyGid();
 
     assertThat(recovered.get().cancelled()).containsExactly(gid);
@@ -326,14 +308,7 @@ class TccCoordinatorTest {
         TccCoordinator.create(vertx, pool, OPTIONS.toBuilder().meterRegistry(meters).build());
     measured.register(bank.debit).register(bank.credit);
 
-    await(
-        measured.execute(
-            Duration.ofSeconds(5),
-            tx ->
-                Future.all(
-                        tx.enlist(bank.debit, new Bank.Move(0, 10)),
-                        tx.enlist(bank.credit, new Bank.Move(1, 10)))
-                    .mapEmpty()));
+    await(measured.execute(Duration.ofSeconds(5), tx -> bank.transfer(tx, 0, 1, 10)));
     awaitFailure(
         measured.execute(
             Duration.ofSeconds(5),

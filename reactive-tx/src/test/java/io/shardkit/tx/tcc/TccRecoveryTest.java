@@ -131,14 +131,7 @@ class TccRecoveryTest {
     await(crashed.setup());
     crashed.stopAt(StopAt.AFTER_DECISION);
     for (int i = 0; i < expectedTransactions; i++) {
-      awaitFailure(
-          crashed.execute(
-              Duration.ofSeconds(5),
-              tx ->
-                  Future.all(
-                          tx.enlist(bank.debit, new Bank.Move(0, 5)),
-                          tx.enlist(bank.credit, new Bank.Move(1, 5)))
-                      .mapEmpty()));
+      awaitFailure(crashed.execute(Duration.ofSeconds(5), tx -> bank.transfer(tx, 0, 1, 5)));
     }
     List<String> confirmsB = new CopyOnWriteArrayList<>();
     List<String> confirmsC = new CopyOnWriteArrayList<>();
@@ -224,12 +217,7 @@ class TccRecoveryTest {
 
     Future<String> transfer =
         coordinator.execute(
-            Duration.ofSeconds(5),
-            tx ->
-                Future.all(
-                        tx.enlist(bank.debit, new Bank.Move(0, 30)),
-                        tx.enlist(bank.credit, new Bank.Move(1, 30)))
-                    .map(tx.globalId()));
+            Duration.ofSeconds(5), tx -> bank.transfer(tx, 0, 1, 30).map(tx.globalId()));
     assertThat(eventually(Duration.ofSeconds(10), killed::get)).isTrue();
     Thread.sleep(1_500);
     boolean completedWhileDown = transfer.isComplete();

@@ -139,14 +139,7 @@ class TransactionsOperationsTest {
               sql ->
                   transfer(sql, 0, 1, 5)
                       .compose(v -> Future.failedFuture(new IllegalStateException("no")))));
-      await(
-          tcc.execute(
-              Duration.ofSeconds(3),
-              tx ->
-                  Future.all(
-                          tx.enlist(bank.debit, new Bank.Move(0, 10)),
-                          tx.enlist(bank.credit, new Bank.Move(1, 10)))
-                      .mapEmpty()));
+      await(tcc.execute(Duration.ofSeconds(3), tx -> bank.transfer(tx, 0, 1, 10)));
       awaitFailure(
           tcc.execute(
               Duration.ofSeconds(3),
@@ -353,12 +346,7 @@ class TransactionsOperationsTest {
                           .compose(
                               v ->
                                   tcc.execute(
-                                      Duration.ofSeconds(2),
-                                      tx ->
-                                          Future.all(
-                                                  tx.enlist(bank.debit, new Bank.Move(2, 4)),
-                                                  tx.enlist(bank.credit, new Bank.Move(3, 4)))
-                                              .mapEmpty()))
+                                      Duration.ofSeconds(2), tx -> bank.transfer(tx, 2, 3, 4)))
                           .map(v -> "done")));
       Span caller = otel.getTracer("test").spanBuilder("caller").startSpan();
       Future<io.vertx.core.eventbus.Message<String>> reply;
