@@ -318,7 +318,7 @@ public final class MergePlanner {
   ColumnRef resolve(Expression e, String kind) {
     if (e instanceof LongValue position) {
       // a position names the n-th result column, wherever wildcards expand
-      int p = (int) position.getValue() - 1;
+      int p = position(position);
       if (p < 0) {
         throw new Refusal("position " + position + " does not name a column of the result");
       }
@@ -360,7 +360,7 @@ public final class MergePlanner {
    */
   private Expression sourceOf(Expression e) {
     if (e instanceof LongValue position) {
-      int p = (int) position.getValue() - 1;
+      int p = position(position);
       boolean named = p < items.size() && (firstWildcard < 0 || p < firstWildcard);
       return named ? items.get(p).getExpression() : null;
     }
@@ -434,6 +434,12 @@ public final class MergePlanner {
       return name.equals("COUNT") || name.equals("SUM") || name.equals("AVG");
     }
     return false;
+  }
+
+  /** A 0-based select-list position from a 1-based literal; out of range is -1. */
+  private static int position(LongValue position) {
+    java.math.BigInteger p = new java.math.BigInteger(position.getStringValue());
+    return p.bitLength() > 30 ? -1 : p.intValue() - 1;
   }
 
   ColumnRef findItem(Expression e) {

@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Shards(2)
 @ExtendWith(ShardsExtension.class)
-class CollationMergeTest {
+class ScatterExactnessTest {
 
   static final String COLUMNS =
       " (id BIGINT PRIMARY KEY, name VARCHAR(64), code VARCHAR(32) COLLATE utf8mb4_bin,"
@@ -140,6 +140,52 @@ class CollationMergeTest {
     assertThat(rows(pool, String.format(query, "t_city")))
         .as(query)
         .containsExactlyElementsOf(rows(reference, String.format(query, "ref_city")));
+  }
+
+  /** LIMIT/OFFSET at the ends of their range, as literals and as parameters. */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "SELECT id FROM %s ORDER BY id LIMIT 5, 18446744073709551615",
+        "SELECT id FROM %s ORDER BY id LIMIT 18446744073709551615",
+        "SELECT id FROM %s ORDER BY id LIMIT 18446744073709551615 OFFSET 40",
+        "SELECT id FROM %s ORDER BY id LIMIT 9223372036854775807, 5",
+        "SELECT id FROM %s ORDER BY id LIMIT 18446744073709551614, 18446744073709551615",
+        "SELECT id FROM %s ORDER BY id LIMIT 0",
+        "SELECT MIN(id), COUNT(*) FROM %s GROUP BY name ORDER BY COUNT(*), MIN(id) LIMIT 3,"
+            + " 18446744073709551615",
+      })
+  void limitsEqualOneDatabase(String query) throws Exception {
+    assertThat(rows(pool, String.format(query, "t_city")).size())
+        .as(query)
+        .isEqualTo(rows(reference, String.format(query, "ref_city")).size());
+    assertThat(rows(pool, String.format(query, "t_city")))
+        .as(query)
+        .isEqualTo(rows(reference, String.format(query, "ref_city")));
+  }
+
+  @org.junit.jupiter.api.Test
+  void limitParametersAreUnsignedAndBadOnesAreRefusedBeforeAnyIo() throws Exception {
+    String sql = "SELECT id FROM %s ORDER BY id LIMIT ?, ?";
+    Tuple params = Tuple.of(5L, Long.MAX_VALUE);
+    List<Long> expected = ids(reference, String.format(sql, "ref_city"), params);
+    assertThat(ids(pool, String.format(sql, "t_city"), params)).isEqualTo(expected).hasSize(43);
+    for (Tuple bad : List.of(Tuple.of(-1L, 5L), Tuple.of(0L, "x"), Tuple.of(1.5, 2L))) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> await(pool.preparedQuery(String.format(sql, "t_city")).execute(bad)))
+          .hasRootCauseInstanceOf(UnsupportedSqlException.class)
+          .rootCause()
+          .hasMessageContaining("is not a row count");
+    }
+  }
+
+  private static List<Long> ids(io.vertx.sqlclient.SqlClient client, String sql, Tuple params)
+      throws Exception {
+    List<Long> out = new ArrayList<>();
+    for (Row row : await(client.preparedQuery(sql).execute(params))) {
+      out.add(row.getLong(0));
+    }
+    return out;
   }
 
   /**
