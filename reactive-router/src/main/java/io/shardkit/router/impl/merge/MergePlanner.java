@@ -73,9 +73,12 @@ public final class MergePlanner {
     return groupConcatMaxLength;
   }
 
-  private MergePlanner(PlainSelect select) {
+  private final ColumnTypes types;
+
+  private MergePlanner(PlainSelect select, ColumnTypes types) {
     this.select = select;
     this.items = select.getSelectItems();
+    this.types = types;
   }
 
   /**
@@ -84,10 +87,12 @@ public final class MergePlanner {
    * @param select the statement's own query block (tables already renamed to markers)
    * @param hasLimitSlot whether the LIMIT was replaced by the template slot
    * @param hasOtherLimit whether a LIMIT exists whose values are not plain (refused)
+   * @param types the schema types of the block's column references
    */
-  public static Result plan(PlainSelect select, boolean hasLimitSlot, boolean hasOtherLimit) {
+  public static Result plan(
+      PlainSelect select, boolean hasLimitSlot, boolean hasOtherLimit, ColumnTypes types) {
     try {
-      return new MergePlanner(select).plan(hasLimitSlot, hasOtherLimit);
+      return new MergePlanner(select, types).plan(hasLimitSlot, hasOtherLimit);
     } catch (Refusal r) {
       return new Result(null, r.getMessage(), false);
     }
@@ -395,8 +400,26 @@ public final class MergePlanner {
       return known;
     }
     Key key;
-    if (source == null || source instanceof AllColumns || isNumeric(source)) {
+    java.util.Optional<io.shardkit.router.impl.schema.ColumnInfo> info = types.of(source);
+    io.shardkit.router.impl.schema.ColumnInfo.Kind kind =
+        info.map(io.shardkit.router.impl.schema.ColumnInfo::kind).orElse(null);
+    if (source == null
+        || source instanceof AllColumns
+        || isNumeric(source)
+        || info.isPresent() && info.get().comparesAsNonText()) {
       key = Key.of(ref);
+    } else if (kind == io.shardkit.router.impl.schema.ColumnInfo.Kind.ENUM
+        || kind == io.shardkit.router.impl.schema.ColumnInfo.Kind.SET) {
+      // the server sorts an ENUM by its declaration index and a SET by its bits: col + 0
+      key =
+          new Key(
+              ref,
+              addDerived(
+                  new net.sf.jsqlparser.expression.operators.arithmetic.Addition()
+                      .withLeftExpression(source)
+                      .withRightExpression(new LongValue(0)),
+                  "w"),
+              null);
     } else {
       Function weight = new Function("WEIGHT_STRING", source);
       Function empty = new Function("LEFT", source, new LongValue(0));

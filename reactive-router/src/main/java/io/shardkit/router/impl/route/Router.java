@@ -24,18 +24,27 @@ public final class Router {
   private final Map<String, TableIndex> indexes = new HashMap<>();
   private final NodeSets nodeSets;
 
-  private Router(ShardingRules rules) {
+  private final Coercion coercion;
+
+  private Router(ShardingRules rules, io.shardkit.router.impl.schema.SchemaCatalog catalog) {
     this.rules = rules;
+    this.coercion = new Coercion(catalog);
     this.allDataSources = List.copyOf(rules.dataSourceNames());
     for (TableRule rule : rules.tableRules().values()) {
       indexes.put(rule.logicalTable(), new TableIndex(rule));
     }
-    this.nodeSets = new NodeSets(indexes);
+    this.nodeSets = new NodeSets(indexes, coercion);
   }
 
-  /** A router for these rules. */
+  /** A router for these rules, without schema metadata. */
   public static Router of(ShardingRules rules) {
-    return new Router(rules);
+    return new Router(rules, null);
+  }
+
+  /** A router that converts sharding values by the column types of the catalog. */
+  public static Router of(
+      ShardingRules rules, io.shardkit.router.impl.schema.SchemaCatalog catalog) {
+    return new Router(rules, catalog);
   }
 
   /** Routes a non-INSERT plan. */
@@ -384,7 +393,11 @@ public final class Router {
           values.addAll(hinted.get(spec.table()));
         } else {
           for (String column : strategy.columns()) {
-            values.add(NodeSets.resolve(row.get(spec.columns().indexOf(column)), params));
+            values.add(
+                coercion.insert(
+                    spec.table(),
+                    column,
+                    NodeSets.resolve(row.get(spec.columns().indexOf(column)), params)));
           }
         }
         String levelName = level == 0 ? "database" : "table";
