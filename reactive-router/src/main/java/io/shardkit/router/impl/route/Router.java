@@ -162,9 +162,27 @@ public final class Router {
       }
       units.add(new RouteUnit(ds, actual, indexes));
     }
+    // a unit reads each logical table on one node: blocks (UNION branches, subqueries) that
+    // select different nodes of one group cannot share it
+    Map<Integer, Integer> nodeOfGroup = new HashMap<>();
     for (Map.Entry<Long, BitSet> e : nested.entrySet()) {
       int group = (int) (e.getKey() & 0xffffffffL);
       BitSet nodes = e.getValue();
+      if (nodes.cardinality() == 1) {
+        Integer previous = nodeOfGroup.putIfAbsent(group, nodes.nextSetBit(0));
+        if (previous != null && previous != nodes.nextSetBit(0)) {
+          TableIndex index = indexes.get(plan.groups().get(group).get(0));
+          throw new UnsupportedSqlException(
+              plan.tables(),
+              "the query blocks (UNION branches or subqueries) reading "
+                  + plan.groups().get(group)
+                  + " select different data nodes ("
+                  + nodeName(index.nodes.get(previous))
+                  + ", "
+                  + nodeName(index.nodes.get(nodes.nextSetBit(0)))
+                  + "): a statement reads each sharded table on one data node");
+        }
+      }
       if (nodes.cardinality() != 1) {
         throw new UnsupportedSqlException(
             plan.tables(),
@@ -255,6 +273,10 @@ public final class Router {
                 + " sharding conditions per table, not per reference");
       }
     }
+  }
+
+  private static String nodeName(io.shardkit.router.DataNode node) {
+    return node.dataSource() + "." + node.table();
   }
 
   /** Fills the slots of a group's tables for node k; returns the node's data source. */
