@@ -119,6 +119,10 @@ class TypedValuesTest {
         "SELECT id, flags FROM %s ORDER BY flags, id",
         "SELECT flags, COUNT(*) FROM %s GROUP BY flags ORDER BY flags",
         "SELECT MIN(status), MAX(status), MIN(flags), MAX(flags) FROM %s",
+        "SELECT user_id, MAX(flags) m FROM %s GROUP BY user_id ORDER BY m, user_id",
+        "SELECT user_id, MIN(status) FROM %s GROUP BY user_id ORDER BY MIN(status) DESC, user_id",
+        "SELECT user_id, MAX(id), MIN(note) FROM %s GROUP BY user_id ORDER BY 2",
+        "SELECT o.status, COUNT(*) FROM %s o GROUP BY o.status ORDER BY o.status DESC",
         "SELECT id, note FROM %s ORDER BY note, id",
       })
   void readsEqualOneDatabase(String query) throws Exception {

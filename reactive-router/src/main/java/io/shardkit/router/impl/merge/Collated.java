@@ -40,9 +40,6 @@ final class Collated {
       if (s.equals(t)) {
         return 0;
       }
-      if (weightA instanceof Number || weightB instanceof Number) {
-        return Values.compare(weightA, weightB); // ENUM index, SET bits
-      }
       byte[] x = bytes(weightA);
       byte[] y = bytes(weightB);
       if (x == null || y == null) {
@@ -56,9 +53,6 @@ final class Collated {
   /** A key with equality as {@link #compare} == 0, for hashing groups and DISTINCT values. */
   static Object key(Object value, Object weight, Object pad) {
     if (value instanceof String s) {
-      if (weight instanceof Number) {
-        return Values.key(weight);
-      }
       byte[] w = bytes(weight);
       if (w == null) {
         // no sort key: only byte-identical strings may be treated as equal

@@ -54,7 +54,8 @@ public final class ColumnTypes {
     }
     Map<Column, ColumnInfo> out = new IdentityHashMap<>();
     for (Expression e : expressions) {
-      if (e instanceof Column c) {
+      Column c = e instanceof Column column ? column : minMaxArgument(e);
+      if (c != null) {
         resolve(schema, c, tables).ifPresent(info -> out.put(c, info));
       }
     }
@@ -96,8 +97,26 @@ public final class ColumnTypes {
     return Optional.ofNullable(found);
   }
 
-  /** The type of a column reference the planner saw, if known. */
+  /**
+   * The type of a column reference the planner saw, or of the column under MIN/MAX (whose result
+   * has the column's type), if known.
+   */
   public Optional<ColumnInfo> of(Expression e) {
-    return e instanceof Column c ? Optional.ofNullable(types.get(c)) : Optional.empty();
+    Column c = e instanceof Column column ? column : minMaxArgument(e);
+    return c == null ? Optional.empty() : Optional.ofNullable(types.get(c));
+  }
+
+  /** The column of {@code MIN(col)} / {@code MAX(col)} (not DISTINCT, not a window), or null. */
+  private static Column minMaxArgument(Expression e) {
+    if (e instanceof net.sf.jsqlparser.expression.Function f
+        && !(e instanceof net.sf.jsqlparser.expression.AnalyticExpression)
+        && f.getName() != null
+        && (f.getName().equalsIgnoreCase("MIN") || f.getName().equalsIgnoreCase("MAX"))
+        && f.getParameters() != null
+        && f.getParameters().size() == 1
+        && f.getParameters().get(0) instanceof Column c) {
+      return c;
+    }
+    return null;
   }
 }

@@ -401,25 +401,18 @@ public final class MergePlanner {
     }
     Key key;
     java.util.Optional<io.shardkit.router.impl.schema.ColumnInfo> info = types.of(source);
-    io.shardkit.router.impl.schema.ColumnInfo.Kind kind =
-        info.map(io.shardkit.router.impl.schema.ColumnInfo::kind).orElse(null);
+    // an ENUM/SET column, or MIN/MAX of one, is ordered by position; MIN/MAX compare its text
+    Ordinals ordinals = info.map(c -> Ordinals.parse(c.columnType())).orElse(null);
+    boolean minMax =
+        source instanceof Function f
+            && (upper(f.getName()).equals("MIN") || upper(f.getName()).equals("MAX"));
     if (source == null
         || source instanceof AllColumns
         || isNumeric(source)
         || info.isPresent() && info.get().comparesAsNonText()) {
       key = Key.of(ref);
-    } else if (kind == io.shardkit.router.impl.schema.ColumnInfo.Kind.ENUM
-        || kind == io.shardkit.router.impl.schema.ColumnInfo.Kind.SET) {
-      // the server sorts an ENUM by its declaration index and a SET by its bits: col + 0
-      key =
-          new Key(
-              ref,
-              addDerived(
-                  new net.sf.jsqlparser.expression.operators.arithmetic.Addition()
-                      .withLeftExpression(source)
-                      .withRightExpression(new LongValue(0)),
-                  "w"),
-              null);
+    } else if (ordinals != null && !minMax) {
+      key = new Key(ref, null, null, ordinals);
     } else {
       Function weight = new Function("WEIGHT_STRING", source);
       Function empty = new Function("LEFT", source, new LongValue(0));
@@ -434,7 +427,7 @@ public final class MergePlanner {
                   empty, new net.sf.jsqlparser.expression.StringValue(" ")),
               spaceWeight,
               new net.sf.jsqlparser.expression.NullValue());
-      key = new Key(ref, addDerived(weight, "w"), addDerived(pad, "p"));
+      key = new Key(ref, addDerived(weight, "w"), addDerived(pad, "p"), ordinals);
     }
     keys.put(ref, key);
     return key;
