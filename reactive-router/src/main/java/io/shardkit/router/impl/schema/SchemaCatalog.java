@@ -29,6 +29,9 @@ public final class SchemaCatalog {
           + " FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (%s)"
           + " ORDER BY TABLE_NAME, ORDINAL_POSITION";
 
+  /** How long statements wait for metadata before they go on without it. */
+  static final long LOAD_TIMEOUT_MILLIS = 3_000;
+
   /** How long a table found absent is not looked up again on first use. */
   private static final long RETRY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
@@ -106,7 +109,10 @@ public final class SchemaCatalog {
         reads.add(read(pool, e.getValue()));
       }
     }
+    // a paused or unreachable shard must not hold statements back: after a few seconds the
+    // pool goes on without the missing types (and tries again later)
     return Future.all(reads)
+        .timeout(LOAD_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)
         .map(
             all -> {
               Map<String, List<ColumnInfo>> merged = new HashMap<>(schema.tables());
