@@ -187,17 +187,21 @@ public sealed interface Having {
     public Object eval(Object[] row, int visible, Tuple params) {
       Object l = left.eval(row, visible, params);
       Object r = right.eval(row, visible, params);
+      if (op.equals("<=>") && (l == null || r == null)) {
+        return l == null && r == null; // null-safe equality: never unknown
+      }
       if (l == null || r == null) {
         return null;
       }
       int c = compare(left, l, right, r, row, visible);
       return switch (op) {
-        case "=" -> c == 0;
+        case "=", "<=>" -> c == 0;
         case "<>", "!=" -> c != 0;
         case "<" -> c < 0;
         case "<=" -> c <= 0;
         case ">" -> c > 0;
-        default -> c >= 0;
+        case ">=" -> c >= 0;
+        default -> throw new IllegalStateException("comparison " + op + " was not compiled");
       };
     }
   }

@@ -78,6 +78,10 @@ final class HavingCompiler {
       return compile(p.get(0));
     }
     if (e instanceof net.sf.jsqlparser.expression.operators.relational.ComparisonOperator c) {
+      String op = c.getStringExpression().trim();
+      if (!java.util.Set.of("=", "<=>", "<>", "!=", "<", "<=", ">", ">=").contains(op)) {
+        throw new MergePlanner.Refusal("HAVING with " + op + " is not supported across data nodes");
+      }
       Having left = compile(c.getLeftExpression());
       Having right = compile(c.getRightExpression());
       return new Having.Compare(
