@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class BlockedThreadGuardExtensionTest {
 
+  /** Blocks for 1.3 s: past the guard's 1 s, so it is a failure, reported with its stack. */
   @Test
   void reportsABlockedEventLoopWithTheBlockingStack() throws Exception {
     Vertx vertx =
@@ -51,8 +52,34 @@ class BlockedThreadGuardExtensionTest {
     }
   }
 
+  @Test
+  void aSleepIsABlockButClassLoadingIsWarmUp() {
+    StackTraceElement app = new StackTraceElement("io.shardkit.App", "handle", "App.java", 1);
+    StackTraceElement sleep = new StackTraceElement("java.lang.Thread", "sleep", null, -1);
+    StackTraceElement park = new StackTraceElement("jdk.internal.misc.Unsafe", "park", null, -1);
+    StackTraceElement load =
+        new StackTraceElement("java.lang.ClassLoader", "loadClass", "ClassLoader.java", 1);
+    StackTraceElement reflect =
+        new StackTraceElement("java.lang.Class", "getMethod", "Class.java", 1);
+    StackTraceElement init = new StackTraceElement("io.shardkit.App", "<clinit>", "App.java", 1);
+
+    assertThat(BlockedThreadGuardExtension.warmingUp(new StackTraceElement[] {sleep, app}))
+        .isFalse();
+    assertThat(BlockedThreadGuardExtension.warmingUp(new StackTraceElement[] {park, app}))
+        .isFalse();
+    assertThat(BlockedThreadGuardExtension.warmingUp(new StackTraceElement[] {app})).isFalse();
+    assertThat(BlockedThreadGuardExtension.warmingUp(new StackTraceElement[] {load, app})).isTrue();
+    assertThat(BlockedThreadGuardExtension.warmingUp(new StackTraceElement[] {reflect, app}))
+        .isTrue();
+    assertThat(BlockedThreadGuardExtension.warmingUp(new StackTraceElement[] {sleep, init}))
+        .isTrue();
+    // Class loading below application code is not what the thread is doing now.
+    assertThat(BlockedThreadGuardExtension.warmingUp(new StackTraceElement[] {sleep, app, load}))
+        .isFalse();
+  }
+
   private static void blockTheEventLoop() {
-    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(600);
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1_300);
     while (System.nanoTime() < until) {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
     }
