@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class BlockedThreadGuardExtensionTest {
 
-  /** Blocks for 1.3 s: past the guard's 1 s, so it is a failure, reported with its stack. */
+  /** Parks the event loop for 0.5 s: a waiting thread fails at the first warning. */
   @Test
   void reportsABlockedEventLoopWithTheBlockingStack() throws Exception {
     Vertx vertx =
@@ -45,6 +45,7 @@ class BlockedThreadGuardExtensionTest {
       assertThat(actual.get(0))
           .contains("vert.x-eventloop-thread-0")
           .contains("has been blocked")
+          .contains("TIMED_WAITING")
           .contains("blockTheEventLoop");
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -79,9 +80,38 @@ class BlockedThreadGuardExtensionTest {
   }
 
   private static void blockTheEventLoop() {
-    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1_300);
-    while (System.nanoTime() < until) {
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+    for (long left = until - System.nanoTime(); left > 0; left = until - System.nanoTime()) {
+      LockSupport.parkNanos(left);
     }
+  }
+
+  @Test
+  void waitingFailsAtOnceBusyOnlyAfterTwoSeconds() {
+    StackTraceElement app = new StackTraceElement("io.shardkit.App", "handle", "App.java", 1);
+    StackTraceElement read =
+        new StackTraceElement("sun.nio.ch.SocketDispatcher", "read0", null, -1);
+    StackTraceElement load =
+        new StackTraceElement("java.lang.ClassLoader", "loadClass", "ClassLoader.java", 1);
+
+    assertThat(
+            BlockedThreadGuardExtension.kind(
+                Thread.State.TIMED_WAITING, new StackTraceElement[] {app}))
+        .isEqualTo("waiting");
+    assertThat(
+            BlockedThreadGuardExtension.kind(Thread.State.BLOCKED, new StackTraceElement[] {app}))
+        .isEqualTo("waiting");
+    assertThat(
+            BlockedThreadGuardExtension.kind(
+                Thread.State.RUNNABLE, new StackTraceElement[] {read, app}))
+        .isEqualTo("waiting");
+    assertThat(
+            BlockedThreadGuardExtension.kind(Thread.State.RUNNABLE, new StackTraceElement[] {app}))
+        .isEqualTo("busy");
+    assertThat(
+            BlockedThreadGuardExtension.kind(
+                Thread.State.BLOCKED, new StackTraceElement[] {load, app}))
+        .isEqualTo("warm-up");
+    assertThat(BlockedThreadGuardExtension.BUSY_FAIL_MILLIS).isEqualTo(2_000);
   }
 }
