@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# One command for the whole benchmark suite: builds the shaded jar, starts the shards (testkit),
-# loads the data, runs every benchmark and writes benchmarks/results/. See benchmarks/README.md.
+# One command for the whole benchmark suite: builds the shaded jar (profile bench; plain `mvn verify`
+# does not build it), starts the shards (testkit), loads the data, runs every benchmark and writes
+# benchmarks/results/. See benchmarks/README.md.
 #   benchmarks/run.sh --quick     # a few minutes, numbers are rough
 #   benchmarks/run.sh             # the full suite (--full), about 20 minutes on 2 cores
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ "${SKIP_BUILD:-}" != "1" ]]; then
-  mvn -B -ntp -q -pl benchmarks -am -DskipTests -Djacoco.skip=true -Dspotless.check.skip=true package
+  mvn -B -ntp -q -Pbench -pl benchmarks -am -DskipTests -Djacoco.skip=true -Dspotless.check.skip=true package
 fi
 exec java -cp benchmarks/target/benchmarks.jar io.shardkit.benchmarks.BenchmarkRunner "$@"

@@ -50,10 +50,13 @@ class ConcurrentScopesTest {
 
     ConcurrentLinkedQueue<Future<Object>> scopes = new ConcurrentLinkedQueue<>();
     List<Future<Void>> starters = new ArrayList<>();
-    for (int worker = 0; worker < 4; worker++) {
-      int first = worker * expectedScopes / 4;
-      int last = (worker + 1) * expectedScopes / 4;
-      // Start from four event loops at once, so scopes open and close concurrently.
+    int batches = 40;
+    for (int batch = 0; batch < batches; batch++) {
+      int first = batch * expectedScopes / batches;
+      int last = (batch + 1) * expectedScopes / batches;
+      // Start from all event loops at once (each new context takes the next loop), so scopes open
+      // and close concurrently; in batches of 250, so that no event-loop task runs long enough to
+      // block its loop (2,500 per task took over 200 ms on a busy 2-core machine).
       starters.add(
           onEventLoop(
               vertx,

@@ -89,14 +89,21 @@ public final class OperationsExample {
         seconds = Long.parseLong(arg);
       }
     }
-    new OperationsExample().run(seconds, chaos, port);
-    System.exit(0);
+    // Private shards, closed at the end with everything else: the program then ends by itself.
+    try (TestShards shards = TestShards.start(SHARDS)) {
+      new OperationsExample().run(shards, seconds, chaos, port);
+    }
+    System.out.println("operations example: done");
   }
 
+  /** Runs on the JVM-wide shards (the examples' test). */
   void run(long seconds, boolean chaos, int port) throws Exception {
+    run(TestShards.get(SHARDS), seconds, chaos, port);
+  }
+
+  void run(TestShards shards, long seconds, boolean chaos, int port) throws Exception {
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.vertx();
-    TestShards shards = TestShards.get(SHARDS);
     ShardDatabases databases = shards.createDatabases("ops_example", SHARDS);
     databases.executeOnAll(DDL);
     for (int s = 0; s < SHARDS; s++) {

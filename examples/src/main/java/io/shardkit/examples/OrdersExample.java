@@ -44,29 +44,27 @@ public final class OrdersExample {
   private OrdersExample() {}
 
   public static void main(String[] args) {
-    Vertx vertx = Vertx.vertx();
-    TestShards shards = TestShards.get(2);
-    ShardDatabases databases = shards.createDatabases("orders_example", 2);
-    System.out.printf(
-        "2 %s shards: %s, %s%n", shards.provider(), shards.shard(0).name(), shards.shard(1).name());
-    ShardingRules rules = ShardingRules.fromJson(new JsonObject(RULES));
-    ShardedPool pool =
-        ShardedPool.builder(vertx)
-            .rules(rules)
-            .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(4))
-            .build();
-    int exit = 0;
-    try {
-      run(pool, rules).toCompletionStage().toCompletableFuture().join();
-    } catch (RuntimeException e) {
-      System.err.println("example failed: " + e);
-      exit = 1;
-    } finally {
-      pool.close().toCompletionStage().toCompletableFuture().join();
-      databases.close();
-      vertx.close().toCompletionStage().toCompletableFuture().join();
+    // Private shards, closed at the end with the pool and Vert.x: the program then ends by itself.
+    try (TestShards shards = TestShards.start(2)) {
+      Vertx vertx = Vertx.vertx();
+      ShardDatabases databases = shards.createDatabases("orders_example", 2);
+      System.out.printf(
+          "2 %s shards: %s, %s%n",
+          shards.provider(), shards.shard(0).name(), shards.shard(1).name());
+      ShardingRules rules = ShardingRules.fromJson(new JsonObject(RULES));
+      ShardedPool pool =
+          ShardedPool.builder(vertx)
+              .rules(rules)
+              .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(4))
+              .build();
+      try {
+        run(pool, rules).toCompletionStage().toCompletableFuture().join();
+      } finally {
+        pool.close().toCompletionStage().toCompletableFuture().join();
+        databases.close();
+        vertx.close().toCompletionStage().toCompletableFuture().join();
+      }
     }
-    System.exit(exit);
   }
 
   /** The example's work, as one Future chain; also run by the examples' test. */

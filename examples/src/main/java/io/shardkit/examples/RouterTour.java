@@ -41,8 +41,15 @@ public final class RouterTour {
       """;
 
   public static void main(String[] args) throws Exception {
+    // Private shards, closed at the end with the pool and Vert.x: the program then ends by itself.
+    try (TestShards shards = TestShards.start(2)) {
+      tour(shards);
+    }
+    System.out.println("router tour: done");
+  }
+
+  static void tour(TestShards shards) throws Exception {
     Vertx vertx = Vertx.vertx();
-    TestShards shards = TestShards.get(2);
     ShardDatabases databases = shards.createDatabases("tour", 2);
     ShardingRules rules = ShardingRules.fromJson(new JsonObject(RULES));
     ShardedPool pool =

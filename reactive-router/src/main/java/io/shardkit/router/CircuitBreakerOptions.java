@@ -1,6 +1,5 @@
 package io.shardkit.router;
 
-import io.shardkit.context.ConfigurationException;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Objects;
@@ -93,18 +92,19 @@ public final class CircuitBreakerOptions {
    * "failureRateThreshold", "slowCallDurationMs", "slowCallRateThreshold", "openDurationMs",
    * "halfOpenProbes"}}; absent fields keep their defaults.
    *
-   * @throws ConfigurationException naming the field ({@code circuitBreaker.<field>}) and the value
+   * @throws ShardingConfigurationException naming the field ({@code circuitBreaker.<field>}) and
+   *     the value
    */
   public static CircuitBreakerOptions fromJson(JsonObject json) {
     Builder b = builder();
     for (String field : json.fieldNames()) {
       if (!FIELDS.contains(field)) {
-        throw new ConfigurationException("circuitBreaker." + field, "unknown field");
+        throw new ShardingConfigurationException("circuitBreaker." + field, "unknown field");
       }
     }
     if (json.containsKey("enabled")) {
       if (!(json.getValue("enabled") instanceof Boolean e)) {
-        throw new ConfigurationException(
+        throw new ShardingConfigurationException(
             "circuitBreaker.enabled", "must be a boolean, got " + json.getValue("enabled"));
       }
       b.enabled(e);
@@ -127,7 +127,7 @@ public final class CircuitBreakerOptions {
     }
     Object value = json.getValue(field);
     if (!(value instanceof Number n) || n.longValue() != n.doubleValue()) {
-      throw new ConfigurationException(
+      throw new ShardingConfigurationException(
           "circuitBreaker." + field, "must be an integer, got " + value);
     }
     return n.intValue();
@@ -227,7 +227,7 @@ public final class CircuitBreakerOptions {
     public Builder windowSize(int value) {
       atLeast("windowSize", value, 1);
       if (value > 10_000) {
-        throw new ConfigurationException(
+        throw new ShardingConfigurationException(
             "circuitBreaker.windowSize", "must be at most 10000, got " + value);
       }
       this.windowSize = value;
@@ -250,7 +250,7 @@ public final class CircuitBreakerOptions {
     public Builder slowCallDuration(Duration value) {
       Objects.requireNonNull(value, "slowCallDuration");
       if (value.isNegative()) {
-        throw new ConfigurationException(
+        throw new ShardingConfigurationException(
             "circuitBreaker.slowCallDurationMs", "must not be negative, got " + value);
       }
       this.slowCallDuration = value;
@@ -267,7 +267,7 @@ public final class CircuitBreakerOptions {
     public Builder openDuration(Duration value) {
       Objects.requireNonNull(value, "openDuration");
       if (value.isZero() || value.isNegative()) {
-        throw new ConfigurationException(
+        throw new ShardingConfigurationException(
             "circuitBreaker.openDurationMs", "must be positive, got " + value);
       }
       this.openDuration = value;
@@ -282,7 +282,7 @@ public final class CircuitBreakerOptions {
 
     public CircuitBreakerOptions build() {
       if (minimumCalls > windowSize) {
-        throw new ConfigurationException(
+        throw new ShardingConfigurationException(
             "circuitBreaker.minimumCalls",
             "must not exceed windowSize (" + windowSize + "), got " + minimumCalls);
       }
@@ -291,7 +291,7 @@ public final class CircuitBreakerOptions {
 
     private static int atLeast(String field, int value, int min) {
       if (value < min) {
-        throw new ConfigurationException(
+        throw new ShardingConfigurationException(
             "circuitBreaker." + field, "must be at least " + min + ", got " + value);
       }
       return value;
@@ -299,7 +299,7 @@ public final class CircuitBreakerOptions {
 
     private static int percent(String field, int value) {
       if (value < 1 || value > 100) {
-        throw new ConfigurationException(
+        throw new ShardingConfigurationException(
             "circuitBreaker." + field, "must be a percentage in 1..100, got " + value);
       }
       return value;

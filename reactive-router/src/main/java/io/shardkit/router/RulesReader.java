@@ -1,6 +1,5 @@
 package io.shardkit.router;
 
-import io.shardkit.context.ConfigurationException;
 import io.shardkit.router.spi.KeyGenerator;
 import io.shardkit.router.spi.KeyGeneratorFactory;
 import io.shardkit.router.spi.ShardingAlgorithm;
@@ -51,11 +50,11 @@ final class RulesReader {
 
   ShardingRules read(JsonObject json) {
     if (json == null) {
-      throw new ConfigurationException("rules", "must not be null");
+      throw new ShardingConfigurationException("rules", "must not be null");
     }
     for (String field : json.fieldNames()) {
       if (!TOP_LEVEL.contains(field)) {
-        throw new ConfigurationException(field, "unknown field (known: " + TOP_LEVEL + ")");
+        throw new ShardingConfigurationException(field, "unknown field (known: " + TOP_LEVEL + ")");
       }
     }
     Set<String> declared = new LinkedHashSet<>(strings(json, "dataSources"));
@@ -69,7 +68,7 @@ final class RulesReader {
         JsonObject tableJson = object(tablesJson, name, path);
         TableRule rule = table(name.toLowerCase(Locale.ROOT), tableJson, path);
         if (tables.put(rule.logicalTable(), rule) != null) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               path, "table declared twice (names are case-insensitive)");
         }
         rule.dataNodes().forEach(n -> mentioned.add(n.dataSource()));
@@ -80,7 +79,8 @@ final class RulesReader {
     for (String t : strings(json, "broadcastTables")) {
       String name = t.toLowerCase(Locale.ROOT);
       if (tables.containsKey(name)) {
-        throw new ConfigurationException("broadcastTables", "'" + t + "' is also a sharded table");
+        throw new ShardingConfigurationException(
+            "broadcastTables", "'" + t + "' is also a sharded table");
       }
       broadcast.add(name);
     }
@@ -92,11 +92,11 @@ final class RulesReader {
         String path = "singleTables." + t;
         Object ds = singlesJson.getValue(t);
         if (!(ds instanceof String dataSource) || dataSource.isBlank()) {
-          throw new ConfigurationException(path, "must be a data source name, got " + ds);
+          throw new ShardingConfigurationException(path, "must be a data source name, got " + ds);
         }
         String name = t.toLowerCase(Locale.ROOT);
         if (tables.containsKey(name) || broadcast.contains(name)) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               path, "'" + t + "' is also a sharded or broadcast table");
         }
         singles.put(name, dataSource);
@@ -108,7 +108,7 @@ final class RulesReader {
     if (json.containsKey("defaultDataSource")) {
       Object v = json.getValue("defaultDataSource");
       if (!(v instanceof String s) || s.isBlank()) {
-        throw new ConfigurationException(
+        throw new ShardingConfigurationException(
             "defaultDataSource", "must be a data source name, got " + v);
       }
       defaultDs = s;
@@ -118,13 +118,13 @@ final class RulesReader {
     if (!declared.isEmpty()) {
       for (String ds : mentioned) {
         if (!declared.contains(ds)) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               "dataSources", "data source '" + ds + "' is used but not declared in " + declared);
         }
       }
     }
     if (mentioned.isEmpty()) {
-      throw new ConfigurationException("dataSources", "no data source declared or used");
+      throw new ShardingConfigurationException("dataSources", "no data source declared or used");
     }
 
     List<List<String>> groups = new ArrayList<>();
@@ -134,7 +134,7 @@ final class RulesReader {
       for (int i = 0; i < groupsJson.size(); i++) {
         String path = "bindingGroups[" + i + "]";
         if (!(groupsJson.getValue(i) instanceof JsonArray g) || g.size() < 2) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               path, "must list at least two sharded tables, got " + groupsJson.getValue(i));
         }
         List<String> group = new ArrayList<>();
@@ -142,10 +142,10 @@ final class RulesReader {
           String name = String.valueOf(o).toLowerCase(Locale.ROOT);
           TableRule rule = tables.get(name);
           if (rule == null) {
-            throw new ConfigurationException(path, "'" + o + "' is not a sharded table");
+            throw new ShardingConfigurationException(path, "'" + o + "' is not a sharded table");
           }
           if (!bound.add(name)) {
-            throw new ConfigurationException(path, "'" + o + "' is in two binding groups");
+            throw new ShardingConfigurationException(path, "'" + o + "' is in two binding groups");
           }
           group.add(name);
         }
@@ -161,7 +161,7 @@ final class RulesReader {
     for (String name : group.subList(1, group.size())) {
       TableRule other = tables.get(name);
       if (other.dataNodes().size() != first.dataNodes().size()) {
-        throw new ConfigurationException(
+        throw new ShardingConfigurationException(
             path,
             name
                 + " has "
@@ -174,7 +174,7 @@ final class RulesReader {
       }
       for (int i = 0; i < first.dataNodes().size(); i++) {
         if (!first.dataNodes().get(i).dataSource().equals(other.dataNodes().get(i).dataSource())) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               path,
               "data node "
                   + i
@@ -190,7 +190,7 @@ final class RulesReader {
       }
       if (!sameShape(first.databaseStrategy(), other.databaseStrategy())
           || !sameShape(first.tableStrategy(), other.tableStrategy())) {
-        throw new ConfigurationException(
+        throw new ShardingConfigurationException(
             path,
             name
                 + " and "
@@ -211,7 +211,7 @@ final class RulesReader {
   private TableRule table(String name, JsonObject json, String path) {
     for (String field : json.fieldNames()) {
       if (!TABLE_FIELDS.contains(field)) {
-        throw new ConfigurationException(
+        throw new ShardingConfigurationException(
             path + "." + field, "unknown field (known: " + TABLE_FIELDS + ")");
       }
     }
@@ -222,7 +222,7 @@ final class RulesReader {
     } else if (nodesValue instanceof JsonArray a && !a.isEmpty()) {
       a.forEach(o -> expressions.add(String.valueOf(o)));
     } else {
-      throw new ConfigurationException(
+      throw new ShardingConfigurationException(
           path + ".dataNodes",
           "must be an expression like ds_${0..1}.t_${0..3}, got " + nodesValue);
     }
@@ -233,18 +233,18 @@ final class RulesReader {
       try {
         expanded = InlineExpressions.expand(expression);
       } catch (IllegalArgumentException e) {
-        throw new ConfigurationException(path + ".dataNodes", e.getMessage());
+        throw new ShardingConfigurationException(path + ".dataNodes", e.getMessage());
       }
       for (String node : expanded) {
         int dot = node.indexOf('.');
         if (dot <= 0 || dot == node.length() - 1 || node.indexOf('.', dot + 1) >= 0) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               path + ".dataNodes", "'" + node + "' is not dataSource.table");
         }
         DataNode dataNode =
             new DataNode(node.substring(0, dot).strip(), node.substring(dot + 1).strip());
         if (!seen.add(dataNode)) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               path + ".dataNodes", "data node " + node + " listed twice");
         }
         nodes.add(dataNode);
@@ -255,7 +255,7 @@ final class RulesReader {
     Optional<ShardingStrategy> db = strategy(json, "databaseStrategy", path, dataSources);
     Optional<ShardingStrategy> tbl = strategy(json, "tableStrategy", path, actualTables);
     if (db.isEmpty() && dataSources.size() > 1) {
-      throw new ConfigurationException(
+      throw new ShardingConfigurationException(
           path + ".databaseStrategy",
           "missing: the data nodes span " + dataSources.size() + " data sources " + dataSources);
     }
@@ -263,7 +263,7 @@ final class RulesReader {
       for (String ds : dataSources) {
         long count = nodes.stream().filter(n -> n.dataSource().equals(ds)).count();
         if (count > 1) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               path + ".tableStrategy",
               "missing: data source " + ds + " holds " + count + " actual tables");
         }
@@ -278,7 +278,7 @@ final class RulesReader {
       String type = requiredString(keyJson, "type", keyPath);
       KeyGeneratorFactory factory = keyGenerators.get(type.toLowerCase(Locale.ROOT));
       if (factory == null) {
-        throw new ConfigurationException(
+        throw new ShardingConfigurationException(
             keyPath + ".type",
             "unknown key generator type '" + type + "' (known: " + keyGenerators.keySet() + ")");
       }
@@ -286,7 +286,7 @@ final class RulesReader {
       try {
         keyGenerator = factory.create(props);
       } catch (IllegalArgumentException e) {
-        throw new ConfigurationException(keyPath + ".props", e.getMessage(), e);
+        throw new ShardingConfigurationException(keyPath + ".props", e.getMessage(), e);
       }
     }
     List<String> columns = new ArrayList<>();
@@ -294,7 +294,7 @@ final class RulesReader {
     if (columnsJson != null) {
       for (Object c : columnsJson) {
         if (!(c instanceof String s) || s.isBlank()) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               path + ".columns", "column names must be strings, got " + c);
         }
         columns.add(s.toLowerCase(Locale.ROOT));
@@ -318,7 +318,7 @@ final class RulesReader {
     if (columnsJson != null) {
       for (Object c : columnsJson) {
         if (!(c instanceof String s) || s.isBlank()) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               path + ".columns", "column names must be strings, got " + c);
         }
         columns.add(s.toLowerCase(Locale.ROOT));
@@ -326,12 +326,13 @@ final class RulesReader {
     }
     JsonObject algorithmJson = object(json, "algorithm", path + ".algorithm");
     if (algorithmJson == null) {
-      throw new ConfigurationException(path + ".algorithm", "missing (e.g. {\"type\": \"mod\"})");
+      throw new ShardingConfigurationException(
+          path + ".algorithm", "missing (e.g. {\"type\": \"mod\"})");
     }
     String type = requiredString(algorithmJson, "type", path + ".algorithm");
     ShardingAlgorithmFactory factory = algorithms.get(type.toLowerCase(Locale.ROOT));
     if (factory == null) {
-      throw new ConfigurationException(
+      throw new ShardingConfigurationException(
           path + ".algorithm.type",
           "unknown algorithm type '" + type + "' (known: " + algorithms.keySet() + ")");
     }
@@ -340,10 +341,10 @@ final class RulesReader {
     try {
       algorithm = factory.create(new ShardingAlgorithmFactory.Context(columns, targets, props));
     } catch (IllegalArgumentException e) {
-      throw new ConfigurationException(path + ".algorithm.props", e.getMessage(), e);
+      throw new ShardingConfigurationException(path + ".algorithm.props", e.getMessage(), e);
     }
     if (algorithm == null) {
-      throw new ConfigurationException(
+      throw new ShardingConfigurationException(
           path + ".algorithm.type", "factory for '" + type + "' returned null");
     }
     return Optional.of(new ShardingStrategy(columns, type.toLowerCase(Locale.ROOT), algorithm));
@@ -355,7 +356,7 @@ final class RulesReader {
       return new JsonObject();
     }
     if (!(props instanceof JsonObject p)) {
-      throw new ConfigurationException(path + ".props", "must be an object, got " + props);
+      throw new ShardingConfigurationException(path + ".props", "must be an object, got " + props);
     }
     return p.copy();
   }
@@ -363,7 +364,8 @@ final class RulesReader {
   private static String requiredString(JsonObject json, String field, String path) {
     Object v = json.getValue(field);
     if (!(v instanceof String s) || s.isBlank()) {
-      throw new ConfigurationException(path + "." + field, "must be a non-empty string, got " + v);
+      throw new ShardingConfigurationException(
+          path + "." + field, "must be a non-empty string, got " + v);
     }
     return s.strip();
   }
@@ -374,7 +376,7 @@ final class RulesReader {
       return null;
     }
     if (!(v instanceof JsonObject o)) {
-      throw new ConfigurationException(path, "must be an object, got " + v);
+      throw new ShardingConfigurationException(path, "must be an object, got " + v);
     }
     return o;
   }
@@ -385,7 +387,7 @@ final class RulesReader {
       return null;
     }
     if (!(v instanceof JsonArray a)) {
-      throw new ConfigurationException(path, "must be an array, got " + v);
+      throw new ShardingConfigurationException(path, "must be an array, got " + v);
     }
     return a;
   }
@@ -396,7 +398,7 @@ final class RulesReader {
     if (a != null) {
       for (int i = 0; i < a.size(); i++) {
         if (!(a.getValue(i) instanceof String s) || s.isBlank()) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               field + "[" + i + "]", "must be a non-empty string, got " + a.getValue(i));
         }
         out.add(s.strip());

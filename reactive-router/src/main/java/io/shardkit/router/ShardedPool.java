@@ -1,6 +1,5 @@
 package io.shardkit.router;
 
-import io.shardkit.context.ConfigurationException;
 import io.shardkit.router.spi.ShardConnectionProvider;
 import io.shardkit.router.spi.ShardedPoolFactory;
 import io.vertx.core.Future;
@@ -154,33 +153,34 @@ public interface ShardedPool extends SqlClient {
      * ...}, "pool": {shared PoolOptions JSON}, "planCacheSize": 4096, "circuitBreaker":
      * {CircuitBreakerOptions JSON}}}.
      *
-     * @throws ConfigurationException naming the field path and value of an invalid entry
+     * @throws ShardingConfigurationException naming the field path and value of an invalid entry
      */
     public Builder config(JsonObject json) {
       if (json == null) {
-        throw new ConfigurationException("config", "must not be null");
+        throw new ShardingConfigurationException("config", "must not be null");
       }
       if (!(json.getValue("rules") instanceof JsonObject rulesJson)) {
-        throw new ConfigurationException("rules", "required object, got " + json.getValue("rules"));
+        throw new ShardingConfigurationException(
+            "rules", "required object, got " + json.getValue("rules"));
       }
       rules(ShardingRules.fromJson(rulesJson));
       Object shared = json.getValue("pool");
       if (shared != null && !(shared instanceof JsonObject)) {
-        throw new ConfigurationException("pool", "must be an object, got " + shared);
+        throw new ShardingConfigurationException("pool", "must be an object, got " + shared);
       }
       if (!(json.getValue("dataSources") instanceof JsonObject sources)) {
-        throw new ConfigurationException(
+        throw new ShardingConfigurationException(
             "dataSources", "required object, got " + json.getValue("dataSources"));
       }
       for (String name : sources.fieldNames()) {
         if (!(sources.getValue(name) instanceof JsonObject source)) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               "dataSources." + name, "must be an object, got " + sources.getValue(name));
         }
         JsonObject connect = source.copy();
         Object own = connect.remove("pool");
         if (own != null && !(own instanceof JsonObject)) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               "dataSources." + name + ".pool", "must be an object, got " + own);
         }
         JsonObject poolJson =
@@ -190,13 +190,13 @@ public interface ShardedPool extends SqlClient {
         try {
           dataSource(name, new MySQLConnectOptions(connect), new PoolOptions(poolJson));
         } catch (RuntimeException e) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               "dataSources." + name, "invalid options " + connect + ": " + e.getMessage(), e);
         }
       }
       if (json.containsKey("circuitBreaker")) {
         if (!(json.getValue("circuitBreaker") instanceof JsonObject breaker)) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               "circuitBreaker", "must be an object, got " + json.getValue("circuitBreaker"));
         }
         circuitBreaker(CircuitBreakerOptions.fromJson(breaker));
@@ -204,7 +204,8 @@ public interface ShardedPool extends SqlClient {
       if (json.containsKey("planCacheSize")) {
         Object size = json.getValue("planCacheSize");
         if (!(size instanceof Number n) || n.intValue() != n.doubleValue()) {
-          throw new ConfigurationException("planCacheSize", "must be an integer, got " + size);
+          throw new ShardingConfigurationException(
+              "planCacheSize", "must be an integer, got " + size);
         }
         planCacheSize(n.intValue());
       }
@@ -216,7 +217,8 @@ public interface ShardedPool extends SqlClient {
      */
     public Builder planCacheSize(int size) {
       if (size < 1) {
-        throw new ConfigurationException("planCacheSize", "must be at least 1, got " + size);
+        throw new ShardingConfigurationException(
+            "planCacheSize", "must be at least 1, got " + size);
       }
       this.planCacheSize = size;
       return this;
@@ -288,18 +290,18 @@ public interface ShardedPool extends SqlClient {
      */
     public ShardedPool build() {
       if (rules == null) {
-        throw new ConfigurationException("rules", "required");
+        throw new ShardingConfigurationException("rules", "required");
       }
       for (String ds : rules.dataSourceNames()) {
         if (!connectOptions.containsKey(ds)) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               "dataSources." + ds,
               "the rules use data source " + ds + " but no connect options were given");
         }
       }
       for (String ds : connectOptions.keySet()) {
         if (!rules.dataSourceNames().contains(ds)) {
-          throw new ConfigurationException(
+          throw new ShardingConfigurationException(
               "dataSources." + ds, "unknown to the rules (known: " + rules.dataSourceNames() + ")");
         }
       }

@@ -1,6 +1,5 @@
 package io.shardkit.router;
 
-import io.shardkit.context.ConfigurationException;
 import io.shardkit.router.spi.KeyGeneratorFactory;
 import io.shardkit.router.spi.ShardingAlgorithmFactory;
 import io.vertx.core.json.JsonArray;
@@ -18,8 +17,8 @@ import java.util.Set;
  * The immutable sharding rules of a set of data sources: sharded tables ({@link TableRule}),
  * binding groups, broadcast tables, single tables and a default data source. Built from a {@link
  * #builder()} or from JSON ({@link #fromJson(JsonObject)}, format in the module README); every
- * value is validated when built and a bad one fails with a {@link ConfigurationException} naming
- * the field path (e.g. {@code tables.t_order.tableStrategy.algorithm.type}) and the value.
+ * value is validated when built and a bad one fails with a {@link ShardingConfigurationException}
+ * naming the field path (e.g. {@code tables.t_order.tableStrategy.algorithm.type}) and the value.
  *
  * <p>Table names are matched case-insensitively and kept in lower case; column names likewise.
  */
@@ -57,7 +56,8 @@ public final class ShardingRules {
    * Reads rules from JSON (the format is in the module README). Algorithm and key generator types
    * are the built-in ones plus those found through {@link java.util.ServiceLoader}.
    *
-   * @throws ConfigurationException naming the field path and value of the first invalid entry
+   * @throws ShardingConfigurationException naming the field path and value of the first invalid
+   *     entry
    */
   public static ShardingRules fromJson(JsonObject json) {
     return new RulesReader(List.of(), List.of()).read(json);
@@ -298,7 +298,9 @@ public final class ShardingRules {
       return this;
     }
 
-    /** Validates and builds; fails with a {@link ConfigurationException} naming the field. */
+    /**
+     * Validates and builds; fails with a {@link ShardingConfigurationException} naming the field.
+     */
     public ShardingRules build() {
       return new RulesReader(algorithmTypes, keyGeneratorTypes).read(json);
     }

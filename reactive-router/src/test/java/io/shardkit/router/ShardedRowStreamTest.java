@@ -123,13 +123,15 @@ class ShardedRowStreamTest {
         .onComplete(
             ar -> {
               ShardedRowStream s = ar.result();
+              // End and exception handlers first: setting the row handler emits at once, and
+              // when the first batches already hold the whole LIMIT the stream ends right there.
+              s.endHandler(v -> firstIds.complete(count.get()));
+              s.exceptionHandler(firstIds::fail);
               s.handler(
                   (Row r) -> {
                     sum.addAndGet(r.getLong(0));
                     count.incrementAndGet();
                   });
-              s.endHandler(v -> firstIds.complete(count.get()));
-              s.exceptionHandler(firstIds::fail);
             });
     assertThat(await(firstIds.future())).isEqualTo(5L);
     assertThat(sum.get()).isEqualTo(10 + 11 + 12 + 13 + 14);

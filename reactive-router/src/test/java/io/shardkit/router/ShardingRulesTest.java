@@ -3,7 +3,6 @@ package io.shardkit.router;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.shardkit.context.ConfigurationException;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;
@@ -142,8 +141,9 @@ class ShardingRulesTest {
 
   private static void assertRejected(String json, String expectedField, String expectedInMessage) {
     assertThatThrownBy(() -> ShardingRules.fromJson(new JsonObject(json)))
-        .isInstanceOf(ConfigurationException.class)
-        .satisfies(e -> assertThat(((ConfigurationException) e).field()).isEqualTo(expectedField))
+        .isInstanceOf(ShardingConfigurationException.class)
+        .satisfies(
+            e -> assertThat(((ShardingConfigurationException) e).field()).isEqualTo(expectedField))
         .hasMessageContaining(expectedInMessage);
   }
 
@@ -153,7 +153,7 @@ class ShardingRulesTest {
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
     try {
       assertThatThrownBy(() -> ShardedPool.builder(vertx).rules(rules).build())
-          .isInstanceOf(ConfigurationException.class)
+          .isInstanceOf(ShardingConfigurationException.class)
           .hasMessageContaining("dataSources.ds_0");
       assertThatThrownBy(
               () ->
@@ -162,7 +162,7 @@ class ShardingRulesTest {
                       .dataSource("ds_0", new io.vertx.mysqlclient.MySQLConnectOptions(), null)
                       .dataSource("ds_x", new io.vertx.mysqlclient.MySQLConnectOptions(), null)
                       .build())
-          .isInstanceOf(ConfigurationException.class)
+          .isInstanceOf(ShardingConfigurationException.class)
           .hasMessageContaining("ds_x");
     } finally {
       vertx.close();
@@ -193,17 +193,19 @@ class ShardingRulesTest {
       builder.build().close();
       assertThatThrownBy(
               () -> ShardedPool.builder(vertx).config(config.copy().put("planCacheSize", 0)))
-          .isInstanceOf(ConfigurationException.class)
+          .isInstanceOf(ShardingConfigurationException.class)
           .hasMessageContaining("planCacheSize");
       assertThatThrownBy(
               () ->
                   ShardedPool.builder(vertx)
                       .config(config.copy().put("dataSources", new JsonObject().put("ds_0", 5))))
-          .isInstanceOf(ConfigurationException.class)
+          .isInstanceOf(ShardingConfigurationException.class)
           .satisfies(
-              e -> assertThat(((ConfigurationException) e).field()).isEqualTo("dataSources.ds_0"));
+              e ->
+                  assertThat(((ShardingConfigurationException) e).field())
+                      .isEqualTo("dataSources.ds_0"));
       assertThatThrownBy(() -> ShardedPool.builder(vertx).config(new JsonObject()))
-          .isInstanceOf(ConfigurationException.class)
+          .isInstanceOf(ShardingConfigurationException.class)
           .hasMessageContaining("rules");
     } finally {
       vertx.close();

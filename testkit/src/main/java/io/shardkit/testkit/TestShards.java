@@ -86,6 +86,7 @@ public final class TestShards implements AutoCloseable {
     }
     long begin = System.nanoTime();
     int added = count - shards.size();
+    System.err.printf("shardkit testkit: starting %d %s shard(s)...%n", added, provider.kind());
     shards.addAll(provider.start(shards.size(), added));
     long took = System.nanoTime() - begin;
     startupTime = startupTime.plusNanos(took);

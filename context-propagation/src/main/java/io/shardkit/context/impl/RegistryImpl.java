@@ -185,7 +185,12 @@ final class RegistryImpl implements ScopeRegistry {
   }
 
   @Override
-  public void bindTo(MeterRegistry registry) {
+  public synchronized void bindTo(MeterRegistry registry) {
+    // Every ShardedPool binds its registry: bind each registry once (the registry is one per JVM,
+    // so meters already there are this registry's), without Micrometer's "already registered".
+    if (registry.find("shardkit.scopes.open").meter() != null) {
+      return;
+    }
     Gauge.builder("shardkit.scopes.open", this, RegistryImpl::openScopes)
         .description("Scopes opened by TxScope.run and not yet closed")
         .register(registry);

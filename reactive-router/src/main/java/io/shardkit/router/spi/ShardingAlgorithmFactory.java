@@ -17,7 +17,7 @@ public interface ShardingAlgorithmFactory {
   /**
    * Creates an algorithm for one strategy. Invalid properties must be rejected here with an {@link
    * IllegalArgumentException} naming the property and value (the rules builder turns it into a
-   * {@code ConfigurationException} with the field path).
+   * {@code ShardingConfigurationException} with the field path).
    */
   ShardingAlgorithm create(Context context);
 

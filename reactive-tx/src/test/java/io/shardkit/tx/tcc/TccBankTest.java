@@ -33,12 +33,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The TCC bank: 4 shards, 1,000 accounts, 32 concurrent transfer loops for 62 s, each transfer a
- * debit (freeze on try, apply on confirm, unfreeze on cancel) and a credit on random accounts. One
- * shard is killed (SIGKILL) and restarted, another paused (SIGSTOP) and resumed during the run;
- * recovery runs throughout. Afterwards, once recovery has finished everything: the money is
- * conserved (balances sum to the start, nothing frozen or incoming), no fence row is left with a
- * try and nothing after it, and every transaction ended as its caller was told (committed →
+ * The TCC bank: 4 shards, 1,000 accounts, 32 concurrent transfer loops for {@link #RUN}, each
+ * transfer a debit (freeze on try, apply on confirm, unfreeze on cancel) and a credit on random
+ * accounts. One shard is killed (SIGKILL) and restarted, another paused (SIGSTOP) and resumed
+ * during the run; recovery runs throughout. Afterwards, once recovery has finished everything: the
+ * money is conserved (balances sum to the start, nothing frozen or incoming), no fence row is left
+ * with a try and nothing after it, and every transaction ended as its caller was told (committed →
  * COMMITTED, rolled back → CANCELLED, pending → its decision).
  */
 @Shards(4)
@@ -48,7 +48,13 @@ class TccBankTest {
   static final int ACCOUNTS = 1_000;
   static final long START_BALANCE = 1_000;
   static final int LOOPS = 32;
-  static final Duration RUN = Duration.ofSeconds(62);
+
+  /**
+   * How long the transfer loops run: {@code shardkit.bank.seconds}, 20 s in {@code mvn verify} and
+   * 60 s in the soak profile ({@code mvn verify -Psoak}). The faults are placed at the same
+   * fractions of the run whatever its length.
+   */
+  static final Duration RUN = Duration.ofSeconds(Long.getLong("shardkit.bank.seconds", 60));
 
   enum Outcome {
     COMMITTED,
@@ -103,16 +109,16 @@ class TccBankTest {
     Shard killed = databases.get(1).shard();
     Shard paused = databases.get(2).shard();
     long start = System.nanoTime();
-    sleepUntil(start, Duration.ofSeconds(12));
+    sleepUntil(start, RUN.multipliedBy(12).dividedBy(62));
     System.out.println("bank: kill shard 1 at " + elapsed(start));
     killed.kill();
-    sleepUntil(start, Duration.ofSeconds(20));
+    sleepUntil(start, RUN.multipliedBy(20).dividedBy(62));
     killed.start();
     System.out.println("bank: shard 1 restarted at " + elapsed(start));
-    sleepUntil(start, Duration.ofSeconds(32));
+    sleepUntil(start, RUN.multipliedBy(32).dividedBy(62));
     System.out.println("bank: pause shard 2 at " + elapsed(start));
     paused.pause();
-    sleepUntil(start, Duration.ofSeconds(40));
+    sleepUntil(start, RUN.multipliedBy(40).dividedBy(62));
     paused.resume();
     System.out.println("bank: shard 2 resumed at " + elapsed(start));
     sleepUntil(start, RUN);

@@ -78,10 +78,19 @@ final class EmbeddedMariaDb {
                   StandardOpenOption.WRITE);
           FileLock ignored = channel.lock()) {
         if (!Files.exists(complete)) {
+          // The one slow step of a first run: say so before the silence.
+          System.err.printf(
+              "shardkit testkit: first run on this machine: unpacking MariaDB %s into %s"
+                  + " (about 460 MB, once; later runs start in about a second)...%n",
+              VERSION, root);
+          long begin = System.nanoTime();
           deleteTree(root);
           Files.createDirectories(root);
           install(base, template);
           Files.writeString(complete, VERSION);
+          System.err.printf(
+              "shardkit testkit: MariaDB %s unpacked and installed in %d s%n",
+              VERSION, (System.nanoTime() - begin) / 1_000_000_000L);
         }
       }
     } catch (IOException e) {

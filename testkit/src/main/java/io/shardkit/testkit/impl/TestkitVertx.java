@@ -2,8 +2,18 @@ package io.shardkit.testkit.impl;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.impl.VertxThread;
+import io.vertx.core.internal.VertxBootstrap;
+import io.vertx.core.spi.VertxThreadFactory;
+import java.util.concurrent.TimeUnit;
 
-/** The testkit's own Vert.x instance, for admin connections and proxies; never the test's. */
+/**
+ * The testkit's own Vert.x instance, for admin connections and proxies; never the test's.
+ *
+ * <p>Its threads are daemon threads: a program that uses the JVM-wide shards ({@code
+ * TestShards.get}) and returns from {@code main} must end, and the shutdown hook that stops the
+ * shards only runs once every non-daemon thread has ended.
+ */
 public final class TestkitVertx {
 
   private static Vertx vertx;
@@ -12,7 +22,12 @@ public final class TestkitVertx {
 
   public static synchronized Vertx get() {
     if (vertx == null) {
-      vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4));
+      vertx =
+          VertxBootstrap.create()
+              .options(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4))
+              .threadFactory(new DaemonThreads())
+              .init()
+              .vertx();
     }
     return vertx;
   }
@@ -22,6 +37,18 @@ public final class TestkitVertx {
       Vertx v = vertx;
       vertx = null;
       v.close();
+    }
+  }
+
+  private static final class DaemonThreads implements VertxThreadFactory {
+    @Override
+    public VertxThread newVertxThread(
+        Runnable target, String name, boolean worker, long maxExecTime, TimeUnit maxExecTimeUnit) {
+      VertxThread thread =
+          VertxThreadFactory.INSTANCE.newVertxThread(
+              target, "shardkit-testkit-" + name, worker, maxExecTime, maxExecTimeUnit);
+      thread.setDaemon(true);
+      return thread;
     }
   }
 }

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.shardkit.router.ShardCircuitBreaker;
@@ -19,8 +20,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The {@code shardkit.router.*}, {@code shardkit.pool.*} and {@code shardkit.breaker.*} meters of a
@@ -43,8 +46,7 @@ final class RouterMetrics implements ShardBreaker.Listener {
   private final Counter refused;
 
   /** Gauges and function counters of this pool: removed on close (they read this pool's state). */
-  private final List<io.micrometer.core.instrument.Meter> own =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Meter> own = new CopyOnWriteArrayList<>();
 
   RouterMetrics(MeterRegistry registry, PlanCache cache) {
     this.registry = registry;
@@ -63,20 +65,41 @@ final class RouterMetrics implements ShardBreaker.Listener {
               .register(registry);
     }
     refused = statements("refused", "unknown");
-    own.add(
-        Gauge.builder("shardkit.router.plans", cache, PlanCache::size)
-            .description("Plans in the plan cache")
-            .register(registry));
-    own.add(
-        FunctionCounter.builder("shardkit.router.plan.cache", cache, PlanCache::hits)
-            .description("Plan cache lookups")
-            .tag("result", "hit")
-            .register(registry));
-    own.add(
-        FunctionCounter.builder("shardkit.router.plan.cache", cache, PlanCache::misses)
-            .description("Plan cache lookups")
-            .tag("result", "miss")
-            .register(registry));
+    own(
+        "shardkit.router.plans",
+        new String[] {},
+        () ->
+            Gauge.builder("shardkit.router.plans", cache, PlanCache::size)
+                .description("Plans in the plan cache")
+                .register(registry));
+    own(
+        "shardkit.router.plan.cache",
+        new String[] {"result", "hit"},
+        () ->
+            FunctionCounter.builder("shardkit.router.plan.cache", cache, PlanCache::hits)
+                .description("Plan cache lookups")
+                .tag("result", "hit")
+                .register(registry));
+    own(
+        "shardkit.router.plan.cache",
+        new String[] {"result", "miss"},
+        () ->
+            FunctionCounter.builder("shardkit.router.plan.cache", cache, PlanCache::misses)
+                .description("Plan cache lookups")
+                .tag("result", "miss")
+                .register(registry));
+  }
+
+  /**
+   * Registers one of this pool's gauges or function counters unless a meter with the same name and
+   * tags is already there (another open pool on the same registry): Micrometer would log "already
+   * registered", ignore the new one and hand back the other pool's meter, which this pool's close
+   * would then remove. The first pool's meter stays and is the one that reports.
+   */
+  private void own(String name, String[] tags, Supplier<? extends Meter> register) {
+    if (registry.find(name).tags(tags).meter() == null) {
+      own.add(register.get());
+    }
   }
 
   private Counter statements(String route, String kind) {
@@ -106,39 +129,54 @@ final class RouterMetrics implements ShardBreaker.Listener {
         (ds, pool) -> {
           AtomicInteger active = inFlight.computeIfAbsent(ds, k -> new AtomicInteger());
           int max = maxSizes.get(ds);
-          own.add(
-              Gauge.builder("shardkit.pool.size", pool, Pool::size)
-                  .description("Open connections of the data source's pool")
-                  .tag("shard", ds)
-                  .register(registry));
-          own.add(
-              Gauge.builder("shardkit.pool.max", () -> max)
-                  .description("Maximum size of the data source's pool")
-                  .tag("shard", ds)
-                  .register(registry));
-          own.add(
-              Gauge.builder("shardkit.pool.in.use", active, a -> Math.min(a.get(), max))
-                  .description(
-                      "Pool statements running (estimated from the router's in-flight count)")
-                  .tag("shard", ds)
-                  .register(registry));
-          own.add(
-              Gauge.builder("shardkit.pool.waiting", active, a -> Math.max(0, a.get() - max))
-                  .description(
-                      "Pool statements waiting for a connection (in flight beyond max size)")
-                  .tag("shard", ds)
-                  .register(registry));
+          own(
+              "shardkit.pool.size",
+              new String[] {"shard", ds},
+              () ->
+                  Gauge.builder("shardkit.pool.size", pool, Pool::size)
+                      .description("Open connections of the data source's pool")
+                      .tag("shard", ds)
+                      .register(registry));
+          own(
+              "shardkit.pool.max",
+              new String[] {"shard", ds},
+              () ->
+                  Gauge.builder("shardkit.pool.max", () -> max)
+                      .description("Maximum size of the data source's pool")
+                      .tag("shard", ds)
+                      .register(registry));
+          own(
+              "shardkit.pool.in.use",
+              new String[] {"shard", ds},
+              () ->
+                  Gauge.builder("shardkit.pool.in.use", active, a -> Math.min(a.get(), max))
+                      .description(
+                          "Pool statements running (estimated from the router's in-flight count)")
+                      .tag("shard", ds)
+                      .register(registry));
+          own(
+              "shardkit.pool.waiting",
+              new String[] {"shard", ds},
+              () ->
+                  Gauge.builder("shardkit.pool.waiting", active, a -> Math.max(0, a.get() - max))
+                      .description(
+                          "Pool statements waiting for a connection (in flight beyond max size)")
+                      .tag("shard", ds)
+                      .register(registry));
         });
   }
 
   /** Breaker state gauges: 0 closed, 1 half-open, 2 open. */
   void breakers(Collection<ShardCircuitBreaker> breakers) {
     for (ShardCircuitBreaker b : breakers) {
-      own.add(
-          Gauge.builder("shardkit.breaker.state", b, br -> br.state().ordinal())
-              .description("Circuit breaker state: 0 closed, 1 half-open, 2 open")
-              .tag("shard", b.dataSource())
-              .register(registry));
+      own(
+          "shardkit.breaker.state",
+          new String[] {"shard", b.dataSource()},
+          () ->
+              Gauge.builder("shardkit.breaker.state", b, br -> br.state().ordinal())
+                  .description("Circuit breaker state: 0 closed, 1 half-open, 2 open")
+                  .tag("shard", b.dataSource())
+                  .register(registry));
     }
   }
 
@@ -148,7 +186,7 @@ final class RouterMetrics implements ShardBreaker.Listener {
    * tags). Counters and timers stay: they are shared by name and tags.
    */
   void close() {
-    for (io.micrometer.core.instrument.Meter meter : own) {
+    for (Meter meter : own) {
       registry.remove(meter);
     }
     own.clear();

@@ -3,10 +3,10 @@ package io.shardkit.router.impl.execute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.shardkit.context.ConfigurationException;
 import io.shardkit.router.CircuitBreakerOptions;
 import io.shardkit.router.ShardCircuitBreaker.State;
 import io.shardkit.router.ShardCircuitOpenException;
+import io.shardkit.router.ShardingConfigurationException;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -215,7 +215,7 @@ class ShardBreakerTest {
             .build();
     assertThat(CircuitBreakerOptions.fromJson(options.toJson())).isEqualTo(options);
     assertThatThrownBy(() -> CircuitBreakerOptions.builder().failureRateThreshold(0))
-        .isInstanceOf(ConfigurationException.class)
+        .isInstanceOf(ShardingConfigurationException.class)
         .hasMessageContaining("circuitBreaker.failureRateThreshold");
     assertThatThrownBy(() -> CircuitBreakerOptions.builder().windowSize(5).minimumCalls(6).build())
         .hasMessageContaining("minimumCalls");

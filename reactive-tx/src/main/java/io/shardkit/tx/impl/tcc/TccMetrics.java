@@ -84,12 +84,17 @@ final class TccMetrics {
         if (inDoubt == null) {
           java.util.concurrent.atomic.AtomicInteger value =
               new java.util.concurrent.atomic.AtomicInteger();
-          io.micrometer.core.instrument.Gauge.builder(
-                  "shardkit.tx.in.doubt", value, java.util.concurrent.atomic.AtomicInteger::get)
-              .description(
-                  "Left in doubt by the last recovery pass (xa: prepared branches, tcc: transactions)")
-              .tag("mode", MODE)
-              .register(registry);
+          // The gauge follows the first coordinator of a registry that ran a recovery round
+          // (README); registering it again would only log Micrometer's "already registered".
+          if (registry.find("shardkit.tx.in.doubt").tag("mode", MODE).meter() == null) {
+            io.micrometer.core.instrument.Gauge.builder(
+                    "shardkit.tx.in.doubt", value, java.util.concurrent.atomic.AtomicInteger::get)
+                .description(
+                    "Left in doubt by the last recovery pass (xa: prepared branches, tcc:"
+                        + " transactions)")
+                .tag("mode", MODE)
+                .register(registry);
+          }
           inDoubt = value;
         }
         gauge = inDoubt;

@@ -24,15 +24,25 @@ final class MetricsObserver implements TransactionObserver {
 
   MetricsObserver(MeterRegistry registry) {
     this.registry = registry;
-    Gauge.builder("shardkit.tx.in.doubt", inDoubt, AtomicInteger::get)
-        .description(
-            "Left in doubt by the last recovery pass (xa: prepared branches, tcc: transactions)")
-        .tag("mode", XaTransactionsImpl.MODE)
-        .register(registry);
-    Gauge.builder("shardkit.tx.recovery.unreachable", unreachable, AtomicInteger::get)
-        .description("Data sources the last recovery pass could not scan")
-        .tag("mode", XaTransactionsImpl.MODE)
-        .register(registry);
+    // The gauges follow the first Transactions of a registry (README): a later one does not
+    // register them again, which Micrometer would ignore with an "already registered" warning.
+    if (absent("shardkit.tx.in.doubt")) {
+      Gauge.builder("shardkit.tx.in.doubt", inDoubt, AtomicInteger::get)
+          .description(
+              "Left in doubt by the last recovery pass (xa: prepared branches, tcc: transactions)")
+          .tag("mode", XaTransactionsImpl.MODE)
+          .register(registry);
+    }
+    if (absent("shardkit.tx.recovery.unreachable")) {
+      Gauge.builder("shardkit.tx.recovery.unreachable", unreachable, AtomicInteger::get)
+          .description("Data sources the last recovery pass could not scan")
+          .tag("mode", XaTransactionsImpl.MODE)
+          .register(registry);
+    }
+  }
+
+  private boolean absent(String gauge) {
+    return registry.find(gauge).tag("mode", XaTransactionsImpl.MODE).meter() == null;
   }
 
   @Override

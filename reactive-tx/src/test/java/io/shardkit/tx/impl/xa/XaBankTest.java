@@ -27,13 +27,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The bank: 4 shards, 1,000 accounts, 32 concurrent transfer loops for at least 60 s (property
- * {@code shardkit.bank.seconds}), while one shard is killed (kill -9) and restarted and another is
- * frozen (SIGSTOP) and resumed. Recovery runs in the background as in an app. Afterwards, with
- * recovery finished: the total is conserved, every transfer the caller saw committed (or committed
- * but pending) is applied on both of its accounts, every one it saw rolled back is applied on
- * neither, no transfer is half-applied, each balance equals its start plus its applied transfer
- * rows, and no shard holds a shardkit branch in XA RECOVER.
+ * The bank: 4 shards, 1,000 accounts, 32 concurrent transfer loops for {@code
+ * shardkit.bank.seconds} (20 s in {@code mvn verify}, 60 s in {@code mvn verify -Psoak}), while one
+ * shard is killed (kill -9) and restarted and another is frozen (SIGSTOP) and resumed. Recovery
+ * runs in the background as in an app. Afterwards, with recovery finished: the total is conserved,
+ * every transfer the caller saw committed (or committed but pending) is applied on both of its
+ * accounts, every one it saw rolled back is applied on neither, no transfer is half-applied, each
+ * balance equals its start plus its applied transfer rows, and no shard holds a shardkit branch in
+ * XA RECOVER.
  */
 @Shards(4)
 @ExtendWith(LeakGuardExtension.class)

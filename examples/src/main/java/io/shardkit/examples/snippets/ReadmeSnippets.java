@@ -1,0 +1,122 @@
+package io.shardkit.examples.snippets;
+
+import io.shardkit.context.ScopeOptions;
+import io.shardkit.context.TxScope;
+import io.shardkit.router.ShardedPool;
+import io.shardkit.router.ShardingRules;
+import io.shardkit.tx.TccAction;
+import io.shardkit.tx.TccCoordinator;
+import io.shardkit.tx.TccOptions;
+import io.shardkit.tx.TransactionOptions;
+import io.shardkit.tx.Transactions;
+import io.shardkit.tx.TransactionsOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.mysqlclient.MySQLConnectOptions;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+
+/**
+ * The {@code java} code blocks of the READMEs, compiled so they cannot rot: {@code
+ * ReadmeSnippetsTest} fails when a README block is not found here (or, for test code, in this
+ * package's tests) with the same code, ignoring whitespace and comments. The methods are not run;
+ * the runnable programs are the examples one package up.
+ */
+final class ReadmeSnippets {
+
+  private ReadmeSnippets() {}
+
+  /** README.md, "In code". */
+  static void rootReadme(
+      Vertx vertx, MySQLConnectOptions connectOptions0, MySQLConnectOptions connectOptions1) {
+    ShardingRules rules =
+        ShardingRules.fromJson(
+            new JsonObject(
+                """
+        {"tables": {"t_order": {
+           "dataNodes": "ds_${0..1}.t_order_${0..1}",
+           "databaseStrategy": {"column": "user_id", "algorithm": {"type": "mod"}},
+           "tableStrategy": {"column": "order_id", "algorithm": {"type": "mod"}}}}}
+        """));
+    ShardedPool pool =
+        ShardedPool.builder(vertx)
+            .rules(rules)
+            .dataSource("ds_0", connectOptions0, new PoolOptions().setMaxSize(8))
+            .dataSource("ds_1", connectOptions1, new PoolOptions().setMaxSize(8))
+            .build();
+
+    pool.preparedQuery("SELECT * FROM t_order WHERE user_id = ? AND order_id = ?")
+        .execute(Tuple.of(11, 4L)); // one shard, one table
+    pool.query(
+            "SELECT user_id, SUM(amount) AS total FROM t_order GROUP BY user_id ORDER BY user_id")
+        .execute(); // all shards, merged
+  }
+
+  /** context-propagation/README.md, "The entry point". */
+  static Future<String> contextPropagationReadme(Vertx vertx) {
+    return TxScope.run(vertx, ScopeOptions.ofTimeout(Duration.ofSeconds(2)), () -> placeOrder());
+  }
+
+  private static Future<String> placeOrder() {
+    return Future.succeededFuture("placed");
+  }
+
+  /** reactive-router/README.md, first block. */
+  static void routerReadme(
+      Vertx vertx,
+      JsonObject config,
+      MySQLConnectOptions connectOptions0,
+      MySQLConnectOptions connectOptions1) {
+    ShardedPool pool =
+        ShardedPool.builder(vertx)
+            .rules(ShardingRules.fromJson(config.getJsonObject("sharding")))
+            .dataSource("ds_0", connectOptions0, new PoolOptions().setMaxSize(8))
+            .dataSource("ds_1", connectOptions1, new PoolOptions().setMaxSize(8))
+            .build();
+    pool.preparedQuery("SELECT * FROM t_order WHERE user_id = ? AND order_id = ?")
+        .execute(Tuple.of(7, 42L));
+  }
+
+  /** reactive-tx/README.md, XA. */
+  static void xaReadme(Vertx vertx, ShardedPool shardedPool) {
+    Transactions transactions =
+        Transactions.create(vertx, shardedPool, TransactionsOptions.of("ds_0")); // log on ds_0
+    transactions.installSchema(); // once: coordinator log + lease tables (or use migrations)
+    transactions.recovery().start(); // in every app instance
+
+    transactions.withTransaction(
+        TransactionOptions.ofTimeout(Duration.ofSeconds(2)),
+        sql ->
+            sql.preparedQuery("UPDATE account SET balance = balance - ? WHERE id = ?")
+                .execute(Tuple.of(10, 1))
+                .compose(
+                    rs ->
+                        sql.preparedQuery("UPDATE account SET balance = balance + ? WHERE id = ?")
+                            .execute(Tuple.of(10, 2))));
+  }
+
+  /** An account and an amount: the argument of the TCC actions below. */
+  record Move(long account, long amount) {}
+
+  /** reactive-tx/README.md, TCC. */
+  static void tccReadme(
+      Vertx vertx,
+      ShardedPool shardedPool,
+      TccAction<Move> debit,
+      TccAction<Move> credit,
+      long from,
+      long to) {
+    TccCoordinator tcc =
+        TccCoordinator.create(vertx, shardedPool, TccOptions.defaults())
+            .register(debit)
+            .register(credit); // actions, by name (recovery finds them)
+    tcc.setup(); // fence on every shard + coordinator log
+    tcc.recovery().start(); // in at least one application instance
+    tcc.execute(
+        Duration.ofSeconds(2),
+        tx ->
+            Future.all(tx.enlist(debit, new Move(from, 30)), tx.enlist(credit, new Move(to, 30))));
+  }
+}

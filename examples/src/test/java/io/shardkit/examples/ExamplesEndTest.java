@@ -1,0 +1,136 @@
+package io.shardkit.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.shardkit.examples.tcc.TccGrpcExample;
+import java.io.File;
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Runs every example program as a user does, in a JVM of its own, and checks that it ends by itself
+ * with exit code 0 (no thread left running, no {@code System.exit}) and prints what it promises.
+ */
+class ExamplesEndTest {
+
+  private static final long TIMEOUT_SECONDS = 180;
+
+  /** Every program of examples/src/main, with its arguments and lines its output must contain. */
+  record Example(Class<?> program, List<String> args, List<String> expectedOutput) {
+    @Override
+    public String toString() {
+      return program.getSimpleName() + " " + String.join(" ", args);
+    }
+  }
+
+  static List<Example> examples() throws IOException {
+    return List.of(
+        new Example(
+            OrdersExample.class,
+            List.of(),
+            List.of("by key:  order 4 (user 11) amount 40", "scatter: 8 orders", "ds_1.t_order_1")),
+        new Example(
+            RouterTour.class,
+            List.of(),
+            List.of("streamed 20 rows in amount order", "refused before any I/O: true")),
+        new Example(
+            ContextPropagationExample.class,
+            List.of(),
+            List.of("audit", "open scopes after the run")),
+        new Example(
+            OperationsExample.class,
+            List.of("3", "--port=" + freePort()),
+            List.of("stopping after 3 s", "final outcomes:", "operations example: done")),
+        new Example(
+            TccGrpcExample.class, List.of(), List.of("TCC gRPC example: done, consistent")));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("examples")
+  void endsByItselfWithExitCodeZero(Example example) throws Exception {
+    Path log = Files.createTempFile("shardkit-example-", ".log");
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(testClassPath());
+    command.add(example.program().getName());
+    command.addAll(example.args());
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    // The forked JVM must not inherit a coverage agent or the tests' JVM options.
+    builder.environment().remove("JAVA_TOOL_OPTIONS");
+    Process process = builder.start();
+    try {
+      boolean ended = process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      String output = Files.readString(log);
+      assertThat(ended)
+          .as(
+              "%s did not end within %d s (a thread left running?); output:%n%s",
+              example, TIMEOUT_SECONDS, output)
+          .isTrue();
+      assertThat(process.exitValue()).as("exit code of %s; output:%n%s", example, output).isZero();
+      assertThat(output).as("output of %s", example).contains(example.expectedOutput());
+    } finally {
+      process.destroyForcibly();
+      Files.deleteIfExists(log);
+    }
+  }
+
+  /** A program added to examples/src/main without a line above fails here. */
+  @Test
+  void everyProgramIsRun() throws IOException {
+    TreeSet<String> expected = new TreeSet<>();
+    Path classes = Path.of("target", "classes");
+    try (Stream<Path> files = Files.walk(classes)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        String name = classes.relativize(file).toString();
+        if (!name.endsWith(".class") || name.contains("$")) {
+          continue;
+        }
+        String className = name.substring(0, name.length() - 6).replace(File.separatorChar, '.');
+        if (hasMain(className)) {
+          expected.add(className);
+        }
+      }
+    }
+    TreeSet<String> actual = new TreeSet<>();
+    for (Example e : examples()) {
+      actual.add(e.program().getName());
+    }
+
+    assertThat(actual).isEqualTo(expected);
+  }
+
+  private static boolean hasMain(String className) {
+    try {
+      Method main = Class.forName(className).getDeclaredMethod("main", String[].class);
+      return Modifier.isStatic(main.getModifiers()) && Modifier.isPublic(main.getModifiers());
+    } catch (NoSuchMethodException | ClassNotFoundException e) {
+      return false;
+    }
+  }
+
+  /** Surefire gives the test class path here; java.class.path may be its booter jar only. */
+  private static String testClassPath() {
+    String path = System.getProperty("surefire.test.class.path");
+    return path != null ? path : System.getProperty("java.class.path");
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}
