@@ -135,8 +135,8 @@ final class MySqlSyntax {
                 t,
                 tokens.get(i + 3),
                 "SELECT ... LOCK IN SHARE MODE cannot be read by the router's SQL parser: write"
-                    + " FOR SHARE where the server accepts it (MySQL 8.0+), or run the statement on"
-                    + " one shard's pool(ds)");
+                    + " FOR SHARE on MySQL 8.0+; MariaDB has no FOR SHARE, so there use FOR UPDATE"
+                    + " or run the statement on one shard's pool(ds)");
           }
         }
         case "HIGH_PRIORITY" -> {
