@@ -29,10 +29,10 @@ import java.util.Set;
  *
  * <p>A statement the router cannot execute correctly fails with {@link UnsupportedSqlException}
  * (malformed SQL: {@link SqlParseException}) before any I/O; so does an execution with more or
- * fewer values than the statement has {@code ?}, with {@link ParameterCountException} (for a
- * batch, before any tuple runs). A data source that cannot be reached
- * fails it with {@link ShardUnavailableException}. Errors a shard returns (duplicate key, ...) fail
- * it with the driver's exception as they would on one database.
+ * fewer values than the statement has {@code ?}, with {@link ParameterCountException} (for a batch,
+ * before any tuple runs). A data source that cannot be reached fails it with {@link
+ * ShardUnavailableException}. Errors a shard returns (duplicate key, ...) fail it with the driver's
+ * exception as they would on one database.
  *
  * <p>It is not a connection: transaction control statements are refused; atomic cross-shard writes
  * go through reactive-tx, which runs routed statements on its pinned connections through {@link
