@@ -1,5 +1,8 @@
 package io.shardkit.benchmarks;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.ShardingRules;
 import io.shardkit.router.impl.merge.MergeSpec;
@@ -43,10 +46,17 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code firstSight}: parse + analyse + route + rewrite of a statement never seen (≤ 60 µs);
  *   <li>{@code parseOnly}: JSqlParser's share of {@code firstSight} (it parses twice: once, and
  *       once more to check that the rewritten SQL round-trips);
- *   <li>{@code kWayMerge}: ORDER BY merge of 4 units × 250 rows with LIMIT (per 1000 rows).
+ *   <li>{@code kWayMerge}: ORDER BY merge of 4 units × 250 rows with LIMIT (per 1000 rows);
+ *   <li>{@code cycling4097Statements}: an application cycling through 4,097 distinct statements
+ *       with the default 4,096-plan cache (an LRU misses every lookup of such a cycle); the hit
+ *       rate of each iteration is printed, and {@link #main} measures it without JMH;
+ *   <li>{@code cachedInList10k} / {@code cachedInList10kLiterals}: a cached {@code IN} of 10,000
+ *       {@code ?} parameters (literals) over 32 units: per execution, every value is routed and
+ *       every unit's list is pruned and rendered.
  * </ul>
  *
- * Run: {@code java -jar benchmarks/target/benchmarks.jar RouterBenchmark}.
+ * Run: {@code java -jar benchmarks/target/benchmarks.jar RouterBenchmark}; the hit rate alone:
+ * {@code java -cp benchmarks/target/benchmarks.jar io.shardkit.benchmarks.RouterBenchmark}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -66,7 +76,19 @@ public class RouterBenchmark {
   private ShardingRules rules;
   private Tuple pointParams;
   private Tuple scatterParams;
+  static final int CYCLE = ShardedPool.Builder.DEFAULT_PLAN_CACHE_SIZE + 1;
+  static final int IN_VALUES = 10_000;
+
   private final AtomicLong unique = new AtomicLong();
+  private ShardedPool cyclingPool;
+  private SimpleMeterRegistry cyclingMeters;
+  private String[] cycle;
+  private int next;
+  private double lastHits;
+  private double lastMisses;
+  private String inList;
+  private String inListLiterals;
+  private Tuple inListParams;
   private List<RowSet<Row>> units;
   private MergeSpec orderSpec;
   private Planner planner;
@@ -99,7 +121,32 @@ public class RouterBenchmark {
     pool = ShardedPool.builder(vertx).rules(rules).dataSources(ds, new PoolOptions()).build();
     planner = Planner.of(rules);
     rewriter = Rewriter.of(rules);
+    cyclingMeters = new SimpleMeterRegistry();
+    cyclingPool =
+        ShardedPool.builder(vertx)
+            .rules(rules)
+            .dataSources(ds, new PoolOptions())
+            .meterRegistry(cyclingMeters)
+            .build();
+    cycle = cycle(CYCLE);
+    StringBuilder marks = new StringBuilder();
+    StringBuilder literals = new StringBuilder();
+    List<Object> values = new ArrayList<>(IN_VALUES);
+    for (int i = 0; i < IN_VALUES; i++) {
+      marks.append(i == 0 ? "?" : ", ?");
+      literals.append(i == 0 ? "" : ", ").append(1_000_000L + i * 7L);
+      values.add(1_000_000L + i * 7L);
+    }
+    inList = "SELECT order_id, status FROM t_order WHERE order_id IN (" + marks + ")";
+    inListLiterals = "SELECT order_id, status FROM t_order WHERE order_id IN (" + literals + ")";
+    inListParams = Tuple.wrap(values);
     pointParams = Tuple.of(7, 1234567L);
+    for (String sql : cycle) {
+      // the first round parses every text: measured by firstSight, not here (steady state only)
+      cyclingPool.dataSourcesFor(sql, pointParams);
+    }
+    lastHits = counter(cyclingMeters, "hit");
+    lastMisses = counter(cyclingMeters, "miss");
     scatterParams = Tuple.of(11L, 12L, 13L, 14L, 10);
     orderSpec =
         Planner.of(rules).plan("SELECT order_id, status FROM t_order ORDER BY order_id").merge();
@@ -114,8 +161,41 @@ public class RouterBenchmark {
     }
   }
 
+  /** {@code n} distinct point selects (distinct texts, the same shape). */
+  static String[] cycle(int n) {
+    String[] out = new String[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = POINT + " AND status <> 'c" + i + "'";
+    }
+    return out;
+  }
+
+  /** Prints the plan-cache hit rate of the iteration that just ended (cycling4097Statements). */
+  @TearDown(Level.Iteration)
+  public void printHitRate() {
+    double hits = counter(cyclingMeters, "hit");
+    double misses = counter(cyclingMeters, "miss");
+    double dh = hits - lastHits;
+    double dm = misses - lastMisses;
+    lastHits = hits;
+    lastMisses = misses;
+    if (dh + dm > 0) {
+      System.out.printf(
+          "%n  plan cache, %d statements cycling through %d plans: %.2f%% hits (%.0f hits, %.0f"
+              + " misses)%n",
+          CYCLE, CYCLE - 1, 100 * dh / (dh + dm), dh, dm);
+    }
+  }
+
+  static double counter(MeterRegistry registry, String result) {
+    FunctionCounter c =
+        registry.find("shardkit.router.plan.cache").tag("result", result).functionCounter();
+    return c == null ? 0 : c.count();
+  }
+
   @TearDown(Level.Trial)
   public void tearDown() {
+    cyclingPool.close();
     pool.close();
     vertx.close();
   }
@@ -128,6 +208,23 @@ public class RouterBenchmark {
   @Benchmark
   public Set<String> cachedScatterInList() {
     return pool.dataSourcesFor(SCATTER, scatterParams);
+  }
+
+  @Benchmark
+  public Set<String> cycling4097Statements() {
+    String sql = cycle[next];
+    next = next + 1 == cycle.length ? 0 : next + 1;
+    return cyclingPool.dataSourcesFor(sql, pointParams);
+  }
+
+  @Benchmark
+  public Set<String> cachedInList10k() {
+    return pool.dataSourcesFor(inList, inListParams);
+  }
+
+  @Benchmark
+  public Set<String> cachedInList10kLiterals() {
+    return pool.dataSourcesFor(inListLiterals, Tuple.tuple());
   }
 
   @Benchmark
@@ -152,6 +249,67 @@ public class RouterBenchmark {
   @Benchmark
   public int kWayMerge() {
     return ResultMerger.merge(units, orderSpec, 0, 1000, null).size();
+  }
+
+  /**
+   * The plan-cache hit rate of an application cycling through {@link #CYCLE} distinct statements
+   * with a cache one plan smaller, through the pool, next to what a least-recently-used map of the
+   * same bound (the former cache) gets on the same sequence. No database, no JMH.
+   */
+  public static void main(String[] args) {
+    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+    RouterBenchmark b = new RouterBenchmark();
+    b.setUp();
+    try {
+      String[] statements = cycle(CYCLE);
+      // setUp() ran the first round, in which every text is new
+      double hits0 = counter(b.cyclingMeters, "hit");
+      double misses0 = counter(b.cyclingMeters, "miss");
+      long start = System.nanoTime();
+      for (int r = 0; r < rounds; r++) {
+        for (String sql : statements) {
+          b.cyclingPool.dataSourcesFor(sql, b.pointParams);
+        }
+      }
+      long nanos = System.nanoTime() - start;
+      double hits = counter(b.cyclingMeters, "hit") - hits0;
+      double misses = counter(b.cyclingMeters, "miss") - misses0;
+      Map<String, Boolean> lru =
+          new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+              return size() > CYCLE - 1;
+            }
+          };
+      long lruHits = 0;
+      for (int r = 0; r <= rounds; r++) {
+        for (String sql : statements) {
+          if (lru.get(sql) != null) {
+            lruHits += r == 0 ? 0 : 1;
+          } else {
+            lru.put(sql, Boolean.TRUE);
+          }
+        }
+      }
+      long lookups = (long) rounds * CYCLE;
+      System.out.printf(
+          "%d statements cycling through a %d-plan cache, %d rounds after the first:%n"
+              + "  Caffeine (W-TinyLFU): %.2f%% hits (%.0f hits, %.0f misses), %.2f µs per"
+              + " statement%n"
+              + "  LRU (former cache):   %.2f%% hits%n",
+          CYCLE,
+          CYCLE - 1,
+          rounds,
+          100 * hits / (hits + misses),
+          hits,
+          misses,
+          nanos / 1000.0 / lookups,
+          100.0 * lruHits / lookups);
+    } finally {
+      b.tearDown();
+    }
   }
 
   /** A minimal in-memory row for the merge benchmark. */

@@ -27,9 +27,11 @@ import java.util.Set;
  * aggregates, DISTINCT, LIMIT). Results complete on the caller's context.
  *
  * <p>A statement the router cannot execute correctly fails with {@link UnsupportedSqlException}
- * (malformed SQL: {@link SqlParseException}) before any I/O. A data source that cannot be reached
- * fails it with {@link ShardUnavailableException}. Errors a shard returns (duplicate key, ...) fail
- * it with the driver's exception as they would on one database.
+ * (malformed SQL: {@link SqlParseException}) before any I/O; so does an execution with more or
+ * fewer values than the statement has {@code ?}, with {@link ParameterCountException} (for a batch,
+ * before any tuple runs). A data source that cannot be reached fails it with {@link
+ * ShardUnavailableException}. Errors a shard returns (duplicate key, ...) fail it with the driver's
+ * exception as they would on one database.
  *
  * <p>It is not a connection: transaction control statements are refused; atomic cross-shard writes
  * go through reactive-tx, which runs routed statements on its pinned connections through {@link
@@ -69,7 +71,8 @@ public interface ShardedPool extends SqlClient {
   /**
    * The data sources a statement would touch with these parameters ({@code null} for a text query),
    * without any I/O: useful to enlist shards in a transaction before running it, or to check a
-   * circuit breaker. Throws {@link UnsupportedSqlException} when the statement would be refused.
+   * circuit breaker. Throws {@link UnsupportedSqlException} when the statement would be refused,
+   * {@link ParameterCountException} when {@code params} does not match its placeholders.
    */
   Set<String> dataSourcesFor(String sql, Tuple params);
 

@@ -1,8 +1,10 @@
 package io.shardkit.router.impl.execute;
 
+import io.shardkit.router.ParameterCountException;
 import io.shardkit.router.ShardUnavailableException;
 import io.shardkit.router.impl.merge.MergedRowSet;
 import io.shardkit.router.impl.merge.ResultMerger;
+import io.shardkit.router.impl.parse.ParseErrors;
 import io.shardkit.router.impl.rewrite.Rewriter;
 import io.shardkit.router.impl.rewrite.SqlUnit;
 import io.shardkit.router.impl.route.HintSource;
@@ -89,14 +91,41 @@ final class StatementRunner {
 
   /** Route + rewrite only (pure). */
   Rewriter.Routed route(String sql, Tuple params) {
+    return route(sql, params, -1);
+  }
+
+  /**
+   * Route + rewrite only (pure), after checking the values against the statement's placeholders.
+   *
+   * @param batchIndex the tuple's index in executeBatch, or -1
+   */
+  private Rewriter.Routed route(String sql, Tuple params, int batchIndex) {
     try {
-      Plan plan = cache.plan(sql);
+      PlanCache.Entry entry = cache.entry(sql);
+      Plan plan = entry.planOrThrow();
+      checkParameters(sql, entry.parameters(), params, batchIndex);
       Rewriter.Routed routed = rewriter.rewrite(plan, params, hints.current());
       metrics.routed(routed);
       return routed;
     } catch (io.shardkit.router.UnsupportedSqlException e) {
       metrics.refused();
       throw e;
+    }
+  }
+
+  /**
+   * As a plain Vert.x pool does: a prepared statement must get exactly one value per placeholder
+   * (extra values are not ignored, missing ones are not bound as NULL). A text query ({@code
+   * params} null) with placeholders is what MySQL answers with a syntax error, so it is refused as
+   * one.
+   */
+  private static void checkParameters(String sql, int expected, Tuple params, int batchIndex) {
+    if (params == null) {
+      if (expected > 0) {
+        throw ParseErrors.placeholderInTextQuery(sql);
+      }
+    } else if (params.size() != expected) {
+      throw new ParameterCountException(expected, params.size(), batchIndex);
     }
   }
 
@@ -206,8 +235,8 @@ final class StatementRunner {
     }
     List<Rewriter.Routed> routes = new ArrayList<>(batch.size());
     try {
-      for (Tuple params : batch) {
-        routes.add(route(sql, params));
+      for (int i = 0; i < batch.size(); i++) {
+        routes.add(route(sql, batch.get(i), i));
       }
     } catch (RuntimeException e) {
       return onCaller(caller, Future.failedFuture(e));

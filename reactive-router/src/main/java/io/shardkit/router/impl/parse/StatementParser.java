@@ -2,18 +2,31 @@ package io.shardkit.router.impl.parse;
 
 import io.shardkit.router.SqlParseException;
 import io.shardkit.router.UnsupportedSqlException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import net.sf.jsqlparser.expression.Alias;
 import net.sf.jsqlparser.parser.CCJSqlParser;
 import net.sf.jsqlparser.parser.CCJSqlParserConstants;
 import net.sf.jsqlparser.parser.CCJSqlParserUtil;
+import net.sf.jsqlparser.parser.Token;
+import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.Statement;
+import net.sf.jsqlparser.statement.delete.Delete;
+import net.sf.jsqlparser.statement.insert.Insert;
+import net.sf.jsqlparser.statement.select.Join;
+import net.sf.jsqlparser.statement.select.Values;
+import net.sf.jsqlparser.statement.upsert.Upsert;
 
 /**
  * Classifies a statement by its first keyword, then parses it on the calling thread with {@code
  * CCJSqlParserUtil.newParser(sql).Statement()} (never {@code parse(String)}, which runs on an
  * executor and blocks). MySQL statements a pool of shards cannot run meaningfully (transaction
- * control, XA, session state) are refused here with a reason, before the parser sees them.
+ * control, XA, session state) are refused here with a reason, before the parser sees them. MySQL
+ * syntax the parser does not read is rewritten or refused by name first ({@link MySqlSyntax}), a
+ * parse failure says where the statement is wrong in the user's terms ({@link ParseErrors}), and
+ * statements that parse but would run wrongly on shards are refused by name ({@link #checkRouted}).
+ * Every message quotes the user's own SQL.
  */
 public final class StatementParser {
 
@@ -28,37 +41,144 @@ public final class StatementParser {
   public static Statement parse(String sql) {
     String keyword = firstKeyword(sql);
     if (keyword.isEmpty()) {
-      throw new SqlParseException(sql, new IllegalArgumentException("empty statement"));
+      throw new SqlParseException(sql, "the statement is empty");
     }
     if (TRANSACTION_CONTROL.contains(keyword)) {
       throw new UnsupportedSqlException(
           List.of(),
-          keyword
+          quote(leadingWords(sql, 2))
               + " is transaction control: a ShardedPool is not a connection and runs each statement on"
               + " whichever shard connections the route needs; use reactive-tx (withTransaction) for transactions");
     }
     if (SESSION_STATE.contains(keyword)) {
       throw new UnsupportedSqlException(
           List.of(),
-          keyword
+          quote(leadingWords(sql, 3))
               + " changes session state, which would apply to one pooled connection of one shard only;"
               + " configure it in the data source's connect options instead");
     }
+    MySqlSyntax syntax = MySqlSyntax.prepare(sql);
     Statement statement;
-    CCJSqlParser parser = CCJSqlParserUtil.newParser(sql).withBackslashEscapeCharacter(true);
+    CCJSqlParser parser =
+        CCJSqlParserUtil.newParser(syntax.text()).withBackslashEscapeCharacter(true);
     try {
       statement = parser.Statement();
     } catch (Exception | Error e) {
       if (e instanceof VirtualMachineError vme) {
         throw vme;
       }
-      throw new SqlParseException(sql, e);
+      throw ParseErrors.of(sql, syntax, e);
     }
-    if (parser.getNextToken().kind != CCJSqlParserConstants.EOF) {
+    Token next = parser.getNextToken();
+    if (next.kind != CCJSqlParserConstants.EOF) {
+      int at =
+          syntax.originalOffset(
+              ParseErrors.offset(syntax.text(), next.beginLine, next.beginColumn));
       throw new UnsupportedSqlException(
-          List.of(), "several statements in one string are not supported: send them one by one");
+          List.of(),
+          "several statements in one string are not supported: another one starts at "
+              + quote(ParseErrors.near(sql, at))
+              + "; send them one by one");
     }
+    checkRouted(sql, statement);
     return statement;
+  }
+
+  /** Statements that parse but that the router would run wrongly: refused by name. */
+  private static void checkRouted(String sql, Statement statement) {
+    if (statement instanceof Upsert upsert) {
+      throw new UnsupportedSqlException(
+          names(upsert.getTable()),
+          quote(leadingWords(sql, 3))
+              + ": REPLACE is not routed on a sharded pool yet; use INSERT ... ON DUPLICATE KEY"
+              + " UPDATE, or run it on one shard's pool(ds)");
+    }
+    Alias rowAlias = statement instanceof Insert insert ? rowAlias(insert) : null;
+    if (rowAlias != null) {
+      throw new UnsupportedSqlException(
+          names(((Insert) statement).getTable()),
+          "INSERT ... "
+              + quote(rowAlias.toString().strip())
+              + " (a row alias) is not supported on a sharded pool yet; in ON DUPLICATE KEY UPDATE"
+              + " refer to the new values as VALUES(column)");
+    }
+    if (statement instanceof Delete delete
+        && delete.getTables() != null
+        && !delete.getTables().isEmpty()) {
+      List<Table> tables = new ArrayList<>();
+      tables.add(delete.getTable());
+      if (delete.getJoins() != null) {
+        for (Join join : delete.getJoins()) {
+          if (join.getFromItem() instanceof Table t) {
+            tables.add(t);
+          }
+        }
+      }
+      throw new UnsupportedSqlException(
+          names(tables.toArray(new Table[0])),
+          quote(leadingWordsThrough(sql, "FROM"))
+              + ": a multi-table DELETE is not supported on a sharded pool yet; delete from one"
+              + " table (DELETE FROM t WHERE ..., with a subquery for the other table)");
+    }
+  }
+
+  /** MySQL 8's {@code VALUES (...) AS new} / {@code SET ... AS new}: the router drops it. */
+  private static Alias rowAlias(Insert insert) {
+    if (insert.getRowAlias() != null) {
+      return insert.getRowAlias();
+    }
+    return insert.getSelect() instanceof Values values ? values.getAlias() : null;
+  }
+
+  private static List<String> names(Table... tables) {
+    List<String> out = new ArrayList<>();
+    for (Table t : tables) {
+      if (t != null) {
+        String name = AstScan.unquote(t.getName()).toLowerCase(Locale.ROOT);
+        if (!out.contains(name)) {
+          out.add(name);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A fragment of the user's SQL in double quotes. */
+  static String quote(String fragment) {
+    return "\"" + (fragment == null ? "" : fragment) + "\"";
+  }
+
+  /** The statement's first {@code count} words (after comments), as written. */
+  static String leadingWords(String sql, int count) {
+    int start = sql.length() - sql.stripLeading().length();
+    int i = start;
+    int words = 0;
+    int n = sql.length();
+    while (i < n && words < count) {
+      while (i < n && Character.isWhitespace(sql.charAt(i))) {
+        i++;
+      }
+      if (i >= n) {
+        break;
+      }
+      while (i < n && !Character.isWhitespace(sql.charAt(i))) {
+        i++;
+      }
+      words++;
+    }
+    String words0 = sql.substring(start, i).strip();
+    return words0.endsWith(";") ? words0.substring(0, words0.length() - 1) : words0;
+  }
+
+  /** The statement's words up to and including the first {@code word}, or its first 3 words. */
+  static String leadingWordsThrough(String sql, String word) {
+    for (int count = 1; count <= 8; count++) {
+      String w = leadingWords(sql, count);
+      if (w.toUpperCase(Locale.ROOT).endsWith(" " + word)) {
+        return w;
+      }
+    }
+    return leadingWords(sql, 3);
   }
 
   static final List<String> WARM_UP =
