@@ -75,9 +75,7 @@ final class PlanCache {
 
   /** Forgets every plan (the schema the plans were made with changed). */
   void clear() {
-    synchronized (entries) {
-      entries.clear();
-    }
+    entries.invalidateAll();
   }
 
   /** Lookups answered from the cache. */
