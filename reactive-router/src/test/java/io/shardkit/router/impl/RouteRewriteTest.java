@@ -565,24 +565,47 @@ class RouteRewriteTest {
     assertThat(grouped.limit()).isEqualTo(2);
   }
 
+  /**
+   * The derived sort key columns of a compared value: its {@code WEIGHT_STRING} and the space
+   * weight of its collation when it pads (see the merge's {@code Collated}).
+   */
+  static String keys(String expression, int index) {
+    return ", WEIGHT_STRING("
+        + expression
+        + ") AS sk_derived_w"
+        + index
+        + ", IF(LEFT("
+        + expression
+        + ", 0) = ' ', WEIGHT_STRING(CONCAT(LEFT("
+        + expression
+        + ", 0), ' ')), NULL) AS sk_derived_p"
+        + (index + 1);
+  }
+
   @Test
   void derivedColumnsForOrderByAvgAndDistinctAggregates() {
     assertThat(route(RULES, "SELECT status FROM t_order ORDER BY order_id DESC").get(0).sql())
         .isEqualTo(
-            "SELECT status, order_id AS sk_derived_o0 FROM t_order_0 ORDER BY order_id DESC");
+            "SELECT status, order_id AS sk_derived_o0"
+                + keys("order_id", 1)
+                + " FROM t_order_0 ORDER BY order_id DESC");
     assertThat(route(RULES, "SELECT status, order_id FROM t_order ORDER BY order_id").get(0).sql())
         .as("key already projected")
-        .isEqualTo("SELECT status, order_id FROM t_order_0 ORDER BY order_id");
+        .isEqualTo(
+            "SELECT status, order_id" + keys("order_id", 0) + " FROM t_order_0 ORDER BY order_id");
     assertThat(
             route(RULES, "SELECT user_id, AVG(order_id) a FROM t_order GROUP BY user_id")
                 .get(0)
                 .sql())
         .isEqualTo(
             "SELECT user_id, AVG(order_id) a, SUM(order_id) AS sk_derived_s0, COUNT(order_id) AS sk_derived_c1"
+                + keys("user_id", 2)
                 + " FROM t_order_0 GROUP BY user_id ORDER BY user_id");
     assertThat(route(RULES, "SELECT COUNT(DISTINCT status) FROM t_order").get(0).sql())
         .isEqualTo(
-            "SELECT COUNT(DISTINCT status), status AS sk_derived_d0 FROM t_order_0 GROUP BY status");
+            "SELECT COUNT(DISTINCT status), status AS sk_derived_d0"
+                + keys("status", 1)
+                + " FROM t_order_0 GROUP BY status");
     assertThat(
             route(
                     RULES,
@@ -592,7 +615,11 @@ class RouteRewriteTest {
                 .sql())
         .as("HAVING moves to the merge; its aggregates become derived columns")
         .isEqualTo(
-            "SELECT status, COUNT(*), MAX(order_id) AS sk_derived_h0 FROM t_order_0 GROUP BY status ORDER BY status");
+            "SELECT status, COUNT(*)"
+                + keys("status", 0)
+                + ", MAX(order_id) AS sk_derived_h2"
+                + keys("MAX(order_id)", 3)
+                + " FROM t_order_0 GROUP BY status ORDER BY status");
     assertThat(
             route(
                     RULES,

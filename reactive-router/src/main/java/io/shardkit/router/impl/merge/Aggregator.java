@@ -28,10 +28,22 @@ final class Aggregator {
   private final Map<Object, Object>[] distinct;
   private final GroupConcat[] concats;
 
+  private final MergeSpec.Resolved[] resolved;
+  private final Object[] weights;
+  private final Object[] pads;
+  private Collated.UnkeyedGuard guard;
+
   @SuppressWarnings("unchecked")
   Aggregator(List<Aggregate> aggregates, int visible) {
     this.aggregates = aggregates;
     this.visible = visible;
+    this.resolved = new MergeSpec.Resolved[aggregates.size()];
+    this.weights = new Object[aggregates.size()];
+    this.pads = new Object[aggregates.size()];
+    for (int a = 0; a < aggregates.size(); a++) {
+      MergeSpec.Key k = aggregates.get(a).compared();
+      resolved[a] = k == null ? new MergeSpec.Resolved(-1, -1, -1) : k.resolve(visible);
+    }
     this.acc = new Object[aggregates.size()];
     this.sums = new Object[aggregates.size()];
     this.counts = new long[aggregates.size()];
@@ -61,16 +73,21 @@ final class Aggregator {
       switch (agg.kind()) {
         case COUNT -> acc[a] = add(acc[a], value);
         case SUM -> acc[a] = add(acc[a], value);
-        case MIN ->
-            acc[a] =
-                acc[a] == null || value != null && Values.compare(value, acc[a]) < 0
-                    ? (value == null ? acc[a] : value)
-                    : acc[a];
-        case MAX ->
-            acc[a] =
-                acc[a] == null || value != null && Values.compare(value, acc[a]) > 0
-                    ? (value == null ? acc[a] : value)
-                    : acc[a];
+        case MIN, MAX -> {
+          if (value != null) {
+            MergeSpec.Resolved k = resolved[a];
+            Object weight = RowOrder.at(row, k.weight());
+            if (k.pad() >= 0 && pads[a] == null) {
+              pads[a] = row.getValue(k.pad());
+            }
+            int c =
+                acc[a] == null ? 0 : Collated.compare(value, weight, acc[a], weights[a], pads[a]);
+            if (acc[a] == null || (agg.kind() == MergeSpec.AggregateKind.MIN ? c < 0 : c > 0)) {
+              acc[a] = value;
+              weights[a] = weight;
+            }
+          }
+        }
         case AVG -> {
           sums[a] = add(sums[a], row.getValue(agg.sum().resolve(visible)));
           Object c = row.getValue(agg.count().resolve(visible));
@@ -82,9 +99,16 @@ final class Aggregator {
         }
         case GROUP_CONCAT_DISTINCT -> {
           concats[a].maxLength(row.getValue(agg.concat().maxLength().resolve(visible)));
-          concats[a].addDistinct(
-              row.getValue(agg.distinctValue().resolve(visible)),
-              row.getValue(agg.concat().text().resolve(visible)));
+          Object v = row.getValue(agg.distinctValue().resolve(visible));
+          if (v != null) {
+            Object key = comparedKey(a, row, v);
+            concats[a].pad(pads[a]);
+            concats[a].addDistinct(
+                key,
+                v,
+                RowOrder.at(row, resolved[a].weight()),
+                row.getValue(agg.concat().text().resolve(visible)));
+          }
         }
         default -> {
           Object v = row.getValue(agg.distinctValue().resolve(visible));
@@ -92,16 +116,40 @@ final class Aggregator {
             if (distinct[a] == null) {
               distinct[a] = new LinkedHashMap<>();
             }
-            distinct[a].putIfAbsent(Values.key(v), v);
+            distinct[a].putIfAbsent(comparedKey(a, row, v), v);
           }
         }
       }
     }
   }
 
+  /** The hash key of a DISTINCT aggregate's value: its sort key for strings. */
+  private Object comparedKey(int a, Row row, Object value) {
+    MergeSpec.Resolved k = resolved[a];
+    if (k.pad() >= 0 && pads[a] == null) {
+      pads[a] = row.getValue(k.pad());
+    }
+    Object key = Collated.key(value, RowOrder.at(row, k.weight()), pads[a]);
+    if (key instanceof Collated.Unkeyed) {
+      if (guard == null) {
+        guard = new Collated.UnkeyedGuard(aggregates.size());
+      }
+      guard.check(a, key);
+    }
+    return key;
+  }
+
   /** The merged row (all columns, derived included); {@code first} null means an empty group. */
   Object[] result(int width) {
     Object[] out = first != null ? first.clone() : new Object[width];
+    for (int a = 0; a < aggregates.size(); a++) {
+      // MIN/MAX: the winner's sort key goes with it (a later ORDER BY compares it)
+      if (resolved[a].weight() >= 0
+          && (aggregates.get(a).kind() == MergeSpec.AggregateKind.MIN
+              || aggregates.get(a).kind() == MergeSpec.AggregateKind.MAX)) {
+        out[resolved[a].weight()] = weights[a];
+      }
+    }
     for (int a = 0; a < aggregates.size(); a++) {
       Aggregate agg = aggregates.get(a);
       int target = agg.target().resolve(visible);

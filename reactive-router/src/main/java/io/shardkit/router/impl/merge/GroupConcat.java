@@ -3,7 +3,6 @@ package io.shardkit.router.impl.merge;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,9 +36,21 @@ final class GroupConcat {
     }
   }
 
-  void addDistinct(Object value, Object text) {
+  private Object pad;
+
+  /**
+   * A DISTINCT value: its hash key (sort key for strings), the value, its sort key and its text.
+   */
+  void addDistinct(Object key, Object value, Object weight, Object text) {
     if (value != null && text != null) {
-      distinct.putIfAbsent(Values.key(value), new Object[] {value, text});
+      distinct.putIfAbsent(key, new Object[] {value, text, weight});
+    }
+  }
+
+  /** The space weight of the argument's collation under PAD SPACE. */
+  void pad(Object pad) {
+    if (this.pad == null) {
+      this.pad = pad;
     }
   }
 
@@ -47,7 +58,7 @@ final class GroupConcat {
     List<Object> values = parts;
     if (!distinct.isEmpty()) {
       List<Object[]> sorted = new ArrayList<>(distinct.values());
-      sorted.sort(Comparator.comparing((Object[] p) -> p[0], Values::compare));
+      sorted.sort((p, q) -> Collated.compare(p[0], p[2], q[0], q[2], pad));
       values = new ArrayList<>();
       for (Object[] p : sorted) {
         values.add(p[1]);

@@ -57,7 +57,8 @@ final class GroupConcatPlanner {
           null,
           null,
           null,
-          new MergeSpec.Concat(separator, maxLength, null));
+          new MergeSpec.Concat(separator, maxLength, null),
+          null);
     }
     if (params.size() != 1) {
       throw new MergePlanner.Refusal(
@@ -73,6 +74,7 @@ final class GroupConcatPlanner {
         null,
         null,
         value,
-        new MergeSpec.Concat(separator, maxLength, text));
+        new MergeSpec.Concat(separator, maxLength, text),
+        planner.keyFor(value, arg));
   }
 }

@@ -87,7 +87,7 @@ final class HavingCompiler {
           op, compile(bin.getLeftExpression()), compile(bin.getRightExpression()));
     }
     if (e instanceof LongValue l) {
-      return new Having.Literal(l.getValue());
+      return new Having.Literal(io.shardkit.router.impl.route.ValueRef.integer(l.getStringValue()));
     }
     if (e instanceof net.sf.jsqlparser.expression.DoubleValue d) {
       return new Having.Literal(new java.math.BigDecimal(d.toString()));

@@ -3,6 +3,7 @@ package io.shardkit.router.impl.merge;
 import io.shardkit.router.impl.merge.MergeSpec.Aggregate;
 import io.shardkit.router.impl.merge.MergeSpec.AggregateKind;
 import io.shardkit.router.impl.merge.MergeSpec.ColumnRef;
+import io.shardkit.router.impl.merge.MergeSpec.Key;
 import io.shardkit.router.impl.merge.MergeSpec.SortKey;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,6 +60,8 @@ public final class MergePlanner {
   private final List<String> itemTexts = new ArrayList<>();
   private final List<ColumnRef> itemRefs = new ArrayList<>();
   private final List<SelectItem<?>> derivedItems = new ArrayList<>();
+  private final java.util.Map<ColumnRef, Key> keys = new java.util.HashMap<>();
+  private int firstWildcard = -1;
   private ColumnRef groupConcatMaxLength;
 
   /** The derived {@code @@group_concat_max_len} column, added once per query. */
@@ -110,7 +113,6 @@ public final class MergePlanner {
       throw new Refusal(
           "SELECT ... INTO or locking reads with LIMIT are not supported across data nodes");
     }
-    int firstWildcard = -1;
     int lastWildcard = -1;
     for (int i = 0; i < items.size(); i++) {
       Expression e = items.get(i).getExpression();
@@ -155,7 +157,7 @@ public final class MergePlanner {
         checkNoAggregate(e);
       }
     }
-    List<ColumnRef> groupKeys = new ArrayList<>();
+    List<Key> groupKeys = new ArrayList<>();
     GroupByElement groupBy = select.getGroupBy();
     if (groupBy != null) {
       if (groupBy.getGroupingSets() != null && !groupBy.getGroupingSets().isEmpty()
@@ -163,7 +165,7 @@ public final class MergePlanner {
         throw new Refusal("GROUPING SETS / WITH ROLLUP are not supported across data nodes");
       }
       for (Object o : groupBy.getGroupByExpressionList()) {
-        groupKeys.add(resolve((Expression) o, "g"));
+        groupKeys.add(resolveKey((Expression) o, "g"));
       }
     }
     boolean aggregate = !aggregates.isEmpty() || groupBy != null;
@@ -184,10 +186,10 @@ public final class MergePlanner {
           }
           ref = addDerived(e, "o");
           aggregates.add(aggregate(f, ref, distinctArgs));
+          orderBy.add(new SortKey(keyFor(ref, e), !o.isAsc()));
         } else {
-          ref = resolve(e, "o");
+          orderBy.add(new SortKey(resolveKey(e, "o"), !o.isAsc()));
         }
-        orderBy.add(new SortKey(ref, !o.isAsc()));
       }
     }
     Having having = null;
@@ -200,6 +202,13 @@ public final class MergePlanner {
       select.setHaving(null);
     }
     boolean distinct = select.getDistinct() != null;
+    List<Key> distinctKeys = null;
+    if (distinct) {
+      distinctKeys = new ArrayList<>();
+      for (int i = 0; i < items.size() && (firstWildcard < 0 || i < firstWildcard); i++) {
+        distinctKeys.add(keyFor(itemRefs.get(i), items.get(i).getExpression()));
+      }
+    }
     boolean streamingGroup = false;
     boolean sortAfterGroup = false;
     if (aggregate && !groupKeys.isEmpty()) {
@@ -207,7 +216,7 @@ public final class MergePlanner {
         List<OrderByElement> added = new ArrayList<>();
         for (Object o : groupBy.getGroupByExpressionList()) {
           OrderByElement element = new OrderByElement();
-          element.setExpression(orderExpressionFor((Expression) o, groupKeys.get(added.size())));
+          element.setExpression((Expression) o);
           added.add(element);
           orderBy.add(new SortKey(groupKeys.get(added.size() - 1), false));
         }
@@ -249,20 +258,14 @@ public final class MergePlanner {
             streamingGroup,
             sortAfterGroup,
             distinct,
-            having);
+            having,
+            distinctKeys == null ? null : List.copyOf(distinctKeys));
     return new Result(spec, null, limitWidened);
   }
 
-  private Expression orderExpressionFor(Expression groupExpression, ColumnRef ref) {
-    if (groupExpression instanceof LongValue) {
-      return groupExpression;
-    }
-    return groupExpression;
-  }
-
-  private static boolean sameKeys(List<SortKey> orderBy, List<ColumnRef> groupKeys) {
+  private static boolean sameKeys(List<SortKey> orderBy, List<Key> groupKeys) {
     for (int i = 0; i < groupKeys.size(); i++) {
-      if (!orderBy.get(i).column().equals(groupKeys.get(i))) {
+      if (!orderBy.get(i).column().equals(groupKeys.get(i).column())) {
         return false;
       }
     }
@@ -293,13 +296,15 @@ public final class MergePlanner {
             case "SUM" -> AggregateKind.SUM_DISTINCT;
             default -> AggregateKind.AVG_DISTINCT;
           };
-      return new Aggregate(kind, target, null, null, value);
+      return new Aggregate(kind, target, null, null, value, null, keyFor(value, arg));
     }
     return switch (name) {
       case "COUNT" -> new Aggregate(AggregateKind.COUNT, target, null, null, null);
       case "SUM" -> new Aggregate(AggregateKind.SUM, target, null, null, null);
-      case "MIN" -> new Aggregate(AggregateKind.MIN, target, null, null, null);
-      case "MAX" -> new Aggregate(AggregateKind.MAX, target, null, null, null);
+      case "MIN" ->
+          new Aggregate(AggregateKind.MIN, target, null, null, null, null, keyFor(target, f));
+      case "MAX" ->
+          new Aggregate(AggregateKind.MAX, target, null, null, null, null, keyFor(target, f));
       default -> {
         Function count = new Function("COUNT", arg);
         Function sum = new Function("SUM", arg);
@@ -313,7 +318,7 @@ public final class MergePlanner {
   ColumnRef resolve(Expression e, String kind) {
     if (e instanceof LongValue position) {
       // a position names the n-th result column, wherever wildcards expand
-      int p = (int) position.getValue() - 1;
+      int p = position(position);
       if (p < 0) {
         throw new Refusal("position " + position + " does not name a column of the result");
       }
@@ -341,6 +346,100 @@ public final class MergePlanner {
     }
     checkNoAggregate(e);
     return addDerived(e, kind);
+  }
+
+  /** A GROUP BY / ORDER BY key with the sort key columns its strings need. */
+  Key resolveKey(Expression e, String kind) {
+    ColumnRef ref = resolve(e, kind);
+    return keyFor(ref, sourceOf(e));
+  }
+
+  /**
+   * The expression whose value a GROUP BY / ORDER BY key names: the select item for a position or
+   * an alias, else the key itself; null when it is a column a wildcard expands to.
+   */
+  private Expression sourceOf(Expression e) {
+    if (e instanceof LongValue position) {
+      int p = position(position);
+      boolean named = p < items.size() && (firstWildcard < 0 || p < firstWildcard);
+      return named ? items.get(p).getExpression() : null;
+    }
+    if (e instanceof Column c && c.getTable() == null) {
+      String name = c.getColumnName().replace("`", "").toLowerCase(Locale.ROOT);
+      for (int i = 0; i < items.size(); i++) {
+        Alias alias = items.get(i).getAlias();
+        if (alias != null
+            && alias
+                .getName()
+                .replace("`", "")
+                .replace("'", "")
+                .toLowerCase(Locale.ROOT)
+                .equals(name)
+            && itemRefs.get(i) != null) {
+          return items.get(i).getExpression();
+        }
+      }
+    }
+    return e;
+  }
+
+  /**
+   * The key of a value at {@code ref} computed by {@code source}: unless the expression can only be
+   * a number, the units also return its sort key in the server's collation ({@code WEIGHT_STRING})
+   * and the collation's space weight when it pads with spaces (see {@link Collated}). One pair of
+   * derived columns per value, however many keys compare it.
+   */
+  Key keyFor(ColumnRef ref, Expression source) {
+    Key known = keys.get(ref);
+    if (known != null) {
+      return known;
+    }
+    Key key;
+    if (source == null || source instanceof AllColumns || isNumeric(source)) {
+      key = Key.of(ref);
+    } else {
+      Function weight = new Function("WEIGHT_STRING", source);
+      Function empty = new Function("LEFT", source, new LongValue(0));
+      Function spaceWeight =
+          new Function(
+              "WEIGHT_STRING",
+              new Function("CONCAT", empty, new net.sf.jsqlparser.expression.StringValue(" ")));
+      Function pad =
+          new Function(
+              "IF",
+              new net.sf.jsqlparser.expression.operators.relational.EqualsTo(
+                  empty, new net.sf.jsqlparser.expression.StringValue(" ")),
+              spaceWeight,
+              new net.sf.jsqlparser.expression.NullValue());
+      key = new Key(ref, addDerived(weight, "w"), addDerived(pad, "p"));
+    }
+    keys.put(ref, key);
+    return key;
+  }
+
+  /** Whether an expression's value is a number whatever the data (no sort key needed). */
+  private static boolean isNumeric(Expression e) {
+    if (e instanceof LongValue
+        || e instanceof net.sf.jsqlparser.expression.DoubleValue
+        || e instanceof net.sf.jsqlparser.expression.operators.arithmetic.Addition
+        || e instanceof net.sf.jsqlparser.expression.operators.arithmetic.Subtraction
+        || e instanceof net.sf.jsqlparser.expression.operators.arithmetic.Multiplication
+        || e instanceof net.sf.jsqlparser.expression.operators.arithmetic.Division
+        || e instanceof net.sf.jsqlparser.expression.operators.arithmetic.IntegerDivision
+        || e instanceof net.sf.jsqlparser.expression.operators.arithmetic.Modulo) {
+      return true;
+    }
+    if (e instanceof Function f && !(e instanceof AnalyticExpression)) {
+      String name = upper(f.getName());
+      return name.equals("COUNT") || name.equals("SUM") || name.equals("AVG");
+    }
+    return false;
+  }
+
+  /** A 0-based select-list position from a 1-based literal; out of range is -1. */
+  private static int position(LongValue position) {
+    java.math.BigInteger p = new java.math.BigInteger(position.getStringValue());
+    return p.bitLength() > 30 ? -1 : p.intValue() - 1;
   }
 
   ColumnRef findItem(Expression e) {

@@ -17,18 +17,21 @@ import java.util.List;
  * @param sortAfterGroup whether to sort groups by {@code orderBy} after grouping in memory
  * @param distinct SELECT DISTINCT over the visible columns
  * @param having the HAVING condition evaluated on merged groups, or null
+ * @param distinctKeys for DISTINCT: per visible column before the first wildcard, where its sort
+ *     key is (visible columns past this list have none)
  */
 public record MergeSpec(
     int derivedCount,
     boolean aggregate,
     boolean scalar,
-    List<ColumnRef> groupKeys,
+    List<Key> groupKeys,
     List<Aggregate> aggregates,
     List<SortKey> orderBy,
     boolean streamingGroup,
     boolean sortAfterGroup,
     boolean distinct,
-    Having having) {
+    Having having,
+    List<Key> distinctKeys) {
 
   /** Whether rows can simply be concatenated (then k-way merged if ordered) and limited. */
   public boolean isPlain() {
@@ -66,8 +69,41 @@ public record MergeSpec(
     }
   }
 
+  /**
+   * A value the merge compares, and where the units put its sort key in the server's collation
+   * ({@code WEIGHT_STRING}) and the collation's space weight when it pads (see {@link Collated}).
+   *
+   * @param column the value
+   * @param weight the derived sort key column, or null when the value is never a string
+   * @param pad the derived space-weight column (NULL in rows under NO PAD collations), or null
+   */
+  public record Key(ColumnRef column, ColumnRef weight, ColumnRef pad) {
+
+    /** A key without sort key columns (numbers, dates, or a column the plan cannot name). */
+    public static Key of(ColumnRef column) {
+      return new Key(column, null, null);
+    }
+
+    /** The key's positions for rows with this many visible columns. */
+    public Resolved resolve(int visible) {
+      return new Resolved(
+          column.resolve(visible),
+          weight == null ? -1 : weight.resolve(visible),
+          pad == null ? -1 : pad.resolve(visible));
+    }
+  }
+
+  /** A {@link Key} at absolute positions; -1 for absent sort key columns. */
+  public record Resolved(int column, int weight, int pad) {}
+
   /** A sort key. */
-  public record SortKey(ColumnRef column, boolean descending) {}
+  public record SortKey(Key key, boolean descending) {
+
+    /** The sorted value's column. */
+    public ColumnRef column() {
+      return key.column();
+    }
+  }
 
   /** Kinds of aggregate merges. */
   public enum AggregateKind {
@@ -103,6 +139,8 @@ public record MergeSpec(
    * @param count for AVG: the derived COUNT column
    * @param distinctValue for DISTINCT aggregates: the derived column with the argument value
    * @param concat for GROUP_CONCAT: separator and derived columns, else null
+   * @param compared what the merge compares: for MIN/MAX the target with its sort key, for DISTINCT
+   *     aggregates the distinct value with its sort key; null for the others
    */
   public record Aggregate(
       AggregateKind kind,
@@ -110,7 +148,8 @@ public record MergeSpec(
       ColumnRef sum,
       ColumnRef count,
       ColumnRef distinctValue,
-      Concat concat) {
+      Concat concat,
+      Key compared) {
 
     public Aggregate(
         AggregateKind kind,
@@ -118,7 +157,7 @@ public record MergeSpec(
         ColumnRef sum,
         ColumnRef count,
         ColumnRef distinctValue) {
-      this(kind, target, sum, count, distinctValue, null);
+      this(kind, target, sum, count, distinctValue, null, null);
     }
   }
 }

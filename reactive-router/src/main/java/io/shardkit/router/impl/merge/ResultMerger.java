@@ -52,11 +52,13 @@ public final class ResultMerger {
     List<Row> out = new ArrayList<>();
     long skip = offset;
     long remaining = limit < 0 ? Long.MAX_VALUE : limit;
+    MergeSpec.Resolved[] distinctKeys = distinctKeys(spec, visible);
+    Collated.UnkeyedGuard guard = new Collated.UnkeyedGuard(Math.max(0, width));
     if (!spec.aggregate()) {
       Set<List<Object>> seen = spec.distinct() ? new HashSet<>() : null;
       while (ordered.hasNext() && remaining > 0) {
         Row row = ordered.next();
-        if (seen != null && !seen.add(keyOf(row, visible))) {
+        if (seen != null && !seen.add(keyOf(row::getValue, distinctKeys, guard))) {
           continue;
         }
         if (skip > 0) {
@@ -67,7 +69,7 @@ public final class ResultMerger {
         remaining--;
       }
     } else {
-      List<Object[]> groups = group(ordered, spec, visible, width);
+      List<Object[]> groups = group(ordered, spec, visible, width, guard);
       if (spec.sortAfterGroup()) {
         RowOrder order = new RowOrder(spec.orderBy(), visible);
         groups.sort(order::compareValues);
@@ -81,7 +83,7 @@ public final class ResultMerger {
           continue;
         }
         Object[] visibleValues = java.util.Arrays.copyOf(values, visible);
-        if (seen != null && !seen.add(keyOf(visibleValues))) {
+        if (seen != null && !seen.add(keyOf(i -> values[i], distinctKeys, guard))) {
           continue;
         }
         if (skip > 0) {
@@ -96,9 +98,10 @@ public final class ResultMerger {
     return MergedRowSet.of(out, desc.names(), desc.descriptors(), out.size(), properties);
   }
 
-  private static List<Object[]> group(Iterator<Row> rows, MergeSpec spec, int visible, int width) {
+  private static List<Object[]> group(
+      Iterator<Row> rows, MergeSpec spec, int visible, int width, Collated.UnkeyedGuard guard) {
     List<Object[]> out = new ArrayList<>();
-    int[] keys = new int[spec.groupKeys().size()];
+    MergeSpec.Resolved[] keys = new MergeSpec.Resolved[spec.groupKeys().size()];
     for (int i = 0; i < keys.length; i++) {
       keys[i] = spec.groupKeys().get(i).resolve(visible);
     }
@@ -123,10 +126,7 @@ public final class ResultMerger {
       Map<List<Object>, Aggregator> groups = new LinkedHashMap<>();
       while (rows.hasNext()) {
         Row row = rows.next();
-        List<Object> key = new ArrayList<>(keys.length);
-        for (int k : keys) {
-          key.add(Values.key(row.getValue(k)));
-        }
+        List<Object> key = keyOf(row::getValue, keys, guard);
         groups.computeIfAbsent(key, k -> new Aggregator(spec.aggregates(), visible)).add(row);
       }
       for (Aggregator a : groups.values()) {
@@ -139,27 +139,43 @@ public final class ResultMerger {
     return out;
   }
 
-  private static boolean sameGroup(Row a, Row b, int[] keys) {
-    for (int k : keys) {
-      if (Values.compare(a.getValue(k), b.getValue(k)) != 0) {
+  private static boolean sameGroup(Row a, Row b, MergeSpec.Resolved[] keys) {
+    for (MergeSpec.Resolved k : keys) {
+      if (RowOrder.compareKey(k, a, b) != 0) {
         return false;
       }
     }
     return true;
   }
 
-  private static List<Object> keyOf(Row row, int visible) {
-    List<Object> key = new ArrayList<>(visible);
-    for (int i = 0; i < visible; i++) {
-      key.add(Values.key(row.getValue(i)));
+  /** The DISTINCT keys: every visible column, with its sort key where the plan named one. */
+  private static MergeSpec.Resolved[] distinctKeys(MergeSpec spec, int visible) {
+    if (!spec.distinct()) {
+      return null;
     }
-    return key;
+    MergeSpec.Resolved[] keys = new MergeSpec.Resolved[Math.max(0, visible)];
+    List<MergeSpec.Key> named = spec.distinctKeys() == null ? List.of() : spec.distinctKeys();
+    for (int i = 0; i < keys.length; i++) {
+      MergeSpec.Key k = i < named.size() ? named.get(i) : null;
+      keys[i] = k == null ? new MergeSpec.Resolved(i, -1, -1) : k.resolve(visible);
+    }
+    return keys;
   }
 
-  private static List<Object> keyOf(Object[] values) {
-    List<Object> key = new ArrayList<>(values.length);
-    for (Object v : values) {
-      key.add(Values.key(v));
+  private static List<Object> keyOf(
+      java.util.function.IntFunction<Object> row,
+      MergeSpec.Resolved[] keys,
+      Collated.UnkeyedGuard guard) {
+    List<Object> key = new ArrayList<>(keys.length);
+    for (MergeSpec.Resolved k : keys) {
+      Object value = row.apply(k.column());
+      Object hashKey =
+          Collated.key(
+              value,
+              k.weight() < 0 ? null : row.apply(k.weight()),
+              k.pad() < 0 ? null : row.apply(k.pad()));
+      guard.check(k.column(), hashKey);
+      key.add(hashKey);
     }
     return key;
   }

@@ -4,10 +4,13 @@ import io.vertx.sqlclient.Row;
 import java.util.Comparator;
 import java.util.List;
 
-/** The ORDER BY of a merge as a comparator over unit rows (or merged value arrays). */
+/**
+ * The ORDER BY of a merge as a comparator over unit rows (or merged value arrays). Strings compare
+ * by the sort keys the units returned ({@link Collated}), everything else by value.
+ */
 public final class RowOrder implements Comparator<Row> {
 
-  private final int[] columns;
+  private final MergeSpec.Resolved[] keys;
   private final boolean[] descending;
 
   /** The order of these sort keys for rows with this many visible columns. */
@@ -16,18 +19,18 @@ public final class RowOrder implements Comparator<Row> {
   }
 
   RowOrder(List<MergeSpec.SortKey> keys, int visible) {
-    columns = new int[keys.size()];
+    this.keys = new MergeSpec.Resolved[keys.size()];
     descending = new boolean[keys.size()];
     for (int i = 0; i < keys.size(); i++) {
-      columns[i] = keys.get(i).column().resolve(visible);
+      this.keys[i] = keys.get(i).key().resolve(visible);
       descending[i] = keys.get(i).descending();
     }
   }
 
   @Override
   public int compare(Row a, Row b) {
-    for (int i = 0; i < columns.length; i++) {
-      int c = Values.compare(a.getValue(columns[i]), b.getValue(columns[i]));
+    for (int i = 0; i < keys.length; i++) {
+      int c = compareKey(keys[i], a, b);
       if (c != 0) {
         return descending[i] ? -c : c;
       }
@@ -36,12 +39,40 @@ public final class RowOrder implements Comparator<Row> {
   }
 
   int compareValues(Object[] a, Object[] b) {
-    for (int i = 0; i < columns.length; i++) {
-      int c = Values.compare(a[columns[i]], b[columns[i]]);
+    for (int i = 0; i < keys.length; i++) {
+      MergeSpec.Resolved k = keys[i];
+      int c =
+          Collated.compare(
+              a[k.column()], at(a, k.weight()), b[k.column()], at(b, k.weight()), pad(k, a, b));
       if (c != 0) {
         return descending[i] ? -c : c;
       }
     }
     return 0;
+  }
+
+  /** Compares one key of two unit rows. */
+  static int compareKey(MergeSpec.Resolved k, Row a, Row b) {
+    Object pad = k.pad() < 0 ? null : a.getValue(k.pad());
+    if (pad == null && k.pad() >= 0) {
+      pad = b.getValue(k.pad());
+    }
+    return Collated.compare(
+        a.getValue(k.column()), at(a, k.weight()), b.getValue(k.column()), at(b, k.weight()), pad);
+  }
+
+  private static Object pad(MergeSpec.Resolved k, Object[] a, Object[] b) {
+    if (k.pad() < 0) {
+      return null;
+    }
+    return a[k.pad()] != null ? a[k.pad()] : b[k.pad()];
+  }
+
+  static Object at(Row row, int index) {
+    return index < 0 ? null : row.getValue(index);
+  }
+
+  static Object at(Object[] row, int index) {
+    return index < 0 ? null : row[index];
   }
 }

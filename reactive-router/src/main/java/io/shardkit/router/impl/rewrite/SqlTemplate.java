@@ -228,8 +228,12 @@ public final class SqlTemplate {
       return;
     }
     long widened =
-        toLong(count.resolve(params)) + (offset == null ? 0 : toLong(offset.resolve(params)));
-    if ((count.isParam() || offset != null && offset.isParam()) && params != null) {
+        saturatedAdd(
+            toLong(count.resolve(params)), offset == null ? 0 : toLong(offset.resolve(params)));
+    if (widened == Long.MAX_VALUE) {
+      // "to the end": MySQL's own spelling of the largest row count
+      sb.append(MAX_ROWS);
+    } else if ((count.isParam() || offset != null && offset.isParam()) && params != null) {
       sb.append('?');
       outParams.add(widened);
     } else {
@@ -237,15 +241,52 @@ public final class SqlTemplate {
     }
   }
 
-  /** A LIMIT/OFFSET value as a long. */
+  /** The largest LIMIT MySQL accepts: 2^64 - 1. */
+  static final String MAX_ROWS = "18446744073709551615";
+
+  private static final java.math.BigInteger MAX_UNSIGNED =
+      java.math.BigInteger.ONE.shiftLeft(64).subtract(java.math.BigInteger.ONE);
+
+  private static long saturatedAdd(long a, long b) {
+    long sum = a + b;
+    return sum < 0 ? Long.MAX_VALUE : sum;
+  }
+
+  /**
+   * A LIMIT/OFFSET value as MySQL reads it: an unsigned 64-bit integer. Values from 2^63 on
+   * saturate at {@link Long#MAX_VALUE} (no result has that many rows, so the merge is the same).
+   * Anything else (negative, fractional, beyond 2^64 - 1, not a number) is refused before any I/O.
+   */
   public static long toLong(Object value) {
-    if (value instanceof Number n) {
-      return n.longValue();
+    java.math.BigInteger v = null;
+    try {
+      if (value instanceof Long
+          || value instanceof Integer
+          || value instanceof Short
+          || value instanceof Byte) {
+        v = java.math.BigInteger.valueOf(((Number) value).longValue());
+      } else if (value instanceof java.math.BigInteger b) {
+        v = b;
+      } else if (value instanceof java.math.BigDecimal d) {
+        v = d.toBigIntegerExact();
+      } else if (value instanceof io.vertx.sqlclient.data.Numeric n
+          && n.bigDecimalValue() != null) {
+        v = n.bigDecimalValue().toBigIntegerExact();
+      } else if (value instanceof String s) {
+        v = new java.math.BigInteger(s.strip());
+      }
+    } catch (ArithmeticException | NumberFormatException e) {
+      v = null;
     }
-    if (value instanceof String s) {
-      return Long.parseLong(s.strip());
+    if (v == null || v.signum() < 0 || v.compareTo(MAX_UNSIGNED) > 0) {
+      throw new io.shardkit.router.UnsupportedSqlException(
+          List.of(),
+          "LIMIT/OFFSET value "
+              + (value instanceof String ? "'" + value + "'" : String.valueOf(value))
+              + " is not a row count: MySQL takes integers from 0 to "
+              + MAX_ROWS);
     }
-    throw new IllegalArgumentException("LIMIT value " + value + " is not a number");
+    return v.bitLength() > 63 ? Long.MAX_VALUE : v.longValue();
   }
 
   @Override

@@ -229,9 +229,7 @@ final class Conditions {
       return ValueRef.param(p.getIndex() - 1);
     }
     if (e instanceof LongValue l) {
-      return ValueRef.literal(
-          l.getStringValue().length() > 18 ? new BigDecimal(l.getStringValue()) : l.getValue(),
-          l.toString());
+      return ValueRef.literal(ValueRef.integer(l.getStringValue()), l.toString());
     }
     if (e instanceof StringValue s && (s.getPrefix() == null || s.getPrefix().isEmpty())) {
       return ValueRef.literal(s.getNotExcapedValue(), s.toString());
@@ -242,7 +240,7 @@ final class Conditions {
     if (e instanceof SignedExpression s
         && s.getSign() == '-'
         && s.getExpression() instanceof LongValue l) {
-      return ValueRef.literal(-l.getValue(), s.toString());
+      return ValueRef.literal(ValueRef.integer("-" + l.getStringValue()), s.toString());
     }
     return null;
   }

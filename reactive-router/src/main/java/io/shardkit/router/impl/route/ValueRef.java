@@ -20,6 +20,12 @@ public record ValueRef(int param, Object literal, String text) {
     return new ValueRef(-1, value, text);
   }
 
+  /** An integer literal's value: a Long when it fits, else a BigDecimal (never an overflow). */
+  public static Object integer(String text) {
+    java.math.BigInteger v = new java.math.BigInteger(text.strip());
+    return v.bitLength() <= 63 ? (Object) v.longValue() : new java.math.BigDecimal(v);
+  }
+
   public boolean isParam() {
     return param >= 0;
   }

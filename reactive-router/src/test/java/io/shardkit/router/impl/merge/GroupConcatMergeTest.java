@@ -105,20 +105,20 @@ class GroupConcatMergeTest {
 
   @Test
   void distinctValuesAreCollectedAcrossUnitsAndJoinedInAscendingOrder() {
-    MergeSpec spec =
-        spec(
-            "SELECT user_id, GROUP_CONCAT(DISTINCT status SEPARATOR ' ') AS s FROM t_order GROUP BY user_id");
-    List<String> cols = List.of("user_id", "s", "sk_derived_m0", "sk_derived_d1", "sk_derived_t2");
+    UnitRows u =
+        ResultMergerTest.rows(
+            "SELECT user_id, GROUP_CONCAT(DISTINCT status SEPARATOR ' ') AS s FROM t_order GROUP BY user_id",
+            "user_id",
+            "s");
+    MergeSpec spec = u.plan().merge();
 
     RowSet<Row> actual =
         ResultMerger.merge(
             List.of(
-                unit(
-                    cols,
+                u.unit(
                     new Object[] {1L, "paid", 1024L, "paid", "paid"},
                     new Object[] {1L, "init", 1024L, "init", "init"}),
-                unit(
-                    cols,
+                u.unit(
                     new Object[] {1L, "PAID", 1024L, "PAID", "PAID"},
                     new Object[] {1L, "done", 1024L, "done", "done"},
                     new Object[] {2L, "x", 1024L, "x", "x"})),

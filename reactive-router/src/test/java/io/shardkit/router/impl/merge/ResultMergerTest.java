@@ -21,6 +21,10 @@ class ResultMergerTest {
     return Planner.of(Fixtures.rules()).plan(sql).merge();
   }
 
+  static UnitRows rows(String sql, String... visible) {
+    return new UnitRows(Planner.of(Fixtures.rules()).plan(sql), List.of(visible));
+  }
+
   static RowSet<Row> unit(List<String> columns, Object[]... rows) {
     RowDesc desc = RowDesc.of(columns, List.of());
     List<Row> list = new ArrayList<>();
@@ -49,13 +53,18 @@ class ResultMergerTest {
 
   @Test
   void kWayMergeKeepsOrderByWithDescAndNulls() {
-    MergeSpec spec = spec("SELECT order_id, status FROM t_order ORDER BY status DESC, order_id");
-    List<String> cols = List.of("order_id", "status");
+    UnitRows u =
+        rows(
+            "SELECT order_id, status FROM t_order ORDER BY status DESC, order_id",
+            "order_id",
+            "status");
+    MergeSpec spec = u.plan().merge();
+
     RowSet<Row> merged =
         ResultMerger.merge(
             List.of(
-                unit(cols, row(1L, "b"), row(4L, "a"), row(2L, null)),
-                unit(cols, row(3L, "B"), row(5L, "a"))),
+                u.unit(row(1L, "b"), row(4L, "a"), row(2L, null)),
+                u.unit(row(3L, "B"), row(5L, "a"))),
             spec,
             0,
             -1,
@@ -71,14 +80,16 @@ class ResultMergerTest {
 
   @Test
   void offsetAndLimitApplyAfterTheMergeAndDerivedColumnsAreHidden() {
-    MergeSpec spec = spec("SELECT status FROM t_order ORDER BY order_id LIMIT 1, 2");
-    assertThat(spec.derivedCount()).isEqualTo(1);
-    List<String> cols = List.of("status", "sk_derived_o0");
+    UnitRows u = rows("SELECT status FROM t_order ORDER BY order_id LIMIT 1, 2", "status");
+    MergeSpec spec = u.plan().merge();
+    // order_id, its sort key and the pad weight
+    assertThat(spec.derivedCount()).isEqualTo(3);
+
     RowSet<Row> merged =
         ResultMerger.merge(
             List.of(
-                unit(cols, row("a", 1L), row("c", 3L), row("e", 5L)),
-                unit(cols, row("b", 2L), row("d", 4L))),
+                u.unit(row("a", 1L), row("c", 3L), row("e", 5L)),
+                u.unit(row("b", 2L), row("d", 4L))),
             spec,
             1,
             2,
@@ -90,29 +101,25 @@ class ResultMergerTest {
 
   @Test
   void groupByStreamsWhenUnitsAreSortedByTheGroupKeys() {
-    MergeSpec spec =
-        spec(
-            "SELECT user_id, COUNT(*), SUM(order_id), MIN(order_id), MAX(order_id), AVG(order_id) a FROM t_order GROUP BY user_id");
-    assertThat(spec.streamingGroup()).isTrue();
-    List<String> cols =
-        List.of(
+    UnitRows u =
+        rows(
+            "SELECT user_id, COUNT(*), SUM(order_id), MIN(order_id), MAX(order_id), AVG(order_id) a FROM t_order GROUP BY user_id",
             "user_id",
             "COUNT(*)",
             "SUM(order_id)",
             "MIN(order_id)",
             "MAX(order_id)",
-            "a",
-            "sk_derived_s0",
-            "sk_derived_c1");
+            "a");
+    MergeSpec spec = u.plan().merge();
+    assertThat(spec.streamingGroup()).isTrue();
+
     RowSet<Row> merged =
         ResultMerger.merge(
             List.of(
-                unit(
-                    cols,
+                u.unit(
                     row(1, 2L, num(3), 1L, 2L, num("1.5000"), num(3), 2L),
                     row(2, 1L, num(10), 10L, 10L, num("10.0000"), num(10), 1L)),
-                unit(
-                    cols,
+                u.unit(
                     row(1, 1L, num(4), 4L, 4L, num("4.0000"), num(4), 1L),
                     row(3, 1L, num(7), 7L, 7L, num("7.0000"), num(7), 1L))),
             spec,
@@ -131,14 +138,17 @@ class ResultMergerTest {
 
   @Test
   void groupByInMemoryWhenOrderedByAnAggregate() {
-    MergeSpec spec =
-        spec("SELECT user_id, COUNT(*) c FROM t_order GROUP BY user_id ORDER BY c DESC LIMIT 2");
+    UnitRows u =
+        rows(
+            "SELECT user_id, COUNT(*) c FROM t_order GROUP BY user_id ORDER BY c DESC LIMIT 2",
+            "user_id",
+            "c");
+    MergeSpec spec = u.plan().merge();
     assertThat(spec.sortAfterGroup()).isTrue();
-    List<String> cols = List.of("user_id", "c");
+
     RowSet<Row> merged =
         ResultMerger.merge(
-            List.of(
-                unit(cols, row(1, 5L), row(2, 1L), row(3, 1L)), unit(cols, row(3, 9L), row(2, 1L))),
+            List.of(u.unit(row(1, 5L), row(2, 1L), row(3, 1L)), u.unit(row(3, 9L), row(2, 1L))),
             spec,
             0,
             2,
@@ -148,21 +158,23 @@ class ResultMergerTest {
 
   @Test
   void distinctAggregatesAreExactAcrossUnits() {
-    MergeSpec spec =
-        spec(
-            "SELECT COUNT(DISTINCT status), SUM(DISTINCT order_id), AVG(DISTINCT order_id), COUNT(*) FROM t_order");
-    List<String> cols =
-        List.of("c", "s", "a", "n", "sk_derived_d0", "sk_derived_d1", "sk_derived_d2");
+    UnitRows u =
+        rows(
+            "SELECT COUNT(DISTINCT status), SUM(DISTINCT order_id), AVG(DISTINCT order_id), COUNT(*) FROM t_order",
+            "c",
+            "s",
+            "a",
+            "n");
+    MergeSpec spec = u.plan().merge();
+
     // each unit returns one row per (status, order_id): the values overlap between units
     RowSet<Row> merged =
         ResultMerger.merge(
             List.of(
-                unit(
-                    cols,
+                u.unit(
                     row(1L, num(1), num(1), 2L, "x", 1L, 1L),
                     row(1L, num(2), num(2), 1L, "y", 2L, 2L)),
-                unit(
-                    cols,
+                u.unit(
                     row(1L, num(2), num(2), 1L, "X", 2L, 2L),
                     row(1L, num(5), num(5), 1L, "z", 5L, 5L),
                     row(0L, null, null, 1L, null, null, null))),
@@ -176,19 +188,22 @@ class ResultMergerTest {
 
   @Test
   void scalarAggregateOverNoRowsGivesOneRow() {
-    MergeSpec spec = spec("SELECT COUNT(DISTINCT status), SUM(DISTINCT order_id) FROM t_order");
-    List<String> cols = List.of("c", "s", "sk_derived_d0", "sk_derived_d1");
-    RowSet<Row> merged = ResultMerger.merge(List.of(unit(cols), unit(cols)), spec, 0, -1, null);
+    UnitRows u =
+        rows("SELECT COUNT(DISTINCT status), SUM(DISTINCT order_id) FROM t_order", "c", "s");
+    MergeSpec spec = u.plan().merge();
+
+    RowSet<Row> merged = ResultMerger.merge(List.of(u.unit(), u.unit()), spec, 0, -1, null);
     assertThat(values(merged)).containsExactly(Arrays.asList(0L, null));
   }
 
   @Test
   void selectDistinctDeduplicatesAcrossUnitsUnderTheCollation() {
-    MergeSpec spec = spec("SELECT DISTINCT status FROM t_order ORDER BY status");
-    List<String> cols = List.of("status");
+    UnitRows u = rows("SELECT DISTINCT status FROM t_order ORDER BY status", "status");
+    MergeSpec spec = u.plan().merge();
+
     RowSet<Row> merged =
         ResultMerger.merge(
-            List.of(unit(cols, row("a"), row("b")), unit(cols, row("A"), row("b "), row("c"))),
+            List.of(u.unit(row("a"), row("b")), u.unit(row("A"), row("b "), row("c"))),
             spec,
             0,
             -1,
@@ -210,17 +225,20 @@ class ResultMergerTest {
 
   @Test
   void havingIsAppliedAfterMergingGroups() {
-    MergeSpec spec =
-        spec(
-            "SELECT user_id, COUNT(*) c FROM t_order GROUP BY user_id HAVING COUNT(*) >= ? AND SUM(order_id) > 10 ORDER BY user_id");
+    UnitRows u =
+        rows(
+            "SELECT user_id, COUNT(*) c FROM t_order GROUP BY user_id HAVING COUNT(*) >= ? AND SUM(order_id) > 10 ORDER BY user_id",
+            "user_id",
+            "c");
+    MergeSpec spec = u.plan().merge();
     assertThat(spec.having()).isNotNull();
-    List<String> cols = List.of("user_id", "c", "sk_derived_h0");
+
     // user 1: 1+1 rows, sum 4+8; user 2: 2 rows, sum 30; user 3: 1 row, sum 50
     RowSet<Row> merged =
         ResultMerger.merge(
             List.of(
-                unit(cols, row(1, 1L, num(4)), row(2, 1L, num(10)), row(3, 1L, num(50))),
-                unit(cols, row(1, 1L, num(8)), row(2, 1L, num(20)))),
+                u.unit(row(1, 1L, num(4)), row(2, 1L, num(10)), row(3, 1L, num(50))),
+                u.unit(row(1, 1L, num(8)), row(2, 1L, num(20)))),
             spec,
             0,
             -1,
@@ -233,7 +251,6 @@ class ResultMergerTest {
   void valuesCompareLikeMysql() {
     assertThat(Values.compare(2, 10L)).isNegative();
     assertThat(Values.compare(new BigDecimal("2.50"), Numeric.create(2.5))).isZero();
-    assertThat(Values.compare("abc", "ABC  ")).isZero();
     assertThat(Values.compare(null, 0)).isNegative();
     assertThat(Values.key(3)).isEqualTo(Values.key(new BigDecimal("3.0")));
   }

@@ -1,0 +1,143 @@
+package io.shardkit.router.impl.merge;
+
+import io.shardkit.router.UnsupportedSqlException;
+import io.vertx.core.buffer.Buffer;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Strings compared exactly as the server compares them, whatever the collation.
+ *
+ * <p>Why: a merge cannot reproduce a collation by rule of thumb ({@code utf8mb4_general_ci} says
+ * {@code 'Zürich' = 'zurich'}, {@code _bin} does not, {@code latin1_swedish_ci} sorts {@code 'Å'}
+ * after {@code 'Z'}). So each unit returns, next to every string it sorts or groups by, the value's
+ * sort key in the collation that applies to the expression ({@code WEIGHT_STRING(expr)}) and the
+ * weight of one space in that collation when the collation pads with spaces ({@code NULL} for NO
+ * PAD collations). Two strings compare as their sort keys, the shorter one extended with space
+ * weights under PAD SPACE, which is exactly the server's comparison: {@code 'a' = 'a '} under PAD
+ * SPACE, and {@code 'a\t' < 'a'} because a tab weighs less than the padding space.
+ *
+ * <p>A string that arrives without a sort key (a column the plan could not name, e.g. under a
+ * wildcard) is never compared by guesswork: two different strings without keys make the statement
+ * fail with {@link UnsupportedSqlException}.
+ */
+final class Collated {
+
+  private Collated() {}
+
+  /**
+   * Compares two values of one key.
+   *
+   * @param a first value
+   * @param weightA its sort key (bytes) or null
+   * @param b second value
+   * @param weightB its sort key or null
+   * @param pad the space weight under PAD SPACE, or null (NO PAD, or no sort keys)
+   */
+  static int compare(Object a, Object weightA, Object b, Object weightB, Object pad) {
+    if (a instanceof String s && b instanceof String t) {
+      if (s.equals(t)) {
+        return 0;
+      }
+      byte[] x = bytes(weightA);
+      byte[] y = bytes(weightB);
+      if (x == null || y == null) {
+        throw unkeyed(s, t);
+      }
+      return compareWeights(x, y, bytes(pad));
+    }
+    return Values.compare(a, b);
+  }
+
+  /** A key with equality as {@link #compare} == 0, for hashing groups and DISTINCT values. */
+  static Object key(Object value, Object weight, Object pad) {
+    if (value instanceof String s) {
+      byte[] w = bytes(weight);
+      if (w == null) {
+        // no sort key: only byte-identical strings may be treated as equal
+        return new Unkeyed(s);
+      }
+      byte[] p = bytes(pad);
+      int end = w.length;
+      if (p != null && p.length > 0) {
+        while (end >= p.length && Arrays.equals(w, end - p.length, end, p, 0, p.length)) {
+          end -= p.length;
+        }
+      }
+      return ByteBuffer.wrap(w, 0, end).slice();
+    }
+    return Values.key(value);
+  }
+
+  /**
+   * A string without a sort key, as a hash key: equal only to the identical string. A merge that
+   * meets two different ones in one column cannot tell whether the server would have merged them,
+   * so it refuses (see {@link UnkeyedGuard}).
+   */
+  record Unkeyed(String text) {}
+
+  /** Remembers the first unkeyed string per column; a second, different one fails the merge. */
+  static final class UnkeyedGuard {
+    private final String[] first;
+
+    UnkeyedGuard(int columns) {
+      first = new String[columns];
+    }
+
+    void check(int column, Object key) {
+      if (key instanceof Unkeyed u) {
+        if (first[column] == null) {
+          first[column] = u.text();
+        } else if (!first[column].equals(u.text())) {
+          throw unkeyed(first[column], u.text());
+        }
+      }
+    }
+  }
+
+  static UnsupportedSqlException unkeyed(String a, String b) {
+    return new UnsupportedSqlException(
+        List.of(),
+        "cannot compare the strings '"
+            + abbreviate(a)
+            + "' and '"
+            + abbreviate(b)
+            + "' from several data nodes without the server's collation: name the column in the"
+            + " select list instead of reaching it through a wildcard or a position");
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 40 ? s : s.substring(0, 40) + "...";
+  }
+
+  static int compareWeights(byte[] x, byte[] y, byte[] pad) {
+    int n = Math.min(x.length, y.length);
+    int c = Arrays.compareUnsigned(x, 0, n, y, 0, n);
+    if (c != 0 || x.length == y.length) {
+      return Integer.signum(c);
+    }
+    if (pad == null || pad.length == 0) {
+      return x.length < y.length ? -1 : 1;
+    }
+    byte[] longer = x.length > y.length ? x : y;
+    int sign = x.length > y.length ? 1 : -1;
+    for (int i = n; i < longer.length; i++) {
+      int d = Byte.compareUnsigned(longer[i], pad[(i - n) % pad.length]);
+      if (d != 0) {
+        return sign * Integer.signum(d);
+      }
+    }
+    return 0;
+  }
+
+  static byte[] bytes(Object v) {
+    if (v instanceof Buffer b) {
+      return b.getBytes();
+    }
+    if (v instanceof byte[] b) {
+      return b;
+    }
+    return null;
+  }
+}
