@@ -8,6 +8,10 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One execution of a statement on a client: its result, or its error, and whether the error was
@@ -33,6 +37,38 @@ record Attempt(QueryResult result, Throwable error, boolean thrown) {
     } catch (RuntimeException e) {
       return new Attempt(null, e, false);
     }
+  }
+
+  /**
+   * {@link #run} on a thread of its own, abandoned after {@code seconds}: a router that loops on
+   * the caller's thread (route computation is synchronous) must not stop the fuzzer. The looping
+   * thread is stopped, the only way to end a busy loop from outside in Java 17.
+   */
+  @SuppressWarnings({"deprecation", "removal"})
+  static Attempt guarded(
+      SqlClient client, String sql, List<Object> params, boolean prepared, long seconds) {
+    FutureTask<Attempt> task = new FutureTask<>(() -> run(client, sql, params, prepared));
+    Thread thread = new Thread(task, "fuzz-router-call");
+    thread.setDaemon(true);
+    thread.start();
+    try {
+      return task.get(seconds, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      String where = stackTop(thread);
+      thread.stop();
+      return new Attempt(
+          null, new RouterHangException("no answer within " + seconds + " s, at " + where), true);
+    } catch (ExecutionException e) {
+      return new Attempt(null, e.getCause(), true);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  private static String stackTop(Thread thread) {
+    StackTraceElement[] stack = thread.getStackTrace();
+    return stack.length == 0 ? "?" : stack[0].toString();
   }
 
   boolean failed() {
@@ -72,6 +108,9 @@ record Attempt(QueryResult result, Throwable error, boolean thrown) {
 
   /** The mismatch class of an unexpected router error. */
   String errorKind() {
+    if (error instanceof RouterHangException) {
+      return "router hang";
+    }
     if (thrown) {
       return "threw instead of failing the Future: " + error.getClass().getSimpleName();
     }

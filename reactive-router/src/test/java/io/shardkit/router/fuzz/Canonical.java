@@ -46,7 +46,7 @@ final class Canonical {
 
   private String concat(String s, ValueCompare compare) {
     if (compare.separator().isEmpty()) {
-      return element(s, compare);
+      return compare.concatOrdered() ? element(s, compare) : characters(s, compare);
     }
     List<String> parts = new ArrayList<>();
     for (String part : s.split(Pattern.quote(compare.separator()), -1)) {
@@ -56,6 +56,17 @@ final class Canonical {
       parts.sort(null);
     }
     return "[" + String.join("\u0001", parts) + "]";
+  }
+
+  /**
+   * Without a separator the elements cannot be told apart, and their order is unspecified: compare
+   * the multiset of characters (each by collation).
+   */
+  private String characters(String s, ValueCompare compare) {
+    List<String> chars = new ArrayList<>();
+    s.codePoints().forEach(c -> chars.add(element(Character.toString(c), compare)));
+    chars.sort(null);
+    return "{" + String.join("\u0001", chars) + "}";
   }
 
   private String element(String s, ValueCompare compare) {

@@ -1,7 +1,6 @@
 package io.shardkit.router.fuzz;
 
 import io.shardkit.router.DataNode;
-import io.vertx.sqlclient.data.Numeric;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +15,8 @@ import java.util.Optional;
  * sides different is repaired (the reference's rows reloaded everywhere).
  */
 final class DifferentialCheck {
+
+  private static final long ROUTER_SECONDS = 10;
 
   private final FuzzWorld world;
   private final ResultCheck results;
@@ -37,14 +38,14 @@ final class DifferentialCheck {
     String sql = st.sql();
     List<Object> params = st.params();
     Attempt expected = Attempt.run(world.reference(), sql, params, st.prepared());
-    Attempt actual = Attempt.run(world.router(), sql, params, st.prepared());
+    Attempt actual = routed(sql, params, st.prepared());
     Optional<Verdict> errors = errors(expected, actual);
     if (errors.isPresent()) {
       return errors.get();
     }
     QueryResult unlimited = null;
     if (st.select().limit() != null) {
-      FuzzStatement all = FuzzStatement.query(st.select().withLimit(null), st.prepared());
+      FuzzStatement all = st.with(st.select().withLimit(null));
       Attempt full = Attempt.run(world.reference(), all.sql(), all.params(), st.prepared());
       // rows past the LIMIT may fail to evaluate (an overflow): then compare without them
       unlimited = full.failed() ? null : full.result();
@@ -53,6 +54,10 @@ final class DifferentialCheck {
         .compare(st.select(), expected.result(), actual.result(), unlimited)
         .map(d -> Verdict.mismatch(d.kind(), d.detail() + expectedActual(expected, actual)))
         .orElse(Verdict.MATCH);
+  }
+
+  private Attempt routed(String sql, List<Object> params, boolean prepared) {
+    return Attempt.guarded(world.router(), sql, params, prepared, ROUTER_SECONDS);
   }
 
   private static String expectedActual(Attempt expected, Attempt actual) {
@@ -76,7 +81,8 @@ final class DifferentialCheck {
       return Optional.of(Verdict.refused(actual.refusalReason()));
     }
     if (expected.failed()) {
-      if (actual.databaseError()) {
+      if (actual.databaseError()
+          || (!actual.thrown() && actual.failed() && sameClass(expected, actual))) {
         return Optional.of(Verdict.MATCH);
       }
       if (!actual.failed()) {
@@ -96,11 +102,17 @@ final class DifferentialCheck {
     return Optional.empty();
   }
 
+  /** Both failed with the same client-side error (e.g. the driver's parameter count check). */
+  private static boolean sameClass(Attempt expected, Attempt actual) {
+    return !(expected.error() instanceof io.vertx.sqlclient.DatabaseException)
+        && expected.error().getClass().equals(actual.error().getClass());
+  }
+
   private Verdict write(FuzzStatement st) {
     FuzzTable table = st.dml().table();
     String sql = st.sql();
     List<Object> params = st.params();
-    Attempt actual = Attempt.run(world.router(), sql, params, st.prepared());
+    Attempt actual = routed(sql, params, st.prepared());
     if (actual.refused() || actual.thrown()) {
       Optional<String> changed = compareTable(table);
       if (changed.isPresent()) {
@@ -166,11 +178,7 @@ final class DifferentialCheck {
       }
     }
     Attempt routed =
-        Attempt.run(
-            world.router(),
-            "SELECT " + table.columnList() + " FROM " + table.name(),
-            List.of(),
-            false);
+        routed("SELECT " + table.columnList() + " FROM " + table.name(), List.of(), false);
     if (routed.failed()) {
       return Optional.of("table read through the router failed: " + routed.describeError());
     }
@@ -181,11 +189,6 @@ final class DifferentialCheck {
 
   private Optional<String> misplaced(FuzzTable table, DataNode node, List<Object> row) {
     Object key = row.get(1);
-    if (key instanceof Numeric n) {
-      key = n.bigIntegerValue();
-    } else if (key instanceof Integer i) {
-      key = i.longValue();
-    }
     DataNode expected;
     try {
       expected = world.nodeOf(table, key);

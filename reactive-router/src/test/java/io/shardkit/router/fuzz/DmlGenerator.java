@@ -1,6 +1,7 @@
 package io.shardkit.router.fuzz;
 
 import io.shardkit.router.fuzz.PredicateGenerator.Scoped;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -9,6 +10,8 @@ import java.util.List;
  * value columns (sometimes of the key) and DELETEs by key, by key range or by other columns.
  */
 final class DmlGenerator {
+
+  private static final BigInteger UNSIGNED_MAX = new BigInteger("18446744073709551615");
 
   private final FuzzSchema schema;
   private final Literals literals;
@@ -66,7 +69,9 @@ final class DmlGenerator {
       List<Expr> row = new ArrayList<>();
       row.add(new Expr.Value(nextId++, literals.chance(50)));
       Object key = literals.storableFor(table, table.key());
-      if (key instanceof Long l && literals.chance(20)) {
+      if (table.key().type().kind() == ColumnType.Kind.UNSIGNED && literals.chance(15)) {
+        key = literals.pick(List.of(UNSIGNED_MAX, UNSIGNED_MAX.shiftRight(1).add(BigInteger.ONE)));
+      } else if (key instanceof Long l && literals.chance(20)) {
         key = literals.pick(List.of(String.valueOf(l), "0" + l, " " + l));
       }
       row.add(new Expr.Value(key, literals.chance(50)));

@@ -60,6 +60,9 @@ final class FuzzRun {
           random.nextInt(100) < config.dmlPercent()
               ? FuzzStatement.write(writes.next(), prepared)
               : FuzzStatement.query(selects.next(), prepared);
+      if (prepared && random.nextInt(100) < 2) {
+        st = st.withParamDelta(random.nextBoolean() ? 1 : -1);
+      }
       int index = stats.statements();
       Verdict verdict = check.check(st);
       stats.record(st, verdict);

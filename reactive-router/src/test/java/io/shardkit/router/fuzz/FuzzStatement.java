@@ -5,16 +5,30 @@ import java.util.List;
 
 /**
  * A generated statement: a query or a write, sent as a prepared statement (values marked as
- * parameters become {@code ?}) or as text.
+ * parameters become {@code ?}) or as text. {@code paramDelta} sends one parameter too few (-1) or
+ * too many (+1), which one database rejects.
  */
-record FuzzStatement(SelectSpec select, DmlSpec dml, boolean prepared) {
+record FuzzStatement(SelectSpec select, DmlSpec dml, boolean prepared, int paramDelta) {
 
   static FuzzStatement query(SelectSpec select, boolean prepared) {
-    return new FuzzStatement(select, null, prepared);
+    return new FuzzStatement(select, null, prepared, 0);
   }
 
   static FuzzStatement write(DmlSpec dml, boolean prepared) {
-    return new FuzzStatement(null, dml, prepared);
+    return new FuzzStatement(null, dml, prepared, 0);
+  }
+
+  /** The same statement with a wrong number of parameters. */
+  FuzzStatement withParamDelta(int delta) {
+    return new FuzzStatement(select, dml, prepared, delta);
+  }
+
+  FuzzStatement with(SelectSpec s) {
+    return new FuzzStatement(s, null, prepared, paramDelta);
+  }
+
+  FuzzStatement with(DmlSpec d) {
+    return new FuzzStatement(null, d, prepared, paramDelta);
   }
 
   boolean isQuery() {
@@ -36,7 +50,13 @@ record FuzzStatement(SelectSpec select, DmlSpec dml, boolean prepared) {
   }
 
   List<Object> params() {
-    return written().params();
+    List<Object> params = new ArrayList<>(written().params());
+    if (paramDelta < 0 && !params.isEmpty()) {
+      params.remove(params.size() - 1);
+    } else if (paramDelta > 0) {
+      params.add(7L);
+    }
+    return params;
   }
 
   /** The tables the statement reads or writes. */
@@ -75,7 +95,12 @@ record FuzzStatement(SelectSpec select, DmlSpec dml, boolean prepared) {
   /** The statement with its parameter values, for reports. */
   String describe() {
     List<Object> params = params();
-    return sql() + (prepared ? "  -- prepared, params " + render(params) : "  -- text protocol");
+    String wrongCount =
+        paramDelta == 0 ? "" : paramDelta > 0 ? " (one too many)" : " (one too few)";
+    return sql()
+        + (prepared
+            ? "  -- prepared, params " + render(params) + wrongCount
+            : "  -- text protocol");
   }
 
   private static String render(List<Object> params) {

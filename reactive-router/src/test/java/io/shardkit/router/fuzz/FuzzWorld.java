@@ -12,6 +12,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.data.Numeric;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,7 +37,6 @@ final class FuzzWorld implements AutoCloseable {
   private final ShardDatabase reference;
   private final Pool referencePool;
   private final ShardedPool router;
-  private final Map<String, List<List<Object>>> rows = new LinkedHashMap<>();
 
   private FuzzWorld(FuzzSchema schema, List<Shard> shards, Vertx vertx) {
     this.schema = schema;
@@ -112,6 +112,11 @@ final class FuzzWorld implements AutoCloseable {
 
   /** The node a row belongs on (its key read as the column's type); broadcast tables: null. */
   DataNode nodeOf(FuzzTable table, Object key) {
+    if (key instanceof Numeric n) {
+      key = n.bigIntegerValue();
+    } else if (key instanceof Integer i) {
+      key = i.longValue();
+    }
     return switch (table.distribution()) {
       case SHARDED -> rules.nodeFor(table.name(), Map.of("k", key));
       case BROADCAST -> null;
@@ -128,17 +133,23 @@ final class FuzzWorld implements AutoCloseable {
       dataSources.get(node.dataSource()).execute("DELETE FROM `" + node.table() + "`");
       byNode.put(node, new ArrayList<>());
     }
+    List<List<Object>> placed = new ArrayList<>();
     for (List<Object> row : tableRows) {
-      DataNode node = nodeOf(table, row.get(1));
+      DataNode node;
+      try {
+        node = nodeOf(table, row.get(1));
+      } catch (RuntimeException e) {
+        continue; // the rules cannot place it (already reported): keep it out of both sides
+      }
+      placed.add(row);
       if (node == null) {
         byNode.values().forEach(r -> r.add(row));
       } else {
         byNode.get(node).add(row);
       }
     }
-    insert(reference, table, tableName, tableRows);
+    insert(reference, table, tableName, placed);
     byNode.forEach((node, r) -> insert(dataSources.get(node.dataSource()), table, node.table(), r));
-    rows.put(tableName, List.copyOf(tableRows));
   }
 
   private static void insert(
@@ -158,11 +169,6 @@ final class FuzzWorld implements AutoCloseable {
       }
       db.execute(sql.toString());
     }
-  }
-
-  /** The rows last loaded into a table (what shrinking removes rows from). */
-  List<List<Object>> loadedRows(String table) {
-    return rows.get(table);
   }
 
   /** Reads a table's current rows on the reference, in column order. */

@@ -31,6 +31,9 @@ final class Shrinker {
   }
 
   Shrunk shrink(FuzzStatement failing, Verdict verdict) {
+    if (verdict.category().equals("router hang")) {
+      return new Shrunk(failing, verdict, Map.of()); // every try would cost the whole bound
+    }
     checks = 0;
     FuzzStatement current = failing;
     Verdict currentVerdict = verdict;
@@ -106,13 +109,13 @@ final class Shrinker {
   private static List<FuzzStatement> candidates(FuzzStatement st) {
     List<FuzzStatement> out = new ArrayList<>();
     if (!st.isQuery()) {
-      st.dml().simpler().forEach(d -> out.add(FuzzStatement.write(d, st.prepared())));
+      st.dml().simpler().forEach(d -> out.add(st.with(d)));
       return out;
     }
     for (SelectSpec s : candidates(st.select())) {
-      out.add(FuzzStatement.query(s, st.prepared()));
+      out.add(st.with(s));
     }
-    if (st.prepared()) {
+    if (st.prepared() && st.paramDelta() == 0) {
       out.add(FuzzStatement.query(st.select(), false));
     }
     return out;
