@@ -29,18 +29,19 @@ record Finding(
     String sql = statement.sql();
     sql = STRING.matcher(sql).replaceAll("'?'");
     sql = NUMBER.matcher(sql).replaceAll("N");
-    FuzzTable first = statement.tables().get(0);
+    List<FuzzTable> tables = statement.tables();
     sql =
         COLUMN
             .matcher(sql)
             .replaceAll(
                 m -> {
-                  String name = m.group(1);
-                  return first.columns().stream()
-                      .filter(c -> c.name().equals(name))
+                  boolean joined = m.group().startsWith("b.") && tables.size() > 1;
+                  FuzzTable table = tables.get(joined ? 1 : 0);
+                  return table.columns().stream()
+                      .filter(c -> c.name().equals(m.group(1)))
                       .findFirst()
                       .map(c -> "<" + c.type().tag() + collationTag(c.type()) + ">")
-                      .orElse(name);
+                      .orElse(m.group());
                 });
     return verdict.category() + " | " + sql;
   }
