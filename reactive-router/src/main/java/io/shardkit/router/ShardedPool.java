@@ -90,6 +90,17 @@ public interface ShardedPool extends SqlClient {
    */
   ShardCircuitBreaker circuitBreaker(String dataSource);
 
+  /**
+   * Reads the column types and collations of every logical table again, from one actual table of
+   * each ({@code information_schema}, without blocking). The pool reads them when it starts and
+   * after DDL it runs; call this after changing tables directly on the shards. Statements are
+   * planned with these types: sharding values are converted by the column's type as the server
+   * converts them ({@code '017'} is 17 for an integer key), and merges compare ENUM and SET columns
+   * by position and numbers and dates by value. The future completes on the caller's context once
+   * the new types are in use.
+   */
+  Future<Void> refreshSchema();
+
   /** Closes every data source pool. */
   @Override
   Future<Void> close();

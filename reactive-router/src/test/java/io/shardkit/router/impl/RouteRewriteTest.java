@@ -643,4 +643,25 @@ class RouteRewriteTest {
     assertThatThrownBy(() -> route(RULES, "SELECT COUNT(*) + 1 FROM t_order"))
         .isInstanceOf(UnsupportedSqlException.class);
   }
+
+  @Test
+  void unionBranchesOnDifferentNodesOfOneTableAreRefusedNotMixed() {
+    assertThat(
+            where(
+                route(
+                    RULES,
+                    "SELECT status FROM t_order WHERE user_id = 1 AND order_id = 1"
+                        + " UNION SELECT status FROM t_order WHERE user_id = 1 AND order_id = 1")))
+        .as("both branches on one node")
+        .hasSize(1);
+    assertThatThrownBy(
+            () ->
+                route(
+                    RULES,
+                    "SELECT status FROM t_order WHERE user_id = 1 AND order_id = 1"
+                        + " UNION SELECT status FROM t_order WHERE user_id = 1 AND order_id = 2"))
+        .isInstanceOf(UnsupportedSqlException.class)
+        .hasMessageContaining("UNION branches")
+        .hasMessageContaining("different data nodes");
+  }
 }

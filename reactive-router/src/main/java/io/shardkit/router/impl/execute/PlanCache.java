@@ -58,6 +58,13 @@ final class PlanCache {
     return (Plan) entry;
   }
 
+  /** Forgets every plan (the schema the plans were made with changed). */
+  void clear() {
+    synchronized (entries) {
+      entries.clear();
+    }
+  }
+
   /** Lookups answered from the cache. */
   long hits() {
     return hits.sum();

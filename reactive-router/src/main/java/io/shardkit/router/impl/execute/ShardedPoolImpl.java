@@ -46,6 +46,9 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   private final ShardBreakers breakers;
   private final RouterMetrics metrics;
   private final Vertx vertx;
+  private final io.shardkit.router.impl.schema.SchemaCatalog catalog;
+  private final PlanCache cache;
+  private volatile boolean closed;
 
   private ShardedPoolImpl(ShardedPool.Builder builder) {
     this.vertx = builder.vertx();
@@ -61,7 +64,9 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
               .build());
     }
     this.pools = Collections.unmodifiableMap(created);
-    PlanCache cache = new PlanCache(Planner.of(rules), builder.planCacheSize());
+    this.catalog = new io.shardkit.router.impl.schema.SchemaCatalog(rules);
+    PlanCache cache = new PlanCache(Planner.of(rules, catalog), builder.planCacheSize());
+    this.cache = cache;
     io.micrometer.core.instrument.MeterRegistry registry = builder.meterRegistry();
     this.metrics = new RouterMetrics(registry, cache);
     Map<String, Integer> maxSizes = new LinkedHashMap<>();
@@ -77,7 +82,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
         new StatementRunner(
             vertx,
             cache,
-            Rewriter.of(rules),
+            Rewriter.of(rules, catalog),
             TxContextHints.INSTANCE,
             new RouterTracing(
                 builder.openTelemetry().getTracer("io.shardkit.router"), builder.connectOptions()),
@@ -85,6 +90,8 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
             breakers);
     this.poolSource =
         StatementRunner.ClientSource.pooled(ds -> Future.succeededFuture(pools.get(ds)));
+    runner.schemaReady(
+        loadSchema(), tables -> catalog.load(tables, pools::get).onComplete(ar -> cache.clear()));
     // Load the parser on a worker now rather than on an event loop at the first statement.
     vertx.executeBlocking(
         () -> {
@@ -92,6 +99,36 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
           return null;
         },
         false);
+  }
+
+  /**
+   * Reads the column types of every logical table; statements wait for it. When a shard cannot be
+   * read, statements go on without types (exact, but without the conversions and savings the types
+   * allow) and the load is tried again every few seconds until it succeeds.
+   */
+  private Future<Void> loadSchema() {
+    return catalog
+        .loadAll(pools::get)
+        .onSuccess(schema -> cache.clear())
+        .onFailure(
+            e -> {
+              if (!closed) {
+                vertx.setTimer(
+                    5_000,
+                    t -> {
+                      if (!closed) {
+                        loadSchema();
+                      }
+                    });
+              }
+            })
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
+  }
+
+  @Override
+  public Future<Void> refreshSchema() {
+    return catalog.loadAll(pools::get).onComplete(ar -> cache.clear()).mapEmpty();
   }
 
   /** ServiceLoader entry; public with a no-argument constructor as ServiceLoader requires. */
@@ -159,6 +196,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
 
   @Override
   public Future<Void> close() {
+    closed = true;
     metrics.close();
     breakers.close();
     List<Future<Void>> closes = new ArrayList<>();

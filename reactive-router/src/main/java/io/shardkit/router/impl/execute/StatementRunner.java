@@ -108,20 +108,51 @@ final class StatementRunner {
     return out;
   }
 
+  private volatile Future<?> schemaReady = Future.succeededFuture();
+  private Function<List<String>, Future<?>> afterDdl = tables -> Future.succeededFuture();
+
+  /**
+   * Statements wait for this before they are planned (the pool's first schema load), so that no
+   * statement is routed without the column types the pool can know.
+   */
+  void schemaReady(Future<?> ready, Function<List<String>, Future<?>> afterDdl) {
+    this.schemaReady = ready;
+    this.afterDdl = afterDdl;
+  }
+
+  /** Runs {@code call} on the caller's context once the schema is loaded. */
+  private <T> Future<T> afterSchema(java.util.function.Supplier<Future<T>> call) {
+    Context caller = vertx.getOrCreateContext();
+    io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
+    schemaReady.onComplete(ar -> caller.runOnContext(v -> call.get().onComplete(promise)));
+    return promise.future();
+  }
+
   /** Executes one statement; {@code params} null means a text query. */
   <T> Future<T> execute(
       String sql, Tuple params, ClientSource source, Function<RowSet<Row>, T> finish) {
+    if (!schemaReady.isComplete()) {
+      return afterSchema(() -> execute(sql, params, source, finish));
+    }
     Context caller = vertx.getOrCreateContext();
     Future<T> result;
     try {
       Rewriter.Routed routed = route(sql, params);
+      java.util.function.Supplier<Future<T>> work =
+          routed.plan() != null && routed.plan().kind() == Plan.Kind.DDL
+              // DDL through the pool: the tables' column types are read again before the caller
+              // hears back, so its next statement is planned with them
+              ? () ->
+                  run(routed, source)
+                      .compose(rs -> afterDdl.apply(routed.plan().tables()).map(rs))
+                      .map(finish::apply)
+              : () -> run(routed, source).map(finish::apply);
       if (io.shardkit.context.TxScope.current().isPresent()) {
         // Inside a transaction scope: nothing is sent once the deadline has passed, and the
         // caller hears back by the deadline at the latest.
-        result =
-            io.shardkit.context.TxScope.bound(() -> run(routed, source).map(finish::apply), null);
+        result = io.shardkit.context.TxScope.bound(work, null);
       } else {
-        result = run(routed, source).map(finish::apply);
+        result = work.get();
       }
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
@@ -136,6 +167,9 @@ final class StatementRunner {
       ClientSource source,
       Function<RowSet<Row>, T> finish,
       Linker<T> linker) {
+    if (!schemaReady.isComplete()) {
+      return afterSchema(() -> executeBatch(sql, batch, source, finish, linker));
+    }
     Context caller = vertx.getOrCreateContext();
     if (batch.isEmpty()) {
       return onCaller(caller, Future.failedFuture(new IllegalArgumentException("empty batch")));

@@ -73,9 +73,12 @@ public final class MergePlanner {
     return groupConcatMaxLength;
   }
 
-  private MergePlanner(PlainSelect select) {
+  private final ColumnTypes types;
+
+  private MergePlanner(PlainSelect select, ColumnTypes types) {
     this.select = select;
     this.items = select.getSelectItems();
+    this.types = types;
   }
 
   /**
@@ -84,10 +87,12 @@ public final class MergePlanner {
    * @param select the statement's own query block (tables already renamed to markers)
    * @param hasLimitSlot whether the LIMIT was replaced by the template slot
    * @param hasOtherLimit whether a LIMIT exists whose values are not plain (refused)
+   * @param types the schema types of the block's column references
    */
-  public static Result plan(PlainSelect select, boolean hasLimitSlot, boolean hasOtherLimit) {
+  public static Result plan(
+      PlainSelect select, boolean hasLimitSlot, boolean hasOtherLimit, ColumnTypes types) {
     try {
-      return new MergePlanner(select).plan(hasLimitSlot, hasOtherLimit);
+      return new MergePlanner(select, types).plan(hasLimitSlot, hasOtherLimit);
     } catch (Refusal r) {
       return new Result(null, r.getMessage(), false);
     }
@@ -395,8 +400,19 @@ public final class MergePlanner {
       return known;
     }
     Key key;
-    if (source == null || source instanceof AllColumns || isNumeric(source)) {
+    java.util.Optional<io.shardkit.router.impl.schema.ColumnInfo> info = types.of(source);
+    // an ENUM/SET column, or MIN/MAX of one, is ordered by position; MIN/MAX compare its text
+    Ordinals ordinals = info.map(c -> Ordinals.parse(c.columnType())).orElse(null);
+    boolean minMax =
+        source instanceof Function f
+            && (upper(f.getName()).equals("MIN") || upper(f.getName()).equals("MAX"));
+    if (source == null
+        || source instanceof AllColumns
+        || isNumeric(source)
+        || info.isPresent() && info.get().comparesAsNonText()) {
       key = Key.of(ref);
+    } else if (ordinals != null && !minMax) {
+      key = new Key(ref, null, null, ordinals);
     } else {
       Function weight = new Function("WEIGHT_STRING", source);
       Function empty = new Function("LEFT", source, new LongValue(0));
@@ -411,7 +427,7 @@ public final class MergePlanner {
                   empty, new net.sf.jsqlparser.expression.StringValue(" ")),
               spaceWeight,
               new net.sf.jsqlparser.expression.NullValue());
-      key = new Key(ref, addDerived(weight, "w"), addDerived(pad, "p"));
+      key = new Key(ref, addDerived(weight, "w"), addDerived(pad, "p"), ordinals);
     }
     keys.put(ref, key);
     return key;

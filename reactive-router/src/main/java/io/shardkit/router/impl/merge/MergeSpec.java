@@ -76,12 +76,18 @@ public record MergeSpec(
    * @param column the value
    * @param weight the derived sort key column, or null when the value is never a string
    * @param pad the derived space-weight column (NULL in rows under NO PAD collations), or null
+   * @param ordinals for an ENUM or SET value: its members, which order it (sorting, grouping and
+   *     DISTINCT); MIN/MAX still compare such values by text, with the sort key
    */
-  public record Key(ColumnRef column, ColumnRef weight, ColumnRef pad) {
+  public record Key(ColumnRef column, ColumnRef weight, ColumnRef pad, Ordinals ordinals) {
+
+    public Key(ColumnRef column, ColumnRef weight, ColumnRef pad) {
+      this(column, weight, pad, null);
+    }
 
     /** A key without sort key columns (numbers, dates, or a column the plan cannot name). */
     public static Key of(ColumnRef column) {
-      return new Key(column, null, null);
+      return new Key(column, null, null, null);
     }
 
     /** The key's positions for rows with this many visible columns. */
@@ -89,12 +95,23 @@ public record MergeSpec(
       return new Resolved(
           column.resolve(visible),
           weight == null ? -1 : weight.resolve(visible),
-          pad == null ? -1 : pad.resolve(visible));
+          pad == null ? -1 : pad.resolve(visible),
+          ordinals);
     }
   }
 
   /** A {@link Key} at absolute positions; -1 for absent sort key columns. */
-  public record Resolved(int column, int weight, int pad) {}
+  public record Resolved(int column, int weight, int pad, Ordinals ordinals) {
+
+    public Resolved(int column, int weight, int pad) {
+      this(column, weight, pad, null);
+    }
+
+    /** The value to order and group by: an ENUM/SET value's ordinal, else the value. */
+    public Object ordered(Object value) {
+      return ordinals != null && value instanceof String s ? (Object) ordinals.ordinal(s) : value;
+    }
+  }
 
   /** A sort key. */
   public record SortKey(Key key, boolean descending) {

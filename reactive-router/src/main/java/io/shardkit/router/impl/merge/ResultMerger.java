@@ -168,7 +168,7 @@ public final class ResultMerger {
       Collated.UnkeyedGuard guard) {
     List<Object> key = new ArrayList<>(keys.length);
     for (MergeSpec.Resolved k : keys) {
-      Object value = row.apply(k.column());
+      Object value = k.ordered(row.apply(k.column()));
       Object hashKey =
           Collated.key(
               value,

@@ -43,7 +43,11 @@ public final class RowOrder implements Comparator<Row> {
       MergeSpec.Resolved k = keys[i];
       int c =
           Collated.compare(
-              a[k.column()], at(a, k.weight()), b[k.column()], at(b, k.weight()), pad(k, a, b));
+              k.ordered(a[k.column()]),
+              at(a, k.weight()),
+              k.ordered(b[k.column()]),
+              at(b, k.weight()),
+              pad(k, a, b));
       if (c != 0) {
         return descending[i] ? -c : c;
       }
@@ -58,7 +62,11 @@ public final class RowOrder implements Comparator<Row> {
       pad = b.getValue(k.pad());
     }
     return Collated.compare(
-        a.getValue(k.column()), at(a, k.weight()), b.getValue(k.column()), at(b, k.weight()), pad);
+        k.ordered(a.getValue(k.column())),
+        at(a, k.weight()),
+        k.ordered(b.getValue(k.column())),
+        at(b, k.weight()),
+        pad);
   }
 
   private static Object pad(MergeSpec.Resolved k, Object[] a, Object[] b) {

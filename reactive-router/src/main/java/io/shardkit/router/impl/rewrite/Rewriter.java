@@ -23,14 +23,20 @@ public final class Rewriter {
   private final Router router;
   private final ShardingRules rules;
 
-  private Rewriter(ShardingRules rules) {
+  private Rewriter(ShardingRules rules, io.shardkit.router.impl.schema.SchemaCatalog catalog) {
     this.rules = rules;
-    this.router = Router.of(rules);
+    this.router = Router.of(rules, catalog);
   }
 
   /** A rewriter (and its router) for these rules. */
   public static Rewriter of(ShardingRules rules) {
-    return new Rewriter(rules);
+    return new Rewriter(rules, null);
+  }
+
+  /** A rewriter whose router converts sharding values by the catalog's column types. */
+  public static Rewriter of(
+      ShardingRules rules, io.shardkit.router.impl.schema.SchemaCatalog catalog) {
+    return new Rewriter(rules, catalog);
   }
 
   /**

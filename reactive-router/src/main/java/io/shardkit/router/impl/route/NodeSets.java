@@ -18,9 +18,11 @@ import java.util.Map;
 final class NodeSets {
 
   private final Map<String, TableIndex> indexes;
+  private final Coercion coercion;
 
-  NodeSets(Map<String, TableIndex> indexes) {
+  NodeSets(Map<String, TableIndex> indexes, Coercion coercion) {
     this.indexes = indexes;
+    this.coercion = coercion;
   }
 
   BitSet hintNodes(List<String> tables, RoutingHint hint) {
@@ -161,9 +163,12 @@ final class NodeSets {
     if (!leaf.isRange()) {
       List<ValueRef> values = leaf.values();
       for (int i = 0; i < values.size(); i++) {
-        Object v = resolve(values.get(i), params);
+        Object v = coercion.condition(leaf.table(), leaf.column(), resolve(values.get(i), params));
         if (v == null) {
           continue;
+        }
+        if (v == Coercion.ANY) {
+          return null;
         }
         String target = target(index, strategy, List.of(v), leaf.column());
         BitSet nodes = target == null ? null : byTarget.get(target);
@@ -173,8 +178,17 @@ final class NodeSets {
       }
       return out;
     }
-    Object lower = leaf.lower() == null ? null : resolve(leaf.lower(), params);
-    Object upper = leaf.upper() == null ? null : resolve(leaf.upper(), params);
+    Object lower =
+        leaf.lower() == null
+            ? null
+            : coercion.condition(leaf.table(), leaf.column(), resolve(leaf.lower(), params));
+    Object upper =
+        leaf.upper() == null
+            ? null
+            : coercion.condition(leaf.table(), leaf.column(), resolve(leaf.upper(), params));
+    if (lower == Coercion.ANY || upper == Coercion.ANY) {
+      return null;
+    }
     if (leaf.lower() != null && lower == null || leaf.upper() != null && upper == null) {
       return out;
     }
@@ -324,7 +338,7 @@ final class NodeSets {
     return result;
   }
 
-  private static List<Object> valuesOf(
+  private List<Object> valuesOf(
       Cond.And and, int group, String table, String column, Tuple params) {
     for (Cond child : and.children()) {
       if (child instanceof Cond.Leaf leaf
@@ -334,7 +348,10 @@ final class NodeSets {
           && !leaf.isRange()) {
         List<Object> out = new ArrayList<>();
         for (ValueRef v : leaf.values()) {
-          Object value = resolve(v, params);
+          Object value = coercion.condition(table, column, resolve(v, params));
+          if (value == Coercion.ANY) {
+            return null;
+          }
           if (value != null) {
             out.add(value);
           }

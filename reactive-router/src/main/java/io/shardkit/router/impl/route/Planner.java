@@ -2,11 +2,14 @@ package io.shardkit.router.impl.route;
 
 import io.shardkit.router.ShardingRules;
 import io.shardkit.router.UnsupportedSqlException;
+import io.shardkit.router.impl.merge.ColumnTypes;
 import io.shardkit.router.impl.merge.MergePlanner;
 import io.shardkit.router.impl.parse.AstScan;
 import io.shardkit.router.impl.parse.DoubleQuotedStrings;
 import io.shardkit.router.impl.parse.StatementParser;
 import io.shardkit.router.impl.rewrite.SqlTemplate;
+import io.shardkit.router.impl.schema.Schema;
+import io.shardkit.router.impl.schema.SchemaCatalog;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -36,22 +39,29 @@ import net.sf.jsqlparser.statement.update.UpdateSet;
 public final class Planner {
 
   private final ShardingRules rules;
+  private final SchemaCatalog catalog;
   private String originalSql = "";
 
-  private Planner(ShardingRules rules) {
+  private Planner(ShardingRules rules, SchemaCatalog catalog) {
     this.rules = rules;
+    this.catalog = catalog;
   }
 
-  /** A planner for these rules. */
+  /** A planner for these rules, without schema metadata. */
   public static Planner of(ShardingRules rules) {
-    return new Planner(rules);
+    return new Planner(rules, SchemaCatalog.of(rules, Schema.EMPTY));
+  }
+
+  /** A planner for these rules that reads column types from the catalog's current snapshot. */
+  public static Planner of(ShardingRules rules, SchemaCatalog catalog) {
+    return new Planner(rules, catalog);
   }
 
   /** Parses and analyses; throws an {@link UnsupportedSqlException} when refused. */
   public Plan plan(String sql) {
     String text = DoubleQuotedStrings.normalise(sql);
     Statement statement = StatementParser.parse(text);
-    Planner planner = new Planner(rules);
+    Planner planner = new Planner(rules, catalog);
     planner.originalSql = text;
     return planner.planParsed(text, statement);
   }
@@ -120,6 +130,10 @@ public final class Planner {
       conds.add(ps == null ? Cond.ANY : blockConditions(ctx, ps));
     }
     List<Object[]> labels = unaliasedLabels(top);
+    ColumnTypes types =
+        top == null
+            ? ColumnTypes.NONE
+            : ColumnTypes.of(catalog.schema(), top, blockTables(blockOf, top));
     ctx.renameToMarkers();
     keepLabels(labels);
     ValueRef[] limit = top == null ? null : limitMarker(top);
@@ -134,7 +148,7 @@ public final class Planner {
           "set operations and parenthesised queries are supported only when every table lands on one data node";
     } else if (ctx.hasSharded()) {
       MergePlanner.Result result =
-          MergePlanner.plan(top, limit != null, hasUnplainLimit(top, limit));
+          MergePlanner.plan(top, limit != null, hasUnplainLimit(top, limit), types);
       if (result.refusal() != null) {
         refusal = result.refusal();
       } else {
@@ -163,6 +177,16 @@ public final class Planner {
         false,
         List.of(),
         null);
+  }
+
+  private static List<Table> blockTables(Map<Table, PlainSelect> blockOf, PlainSelect block) {
+    List<Table> out = new ArrayList<>();
+    for (Map.Entry<Table, PlainSelect> e : blockOf.entrySet()) {
+      if (e.getValue() == block) {
+        out.add(e.getKey());
+      }
+    }
+    return out;
   }
 
   private static boolean hasUnplainLimit(PlainSelect top, ValueRef[] limit) {

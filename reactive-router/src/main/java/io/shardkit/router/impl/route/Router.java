@@ -24,18 +24,27 @@ public final class Router {
   private final Map<String, TableIndex> indexes = new HashMap<>();
   private final NodeSets nodeSets;
 
-  private Router(ShardingRules rules) {
+  private final Coercion coercion;
+
+  private Router(ShardingRules rules, io.shardkit.router.impl.schema.SchemaCatalog catalog) {
     this.rules = rules;
+    this.coercion = new Coercion(catalog);
     this.allDataSources = List.copyOf(rules.dataSourceNames());
     for (TableRule rule : rules.tableRules().values()) {
       indexes.put(rule.logicalTable(), new TableIndex(rule));
     }
-    this.nodeSets = new NodeSets(indexes);
+    this.nodeSets = new NodeSets(indexes, coercion);
   }
 
-  /** A router for these rules. */
+  /** A router for these rules, without schema metadata. */
   public static Router of(ShardingRules rules) {
-    return new Router(rules);
+    return new Router(rules, null);
+  }
+
+  /** A router that converts sharding values by the column types of the catalog. */
+  public static Router of(
+      ShardingRules rules, io.shardkit.router.impl.schema.SchemaCatalog catalog) {
+    return new Router(rules, catalog);
   }
 
   /** Routes a non-INSERT plan. */
@@ -153,9 +162,27 @@ public final class Router {
       }
       units.add(new RouteUnit(ds, actual, indexes));
     }
+    // a unit reads each logical table on one node: blocks (UNION branches, subqueries) that
+    // select different nodes of one group cannot share it
+    Map<Integer, Integer> nodeOfGroup = new HashMap<>();
     for (Map.Entry<Long, BitSet> e : nested.entrySet()) {
       int group = (int) (e.getKey() & 0xffffffffL);
       BitSet nodes = e.getValue();
+      if (nodes.cardinality() == 1) {
+        Integer previous = nodeOfGroup.putIfAbsent(group, nodes.nextSetBit(0));
+        if (previous != null && previous != nodes.nextSetBit(0)) {
+          TableIndex index = indexes.get(plan.groups().get(group).get(0));
+          throw new UnsupportedSqlException(
+              plan.tables(),
+              "the query blocks (UNION branches or subqueries) reading "
+                  + plan.groups().get(group)
+                  + " select different data nodes ("
+                  + nodeName(index.nodes.get(previous))
+                  + ", "
+                  + nodeName(index.nodes.get(nodes.nextSetBit(0)))
+                  + "): a statement reads each sharded table on one data node");
+        }
+      }
       if (nodes.cardinality() != 1) {
         throw new UnsupportedSqlException(
             plan.tables(),
@@ -246,6 +273,10 @@ public final class Router {
                 + " sharding conditions per table, not per reference");
       }
     }
+  }
+
+  private static String nodeName(io.shardkit.router.DataNode node) {
+    return node.dataSource() + "." + node.table();
   }
 
   /** Fills the slots of a group's tables for node k; returns the node's data source. */
@@ -384,7 +415,11 @@ public final class Router {
           values.addAll(hinted.get(spec.table()));
         } else {
           for (String column : strategy.columns()) {
-            values.add(NodeSets.resolve(row.get(spec.columns().indexOf(column)), params));
+            values.add(
+                coercion.insert(
+                    spec.table(),
+                    column,
+                    NodeSets.resolve(row.get(spec.columns().indexOf(column)), params)));
           }
         }
         String levelName = level == 0 ? "database" : "table";

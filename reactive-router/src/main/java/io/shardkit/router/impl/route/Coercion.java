@@ -1,0 +1,296 @@
+package io.shardkit.router.impl.route;
+
+import io.shardkit.router.UnsupportedSqlException;
+import io.shardkit.router.impl.schema.ColumnInfo;
+import io.shardkit.router.impl.schema.SchemaCatalog;
+import io.vertx.sqlclient.data.Numeric;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Sharding values converted by the column's type with MySQL's own rules before an algorithm sees
+ * them.
+ *
+ * <p>Why: the server compares {@code int_col = '017'} as the number 17 (a string and a number
+ * compare as doubles), and {@code datetime_col = '2026/3/1'} as a datetime, while an algorithm
+ * given the raw text hashes {@code "017"} or fails to read the date. For a condition, a value whose
+ * comparison could match rows of several sharding values ({@code '17.5'} against integers, {@code
+ * 123} against a string column, {@code '9007199254740993'} beyond a double's precision) is routed
+ * everywhere, which is always exact because each shard evaluates the condition itself. For an
+ * INSERT, where one node must be chosen, such a value is refused with the column and the value
+ * named. Without schema metadata for the table, values pass through unchanged.
+ */
+final class Coercion {
+
+  /** A condition value that may match rows of several sharding values: route everywhere. */
+  static final Object ANY = new Object();
+
+  private static final BigDecimal DOUBLE_EXACT = BigDecimal.valueOf(1L << 53);
+  private static final Pattern NUMBER_PREFIX =
+      Pattern.compile("^[ \\t\\n\\r\\f\\x0B]*([+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?)");
+  private static final Pattern STRICT_INTEGER = Pattern.compile("^\\s*[+-]?\\d+\\s*$");
+  private static final Pattern DIGITS = Pattern.compile("\\d+");
+
+  private final SchemaCatalog catalog;
+
+  Coercion(SchemaCatalog catalog) {
+    this.catalog = catalog;
+  }
+
+  private ColumnInfo column(String table, String column) {
+    return catalog == null ? null : catalog.schema().column(table, column).orElse(null);
+  }
+
+  /** The sharding value of the rows {@code table.column = value} matches, or {@link #ANY}. */
+  Object condition(String table, String column, Object value) {
+    ColumnInfo info = column(table, column);
+    if (info == null || value == null) {
+      return value;
+    }
+    return switch (info.kind()) {
+      case INTEGER -> integerForComparison(value);
+      case STRING -> value instanceof Number || value instanceof Numeric ? ANY : value;
+      case DATE, DATETIME -> {
+        Object t = temporal(info, value);
+        yield t == null ? ANY : t;
+      }
+      case DECIMAL, FLOAT -> value instanceof String ? ANY : value;
+      default -> value;
+    };
+  }
+
+  /** The value an INSERT stores in {@code table.column}; refused when it cannot be told exactly. */
+  Object insert(String table, String column, Object value) {
+    ColumnInfo info = column(table, column);
+    if (info == null || value == null) {
+      return value;
+    }
+    Object out =
+        switch (info.kind()) {
+          case INTEGER -> integerForInsert(value);
+          case STRING ->
+              value instanceof Double || value instanceof Float
+                  ? null
+                  : value instanceof Numeric n
+                      ? n.bigDecimalValue().toPlainString()
+                      : value instanceof BigDecimal d ? d.toPlainString() : value;
+          case DATE, DATETIME -> temporal(info, value);
+          default -> value;
+        };
+    if (out == null) {
+      throw new UnsupportedSqlException(
+          List.of(table),
+          "cannot choose the data node of "
+              + table
+              + "."
+              + column
+              + " ("
+              + info.columnType()
+              + ") = "
+              + (value instanceof String ? "'" + value + "'" : String.valueOf(value))
+              + ": the server would convert the value with its own rounding or truncation; send"
+              + " the value in the column's type");
+    }
+    return out;
+  }
+
+  private static Object integerForComparison(Object value) {
+    if (value instanceof Long
+        || value instanceof Integer
+        || value instanceof Short
+        || value instanceof Byte) {
+      return value;
+    }
+    if (value instanceof Boolean b) {
+      return b ? 1L : 0L;
+    }
+    BigDecimal d;
+    if (value instanceof String s) {
+      // compared as doubles: the longest numeric prefix, 0 when there is none
+      Matcher m = NUMBER_PREFIX.matcher(s);
+      double x;
+      try {
+        x = m.find() ? Double.parseDouble(m.group(1)) : 0.0;
+      } catch (NumberFormatException e) {
+        return ANY;
+      }
+      if (Double.isInfinite(x) || x != Math.rint(x) || Math.abs(x) >= 0x1p53) {
+        return ANY;
+      }
+      return (long) x;
+    }
+    d = decimal(value);
+    if (d == null) {
+      return ANY;
+    }
+    if ((value instanceof Double || value instanceof Float)
+        && d.abs().compareTo(DOUBLE_EXACT) >= 0) {
+      return ANY;
+    }
+    return integral(d);
+  }
+
+  private static Object integerForInsert(Object value) {
+    if (value instanceof Long
+        || value instanceof Integer
+        || value instanceof Short
+        || value instanceof Byte) {
+      return value;
+    }
+    if (value instanceof Boolean b) {
+      return b ? 1L : 0L;
+    }
+    if (value instanceof String s) {
+      if (!STRICT_INTEGER.matcher(s).matches()) {
+        return null;
+      }
+      BigInteger i = new BigInteger(s.strip().startsWith("+") ? s.strip().substring(1) : s.strip());
+      return i.bitLength() <= 63 ? (Object) i.longValue() : new BigDecimal(i);
+    }
+    BigDecimal d = decimal(value);
+    if (d == null || value instanceof Double || value instanceof Float) {
+      return d == null ? null : integralOrNull(d);
+    }
+    return integralOrNull(d);
+  }
+
+  private static Object integralOrNull(BigDecimal d) {
+    Object i = integral(d);
+    return i == ANY ? null : i;
+  }
+
+  /** An integral decimal as a Long (or BigDecimal beyond 63 bits); {@link #ANY} if fractional. */
+  private static Object integral(BigDecimal d) {
+    BigDecimal s = d.stripTrailingZeros();
+    if (s.scale() > 0) {
+      return ANY;
+    }
+    BigInteger i = s.toBigIntegerExact();
+    return i.bitLength() <= 63 ? (Object) i.longValue() : new BigDecimal(i);
+  }
+
+  private static BigDecimal decimal(Object value) {
+    if (value instanceof BigDecimal d) {
+      return d;
+    }
+    if (value instanceof Numeric n) {
+      return n.bigDecimalValue();
+    }
+    if (value instanceof BigInteger i) {
+      return new BigDecimal(i);
+    }
+    if (value instanceof Double || value instanceof Float) {
+      double x = ((Number) value).doubleValue();
+      return Double.isFinite(x) ? new BigDecimal(x) : null;
+    }
+    return null;
+  }
+
+  /**
+   * A date or datetime in any form the server reads: {@code '2026-03-01'}, {@code '2026/3/1
+   * 10.15.00'}, {@code '20260301'}, {@code '260301'}, {@code 20260301000000}, Java temporals. Null
+   * when it is not a valid date.
+   */
+  static Object temporal(ColumnInfo info, Object value) {
+    LocalDateTime t = dateTime(value);
+    if (t == null) {
+      return null;
+    }
+    if (info.kind() == ColumnInfo.Kind.DATE
+        && t.toLocalTime().equals(java.time.LocalTime.MIDNIGHT)) {
+      return t.toLocalDate();
+    }
+    return t;
+  }
+
+  static LocalDateTime dateTime(Object value) {
+    if (value instanceof LocalDateTime t) {
+      return t;
+    }
+    if (value instanceof LocalDate d) {
+      return d.atStartOfDay();
+    }
+    if (value instanceof java.time.OffsetDateTime t) {
+      return t.toLocalDateTime();
+    }
+    String text;
+    if (value instanceof Long || value instanceof Integer) {
+      text = value.toString();
+    } else if (value instanceof String s) {
+      text = s.strip();
+    } else {
+      return null;
+    }
+    try {
+      if (DIGITS.matcher(text).matches()) {
+        return compact(text);
+      }
+      List<String> parts = new ArrayList<>();
+      Matcher m = DIGITS.matcher(text);
+      while (m.find()) {
+        parts.add(m.group());
+      }
+      if (parts.size() < 3 || parts.size() > 7) {
+        return null;
+      }
+      int year = year(parts.get(0));
+      int[] f = new int[6];
+      for (int i = 1; i < Math.min(parts.size(), 6); i++) {
+        f[i] = Integer.parseInt(parts.get(i));
+      }
+      int nanos = 0;
+      if (parts.size() == 7) {
+        String frac = (parts.get(6) + "000000000").substring(0, 9);
+        nanos = Integer.parseInt(frac);
+      }
+      return LocalDateTime.of(year, f[1], f[2], f[3], f[4], f[5], nanos);
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static LocalDateTime compact(String digits) {
+    return switch (digits.length()) {
+      case 8 ->
+          LocalDate.parse(digits, java.time.format.DateTimeFormatter.BASIC_ISO_DATE).atStartOfDay();
+      case 6 ->
+          LocalDate.of(
+                  year(digits.substring(0, 2)),
+                  Integer.parseInt(digits.substring(2, 4)),
+                  Integer.parseInt(digits.substring(4, 6)))
+              .atStartOfDay();
+      case 14 ->
+          LocalDateTime.of(
+              Integer.parseInt(digits.substring(0, 4)),
+              Integer.parseInt(digits.substring(4, 6)),
+              Integer.parseInt(digits.substring(6, 8)),
+              Integer.parseInt(digits.substring(8, 10)),
+              Integer.parseInt(digits.substring(10, 12)),
+              Integer.parseInt(digits.substring(12, 14)));
+      case 12 ->
+          LocalDateTime.of(
+              year(digits.substring(0, 2)),
+              Integer.parseInt(digits.substring(2, 4)),
+              Integer.parseInt(digits.substring(4, 6)),
+              Integer.parseInt(digits.substring(6, 8)),
+              Integer.parseInt(digits.substring(8, 10)),
+              Integer.parseInt(digits.substring(10, 12)));
+      default -> null;
+    };
+  }
+
+  /** A year as the server reads it: two digits are 1970-2069. */
+  private static int year(String text) {
+    int y = Integer.parseInt(text);
+    if (text.length() <= 2) {
+      return y < 70 ? 2000 + y : 1900 + y;
+    }
+    return y;
+  }
+}

@@ -1,0 +1,252 @@
+package io.shardkit.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.shardkit.testkit.ShardDatabases;
+import io.shardkit.testkit.Shards;
+import io.shardkit.testkit.ShardsExtension;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.mysqlclient.MySQLBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The schema decides: sharding values are converted by the column's type as the server converts
+ * them (a string for an integer key, every datetime literal form for an interval key), and ENUM and
+ * SET columns merge in declaration order. The tables are created through the pool after it started,
+ * so the types come from the reload after DDL. Every read is compared with one reference table
+ * holding the same rows.
+ */
+@Shards(2)
+@ExtendWith(ShardsExtension.class)
+class TypedValuesTest {
+
+  static final String ORDER_COLUMNS =
+      " (id BIGINT PRIMARY KEY, user_id INT NOT NULL,"
+          + " status ENUM('new','paid','shipped','cancelled') NOT NULL, flags SET('z','b','a'),"
+          + " note VARCHAR(32))";
+  static final String EVENT_COLUMNS = " (id BIGINT PRIMARY KEY, created DATETIME NOT NULL)";
+
+  static Vertx vertx;
+  static ShardedPool pool;
+  static Pool reference;
+  static ShardDatabases databases;
+
+  @BeforeAll
+  static void setUp(ShardDatabases dbs) throws Exception {
+    databases = dbs;
+    vertx = Vertx.vertx();
+    ShardingRules rules =
+        ShardingRules.builder()
+            .table(
+                "t_order",
+                t ->
+                    t.dataNodes("ds_${0..1}.t_order_${0..1}")
+                        .databaseStrategy("user_id", "hash-mod")
+                        .tableStrategy("id", "mod"))
+            .table(
+                "t_event",
+                new io.vertx.core.json.JsonObject(
+                    """
+                    {"dataNodes": "ds_0.t_event_2026${['01','02','03','04']}",
+                     "tableStrategy": {"column": "created", "algorithm": {"type": "interval",
+                        "props": {"start": "2026-01-01", "unit": "MONTHS", "suffix": "yyyyMM"}}}}
+                    """))
+            .build();
+    pool =
+        ShardedPool.builder(vertx)
+            .rules(rules)
+            .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(4))
+            .build();
+    reference = MySQLBuilder.pool().connectingTo(dbs.get(0).connectOptions()).using(vertx).build();
+    await(pool.query("CREATE TABLE t_order" + ORDER_COLUMNS).execute());
+    await(pool.query("CREATE TABLE t_event" + EVENT_COLUMNS).execute());
+    await(reference.query("CREATE TABLE ref_order" + ORDER_COLUMNS).execute());
+    await(reference.query("CREATE TABLE ref_event" + EVENT_COLUMNS).execute());
+    String[] statuses = {"new", "paid", "shipped", "cancelled"};
+    String[] flags = {"a", "b", "z", "a,b", "b,z", null, "a,z"};
+    for (int i = 1; i <= 40; i++) {
+      Tuple row = Tuple.of((long) i, i % 9, statuses[i % 4], flags[i % 7], "n" + i);
+      String insert = " (id, user_id, status, flags, note) VALUES (?, ?, ?, ?, ?)";
+      await(pool.preparedQuery("INSERT INTO t_order" + insert).execute(row));
+      await(reference.preparedQuery("INSERT INTO ref_order" + insert).execute(row));
+    }
+  }
+
+  @AfterAll
+  static void tearDown() throws Exception {
+    await(pool.close());
+    await(reference.close());
+    await(vertx.close());
+  }
+
+  static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "SELECT id FROM %s WHERE user_id = '7' ORDER BY id",
+        "SELECT id FROM %s WHERE user_id = '007' ORDER BY id",
+        "SELECT id FROM %s WHERE user_id = ' 7' ORDER BY id",
+        "SELECT id FROM %s WHERE user_id = '7abc' ORDER BY id",
+        "SELECT id FROM %s WHERE user_id = '7.0' ORDER BY id",
+        "SELECT id FROM %s WHERE user_id = '7.5' ORDER BY id",
+        "SELECT id FROM %s WHERE user_id = 'abc' ORDER BY id",
+        "SELECT id FROM %s WHERE user_id = '7e0' ORDER BY id",
+        "SELECT id FROM %s WHERE user_id IN ('3', '07', 5.0) ORDER BY id",
+        "SELECT id FROM %s WHERE user_id = 7.0 ORDER BY id",
+        "SELECT id, status FROM %s ORDER BY status, id",
+        "SELECT id, status FROM %s ORDER BY status DESC, id",
+        "SELECT status, COUNT(*) FROM %s GROUP BY status ORDER BY status",
+        "SELECT status, COUNT(*) FROM %s GROUP BY status",
+        "SELECT DISTINCT status FROM %s ORDER BY status",
+        "SELECT id, flags FROM %s ORDER BY flags, id",
+        "SELECT flags, COUNT(*) FROM %s GROUP BY flags ORDER BY flags",
+        "SELECT MIN(status), MAX(status), MIN(flags), MAX(flags) FROM %s",
+        "SELECT user_id, MAX(flags) m FROM %s GROUP BY user_id ORDER BY m, user_id",
+        "SELECT user_id, MIN(status) FROM %s GROUP BY user_id ORDER BY MIN(status) DESC, user_id",
+        "SELECT user_id, MAX(id), MIN(note) FROM %s GROUP BY user_id ORDER BY 2",
+        "SELECT o.status, COUNT(*) FROM %s o GROUP BY o.status ORDER BY o.status DESC",
+        "SELECT id, note FROM %s ORDER BY note, id",
+      })
+  void readsEqualOneDatabase(String query) throws Exception {
+    assertThat(rows(pool, String.format(query, "t_order"), null))
+        .as(query)
+        .containsExactlyInAnyOrderElementsOf(
+            rows(reference, String.format(query, "ref_order"), null));
+    if (query.contains("ORDER BY")) {
+      assertThat(rows(pool, String.format(query, "t_order"), null))
+          .as(query)
+          .containsExactlyElementsOf(rows(reference, String.format(query, "ref_order"), null));
+    }
+  }
+
+  @Test
+  void aStringParameterForAnIntegerKeyIsTheNumberItReadsAs() throws Exception {
+    String insert = "INSERT INTO %s (id, user_id, status) VALUES (?, ?, 'new')";
+    await(pool.preparedQuery(String.format(insert, "t_order")).execute(Tuple.of(101L, "017")));
+    await(
+        reference.preparedQuery(String.format(insert, "ref_order")).execute(Tuple.of(101L, "017")));
+    for (Object key : List.<Object>of(17, 17L, "17", "017", " 17", "17.0", 17.0)) {
+      String read = "SELECT id FROM %s WHERE user_id = ? ORDER BY id";
+      assertThat(rows(pool, String.format(read, "t_order"), Tuple.of(key)))
+          .as("user_id = %s (%s)", key, key.getClass().getSimpleName())
+          .containsExactlyElementsOf(
+              rows(reference, String.format(read, "ref_order"), Tuple.of(key)))
+          .contains(List.of(101L));
+    }
+    String update = "UPDATE %s SET note = 'updated' WHERE user_id = ? AND id = 101";
+    assertThat(
+            await(pool.preparedQuery(String.format(update, "t_order")).execute(Tuple.of("017")))
+                .rowCount())
+        .isEqualTo(1);
+    await(reference.preparedQuery(String.format(update, "ref_order")).execute(Tuple.of("017")));
+    // the row is in the node the number 17 names: a plain pool on that node sees it
+    String ds =
+        pool.dataSourcesFor("SELECT * FROM t_order WHERE user_id = 17", null).iterator().next();
+    int shard = Integer.parseInt(ds.substring(3));
+    Pool direct =
+        MySQLBuilder.pool()
+            .connectingTo(databases.get(shard).connectOptions())
+            .using(vertx)
+            .build();
+    try {
+      long found = 0;
+      for (String table : List.of("t_order_0", "t_order_1")) {
+        found +=
+            await(direct.query("SELECT COUNT(*) FROM " + table + " WHERE id = 101").execute())
+                .iterator()
+                .next()
+                .getLong(0);
+      }
+      assertThat(found).isEqualTo(1);
+    } finally {
+      await(direct.close());
+    }
+  }
+
+  @Test
+  void anInsertWhoseKeyTheServerWouldRoundIsRefusedAndNothingIsWritten() throws Exception {
+    for (Object key : List.<Object>of("17.5", "abc", "17abc", 17.5)) {
+      assertThatThrownBy(
+              () ->
+                  await(
+                      pool.preparedQuery(
+                              "INSERT INTO t_order (id, user_id, status) VALUES (200, ?, 'new')")
+                          .execute(Tuple.of(key))))
+          .as("user_id = %s", key)
+          .isInstanceOf(java.util.concurrent.ExecutionException.class)
+          .cause()
+          .isInstanceOf(UnsupportedSqlException.class)
+          .hasMessageContaining("t_order.user_id")
+          .hasMessageContaining(String.valueOf(key));
+    }
+    assertThat(rows(pool, "SELECT id FROM t_order WHERE id = 200", null)).isEmpty();
+  }
+
+  @Test
+  void everyDatetimeLiteralFormRoutesAnIntervalKey() throws Exception {
+    String insert = "INSERT INTO %s (id, created) VALUES (?, ?)";
+    List<Object> forms =
+        List.of(
+            "2026/03/01",
+            "2026-2-1",
+            "20260115",
+            20260301000000L,
+            "2026-04-30 23:59:59",
+            "26-04-01 10.15.00",
+            java.time.LocalDateTime.of(2026, 1, 31, 8, 0));
+    long id = 1;
+    for (Object created : forms) {
+      Tuple row = Tuple.of(id++, created);
+      await(pool.preparedQuery(String.format(insert, "t_event")).execute(row));
+      await(reference.preparedQuery(String.format(insert, "ref_event")).execute(row));
+    }
+    for (Object created : forms) {
+      String read = "SELECT id, created FROM %s WHERE created = ? ORDER BY id";
+      assertThat(rows(pool, String.format(read, "t_event"), Tuple.of(created)))
+          .as("created = %s", created)
+          .isNotEmpty()
+          .containsExactlyElementsOf(
+              rows(reference, String.format(read, "ref_event"), Tuple.of(created)));
+    }
+    String range = "SELECT id FROM %s WHERE created BETWEEN '2026/2/1' AND '20260331' ORDER BY id";
+    assertThat(rows(pool, String.format(range, "t_event"), null))
+        .containsExactlyElementsOf(rows(reference, String.format(range, "ref_event"), null));
+    assertThat(pool.dataSourcesFor("SELECT * FROM t_event WHERE created = '2026/03/05'", null))
+        .containsExactly("ds_0");
+  }
+
+  private static List<List<Object>> rows(SqlClient client, String sql, Tuple params)
+      throws Exception {
+    List<List<Object>> out = new ArrayList<>();
+    Iterable<Row> rs =
+        params == null
+            ? await(client.query(sql).execute())
+            : await(client.preparedQuery(sql).execute(params));
+    for (Row row : rs) {
+      List<Object> values = new ArrayList<>();
+      for (int i = 0; i < row.size(); i++) {
+        values.add(row.getValue(i));
+      }
+      out.add(values);
+    }
+    return out;
+  }
+}
