@@ -17,9 +17,9 @@ import java.util.regex.Pattern;
 final class Canonical {
 
   private static final MathContext APPROX_DIGITS = new MathContext(9);
-  private final CollationKeys collations;
+  private final CollationKey collations;
 
-  Canonical(CollationKeys collations) {
+  Canonical(CollationKey collations) {
     this.collations = collations;
   }
 

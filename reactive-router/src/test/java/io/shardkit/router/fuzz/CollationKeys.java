@@ -13,7 +13,7 @@ import java.util.Map;
  * collations, which ignore them). Two strings are collation-equal exactly when their keys are
  * equal. Keys are cached: the generated data uses a small set of strings.
  */
-final class CollationKeys {
+final class CollationKeys implements CollationKey {
 
   private final Pool reference;
   private final Map<String, String> cache = new HashMap<>();
@@ -22,7 +22,8 @@ final class CollationKeys {
     this.reference = reference;
   }
 
-  String key(String collation, String value) {
+  @Override
+  public String key(String collation, String value) {
     return cache.computeIfAbsent(collation + "\u0000" + value, k -> ask(collation, value));
   }
 

@@ -21,7 +21,7 @@ final class DifferentialCheck {
   private final FuzzWorld world;
   private final ResultCheck results;
 
-  DifferentialCheck(FuzzWorld world, CollationKeys collations) {
+  DifferentialCheck(FuzzWorld world, CollationKey collations) {
     this.world = world;
     this.results = new ResultCheck(new Canonical(collations));
   }
