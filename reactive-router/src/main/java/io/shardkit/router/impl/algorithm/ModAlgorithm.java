@@ -34,7 +34,13 @@ final class ModAlgorithm implements ShardingAlgorithm {
 
   @Override
   public String target(List<?> values) {
-    return index.get(Math.floorMod(ShardingValues.toLong(values.get(0)), count));
+    Object value = values.get(0);
+    if (ShardingValues.isLong(value)) {
+      return index.get(Math.floorMod(((Number) value).longValue(), count));
+    }
+    // BIGINT UNSIGNED keys from 2^63 on, exact decimals: the mathematical floor modulo
+    return index.get(
+        ShardingValues.toBigInteger(value).mod(java.math.BigInteger.valueOf(count)).longValue());
   }
 
   @Override
@@ -42,14 +48,24 @@ final class ModAlgorithm implements ShardingAlgorithm {
     if (range.lower() == null || range.upper() == null) {
       return null;
     }
-    long lower = ShardingValues.toLong(range.lower()) + (range.lowerInclusive() ? 0 : 1);
-    long upper = ShardingValues.toLong(range.upper()) - (range.upperInclusive() ? 0 : 1);
-    if (upper - lower + 1 >= count) {
+    java.math.BigInteger lowerBound =
+        ShardingValues.toBigInteger(range.lower())
+            .add(java.math.BigInteger.valueOf(range.lowerInclusive() ? 0 : 1));
+    java.math.BigInteger upperBound =
+        ShardingValues.toBigInteger(range.upper())
+            .subtract(java.math.BigInteger.valueOf(range.upperInclusive() ? 0 : 1));
+    // width computed without overflow: a range of count or more values reaches every target
+    if (upperBound.subtract(lowerBound).compareTo(java.math.BigInteger.valueOf(count - 1)) >= 0) {
       return null;
     }
+    if (upperBound.compareTo(lowerBound) < 0) {
+      return new LinkedHashSet<>();
+    }
+    long lower = lowerBound.mod(java.math.BigInteger.valueOf(count)).longValue();
+    long upper = lower + upperBound.subtract(lowerBound).longValue();
     Collection<String> targets = new LinkedHashSet<>();
     for (long v = lower; v <= upper; v++) {
-      String target = index.get(Math.floorMod(v, count));
+      String target = index.get(v % count);
       if (target != null) {
         targets.add(target);
       }

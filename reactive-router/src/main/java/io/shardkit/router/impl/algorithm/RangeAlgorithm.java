@@ -53,9 +53,20 @@ final class RangeAlgorithm implements ShardingAlgorithm {
     return p;
   }
 
+  private int partition(java.math.BigInteger value) {
+    if (value.bitLength() <= 63) {
+      return partition(value.longValue());
+    }
+    return value.signum() < 0 ? 0 : boundaries.length;
+  }
+
   @Override
   public String target(List<?> values) {
-    return index.get(partition(ShardingValues.toLong(values.get(0))));
+    Object value = values.get(0);
+    return index.get(
+        ShardingValues.isLong(value)
+            ? partition(((Number) value).longValue())
+            : partition(ShardingValues.toBigInteger(value)));
   }
 
   @Override
@@ -63,12 +74,16 @@ final class RangeAlgorithm implements ShardingAlgorithm {
     int from = 0;
     int to = boundaries.length;
     if (range.lower() != null) {
-      long lower = ShardingValues.toLong(range.lower()) + (range.lowerInclusive() ? 0 : 1);
-      from = partition(lower);
+      from =
+          partition(
+              ShardingValues.toBigInteger(range.lower())
+                  .add(java.math.BigInteger.valueOf(range.lowerInclusive() ? 0 : 1)));
     }
     if (range.upper() != null) {
-      long upper = ShardingValues.toLong(range.upper()) - (range.upperInclusive() ? 0 : 1);
-      to = partition(upper);
+      to =
+          partition(
+              ShardingValues.toBigInteger(range.upper())
+                  .subtract(java.math.BigInteger.valueOf(range.upperInclusive() ? 0 : 1)));
     }
     List<String> targets = new ArrayList<>();
     for (int p = from; p <= to; p++) {

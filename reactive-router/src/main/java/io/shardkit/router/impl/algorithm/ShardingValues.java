@@ -44,6 +44,49 @@ public final class ShardingValues {
   }
 
   /**
+   * The value as an integer of any size (BIGINT UNSIGNED keys reach 2^64 - 1), for integral numbers
+   * and integer strings; otherwise an error.
+   */
+  public static BigInteger toBigInteger(Object value) {
+    if (value instanceof Long
+        || value instanceof Integer
+        || value instanceof Short
+        || value instanceof Byte) {
+      return BigInteger.valueOf(((Number) value).longValue());
+    }
+    if (value instanceof BigInteger b) {
+      return b;
+    }
+    BigDecimal d =
+        value instanceof BigDecimal x
+            ? x
+            : value instanceof io.vertx.sqlclient.data.Numeric n ? n.bigDecimalValue() : null;
+    if (d != null) {
+      try {
+        return d.toBigIntegerExact();
+      } catch (ArithmeticException e) {
+        throw new IllegalArgumentException(d.toPlainString() + " is not an integer");
+      }
+    }
+    if (value instanceof String s) {
+      try {
+        return new BigInteger(s.strip());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("'" + s + "' is not an integer");
+      }
+    }
+    return BigInteger.valueOf(toLong(value));
+  }
+
+  /** Whether {@link #toLong} holds the value exactly (a fast path before BigInteger). */
+  public static boolean isLong(Object value) {
+    return value instanceof Long
+        || value instanceof Integer
+        || value instanceof Short
+        || value instanceof Byte;
+  }
+
+  /**
    * The canonical text of a value, hashed by {@code hash-mod}: integral numbers in decimal without
    * leading zeros or fraction ({@code 42}), other numbers as plain decimals, strings as they are,
    * dates and times in ISO-8601 ({@code 2024-01-31}, {@code 2024-01-31T10:15:30}).

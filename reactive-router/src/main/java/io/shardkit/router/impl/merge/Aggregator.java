@@ -175,6 +175,15 @@ final class Aggregator {
   private static Object sumAll(Map<Object, Object> values) {
     Object sum = null;
     for (Object v : values.values()) {
+      if (!Values.isNumber(v)) {
+        // the server would sum the value's numeric reading (strings by their numeric prefix,
+        // dates as YYYYMMDDhhmmss): not reproduced here, so refused rather than guessed
+        throw new io.shardkit.router.UnsupportedSqlException(
+            java.util.List.of(),
+            "SUM/AVG(DISTINCT ...) of the non-numeric value "
+                + (v instanceof String ? "'" + v + "'" : String.valueOf(v))
+                + " cannot be merged across data nodes");
+      }
       sum =
           add(
               sum instanceof Long l ? BigDecimal.valueOf(l) : sum,

@@ -54,7 +54,7 @@ public final class ColumnTypes {
     }
     Map<Column, ColumnInfo> out = new IdentityHashMap<>();
     for (Expression e : expressions) {
-      Column c = e instanceof Column column ? column : minMaxArgument(e);
+      Column c = e instanceof Column column ? column : singleColumnArgument(e);
       if (c != null) {
         resolve(schema, c, tables).ifPresent(info -> out.put(c, info));
       }
@@ -104,6 +104,17 @@ public final class ColumnTypes {
   public Optional<ColumnInfo> of(Expression e) {
     Column c = e instanceof Column column ? column : minMaxArgument(e);
     return c == null ? Optional.empty() : Optional.ofNullable(types.get(c));
+  }
+
+  /** The column of a function with one column argument ({@code SUM(DISTINCT c)}), or null. */
+  private static Column singleColumnArgument(Expression e) {
+    if (e instanceof net.sf.jsqlparser.expression.Function f
+        && f.getParameters() != null
+        && f.getParameters().size() == 1
+        && f.getParameters().get(0) instanceof Column c) {
+      return c;
+    }
+    return null;
   }
 
   /** The column of {@code MIN(col)} / {@code MAX(col)} (not DISTINCT, not a window), or null. */

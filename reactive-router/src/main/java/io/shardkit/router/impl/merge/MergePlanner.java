@@ -292,6 +292,12 @@ public final class MergePlanner {
     }
     Expression arg = params.get(0);
     checkNoAggregate(arg);
+    if (f.isDistinct()
+        && (name.equals("SUM") || name.equals("AVG"))
+        && types.of(arg).map(c -> !isNumericKind(c.kind())).orElse(false)) {
+      throw new Refusal(
+          f + ": SUM/AVG(DISTINCT ...) of a non-numeric column cannot be merged across data nodes");
+    }
     if (f.isDistinct() && !name.equals("MIN") && !name.equals("MAX")) {
       ColumnRef value = addDerived(arg, "d");
       distinctArgs.add(arg);
@@ -431,6 +437,13 @@ public final class MergePlanner {
     }
     keys.put(ref, key);
     return key;
+  }
+
+  private static boolean isNumericKind(io.shardkit.router.impl.schema.ColumnInfo.Kind kind) {
+    return switch (kind) {
+      case INTEGER, DECIMAL, FLOAT, BIT, YEAR -> true;
+      default -> false;
+    };
   }
 
   /** Whether an expression's value is a number whatever the data (no sort key needed). */

@@ -55,6 +55,33 @@ class AlgorithmsTest {
   }
 
   @Test
+  void modAndRangeTakeKeysOfAnySizeAndRangesOfAnyWidth() {
+    ShardingAlgorithm mod =
+        create(new ModAlgorithm.Factory(), List.of("id"), FOUR, new JsonObject());
+    java.math.BigInteger max = new java.math.BigInteger("18446744073709551615");
+    assertThat(mod.target(List.of(max))).as("2^64-1 mod 4").isEqualTo("t_3");
+    assertThat(mod.target(List.of(new java.math.BigDecimal(max)))).isEqualTo("t_3");
+    assertThat(mod.target(List.of("18446744073709551614"))).isEqualTo("t_2");
+    assertThat(mod.targets(ValueRange.closed(Long.MIN_VALUE, Long.MAX_VALUE)))
+        .as("the whole long range: every target, computed without overflow")
+        .isNull();
+    assertThat(mod.targets(ValueRange.closed(max.subtract(java.math.BigInteger.ONE), max)))
+        .containsExactly("t_2", "t_3");
+    assertThat(mod.targets(ValueRange.closed(Long.MAX_VALUE, Long.MAX_VALUE)))
+        .containsExactly("t_3");
+    ShardingAlgorithm range =
+        create(
+            new RangeAlgorithm.Factory(),
+            List.of("id"),
+            List.of("t_0", "t_1", "t_2"),
+            new JsonObject().put("boundaries", new JsonArray().add(0).add(100)));
+    assertThat(range.target(List.of(max))).isEqualTo("t_2");
+    assertThat(range.target(List.of(new java.math.BigInteger("-99999999999999999999"))))
+        .isEqualTo("t_0");
+    assertThat(range.targets(ValueRange.closed(50, max))).containsExactly("t_1", "t_2");
+  }
+
+  @Test
   void hashModIsCrc32OfTheCanonicalTextAsMysqlComputesIt() {
     ShardingAlgorithm hash =
         create(
