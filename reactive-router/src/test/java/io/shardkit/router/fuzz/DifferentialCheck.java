@@ -83,7 +83,7 @@ final class DifferentialCheck {
     if (expected.failed()) {
       if (actual.databaseError()
           || (!actual.thrown() && actual.failed() && sameClass(expected, actual))) {
-        return Optional.of(Verdict.MATCH);
+        return Optional.of(Verdict.BOTH_FAILED);
       }
       if (!actual.failed()) {
         return Optional.of(

@@ -24,9 +24,6 @@ sealed interface Expr {
 
     @Override
     public ValueCompare compare(boolean grouping) {
-      if (column.type().kind() == ColumnType.Kind.DOUBLE && grouping) {
-        return ValueCompare.EXACT;
-      }
       return grouping ? ValueCompare.collation(column.type().collation()) : ValueCompare.EXACT;
     }
 

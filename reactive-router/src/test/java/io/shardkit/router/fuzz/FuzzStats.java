@@ -13,6 +13,7 @@ final class FuzzStats {
   private int statements;
   private int queries;
   private int matches;
+  private int bothFailed;
   private final Map<String, Integer> refused = new TreeMap<>();
   private final Map<String, Integer> mismatches = new TreeMap<>();
   private final List<Finding> findings = new ArrayList<>();
@@ -24,7 +25,10 @@ final class FuzzStats {
       queries++;
     }
     switch (verdict.status()) {
-      case MATCH -> matches++;
+      case MATCH -> {
+        matches++;
+        bothFailed += verdict == Verdict.BOTH_FAILED ? 1 : 0;
+      }
       case REFUSED -> {
         refused.merge(verdict.category(), 1, Integer::sum);
         firstUnshrunk.putIfAbsent("refused: " + verdict.category(), statement.describe());
@@ -65,14 +69,15 @@ final class FuzzStats {
     StringBuilder out = new StringBuilder();
     out.append(
         String.format(
-            "fuzz seed %d: %d statements (%d queries, %d writes) in %.1f s: %d match, %d refused,"
-                + " %d mismatch%n",
+            "fuzz seed %d: %d statements (%d queries, %d writes) in %.1f s: %d match (%d of them"
+                + " errors on both sides), %d refused, %d mismatch%n",
             seed,
             statements,
             queries,
             statements - queries,
             millis / 1000.0,
             matches,
+            bothFailed,
             refusedCount(),
             mismatchCount()));
     out.append("refused by reason:\n");
@@ -98,6 +103,7 @@ final class FuzzStats {
         .put("writes", statements - queries)
         .put("millis", millis)
         .put("match", matches)
+        .put("matchBothFailed", bothFailed)
         .put("refused", refusedCount())
         .put("mismatch", mismatchCount())
         .put("refusedByReason", refusedJson)

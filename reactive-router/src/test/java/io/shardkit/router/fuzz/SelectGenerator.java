@@ -85,14 +85,17 @@ final class SelectGenerator {
       return null;
     }
     Pred p = predicates.condition(scope, 2);
-    if (literals.chance(6)) {
+    if (literals.chance(8)) {
       Pred sub = subquery(scope, table);
       return literals.chance(50) ? sub : new Pred.Junction("AND", List.of(p, sub));
     }
     return p;
   }
 
-  /** {@code k IN (SELECT k FROM t WHERE ...)} over the broadcast table or the same table. */
+  /**
+   * {@code k IN (SELECT k FROM t WHERE ...)} over the broadcast table or the same table; over the
+   * same table often with both blocks pinned to one key value, so that it can be routed.
+   */
   private Pred subquery(List<Scoped> scope, FuzzTable outer) {
     Scoped key =
         scope.stream().filter(s -> s.column().name().equals("k")).findFirst().orElseThrow();
@@ -103,6 +106,13 @@ final class SelectGenerator {
         literals.chance(60)
             ? predicates.atom(innerScope.get(1))
             : predicates.condition(innerScope, 1);
+    Expr pin = null;
+    if (inner == outer && literals.chance(60)) {
+      pin = new Expr.Value(literals.storableFor(outer, outer.key()), literals.chance(50));
+      Pred innerPin = new Pred.Compare(innerScope.get(1).expr(), "=", pin);
+      innerWhere =
+          literals.chance(50) ? innerPin : new Pred.Junction("AND", List.of(innerPin, innerWhere));
+    }
     SelectSpec sub =
         new SelectSpec(
             new From(inner, null, null, null, null),
@@ -116,7 +126,10 @@ final class SelectGenerator {
             null,
             null,
             false);
-    return new Pred.InSelect(key.expr(), sub, literals.chance(15));
+    Pred in = new Pred.InSelect(key.expr(), sub, literals.chance(15));
+    return pin == null
+        ? in
+        : new Pred.Junction("AND", List.of(new Pred.Compare(key.expr(), "=", pin), in));
   }
 
   /** Plain rows: {@code *} or some columns and expressions, maybe DISTINCT. */

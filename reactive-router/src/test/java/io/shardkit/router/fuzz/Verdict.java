@@ -17,6 +17,9 @@ record Verdict(Status status, String category, String detail) {
 
   static final Verdict MATCH = new Verdict(Status.MATCH, "", "");
 
+  /** Both sides failed, as they should. */
+  static final Verdict BOTH_FAILED = new Verdict(Status.MATCH, "both failed", "");
+
   static Verdict refused(String reason) {
     return new Verdict(Status.REFUSED, reason, "");
   }
