@@ -68,7 +68,39 @@ final class SelectGenerator {
       return new From(left, "a", schema.table(FuzzSchema.BROADCAST), "b", "JOIN");
     }
     FuzzTable table = literals.pick(schema.tables());
+    if (roll < 31) {
+      return new From(table, "d", null, null, null, derived(table));
+    }
     return new From(table, literals.chance(30) ? "x" : null, null, null, null);
+  }
+
+  /**
+   * {@code SELECT * FROM table WHERE ...} as a derived table, often pinned to one key value (then
+   * it can be routed to one node).
+   */
+  private SelectSpec derived(FuzzTable table) {
+    List<Scoped> scope = scope(new From(table, null, null, null, null));
+    Pred where =
+        literals.chance(60)
+            ? new Pred.Compare(
+                scope.get(1).expr(),
+                "=",
+                new Expr.Value(literals.storableFor(table, table.key()), literals.chance(50)))
+            : predicates.condition(scope, 1);
+    List<Item> items = new ArrayList<>();
+    table.columns().forEach(c -> items.add(new Item(new Expr.Col(null, c), null)));
+    return new SelectSpec(
+        new From(table, null, null, null, null),
+        true,
+        false,
+        items,
+        where,
+        List.of(),
+        null,
+        List.of(),
+        null,
+        null,
+        false);
   }
 
   private static List<Scoped> scope(From from) {

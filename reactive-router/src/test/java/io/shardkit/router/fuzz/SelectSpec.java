@@ -22,10 +22,32 @@ record SelectSpec(
     SelectSpec union,
     boolean unionAll) {
 
-  /** FROM {@code table alias} [JOIN {@code joined alias} ON alias.k = joinAlias.k]. */
-  record From(FuzzTable table, String alias, FuzzTable joined, String joinAlias, String joinType) {
+  /**
+   * FROM {@code table alias} [JOIN {@code joined alias} ON alias.k = joinAlias.k], or, when {@code
+   * derived} is set, FROM ({@code derived}) alias: a derived table selecting {@code table}'s
+   * columns.
+   */
+  record From(
+      FuzzTable table,
+      String alias,
+      FuzzTable joined,
+      String joinAlias,
+      String joinType,
+      SelectSpec derived) {
+
+    From(FuzzTable table, String alias, FuzzTable joined, String joinAlias, String joinType) {
+      this(table, alias, joined, joinAlias, joinType, null);
+    }
+
     void render(SqlWriter w) {
-      w.append(" FROM ").append(table.name());
+      w.append(" FROM ");
+      if (derived != null) {
+        w.append("(");
+        derived.render(w);
+        w.append(")");
+      } else {
+        w.append(table.name());
+      }
       if (alias != null) {
         w.append(" ").append(alias);
       }
