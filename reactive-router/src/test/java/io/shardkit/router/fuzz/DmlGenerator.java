@@ -69,7 +69,9 @@ final class DmlGenerator {
       List<Expr> row = new ArrayList<>();
       row.add(new Expr.Value(nextId++, literals.chance(50)));
       Object key = literals.storableFor(table, table.key());
-      if (table.key().type().kind() == ColumnType.Kind.UNSIGNED && literals.chance(15)) {
+      if (table.key().type().kind() == ColumnType.Kind.DATETIME && literals.chance(10)) {
+        key = java.time.LocalDateTime.of(2025, 6, 1, 0, 0); // after the last interval table
+      } else if (table.key().type().kind() == ColumnType.Kind.UNSIGNED && literals.chance(15)) {
         key = literals.pick(List.of(UNSIGNED_MAX, UNSIGNED_MAX.shiftRight(1).add(BigInteger.ONE)));
       } else if (key instanceof Long l && literals.chance(20)) {
         key = literals.pick(List.of(String.valueOf(l), "0" + l, " " + l));

@@ -52,6 +52,9 @@ final class Literals {
     if (integral && v instanceof Long l && random.nextInt(100) < 10) {
       return String.valueOf(l);
     }
+    if (v instanceof java.time.LocalDateTime t && random.nextInt(100) < 15) {
+      return SqlText.literal(t).replace("'", ""); // a DATETIME as a string
+    }
     return v;
   }
 
