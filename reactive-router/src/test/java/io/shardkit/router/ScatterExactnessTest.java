@@ -135,6 +135,13 @@ class ScatterExactnessTest {
             + " FROM %s",
         "SELECT grp, COUNT(DISTINCT name) FROM %s GROUP BY grp ORDER BY grp",
         "SELECT MIN(id), COUNT(*) FROM %s GROUP BY name HAVING COUNT(*) > 2 ORDER BY 1",
+        "SELECT MIN(id), COUNT(*) FROM %s GROUP BY name HAVING MIN(name) = 'zurich' ORDER BY 1",
+        "SELECT MIN(id) FROM %s GROUP BY name HAVING name > 'émile' ORDER BY 1",
+        "SELECT MIN(id) FROM %s GROUP BY name HAVING name IN ('ZURICH', 'asa', 'a') ORDER BY 1",
+        "SELECT MIN(id) FROM %s GROUP BY tag HAVING tag < 'B' OR tag >= 'Å' ORDER BY 1",
+        "SELECT MIN(id) FROM %s GROUP BY code HAVING code BETWEEN 'A' AND 'a' ORDER BY 1",
+        "SELECT grp, COUNT(*) FROM %s GROUP BY grp HAVING COUNT(*) > '10' ORDER BY grp",
+        "SELECT grp, COUNT(*) FROM %s GROUP BY grp HAVING COUNT(*) = '24abc' ORDER BY grp",
       })
   void orderedResultsEqualOneDatabase(String query) throws Exception {
     assertThat(rows(pool, String.format(query, "t_city")))

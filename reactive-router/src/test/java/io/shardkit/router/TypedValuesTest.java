@@ -123,6 +123,9 @@ class TypedValuesTest {
         "SELECT user_id, MIN(status) FROM %s GROUP BY user_id ORDER BY MIN(status) DESC, user_id",
         "SELECT user_id, MAX(id), MIN(note) FROM %s GROUP BY user_id ORDER BY 2",
         "SELECT o.status, COUNT(*) FROM %s o GROUP BY o.status ORDER BY o.status DESC",
+        "SELECT status, COUNT(*) FROM %s GROUP BY status HAVING status = 'PAID' ORDER BY status",
+        "SELECT status, COUNT(*) FROM %s GROUP BY status HAVING status > 'new' ORDER BY status",
+        "SELECT user_id, COUNT(*) FROM %s GROUP BY user_id HAVING COUNT(*) >= '5' ORDER BY 1",
         "SELECT id, note FROM %s ORDER BY note, id",
       })
   void readsEqualOneDatabase(String query) throws Exception {
@@ -226,6 +229,13 @@ class TypedValuesTest {
           .containsExactlyElementsOf(
               rows(reference, String.format(read, "ref_event"), Tuple.of(created)));
     }
+    String having =
+        "SELECT created, COUNT(*) FROM %s GROUP BY created"
+            + " HAVING created IN ('2026/03/01', '20260115') OR MAX(created) > '2026-4-30 12:00'"
+            + " ORDER BY created";
+    assertThat(rows(pool, String.format(having, "t_event"), null))
+        .hasSize(3)
+        .containsExactlyElementsOf(rows(reference, String.format(having, "ref_event"), null));
     String range = "SELECT id FROM %s WHERE created BETWEEN '2026/2/1' AND '20260331' ORDER BY id";
     assertThat(rows(pool, String.format(range, "t_event"), null))
         .containsExactlyElementsOf(rows(reference, String.format(range, "ref_event"), null));

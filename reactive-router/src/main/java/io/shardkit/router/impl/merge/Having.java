@@ -21,29 +21,134 @@ public sealed interface Having {
     return Boolean.TRUE.equals(eval(row, visible, params));
   }
 
-  /** A column of the merged row. */
-  record Ref(MergeSpec.ColumnRef column) implements Having {
+  /**
+   * The sort key of the value this node gives for the row (strings compared with a column), or
+   * null.
+   */
+  default Object weight(Object[] row, int visible) {
+    return null;
+  }
+
+  /** The space weight of the collation the value compares in when it pads, or null. */
+  default Object pad(Object[] row, int visible) {
+    return null;
+  }
+
+  /** A column of the merged row, with its sort key columns when it may be a string. */
+  record Ref(MergeSpec.ColumnRef column, MergeSpec.Key key) implements Having {
+
+    Ref(MergeSpec.ColumnRef column) {
+      this(column, null);
+    }
+
     @Override
     public Object eval(Object[] row, int visible, Tuple params) {
       Object v = row[column.resolve(visible)];
       return v instanceof io.vertx.sqlclient.data.Numeric n ? n.bigDecimalValue() : v;
     }
+
+    @Override
+    public Object weight(Object[] row, int visible) {
+      return key == null || key.weight() == null ? null : row[key.weight().resolve(visible)];
+    }
+
+    @Override
+    public Object pad(Object[] row, int visible) {
+      return key == null || key.pad() == null ? null : row[key.pad().resolve(visible)];
+    }
   }
 
-  /** A literal. */
-  record Literal(Object value) implements Having {
+  /**
+   * A literal; {@code weight} is the derived column holding its sort key in the collation of the
+   * column it is compared with, or null.
+   */
+  record Literal(Object value, MergeSpec.ColumnRef weight) implements Having {
+
+    Literal(Object value) {
+      this(value, null);
+    }
+
     @Override
     public Object eval(Object[] row, int visible, Tuple params) {
       return value;
     }
+
+    @Override
+    public Object weight(Object[] row, int visible) {
+      return weight == null ? null : row[weight.resolve(visible)];
+    }
   }
 
-  /** A {@code ?} parameter (0-based). */
-  record Param(int index) implements Having {
+  /** A {@code ?} parameter (0-based), with the derived column of its sort key, or null. */
+  record Param(int index, MergeSpec.ColumnRef weight) implements Having {
+
+    Param(int index) {
+      this(index, null);
+    }
+
     @Override
     public Object eval(Object[] row, int visible, Tuple params) {
       return params.getValue(index);
     }
+
+    @Override
+    public Object weight(Object[] row, int visible) {
+      return weight == null ? null : row[weight.resolve(visible)];
+    }
+  }
+
+  /**
+   * Compares two HAVING operands by the server's rules: a number with a string as doubles, a date,
+   * datetime or time with a string as that temporal type, two strings by their sort keys in the
+   * collation of the column side, other values by value.
+   */
+  static int compare(Having left, Object l, Having right, Object r, Object[] row, int visible) {
+    if (l instanceof String s && r instanceof String t) {
+      Object pad = left.pad(row, visible);
+      return Collated.compare(
+          s,
+          left.weight(row, visible),
+          t,
+          right.weight(row, visible),
+          pad != null ? pad : right.pad(row, visible));
+    }
+    if (l instanceof String s && !(r instanceof String)) {
+      return -compareWithString(r, s);
+    }
+    if (r instanceof String t) {
+      return compareWithString(l, t);
+    }
+    return Values.compare(l, r);
+  }
+
+  private static int compareWithString(Object value, String text) {
+    if (Values.isNumber(value)) {
+      return Double.compare(
+          Values.toBigDecimal(value).doubleValue(),
+          io.shardkit.router.impl.schema.MysqlValues.doubleOf(text));
+    }
+    if (value instanceof java.time.Duration d) {
+      java.time.Duration t = io.shardkit.router.impl.schema.MysqlValues.time(text);
+      if (t == null) {
+        throw notComparable(value, text);
+      }
+      return d.compareTo(t);
+    }
+    if (value instanceof java.time.temporal.Temporal) {
+      java.time.LocalDateTime v = io.shardkit.router.impl.schema.MysqlValues.dateTime(value);
+      java.time.LocalDateTime t = io.shardkit.router.impl.schema.MysqlValues.dateTime(text);
+      if (v == null || t == null) {
+        throw notComparable(value, text);
+      }
+      return v.compareTo(t);
+    }
+    return Values.compare(value, text);
+  }
+
+  private static io.shardkit.router.UnsupportedSqlException notComparable(Object v, String text) {
+    return new io.shardkit.router.UnsupportedSqlException(
+        List.of(),
+        "HAVING compares " + v + " with '" + text + "', which the router cannot read as that type");
   }
 
   /** AND / OR with NULL as unknown. */
@@ -85,7 +190,7 @@ public sealed interface Having {
       if (l == null || r == null) {
         return null;
       }
-      int c = Values.compare(l, r);
+      int c = compare(left, l, right, r, row, visible);
       return switch (op) {
         case "=" -> c == 0;
         case "<>", "!=" -> c != 0;
@@ -118,7 +223,7 @@ public sealed interface Having {
         Object v = h.eval(row, visible, params);
         if (v == null) {
           unknown = true;
-        } else if (Values.compare(l, v) == 0) {
+        } else if (compare(left, l, h, v, row, visible) == 0) {
           return !not;
         }
       }

@@ -28,6 +28,36 @@ final class HavingCompiler {
     this.distinctArgs = distinctArgs;
   }
 
+  private final java.util.Map<Having, Expression> sources = new java.util.IdentityHashMap<>();
+
+  private Having ref(ColumnRef ref, Expression source) {
+    Having.Ref node = new Having.Ref(ref, planner.havingKey(ref, source));
+    sources.put(node, source);
+    return node;
+  }
+
+  /**
+   * A string literal or parameter compared with a column or aggregate that may be a string carries
+   * its sort key in that operand's collation (a derived {@code WEIGHT_STRING(CONCAT( LEFT(operand,
+   * 0), value))}), so the merge compares the two as the server would.
+   */
+  private Having collated(Having value, Having other, Expression valueExpression) {
+    Expression source = sources.get(other);
+    if (source == null
+        || !(other instanceof Having.Ref r)
+        || r.key() == null
+        || r.key().weight() == null) {
+      return value;
+    }
+    if (value instanceof Having.Literal l && l.value() instanceof String) {
+      return new Having.Literal(l.value(), planner.weightIn(source, valueExpression));
+    }
+    if (value instanceof Having.Param p) {
+      return new Having.Param(p.index(), planner.weightIn(source, valueExpression));
+    }
+    return value;
+  }
+
   /** The condition as an evaluable tree. */
   Having compile(Expression e) {
     if (e instanceof net.sf.jsqlparser.expression.operators.conditional.AndExpression and) {
@@ -48,12 +78,12 @@ final class HavingCompiler {
       return compile(p.get(0));
     }
     if (e instanceof net.sf.jsqlparser.expression.operators.relational.ComparisonOperator c) {
-      Having compare =
-          new Having.Compare(
-              c.getStringExpression().trim(),
-              compile(c.getLeftExpression()),
-              compile(c.getRightExpression()));
-      return compare;
+      Having left = compile(c.getLeftExpression());
+      Having right = compile(c.getRightExpression());
+      return new Having.Compare(
+          c.getStringExpression().trim(),
+          collated(left, right, c.getLeftExpression()),
+          collated(right, left, c.getRightExpression()));
     }
     if (e instanceof net.sf.jsqlparser.expression.operators.relational.IsNullExpression isNull) {
       return new Having.IsNull(compile(isNull.getLeftExpression()), isNull.isNot());
@@ -63,18 +93,27 @@ final class HavingCompiler {
       Having range =
           new Having.Logic(
               true,
-              new Having.Compare(">=", left, compile(b.getBetweenExpressionStart())),
-              new Having.Compare("<=", left, compile(b.getBetweenExpressionEnd())));
+              new Having.Compare(
+                  ">=",
+                  left,
+                  collated(
+                      compile(b.getBetweenExpressionStart()), left, b.getBetweenExpressionStart())),
+              new Having.Compare(
+                  "<=",
+                  left,
+                  collated(
+                      compile(b.getBetweenExpressionEnd()), left, b.getBetweenExpressionEnd())));
       return b.isNot() ? new Having.Not(range) : range;
     }
     if (e instanceof net.sf.jsqlparser.expression.operators.relational.InExpression in
         && in.getRightExpression() instanceof ExpressionList<?> list
         && !(in.getRightExpression() instanceof net.sf.jsqlparser.statement.select.Select)) {
+      Having left = compile(in.getLeftExpression());
       List<Having> values = new ArrayList<>();
       for (Expression item : list) {
-        values.add(compile(item));
+        values.add(collated(compile(item), left, item));
       }
-      return new Having.In(compile(in.getLeftExpression()), values, in.isNot());
+      return new Having.In(left, values, in.isNot());
     }
     if (e instanceof net.sf.jsqlparser.expression.operators.arithmetic.Addition
         || e instanceof net.sf.jsqlparser.expression.operators.arithmetic.Subtraction
@@ -110,14 +149,22 @@ final class HavingCompiler {
         && !(e instanceof AnalyticExpression)) {
       ColumnRef found = planner.findItem(e);
       if (found != null) {
-        return new Having.Ref(found);
+        return ref(found, e);
       }
       ColumnRef ref = planner.addDerived(e, "h");
       aggregates.add(planner.aggregate(f, ref, distinctArgs));
-      return new Having.Ref(ref);
+      return ref(ref, e);
     }
     if (e instanceof Column) {
-      return new Having.Ref(planner.resolve(e, "h"));
+      Expression source = planner.sourceOf(e);
+      if (source == e && planner.findItem(e) == null && !planner.isGroupKey(e)) {
+        throw new MergePlanner.Refusal(
+            "HAVING refers to "
+                + e
+                + ", which is neither selected nor grouped (one database rejects it as an"
+                + " unknown column)");
+      }
+      return ref(planner.resolve(e, "h"), source);
     }
     throw new MergePlanner.Refusal("HAVING with " + e + " is not supported across data nodes");
   }

@@ -369,7 +369,7 @@ public final class MergePlanner {
    * The expression whose value a GROUP BY / ORDER BY key names: the select item for a position or
    * an alias, else the key itself; null when it is a column a wildcard expands to.
    */
-  private Expression sourceOf(Expression e) {
+  Expression sourceOf(Expression e) {
     if (e instanceof LongValue position) {
       int p = position(position);
       boolean named = p < items.size() && (firstWildcard < 0 || p < firstWildcard);
@@ -420,23 +420,28 @@ public final class MergePlanner {
     } else if (ordinals != null && !minMax) {
       key = new Key(ref, null, null, ordinals);
     } else {
-      Function weight = new Function("WEIGHT_STRING", source);
-      Function empty = new Function("LEFT", source, new LongValue(0));
-      Function spaceWeight =
-          new Function(
-              "WEIGHT_STRING",
-              new Function("CONCAT", empty, new net.sf.jsqlparser.expression.StringValue(" ")));
-      Function pad =
-          new Function(
-              "IF",
-              new net.sf.jsqlparser.expression.operators.relational.EqualsTo(
-                  empty, new net.sf.jsqlparser.expression.StringValue(" ")),
-              spaceWeight,
-              new net.sf.jsqlparser.expression.NullValue());
-      key = new Key(ref, addDerived(weight, "w"), addDerived(pad, "p"), ordinals);
+      key = weighted(ref, source);
+      key = new Key(ref, key.weight(), key.pad(), ordinals);
     }
     keys.put(ref, key);
     return key;
+  }
+
+  private Key weighted(ColumnRef ref, Expression source) {
+    Function weight = new Function("WEIGHT_STRING", source);
+    Function empty = new Function("LEFT", source, new LongValue(0));
+    Function spaceWeight =
+        new Function(
+            "WEIGHT_STRING",
+            new Function("CONCAT", empty, new net.sf.jsqlparser.expression.StringValue(" ")));
+    Function pad =
+        new Function(
+            "IF",
+            new net.sf.jsqlparser.expression.operators.relational.EqualsTo(
+                empty, new net.sf.jsqlparser.expression.StringValue(" ")),
+            spaceWeight,
+            new net.sf.jsqlparser.expression.NullValue());
+    return new Key(ref, addDerived(weight, "w"), addDerived(pad, "p"));
   }
 
   private static boolean isNumericKind(io.shardkit.router.impl.schema.ColumnInfo.Kind kind) {
@@ -444,6 +449,39 @@ public final class MergePlanner {
       case INTEGER, DECIMAL, FLOAT, BIT, YEAR -> true;
       default -> false;
     };
+  }
+
+  /**
+   * The key of a HAVING operand: as {@link #keyFor}, plus sort key columns for an ENUM/SET value,
+   * which compares with a string as text.
+   */
+  Key havingKey(ColumnRef ref, Expression source) {
+    Key key = keyFor(ref, source);
+    if (key.weight() == null && key.ordinals() != null) {
+      Key weighted = weighted(ref, source);
+      return new Key(ref, weighted.weight(), weighted.pad(), key.ordinals());
+    }
+    return key;
+  }
+
+  /** The sort key of a string compared with {@code source}, in its collation (a derived column). */
+  ColumnRef weightIn(Expression source, Expression value) {
+    Function empty = new Function("LEFT", source, new LongValue(0));
+    return addDerived(new Function("WEIGHT_STRING", new Function("CONCAT", empty, value)), "w");
+  }
+
+  /** Whether GROUP BY names this expression (same text). */
+  boolean isGroupKey(Expression e) {
+    if (select.getGroupBy() == null) {
+      return false;
+    }
+    String text = normalize(e.toString());
+    for (Object o : select.getGroupBy().getGroupByExpressionList()) {
+      if (normalize(o.toString()).equals(text)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether an expression's value is a number whatever the data (no sort key needed). */

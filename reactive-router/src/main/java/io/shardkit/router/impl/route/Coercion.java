@@ -2,15 +2,13 @@ package io.shardkit.router.impl.route;
 
 import io.shardkit.router.UnsupportedSqlException;
 import io.shardkit.router.impl.schema.ColumnInfo;
+import io.shardkit.router.impl.schema.MysqlValues;
 import io.shardkit.router.impl.schema.SchemaCatalog;
 import io.vertx.sqlclient.data.Numeric;
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.time.LocalDate;
 import java.time.LocalDateTime;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -32,10 +30,7 @@ final class Coercion {
   static final Object ANY = new Object();
 
   private static final BigDecimal DOUBLE_EXACT = BigDecimal.valueOf(1L << 53);
-  private static final Pattern NUMBER_PREFIX =
-      Pattern.compile("^[ \\t\\n\\r\\f\\x0B]*([+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?)");
   private static final Pattern STRICT_INTEGER = Pattern.compile("^\\s*[+-]?\\d+\\s*$");
-  private static final Pattern DIGITS = Pattern.compile("\\d+");
 
   private final SchemaCatalog catalog;
 
@@ -113,13 +108,7 @@ final class Coercion {
     BigDecimal d;
     if (value instanceof String s) {
       // compared as doubles: the longest numeric prefix, 0 when there is none
-      Matcher m = NUMBER_PREFIX.matcher(s);
-      double x;
-      try {
-        x = m.find() ? Double.parseDouble(m.group(1)) : 0.0;
-      } catch (NumberFormatException e) {
-        return ANY;
-      }
+      double x = MysqlValues.doubleOf(s);
       if (Double.isInfinite(x) || x != Math.rint(x) || Math.abs(x) >= 0x1p53) {
         return ANY;
       }
@@ -198,7 +187,7 @@ final class Coercion {
    * when it is not a valid date.
    */
   static Object temporal(ColumnInfo info, Object value) {
-    LocalDateTime t = dateTime(value);
+    LocalDateTime t = MysqlValues.dateTime(value);
     if (t == null) {
       return null;
     }
@@ -207,90 +196,5 @@ final class Coercion {
       return t.toLocalDate();
     }
     return t;
-  }
-
-  static LocalDateTime dateTime(Object value) {
-    if (value instanceof LocalDateTime t) {
-      return t;
-    }
-    if (value instanceof LocalDate d) {
-      return d.atStartOfDay();
-    }
-    if (value instanceof java.time.OffsetDateTime t) {
-      return t.toLocalDateTime();
-    }
-    String text;
-    if (value instanceof Long || value instanceof Integer) {
-      text = value.toString();
-    } else if (value instanceof String s) {
-      text = s.strip();
-    } else {
-      return null;
-    }
-    try {
-      if (DIGITS.matcher(text).matches()) {
-        return compact(text);
-      }
-      List<String> parts = new ArrayList<>();
-      Matcher m = DIGITS.matcher(text);
-      while (m.find()) {
-        parts.add(m.group());
-      }
-      if (parts.size() < 3 || parts.size() > 7) {
-        return null;
-      }
-      int year = year(parts.get(0));
-      int[] f = new int[6];
-      for (int i = 1; i < Math.min(parts.size(), 6); i++) {
-        f[i] = Integer.parseInt(parts.get(i));
-      }
-      int nanos = 0;
-      if (parts.size() == 7) {
-        String frac = (parts.get(6) + "000000000").substring(0, 9);
-        nanos = Integer.parseInt(frac);
-      }
-      return LocalDateTime.of(year, f[1], f[2], f[3], f[4], f[5], nanos);
-    } catch (RuntimeException e) {
-      return null;
-    }
-  }
-
-  private static LocalDateTime compact(String digits) {
-    return switch (digits.length()) {
-      case 8 ->
-          LocalDate.parse(digits, java.time.format.DateTimeFormatter.BASIC_ISO_DATE).atStartOfDay();
-      case 6 ->
-          LocalDate.of(
-                  year(digits.substring(0, 2)),
-                  Integer.parseInt(digits.substring(2, 4)),
-                  Integer.parseInt(digits.substring(4, 6)))
-              .atStartOfDay();
-      case 14 ->
-          LocalDateTime.of(
-              Integer.parseInt(digits.substring(0, 4)),
-              Integer.parseInt(digits.substring(4, 6)),
-              Integer.parseInt(digits.substring(6, 8)),
-              Integer.parseInt(digits.substring(8, 10)),
-              Integer.parseInt(digits.substring(10, 12)),
-              Integer.parseInt(digits.substring(12, 14)));
-      case 12 ->
-          LocalDateTime.of(
-              year(digits.substring(0, 2)),
-              Integer.parseInt(digits.substring(2, 4)),
-              Integer.parseInt(digits.substring(4, 6)),
-              Integer.parseInt(digits.substring(6, 8)),
-              Integer.parseInt(digits.substring(8, 10)),
-              Integer.parseInt(digits.substring(10, 12)));
-      default -> null;
-    };
-  }
-
-  /** A year as the server reads it: two digits are 1970-2069. */
-  private static int year(String text) {
-    int y = Integer.parseInt(text);
-    if (text.length() <= 2) {
-      return y < 70 ? 2000 + y : 1900 + y;
-    }
-    return y;
   }
 }
