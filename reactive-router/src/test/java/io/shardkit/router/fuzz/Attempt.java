@@ -23,9 +23,7 @@ record Attempt(QueryResult result, Throwable error, boolean thrown) {
     Future<RowSet<Row>> future;
     try {
       if (prepared) {
-        Tuple tuple = Tuple.tuple();
-        params.forEach(p -> tuple.addValue(SqlText.parameter(p)));
-        future = client.preparedQuery(sql).execute(tuple);
+        future = client.preparedQuery(sql).execute(tuple(params));
       } else {
         future = client.query(sql).execute();
       }
@@ -37,6 +35,12 @@ record Attempt(QueryResult result, Throwable error, boolean thrown) {
     } catch (RuntimeException e) {
       return new Attempt(null, e, false);
     }
+  }
+
+  static Tuple tuple(List<Object> params) {
+    Tuple tuple = Tuple.tuple();
+    params.forEach(p -> tuple.addValue(SqlText.parameter(p)));
+    return tuple;
   }
 
   /**
