@@ -305,7 +305,7 @@ final class SelectGenerator {
   /** A comparison of a selected aggregate (by alias or repeated) or a group key with a value. */
   private Pred having(List<Item> items, List<Scoped> scope) {
     Item item = literals.pick(items);
-    // HAVING resolves a name against the FROM columns first: refer only to aliases that are not
+    // HAVING resolves a name against the FROM columns first: use only aliases no column has
     Expr left =
         item.alias() != null && item.alias().matches("[ag]\\d+") && literals.chance(50)
             ? new Expr.Ref(item.alias(), item.expr())
@@ -314,8 +314,12 @@ final class SelectGenerator {
         literals.pick(List.of(0L, 1L, 2L, 3L, "2", "10", "a", new java.math.BigDecimal("1.5")));
     if (item.expr() instanceof Expr.Col c) {
       Scoped s =
-          scope.stream().filter(x -> x.column().equals(c.column())).findFirst().orElseThrow();
-      return predicates.atom(new Scoped(s.table(), s.qualifier(), s.column()));
+          scope.stream()
+              .filter(x -> x.column().equals(c.column()))
+              .filter(x -> java.util.Objects.equals(x.qualifier(), c.qualifier()))
+              .findFirst()
+              .orElseThrow();
+      return predicates.atom(s);
     }
     return new Pred.Compare(
         left, literals.pick(List.of("=", ">", "<", ">=", "<>")), literal(value));
