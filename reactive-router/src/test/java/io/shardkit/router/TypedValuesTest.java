@@ -243,6 +243,73 @@ class TypedValuesTest {
         .containsExactly("ds_0");
   }
 
+  @Test
+  void theServerFlagsEnumAndSetResultColumnsAsTheMergeGuardExpects() throws Exception {
+    io.vertx.sqlclient.RowSet<Row> rs =
+        await(reference.query("SELECT status, flags, note FROM ref_order LIMIT 1").execute());
+    List<Integer> flags = new ArrayList<>();
+    for (io.vertx.sqlclient.desc.ColumnDescriptor d : rs.columnDescriptors()) {
+      flags.add(((io.vertx.mysqlclient.impl.protocol.ColumnDefinition) d).flags() & (256 | 2048));
+    }
+    assertThat(flags).containsExactly(256, 2048, 0);
+  }
+
+  @Test
+  void aTableCreatedDirectlyOnTheShardsIsReadOnFirstUse() throws Exception {
+    String ddl = " (id BIGINT PRIMARY KEY, k INT NOT NULL, s SET('y','x','z'))";
+    for (int shard = 0; shard < 2; shard++) {
+      Pool direct =
+          MySQLBuilder.pool()
+              .connectingTo(databases.get(shard).connectOptions())
+              .using(vertx)
+              .build();
+      try {
+        for (int t = 0; t < 2; t++) {
+          await(direct.query("CREATE TABLE t_late_" + t + ddl).execute());
+        }
+      } finally {
+        await(direct.close());
+      }
+    }
+    await(reference.query("CREATE TABLE ref_late" + ddl).execute());
+    ShardingRules rules =
+        ShardingRules.builder()
+            .table(
+                "t_late",
+                t ->
+                    t.dataNodes("ds_${0..1}.t_late_${0..1}")
+                        .databaseStrategy("k", "hash-mod")
+                        .tableStrategy("id", "mod"))
+            .build();
+    ShardedPool late =
+        ShardedPool.builder(vertx)
+            .rules(rules)
+            .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(2))
+            .build();
+    try {
+      String[] sets = {"y,z", "x,z", "", "y", "x", "z", "y,x", "y,x,z"};
+      for (int i = 0; i < 16; i++) {
+        Tuple row = Tuple.of((long) i, String.valueOf(i % 5 == 0 ? "01" + i : i), sets[i % 8]);
+        await(late.preparedQuery("INSERT INTO t_late (id, k, s) VALUES (?, ?, ?)").execute(row));
+        await(
+            reference
+                .preparedQuery("INSERT INTO ref_late (id, k, s) VALUES (?, ?, ?)")
+                .execute(row));
+      }
+      for (String q :
+          List.of(
+              "SELECT s, id FROM %s ORDER BY s, id",
+              "SELECT s, COUNT(*) FROM %s GROUP BY s ORDER BY s",
+              "SELECT id FROM %s WHERE k = '010' ORDER BY id")) {
+        assertThat(rows(late, String.format(q, "t_late"), null))
+            .as(q)
+            .containsExactlyElementsOf(rows(reference, String.format(q, "ref_late"), null));
+      }
+    } finally {
+      await(late.close());
+    }
+  }
+
   private static List<List<Object>> rows(SqlClient client, String sql, Tuple params)
       throws Exception {
     List<List<Object>> out = new ArrayList<>();

@@ -91,7 +91,9 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     this.poolSource =
         StatementRunner.ClientSource.pooled(ds -> Future.succeededFuture(pools.get(ds)));
     runner.schemaReady(
-        loadSchema(), tables -> catalog.load(tables, pools::get).onComplete(ar -> cache.clear()));
+        loadSchema(),
+        tables -> catalog.load(tables, pools::get).onComplete(ar -> cache.clear()),
+        catalog::unknown);
     // Load the parser on a worker now rather than on an event loop at the first statement.
     vertx.executeBlocking(
         () -> {

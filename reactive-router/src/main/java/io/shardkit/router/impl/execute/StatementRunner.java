@@ -110,21 +110,32 @@ final class StatementRunner {
 
   private volatile Future<?> schemaReady = Future.succeededFuture();
   private Function<List<String>, Future<?>> afterDdl = tables -> Future.succeededFuture();
+  private Function<List<String>, List<String>> unknownTables = tables -> List.of();
 
   /**
    * Statements wait for this before they are planned (the pool's first schema load), so that no
-   * statement is routed without the column types the pool can know.
+   * statement is routed without the column types the pool can know; {@code afterDdl} reads the
+   * tables a DDL statement changed (and tables first used without metadata) again.
    */
-  void schemaReady(Future<?> ready, Function<List<String>, Future<?>> afterDdl) {
+  void schemaReady(
+      Future<?> ready,
+      Function<List<String>, Future<?>> afterDdl,
+      Function<List<String>, List<String>> unknownTables) {
     this.schemaReady = ready;
     this.afterDdl = afterDdl;
+    this.unknownTables = unknownTables;
   }
 
   /** Runs {@code call} on the caller's context once the schema is loaded. */
   private <T> Future<T> afterSchema(java.util.function.Supplier<Future<T>> call) {
+    return afterSchemaLoad(schemaReady, call);
+  }
+
+  private <T> Future<T> afterSchemaLoad(
+      Future<?> load, java.util.function.Supplier<Future<T>> call) {
     Context caller = vertx.getOrCreateContext();
     io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
-    schemaReady.onComplete(ar -> caller.runOnContext(v -> call.get().onComplete(promise)));
+    load.onComplete(ar -> caller.runOnContext(v -> call.get().onComplete(promise)));
     return promise.future();
   }
 
@@ -138,6 +149,14 @@ final class StatementRunner {
     Future<T> result;
     try {
       Rewriter.Routed routed = route(sql, params);
+      if (routed.plan() != null && routed.plan().kind() != Plan.Kind.DDL) {
+        List<String> unknown = unknownTables.apply(routed.plan().tables());
+        if (!unknown.isEmpty()) {
+          // first use of tables created elsewhere: read their types, then plan again
+          Future<?> load = afterDdl.apply(unknown);
+          return afterSchemaLoad(load, () -> execute(sql, params, source, finish));
+        }
+      }
       java.util.function.Supplier<Future<T>> work =
           routed.plan() != null && routed.plan().kind() == Plan.Kind.DDL
               // DDL through the pool: the tables' column types are read again before the caller
@@ -169,6 +188,17 @@ final class StatementRunner {
       Linker<T> linker) {
     if (!schemaReady.isComplete()) {
       return afterSchema(() -> executeBatch(sql, batch, source, finish, linker));
+    }
+    try {
+      Plan plan = cache.plan(sql);
+      List<String> unknown =
+          plan.kind() == Plan.Kind.DDL ? List.of() : unknownTables.apply(plan.tables());
+      if (!unknown.isEmpty()) {
+        return afterSchemaLoad(
+            afterDdl.apply(unknown), () -> executeBatch(sql, batch, source, finish, linker));
+      }
+    } catch (RuntimeException refused) {
+      // refused statements are reported below, per tuple, as before
     }
     Context caller = vertx.getOrCreateContext();
     if (batch.isEmpty()) {

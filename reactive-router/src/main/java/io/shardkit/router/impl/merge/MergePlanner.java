@@ -292,6 +292,15 @@ public final class MergePlanner {
     }
     Expression arg = params.get(0);
     checkNoAggregate(arg);
+    if ((name.equals("SUM") || name.equals("AVG")) && containsDivision(arg)) {
+      // the server sums each quotient at an internal precision it does not return (9-digit
+      // groups beyond div_precision_increment); partial sums rounded per unit differ in the
+      // last digits, so the merge refuses rather than approximates
+      throw new Refusal(
+          f
+              + ": SUM/AVG of a division cannot be merged exactly across data nodes (each node"
+              + " rounds its partial result); divide the aggregate instead, e.g. SUM(a) / b");
+    }
     if (f.isDistinct()
         && (name.equals("SUM") || name.equals("AVG"))
         && types.of(arg).map(c -> !isNumericKind(c.kind())).orElse(false)) {
@@ -482,6 +491,21 @@ public final class MergePlanner {
       }
     }
     return false;
+  }
+
+  private static boolean containsDivision(Expression e) {
+    boolean[] found = {false};
+    e.accept(
+        new ExpressionVisitorAdapter<Void>() {
+          @Override
+          public <S> Void visit(
+              net.sf.jsqlparser.expression.operators.arithmetic.Division division, S context) {
+            found[0] = true;
+            return null;
+          }
+        },
+        null);
+    return found[0];
   }
 
   /** Whether an expression's value is a number whatever the data (no sort key needed). */

@@ -52,6 +52,7 @@ public final class ResultMerger {
     List<Row> out = new ArrayList<>();
     long skip = offset;
     long remaining = limit < 0 ? Long.MAX_VALUE : limit;
+    checkOrdinals(spec, descriptors, visible);
     MergeSpec.Resolved[] distinctKeys = distinctKeys(spec, visible);
     Collated.UnkeyedGuard guard = new Collated.UnkeyedGuard(Math.max(0, width));
     if (!spec.aggregate()) {
@@ -147,6 +148,43 @@ public final class ResultMerger {
     }
     return true;
   }
+
+  /**
+   * An ENUM or SET column orders by position, which needs its members from the schema. When the
+   * plan was made without them (the table's metadata could not be read), the merge refuses rather
+   * than order such a column by its text. The driver's column flags tell ENUM and SET apart.
+   */
+  public static void checkOrdinals(
+      MergeSpec spec, List<ColumnDescriptor> descriptors, int visible) {
+    if (descriptors == null || descriptors.isEmpty()) {
+      return;
+    }
+    List<MergeSpec.Key> keys = new ArrayList<>(spec.groupKeys());
+    spec.orderBy().forEach(k -> keys.add(k.key()));
+    if (spec.distinctKeys() != null) {
+      keys.addAll(spec.distinctKeys());
+    }
+    for (MergeSpec.Key key : keys) {
+      int column = key.column().resolve(visible);
+      if (key.ordinals() == null
+          && column >= 0
+          && column < descriptors.size()
+          && descriptors.get(column)
+              instanceof io.vertx.mysqlclient.impl.protocol.ColumnDefinition definition
+          && (definition.flags() & (ENUM_FLAG | SET_FLAG)) != 0) {
+        throw new io.shardkit.router.UnsupportedSqlException(
+            List.of(),
+            "column "
+                + definition.name()
+                + " is an ENUM or SET whose members the router has not read (the table's"
+                + " metadata was unavailable): it cannot order or group it across data nodes;"
+                + " ShardedPool.refreshSchema() reads it again");
+      }
+    }
+  }
+
+  private static final int ENUM_FLAG = 256;
+  private static final int SET_FLAG = 2048;
 
   /** The DISTINCT keys: every visible column, with its sort key where the plan named one. */
   private static MergeSpec.Resolved[] distinctKeys(MergeSpec spec, int visible) {

@@ -29,8 +29,16 @@ public final class SchemaCatalog {
           + " FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (%s)"
           + " ORDER BY TABLE_NAME, ORDINAL_POSITION";
 
+  /** How long statements wait for metadata before they go on without it. */
+  static final long LOAD_TIMEOUT_MILLIS = 3_000;
+
+  /** How long a table found absent is not looked up again on first use. */
+  private static final long RETRY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+
   private final ShardingRules rules;
   private volatile Schema schema = Schema.EMPTY;
+  private final java.util.concurrent.ConcurrentHashMap<String, Long> attempts =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public SchemaCatalog(ShardingRules rules) {
     this.rules = rules;
@@ -46,6 +54,31 @@ public final class SchemaCatalog {
   /** The current snapshot. */
   public Schema schema() {
     return schema;
+  }
+
+  /**
+   * The tables among these that the rules name, whose metadata is unknown and was not looked up in
+   * the last few seconds (e.g. created directly on the shards after the pool started): a statement
+   * using them reads them first. Marks them as looked up.
+   */
+  public List<String> unknown(Collection<String> logicalTables) {
+    List<String> out = null;
+    long now = System.nanoTime();
+    for (String table : logicalTables) {
+      if (schema.tables().containsKey(table) || nodeOf(table) == null) {
+        continue;
+      }
+      Long last = attempts.get(table);
+      if (last != null && now - last < RETRY_NANOS) {
+        continue;
+      }
+      attempts.put(table, now);
+      if (out == null) {
+        out = new ArrayList<>();
+      }
+      out.add(table);
+    }
+    return out == null ? List.of() : out;
   }
 
   /** Reads every logical table the rules name; tables absent on their shard stay unknown. */
@@ -76,7 +109,10 @@ public final class SchemaCatalog {
         reads.add(read(pool, e.getValue()));
       }
     }
+    // a paused or unreachable shard must not hold statements back: after a few seconds the
+    // pool goes on without the missing types (and tries again later)
     return Future.all(reads)
+        .timeout(LOAD_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)
         .map(
             all -> {
               Map<String, List<ColumnInfo>> merged = new HashMap<>(schema.tables());

@@ -248,6 +248,25 @@ class ResultMergerTest {
   }
 
   @Test
+  void anEnumOrSetColumnWithoutItsMembersIsRefusedNotOrderedByText() {
+    UnitRows u = rows("SELECT status FROM t_order ORDER BY status", "status");
+    MergeSpec spec = u.plan().merge();
+    List<io.vertx.sqlclient.desc.ColumnDescriptor> setColumn =
+        List.of(
+            new io.vertx.mysqlclient.impl.protocol.ColumnDefinition(
+                "status", 45, io.vertx.mysqlclient.impl.datatype.DataType.STRING, 2048));
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ResultMerger.checkOrdinals(spec, setColumn, 1))
+        .isInstanceOf(io.shardkit.router.UnsupportedSqlException.class)
+        .hasMessageContaining("ENUM or SET");
+    List<io.vertx.sqlclient.desc.ColumnDescriptor> varchar =
+        List.of(
+            new io.vertx.mysqlclient.impl.protocol.ColumnDefinition(
+                "status", 45, io.vertx.mysqlclient.impl.datatype.DataType.VARSTRING, 0));
+    ResultMerger.checkOrdinals(spec, varchar, 1);
+  }
+
+  @Test
   void valuesCompareLikeMysql() {
     assertThat(Values.compare(2, 10L)).isNegative();
     assertThat(Values.compare(new BigDecimal("2.50"), Numeric.create(2.5))).isZero();
