@@ -191,7 +191,7 @@ record SelectSpec(
     }
     List<SortKey> keys = new ArrayList<>();
     for (Order o : orderBy) {
-      if (o.item() < 0) {
+      if (o.item() < 0 || representativeDecidesOrder(o)) {
         return Optional.empty();
       }
       ValueCompare compare = sortCompare(o);
@@ -201,6 +201,16 @@ record SelectSpec(
       keys.add(new SortKey(o.item(), compare, o.descending()));
     }
     return Optional.of(keys);
+  }
+
+  /**
+   * A grouping query ordered by a case-insensitive group key under another collation (COLLATE,
+   * BINARY): the order follows which representative of each group an engine shows.
+   */
+  private boolean representativeDecidesOrder(Order o) {
+    return grouping()
+        && o.collate() != null
+        && items.get(o.item()).expr().compare(true).mode() == ValueCompare.Mode.COLLATION;
   }
 
   private ValueCompare sortCompare(Order o) {
