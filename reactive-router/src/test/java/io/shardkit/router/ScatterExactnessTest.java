@@ -141,6 +141,10 @@ class ScatterExactnessTest {
         "SELECT MIN(id) FROM %s GROUP BY tag HAVING tag < 'B' OR tag >= 'Å' ORDER BY 1",
         "SELECT MIN(id) FROM %s GROUP BY code HAVING code BETWEEN 'A' AND 'a' ORDER BY 1",
         "SELECT grp, COUNT(*) FROM %s GROUP BY grp HAVING COUNT(*) > '10' ORDER BY grp",
+        "SELECT UPPER(code) AS code, COUNT(*) FROM %s GROUP BY code ORDER BY MIN(id)",
+        "SELECT UPPER(code) AS code, COUNT(*), MIN(id) FROM %s GROUP BY code",
+        "SELECT MOD(id, 3) AS id, COUNT(*) FROM %s GROUP BY id ORDER BY id, 2",
+        "SELECT grp + 1 AS id, COUNT(*) FROM %s GROUP BY id ORDER BY 1, 2",
         "SELECT grp, COUNT(*) FROM %s GROUP BY grp HAVING COUNT(*) = '24abc' ORDER BY grp",
       })
   void orderedResultsEqualOneDatabase(String query) throws Exception {

@@ -25,18 +25,45 @@ import net.sf.jsqlparser.statement.select.SelectItem;
 public final class ColumnTypes {
 
   /** No types known. */
-  public static final ColumnTypes NONE = new ColumnTypes(Map.of());
+  public static final ColumnTypes NONE = new ColumnTypes(Map.of(), Schema.EMPTY, List.of());
 
   private final Map<Column, ColumnInfo> types;
+  private final Schema schema;
+  private final List<String> tables;
 
-  private ColumnTypes(Map<Column, ColumnInfo> types) {
+  private ColumnTypes(Map<Column, ColumnInfo> types, Schema schema, List<String> tables) {
     this.types = types;
+    this.schema = schema;
+    this.tables = tables;
+  }
+
+  /**
+   * Whether a table of the block has a column of this name (lower case): true, false, or null when
+   * a table's metadata is unknown.
+   */
+  public Boolean isColumn(String name) {
+    if (tables.isEmpty()) {
+      return null;
+    }
+    boolean unknown = false;
+    for (String table : tables) {
+      if (schema.table(table).isEmpty()) {
+        unknown = true;
+      } else if (schema.column(table, name).isPresent()) {
+        return true;
+      }
+    }
+    return unknown ? null : false;
   }
 
   /** Resolves the column references of {@code block} against the tables of that block. */
   public static ColumnTypes of(Schema schema, PlainSelect block, List<Table> tables) {
+    List<String> names = new ArrayList<>();
+    for (Table t : tables) {
+      names.add(AstScan.unquote(t.getName()).toLowerCase(Locale.ROOT));
+    }
     if (schema.tables().isEmpty()) {
-      return NONE;
+      return new ColumnTypes(Map.of(), schema, names);
     }
     List<Expression> expressions = new ArrayList<>();
     for (SelectItem<?> item : block.getSelectItems()) {
@@ -59,7 +86,7 @@ public final class ColumnTypes {
         resolve(schema, c, tables).ifPresent(info -> out.put(c, info));
       }
     }
-    return new ColumnTypes(out);
+    return new ColumnTypes(out, schema, names);
   }
 
   private static Optional<ColumnInfo> resolve(Schema schema, Column c, List<Table> tables) {

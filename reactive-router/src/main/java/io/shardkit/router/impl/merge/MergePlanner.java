@@ -163,6 +163,7 @@ public final class MergePlanner {
       }
     }
     List<Key> groupKeys = new ArrayList<>();
+    boolean shadowedGroupKey = false;
     GroupByElement groupBy = select.getGroupBy();
     if (groupBy != null) {
       if (groupBy.getGroupingSets() != null && !groupBy.getGroupingSets().isEmpty()
@@ -171,6 +172,8 @@ public final class MergePlanner {
       }
       for (Object o : groupBy.getGroupByExpressionList()) {
         groupKeys.add(resolveKey((Expression) o, "g"));
+        shadowedGroupKey |=
+            o instanceof Column c && c.getTable() == null && columnFirst(c) && aliased(c);
       }
     }
     boolean aggregate = !aggregates.isEmpty() || groupBy != null;
@@ -217,7 +220,14 @@ public final class MergePlanner {
     boolean streamingGroup = false;
     boolean sortAfterGroup = false;
     if (aggregate && !groupKeys.isEmpty()) {
-      if (orderBy.isEmpty()) {
+      if (orderBy.isEmpty() && shadowedGroupKey) {
+        // a unit's ORDER BY sku would sort by the alias that shadows column sku: sort the
+        // merged groups by the group keys instead, as one database orders its groups
+        for (Key k : groupKeys) {
+          orderBy.add(new SortKey(k, false));
+        }
+        sortAfterGroup = true;
+      } else if (orderBy.isEmpty()) {
         List<OrderByElement> added = new ArrayList<>();
         for (Object o : groupBy.getGroupByExpressionList()) {
           OrderByElement element = new OrderByElement();
@@ -344,7 +354,7 @@ public final class MergePlanner {
       }
       return ColumnRef.start(p);
     }
-    if (e instanceof Column c && c.getTable() == null) {
+    if (e instanceof Column c && c.getTable() == null && !(kind.equals("g") && columnFirst(c))) {
       String name = c.getColumnName().replace("`", "").toLowerCase(Locale.ROOT);
       for (int i = 0; i < items.size(); i++) {
         Alias alias = items.get(i).getAlias();
@@ -371,13 +381,51 @@ public final class MergePlanner {
   /** A GROUP BY / ORDER BY key with the sort key columns its strings need. */
   Key resolveKey(Expression e, String kind) {
     ColumnRef ref = resolve(e, kind);
-    return keyFor(ref, sourceOf(e));
+    boolean column = kind.equals("g") && e instanceof Column c && columnFirst(c);
+    return keyFor(ref, column ? e : sourceOf(e));
   }
 
   /**
    * The expression whose value a GROUP BY / ORDER BY key names: the select item for a position or
    * an alias, else the key itself; null when it is a column a wildcard expands to.
    */
+  /**
+   * GROUP BY resolves a bare name to a column of the FROM tables before a select alias (ORDER BY
+   * the other way round). True when the name is such a column; with unknown metadata, when the
+   * alias's own expression uses a column of that name (SELECT UPPER(sku) AS sku ... GROUP BY sku),
+   * the usual way an alias shadows one.
+   */
+  private boolean columnFirst(Column c) {
+    String name = c.getColumnName().replace("`", "").toLowerCase(Locale.ROOT);
+    Boolean column = types.isColumn(name);
+    if (column != null) {
+      return column;
+    }
+    for (SelectItem<?> item : items) {
+      Alias alias = item.getAlias();
+      if (alias != null
+          && alias.getName().replace("`", "").replace("'", "").toLowerCase(Locale.ROOT).equals(name)
+          && !(item.getExpression() instanceof Column)
+          && normalize(item.getExpression().toString()).contains(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean aliased(Column c) {
+    String name = c.getColumnName().replace("`", "").toLowerCase(Locale.ROOT);
+    for (SelectItem<?> item : items) {
+      Alias alias = item.getAlias();
+      if (alias != null
+          && alias.getName().replace("`", "").replace("'", "").toLowerCase(Locale.ROOT).equals(name)
+          && !(item.getExpression() instanceof Column)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   Expression sourceOf(Expression e) {
     if (e instanceof LongValue position) {
       int p = position(position);
