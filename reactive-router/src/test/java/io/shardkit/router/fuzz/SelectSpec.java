@@ -191,7 +191,7 @@ record SelectSpec(
     }
     List<SortKey> keys = new ArrayList<>();
     for (Order o : orderBy) {
-      if (o.item() < 0 || representativeDecidesOrder(o)) {
+      if (o.item() < 0 || representativeDecidesOrder(o) || aliasShadows(o)) {
         return Optional.empty();
       }
       ValueCompare compare = sortCompare(o);
@@ -211,6 +211,23 @@ record SelectSpec(
     return grouping()
         && o.collate() != null
         && items.get(o.item()).expr().compare(true).mode() == ValueCompare.Mode.COLLATION;
+  }
+
+  /**
+   * An ORDER BY column written by name that another item's alias shadows: the server orders by that
+   * alias, not by the item the generator meant.
+   */
+  private boolean aliasShadows(Order o) {
+    if (o.style() == Order.Style.POSITION && o.collate() == null
+        || !(items.get(o.item()).expr() instanceof Expr.Col c)) {
+      return false;
+    }
+    for (int i = 0; i < items.size(); i++) {
+      if (i != o.item() && c.column().name().equals(items.get(i).alias())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private ValueCompare sortCompare(Order o) {
