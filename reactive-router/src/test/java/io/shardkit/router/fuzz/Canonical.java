@@ -1,0 +1,123 @@
+package io.shardkit.router.fuzz;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.data.Numeric;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The comparable text of a result value under a {@link ValueCompare}: numbers by value whatever
+ * their Java type (1.50 and 1.5 are one value), floating point to 9 significant digits when
+ * approximate, strings byte for byte or by collation key, GROUP_CONCAT element by element.
+ */
+final class Canonical {
+
+  private static final MathContext APPROX_DIGITS = new MathContext(9);
+  private final CollationKey collations;
+
+  Canonical(CollationKey collations) {
+    this.collations = collations;
+  }
+
+  List<String> row(List<Object> row, List<ValueCompare> compares) {
+    List<String> out = new ArrayList<>(row.size());
+    for (int i = 0; i < row.size(); i++) {
+      out.add(value(row.get(i), i < compares.size() ? compares.get(i) : ValueCompare.EXACT));
+    }
+    return out;
+  }
+
+  String value(Object v, ValueCompare compare) {
+    if (v == null) {
+      return null;
+    }
+    return switch (compare.mode()) {
+      case EXACT -> exact(v);
+      case APPROX -> approx(v);
+      case COLLATION ->
+          v instanceof String s ? "~" + collations.key(compare.collation(), s) : exact(v);
+      case CONCAT -> v instanceof String s ? concat(s, compare) : exact(v);
+    };
+  }
+
+  private String concat(String s, ValueCompare compare) {
+    if (compare.separator().isEmpty()) {
+      return compare.concatOrdered() ? element(s, compare) : characters(s, compare);
+    }
+    List<String> parts = new ArrayList<>();
+    for (String part : s.split(Pattern.quote(compare.separator()), -1)) {
+      parts.add(element(part, compare));
+    }
+    if (!compare.concatOrdered()) {
+      parts.sort(null);
+    }
+    return "[" + String.join("\u0001", parts) + "]";
+  }
+
+  /**
+   * Without a separator the elements cannot be told apart, and their order is unspecified: compare
+   * the multiset of characters (each by collation).
+   */
+  private String characters(String s, ValueCompare compare) {
+    List<String> chars = new ArrayList<>();
+    s.codePoints().forEach(c -> chars.add(element(Character.toString(c), compare)));
+    chars.sort(null);
+    return "{" + String.join("\u0001", chars) + "}";
+  }
+
+  private String element(String s, ValueCompare compare) {
+    return compare.collation() == null ? s : collations.key(compare.collation(), s);
+  }
+
+  static String exact(Object v) {
+    if (v instanceof Numeric n) {
+      BigDecimal d = n.bigDecimalValue();
+      return d == null ? n.toString() : plain(d);
+    }
+    if (v instanceof BigDecimal d) {
+      return plain(d);
+    }
+    if (v instanceof Double || v instanceof Float) {
+      double d = ((Number) v).doubleValue();
+      return Double.isFinite(d) ? plain(new BigDecimal(d, APPROX_DIGITS)) : Double.toString(d);
+    }
+    if (v instanceof Number n) {
+      return plain(new BigDecimal(n.toString()));
+    }
+    if (v instanceof Boolean b) {
+      return b ? "1" : "0";
+    }
+    if (v instanceof Buffer b) {
+      return "0x" + HexFormat.of().formatHex(b.getBytes());
+    }
+    if (v instanceof String s) {
+      return "'" + s + "'";
+    }
+    return v.toString();
+  }
+
+  private static String approx(Object v) {
+    BigDecimal d = null;
+    if (v instanceof Numeric n) {
+      d = n.bigDecimalValue();
+    } else if (v instanceof Number n && Double.isFinite(n.doubleValue())) {
+      d = new BigDecimal(n.toString());
+    } else if (v instanceof String s) {
+      try {
+        d = new BigDecimal(s.strip());
+      } catch (NumberFormatException e) {
+        return exact(v);
+      }
+    }
+    return d == null ? exact(v) : plain(d.round(APPROX_DIGITS));
+  }
+
+  private static String plain(BigDecimal d) {
+    BigDecimal s = d.stripTrailingZeros();
+    return s.signum() == 0 ? "0" : s.toPlainString();
+  }
+}

@@ -1,0 +1,87 @@
+package io.shardkit.router.fuzz;
+
+import io.shardkit.router.fuzz.PredicateGenerator.Scoped;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Random writes: multi-row INSERTs (keys sometimes as strings such as {@code '017'}), UPDATEs of
+ * value columns (sometimes of the key) and DELETEs by key, by key range or by other columns.
+ */
+final class DmlGenerator {
+
+  private static final BigInteger UNSIGNED_MAX = new BigInteger("18446744073709551615");
+
+  private final FuzzSchema schema;
+  private final Literals literals;
+  private final PredicateGenerator predicates;
+  private long nextId = 100_000;
+
+  DmlGenerator(FuzzSchema schema, Literals literals) {
+    this.schema = schema;
+    this.literals = literals;
+    this.predicates = new PredicateGenerator(literals);
+  }
+
+  DmlSpec next() {
+    FuzzTable table = literals.pick(schema.tables());
+    List<Scoped> scope = new ArrayList<>();
+    table.columns().forEach(c -> scope.add(new Scoped(table, null, c)));
+    int roll = literals.between(0, 99);
+    if (roll < 45) {
+      return insert(table);
+    }
+    Pred where = keyedWhere(scope);
+    if (roll < 75) {
+      List<DmlSpec.Assignment> sets = new ArrayList<>();
+      int n = literals.between(1, 2);
+      for (int i = 0; i < n; i++) {
+        FuzzColumn c = literals.chance(8) ? table.key() : literals.pick(table.valueColumns());
+        sets.add(
+            new DmlSpec.Assignment(
+                c, new Expr.Value(literals.storableFor(table, c), literals.chance(50))));
+      }
+      return new DmlSpec(DmlSpec.Kind.UPDATE, table, List.of(), sets, where);
+    }
+    return new DmlSpec(DmlSpec.Kind.DELETE, table, List.of(), List.of(), where);
+  }
+
+  private Pred keyedWhere(List<Scoped> scope) {
+    Scoped key = scope.get(1);
+    int roll = literals.between(0, 99);
+    if (roll < 30) {
+      return new Pred.Compare(key.expr(), "=", predicates.value(key));
+    }
+    if (roll < 45) {
+      return new Pred.Between(key.expr(), predicates.value(key), predicates.value(key), false);
+    }
+    if (roll < 55) {
+      return new Pred.In(key.expr(), List.of(predicates.value(key), predicates.value(key)), false);
+    }
+    return predicates.condition(scope, 1);
+  }
+
+  private DmlSpec insert(FuzzTable table) {
+    List<List<Expr>> rows = new ArrayList<>();
+    int n = literals.between(1, 4);
+    for (int r = 0; r < n; r++) {
+      List<Expr> row = new ArrayList<>();
+      row.add(new Expr.Value(nextId++, literals.chance(50)));
+      Object key = literals.storableFor(table, table.key());
+      if (table.key().type().kind() == ColumnType.Kind.DATETIME && literals.chance(10)) {
+        key = java.time.LocalDateTime.of(2025, 6, 1, 0, 0); // after the last interval table
+      } else if (table.key().type().kind() == ColumnType.Kind.UNSIGNED && literals.chance(15)) {
+        key = literals.pick(List.of(UNSIGNED_MAX, UNSIGNED_MAX.shiftRight(1).add(BigInteger.ONE)));
+      } else if (key instanceof Long l && literals.chance(20)) {
+        key = literals.pick(List.of(String.valueOf(l), "0" + l, " " + l));
+      }
+      row.add(new Expr.Value(key, literals.chance(50)));
+      for (FuzzColumn c : table.valueColumns()) {
+        row.add(new Expr.Value(literals.storableFor(table, c), literals.chance(50)));
+      }
+      rows.add(row);
+    }
+    return new DmlSpec(DmlSpec.Kind.INSERT, table, rows, List.of(), null);
+  }
+}

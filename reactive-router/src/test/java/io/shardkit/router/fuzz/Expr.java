@@ -1,0 +1,177 @@
+package io.shardkit.router.fuzz;
+
+import java.util.Locale;
+
+/** A generated SQL expression: it renders itself and says how its result values compare. */
+sealed interface Expr {
+
+  void render(SqlWriter w);
+
+  /**
+   * How a result column holding this expression compares; {@code grouping} when the query picks one
+   * representative of equal values (GROUP BY, DISTINCT, UNION).
+   */
+  ValueCompare compare(boolean grouping);
+
+  boolean isAggregate();
+
+  /** {@code qualifier.column}, or the bare column when the qualifier is null. */
+  record Col(String qualifier, FuzzColumn column) implements Expr {
+    @Override
+    public void render(SqlWriter w) {
+      w.append(qualifier == null ? "" : qualifier + ".").append(column.name());
+    }
+
+    @Override
+    public ValueCompare compare(boolean grouping) {
+      return grouping ? ValueCompare.collation(column.type().collation()) : ValueCompare.EXACT;
+    }
+
+    @Override
+    public boolean isAggregate() {
+      return false;
+    }
+  }
+
+  /** A value: a literal, or a {@code ?} parameter in prepared statements. */
+  record Value(Object value, boolean parameter) implements Expr {
+    @Override
+    public void render(SqlWriter w) {
+      w.value(value, parameter);
+    }
+
+    @Override
+    public ValueCompare compare(boolean grouping) {
+      return ValueCompare.EXACT;
+    }
+
+    @Override
+    public boolean isAggregate() {
+      return false;
+    }
+  }
+
+  /**
+   * An aggregate. {@code fn} is COUNT, SUM, MIN, MAX, AVG, STDDEV, VARIANCE or GROUP_CONCAT; a null
+   * argument is {@code *}. GROUP_CONCAT may have a separator and an ORDER BY of its argument.
+   */
+  record Aggregate(
+      String fn, boolean distinct, Expr argument, String separator, Boolean concatDescending)
+      implements Expr {
+    @Override
+    public void render(SqlWriter w) {
+      w.append(fn).append("(");
+      if (distinct) {
+        w.append("DISTINCT ");
+      }
+      if (argument == null) {
+        w.append("*");
+      } else {
+        argument.render(w);
+      }
+      if (concatDescending != null) {
+        w.append(" ORDER BY ");
+        argument.render(w);
+        w.append(concatDescending ? " DESC" : " ASC");
+      }
+      if (separator != null) {
+        w.append(" SEPARATOR ").append(SqlText.quote(separator));
+      }
+      w.append(")");
+    }
+
+    @Override
+    public ValueCompare compare(boolean grouping) {
+      String collation = argument instanceof Col c ? c.column().type().collation() : null;
+      boolean floating =
+          argument instanceof Col c && c.column().type().kind() == ColumnType.Kind.DOUBLE;
+      return switch (fn) {
+        case "MIN", "MAX" -> ValueCompare.collation(collation);
+        case "GROUP_CONCAT" ->
+            ValueCompare.concat(
+                collation, separator == null ? "," : separator, concatDescending != null);
+        case "STDDEV", "VARIANCE", "STDDEV_SAMP", "VAR_SAMP" -> ValueCompare.APPROX;
+        case "SUM", "AVG" ->
+            floating || isTextual(argument) ? ValueCompare.APPROX : ValueCompare.EXACT;
+        default -> ValueCompare.EXACT;
+      };
+    }
+
+    private static boolean isTextual(Expr e) {
+      return e instanceof Col c && !c.column().type().isNumeric();
+    }
+
+    @Override
+    public boolean isAggregate() {
+      return true;
+    }
+  }
+
+  /** {@code left op right} for +, -, *, /. */
+  record Arithmetic(String op, Expr left, Expr right) implements Expr {
+    @Override
+    public void render(SqlWriter w) {
+      w.append("(");
+      left.render(w);
+      w.append(" ").append(op).append(" ");
+      right.render(w);
+      w.append(")");
+    }
+
+    @Override
+    public ValueCompare compare(boolean grouping) {
+      ValueCompare l = left.compare(grouping);
+      ValueCompare r = right.compare(grouping);
+      return l.mode() == ValueCompare.Mode.APPROX || r.mode() == ValueCompare.Mode.APPROX
+          ? ValueCompare.APPROX
+          : ValueCompare.EXACT;
+    }
+
+    @Override
+    public boolean isAggregate() {
+      return left.isAggregate() || right.isAggregate();
+    }
+  }
+
+  /** {@code inner COLLATE collation}, or {@code BINARY inner} when the collation is null. */
+  record Collated(Expr inner, String collation) implements Expr {
+    @Override
+    public void render(SqlWriter w) {
+      if (collation == null) {
+        w.append("BINARY ");
+        inner.render(w);
+      } else {
+        inner.render(w);
+        w.append(" COLLATE ").append(collation.toLowerCase(Locale.ROOT));
+      }
+    }
+
+    @Override
+    public ValueCompare compare(boolean grouping) {
+      return grouping ? ValueCompare.collation(collation) : ValueCompare.EXACT;
+    }
+
+    @Override
+    public boolean isAggregate() {
+      return inner.isAggregate();
+    }
+  }
+
+  /** A select item referred to by its alias (in HAVING). */
+  record Ref(String alias, Expr of) implements Expr {
+    @Override
+    public void render(SqlWriter w) {
+      w.append(alias);
+    }
+
+    @Override
+    public ValueCompare compare(boolean grouping) {
+      return of.compare(grouping);
+    }
+
+    @Override
+    public boolean isAggregate() {
+      return of.isAggregate();
+    }
+  }
+}

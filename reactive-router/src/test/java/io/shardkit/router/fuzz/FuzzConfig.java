@@ -1,0 +1,100 @@
+package io.shardkit.router.fuzz;
+
+import java.util.List;
+
+/**
+ * The generator's dimensions, explicit so that coverage can grow by adding a value here: which
+ * column types and collations value columns take, how many rows a table gets, how often a world
+ * (schema + data) is rebuilt, and the share of each statement family.
+ *
+ * @param seed the seed of everything random
+ * @param statements how many statements to generate and check
+ * @param servers testkit shards (database servers) to spread the data sources over
+ * @param dataSources data sources ({@code ds_0..}); sharded tables spread over up to 4 of them
+ * @param columnTypes types of the value columns (keys have their own, fixed per layout)
+ * @param collations collations of string columns
+ * @param valueColumns value columns per table
+ * @param rowsPerTable rows loaded into each logical table
+ * @param statementsPerWorld statements run against one world before the next is built
+ * @param dmlPercent share of DML statements (INSERT, UPDATE, DELETE), in percent
+ * @param findingsToShrink how many mismatches (the first of each class) are shrunk into findings
+ */
+record FuzzConfig(
+    long seed,
+    int statements,
+    int servers,
+    int dataSources,
+    List<ColumnType> columnTypes,
+    List<String> collations,
+    int valueColumns,
+    int rowsPerTable,
+    int statementsPerWorld,
+    int dmlPercent,
+    int findingsToShrink) {
+
+  static final List<String> COLLATIONS =
+      List.of(
+          "utf8mb4_general_ci",
+          "utf8mb4_unicode_ci",
+          "utf8mb4_bin",
+          "utf8mb4_nopad_bin",
+          "latin1_swedish_ci");
+
+  /** Value column types; strings appear once per collation (VARCHAR and CHAR alternate). */
+  static List<ColumnType> defaultColumnTypes() {
+    return List.of(
+        ColumnType.INT,
+        ColumnType.BIGINT,
+        ColumnType.BIGINT_UNSIGNED,
+        ColumnType.decimal(10, 2),
+        ColumnType.decimal(6, 3),
+        ColumnType.DOUBLE,
+        ColumnType.varchar(null),
+        ColumnType.varchar(null),
+        ColumnType.chars(null),
+        ColumnType.DATETIME,
+        ColumnType.DATE,
+        ColumnType.ENUM,
+        ColumnType.SET);
+  }
+
+  static FuzzConfig defaults(long seed, int statements) {
+    return new FuzzConfig(
+        seed, statements, 2, 4, defaultColumnTypes(), COLLATIONS, 5, 24, 1500, 12, 25);
+  }
+
+  /** The same run with another shrinking budget. */
+  FuzzConfig withFindingsToShrink(int findings) {
+    return new FuzzConfig(
+        seed,
+        statements,
+        servers,
+        dataSources,
+        columnTypes,
+        collations,
+        valueColumns,
+        rowsPerTable,
+        statementsPerWorld,
+        dmlPercent,
+        findings);
+  }
+
+  FuzzConfig {
+    if (statements < 0 || servers < 1 || dataSources < 3 || valueColumns < 1) {
+      throw new IllegalArgumentException(
+          "invalid fuzz config: statements="
+              + statements
+              + " servers="
+              + servers
+              + " dataSources="
+              + dataSources
+              + " valueColumns="
+              + valueColumns);
+    }
+    columnTypes = List.copyOf(columnTypes);
+    if (columnTypes.isEmpty() || collations.isEmpty()) {
+      throw new IllegalArgumentException("invalid fuzz config: no column types or collations");
+    }
+    collations = List.copyOf(collations);
+  }
+}

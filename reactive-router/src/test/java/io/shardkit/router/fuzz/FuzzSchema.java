@@ -1,0 +1,217 @@
+package io.shardkit.router.fuzz;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+
+/**
+ * A generated schema: the logical tables and the sharding rules that place them. The layouts are
+ * fixed so that every algorithm and table kind is always present (mod + hash-mod by database and
+ * table with a binding partner, hash-mod, range, interval, mod over BIGINT UNSIGNED, broadcast,
+ * single); the value columns, their types and collations are random.
+ */
+record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
+
+  static final String BOUND = "t_mod";
+  static final String BOUND_PARTNER = "t_mod_b";
+  static final String BROADCAST = "t_bc";
+  static final String SINGLE = "t_single";
+  static final String SINGLE_DATA_SOURCE = "ds_2";
+
+  FuzzTable table(String name) {
+    return tables.stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  Optional<FuzzTable> find(String name) {
+    return tables.stream().filter(t -> t.name().equals(name)).findFirst();
+  }
+
+  static FuzzSchema generate(FuzzConfig config, Random random) {
+    int n = config.dataSources();
+    String all = "ds_${0.." + (n - 1) + "}";
+    List<FuzzTable> tables = new ArrayList<>();
+    JsonObject modRule =
+        new JsonObject()
+            .put("databaseStrategy", strategy("mod", new JsonObject()))
+            .put("tableStrategy", strategy("hash-mod", new JsonObject().put("count", 2)));
+    tables.add(
+        sharded(
+            config,
+            random,
+            BOUND,
+            ColumnType.INT,
+            "mod+hash-mod",
+            modRule.copy().put("dataNodes", all + ".t_mod_${0..1}")));
+    tables.add(
+        sharded(
+            config,
+            random,
+            BOUND_PARTNER,
+            ColumnType.INT,
+            "mod+hash-mod",
+            modRule.copy().put("dataNodes", all + ".t_mod_b_${0..1}")));
+    tables.add(
+        sharded(
+            config,
+            random,
+            "t_hash",
+            ColumnType.BIGINT,
+            "hash-mod",
+            new JsonObject()
+                .put("dataNodes", all + ".t_hash")
+                .put("databaseStrategy", strategy("hash-mod", new JsonObject().put("count", n)))));
+    tables.add(
+        sharded(
+            config,
+            random,
+            "t_range",
+            ColumnType.INT,
+            "range",
+            new JsonObject()
+                .put("dataNodes", "ds_${0..2}.t_range")
+                .put(
+                    "databaseStrategy",
+                    strategy(
+                        "range",
+                        new JsonObject().put("boundaries", new JsonArray().add(0).add(100))))));
+    tables.add(
+        sharded(
+            config,
+            random,
+            "t_iv",
+            ColumnType.DATETIME,
+            "interval",
+            new JsonObject()
+                .put("dataNodes", "ds_1.t_iv_${[202312,202401,202402,202403]}")
+                .put(
+                    "tableStrategy",
+                    strategy(
+                        "interval",
+                        new JsonObject()
+                            .put("start", "2023-12-01")
+                            .put("unit", "MONTHS")
+                            .put("suffix", "yyyyMM")))));
+    tables.add(
+        sharded(
+            config,
+            random,
+            "t_ubig",
+            ColumnType.BIGINT_UNSIGNED,
+            "mod",
+            new JsonObject()
+                .put("dataNodes", all + ".t_ubig")
+                .put("databaseStrategy", strategy("mod", new JsonObject()))));
+    tables.add(
+        new FuzzTable(
+            BROADCAST,
+            FuzzTable.Distribution.BROADCAST,
+            "broadcast",
+            columns(config, random, ColumnType.INT),
+            null));
+    tables.add(
+        new FuzzTable(
+            SINGLE,
+            FuzzTable.Distribution.SINGLE,
+            "single",
+            columns(config, random, ColumnType.INT),
+            null));
+    JsonObject tablesJson = new JsonObject();
+    for (FuzzTable t : tables) {
+      if (t.rule() != null) {
+        tablesJson.put(t.name(), t.rule());
+      }
+    }
+    JsonArray dataSources = new JsonArray();
+    for (int i = 0; i < n; i++) {
+      dataSources.add("ds_" + i);
+    }
+    JsonObject rules =
+        new JsonObject()
+            .put("dataSources", dataSources)
+            .put("tables", tablesJson)
+            .put(
+                "bindingGroups", new JsonArray().add(new JsonArray().add(BOUND).add(BOUND_PARTNER)))
+            .put("broadcastTables", new JsonArray().add(BROADCAST))
+            .put("singleTables", new JsonObject().put(SINGLE, SINGLE_DATA_SOURCE));
+    return new FuzzSchema(List.copyOf(tables), rules);
+  }
+
+  private static JsonObject strategy(String type, JsonObject props) {
+    JsonObject algorithm = new JsonObject().put("type", type);
+    if (!props.isEmpty()) {
+      algorithm.put("props", props);
+    }
+    return new JsonObject().put("column", "k").put("algorithm", algorithm);
+  }
+
+  private static FuzzTable sharded(
+      FuzzConfig config,
+      Random random,
+      String name,
+      ColumnType key,
+      String algorithm,
+      JsonObject rule) {
+    return new FuzzTable(
+        name, FuzzTable.Distribution.SHARDED, algorithm, columns(config, random, key), rule);
+  }
+
+  /** {@code id}, the key {@code k}, then random value columns {@code c1..cN}. */
+  private static List<FuzzColumn> columns(FuzzConfig config, Random random, ColumnType key) {
+    List<FuzzColumn> columns = new ArrayList<>();
+    columns.add(new FuzzColumn("id", ColumnType.INT));
+    columns.add(new FuzzColumn("k", key));
+    boolean hasString = false;
+    for (int i = 1; i <= config.valueColumns(); i++) {
+      ColumnType type = config.columnTypes().get(random.nextInt(config.columnTypes().size()));
+      if (i == config.valueColumns() && !hasString) {
+        type = ColumnType.varchar(null);
+      }
+      if (type.isString()) {
+        hasString = true;
+        String collation = config.collations().get(random.nextInt(config.collations().size()));
+        type = new ColumnType(type.ddl(), type.kind(), collation);
+      }
+      columns.add(new FuzzColumn("c" + i, type));
+    }
+    return columns;
+  }
+
+  /** The key values a table's rows take: what its algorithm can place, with duplicates. */
+  static List<Object> keyValues(FuzzTable table) {
+    ColumnType type = table.key().type();
+    List<Object> out = new ArrayList<>();
+    switch (type.kind()) {
+      case DATETIME -> {
+        for (int month = 0; month < 4; month++) {
+          for (int day : new int[] {1, 15, 28}) {
+            out.add(java.time.LocalDateTime.of(2023, 12, day, 12, 0).plusMonths(month));
+          }
+        }
+        out.add(java.time.LocalDateTime.of(2024, 1, 31, 23, 59, 59));
+      }
+      case UNSIGNED -> {
+        for (long v = 0; v < 12; v++) {
+          out.add(java.math.BigInteger.valueOf(v));
+        }
+        out.add(java.math.BigInteger.valueOf(17));
+        out.add(java.math.BigInteger.valueOf(Long.MAX_VALUE));
+      }
+      default -> {
+        for (long v = -3; v < 12; v++) {
+          out.add(v);
+        }
+        for (long v : new long[] {17, 17, 42, 99, 100, 150, -50, 2024}) {
+          out.add(v);
+        }
+        if (type.kind() == ColumnType.Kind.BIGINT) {
+          out.add(5_000_000_000L);
+          out.add(-5_000_000_000L);
+        }
+      }
+    }
+    return out;
+  }
+}

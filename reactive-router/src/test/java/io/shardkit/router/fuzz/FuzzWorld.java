@@ -1,0 +1,241 @@
+package io.shardkit.router.fuzz;
+
+import io.shardkit.router.DataNode;
+import io.shardkit.router.ShardedPool;
+import io.shardkit.router.ShardingRules;
+import io.shardkit.testkit.Shard;
+import io.shardkit.testkit.ShardDatabase;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.mysqlclient.MySQLBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.data.Numeric;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One schema with its data, live: a database per data source (spread round robin over the testkit
+ * shards) holding the actual tables, one unsharded reference database holding the logical tables, a
+ * {@link ShardedPool} over the data sources, and plain pools on the reference and on each data
+ * source (to read physical tables behind the router's back).
+ */
+final class FuzzWorld implements AutoCloseable {
+
+  private static final AtomicInteger CREATED = new AtomicInteger();
+  private static final int INSERT_BATCH = 50;
+
+  private final FuzzSchema schema;
+  private final ShardingRules rules;
+  private final Map<String, ShardDatabase> dataSources = new LinkedHashMap<>();
+  private final Map<String, Pool> direct = new LinkedHashMap<>();
+  private final ShardDatabase reference;
+  private final Pool referencePool;
+  private final ShardedPool router;
+
+  private FuzzWorld(FuzzSchema schema, List<Shard> shards, Vertx vertx) {
+    this.schema = schema;
+    this.rules = ShardingRules.fromJson(schema.rules());
+    String prefix =
+        "fz" + ProcessHandle.current().pid() % 100_000 + "w" + CREATED.incrementAndGet();
+    int i = 0;
+    for (String ds : rules.dataSourceNames()) {
+      dataSources.put(ds, new ShardDatabase(shards.get(i++ % shards.size()), prefix + "_" + ds));
+    }
+    reference = new ShardDatabase(shards.get(0), prefix + "_ref");
+    ShardedPool.Builder builder = ShardedPool.builder(vertx).rules(rules);
+    dataSources.forEach(
+        (ds, db) -> {
+          builder.dataSource(ds, db.connectOptions(), new PoolOptions().setMaxSize(4));
+          direct.put(ds, pool(vertx, db));
+        });
+    router = builder.build();
+    referencePool = pool(vertx, reference);
+  }
+
+  /** Creates the databases and tables and loads the rows (table → rows in column order). */
+  static FuzzWorld create(
+      FuzzSchema schema, Map<String, List<List<Object>>> data, List<Shard> shards, Vertx vertx) {
+    FuzzWorld world = new FuzzWorld(schema, shards, vertx);
+    try {
+      world.createDatabases();
+      data.forEach(world::load);
+      return world;
+    } catch (RuntimeException | Error e) {
+      world.close();
+      throw e;
+    }
+  }
+
+  private static Pool pool(Vertx vertx, ShardDatabase db) {
+    return MySQLBuilder.pool()
+        .with(new PoolOptions().setMaxSize(2))
+        .connectingTo(db.connectOptions())
+        .using(vertx)
+        .build();
+  }
+
+  private void createDatabases() {
+    List<ShardDatabase> all = new ArrayList<>(dataSources.values());
+    all.add(reference);
+    for (ShardDatabase db : all) {
+      db.shard()
+          .execute(
+              null,
+              "DROP DATABASE IF EXISTS `" + db.database() + "`",
+              "CREATE DATABASE `"
+                  + db.database()
+                  + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
+    }
+    for (FuzzTable table : schema.tables()) {
+      reference.execute(table.ddl(table.name()));
+      for (DataNode node : nodes(table)) {
+        dataSources.get(node.dataSource()).execute(table.ddl(node.table()));
+      }
+    }
+  }
+
+  /** The actual tables of a logical table (one per data source for broadcast tables). */
+  List<DataNode> nodes(FuzzTable table) {
+    return switch (table.distribution()) {
+      case SHARDED -> rules.tableRule(table.name()).orElseThrow().dataNodes();
+      case BROADCAST ->
+          dataSources.keySet().stream().map(ds -> new DataNode(ds, table.name())).toList();
+      case SINGLE -> List.of(new DataNode(FuzzSchema.SINGLE_DATA_SOURCE, table.name()));
+    };
+  }
+
+  /** The node a row belongs on (its key read as the column's type); broadcast tables: null. */
+  DataNode nodeOf(FuzzTable table, Object key) {
+    if (key instanceof Numeric n) {
+      key = n.bigIntegerValue();
+    } else if (key instanceof Integer i) {
+      key = i.longValue();
+    }
+    return switch (table.distribution()) {
+      case SHARDED -> rules.nodeFor(table.name(), Map.of("k", key));
+      case BROADCAST -> null;
+      case SINGLE -> nodes(table).get(0);
+    };
+  }
+
+  /** Replaces a table's rows on the reference and on its actual tables. */
+  void load(String tableName, List<List<Object>> tableRows) {
+    FuzzTable table = schema.table(tableName);
+    reference.execute("DELETE FROM `" + tableName + "`");
+    Map<DataNode, List<List<Object>>> byNode = new LinkedHashMap<>();
+    for (DataNode node : nodes(table)) {
+      dataSources.get(node.dataSource()).execute("DELETE FROM `" + node.table() + "`");
+      byNode.put(node, new ArrayList<>());
+    }
+    List<List<Object>> placed = new ArrayList<>();
+    for (List<Object> row : tableRows) {
+      DataNode node;
+      try {
+        node = nodeOf(table, row.get(1));
+      } catch (RuntimeException e) {
+        continue; // the rules cannot place it (already reported): keep it out of both sides
+      }
+      placed.add(row);
+      if (node == null) {
+        byNode.values().forEach(r -> r.add(row));
+      } else {
+        byNode.get(node).add(row);
+      }
+    }
+    insert(reference, table, tableName, placed);
+    byNode.forEach((node, r) -> insert(dataSources.get(node.dataSource()), table, node.table(), r));
+  }
+
+  private static void insert(
+      ShardDatabase db, FuzzTable table, String actual, List<List<Object>> tableRows) {
+    for (int from = 0; from < tableRows.size(); from += INSERT_BATCH) {
+      StringBuilder sql =
+          new StringBuilder("INSERT INTO `" + actual + "` (" + table.columnList() + ") VALUES ");
+      List<List<Object>> batch =
+          tableRows.subList(from, Math.min(tableRows.size(), from + INSERT_BATCH));
+      for (int r = 0; r < batch.size(); r++) {
+        sql.append(r == 0 ? "(" : ", (");
+        List<Object> row = batch.get(r);
+        for (int c = 0; c < row.size(); c++) {
+          sql.append(c == 0 ? "" : ", ").append(SqlText.literal(row.get(c)));
+        }
+        sql.append(")");
+      }
+      db.execute(sql.toString());
+    }
+  }
+
+  /** Reads a table's current rows on the reference, in column order. */
+  List<List<Object>> referenceRows(FuzzTable table) {
+    return values(
+        Await.result(
+            referencePool.query("SELECT " + table.columnList() + " FROM " + table.name()).execute(),
+            "reading reference " + table.name()));
+  }
+
+  /** Reads each actual table directly on its data source. */
+  Map<DataNode, List<List<Object>>> physicalRows(FuzzTable table) {
+    Map<DataNode, List<List<Object>>> out = new LinkedHashMap<>();
+    for (DataNode node : nodes(table)) {
+      Future<RowSet<Row>> f =
+          direct
+              .get(node.dataSource())
+              .query("SELECT " + table.columnList() + " FROM `" + node.table() + "`")
+              .execute();
+      out.put(node, values(Await.result(f, "reading " + node)));
+    }
+    return out;
+  }
+
+  static List<List<Object>> values(RowSet<Row> rowSet) {
+    List<List<Object>> out = new ArrayList<>();
+    for (Row row : rowSet) {
+      List<Object> r = new ArrayList<>(row.size());
+      for (int i = 0; i < row.size(); i++) {
+        r.add(row.getValue(i));
+      }
+      out.add(r);
+    }
+    return out;
+  }
+
+  FuzzSchema schema() {
+    return schema;
+  }
+
+  ShardingRules rules() {
+    return rules;
+  }
+
+  ShardedPool router() {
+    return router;
+  }
+
+  Pool reference() {
+    return referencePool;
+  }
+
+  @Override
+  public void close() {
+    try {
+      router.close();
+    } catch (RuntimeException e) {
+      // closing is best effort; the databases are dropped below
+    }
+    direct.values().forEach(Pool::close);
+    referencePool.close();
+    List<ShardDatabase> all = new ArrayList<>(dataSources.values());
+    all.add(reference);
+    for (ShardDatabase db : all) {
+      if (db.shard().isRunning() && !db.shard().isPaused()) {
+        db.shard().execute(null, "DROP DATABASE IF EXISTS `" + db.database() + "`");
+      }
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package io.shardkit.router.fuzz;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Random WHERE conditions over the columns in scope, biased towards the sharding key. */
+final class PredicateGenerator {
+
+  /** A column in scope: its table, the qualifier to write (null: none) and the column. */
+  record Scoped(FuzzTable table, String qualifier, FuzzColumn column) {
+    Expr.Col expr() {
+      return new Expr.Col(qualifier, column);
+    }
+  }
+
+  private static final List<String> OPS = List.of("=", "=", "<", "<=", ">", ">=", "<>", "<=>");
+
+  private final Literals literals;
+
+  PredicateGenerator(Literals literals) {
+    this.literals = literals;
+  }
+
+  Pred condition(List<Scoped> scope, int depth) {
+    int roll = literals.between(0, 99);
+    if (depth > 0 && roll < 25) {
+      List<Pred> parts = new ArrayList<>();
+      int n = literals.between(2, 3);
+      for (int i = 0; i < n; i++) {
+        parts.add(condition(scope, depth - 1));
+      }
+      return new Pred.Junction(literals.chance(55) ? "AND" : "OR", parts);
+    }
+    if (depth > 0 && roll < 30) {
+      return new Pred.Not(condition(scope, depth - 1));
+    }
+    return atom(pickColumn(scope));
+  }
+
+  /** A column of the scope, the key half of the time. */
+  Scoped pickColumn(List<Scoped> scope) {
+    if (literals.chance(50)) {
+      List<Scoped> keys = scope.stream().filter(s -> s.column().name().equals("k")).toList();
+      if (!keys.isEmpty()) {
+        return literals.pick(keys);
+      }
+    }
+    return literals.pick(scope);
+  }
+
+  Pred atom(Scoped s) {
+    Expr col = s.expr();
+    int roll = literals.between(0, 99);
+    if (roll < 40) {
+      return new Pred.Compare(col, literals.pick(OPS), value(s));
+    }
+    if (roll < 60) {
+      List<Expr> values = new ArrayList<>();
+      int n = literals.between(1, 4);
+      for (int i = 0; i < n; i++) {
+        values.add(value(s));
+      }
+      return new Pred.In(col, values, literals.chance(15));
+    }
+    if (roll < 80) {
+      return new Pred.Between(col, value(s), value(s), literals.chance(10));
+    }
+    if (roll < 88) {
+      return new Pred.IsNull(col, literals.chance(50));
+    }
+    if (s.column().type().isString() && literals.chance(50)) {
+      String collation =
+          s.column().type().charset().equals("latin1") ? "latin1_bin" : "utf8mb4_bin";
+      return new Pred.Compare(new Expr.Collated(col, collation), "=", value(s));
+    }
+    return new Pred.Compare(col, "=", value(s));
+  }
+
+  /** A literal or parameter for the column. */
+  Expr value(Scoped s) {
+    return new Expr.Value(literals.valueFor(s.table(), s.column()), literals.chance(50));
+  }
+}

@@ -1,0 +1,176 @@
+package io.shardkit.router.fuzz;
+
+import io.shardkit.router.fuzz.SelectSpec.SortKey;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Compares the router's result of a query with the reference's. Labels and column types must be
+ * identical and the row counts equal. Unordered results compare as multisets; ordered ones compare
+ * their sort keys row by row (collation-equal keys are ties) and the rows of each run of equal keys
+ * as multisets. A LIMIT may cut a run of ties anywhere, so a limited result is compared with the
+ * reference's un-limited result: same keys in the same places, and each run's rows drawn from the
+ * rows the reference has with that key.
+ */
+final class ResultCheck {
+
+  /** A difference: a short kind (the mismatch class) and a description. */
+  record Difference(String kind, String detail) {}
+
+  private final Canonical canonical;
+
+  ResultCheck(Canonical canonical) {
+    this.canonical = canonical;
+  }
+
+  /**
+   * @param unlimited the reference's result without the LIMIT, or null when the query has none
+   */
+  Optional<Difference> compare(
+      SelectSpec spec, QueryResult expected, QueryResult actual, QueryResult unlimited) {
+    if (!expected.columns().equals(actual.columns())) {
+      return diff("column labels", expected.columns() + " vs " + actual.columns());
+    }
+    if (!expected.types().equals(actual.types())) {
+      return diff("column types", expected.types() + " vs " + actual.types());
+    }
+    if (expected.rows().size() != actual.rows().size()) {
+      return diff(
+          "row count",
+          "expected " + expected.rows().size() + " rows, actual " + actual.rows().size());
+    }
+    List<ValueCompare> compares = spec.columnCompares();
+    if (spec.star()) {
+      compares = List.of();
+    }
+    List<List<String>> e = canonicalRows(expected, compares);
+    List<List<String>> a = canonicalRows(actual, compares);
+    Optional<List<SortKey>> keys = spec.sortKeys();
+    if (keys.isEmpty()) {
+      return unlimited == null
+          ? multiset(e, a, "wrong rows")
+          : subset(a, canonicalRows(unlimited, compares), "wrong rows");
+    }
+    List<List<String>> ek = sortKeys(expected, keys.get());
+    List<List<String>> ak = sortKeys(actual, keys.get());
+    for (int i = 0; i < ek.size(); i++) {
+      if (!ek.get(i).equals(ak.get(i))) {
+        return diff(
+            "wrong order",
+            "row " + i + ": expected sort key " + ek.get(i) + ", actual " + ak.get(i));
+      }
+    }
+    if (unlimited != null) {
+      return limitedRuns(
+          a, ak, canonicalRows(unlimited, compares), sortKeys(unlimited, keys.get()));
+    }
+    int start = 0;
+    for (int i = 0; i < e.size(); i++) {
+      if (i + 1 == e.size() || !ek.get(i + 1).equals(ek.get(i))) {
+        Optional<Difference> d =
+            multiset(e.subList(start, i + 1), a.subList(start, i + 1), "wrong rows");
+        if (d.isPresent()) {
+          return diff(d.get().kind(), "rows " + start + ".." + i + ": " + d.get().detail());
+        }
+        start = i + 1;
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Optional<Difference> limitedRuns(
+      List<List<String>> a,
+      List<List<String>> ak,
+      List<List<String>> full,
+      List<List<String>> fullKeys) {
+    Map<List<String>, List<List<String>>> byKey = new HashMap<>();
+    for (int i = 0; i < full.size(); i++) {
+      byKey.computeIfAbsent(fullKeys.get(i), k -> new ArrayList<>()).add(full.get(i));
+    }
+    Map<List<String>, List<List<String>>> actualByKey = new HashMap<>();
+    for (int i = 0; i < a.size(); i++) {
+      actualByKey.computeIfAbsent(ak.get(i), k -> new ArrayList<>()).add(a.get(i));
+    }
+    for (var run : actualByKey.entrySet()) {
+      Optional<Difference> d =
+          subset(run.getValue(), byKey.getOrDefault(run.getKey(), List.of()), "wrong rows");
+      if (d.isPresent()) {
+        return diff(d.get().kind(), "sort key " + run.getKey() + ": " + d.get().detail());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private List<List<String>> canonicalRows(QueryResult r, List<ValueCompare> compares) {
+    List<List<String>> out = new ArrayList<>();
+    for (List<Object> row : r.rows()) {
+      out.add(canonical.row(row, compares));
+    }
+    return out;
+  }
+
+  private List<List<String>> sortKeys(QueryResult r, List<SortKey> keys) {
+    List<List<String>> out = new ArrayList<>();
+    for (List<Object> row : r.rows()) {
+      List<String> k = new ArrayList<>();
+      for (SortKey key : keys) {
+        k.add(canonical.value(row.get(key.column()), key.compare()));
+      }
+      out.add(k);
+    }
+    return out;
+  }
+
+  /** Equal as multisets. */
+  static Optional<Difference> multiset(
+      List<List<String>> expected, List<List<String>> actual, String kind) {
+    Map<List<String>, Integer> counts = counts(expected);
+    actual.forEach(row -> counts.merge(row, -1, Integer::sum));
+    for (var entry : counts.entrySet()) {
+      if (entry.getValue() != 0) {
+        return diff(
+            kind,
+            (entry.getValue() > 0 ? "missing row " : "unexpected row ")
+                + entry.getKey()
+                + other(counts, entry.getValue() > 0));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Every actual row is one of the candidates (as a multiset). */
+  static Optional<Difference> subset(
+      List<List<String>> actual, List<List<String>> candidates, String kind) {
+    Map<List<String>, Integer> counts = counts(candidates);
+    for (List<String> row : actual) {
+      if (counts.merge(row, -1, Integer::sum) < 0) {
+        return diff(kind, "unexpected row " + row + " (not in the reference's un-limited result)");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static String other(Map<List<String>, Integer> counts, boolean missing) {
+    for (var entry : counts.entrySet()) {
+      if (missing ? entry.getValue() < 0 : entry.getValue() > 0) {
+        return (missing ? "; unexpected row " : "; missing row ") + entry.getKey();
+      }
+    }
+    return "";
+  }
+
+  private static Map<List<String>, Integer> counts(List<List<String>> rows) {
+    Map<List<String>, Integer> counts = new HashMap<>();
+    rows.forEach(row -> counts.merge(row, 1, Integer::sum));
+    return counts;
+  }
+
+  static Optional<Difference> diff(String kind, String detail) {
+    String oneLine = detail.replaceAll("\\s+", " ");
+    return Optional.of(
+        new Difference(kind, oneLine.length() > 400 ? oneLine.substring(0, 400) + "..." : oneLine));
+  }
+}

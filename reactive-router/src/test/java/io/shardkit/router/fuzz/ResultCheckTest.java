@@ -1,0 +1,188 @@
+package io.shardkit.router.fuzz;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.shardkit.router.fuzz.ResultCheck.Difference;
+import io.shardkit.router.fuzz.SelectSpec.From;
+import io.shardkit.router.fuzz.SelectSpec.Item;
+import io.shardkit.router.fuzz.SelectSpec.Limit;
+import io.shardkit.router.fuzz.SelectSpec.Order;
+import java.math.BigDecimal;
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The fuzzer's comparison, without a database: what it accepts and what it reports. */
+class ResultCheckTest {
+
+  private static final String CI = "utf8mb4_general_ci";
+  private static final FuzzColumn NAME = new FuzzColumn("c1", ColumnType.varchar(CI));
+  private static final FuzzColumn AMOUNT = new FuzzColumn("c2", ColumnType.decimal(10, 2));
+  private static final FuzzTable TABLE =
+      new FuzzTable(
+          "t_x",
+          FuzzTable.Distribution.SINGLE,
+          "single",
+          List.of(
+              new FuzzColumn("id", ColumnType.INT),
+              new FuzzColumn("k", ColumnType.INT),
+              NAME,
+              AMOUNT),
+          null);
+
+  /** Lower case, accents and trailing spaces dropped: close to utf8mb4_general_ci. */
+  private static final CollationKey APPROXIMATE_CI =
+      (collation, value) ->
+          Normalizer.normalize(value, Normalizer.Form.NFD)
+              .replaceAll("\\p{M}", "")
+              .toLowerCase(Locale.ROOT)
+              .replaceAll(" +$", "");
+
+  private final ResultCheck check = new ResultCheck(new Canonical(APPROXIMATE_CI));
+
+  @Test
+  void tiesUnderTheCollationMayComeInAnyOrderButTheOrderIsChecked() {
+    SelectSpec spec = select(false, orderByName());
+    QueryResult expected = result(row("Zürich"), row("zurich"), row("zz"));
+
+    assertThat(check.compare(spec, expected, result(row("zurich"), row("Zürich"), row("zz")), null))
+        .isEmpty();
+    assertThat(compare(spec, expected, result(row("zz"), row("zurich"), row("Zürich"))))
+        .hasValueSatisfying(d -> assertThat(d.kind()).isEqualTo("wrong order"));
+  }
+
+  @Test
+  void plainRowsCompareExactlyButGroupsMayPickAnotherRepresentative() {
+    QueryResult expected = result(row("Zürich"));
+    QueryResult actual = result(row("zurich"));
+
+    assertThat(compare(select(false, List.of()), expected, actual))
+        .hasValueSatisfying(d -> assertThat(d.kind()).isEqualTo("wrong rows"));
+    assertThat(compare(select(true, List.of()), expected, actual)).isEmpty();
+  }
+
+  @Test
+  void numbersCompareByValue() {
+    SelectSpec spec =
+        new SelectSpec(
+            new From(TABLE, null, null, null, null),
+            false,
+            false,
+            List.of(new Item(new Expr.Col(null, AMOUNT), null)),
+            null,
+            List.of(),
+            null,
+            List.of(),
+            null,
+            null,
+            false);
+    QueryResult expected =
+        new QueryResult(List.of("c2"), List.of("NEWDECIMAL"), rows(new BigDecimal("1.50")), 0);
+    QueryResult same =
+        new QueryResult(List.of("c2"), List.of("NEWDECIMAL"), rows(new BigDecimal("1.5")), 0);
+    QueryResult other =
+        new QueryResult(List.of("c2"), List.of("NEWDECIMAL"), rows(new BigDecimal("1.51")), 0);
+
+    assertThat(compare(spec, expected, same)).isEmpty();
+    assertThat(compare(spec, expected, other)).isPresent();
+  }
+
+  @Test
+  void aLimitThatCutsARunOfTiesAcceptsAnyRowsOfThatRun() {
+    SelectSpec spec = select(false, orderByName()).withLimit(new Limit(null, 2L, false, false));
+    QueryResult unlimited = result(row("a"), row("b"), row("B"), row("b "));
+    QueryResult expected = result(row("a"), row("b"));
+
+    assertThat(check.compare(spec, expected, result(row("a"), row("b ")), unlimited)).isEmpty();
+    assertThat(check.compare(spec, expected, result(row("a"), row("c")), unlimited)).isPresent();
+    assertThat(check.compare(spec, expected, result(row("a"), row("a")), unlimited)).isPresent();
+  }
+
+  @Test
+  void labelsTypesAndRowCountsMustBeEqual() {
+    SelectSpec spec = select(false, List.of());
+    QueryResult expected = result(row("a"));
+
+    assertThat(
+            compare(
+                spec, expected, new QueryResult(List.of("x"), List.of("VARSTRING"), rows("a"), 0)))
+        .hasValueSatisfying(d -> assertThat(d.kind()).isEqualTo("column labels"));
+    assertThat(
+            compare(
+                spec, expected, new QueryResult(List.of("c1"), List.of("STRING"), rows("a"), 0)))
+        .hasValueSatisfying(d -> assertThat(d.kind()).isEqualTo("column types"));
+    assertThat(compare(spec, expected, result(row("a"), row("a"))))
+        .hasValueSatisfying(d -> assertThat(d.kind()).isEqualTo("row count"));
+  }
+
+  @Test
+  void groupConcatElementsWithoutOrderCompareAsASet() {
+    Expr concat = new Expr.Aggregate("GROUP_CONCAT", false, new Expr.Col(null, NAME), null, null);
+    SelectSpec spec =
+        new SelectSpec(
+            new From(TABLE, null, null, null, null),
+            false,
+            false,
+            List.of(new Item(concat, null)),
+            null,
+            List.of(),
+            null,
+            List.of(),
+            null,
+            null,
+            false);
+    List<String> labels = List.of("GROUP_CONCAT(c1)");
+    QueryResult expected = new QueryResult(labels, List.of("BLOB"), rows("a,Zürich,b"), 0);
+
+    assertThat(
+            compare(
+                spec, expected, new QueryResult(labels, List.of("BLOB"), rows("b,zurich,a"), 0)))
+        .isEmpty();
+    assertThat(compare(spec, expected, new QueryResult(labels, List.of("BLOB"), rows("b,a"), 0)))
+        .isPresent();
+  }
+
+  private Optional<Difference> compare(SelectSpec spec, QueryResult expected, QueryResult actual) {
+    return check.compare(spec, expected, actual, null);
+  }
+
+  private static List<Order> orderByName() {
+    return List.of(new Order(0, null, Order.Style.POSITION, null, false));
+  }
+
+  private static SelectSpec select(boolean distinct, List<Order> orderBy) {
+    return new SelectSpec(
+        new From(TABLE, null, null, null, null),
+        false,
+        distinct,
+        List.of(new Item(new Expr.Col(null, NAME), null)),
+        null,
+        List.of(),
+        null,
+        orderBy,
+        null,
+        null,
+        false);
+  }
+
+  private static List<Object> row(Object... values) {
+    return Arrays.asList(values);
+  }
+
+  @SafeVarargs
+  private static QueryResult result(List<Object>... rows) {
+    return new QueryResult(List.of("c1"), List.of("VARSTRING"), new ArrayList<>(List.of(rows)), 0);
+  }
+
+  private static List<List<Object>> rows(Object... single) {
+    List<List<Object>> out = new ArrayList<>();
+    for (Object v : single) {
+      out.add(row(v));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,38 @@
+package io.shardkit.router.fuzz;
+
+/**
+ * How the values of one result column are compared between the router and the reference.
+ *
+ * @param mode exact, by collation, approximately (floating point) or as GROUP_CONCAT elements
+ * @param collation for {@link Mode#COLLATION} and {@link Mode#CONCAT}: the collation that decides
+ *     equality; null compares element texts exactly
+ * @param separator for {@link Mode#CONCAT}: the GROUP_CONCAT separator
+ * @param concatOrdered for {@link Mode#CONCAT}: GROUP_CONCAT has an ORDER BY inside
+ */
+record ValueCompare(Mode mode, String collation, String separator, boolean concatOrdered) {
+
+  enum Mode {
+    /** The same value (numbers by value, strings byte for byte). */
+    EXACT,
+    /**
+     * Equal under the collation: two engines may pick different representatives of a group of
+     * collation-equal strings (GROUP BY, DISTINCT, MIN/MAX).
+     */
+    COLLATION,
+    /** Floating point: equal to 9 significant digits (sums in a different order). */
+    APPROX,
+    /** GROUP_CONCAT: the elements, as a multiset unless ordered, each by collation. */
+    CONCAT
+  }
+
+  static final ValueCompare EXACT = new ValueCompare(Mode.EXACT, null, null, false);
+  static final ValueCompare APPROX = new ValueCompare(Mode.APPROX, null, null, false);
+
+  static ValueCompare collation(String collation) {
+    return collation == null ? EXACT : new ValueCompare(Mode.COLLATION, collation, null, false);
+  }
+
+  static ValueCompare concat(String collation, String separator, boolean ordered) {
+    return new ValueCompare(Mode.CONCAT, collation, separator, ordered);
+  }
+}
