@@ -91,6 +91,8 @@ public class RouterBenchmark {
   private Tuple inListParams;
   private List<RowSet<Row>> units;
   private MergeSpec orderSpec;
+  private List<RowSet<Row>> stringUnits;
+  private MergeSpec stringOrderSpec;
   private Planner planner;
   private Rewriter rewriter;
 
@@ -148,16 +150,44 @@ public class RouterBenchmark {
     lastHits = counter(cyclingMeters, "hit");
     lastMisses = counter(cyclingMeters, "miss");
     scatterParams = Tuple.of(11L, 12L, 13L, 14L, 10);
-    orderSpec =
-        Planner.of(rules).plan("SELECT order_id, status FROM t_order ORDER BY order_id").merge();
+    // the schema the pool reads at start: order_id is a number (no sort key), status text
+    io.shardkit.router.impl.schema.Schema schema =
+        new io.shardkit.router.impl.schema.Schema(
+            Map.of(
+                "t_order",
+                List.of(
+                    new io.shardkit.router.impl.schema.ColumnInfo(
+                        "order_id", "bigint", "bigint(20)", null),
+                    new io.shardkit.router.impl.schema.ColumnInfo(
+                        "user_id", "int", "int(11)", null),
+                    new io.shardkit.router.impl.schema.ColumnInfo(
+                        "status", "varchar", "varchar(32)", "utf8mb4_general_ci"))));
+    Planner typed =
+        Planner.of(rules, io.shardkit.router.impl.schema.SchemaCatalog.of(rules, schema));
+    orderSpec = typed.plan("SELECT order_id, status FROM t_order ORDER BY order_id").merge();
+    stringOrderSpec = typed.plan("SELECT order_id, status FROM t_order ORDER BY status").merge();
     units = new ArrayList<>();
+    stringUnits = new ArrayList<>();
     List<String> names = List.of("order_id", "status");
+    List<String> weighted = List.of("order_id", "status", "sk_derived_w0", "sk_derived_p1");
+    io.vertx.core.buffer.Buffer space = io.vertx.core.buffer.Buffer.buffer(new byte[] {0, 0x20});
     for (int u = 0; u < 4; u++) {
       List<Row> rows = new ArrayList<>();
+      List<Row> stringRows = new ArrayList<>();
       for (int i = 0; i < 250; i++) {
         rows.add(new BenchRow(names, new Object[] {(long) (i * 4 + u), "s" + (i % 7)}));
+        // sorted by status: 250 distinct texts per unit, interleaved across units
+        String status = String.format("status-%05d", i * 4 + u);
+        io.vertx.core.buffer.Buffer weight = io.vertx.core.buffer.Buffer.buffer();
+        for (char c : status.toUpperCase(java.util.Locale.ROOT).toCharArray()) {
+          weight.appendShort((short) c);
+        }
+        stringRows.add(
+            new BenchRow(weighted, new Object[] {(long) (i * 4 + u), status, weight, space}));
       }
       units.add(MergedRowSet.of(rows, names, List.of(), rows.size(), Map.of()));
+      stringUnits.add(
+          MergedRowSet.of(stringRows, weighted, List.of(), stringRows.size(), Map.of()));
     }
   }
 
@@ -249,6 +279,15 @@ public class RouterBenchmark {
   @Benchmark
   public int kWayMerge() {
     return ResultMerger.merge(units, orderSpec, 0, 1000, null).size();
+  }
+
+  /**
+   * The same merge ordered by a string column: each row carries its collation sort key
+   * (WEIGHT_STRING) and the pad weight, which the merge compares instead of the number.
+   */
+  @Benchmark
+  public int kWayMergeStrings() {
+    return ResultMerger.merge(stringUnits, stringOrderSpec, 0, 1000, null).size();
   }
 
   /**
