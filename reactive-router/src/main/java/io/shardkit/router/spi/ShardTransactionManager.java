@@ -1,0 +1,37 @@
+package io.shardkit.router.spi;
+
+import io.shardkit.router.ShardedPool;
+import io.vertx.core.Future;
+import java.time.Duration;
+
+/**
+ * The seam between {@link ShardedPool} and the module that makes its transactions atomic
+ * (reactive-tx). {@code ShardedPool.withTransaction}, {@code getConnection().begin()} and {@code
+ * withTransaction(TransactionPropagation, ...)} call {@link #begin}; every statement of the
+ * transaction then runs on the clients the returned {@link ShardTransaction} hands out per data
+ * source, and the pool ends it with {@link ShardTransaction#commit()} or {@link
+ * ShardTransaction#rollback()}.
+ *
+ * <p>A pool built without a manager runs a transaction on one data source only (a local {@code
+ * BEGIN ... COMMIT} on the connection of the first data source it touches) and refuses, before
+ * any I/O on it, a statement that would reach a second one.
+ *
+ * <p>Implementations must not block: every method returns at once and completes its future later.
+ */
+public interface ShardTransactionManager {
+
+  /**
+   * Starts a global transaction of {@code pool}.
+   *
+   * @param pool the pool whose statements the transaction runs (routing happens in the pool)
+   * @param timeout how long the transaction may take from now (never null, zero or negative: the
+   *     pool passes its default when the caller gave none, capped by the deadline of the enclosing
+   *     {@code TxScope}); when it passes, the manager rolls the transaction back on its own and
+   *     fails later statements and the commit with {@code ShardkitTimeoutException}
+   * @return the transaction, once it can accept statements (no shard need be enlisted yet)
+   */
+  Future<ShardTransaction> begin(ShardedPool pool, Duration timeout);
+
+  /** Stops what the manager runs in the background (recovery). The pool's owner closes the pool. */
+  Future<Void> close();
+}
