@@ -148,6 +148,10 @@ class ScatterExactnessTest {
         "SELECT MOD(id, 3) AS id, COUNT(*) FROM %s GROUP BY id ORDER BY id, 2",
         "SELECT grp + 1 AS id, COUNT(*) FROM %s GROUP BY id ORDER BY 1, 2",
         "SELECT grp, COUNT(*) FROM %s GROUP BY grp HAVING COUNT(*) = '24abc' ORDER BY grp",
+        // HAVING takes the GROUP BY column before a select alias of the same name ("ambiguous")
+        "SELECT grp, COUNT(*) AS grp FROM %s GROUP BY grp HAVING grp < 2 ORDER BY 1",
+        "SELECT grp AS g, MIN(id) AS grp FROM %s GROUP BY grp HAVING grp > 1 ORDER BY 1",
+        "SELECT grp, COUNT(*) AS grp FROM %s GROUP BY id HAVING grp < 2 ORDER BY 1, 2",
       })
   void orderedResultsEqualOneDatabase(String query) throws Exception {
     assertThat(rows(pool, String.format(query, "t_city")))

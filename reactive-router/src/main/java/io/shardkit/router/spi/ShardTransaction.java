@@ -33,9 +33,9 @@ public interface ShardTransaction extends ShardConnectionProvider {
   Future<Void> completion();
 
   /**
-   * Registers a callback that runs once, on the context that began the transaction, after a
-   * commit is final and durable; its failure is reported (log and metric), never turns the commit
-   * into a failure.
+   * Registers a callback that runs once, on the context that began the transaction, after a commit
+   * is final and durable; its failure is reported (log and metric), never turns the commit into a
+   * failure.
    */
   void onCommit(Runnable hook);
 

@@ -13,8 +13,8 @@ import java.time.Duration;
  * ShardTransaction#rollback()}.
  *
  * <p>A pool built without a manager runs a transaction on one data source only (a local {@code
- * BEGIN ... COMMIT} on the connection of the first data source it touches) and refuses, before
- * any I/O on it, a statement that would reach a second one.
+ * BEGIN ... COMMIT} on the connection of the first data source it touches) and refuses, before any
+ * I/O on it, a statement that would reach a second one.
  *
  * <p>Implementations must not block: every method returns at once and completes its future later.
  */

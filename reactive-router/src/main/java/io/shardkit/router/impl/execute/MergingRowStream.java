@@ -48,6 +48,7 @@ final class MergingRowStream implements ShardedRowStream {
   private Handler<Void> endHandler;
   private Handler<Throwable> exceptionHandler;
   private boolean emitting;
+  private boolean again;
   private boolean finished;
   private int buffered;
   private int highWaterMark;
@@ -246,62 +247,82 @@ final class MergingRowStream implements ShardedRowStream {
 
   private Comparator<Row> activeOrder;
 
+  /**
+   * Runs the merge while there is demand. A cursor read that completes while the merge runs (a
+   * future already complete, a handler that fetches more) asks for another pass instead of being
+   * lost: a lost pass leaves the stream waiting for a read that already arrived, forever.
+   */
   private void emit() {
-    if (emitting || finished || handler == null) {
+    if (emitting) {
+      again = true;
+      return;
+    }
+    if (finished || handler == null) {
       return;
     }
     emitting = true;
     try {
-      while (demand > 0 && !finished) {
-        boolean waiting = false;
-        Source best = null;
-        for (Source s : sources) {
-          if (s.done) {
-            continue;
-          }
-          if (s.head == null) {
-            if (s.batch != null && s.batch.hasNext()) {
-              s.head = s.batch.next();
-            } else if (s.batch == null || s.cursor.hasMore()) {
-              read(s);
-              waiting = true;
-              continue;
-            } else {
-              s.done = true;
-              continue;
-            }
-          }
-          if (best == null || activeOrder.compare(s.head, best.head) < 0) {
-            best = s;
-          }
-        }
-        if (waiting) {
-          break;
-        }
-        if (best == null || remaining == 0) {
-          finish(null);
-          break;
-        }
-        Row row = best.head;
-        best.head = null;
-        buffered--;
-        if (skip > 0) {
-          skip--;
-          continue;
-        }
-        remaining--;
-        if (demand != Long.MAX_VALUE) {
-          demand--;
-        }
-        Handler<Row> h = handler;
-        try {
-          h.handle(projector.apply(row));
-        } catch (RuntimeException e) {
-          finish(e);
-        }
-      }
+      do {
+        again = false;
+        emitPass();
+      } while (again && !finished);
     } finally {
       emitting = false;
+    }
+  }
+
+  private void emitPass() {
+    while (demand > 0 && !finished) {
+      if (remaining == 0) {
+        finish(null);
+        break;
+      }
+      boolean waiting = false;
+      Source best = null;
+      for (Source s : sources) {
+        if (s.done) {
+          continue;
+        }
+        if (s.head == null) {
+          if (s.batch != null && s.batch.hasNext()) {
+            s.head = s.batch.next();
+          } else if (s.batch == null || s.cursor.hasMore()) {
+            read(s);
+            waiting = true;
+            continue;
+          } else {
+            s.done = true;
+            continue;
+          }
+        }
+        if (best == null || activeOrder.compare(s.head, best.head) < 0) {
+          best = s;
+        }
+      }
+      if (waiting) {
+        break;
+      }
+      if (best == null || remaining == 0) {
+        finish(null);
+        break;
+      }
+      Row row = best.head;
+      best.head = null;
+      buffered--;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      remaining--;
+      if (demand != Long.MAX_VALUE) {
+        demand--;
+      }
+      Handler<Row> h = handler;
+      try {
+        h.handle(projector.apply(row));
+      } catch (RuntimeException e) {
+        finish(e);
+      }
     }
   }
 

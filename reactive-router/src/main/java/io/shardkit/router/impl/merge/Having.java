@@ -34,6 +34,11 @@ public sealed interface Having {
     return null;
   }
 
+  /** The members of the ENUM or SET this node's value is (compared with a number by position). */
+  default Ordinals ordinals() {
+    return null;
+  }
+
   /** A column of the merged row, with its sort key columns when it may be a string. */
   record Ref(MergeSpec.ColumnRef column, MergeSpec.Key key) implements Having {
 
@@ -55,6 +60,11 @@ public sealed interface Having {
     @Override
     public Object pad(Object[] row, int visible) {
       return key == null || key.pad() == null ? null : row[key.pad().resolve(visible)];
+    }
+
+    @Override
+    public Ordinals ordinals() {
+      return key == null ? null : key.ordinals();
     }
   }
 
@@ -103,6 +113,14 @@ public sealed interface Having {
    * collation of the column side, other values by value.
    */
   static int compare(Having left, Object l, Having right, Object r, Object[] row, int visible) {
+    // an ENUM or SET value compared with a number compares by its position (bits for a SET)
+    if (l instanceof String s && left.ordinals() != null && Values.isNumber(r)) {
+      return Values.compare(BigDecimal.valueOf(left.ordinals().ordinal(s)), Values.toBigDecimal(r));
+    }
+    if (r instanceof String t && right.ordinals() != null && Values.isNumber(l)) {
+      return Values.compare(
+          Values.toBigDecimal(l), BigDecimal.valueOf(right.ordinals().ordinal(t)));
+    }
     if (l instanceof String s && r instanceof String t) {
       Object pad = left.pad(row, visible);
       return Collated.compare(
@@ -244,8 +262,8 @@ public sealed interface Having {
       if (l == null || r == null) {
         return null;
       }
-      BigDecimal a = Values.toBigDecimal(l);
-      BigDecimal b = Values.toBigDecimal(r);
+      BigDecimal a = numeric(left, l);
+      BigDecimal b = numeric(right, r);
       return switch (op) {
         case '+' -> a.add(b);
         case '-' -> a.subtract(b);
@@ -253,6 +271,13 @@ public sealed interface Having {
         default -> b.signum() == 0 ? null : a.divide(b, MathContext.DECIMAL64);
       };
     }
+  }
+
+  private static BigDecimal numeric(Having node, Object v) {
+    if (v instanceof String s && node.ordinals() != null) {
+      return BigDecimal.valueOf(node.ordinals().ordinal(s));
+    }
+    return Values.toBigDecimal(v);
   }
 
   private static Boolean truth(Object v) {

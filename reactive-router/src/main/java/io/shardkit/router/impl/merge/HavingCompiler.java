@@ -58,6 +58,47 @@ final class HavingCompiler {
     return value;
   }
 
+  /**
+   * An operand of a comparison. MIN/MAX of an ENUM or SET compared with a number (or a parameter)
+   * is refused: measured on MariaDB, the server compares it by position or as text depending on the
+   * plan, which the merge cannot reproduce.
+   */
+  private Having compileOperand(Expression operand, Expression other) {
+    if (operand instanceof Function f
+        && !(operand instanceof AnalyticExpression)
+        && planner.isOrdinalMinMax(f)) {
+      if (other instanceof net.sf.jsqlparser.expression.JdbcParameter || isNumberLiteral(other)) {
+        throw new MergePlanner.Refusal(
+            "HAVING compares "
+                + f
+                + " of an ENUM or SET column with a number or parameter: the server compares it"
+                + " by position or as text depending on its plan; compare it with a string literal");
+      }
+    }
+    return compile(operand);
+  }
+
+  private void refuseOrdinalMinMax(Expression operand, Expression value) {
+    if (operand instanceof Function f
+        && !(operand instanceof AnalyticExpression)
+        && planner.isOrdinalMinMax(f)
+        && !(value instanceof net.sf.jsqlparser.expression.StringValue)) {
+      throw new MergePlanner.Refusal(
+          "HAVING compares "
+              + f
+              + " of an ENUM or SET column with "
+              + value
+              + " in IN/BETWEEN: compare it with = or < and a literal instead");
+    }
+  }
+
+  private static boolean isNumberLiteral(Expression e) {
+    if (e instanceof net.sf.jsqlparser.expression.SignedExpression signed) {
+      return isNumberLiteral(signed.getExpression());
+    }
+    return e instanceof LongValue || e instanceof net.sf.jsqlparser.expression.DoubleValue;
+  }
+
   /** The condition as an evaluable tree. */
   Having compile(Expression e) {
     if (e instanceof net.sf.jsqlparser.expression.operators.conditional.AndExpression and) {
@@ -82,8 +123,8 @@ final class HavingCompiler {
       if (!java.util.Set.of("=", "<=>", "<>", "!=", "<", "<=", ">", ">=").contains(op)) {
         throw new MergePlanner.Refusal("HAVING with " + op + " is not supported across data nodes");
       }
-      Having left = compile(c.getLeftExpression());
-      Having right = compile(c.getRightExpression());
+      Having left = compileOperand(c.getLeftExpression(), c.getRightExpression());
+      Having right = compileOperand(c.getRightExpression(), c.getLeftExpression());
       return new Having.Compare(
           c.getStringExpression().trim(),
           collated(left, right, c.getLeftExpression()),
@@ -93,6 +134,8 @@ final class HavingCompiler {
       return new Having.IsNull(compile(isNull.getLeftExpression()), isNull.isNot());
     }
     if (e instanceof net.sf.jsqlparser.expression.operators.relational.Between b) {
+      refuseOrdinalMinMax(b.getLeftExpression(), b.getBetweenExpressionStart());
+      refuseOrdinalMinMax(b.getLeftExpression(), b.getBetweenExpressionEnd());
       Having left = compile(b.getLeftExpression());
       Having range =
           new Having.Logic(
@@ -115,6 +158,7 @@ final class HavingCompiler {
       Having left = compile(in.getLeftExpression());
       List<Having> values = new ArrayList<>();
       for (Expression item : list) {
+        refuseOrdinalMinMax(in.getLeftExpression(), item);
         values.add(collated(compile(item), left, item));
       }
       return new Having.In(left, values, in.isNot());
@@ -158,6 +202,9 @@ final class HavingCompiler {
       ColumnRef ref = planner.addDerived(e, "h");
       aggregates.add(planner.aggregate(f, ref, distinctArgs));
       return ref(ref, e);
+    }
+    if (e instanceof Column column && planner.havingGroupColumn(column)) {
+      return ref(planner.resolve(e, "g"), e);
     }
     if (e instanceof Column) {
       Expression source = planner.sourceOf(e);

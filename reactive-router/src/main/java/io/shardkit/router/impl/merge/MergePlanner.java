@@ -196,7 +196,7 @@ public final class MergePlanner {
           aggregates.add(aggregate(f, ref, distinctArgs));
           orderBy.add(new SortKey(keyFor(ref, e), !o.isAsc()));
         } else {
-          orderBy.add(new SortKey(resolveKey(e, "o"), !o.isAsc()));
+          orderBy.add(new SortKey(sortPad(resolveKey(e, "o"), e), !o.isAsc()));
         }
       }
     }
@@ -386,6 +386,76 @@ public final class MergePlanner {
   }
 
   /**
+   * The ORDER BY key of an expression (not a column) whose collation is the {@code _bin} collation
+   * of a single-byte character set: MariaDB sorts such values without padding ({@code 'a'} before
+   * {@code 'a '} whatever the other keys say) although it compares them as equal; columns of that
+   * collation sort padded. The key then carries a pad column that is NULL for those collations.
+   */
+  private Key sortPad(Key key, Expression e) {
+    Expression source = sourceOf(e);
+    if (key.pad() == null || source == null || source instanceof Column) {
+      return key;
+    }
+    Function empty = new Function("LEFT", source, new LongValue(0));
+    net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList<Expression>
+        charsets =
+            new net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList<>();
+    for (String name : SINGLE_BYTE_CHARSETS) {
+      charsets.add(new net.sf.jsqlparser.expression.StringValue(name));
+    }
+    Expression unpadded =
+        new net.sf.jsqlparser.expression.operators.conditional.AndExpression(
+            new net.sf.jsqlparser.expression.operators.relational.LikeExpression()
+                .withLeftExpression(new Function("COLLATION", empty))
+                .withRightExpression(new net.sf.jsqlparser.expression.StringValue("%\\_bin")),
+            new net.sf.jsqlparser.expression.operators.relational.InExpression(
+                new Function("CHARSET", empty), charsets));
+    Function pad =
+        new Function(
+            "IF",
+            new net.sf.jsqlparser.expression.operators.conditional.AndExpression(
+                new net.sf.jsqlparser.expression.operators.relational.EqualsTo(
+                    empty, new net.sf.jsqlparser.expression.StringValue(" ")),
+                new net.sf.jsqlparser.expression.NotExpression(
+                    new net.sf.jsqlparser.expression.operators.relational
+                        .ParenthesedExpressionList<>(unpadded))),
+            new Function(
+                "WEIGHT_STRING",
+                new Function("CONCAT", empty, new net.sf.jsqlparser.expression.StringValue(" "))),
+            new net.sf.jsqlparser.expression.NullValue());
+    return new Key(key.column(), key.weight(), addDerived(pad, "p"), key.ordinals());
+  }
+
+  /** Character sets of one byte per character (their {@code _bin} collations sort unpadded). */
+  private static final List<String> SINGLE_BYTE_CHARSETS =
+      List.of(
+          "armscii8",
+          "ascii",
+          "cp1250",
+          "cp1251",
+          "cp1256",
+          "cp1257",
+          "cp850",
+          "cp852",
+          "cp866",
+          "dec8",
+          "geostd8",
+          "greek",
+          "hebrew",
+          "hp8",
+          "keybcs2",
+          "koi8r",
+          "koi8u",
+          "latin1",
+          "latin2",
+          "latin5",
+          "latin7",
+          "macce",
+          "macroman",
+          "swe7",
+          "tis620");
+
+  /**
    * The expression whose value a GROUP BY / ORDER BY key names: the select item for a position or
    * an alias, else the key itself; null when it is a column a wildcard expands to.
    */
@@ -407,6 +477,27 @@ public final class MergePlanner {
           && alias.getName().replace("`", "").replace("'", "").toLowerCase(Locale.ROOT).equals(name)
           && !(item.getExpression() instanceof Column)
           && normalize(item.getExpression().toString()).contains(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * HAVING resolves a bare name that GROUP BY uses as a column of the FROM tables to that column,
+   * even when a select alias of the same name stands for something else (the server warns "Column
+   * 'x' in HAVING is ambiguous" and takes the GROUP BY column).
+   */
+  boolean havingGroupColumn(Column c) {
+    if (c.getTable() != null || !isGroupKey(c) || !columnFirst(c)) {
+      return false;
+    }
+    String name = c.getColumnName().replace("`", "").toLowerCase(Locale.ROOT);
+    for (SelectItem<?> item : items) {
+      Alias alias = item.getAlias();
+      if (alias != null
+          && alias.getName().replace("`", "").replace("'", "").toLowerCase(Locale.ROOT).equals(name)
+          && !normalize(item.getExpression().toString()).equals(normalize(c.toString()))) {
         return true;
       }
     }
@@ -461,6 +552,15 @@ public final class MergePlanner {
     Key known = keys.get(ref);
     if (known != null) {
       return known;
+    }
+    if (source instanceof Function f
+        && !(source instanceof AnalyticExpression)
+        && upper(f.getName()).equals("GROUP_CONCAT")) {
+      // the merged value is a concatenation of the units' partial ones: no unit knows its sort key
+      throw new Refusal(
+          source
+              + " cannot be compared across data nodes (ORDER BY, HAVING, DISTINCT): its"
+              + " collation sort key is known only for each node's part");
     }
     Key key;
     java.util.Optional<io.shardkit.router.impl.schema.ColumnInfo> info = types.of(source);
@@ -527,6 +627,20 @@ public final class MergePlanner {
     return addDerived(new Function("WEIGHT_STRING", new Function("CONCAT", empty, value)), "w");
   }
 
+  /** Whether {@code f} is MIN or MAX of an ENUM or SET column. */
+  boolean isOrdinalMinMax(Function f) {
+    String name = upper(f.getName());
+    if (!(name.equals("MIN") || name.equals("MAX"))
+        || f.getParameters() == null
+        || f.getParameters().size() != 1) {
+      return false;
+    }
+    return types
+        .of(f.getParameters().get(0))
+        .map(c -> Ordinals.parse(c.columnType()) != null)
+        .orElse(false);
+  }
+
   /** Whether GROUP BY names this expression (same text). */
   boolean isGroupKey(Expression e) {
     if (select.getGroupBy() == null) {
@@ -570,6 +684,11 @@ public final class MergePlanner {
     }
     if (e instanceof Function f && !(e instanceof AnalyticExpression)) {
       String name = upper(f.getName());
+      if ((name.equals("MIN") || name.equals("MAX"))
+          && f.getParameters() != null
+          && f.getParameters().size() == 1) {
+        return isNumeric(f.getParameters().get(0));
+      }
       return name.equals("COUNT") || name.equals("SUM") || name.equals("AVG");
     }
     return false;
