@@ -112,9 +112,13 @@ class ResultCheckTest {
                 spec, expected, new QueryResult(List.of("x"), List.of("VARSTRING"), rows("a"), 0)))
         .hasValueSatisfying(d -> assertThat(d.kind()).isEqualTo("column labels"));
     assertThat(
+            compare(spec, expected, new QueryResult(List.of("c1"), List.of("INT64"), rows("a"), 0)))
+        .hasValueSatisfying(d -> assertThat(d.kind()).isEqualTo("column types"));
+    // the server itself reports STRING or VARSTRING for one expression depending on its plan
+    assertThat(
             compare(
                 spec, expected, new QueryResult(List.of("c1"), List.of("STRING"), rows("a"), 0)))
-        .hasValueSatisfying(d -> assertThat(d.kind()).isEqualTo("column types"));
+        .isEmpty();
     assertThat(compare(spec, expected, result(row("a"), row("a"))))
         .hasValueSatisfying(d -> assertThat(d.kind()).isEqualTo("row count"));
   }
