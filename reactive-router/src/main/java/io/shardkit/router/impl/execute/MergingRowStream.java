@@ -302,7 +302,7 @@ final class MergingRowStream implements ShardedRowStream {
       if (waiting) {
         break;
       }
-      if (best == null || remaining == 0) {
+      if (best == null) {
         finish(null);
         break;
       }

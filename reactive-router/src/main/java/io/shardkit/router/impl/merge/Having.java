@@ -114,12 +114,9 @@ public sealed interface Having {
    */
   static int compare(Having left, Object l, Having right, Object r, Object[] row, int visible) {
     // an ENUM or SET value compared with a number compares by its position (bits for a SET)
-    if (l instanceof String s && left.ordinals() != null && Values.isNumber(r)) {
-      return Values.compare(BigDecimal.valueOf(left.ordinals().ordinal(s)), Values.toBigDecimal(r));
-    }
-    if (r instanceof String t && right.ordinals() != null && Values.isNumber(l)) {
-      return Values.compare(
-          Values.toBigDecimal(l), BigDecimal.valueOf(right.ordinals().ordinal(t)));
+    if (l instanceof String && left.ordinals() != null && Values.isNumber(r)
+        || r instanceof String && right.ordinals() != null && Values.isNumber(l)) {
+      return Values.compare(numeric(left, l), numeric(right, r));
     }
     if (l instanceof String s && r instanceof String t) {
       Object pad = left.pad(row, visible);

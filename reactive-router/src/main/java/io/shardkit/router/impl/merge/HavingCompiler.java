@@ -59,36 +59,28 @@ final class HavingCompiler {
   }
 
   /**
-   * An operand of a comparison. MIN/MAX of an ENUM or SET compared with a number (or a parameter)
-   * is refused: measured on MariaDB, the server compares it by position or as text depending on the
-   * plan, which the merge cannot reproduce.
+   * MIN/MAX of an ENUM or SET compared with a number or a parameter is refused: measured on
+   * MariaDB, the server compares it by position or as text depending on the plan, which the merge
+   * cannot reproduce. In IN/BETWEEN, anything but a string literal is refused.
    */
-  private Having compileOperand(Expression operand, Expression other) {
-    if (operand instanceof Function f
-        && !(operand instanceof AnalyticExpression)
-        && planner.isOrdinalMinMax(f)) {
-      if (other instanceof net.sf.jsqlparser.expression.JdbcParameter || isNumberLiteral(other)) {
-        throw new MergePlanner.Refusal(
-            "HAVING compares "
-                + f
-                + " of an ENUM or SET column with a number or parameter: the server compares it"
-                + " by position or as text depending on its plan; compare it with a string literal");
-      }
+  private void refuseOrdinalMinMax(Expression operand, Expression value, boolean inList) {
+    if (!(operand instanceof Function f)
+        || operand instanceof AnalyticExpression
+        || !planner.isOrdinalMinMax(f)) {
+      return;
     }
-    return compile(operand);
-  }
-
-  private void refuseOrdinalMinMax(Expression operand, Expression value) {
-    if (operand instanceof Function f
-        && !(operand instanceof AnalyticExpression)
-        && planner.isOrdinalMinMax(f)
-        && !(value instanceof net.sf.jsqlparser.expression.StringValue)) {
+    boolean refused =
+        inList
+            ? !(value instanceof net.sf.jsqlparser.expression.StringValue)
+            : value instanceof net.sf.jsqlparser.expression.JdbcParameter || isNumberLiteral(value);
+    if (refused) {
       throw new MergePlanner.Refusal(
           "HAVING compares "
               + f
               + " of an ENUM or SET column with "
               + value
-              + " in IN/BETWEEN: compare it with = or < and a literal instead");
+              + ": the server compares it by position or as text depending on its plan; compare"
+              + " it with a string literal");
     }
   }
 
@@ -123,8 +115,10 @@ final class HavingCompiler {
       if (!java.util.Set.of("=", "<=>", "<>", "!=", "<", "<=", ">", ">=").contains(op)) {
         throw new MergePlanner.Refusal("HAVING with " + op + " is not supported across data nodes");
       }
-      Having left = compileOperand(c.getLeftExpression(), c.getRightExpression());
-      Having right = compileOperand(c.getRightExpression(), c.getLeftExpression());
+      refuseOrdinalMinMax(c.getLeftExpression(), c.getRightExpression(), false);
+      refuseOrdinalMinMax(c.getRightExpression(), c.getLeftExpression(), false);
+      Having left = compile(c.getLeftExpression());
+      Having right = compile(c.getRightExpression());
       return new Having.Compare(
           c.getStringExpression().trim(),
           collated(left, right, c.getLeftExpression()),
@@ -134,8 +128,8 @@ final class HavingCompiler {
       return new Having.IsNull(compile(isNull.getLeftExpression()), isNull.isNot());
     }
     if (e instanceof net.sf.jsqlparser.expression.operators.relational.Between b) {
-      refuseOrdinalMinMax(b.getLeftExpression(), b.getBetweenExpressionStart());
-      refuseOrdinalMinMax(b.getLeftExpression(), b.getBetweenExpressionEnd());
+      refuseOrdinalMinMax(b.getLeftExpression(), b.getBetweenExpressionStart(), true);
+      refuseOrdinalMinMax(b.getLeftExpression(), b.getBetweenExpressionEnd(), true);
       Having left = compile(b.getLeftExpression());
       Having range =
           new Having.Logic(
@@ -158,7 +152,7 @@ final class HavingCompiler {
       Having left = compile(in.getLeftExpression());
       List<Having> values = new ArrayList<>();
       for (Expression item : list) {
-        refuseOrdinalMinMax(in.getLeftExpression(), item);
+        refuseOrdinalMinMax(in.getLeftExpression(), item, true);
         values.add(collated(compile(item), left, item));
       }
       return new Having.In(left, values, in.isNot());

@@ -410,20 +410,14 @@ public final class MergePlanner {
                 .withRightExpression(new net.sf.jsqlparser.expression.StringValue("%\\_bin")),
             new net.sf.jsqlparser.expression.operators.relational.InExpression(
                 new Function("CHARSET", empty), charsets));
-    Function pad =
-        new Function(
-            "IF",
-            new net.sf.jsqlparser.expression.operators.conditional.AndExpression(
-                new net.sf.jsqlparser.expression.operators.relational.EqualsTo(
-                    empty, new net.sf.jsqlparser.expression.StringValue(" ")),
-                new net.sf.jsqlparser.expression.NotExpression(
-                    new net.sf.jsqlparser.expression.operators.relational
-                        .ParenthesedExpressionList<>(unpadded))),
-            new Function(
-                "WEIGHT_STRING",
-                new Function("CONCAT", empty, new net.sf.jsqlparser.expression.StringValue(" "))),
-            new net.sf.jsqlparser.expression.NullValue());
-    return new Key(key.column(), key.weight(), addDerived(pad, "p"), key.ordinals());
+    Expression pads =
+        new net.sf.jsqlparser.expression.operators.conditional.AndExpression(
+            new net.sf.jsqlparser.expression.operators.relational.EqualsTo(
+                empty, new net.sf.jsqlparser.expression.StringValue(" ")),
+            new net.sf.jsqlparser.expression.NotExpression(
+                new net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList<>(
+                    unpadded)));
+    return new Key(key.column(), key.weight(), padColumn(empty, pads), key.ordinals());
   }
 
   /** Character sets of one byte per character (their {@code _bin} collations sort unpadded). */
@@ -587,18 +581,24 @@ public final class MergePlanner {
   private Key weighted(ColumnRef ref, Expression source) {
     Function weight = new Function("WEIGHT_STRING", source);
     Function empty = new Function("LEFT", source, new LongValue(0));
+    Expression pads =
+        new net.sf.jsqlparser.expression.operators.relational.EqualsTo(
+            empty, new net.sf.jsqlparser.expression.StringValue(" "));
+    return new Key(ref, addDerived(weight, "w"), padColumn(empty, pads));
+  }
+
+  /**
+   * A derived column holding the collation's space weight when {@code pads} holds, else NULL;
+   * {@code empty} is {@code LEFT(value, 0)}, an empty string in the value's collation.
+   */
+  private ColumnRef padColumn(Function empty, Expression pads) {
     Function spaceWeight =
         new Function(
             "WEIGHT_STRING",
             new Function("CONCAT", empty, new net.sf.jsqlparser.expression.StringValue(" ")));
     Function pad =
-        new Function(
-            "IF",
-            new net.sf.jsqlparser.expression.operators.relational.EqualsTo(
-                empty, new net.sf.jsqlparser.expression.StringValue(" ")),
-            spaceWeight,
-            new net.sf.jsqlparser.expression.NullValue());
-    return new Key(ref, addDerived(weight, "w"), addDerived(pad, "p"));
+        new Function("IF", pads, spaceWeight, new net.sf.jsqlparser.expression.NullValue());
+    return addDerived(pad, "p");
   }
 
   private static boolean isNumericKind(io.shardkit.router.impl.schema.ColumnInfo.Kind kind) {
