@@ -18,9 +18,10 @@ import net.sf.jsqlparser.statement.select.SelectItem;
 
 /**
  * The schema types of the plain column references a merge compares (select items, GROUP BY and
- * ORDER BY keys of the statement's own query block), resolved before the planner renames tables: a
- * qualified column by its table's alias or name, an unqualified one by the only table of the block
- * that has it. Unknown columns (no metadata, ambiguous) have no type.
+ * ORDER BY keys of the statement's own query block, and every column of its HAVING), resolved
+ * before the planner renames tables: a qualified column by its table's alias or name, an
+ * unqualified one by the only table of the block that has it. Unknown columns (no metadata,
+ * ambiguous) have no type.
  */
 public final class ColumnTypes {
 
@@ -85,6 +86,20 @@ public final class ColumnTypes {
       if (c != null) {
         resolve(schema, c, tables).ifPresent(info -> out.put(c, info));
       }
+    }
+    if (block.getHaving() != null) {
+      // HAVING compares columns and MIN/MAX of columns with values: their types decide how
+      block
+          .getHaving()
+          .accept(
+              new net.sf.jsqlparser.expression.ExpressionVisitorAdapter<Void>() {
+                @Override
+                public <S> Void visit(Column c, S context) {
+                  resolve(schema, c, tables).ifPresent(info -> out.put(c, info));
+                  return null;
+                }
+              },
+              null);
     }
     return new ColumnTypes(out, schema, names);
   }

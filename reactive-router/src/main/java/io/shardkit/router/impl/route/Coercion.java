@@ -60,6 +60,49 @@ final class Coercion {
     };
   }
 
+  /**
+   * Refuses {@code int_col = v} / {@code IN (..., v)} with a finite non-integer {@code v} ({@code
+   * 2.5}, {@code '2.5'}, a fractional parameter). Measured on MariaDB 10.11 and 11.4: a table scan
+   * rounds the value to the column's type ({@code k = 2.5} matches 3) while an index lookup matches
+   * nothing, so the one database's answer depends on its plan and no merge can reproduce it. Ranges
+   * ({@code k > 2.5}) are not affected and stay routed.
+   */
+  void refuseFractionalEquality(String table, String column, Object value) {
+    ColumnInfo info = column(table, column);
+    if (info == null || value == null || info.kind() != ColumnInfo.Kind.INTEGER) {
+      return;
+    }
+    double x;
+    if (value instanceof String s) {
+      x = MysqlValues.doubleOf(s);
+    } else if (value instanceof Double || value instanceof Float) {
+      x = ((Number) value).doubleValue();
+    } else {
+      BigDecimal d = decimal(value);
+      if (d == null || d.stripTrailingZeros().scale() <= 0) {
+        return;
+      }
+      x = 0.5; // fractional
+    }
+    if (Double.isFinite(x) && x != Math.rint(x)) {
+      throw new UnsupportedSqlException(
+          List.of(table),
+          "cannot answer "
+              + table
+              + "."
+              + column
+              + " = "
+              + (value instanceof String ? "'" + value + "'" : String.valueOf(value))
+              + " exactly: "
+              + column
+              + " is "
+              + info.columnType()
+              + " and the value is not an integer; MariaDB answers this comparison by its plan (a"
+              + " table scan rounds the value, an index lookup matches nothing), so there is no"
+              + " single answer to reproduce. Compare with an integer or a range");
+    }
+  }
+
   /** The value an INSERT stores in {@code table.column}; refused when it cannot be told exactly. */
   Object insert(String table, String column, Object value) {
     ColumnInfo info = column(table, column);

@@ -163,7 +163,9 @@ final class NodeSets {
     if (!leaf.isRange()) {
       List<ValueRef> values = leaf.values();
       for (int i = 0; i < values.size(); i++) {
-        Object v = coercion.condition(leaf.table(), leaf.column(), resolve(values.get(i), params));
+        Object raw = resolve(values.get(i), params);
+        coercion.refuseFractionalEquality(leaf.table(), leaf.column(), raw);
+        Object v = coercion.condition(leaf.table(), leaf.column(), raw);
         if (v == null) {
           continue;
         }
@@ -348,7 +350,9 @@ final class NodeSets {
           && !leaf.isRange()) {
         List<Object> out = new ArrayList<>();
         for (ValueRef v : leaf.values()) {
-          Object value = coercion.condition(table, column, resolve(v, params));
+          Object raw = resolve(v, params);
+          coercion.refuseFractionalEquality(table, column, raw);
+          Object value = coercion.condition(table, column, raw);
           if (value == Coercion.ANY) {
             return null;
           }
