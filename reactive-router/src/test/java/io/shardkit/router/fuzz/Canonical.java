@@ -38,6 +38,7 @@ final class Canonical {
     return switch (compare.mode()) {
       case EXACT -> exact(v);
       case APPROX -> approx(v);
+      case DIVISION -> division(v);
       case COLLATION ->
           v instanceof String s ? "~" + collations.key(compare.collation(), s) : exact(v);
       case CONCAT -> v instanceof String s ? concat(s, compare) : exact(v);
@@ -98,6 +99,20 @@ final class Canonical {
       return "'" + s + "'";
     }
     return v.toString();
+  }
+
+  private static String division(Object v) {
+    BigDecimal d = null;
+    if (v instanceof Numeric n) {
+      d = n.bigDecimalValue();
+    } else if (v instanceof BigDecimal b) {
+      d = b;
+    } else if (v instanceof Number n && Double.isFinite(n.doubleValue())) {
+      d = new BigDecimal(n.toString());
+    }
+    return d == null
+        ? approx(v)
+        : plain(d.setScale(3, java.math.RoundingMode.HALF_UP).round(APPROX_DIGITS));
   }
 
   private static String approx(Object v) {

@@ -92,9 +92,16 @@ sealed interface Expr {
                 collation, separator == null ? "," : separator, concatDescending != null);
         case "STDDEV", "VARIANCE", "STDDEV_SAMP", "VAR_SAMP" -> ValueCompare.APPROX;
         case "SUM", "AVG" ->
-            floating || isTextual(argument) ? ValueCompare.APPROX : ValueCompare.EXACT;
+            floating || isTextual(argument)
+                ? ValueCompare.APPROX
+                : hasDivision(argument) ? ValueCompare.DIVISION : ValueCompare.EXACT;
         default -> ValueCompare.EXACT;
       };
+    }
+
+    private static boolean hasDivision(Expr e) {
+      return e instanceof Arithmetic a
+          && (a.op().equals("/") || hasDivision(a.left()) || hasDivision(a.right()));
     }
 
     private static boolean isTextual(Expr e) {
@@ -122,8 +129,11 @@ sealed interface Expr {
     public ValueCompare compare(boolean grouping) {
       ValueCompare l = left.compare(grouping);
       ValueCompare r = right.compare(grouping);
-      return l.mode() == ValueCompare.Mode.APPROX || r.mode() == ValueCompare.Mode.APPROX
-          ? ValueCompare.APPROX
+      if (l.mode() == ValueCompare.Mode.APPROX || r.mode() == ValueCompare.Mode.APPROX) {
+        return ValueCompare.APPROX;
+      }
+      return l.mode() == ValueCompare.Mode.DIVISION || r.mode() == ValueCompare.Mode.DIVISION
+          ? ValueCompare.DIVISION
           : ValueCompare.EXACT;
     }
 

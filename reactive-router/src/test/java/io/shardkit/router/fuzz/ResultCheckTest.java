@@ -45,6 +45,18 @@ class ResultCheckTest {
   private final ResultCheck check = new ResultCheck(new Canonical(APPROXIMATE_CI));
 
   @Test
+  void aggregatesOfADivisionAgreeToThreeDecimalsOnly() {
+    Canonical c = new Canonical(APPROXIMATE_CI);
+    ValueCompare d = ValueCompare.DIVISION;
+    assertThat(c.value(new java.math.BigDecimal("5.8824"), d))
+        .isEqualTo(c.value(new java.math.BigDecimal("5.88235294"), d));
+    assertThat(c.value(new java.math.BigDecimal("5.8834"), d))
+        .isNotEqualTo(c.value(new java.math.BigDecimal("5.88235294"), d));
+    assertThat(c.value(new java.math.BigDecimal("5.8824"), ValueCompare.EXACT))
+        .isNotEqualTo(c.value(new java.math.BigDecimal("5.88235294"), ValueCompare.EXACT));
+  }
+
+  @Test
   void tiesUnderTheCollationMayComeInAnyOrderButTheOrderIsChecked() {
     SelectSpec spec = select(false, orderByName());
     QueryResult expected = result(row("Zürich"), row("zurich"), row("zz"));
