@@ -3,11 +3,14 @@ package io.shardkit.tx;
 import io.shardkit.context.ConfigurationException;
 import io.shardkit.context.ShardkitTimeoutException;
 import io.shardkit.router.ShardedPool;
+import io.shardkit.router.spi.ShardTransaction;
+import io.shardkit.router.spi.ShardTransactionManager;
 import io.shardkit.tx.TransactionOutcomePendingException.Decision;
 import io.shardkit.tx.spi.TransactionsFactory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.SqlClient;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.function.Function;
@@ -23,7 +26,7 @@ import java.util.function.Function;
  *
  * <p>The TCC coordinator of this module has its own entry point (see the README's TCC section).
  */
-public interface Transactions {
+public interface Transactions extends ShardTransactionManager {
 
   /**
    * Creates the coordinator. No I/O: call {@link #installSchema()} once (or create the tables the
@@ -63,6 +66,27 @@ public interface Transactions {
    *     TransactionOutcomeUnknownException} when the coordinator lost track (see there).
    */
   <T> Future<T> withTransaction(TransactionOptions options, Function<SqlClient, Future<T>> work);
+
+  /**
+   * Starts an atomic transaction of {@code pool} (the seam {@code ShardedPool} calls; see {@link
+   * ShardTransactionManager}): a new global id and a deadline {@code timeout} from now (capped by
+   * an enclosing scope's). {@link ShardTransaction#clientFor} enlists a data source on first use
+   * ({@code XA START} on a connection pinned to the transaction) and hands out that connection;
+   * {@link ShardTransaction#commit()} commits in one phase (no log write) when one data source was
+   * enlisted, else prepares all, makes the COMMIT decision durable in the coordinator log and
+   * commits all. Every future of the transaction completes on the context that called {@code
+   * begin}; so do {@code onCommit}/{@code onRollback} hooks, which run once the outcome is final (a
+   * COMMIT decision with a branch still pending counts as committed), before {@code commit()} or
+   * {@code rollback()} completes. A hook that throws is logged and counted ({@code
+   * shardkit.tx.hook.failures}); the outcome stands. Failures are those of {@link
+   * #withTransaction}; when the deadline passes first, the transaction is rolled back at once and
+   * later statements and the commit fail with {@link ShardkitTimeoutException}.
+   *
+   * @param pool the pool whose data sources the branches use (the log stays on this manager's)
+   * @param timeout positive, at most {@code ScopeOptions.MAX_TIMEOUT}
+   */
+  @Override
+  Future<ShardTransaction> begin(ShardedPool pool, Duration timeout);
 
   /** Creates the coordinator log and lease tables on the log data source if they do not exist. */
   Future<Void> installSchema();

@@ -5,6 +5,7 @@ import io.shardkit.context.ScopeOptions;
 import io.shardkit.context.TxContext;
 import io.shardkit.context.TxScope;
 import io.shardkit.router.ShardedPool;
+import io.shardkit.router.spi.ShardTransaction;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.TransactionOutcomePendingException.Decision;
 import io.shardkit.tx.Transactions;
@@ -56,15 +57,7 @@ public final class XaTransactionsImpl implements Transactions {
               + pool.dataSourceNames()
               + ")");
     }
-    for (String ds : pool.dataSourceNames()) {
-      if (ds.length() > Xid.maxDataSourceLength()) {
-        throw new ConfigurationException(
-            "dataSources." + ds,
-            "name too long for an XA branch qualifier (at most "
-                + Xid.maxDataSourceLength()
-                + " characters)");
-      }
-    }
+    checkDataSourceNames(pool);
     this.log =
         new CoordinatorLog(
             pool.pool(options.logDataSource()),
@@ -77,6 +70,18 @@ public final class XaTransactionsImpl implements Transactions {
     this.observers = List.copyOf(all);
     this.recovery = new XaRecoveryImpl(this);
     this.spans = new io.shardkit.tx.impl.trace.TxSpans(options.openTelemetry());
+  }
+
+  private static void checkDataSourceNames(ShardedPool pool) {
+    for (String ds : pool.dataSourceNames()) {
+      if (ds.length() > Xid.maxDataSourceLength()) {
+        throw new ConfigurationException(
+            "dataSources." + ds,
+            "name too long for an XA branch qualifier (at most "
+                + Xid.maxDataSourceLength()
+                + " characters)");
+      }
+    }
   }
 
   /**
@@ -139,7 +144,7 @@ public final class XaTransactionsImpl implements Transactions {
         () -> {
           TxContext context = TxScope.current().orElseThrow();
           spans.bind(context.globalId(), span);
-          XaTransaction tx = new XaTransaction(this, context);
+          XaTransaction tx = new XaTransaction(this, context, pool);
           io.vertx.core.Context scopeContext = Vertx.currentContext();
           current.set(tx);
           long t0 = System.nanoTime();
@@ -176,6 +181,23 @@ public final class XaTransactionsImpl implements Transactions {
     io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
     context.runOnContext(v -> body.get().onComplete(promise));
     return promise.future();
+  }
+
+  @Override
+  public Future<ShardTransaction> begin(ShardedPool pool, Duration timeout) {
+    Objects.requireNonNull(pool, "pool");
+    Objects.requireNonNull(timeout, "timeout");
+    try {
+      TransactionOptions.ofTimeout(timeout); // validates: positive, at most the maximum
+      checkDataSourceNames(pool);
+    } catch (RuntimeException invalid) {
+      return Future.failedFuture(invalid);
+    }
+    return XaShardTransaction.begin(this, pool, timeout);
+  }
+
+  io.shardkit.tx.impl.trace.TxSpans spans() {
+    return spans;
   }
 
   @Override
