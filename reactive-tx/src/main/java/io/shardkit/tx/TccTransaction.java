@@ -3,8 +3,8 @@ package io.shardkit.tx;
 import io.vertx.core.Future;
 
 /**
- * One TCC global transaction, handed to the body of {@link TccCoordinator#execute}. Its global id
- * is also in the Vert.x context ({@code TxScope.current()}) for the whole body.
+ * One TCC global transaction, handed to the body of {@link Transactions#tcc}. Its global id is also
+ * in the Vert.x context ({@code TxScope.current()}) for the whole body.
  */
 public interface TccTransaction {
 

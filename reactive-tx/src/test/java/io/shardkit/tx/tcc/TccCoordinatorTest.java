@@ -13,12 +13,11 @@ import io.shardkit.router.ShardedPool;
 import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
 import io.shardkit.tx.TccAction;
-import io.shardkit.tx.TccCoordinator;
 import io.shardkit.tx.TccOptions;
-import io.shardkit.tx.TccRecoveryReport;
 import io.shardkit.tx.TransactionRolledBackException;
 import io.shardkit.tx.impl.tcc.TccCoordinatorImpl;
 import io.shardkit.tx.impl.tcc.TccCoordinatorImpl.StopAt;
+import io.shardkit.tx.impl.tcc.TccRecoveryReport;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -76,7 +75,7 @@ class TccCoordinatorTest {
     Bank.reset(databases, OPTIONS);
     Bank.open(databases, 4, 100);
     bank = new Bank();
-    coordinator = (TccCoordinatorImpl) TccCoordinator.create(vertx, pool, OPTIONS);
+    coordinator = TccTestSupport.coordinator(vertx, pool, OPTIONS);
     coordinator.register(bank.debit).register(bank.credit);
     await(coordinator.setup());
   }
@@ -304,8 +303,8 @@ class TccCoordinatorTest {
   @Test
   void metersCountOutcomesPhasesAndRetries() throws Exception {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    TccCoordinator measured =
-        TccCoordinator.create(vertx, pool, OPTIONS.toBuilder().meterRegistry(meters).build());
+    TccCoordinatorImpl measured =
+        TccTestSupport.coordinator(vertx, pool, OPTIONS.toBuilder().meterRegistry(meters).build());
     measured.register(bank.debit).register(bank.credit);
 
     await(measured.execute(Duration.ofSeconds(5), tx -> bank.transfer(tx, 0, 1, 10)));

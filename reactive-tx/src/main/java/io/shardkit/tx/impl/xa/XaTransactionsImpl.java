@@ -8,12 +8,9 @@ import io.shardkit.router.ShardedPool;
 import io.shardkit.router.spi.ShardTransaction;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.TransactionOutcomePendingException.Decision;
-import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
-import io.shardkit.tx.XaRecovery;
 import io.shardkit.tx.spi.TransactionObserver;
 import io.shardkit.tx.spi.TransactionObserver.Outcome;
-import io.shardkit.tx.spi.TransactionsFactory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.SqlClient;
@@ -26,8 +23,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
-/** {@link Transactions} over XA: one per app instance and ShardedPool. */
-public final class XaTransactionsImpl implements Transactions {
+/** The XA protocol of {@code Transactions}: one per app instance and ShardedPool. */
+public final class XaTransactionsImpl {
 
   private static final System.Logger LOG = System.getLogger(XaTransactionsImpl.class.getName());
   static final String MODE = "xa";
@@ -95,15 +92,11 @@ public final class XaTransactionsImpl implements Transactions {
         : context;
   }
 
-  /** ServiceLoader entry; public with a no-argument constructor as ServiceLoader requires. */
-  public static final class Factory implements TransactionsFactory {
-    @Override
-    public Transactions create(Vertx vertx, ShardedPool pool, TransactionsOptions options) {
-      return new XaTransactionsImpl(vertx, pool, options);
-    }
+  public static XaTransactionsImpl create(
+      Vertx vertx, ShardedPool pool, TransactionsOptions options) {
+    return new XaTransactionsImpl(vertx, pool, options);
   }
 
-  @Override
   public <T> Future<T> withTransaction(
       TransactionOptions options, Function<SqlClient, Future<T>> work) {
     Objects.requireNonNull(options, "options");
@@ -183,7 +176,6 @@ public final class XaTransactionsImpl implements Transactions {
     return promise.future();
   }
 
-  @Override
   public Future<ShardTransaction> begin(ShardedPool pool, Duration timeout) {
     Objects.requireNonNull(pool, "pool");
     Objects.requireNonNull(timeout, "timeout");
@@ -200,12 +192,10 @@ public final class XaTransactionsImpl implements Transactions {
     return spans;
   }
 
-  @Override
   public Future<Void> installSchema() {
     return log.install();
   }
 
-  @Override
   public XaRecovery recovery() {
     return recovery;
   }
@@ -214,12 +204,10 @@ public final class XaTransactionsImpl implements Transactions {
     return recovery;
   }
 
-  @Override
   public Future<Optional<Decision>> decision(String globalId) {
     return log.read(List.of(globalId)).map(found -> Optional.ofNullable(found.get(globalId)));
   }
 
-  @Override
   public Future<Void> close() {
     return recovery.stop().eventually(log::close);
   }
