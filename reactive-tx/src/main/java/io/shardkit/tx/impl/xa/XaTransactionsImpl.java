@@ -230,8 +230,8 @@ public final class XaTransactionsImpl {
     return log;
   }
 
-  /** Test hook: abandon transactions at this step (package-private on purpose). */
-  void stopAt(StopPoint point) {
+  /** Test hook: abandon transactions at this step, as a crashed coordinator would. */
+  public void stopAt(StopPoint point) {
     this.stopPoint = point;
   }
 
