@@ -49,7 +49,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(LeakGuardExtension.class)
 class TwoInstancesRecoveryTest {
 
-  static final int ACCOUNTS = 8;
+  static final int ACCOUNTS = 16;
   static final long START_BALANCE = 1_000;
   static final int LOOPS = 6;
   static final String MOVE_DDL =
@@ -220,10 +220,13 @@ class TwoInstancesRecoveryTest {
       b.vertx.runOnContext(v -> loop(b, stopB, first, done));
     }
     Thread.sleep(1_500);
-    // A crashes where it hurts most: decisions durable, nothing applied; then its Vert.x goes
+    // A crashes: its recovery is the first thing to go (so whatever A leaves is B's to finish);
+    // its transactions stop where it hurts most, decisions durable and nothing applied; then its
+    // Vert.x closes under its feet
+    await(a.transactions.stopRecovery());
     a.impl().xa().stopAt(StopPoint.AFTER_DECISION);
     a.impl().tccCoordinator().stopAt(StopAt.AFTER_DECISION);
-    Thread.sleep(400);
+    Thread.sleep(600);
     stopA.set(true);
     a.vertx.close(); // abruptly: no close of its manager or pool, transactions in flight
     Thread.sleep(1_000);
