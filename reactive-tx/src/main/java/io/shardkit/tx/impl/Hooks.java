@@ -108,6 +108,7 @@ public final class Hooks {
           : Final.ROLLED_BACK;
     }
     if (e instanceof TransactionOutcomeUnknownException
+        || e instanceof io.shardkit.tx.TccOutcomeUnknownException
         || (e instanceof ShardkitTimeoutException
             && e.getCause() instanceof TransactionOutcomeUnknownException)) {
       return Final.UNKNOWN;

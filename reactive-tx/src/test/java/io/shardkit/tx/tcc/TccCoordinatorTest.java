@@ -324,6 +324,53 @@ class TccCoordinatorTest {
     assertThat(timerCount(meters, "cancel", "empty_rollback")).isEqualTo(1);
   }
 
+  @Test
+  void hooksRunOnceOnTheCallersContextAfterTheOutcomeAndAFailingHookNeverFailsTheCommit()
+      throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    TccCoordinatorImpl measured =
+        TccTestSupport.coordinator(vertx, pool, OPTIONS.toBuilder().meterRegistry(meters).build());
+    measured.register(bank.debit).register(bank.credit);
+    io.vertx.core.Context caller = vertx.getOrCreateContext();
+    List<String> actual = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Promise<Void> committed = Promise.promise();
+    caller.runOnContext(
+        v ->
+            measured
+                .execute(
+                    Duration.ofSeconds(5),
+                    tx -> {
+                      tx.onCommit(
+                          () ->
+                              actual.add("commit on caller " + (Vertx.currentContext() == caller)));
+                      tx.onCommit(
+                          () -> {
+                            throw new IllegalStateException("cache down");
+                          });
+                      tx.onRollback(() -> actual.add("rollback"));
+                      return bank.transfer(tx, 0, 1, 10);
+                    })
+                .onComplete(
+                    ar -> {
+                      actual.add("caller told " + ar.succeeded());
+                      committed.handle(ar);
+                    }));
+    await(committed.future());
+    assertThat(actual).containsExactly("commit on caller true", "caller told true");
+    assertThat(count(meters, "shardkit.tx.hook.failures", "hook", "commit")).isEqualTo(1);
+
+    List<String> cancelled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    awaitFailure(
+        measured.execute(
+            Duration.ofSeconds(5),
+            tx -> {
+              tx.onCommit(() -> cancelled.add("commit"));
+              tx.onRollback(() -> cancelled.add("rollback"));
+              return tx.enlist(bank.debit, new Bank.Move(0, 5_000)); // insufficient funds
+            }));
+    assertThat(cancelled).containsExactly("rollback");
+  }
+
   static double count(SimpleMeterRegistry meters, String name, String tag, String value) {
     io.micrometer.core.instrument.Counter counter = meters.find(name).tag(tag, value).counter();
     return counter == null ? 0 : counter.count();

@@ -144,31 +144,42 @@ public final class TccCoordinatorImpl {
       return Future.failedFuture(e);
     }
     AtomicReference<TccTransactionImpl> transaction = new AtomicReference<>();
+    io.vertx.core.Context caller = io.shardkit.tx.impl.OnContext.callerOrNew(vertx);
+    io.shardkit.tx.impl.Hooks hooks =
+        new io.shardkit.tx.impl.Hooks(caller, options.meterRegistry(), TccMetrics.MODE);
     io.opentelemetry.api.trace.Span span = metrics.spans().start(TccMetrics.MODE);
     Future<T> tried;
     // current while the scope opens: tries, statements and gRPC hops land under the span
     try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
-      tried = tried(scope, body, transaction, span);
+      tried = tried(scope, body, transaction, span, hooks);
     }
-    return tried
-        .transform(
-            outcome -> {
-              TccTransactionImpl tx = transaction.get();
-              if (tx == null) {
-                return Future.<T>failedFuture(outcome.cause());
-              }
-              return finish(tx, outcome);
-            })
+    Future<T> decided =
+        tried
+            .transform(
+                outcome -> {
+                  TccTransactionImpl tx = transaction.get();
+                  if (tx == null) {
+                    return Future.<T>failedFuture(outcome.cause());
+                  }
+                  return finish(tx, outcome);
+                })
+            .andThen(
+                ar -> {
+                  TccTransactionImpl tx = transaction.get();
+                  metrics
+                      .spans()
+                      .end(
+                          tx == null ? null : tx.globalId(),
+                          span,
+                          ar.succeeded() ? "committed" : ar.cause().getClass().getSimpleName(),
+                          ar.failed() ? ar.cause() : null);
+                });
+    // hooks run once the outcome is final, on the caller's context, before the caller hears it
+    return io.shardkit.tx.impl.OnContext.on(caller, decided)
         .andThen(
             ar -> {
               TccTransactionImpl tx = transaction.get();
-              metrics
-                  .spans()
-                  .end(
-                      tx == null ? null : tx.globalId(),
-                      span,
-                      ar.succeeded() ? "committed" : ar.cause().getClass().getSimpleName(),
-                      ar.failed() ? ar.cause() : null);
+              hooks.outcome(tx == null ? null : tx.globalId(), ar);
             });
   }
 
@@ -176,7 +187,8 @@ public final class TccCoordinatorImpl {
       ScopeOptions scope,
       Function<TccTransaction, Future<T>> body,
       AtomicReference<TccTransactionImpl> transaction,
-      io.opentelemetry.api.trace.Span span) {
+      io.opentelemetry.api.trace.Span span,
+      io.shardkit.tx.impl.Hooks hooks) {
     return TxScope.run(
         vertx,
         scope,
@@ -185,7 +197,7 @@ public final class TccCoordinatorImpl {
           metrics.spans().bind(context.globalId(), span);
           TccTransactionImpl tx =
               new TccTransactionImpl(
-                  this, context.globalId(), Vertx.currentContext(), context.deadline());
+                  this, context.globalId(), Vertx.currentContext(), context.deadline(), hooks);
           transaction.set(tx);
           return body.apply(tx).compose(value -> tx.awaitTries().map(value));
         });
