@@ -4,8 +4,6 @@ import io.shardkit.context.ShardkitException;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.tx.TccAction;
 import io.shardkit.tx.TccCodec;
-import io.shardkit.tx.TccCoordinator;
-import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
@@ -43,7 +41,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *       accounts there (two UPDATEs, one commit);
  *   <li>{@code xaTwoShards}: a shardkit XA transaction debiting an account on shard 0 and crediting
  *       one on shard 1 (two-phase commit, decision in the coordinator log on ds_0);
- *   <li>{@code tccTwoShards}: the same transfer as TCC through {@code TccCoordinator} (log on
+ *   <li>{@code tccTwoShards}: the same transfer as TCC through {@code Transactions.tcc} (log on
  *       ds_0): debit freezes on try and applies on confirm on shard 0, credit reserves on try and
  *       applies on confirm on shard 1, tries in parallel. Per transfer: one log write (both
  *       branches), two fenced tries, the COMMIT decision, two fenced confirms, and a batched
@@ -79,7 +77,6 @@ public class TransferBenchmark {
   private Vertx vertx;
   private ShardedPool sharded;
   private Transactions transactions;
-  private TccCoordinator tcc;
   private TccAction<Move> debit;
   private TccAction<Move> credit;
   private Pool shard0;
@@ -108,14 +105,10 @@ public class TransferBenchmark {
     transactions =
         Transactions.create(
             vertx, sharded, TransactionsOptions.builder("ds_0").meterRegistry(phases).build());
-    Bench.await(transactions.installSchema());
     debit = debitAction();
     credit = creditAction();
-    tcc =
-        TccCoordinator.create(vertx, sharded, TccOptions.defaults())
-            .register(debit)
-            .register(credit);
-    Bench.await(tcc.setup());
+    transactions.register(debit).register(credit);
+    Bench.await(transactions.installSchema());
     shard0 = sharded.pool("ds_0");
     shard1 = sharded.pool("ds_1");
   }
@@ -199,8 +192,8 @@ public class TransferBenchmark {
   private Future<?> tccOnce() {
     Move out = new Move(account(0), 1 + ThreadLocalRandom.current().nextInt(100));
     Move in = new Move(account(1), out.amount());
-    return tcc.execute(
-        Duration.ofSeconds(10),
+    return transactions.tcc(
+        TransactionOptions.ofTimeout(Duration.ofSeconds(10)),
         tx -> Future.all(tx.enlist(debit, out), tx.enlist(credit, in)).mapEmpty());
   }
 

@@ -11,8 +11,6 @@ import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.TestShards;
 import io.shardkit.tx.TccAction;
 import io.shardkit.tx.TccCodec;
-import io.shardkit.tx.TccCoordinator;
-import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
@@ -127,13 +125,9 @@ public final class OperationsExample {
     Transactions xa =
         Transactions.create(
             vertx, pool, TransactionsOptions.builder("ds_0").meterRegistry(prometheus).build());
-    TccCoordinator tcc =
-        TccCoordinator.create(vertx, pool, TccOptions.builder().meterRegistry(prometheus).build());
-    tcc.register(DEBIT).register(CREDIT);
+    xa.register(DEBIT).register(CREDIT);
     await(xa.installSchema());
-    await(tcc.setup());
-    xa.recovery().start();
-    tcc.recovery().start();
+    await(xa.startRecovery());
     HttpServer http =
         await(
             vertx
@@ -158,7 +152,7 @@ public final class OperationsExample {
         seconds > 0 ? "; stopping after " + seconds + " s" : "; Ctrl-C stops");
 
     AtomicInteger tick = new AtomicInteger();
-    long load = vertx.setPeriodic(20, id -> tick(pool, xa, tcc, tick.incrementAndGet()));
+    long load = vertx.setPeriodic(20, id -> tick(pool, xa, tick.incrementAndGet()));
     long report = vertx.setPeriodic(5000, id -> System.out.println("outcomes: " + outcomes));
     Shard victim = shards.shard(3);
     long start = System.nanoTime();
@@ -189,7 +183,6 @@ public final class OperationsExample {
       System.out.println("final outcomes: " + outcomes);
       await(http.close());
       await(xa.close());
-      await(tcc.recovery().stop());
       await(pool.close());
       databases.close();
       await(vertx.close());
@@ -197,7 +190,7 @@ public final class OperationsExample {
   }
 
   /** One tick (every 20 ms): two point reads, an XA transfer, every other tick a TCC transfer. */
-  private void tick(ShardedPool pool, Transactions xa, TccCoordinator tcc, int tick) {
+  private void tick(ShardedPool pool, Transactions xa, int tick) {
     if (inFlight.get() > MAX_IN_FLIGHT) {
       count("skipped (too many in flight)");
       return;
@@ -223,8 +216,8 @@ public final class OperationsExample {
     if (tick % 2 == 0 && from != to) {
       track(
           "tcc",
-          tcc.execute(
-              Duration.ofSeconds(2),
+          xa.tcc(
+              TransactionOptions.ofTimeout(Duration.ofSeconds(2)),
               tx ->
                   Future.all(
                           tx.enlist(DEBIT, new Move(from, 1)), tx.enlist(CREDIT, new Move(to, 1)))

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
 /**
  * A TCC action: a name, an argument type with its JSON {@link TccCodec}, and, for an action this
  * process runs itself, where it runs and its three phases. Built once at start-up and registered by
- * name (with {@link TccCoordinator#register} or {@link TccParticipants#register}) so that recovery
+ * name (with {@link Transactions#register} or {@link TccParticipants#register}) so that recovery
  * can find it again from the name in the coordinator log after a restart.
  *
  * <ul>
@@ -67,7 +67,7 @@ public final class TccAction<A> {
   /**
    * An action run by another process: the name its participant serves and the argument's codec.
    * Enlisting it calls the {@link TccParticipant} registered under {@code name} with {@link
-   * TccCoordinator#registerParticipant}.
+   * Transactions#registerParticipant}.
    *
    * @throws ConfigurationException if the name is not valid
    */

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
 public final class TccOptions {
 
   /**
-   * Timeout of a transaction run with {@link TccCoordinator#execute(java.util.function.Function)}.
+   * Timeout of a transaction run with the internal coordinator when no timeout is given ({@link
+   * Transactions#tcc} always takes one).
    */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
@@ -64,6 +65,7 @@ public final class TccOptions {
   private final Duration cleanupInterval;
   private final String instanceId;
   private final MeterRegistry meterRegistry;
+  private final boolean meterRegistrySet;
   private final io.opentelemetry.api.OpenTelemetry openTelemetry;
 
   private TccOptions(Builder b) {
@@ -83,6 +85,7 @@ public final class TccOptions {
     this.cleanupInterval = b.cleanupInterval;
     this.instanceId = b.instanceId != null ? b.instanceId : "tcc-" + UUID.randomUUID();
     this.meterRegistry = b.meterRegistry != null ? b.meterRegistry : Metrics.globalRegistry;
+    this.meterRegistrySet = b.meterRegistry != null;
     this.openTelemetry = b.openTelemetry;
   }
 
@@ -137,7 +140,10 @@ public final class TccOptions {
     return json;
   }
 
-  /** Timeout of {@link TccCoordinator#execute(java.util.function.Function)} transactions. */
+  /**
+   * Timeout of the internal coordinator when no timeout is given ({@link Transactions#tcc} always
+   * takes one) transactions.
+   */
   public Duration defaultTimeout() {
     return defaultTimeout;
   }
@@ -184,7 +190,7 @@ public final class TccOptions {
     return tablePrefix + "_tx";
   }
 
-  /** Period of {@link TccRecovery#start()}. */
+  /** Period of TCC recovery passes ({@link Transactions#startRecovery()}). */
   public Duration recoveryInterval() {
     return recoveryInterval;
   }
@@ -240,6 +246,14 @@ public final class TccOptions {
     return openTelemetry != null ? openTelemetry : io.opentelemetry.api.GlobalOpenTelemetry.get();
   }
 
+  boolean meterRegistrySet() {
+    return meterRegistrySet;
+  }
+
+  boolean openTelemetrySet() {
+    return openTelemetry != null;
+  }
+
   public Builder toBuilder() {
     Builder b = new Builder();
     b.defaultTimeout = defaultTimeout;
@@ -257,7 +271,7 @@ public final class TccOptions {
     b.logRetention = logRetention;
     b.cleanupInterval = cleanupInterval;
     b.instanceId = instanceId;
-    b.meterRegistry = meterRegistry;
+    b.meterRegistry = meterRegistrySet ? meterRegistry : null;
     b.openTelemetry = openTelemetry;
     return b;
   }

@@ -1,7 +1,7 @@
 package io.shardkit.tx;
 
 import io.shardkit.router.ShardedPool;
-import io.shardkit.tx.spi.TccFactory;
+import io.shardkit.tx.impl.tcc.LocalParticipants;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.Set;
@@ -9,7 +9,7 @@ import java.util.Set;
 /**
  * The TCC actions this process runs on its own shards, each phase fenced: a {@link TccParticipant}
  * that dispatches a branch to the action registered under its name. A coordinator has one for its
- * local actions ({@link TccCoordinator#participants()}); a service that only takes part in other
+ * local actions ({@link Transactions#participants()}); a service that only takes part in other
  * services' transactions creates one and serves it over gRPC ({@code
  * io.shardkit.tx.grpc.TccGrpc#bind}).
  *
@@ -42,7 +42,7 @@ public interface TccParticipants extends TccParticipant {
    * @param options timeouts, table names and meters
    */
   static TccParticipants create(Vertx vertx, ShardedPool pool, TccOptions options) {
-    return TccFactory.load().participants(vertx, pool, options);
+    return LocalParticipants.create(vertx, pool, options);
   }
 
   /**

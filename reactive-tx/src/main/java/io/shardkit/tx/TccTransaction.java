@@ -3,8 +3,8 @@ package io.shardkit.tx;
 import io.vertx.core.Future;
 
 /**
- * One TCC global transaction, handed to the body of {@link TccCoordinator#execute}. Its global id
- * is also in the Vert.x context ({@code TxScope.current()}) for the whole body.
+ * One TCC global transaction, handed to the body of {@link Transactions#tcc}. Its global id is also
+ * in the Vert.x context ({@code TxScope.current()}) for the whole body.
  */
 public interface TccTransaction {
 
@@ -25,4 +25,18 @@ public interface TccTransaction {
    *     the transaction is already deciding or the action is not registered
    */
   <A> Future<Void> enlist(TccAction<A> action, A argument);
+
+  /**
+   * Registers a callback that runs once, on the context that started the transaction, after the
+   * COMMIT decision is durable (also when some confirms are left to recovery), before the
+   * transaction's future completes. A throw is logged and counted ({@code
+   * shardkit.tx.hook.failures}, {@code mode=tcc}); it never turns the commit into a failure.
+   */
+  void onCommit(Runnable hook);
+
+  /**
+   * Registers a callback that runs once, like {@link #onCommit}, after the transaction was
+   * cancelled (any reason). Neither hook runs when the outcome is unknown.
+   */
+  void onRollback(Runnable hook);
 }

@@ -3,17 +3,21 @@ package io.shardkit.tx;
 import io.shardkit.context.ConfigurationException;
 import io.shardkit.context.ShardkitTimeoutException;
 import io.shardkit.router.ShardedPool;
+import io.shardkit.router.spi.ShardTransaction;
+import io.shardkit.router.spi.ShardTransactionManager;
 import io.shardkit.tx.TransactionOutcomePendingException.Decision;
-import io.shardkit.tx.spi.TransactionsFactory;
+import io.shardkit.tx.impl.TransactionsImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.SqlClient;
+import java.time.Duration;
 import java.util.Optional;
-import java.util.ServiceLoader;
 import java.util.function.Function;
 
 /**
- * Atomic cross-shard transactions over a {@link ShardedPool}: the entry point of reactive-tx.
+ * The transaction manager of reactive-tx: atomic cross-shard transactions over a {@link
+ * ShardedPool} (XA, the default), TCC transactions, their schema and their recovery, from one
+ * object per application instance and pool.
  *
  * <p>{@link #withTransaction} runs the caller's work with a routed {@link SqlClient} whose
  * statements may touch any shard; each shard is enlisted on first use ({@code XA START} on a
@@ -21,23 +25,25 @@ import java.util.function.Function;
  * shard or on none (XA two-phase commit; one-phase when only one shard was enlisted). See the
  * module README for the protocol, the coordinator log and recovery.
  *
- * <p>The TCC coordinator of this module has its own entry point (see the README's TCC section).
+ * <p>{@link #tcc} runs a TCC (try / confirm / cancel) transaction with the same shape: options with
+ * a timeout, a function returning a future, the same typed outcome exceptions. {@link
+ * #installSchema()} creates every table both protocols need and {@link #startRecovery()} starts the
+ * recovery of both; any number of application instances may run it on the same shards.
  */
-public interface Transactions {
+public interface Transactions extends ShardTransactionManager {
 
   /**
-   * Creates the coordinator. No I/O: call {@link #installSchema()} once (or create the tables the
-   * README lists with your migrations), and start {@link #recovery()} in every app instance.
+   * Creates the manager. No I/O: call {@link #installSchema()} once (or create the tables the
+   * README lists with your migrations), register the TCC actions, and {@link #startRecovery()} in
+   * every app instance.
    *
+   * @param pool the pool whose data sources hold the coordinator logs ({@link
+   *     TransactionsOptions#logDataSource()}) and the TCC fences, and whose shards TCC actions run
+   *     on
    * @throws ConfigurationException if the log data source is not one of the pool's
    */
   static Transactions create(Vertx vertx, ShardedPool pool, TransactionsOptions options) {
-    TransactionsFactory factory =
-        ServiceLoader.load(TransactionsFactory.class, Transactions.class.getClassLoader())
-            .findFirst()
-            .orElseThrow(
-                () -> new IllegalStateException("no TransactionsFactory on the class path"));
-    return factory.create(vertx, pool, options);
+    return TransactionsImpl.create(vertx, pool, options);
   }
 
   /**
@@ -64,11 +70,78 @@ public interface Transactions {
    */
   <T> Future<T> withTransaction(TransactionOptions options, Function<SqlClient, Future<T>> work);
 
-  /** Creates the coordinator log and lease tables on the log data source if they do not exist. */
+  /**
+   * Starts an atomic transaction of {@code pool} (the seam {@code ShardedPool} calls; see {@link
+   * ShardTransactionManager}): a new global id and a deadline {@code timeout} from now (capped by
+   * an enclosing scope's). {@link ShardTransaction#clientFor} enlists a data source on first use
+   * ({@code XA START} on a connection pinned to the transaction) and hands out that connection;
+   * {@link ShardTransaction#commit()} commits in one phase (no log write) when one data source was
+   * enlisted, else prepares all, makes the COMMIT decision durable in the coordinator log and
+   * commits all. Every future of the transaction completes on the context that called {@code
+   * begin}; so do {@code onCommit}/{@code onRollback} hooks, which run once the outcome is final (a
+   * COMMIT decision with a branch still pending counts as committed), before {@code commit()} or
+   * {@code rollback()} completes. A hook that throws is logged and counted ({@code
+   * shardkit.tx.hook.failures}); the outcome stands. Failures are those of {@link
+   * #withTransaction}; when the deadline passes first, the transaction is rolled back at once and
+   * later statements and the commit fail with {@link ShardkitTimeoutException}.
+   *
+   * @param pool the pool whose data sources the branches use (the log stays on this manager's)
+   * @param timeout positive, at most {@code ScopeOptions.MAX_TIMEOUT}
+   */
+  @Override
+  Future<ShardTransaction> begin(ShardedPool pool, Duration timeout);
+
+  /**
+   * Runs a TCC global transaction: {@code body} enlists branches ({@link TccTransaction#enlist}),
+   * each logged before its try runs; when the body and every try succeeded before the deadline, the
+   * COMMIT decision is written and every branch confirmed, else every enlisted branch is cancelled.
+   * Actions must be {@linkplain #register registered} (in every instance that runs recovery).
+   *
+   * @param options the timeout of the try phase (body and tries), capped by an enclosing scope's
+   *     deadline
+   * @return the body's value once committed, on the caller's context; or fails with {@link
+   *     TransactionRolledBackException} (a try or the body failed, the deadline passed, or recovery
+   *     cancelled first), {@link ShardkitTimeoutException}, or {@link
+   *     TransactionOutcomePendingException} carrying the decision when confirms or cancels still
+   *     fail after {@link TccOptions#completionTimeout()} (recovery finishes them)
+   */
+  <T> Future<T> tcc(TransactionOptions options, Function<TccTransaction, Future<T>> body);
+
+  /**
+   * Registers a local TCC action (see {@link TccParticipants#register}).
+   *
+   * @throws ConfigurationException if the name is taken or its table unknown to the pool
+   */
+  <A> Transactions register(TccAction<A> action);
+
+  /**
+   * Sends the branches of the TCC action named {@code action} to {@code participant}, e.g. a gRPC
+   * client of the service that runs it ({@code io.shardkit.tx.grpc.TccGrpc#participant}).
+   *
+   * @throws ConfigurationException if the name is already registered
+   */
+  Transactions registerParticipant(String action, TccParticipant participant);
+
+  /** The local TCC participants (the fenced actions registered here). */
+  TccParticipants participants();
+
+  /**
+   * Creates, where they do not exist, the XA coordinator log and lease tables and the TCC log
+   * tables on the log data source, and the TCC fence table on every data source.
+   */
   Future<Void> installSchema();
 
-  /** The recovery service of this instance (not started until {@link XaRecovery#start()}). */
-  XaRecovery recovery();
+  /**
+   * Starts recovery of both protocols in this instance: a pass now, then one every recovery
+   * interval. XA recovery commits or rolls back prepared branches a dead coordinator left (by the
+   * log's decision, ABORT after the deadline plus grace); TCC recovery confirms or cancels the
+   * transactions left mid-way. Leases in the database make each branch driven by one instance at a
+   * time. Completes when the first XA pass ended.
+   */
+  Future<Void> startRecovery();
+
+  /** Stops recovery; completes when the passes in progress have ended. */
+  Future<Void> stopRecovery();
 
   /**
    * The durable decision for a global id, if the coordinator log (still) holds one: {@link
@@ -78,6 +151,6 @@ public interface Transactions {
    */
   Future<Optional<Decision>> decision(String globalId);
 
-  /** Stops recovery. The pool stays open: its owner closes it. */
+  /** Stops recovery and closes the log connections. The pool stays open: its owner closes it. */
   Future<Void> close();
 }

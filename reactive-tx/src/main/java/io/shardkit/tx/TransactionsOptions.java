@@ -42,7 +42,8 @@ public final class TransactionsOptions {
           "recoveryGraceMs",
           "recoveryIntervalMs",
           "rollbackTimeoutMs",
-          "logRetentionMs");
+          "logRetentionMs",
+          "tcc");
 
   private final String logDataSource;
   private final String logTable;
@@ -53,6 +54,7 @@ public final class TransactionsOptions {
   private final MeterRegistry meterRegistry;
   private final io.opentelemetry.api.OpenTelemetry openTelemetry;
   private final List<TransactionObserver> observers;
+  private final TccOptions tcc;
 
   private TransactionsOptions(Builder b) {
     this.logDataSource = b.logDataSource;
@@ -64,6 +66,22 @@ public final class TransactionsOptions {
     this.meterRegistry = b.meterRegistry;
     this.openTelemetry = b.openTelemetry;
     this.observers = List.copyOf(b.observers);
+    this.tcc = withDefaults(b.tcc);
+  }
+
+  /** The TCC section, with this log data source, meter registry and tracer where it sets none. */
+  private TccOptions withDefaults(TccOptions section) {
+    TccOptions.Builder t = section.toBuilder();
+    if (section.logDataSource() == null) {
+      t.logDataSource(logDataSource);
+    }
+    if (!section.meterRegistrySet()) {
+      t.meterRegistry(meterRegistry);
+    }
+    if (!section.openTelemetrySet() && openTelemetry != null) {
+      t.openTelemetry(openTelemetry);
+    }
+    return t.build();
   }
 
   /**
@@ -81,8 +99,9 @@ public final class TransactionsOptions {
 
   /**
    * Reads {@code logDataSource} (required), {@code logTable}, {@code recoveryGraceMs}, {@code
-   * recoveryIntervalMs}, {@code rollbackTimeoutMs}, {@code logRetentionMs}; any other field is
-   * rejected. The meter registry, OpenTelemetry and observers are set on the builder only.
+   * recoveryIntervalMs}, {@code rollbackTimeoutMs}, {@code logRetentionMs} and {@code tcc} (an
+   * object read by {@link TccOptions#fromJson}); any other field is rejected. The meter registry,
+   * OpenTelemetry and observers are set on the builder only.
    */
   public static TransactionsOptions fromJson(JsonObject json) {
     for (String field : json.fieldNames()) {
@@ -102,6 +121,17 @@ public final class TransactionsOptions {
     b.recoveryInterval = millis(json, "recoveryIntervalMs", b.recoveryInterval, false);
     b.rollbackTimeout = millis(json, "rollbackTimeoutMs", b.rollbackTimeout, false);
     b.logRetention = millis(json, "logRetentionMs", b.logRetention, true);
+    if (json.containsKey("tcc")) {
+      if (!(json.getValue("tcc") instanceof JsonObject section)) {
+        throw new ConfigurationException("tcc", "must be an object, got " + json.getValue("tcc"));
+      }
+      try {
+        b.tcc(TccOptions.fromJson(section));
+      } catch (ConfigurationException e) {
+        String reason = e.getMessage().substring(e.field().length() + 2);
+        throw new ConfigurationException("tcc." + e.field(), reason, e);
+      }
+    }
     return b.build();
   }
 
@@ -131,7 +161,8 @@ public final class TransactionsOptions {
         .put("recoveryGraceMs", recoveryGrace.toMillis())
         .put("recoveryIntervalMs", recoveryInterval.toMillis())
         .put("rollbackTimeoutMs", rollbackTimeout.toMillis())
-        .put("logRetentionMs", logRetention.toMillis());
+        .put("logRetentionMs", logRetention.toMillis())
+        .put("tcc", tcc.toJson());
   }
 
   /** The data source holding the coordinator log and recovery's lease table. */
@@ -177,6 +208,14 @@ public final class TransactionsOptions {
     return openTelemetry != null ? openTelemetry : io.opentelemetry.api.GlobalOpenTelemetry.get();
   }
 
+  /**
+   * The TCC section: timeouts, retries, table names and recovery of TCC transactions. Its log data
+   * source, meter registry and OpenTelemetry are these options' unless the section sets its own.
+   */
+  public TccOptions tcc() {
+    return tcc;
+  }
+
   /** Observers called besides the metrics and tracing (tests, custom hooks). */
   public List<TransactionObserver> observers() {
     return observers;
@@ -198,6 +237,7 @@ public final class TransactionsOptions {
     private MeterRegistry meterRegistry = Metrics.globalRegistry;
     private io.opentelemetry.api.OpenTelemetry openTelemetry;
     private final List<TransactionObserver> observers = new ArrayList<>();
+    private TccOptions tcc = TccOptions.defaults();
 
     private Builder(String logDataSource) {
       if (logDataSource == null || logDataSource.isBlank()) {
@@ -253,6 +293,12 @@ public final class TransactionsOptions {
 
     public Builder addObserver(TransactionObserver observer) {
       observers.add(Objects.requireNonNull(observer, "observer"));
+      return this;
+    }
+
+    /** The TCC section (default: {@link TccOptions#defaults()}). */
+    public Builder tcc(TccOptions tcc) {
+      this.tcc = Objects.requireNonNull(tcc, "tcc");
       return this;
     }
 

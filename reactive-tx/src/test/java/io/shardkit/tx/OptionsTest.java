@@ -71,4 +71,41 @@ class OptionsTest {
     assertThat(TransactionsOptions.of("ds_0").recoveryGrace())
         .isEqualTo(TransactionsOptions.DEFAULT_RECOVERY_GRACE);
   }
+
+  @Test
+  void oneJsonObjectConfiguresXaAndTheTccSection() {
+    JsonObject json =
+        new JsonObject()
+            .put("logDataSource", "ds_1")
+            .put("recoveryGraceMs", 2000)
+            .put(
+                "tcc",
+                new JsonObject()
+                    .put("phaseTimeoutMs", 1500)
+                    .put("tablePrefix", "app_tcc")
+                    .put("instanceId", "app-1"));
+    TransactionsOptions actual = TransactionsOptions.fromJson(json);
+    assertThat(actual.recoveryGrace()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(actual.tcc().phaseTimeout()).isEqualTo(Duration.ofMillis(1500));
+    assertThat(actual.tcc().tablePrefix()).isEqualTo("app_tcc");
+    assertThat(actual.tcc().logDataSource())
+        .as("the TCC log defaults to the manager's log data source")
+        .isEqualTo("ds_1");
+    assertThat(TransactionsOptions.fromJson(actual.toJson()).toJson()).isEqualTo(actual.toJson());
+    assertThatThrownBy(
+            () ->
+                TransactionsOptions.fromJson(
+                    new JsonObject()
+                        .put("logDataSource", "ds_0")
+                        .put("tcc", new JsonObject().put("phaseTimeoutMs", -1))))
+        .isInstanceOf(ConfigurationException.class)
+        .extracting(e -> ((ConfigurationException) e).field())
+        .isEqualTo("tcc.phaseTimeoutMs");
+    assertThatThrownBy(
+            () ->
+                TransactionsOptions.fromJson(
+                    new JsonObject().put("logDataSource", "ds_0").put("tcc", "no")))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("tcc");
+  }
 }

@@ -5,8 +5,6 @@ import io.shardkit.context.TxScope;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.ShardingRules;
 import io.shardkit.tx.TccAction;
-import io.shardkit.tx.TccCoordinator;
-import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
@@ -83,8 +81,8 @@ final class ReadmeSnippets {
   static void xaReadme(Vertx vertx, ShardedPool shardedPool) {
     Transactions transactions =
         Transactions.create(vertx, shardedPool, TransactionsOptions.of("ds_0")); // log on ds_0
-    transactions.installSchema(); // once: coordinator log + lease tables (or use migrations)
-    transactions.recovery().start(); // in every app instance
+    transactions.installSchema(); // once: coordinator logs, leases, fences (or use migrations)
+    transactions.startRecovery(); // in every app instance
 
     transactions.withTransaction(
         TransactionOptions.ofTimeout(Duration.ofSeconds(2)),
@@ -108,14 +106,14 @@ final class ReadmeSnippets {
       TccAction<Move> credit,
       long from,
       long to) {
-    TccCoordinator tcc =
-        TccCoordinator.create(vertx, shardedPool, TccOptions.defaults())
+    Transactions transactions =
+        Transactions.create(vertx, shardedPool, TransactionsOptions.of("ds_0"))
             .register(debit)
             .register(credit); // actions, by name (recovery finds them)
-    tcc.setup(); // fence on every shard + coordinator log
-    tcc.recovery().start(); // in at least one application instance
-    tcc.execute(
-        Duration.ofSeconds(2),
+    transactions.installSchema(); // once: coordinator logs, leases, fences (or use migrations)
+    transactions.startRecovery(); // in every app instance
+    transactions.tcc(
+        TransactionOptions.ofTimeout(Duration.ofSeconds(2)),
         tx ->
             Future.all(tx.enlist(debit, new Move(from, 30)), tx.enlist(credit, new Move(to, 30))));
   }

@@ -5,11 +5,11 @@ import io.shardkit.router.ShardedPool;
 import io.shardkit.router.ShardingRules;
 import io.shardkit.tx.TccAction;
 import io.shardkit.tx.TccCodec;
-import io.shardkit.tx.TccCoordinator;
-import io.shardkit.tx.TccOptions;
-import io.shardkit.tx.TccRecovery;
+import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.TransactionOutcomePendingException;
 import io.shardkit.tx.TransactionRolledBackException;
+import io.shardkit.tx.Transactions;
+import io.shardkit.tx.TransactionsOptions;
 import io.shardkit.tx.grpc.TccGrpc;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -78,14 +78,14 @@ final class OrderService {
 
   private final ShardedPool pool;
   private final GrpcClient accounts;
-  private final TccRecovery recovery;
+  private final Transactions transactions;
   private final HttpServer server;
 
   private OrderService(
-      ShardedPool pool, GrpcClient accounts, TccRecovery recovery, HttpServer server) {
+      ShardedPool pool, GrpcClient accounts, Transactions transactions, HttpServer server) {
     this.pool = pool;
     this.accounts = accounts;
-    this.recovery = recovery;
+    this.transactions = transactions;
     this.server = server;
   }
 
@@ -98,8 +98,8 @@ final class OrderService {
             .dataSource("ds_0", shard, new PoolOptions())
             .build();
     GrpcClient accounts = GrpcClient.client(vertx, GrpcPropagation.clientOptions());
-    TccCoordinator coordinator =
-        TccCoordinator.create(vertx, pool, TccOptions.defaults())
+    Transactions coordinator =
+        Transactions.create(vertx, pool, TransactionsOptions.of("ds_0"))
             .register(PLACE)
             .registerParticipant(
                 "account.debit", TccGrpc.participant(vertx, accounts, accountService));
@@ -109,14 +109,15 @@ final class OrderService {
         GrpcPropagation.create().unary(request -> placeOrder(coordinator, request)));
     return pool.query(DDL)
         .execute()
-        .compose(v -> coordinator.setup())
+        .compose(v -> coordinator.installSchema())
+        .compose(v -> coordinator.startRecovery())
         .compose(
             v ->
                 vertx
                     .createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
                     .requestHandler(grpc)
                     .listen())
-        .map(server -> new OrderService(pool, accounts, coordinator.recovery().start(), server));
+        .map(server -> new OrderService(pool, accounts, coordinator, server));
   }
 
   static final String DDL =
@@ -129,13 +130,13 @@ final class OrderService {
    * refused at once does not end the transaction while the order's try is still writing: the order
    * is then PENDING and its cancel marks it CANCELLED, every time.
    */
-  private static Future<Buffer> placeOrder(TccCoordinator coordinator, Buffer request) {
+  private static Future<Buffer> placeOrder(Transactions coordinator, Buffer request) {
     JsonObject json = request.toJsonObject();
     Order order =
         new Order(json.getLong("order"), json.getLong("customer"), json.getLong("amount"));
     return coordinator
-        .execute(
-            Duration.ofSeconds(5),
+        .tcc(
+            TransactionOptions.ofTimeout(Duration.ofSeconds(5)),
             tx ->
                 Future.join(
                         tx.enlist(PLACE, order),
@@ -171,8 +172,8 @@ final class OrderService {
   }
 
   Future<Void> close() {
-    return recovery
-        .stop()
+    return transactions
+        .close()
         .compose(v -> server.close())
         .compose(v -> accounts.close())
         .compose(v -> pool.close());

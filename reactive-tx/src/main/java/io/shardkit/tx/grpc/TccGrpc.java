@@ -2,7 +2,7 @@ package io.shardkit.tx.grpc;
 
 import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TccParticipant;
-import io.shardkit.tx.spi.TccFactory;
+import io.shardkit.tx.impl.tcc.TccGrpcSupport;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.Address;
 import io.vertx.grpc.client.GrpcClient;
@@ -21,7 +21,7 @@ import io.vertx.grpc.server.GrpcServer;
  * coordinator's own shards).
  *
  * <p>A coordinator reaches such a service through {@link #participant}, registered under each
- * action name the service runs ({@link io.shardkit.tx.TccCoordinator#registerParticipant}).
+ * action name the service runs ({@link io.shardkit.tx.Transactions#registerParticipant}).
  */
 public final class TccGrpc {
 
@@ -29,7 +29,7 @@ public final class TccGrpc {
 
   /** Serves {@code participant}'s three phases on {@code server}. */
   public static void bind(GrpcServer server, TccParticipant participant) {
-    TccFactory.load().bindGrpc(server, participant);
+    TccGrpcSupport.bind(server, participant);
   }
 
   /**
@@ -39,7 +39,6 @@ public final class TccGrpc {
    * @param client a client created with {@code GrpcPropagation.clientOptions()}; not closed here
    */
   public static TccParticipant participant(Vertx vertx, GrpcClient client, Address server) {
-    return TccFactory.load()
-        .grpcParticipant(vertx, client, server, TccOptions.DEFAULT_PHASE_TIMEOUT);
+    return TccGrpcSupport.participant(vertx, client, server, TccOptions.DEFAULT_PHASE_TIMEOUT);
   }
 }

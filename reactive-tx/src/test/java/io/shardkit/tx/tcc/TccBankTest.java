@@ -10,12 +10,13 @@ import io.shardkit.router.ShardedPool;
 import io.shardkit.testkit.Shard;
 import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
-import io.shardkit.tx.TccCoordinator;
 import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TccOutcomeUnknownException;
-import io.shardkit.tx.TccRecovery;
+import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.TransactionOutcomePendingException;
 import io.shardkit.tx.TransactionRolledBackException;
+import io.shardkit.tx.Transactions;
+import io.shardkit.tx.TransactionsOptions;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -91,10 +92,11 @@ class TccBankTest {
             .build();
     TccTestSupport.warmUp(pool);
     Bank bank = new Bank();
-    TccCoordinator coordinator = TccCoordinator.create(vertx, pool, options);
+    Transactions coordinator =
+        Transactions.create(vertx, pool, TransactionsOptions.builder("ds_0").tcc(options).build());
     coordinator.register(bank.debit).register(bank.credit);
-    await(coordinator.setup());
-    TccRecovery recovery = coordinator.recovery().start();
+    await(coordinator.installSchema());
+    await(coordinator.startRecovery());
 
     Map<String, Outcome> outcomes = new ConcurrentHashMap<>();
     Map<Outcome, Integer> counts = new ConcurrentHashMap<>();
@@ -131,7 +133,7 @@ class TccBankTest {
     boolean settled =
         TccTestSupport.eventually(
             Duration.ofSeconds(90), () -> openTransactions(databases, options) == 0);
-    await(recovery.stop());
+    await(coordinator.stopRecovery());
     System.out.println("bank: recovery settled at " + elapsed(start) + ": " + settled);
     printMeters(meters);
 
@@ -185,7 +187,7 @@ class TccBankTest {
   }
 
   private static void transferLoop(
-      TccCoordinator coordinator,
+      Transactions coordinator,
       Bank bank,
       AtomicBoolean stop,
       Map<String, Outcome> outcomes,
@@ -201,8 +203,8 @@ class TccBankTest {
     long amount = 1 + random.nextInt(50);
     String[] gid = new String[1];
     coordinator
-        .<Void>execute(
-            Duration.ofSeconds(3),
+        .<Void>tcc(
+            TransactionOptions.ofTimeout(Duration.ofSeconds(3)),
             tx -> {
               gid[0] = tx.globalId();
               return bank.transfer(tx, from, to, amount);

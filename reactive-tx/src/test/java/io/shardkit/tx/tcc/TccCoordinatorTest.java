@@ -13,12 +13,11 @@ import io.shardkit.router.ShardedPool;
 import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
 import io.shardkit.tx.TccAction;
-import io.shardkit.tx.TccCoordinator;
 import io.shardkit.tx.TccOptions;
-import io.shardkit.tx.TccRecoveryReport;
 import io.shardkit.tx.TransactionRolledBackException;
 import io.shardkit.tx.impl.tcc.TccCoordinatorImpl;
 import io.shardkit.tx.impl.tcc.TccCoordinatorImpl.StopAt;
+import io.shardkit.tx.impl.tcc.TccRecoveryReport;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -76,7 +75,7 @@ class TccCoordinatorTest {
     Bank.reset(databases, OPTIONS);
     Bank.open(databases, 4, 100);
     bank = new Bank();
-    coordinator = (TccCoordinatorImpl) TccCoordinator.create(vertx, pool, OPTIONS);
+    coordinator = TccTestSupport.coordinator(vertx, pool, OPTIONS);
     coordinator.register(bank.debit).register(bank.credit);
     await(coordinator.setup());
   }
@@ -304,8 +303,8 @@ class TccCoordinatorTest {
   @Test
   void metersCountOutcomesPhasesAndRetries() throws Exception {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    TccCoordinator measured =
-        TccCoordinator.create(vertx, pool, OPTIONS.toBuilder().meterRegistry(meters).build());
+    TccCoordinatorImpl measured =
+        TccTestSupport.coordinator(vertx, pool, OPTIONS.toBuilder().meterRegistry(meters).build());
     measured.register(bank.debit).register(bank.credit);
 
     await(measured.execute(Duration.ofSeconds(5), tx -> bank.transfer(tx, 0, 1, 10)));
@@ -323,6 +322,53 @@ class TccCoordinatorTest {
     assertThat(timerCount(meters, "confirm", "applied")).isEqualTo(2);
     assertThat(timerCount(meters, "cancel", "applied")).isEqualTo(1);
     assertThat(timerCount(meters, "cancel", "empty_rollback")).isEqualTo(1);
+  }
+
+  @Test
+  void hooksRunOnceOnTheCallersContextAfterTheOutcomeAndAFailingHookNeverFailsTheCommit()
+      throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    TccCoordinatorImpl measured =
+        TccTestSupport.coordinator(vertx, pool, OPTIONS.toBuilder().meterRegistry(meters).build());
+    measured.register(bank.debit).register(bank.credit);
+    io.vertx.core.Context caller = vertx.getOrCreateContext();
+    List<String> actual = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Promise<Void> committed = Promise.promise();
+    caller.runOnContext(
+        v ->
+            measured
+                .execute(
+                    Duration.ofSeconds(5),
+                    tx -> {
+                      tx.onCommit(
+                          () ->
+                              actual.add("commit on caller " + (Vertx.currentContext() == caller)));
+                      tx.onCommit(
+                          () -> {
+                            throw new IllegalStateException("cache down");
+                          });
+                      tx.onRollback(() -> actual.add("rollback"));
+                      return bank.transfer(tx, 0, 1, 10);
+                    })
+                .onComplete(
+                    ar -> {
+                      actual.add("caller told " + ar.succeeded());
+                      committed.handle(ar);
+                    }));
+    await(committed.future());
+    assertThat(actual).containsExactly("commit on caller true", "caller told true");
+    assertThat(count(meters, "shardkit.tx.hook.failures", "hook", "commit")).isEqualTo(1);
+
+    List<String> cancelled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    awaitFailure(
+        measured.execute(
+            Duration.ofSeconds(5),
+            tx -> {
+              tx.onCommit(() -> cancelled.add("commit"));
+              tx.onRollback(() -> cancelled.add("rollback"));
+              return tx.enlist(bank.debit, new Bank.Move(0, 5_000)); // insufficient funds
+            }));
+    assertThat(cancelled).containsExactly("rollback");
   }
 
   static double count(SimpleMeterRegistry meters, String name, String tag, String value) {

@@ -13,12 +13,12 @@ import io.shardkit.testkit.ShardDatabase;
 import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
 import io.shardkit.tx.TccAction;
-import io.shardkit.tx.TccCoordinator;
 import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TccParticipants;
 import io.shardkit.tx.TransactionRolledBackException;
 import io.shardkit.tx.grpc.TccGrpc;
 import io.shardkit.tx.impl.tcc.LocalParticipants;
+import io.shardkit.tx.impl.tcc.TccCoordinatorImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -69,7 +69,7 @@ class TccGrpcTest {
   static final AtomicReference<TxContext> seenByService = new AtomicReference<>();
   static final TccAction<Bank.Move> REMOTE_DEBIT = TccAction.remote("account.debit", Bank.CODEC);
   Bank localBank;
-  TccCoordinator coordinator;
+  TccCoordinatorImpl coordinator;
 
   @BeforeAll
   static void start(ShardDatabases dbs) throws Exception {
@@ -125,7 +125,7 @@ class TccGrpcTest {
           return Future.succeededFuture();
         });
     localBank = new Bank();
-    coordinator = TccCoordinator.create(vertx, orderPool, OPTIONS);
+    coordinator = TccTestSupport.coordinator(vertx, orderPool, OPTIONS);
     coordinator.register(localBank.credit);
     coordinator.registerParticipant("account.debit", TccGrpc.participant(vertx, client, address));
     await(coordinator.setup());

@@ -11,16 +11,15 @@ import io.shardkit.testkit.Shard;
 import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
 import io.shardkit.tx.TccBranch;
-import io.shardkit.tx.TccCoordinator;
 import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TccParticipant;
 import io.shardkit.tx.TccParticipants;
 import io.shardkit.tx.TccPhaseOutcome;
-import io.shardkit.tx.TccRecovery;
-import io.shardkit.tx.TccRecoveryReport;
 import io.shardkit.tx.impl.tcc.LocalParticipants;
 import io.shardkit.tx.impl.tcc.TccCoordinatorImpl;
 import io.shardkit.tx.impl.tcc.TccCoordinatorImpl.StopAt;
+import io.shardkit.tx.impl.tcc.TccRecovery;
+import io.shardkit.tx.impl.tcc.TccRecoveryReport;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -103,11 +102,11 @@ class TccRecoveryTest {
   }
 
   /** Another application instance: its own coordinator (and recovery) on the same shards. */
-  TccCoordinator instance(String name, List<String> confirms) throws Exception {
+  TccCoordinatorImpl instance(String name, List<String> confirms) throws Exception {
     TccOptions options = OPTIONS.toBuilder().instanceId(name).build();
     TccParticipants local = TccParticipants.create(vertx, pool, options);
     local.register(bank.debit).register(bank.credit);
-    TccCoordinator coordinator = TccCoordinator.create(vertx, pool, options);
+    TccCoordinatorImpl coordinator = TccTestSupport.coordinator(vertx, pool, options);
     coordinator.registerParticipant("debit", counting(local, confirms));
     coordinator.registerParticipant("credit", counting(local, confirms));
     return coordinator;
@@ -126,7 +125,7 @@ class TccRecoveryTest {
   @Test
   void twoRecoveryInstancesRunningAtOnceNeverDriveOneTransactionTwice() throws Exception {
     int expectedTransactions = 12;
-    TccCoordinatorImpl crashed = (TccCoordinatorImpl) TccCoordinator.create(vertx, pool, OPTIONS);
+    TccCoordinatorImpl crashed = TccTestSupport.coordinator(vertx, pool, OPTIONS);
     crashed.register(bank.debit).register(bank.credit);
     await(crashed.setup());
     crashed.stopAt(StopAt.AFTER_DECISION);
@@ -135,8 +134,8 @@ class TccRecoveryTest {
     }
     List<String> confirmsB = new CopyOnWriteArrayList<>();
     List<String> confirmsC = new CopyOnWriteArrayList<>();
-    TccCoordinator b = instance("app-b", confirmsB);
-    TccCoordinator c = instance("app-c", confirmsC);
+    TccCoordinatorImpl b = instance("app-b", confirmsB);
+    TccCoordinatorImpl c = instance("app-c", confirmsC);
     assertThat(
             eventually(
                 Duration.ofSeconds(10),
@@ -189,8 +188,7 @@ class TccRecoveryTest {
             .completionTimeout(Duration.ofSeconds(45))
             .retryMaxDelay(Duration.ofSeconds(1))
             .build();
-    TccCoordinatorImpl coordinator =
-        (TccCoordinatorImpl) TccCoordinator.create(vertx, pool, patient);
+    TccCoordinatorImpl coordinator = TccTestSupport.coordinator(vertx, pool, patient);
     coordinator.register(bank.debit).register(bank.credit);
     await(coordinator.setup());
     Shard creditShard = databases.get(1).shard();

@@ -67,6 +67,23 @@ final class TccTestSupport {
     }
   }
 
+  /**
+   * The TCC protocol of a {@link io.shardkit.tx.Transactions} created on {@code pool} with this TCC
+   * section (log on the section's data source, else the pool's first), for tests that drive its
+   * stop points and recovery passes.
+   */
+  static io.shardkit.tx.impl.tcc.TccCoordinatorImpl coordinator(
+      Vertx vertx, ShardedPool pool, io.shardkit.tx.TccOptions options) {
+    String log =
+        options.logDataSource() != null
+            ? options.logDataSource()
+            : pool.dataSourceNames().iterator().next();
+    io.shardkit.tx.Transactions transactions =
+        io.shardkit.tx.Transactions.create(
+            vertx, pool, io.shardkit.tx.TransactionsOptions.builder(log).tcc(options).build());
+    return ((io.shardkit.tx.impl.TransactionsImpl) transactions).tccCoordinator();
+  }
+
   static <T> T await(Future<T> future) throws Exception {
     return await(future, Duration.ofSeconds(30));
   }

@@ -27,13 +27,14 @@ import io.shardkit.router.ShardCircuitOpenException;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
-import io.shardkit.tx.RecoveryReport;
-import io.shardkit.tx.TccCoordinator;
 import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.TransactionRolledBackException;
 import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
+import io.shardkit.tx.impl.TransactionsImpl;
+import io.shardkit.tx.impl.tcc.TccCoordinatorImpl;
+import io.shardkit.tx.impl.xa.RecoveryReport;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -122,13 +123,12 @@ class TransactionsOperationsTest {
   void metersCountXaAndTccOutcomesAndPhasesByMode() throws Exception {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     ShardedPool pool = TccTestSupport.pool(vertx, databases.dataSources("ds_"));
-    Transactions xa = Transactions.create(vertx, pool, xaOptions().meterRegistry(meters).build());
-    TccCoordinator tcc =
-        TccCoordinator.create(vertx, pool, TCC.toBuilder().meterRegistry(meters).build());
+    Transactions xa =
+        Transactions.create(vertx, pool, xaOptions().meterRegistry(meters).tcc(TCC).build());
+    Transactions tcc = xa; // one manager, both protocols
     try {
-      await(xa.installSchema());
       tcc.register(bank.debit).register(bank.credit);
-      await(tcc.setup());
+      await(xa.installSchema());
       TransactionOptions twoSeconds = TransactionOptions.ofTimeout(Duration.ofSeconds(2));
       await(xa.withTransaction(twoSeconds, sql -> transfer(sql, 0, 1, 5))); // two shards
       await(xa.withTransaction(twoSeconds, sql -> transfer(sql, 1, 2, 5))); // two shards
@@ -139,10 +139,13 @@ class TransactionsOperationsTest {
               sql ->
                   transfer(sql, 0, 1, 5)
                       .compose(v -> Future.failedFuture(new IllegalStateException("no")))));
-      await(tcc.execute(Duration.ofSeconds(3), tx -> bank.transfer(tx, 0, 1, 10)));
+      await(
+          tcc.tcc(
+              TransactionOptions.ofTimeout(Duration.ofSeconds(3)),
+              tx -> bank.transfer(tx, 0, 1, 10)));
       awaitFailure(
-          tcc.execute(
-              Duration.ofSeconds(3),
+          tcc.tcc(
+              TransactionOptions.ofTimeout(Duration.ofSeconds(3)),
               tx -> tx.enlist(bank.debit, new Bank.Move(0, 5_000)))); // insufficient funds
 
       assertThat(transactions(meters, "xa", "committed")).isEqualTo(3);
@@ -164,7 +167,7 @@ class TransactionsOperationsTest {
       assertThat(meters.find("shardkit.tx.in.doubt").tag("mode", "tcc").gauge())
           .as("registered by the first recovery round")
           .isNull();
-      await(tcc.recovery().runOnce());
+      await(((TransactionsImpl) tcc).tccCoordinator().recovery().runOnce());
       assertThat(meters.get("shardkit.tx.in.doubt").tag("mode", "tcc").gauge().value()).isZero();
     } finally {
       await(xa.close());
@@ -327,13 +330,12 @@ class TransactionsOperationsTest {
             .openTelemetry(otel)
             .build();
     TccTestSupport.warmUp(pool);
-    Transactions xa = Transactions.create(own, pool, xaOptions().openTelemetry(otel).build());
-    TccCoordinator tcc =
-        TccCoordinator.create(own, pool, TCC.toBuilder().openTelemetry(otel).build());
+    Transactions xa =
+        Transactions.create(own, pool, xaOptions().openTelemetry(otel).tcc(TCC).build());
+    Transactions tcc = xa; // one manager, both protocols
     try {
-      await(xa.installSchema());
       tcc.register(bank.debit).register(bank.credit);
-      await(tcc.setup());
+      await(xa.installSchema());
       own.eventBus()
           .<String>consumer("transfers")
           .handler(
@@ -345,8 +347,9 @@ class TransactionsOperationsTest {
                               sql -> transfer(sql, 0, 1, 3))
                           .compose(
                               v ->
-                                  tcc.execute(
-                                      Duration.ofSeconds(2), tx -> bank.transfer(tx, 2, 3, 4)))
+                                  tcc.tcc(
+                                      TransactionOptions.ofTimeout(Duration.ofSeconds(2)),
+                                      tx -> bank.transfer(tx, 2, 3, 4)))
                           .map(v -> "done")));
       Span caller = otel.getTracer("test").spanBuilder("caller").startSpan();
       Future<io.vertx.core.eventbus.Message<String>> reply;
@@ -403,7 +406,7 @@ class TransactionsOperationsTest {
   @Test
   void openBreakerRefusesXaEnlistAndTccTryBeforeAnyIoWhileRecoveryStillTries() throws Exception {
     ShardedPool healthy = TccTestSupport.pool(vertx, databases.dataSources("ds_"));
-    TccCoordinator setup = TccCoordinator.create(vertx, healthy, TCC);
+    TccCoordinatorImpl setup = TccTestSupport.coordinator(vertx, healthy, TCC);
     setup.register(bank.debit).register(bank.credit);
     await(setup.setup()); // fence on both shards, log on ds_0
     await(healthy.close());
@@ -422,10 +425,10 @@ class TransactionsOperationsTest {
                     .build())
             .build();
     TccTestSupport.warmUp(pool);
-    Transactions xa = Transactions.create(vertx, pool, xaOptions().build());
-    TccCoordinator tcc = TccCoordinator.create(vertx, pool, TCC);
+    Transactions xa = Transactions.create(vertx, pool, xaOptions().tcc(TCC).build());
+    Transactions tcc = xa; // one manager, both protocols
     try {
-      await(xa.installSchema());
+      await(((TransactionsImpl) xa).xa().installSchema());
       tcc.register(bank.debit).register(bank.credit);
       for (int i = 0; i < 3; i++) {
         awaitFailure(pool.preparedQuery(CREDIT).execute(Tuple.of(1, 1L)));
@@ -449,8 +452,9 @@ class TransactionsOperationsTest {
       long t1 = System.nanoTime();
       Throwable tccFailure =
           awaitFailure(
-              tcc.execute(
-                  Duration.ofSeconds(2), tx -> tx.enlist(bank.credit, new Bank.Move(1, 5))));
+              tcc.tcc(
+                  TransactionOptions.ofTimeout(Duration.ofSeconds(2)),
+                  tx -> tx.enlist(bank.credit, new Bank.Move(1, 5))));
       long tccMillis = (System.nanoTime() - t1) / 1_000_000;
       assertThat(tccFailure).isInstanceOf(TransactionRolledBackException.class);
       assertThat(tccFailure.getCause()).isInstanceOf(ShardCircuitOpenException.class);
@@ -464,7 +468,8 @@ class TransactionsOperationsTest {
           .as("refused before the branch was logged")
           .isEqualTo(0L);
       // recovery is not gated: it still tries the shard, and reports it unreachable
-      RecoveryReport report = await(xa.recovery().runOnce(), Duration.ofSeconds(20));
+      RecoveryReport report =
+          await(((TransactionsImpl) xa).xa().recovery().runOnce(), Duration.ofSeconds(20));
       assertThat(report.unreachable()).containsExactly("ds_1");
       System.out.printf(
           "open breaker: XA refused in %d ms, TCC try refused in %d ms%n", xaMillis, tccMillis);

@@ -4,8 +4,6 @@ import io.shardkit.context.ScopeOptions;
 import io.shardkit.tx.TccBranch;
 import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TccParticipant;
-import io.shardkit.tx.TccRecovery;
-import io.shardkit.tx.TccRecoveryReport;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;

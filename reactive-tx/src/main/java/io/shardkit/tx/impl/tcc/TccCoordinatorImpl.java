@@ -7,12 +7,10 @@ import io.shardkit.context.TxContext;
 import io.shardkit.context.TxScope;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.tx.TccAction;
-import io.shardkit.tx.TccCoordinator;
 import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TccOutcomeUnknownException;
 import io.shardkit.tx.TccParticipant;
 import io.shardkit.tx.TccParticipants;
-import io.shardkit.tx.TccRecovery;
 import io.shardkit.tx.TccTransaction;
 import io.shardkit.tx.TransactionOutcomePendingException;
 import io.shardkit.tx.TransactionRolledBackException;
@@ -29,7 +27,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /** The TCC coordinator: try phase in the transaction's scope, decision, then completion. */
-public final class TccCoordinatorImpl implements TccCoordinator {
+/**
+ * The TCC protocol of {@code Transactions}: runs try / confirm / cancel global transactions with a
+ * durable coordinator log (see {@code Transactions#tcc}).
+ */
+public final class TccCoordinatorImpl {
 
   /** Test hook: where an abandoned coordinator stops (nothing more is sent after it). */
   public enum StopAt {
@@ -92,8 +94,7 @@ public final class TccCoordinatorImpl implements TccCoordinator {
     this.beforeDecision = hook;
   }
 
-  @Override
-  public <A> TccCoordinator register(TccAction<A> action) {
+  public <A> TccCoordinatorImpl register(TccAction<A> action) {
     if (remote.containsKey(action.name())) {
       throw new ConfigurationException(
           "actions." + action.name(), "already registered as a remote participant");
@@ -102,8 +103,7 @@ public final class TccCoordinatorImpl implements TccCoordinator {
     return this;
   }
 
-  @Override
-  public TccCoordinator registerParticipant(String action, TccParticipant participant) {
+  public TccCoordinatorImpl registerParticipant(String action, TccParticipant participant) {
     Objects.requireNonNull(participant, "participant");
     if (local.has(action) || remote.putIfAbsent(action, participant) != null) {
       throw new ConfigurationException("actions." + action, "already registered");
@@ -127,17 +127,14 @@ public final class TccCoordinatorImpl implements TccCoordinator {
     return completion;
   }
 
-  @Override
   public Future<Void> setup() {
     return local.setup().compose(v -> log.setup());
   }
 
-  @Override
   public <T> Future<T> execute(Function<TccTransaction, Future<T>> body) {
     return execute(options.defaultTimeout(), body);
   }
 
-  @Override
   public <T> Future<T> execute(Duration timeout, Function<TccTransaction, Future<T>> body) {
     Objects.requireNonNull(body, "body");
     ScopeOptions scope;
@@ -147,31 +144,42 @@ public final class TccCoordinatorImpl implements TccCoordinator {
       return Future.failedFuture(e);
     }
     AtomicReference<TccTransactionImpl> transaction = new AtomicReference<>();
+    io.vertx.core.Context caller = io.shardkit.tx.impl.OnContext.callerOrNew(vertx);
+    io.shardkit.tx.impl.Hooks hooks =
+        new io.shardkit.tx.impl.Hooks(caller, options.meterRegistry(), TccMetrics.MODE);
     io.opentelemetry.api.trace.Span span = metrics.spans().start(TccMetrics.MODE);
     Future<T> tried;
     // current while the scope opens: tries, statements and gRPC hops land under the span
     try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
-      tried = tried(scope, body, transaction, span);
+      tried = tried(scope, body, transaction, span, hooks);
     }
-    return tried
-        .transform(
-            outcome -> {
-              TccTransactionImpl tx = transaction.get();
-              if (tx == null) {
-                return Future.<T>failedFuture(outcome.cause());
-              }
-              return finish(tx, outcome);
-            })
+    Future<T> decided =
+        tried
+            .transform(
+                outcome -> {
+                  TccTransactionImpl tx = transaction.get();
+                  if (tx == null) {
+                    return Future.<T>failedFuture(outcome.cause());
+                  }
+                  return finish(tx, outcome);
+                })
+            .andThen(
+                ar -> {
+                  TccTransactionImpl tx = transaction.get();
+                  metrics
+                      .spans()
+                      .end(
+                          tx == null ? null : tx.globalId(),
+                          span,
+                          ar.succeeded() ? "committed" : ar.cause().getClass().getSimpleName(),
+                          ar.failed() ? ar.cause() : null);
+                });
+    // hooks run once the outcome is final, on the caller's context, before the caller hears it
+    return io.shardkit.tx.impl.OnContext.on(caller, decided)
         .andThen(
             ar -> {
               TccTransactionImpl tx = transaction.get();
-              metrics
-                  .spans()
-                  .end(
-                      tx == null ? null : tx.globalId(),
-                      span,
-                      ar.succeeded() ? "committed" : ar.cause().getClass().getSimpleName(),
-                      ar.failed() ? ar.cause() : null);
+              hooks.outcome(tx == null ? null : tx.globalId(), ar);
             });
   }
 
@@ -179,7 +187,8 @@ public final class TccCoordinatorImpl implements TccCoordinator {
       ScopeOptions scope,
       Function<TccTransaction, Future<T>> body,
       AtomicReference<TccTransactionImpl> transaction,
-      io.opentelemetry.api.trace.Span span) {
+      io.opentelemetry.api.trace.Span span,
+      io.shardkit.tx.impl.Hooks hooks) {
     return TxScope.run(
         vertx,
         scope,
@@ -188,7 +197,7 @@ public final class TccCoordinatorImpl implements TccCoordinator {
           metrics.spans().bind(context.globalId(), span);
           TccTransactionImpl tx =
               new TccTransactionImpl(
-                  this, context.globalId(), Vertx.currentContext(), context.deadline());
+                  this, context.globalId(), Vertx.currentContext(), context.deadline(), hooks);
           transaction.set(tx);
           return body.apply(tx).compose(value -> tx.awaitTries().map(value));
         });
@@ -324,17 +333,14 @@ public final class TccCoordinatorImpl implements TccCoordinator {
         new ShardkitException("transaction " + gid + ": coordinator abandoned it (test hook)"));
   }
 
-  @Override
   public TccParticipants participants() {
     return local;
   }
 
-  @Override
   public TccRecovery recovery() {
     return new RecoveryImpl(vertx, this, options);
   }
 
-  @Override
   public TccOptions options() {
     return options;
   }

@@ -44,8 +44,15 @@ final class TccTransactionImpl implements TccTransaction {
   private boolean closed;
   private int nextBranch;
 
+  final io.shardkit.tx.impl.Hooks hooks;
+
   TccTransactionImpl(
-      TccCoordinatorImpl coordinator, String gid, Context context, Deadline deadline) {
+      TccCoordinatorImpl coordinator,
+      String gid,
+      Context context,
+      Deadline deadline,
+      io.shardkit.tx.impl.Hooks hooks) {
+    this.hooks = hooks;
     this.coordinator = coordinator;
     this.gid = gid;
     this.context = context;
@@ -55,6 +62,16 @@ final class TccTransactionImpl implements TccTransaction {
   @Override
   public String globalId() {
     return gid;
+  }
+
+  @Override
+  public void onCommit(Runnable hook) {
+    hooks.onCommit(hook);
+  }
+
+  @Override
+  public void onRollback(Runnable hook) {
+    hooks.onRollback(hook);
   }
 
   @Override

@@ -1,7 +1,7 @@
 package io.shardkit.tx.impl.xa;
 
 /** Where a test makes the coordinator abandon its transaction, as if its process had died. */
-enum StopPoint {
+public enum StopPoint {
   NONE,
   /** Every branch prepared, no decision written. */
   AFTER_PREPARE,

@@ -1,8 +1,6 @@
 package io.shardkit.tx.impl.xa;
 
-import io.shardkit.tx.RecoveryReport;
 import io.shardkit.tx.TransactionOutcomePendingException.Decision;
-import io.shardkit.tx.XaRecovery;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.sqlclient.Pool;

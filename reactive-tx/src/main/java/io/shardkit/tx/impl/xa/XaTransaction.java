@@ -43,6 +43,7 @@ final class XaTransaction {
   }
 
   private final XaTransactionsImpl owner;
+  private final io.shardkit.router.ShardedPool pool;
   private final TxContext tx;
   private final String gid;
   private final long deadlineEpochMillis;
@@ -59,8 +60,9 @@ final class XaTransaction {
   private List<String> pending = List.of();
   private boolean outcomeReported;
 
-  XaTransaction(XaTransactionsImpl owner, TxContext tx) {
+  XaTransaction(XaTransactionsImpl owner, TxContext tx, io.shardkit.router.ShardedPool pool) {
     this.owner = owner;
+    this.pool = pool;
     this.tx = tx;
     this.gid = tx.globalId();
     this.deadlineEpochMillis = System.currentTimeMillis() + tx.deadline().remainingMillis() + 1;
@@ -98,9 +100,7 @@ final class XaTransaction {
     }
     return b.then(
         () ->
-            owner
-                .pool()
-                .pool(b.dataSource)
+            pool.pool(b.dataSource)
                 .getConnection()
                 .compose(
                     conn -> {
@@ -171,7 +171,7 @@ final class XaTransaction {
    */
   private Future<SqlClient> refuseIfOpen(Branch b) {
     try {
-      owner.pool().circuitBreaker(b.dataSource).checkAvailable();
+      pool.circuitBreaker(b.dataSource).checkAvailable();
       return null;
     } catch (RuntimeException open) {
       b.state = Branch.State.NOT_STARTED;
@@ -412,6 +412,19 @@ final class XaTransaction {
             + (causes.containsKey("work") ? "" : " on " + causes.keySet())
             + ": "
             + cause.getMessage());
+  }
+
+  /**
+   * The caller asked for a rollback: roll back every branch; succeeds once every connection is back
+   * (also when the deadline already rolled it back).
+   */
+  Future<Void> rollbackByCaller() {
+    if (state != State.ACTIVE) {
+      return finishing == null ? Future.succeededFuture() : finishing.otherwiseEmpty();
+    }
+    Future<Void> done = rollbackAll();
+    finish(Outcome.ROLLED_BACK);
+    return done;
   }
 
   private Future<Void> rollback(String phase, Map<String, Throwable> causes, String message) {

@@ -5,14 +5,12 @@ import io.shardkit.context.ScopeOptions;
 import io.shardkit.context.TxContext;
 import io.shardkit.context.TxScope;
 import io.shardkit.router.ShardedPool;
+import io.shardkit.router.spi.ShardTransaction;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.TransactionOutcomePendingException.Decision;
-import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
-import io.shardkit.tx.XaRecovery;
 import io.shardkit.tx.spi.TransactionObserver;
 import io.shardkit.tx.spi.TransactionObserver.Outcome;
-import io.shardkit.tx.spi.TransactionsFactory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.SqlClient;
@@ -25,8 +23,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
-/** {@link Transactions} over XA: one per app instance and ShardedPool. */
-public final class XaTransactionsImpl implements Transactions {
+/** The XA protocol of {@code Transactions}: one per app instance and ShardedPool. */
+public final class XaTransactionsImpl {
 
   private static final System.Logger LOG = System.getLogger(XaTransactionsImpl.class.getName());
   static final String MODE = "xa";
@@ -56,15 +54,7 @@ public final class XaTransactionsImpl implements Transactions {
               + pool.dataSourceNames()
               + ")");
     }
-    for (String ds : pool.dataSourceNames()) {
-      if (ds.length() > Xid.maxDataSourceLength()) {
-        throw new ConfigurationException(
-            "dataSources." + ds,
-            "name too long for an XA branch qualifier (at most "
-                + Xid.maxDataSourceLength()
-                + " characters)");
-      }
-    }
+    checkDataSourceNames(pool);
     this.log =
         new CoordinatorLog(
             pool.pool(options.logDataSource()),
@@ -79,6 +69,18 @@ public final class XaTransactionsImpl implements Transactions {
     this.spans = new io.shardkit.tx.impl.trace.TxSpans(options.openTelemetry());
   }
 
+  private static void checkDataSourceNames(ShardedPool pool) {
+    for (String ds : pool.dataSourceNames()) {
+      if (ds.length() > Xid.maxDataSourceLength()) {
+        throw new ConfigurationException(
+            "dataSources." + ds,
+            "name too long for an XA branch qualifier (at most "
+                + Xid.maxDataSourceLength()
+                + " characters)");
+      }
+    }
+  }
+
   /**
    * A context that belongs to no scope: the caller's root context (a duplicated context, such as a
    * scope's, is unwrapped), or a new event-loop context outside Vert.x.
@@ -90,15 +92,11 @@ public final class XaTransactionsImpl implements Transactions {
         : context;
   }
 
-  /** ServiceLoader entry; public with a no-argument constructor as ServiceLoader requires. */
-  public static final class Factory implements TransactionsFactory {
-    @Override
-    public Transactions create(Vertx vertx, ShardedPool pool, TransactionsOptions options) {
-      return new XaTransactionsImpl(vertx, pool, options);
-    }
+  public static XaTransactionsImpl create(
+      Vertx vertx, ShardedPool pool, TransactionsOptions options) {
+    return new XaTransactionsImpl(vertx, pool, options);
   }
 
-  @Override
   public <T> Future<T> withTransaction(
       TransactionOptions options, Function<SqlClient, Future<T>> work) {
     Objects.requireNonNull(options, "options");
@@ -139,7 +137,7 @@ public final class XaTransactionsImpl implements Transactions {
         () -> {
           TxContext context = TxScope.current().orElseThrow();
           spans.bind(context.globalId(), span);
-          XaTransaction tx = new XaTransaction(this, context);
+          XaTransaction tx = new XaTransaction(this, context, pool);
           io.vertx.core.Context scopeContext = Vertx.currentContext();
           current.set(tx);
           long t0 = System.nanoTime();
@@ -178,12 +176,26 @@ public final class XaTransactionsImpl implements Transactions {
     return promise.future();
   }
 
-  @Override
+  public Future<ShardTransaction> begin(ShardedPool pool, Duration timeout) {
+    Objects.requireNonNull(pool, "pool");
+    Objects.requireNonNull(timeout, "timeout");
+    try {
+      TransactionOptions.ofTimeout(timeout); // validates: positive, at most the maximum
+      checkDataSourceNames(pool);
+    } catch (RuntimeException invalid) {
+      return Future.failedFuture(invalid);
+    }
+    return XaShardTransaction.begin(this, pool, timeout);
+  }
+
+  io.shardkit.tx.impl.trace.TxSpans spans() {
+    return spans;
+  }
+
   public Future<Void> installSchema() {
     return log.install();
   }
 
-  @Override
   public XaRecovery recovery() {
     return recovery;
   }
@@ -192,12 +204,10 @@ public final class XaTransactionsImpl implements Transactions {
     return recovery;
   }
 
-  @Override
   public Future<Optional<Decision>> decision(String globalId) {
     return log.read(List.of(globalId)).map(found -> Optional.ofNullable(found.get(globalId)));
   }
 
-  @Override
   public Future<Void> close() {
     return recovery.stop().eventually(log::close);
   }
@@ -220,8 +230,8 @@ public final class XaTransactionsImpl implements Transactions {
     return log;
   }
 
-  /** Test hook: abandon transactions at this step (package-private on purpose). */
-  void stopAt(StopPoint point) {
+  /** Test hook: abandon transactions at this step, as a crashed coordinator would. */
+  public void stopAt(StopPoint point) {
     this.stopPoint = point;
   }
 

@@ -12,7 +12,6 @@ import io.shardkit.context.junit.LeakGuardExtension;
 import io.shardkit.testkit.Shard;
 import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
-import io.shardkit.tx.RecoveryReport;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.TransactionOutcomePendingException.Decision;
 import io.shardkit.tx.TransactionRolledBackException;

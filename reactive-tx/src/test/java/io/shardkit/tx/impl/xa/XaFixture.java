@@ -32,6 +32,7 @@ final class XaFixture implements AutoCloseable {
   final Vertx vertx;
   final ShardDatabases dbs;
   final ShardedPool pool;
+  final Transactions transactions;
   final XaTransactionsImpl tx;
 
   XaFixture(ShardDatabases dbs, TransactionsOptions.Builder options, int poolSize) {
@@ -60,7 +61,8 @@ final class XaFixture implements AutoCloseable {
             .rules(rules)
             .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(poolSize))
             .build();
-    this.tx = (XaTransactionsImpl) Transactions.create(vertx, pool, options.build());
+    this.transactions = Transactions.create(vertx, pool, options.build());
+    this.tx = ((io.shardkit.tx.impl.TransactionsImpl) transactions).xa();
   }
 
   /** Default options for fault tests: short grace and rollback timeout. */
@@ -220,7 +222,7 @@ final class XaFixture implements AutoCloseable {
   @Override
   public void close() throws Exception {
     drain();
-    await(tx.close());
+    await(transactions.close());
     await(pool.close());
     await(vertx.close());
   }

@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.shardkit.context.junit.LeakGuardExtension;
 import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
-import io.shardkit.tx.RecoveryReport;
 import io.shardkit.tx.TransactionOptions;
 import io.vertx.core.Future;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.shardkit.tx;
+package io.shardkit.tx.impl.xa;
 
 import io.vertx.core.Future;
 

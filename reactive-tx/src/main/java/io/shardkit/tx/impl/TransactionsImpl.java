@@ -1,0 +1,120 @@
+package io.shardkit.tx.impl;
+
+import io.shardkit.router.ShardedPool;
+import io.shardkit.router.spi.ShardTransaction;
+import io.shardkit.tx.TccAction;
+import io.shardkit.tx.TccParticipant;
+import io.shardkit.tx.TccParticipants;
+import io.shardkit.tx.TccTransaction;
+import io.shardkit.tx.TransactionOptions;
+import io.shardkit.tx.TransactionOutcomePendingException.Decision;
+import io.shardkit.tx.Transactions;
+import io.shardkit.tx.TransactionsOptions;
+import io.shardkit.tx.impl.tcc.TccCoordinatorImpl;
+import io.shardkit.tx.impl.tcc.TccRecovery;
+import io.shardkit.tx.impl.xa.XaTransactionsImpl;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.SqlClient;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+
+/** {@link Transactions}: the XA and TCC protocols of one app instance and pool, side by side. */
+public final class TransactionsImpl implements Transactions {
+
+  private final XaTransactionsImpl xa;
+  private final TccCoordinatorImpl tcc;
+  private TccRecovery tccRecovery;
+
+  private TransactionsImpl(Vertx vertx, ShardedPool pool, TransactionsOptions options) {
+    this.xa = XaTransactionsImpl.create(vertx, pool, options);
+    this.tcc = TccCoordinatorImpl.create(vertx, pool, options.tcc());
+  }
+
+  public static Transactions create(Vertx vertx, ShardedPool pool, TransactionsOptions options) {
+    return new TransactionsImpl(
+        Objects.requireNonNull(vertx, "vertx"),
+        Objects.requireNonNull(pool, "pool"),
+        Objects.requireNonNull(options, "options"));
+  }
+
+  /** The XA protocol (tests reach its recovery and stop points through it). */
+  public XaTransactionsImpl xa() {
+    return xa;
+  }
+
+  /** The TCC protocol (tests reach its recovery and stop points through it). */
+  public TccCoordinatorImpl tccCoordinator() {
+    return tcc;
+  }
+
+  @Override
+  public Future<ShardTransaction> begin(ShardedPool pool, Duration timeout) {
+    return xa.begin(pool, timeout);
+  }
+
+  @Override
+  public <T> Future<T> withTransaction(
+      TransactionOptions options, Function<SqlClient, Future<T>> work) {
+    return xa.withTransaction(options, work);
+  }
+
+  @Override
+  public <T> Future<T> tcc(TransactionOptions options, Function<TccTransaction, Future<T>> body) {
+    Objects.requireNonNull(options, "options");
+    return tcc.execute(options.timeout(), body);
+  }
+
+  @Override
+  public <A> Transactions register(TccAction<A> action) {
+    tcc.register(action);
+    return this;
+  }
+
+  @Override
+  public Transactions registerParticipant(String action, TccParticipant participant) {
+    tcc.registerParticipant(action, participant);
+    return this;
+  }
+
+  @Override
+  public TccParticipants participants() {
+    return tcc.participants();
+  }
+
+  @Override
+  public Future<Void> installSchema() {
+    return xa.installSchema().compose(v -> tcc.setup());
+  }
+
+  @Override
+  public synchronized Future<Void> startRecovery() {
+    if (tccRecovery == null) {
+      tccRecovery = tcc.recovery().start();
+    }
+    return xa.recovery().start();
+  }
+
+  @Override
+  public Future<Void> stopRecovery() {
+    TccRecovery running;
+    synchronized (this) {
+      running = tccRecovery;
+      tccRecovery = null;
+    }
+    Future<Void> tccStopped = running == null ? Future.succeededFuture() : running.stop();
+    return Future.join(xa.recovery().stop(), tccStopped).mapEmpty();
+  }
+
+  @Override
+  public Future<Optional<Decision>> decision(String globalId) {
+    return xa.decision(globalId);
+  }
+
+  @Override
+  public Future<Void> close() {
+    return stopRecovery().eventually(xa::close);
+  }
+}

@@ -1,0 +1,315 @@
+package io.shardkit.tx.tcc;
+
+import static io.shardkit.tx.tcc.TccTestSupport.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.shardkit.context.TxScope;
+import io.shardkit.context.junit.LeakGuardExtension;
+import io.shardkit.router.ShardedPool;
+import io.shardkit.router.ShardingRules;
+import io.shardkit.testkit.ShardDatabases;
+import io.shardkit.testkit.Shards;
+import io.shardkit.tx.TccOptions;
+import io.shardkit.tx.TransactionOptions;
+import io.shardkit.tx.Transactions;
+import io.shardkit.tx.TransactionsOptions;
+import io.shardkit.tx.impl.TransactionsImpl;
+import io.shardkit.tx.impl.tcc.TccCoordinatorImpl.StopAt;
+import io.shardkit.tx.impl.xa.StopPoint;
+import io.shardkit.tx.spi.TransactionObserver;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Two application instances (two {@code Vertx}, each with its own pool and {@link Transactions})
+ * run XA and TCC transfers on the same two shards, both running recovery. Instance A is then made
+ * to abandon its transactions where a crash hurts most (XA: COMMIT durable, nothing committed; TCC:
+ * decision durable, nothing confirmed) and its Vert.x is closed under its feet. Instance B's
+ * recovery must finish every one of them: nothing prepared, nothing left trying or deciding in the
+ * TCC log, money conserved, every XA transfer applied on both shards or on none, and no TCC branch
+ * both confirmed and cancelled (which is what two instances driving one branch could do).
+ */
+@Shards(2)
+@ExtendWith(LeakGuardExtension.class)
+class TwoInstancesRecoveryTest {
+
+  static final int ACCOUNTS = 16;
+  static final long START_BALANCE = 1_000;
+  static final int LOOPS = 6;
+  static final String MOVE_DDL =
+      "CREATE TABLE xa_move (gid VARCHAR(64) NOT NULL, account BIGINT NOT NULL,"
+          + " delta BIGINT NOT NULL, PRIMARY KEY (gid, account)) ENGINE=InnoDB";
+  static final String DEBIT =
+      "UPDATE account SET balance = balance - ? WHERE id = ? AND balance >= ?";
+  static final String CREDIT = "UPDATE account SET balance = balance + ? WHERE id = ?";
+  static final String MOVE = "INSERT INTO xa_move (gid, account, delta) VALUES (?, ?, ?)";
+
+  static final TccOptions TCC =
+      TccOptions.builder()
+          .tablePrefix("two_t")
+          .phaseTimeout(Duration.ofSeconds(1))
+          .completionTimeout(Duration.ofSeconds(2))
+          .recoveryInterval(Duration.ofMillis(300))
+          .recoveryGrace(Duration.ofMillis(300))
+          .recoveryLease(Duration.ofSeconds(2))
+          .retryInitialDelay(Duration.ofMillis(20))
+          .retryMaxDelay(Duration.ofMillis(300))
+          .build();
+
+  /** One instance: its Vert.x, pool, manager, and what its callers saw. */
+  static final class Instance {
+    final String name;
+    final Vertx vertx = TccTestSupport.vertx();
+    final ShardedPool pool;
+    final Transactions transactions;
+    final Bank bank = new Bank();
+    final Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
+    final AtomicInteger xaRecovered = new AtomicInteger();
+
+    Instance(String name, ShardDatabases databases) {
+      this.name = name;
+      ShardingRules rules =
+          ShardingRules.builder()
+              .table(
+                  "account", t -> t.dataNodes("ds_${0..1}.account").databaseStrategy("id", "mod"))
+              .table(
+                  "xa_move",
+                  t -> t.dataNodes("ds_${0..1}.xa_move").databaseStrategy("account", "mod"))
+              .build();
+      pool =
+          ShardedPool.builder(vertx)
+              .rules(rules)
+              .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(12))
+              .build();
+      TccTestSupport.warmUp(pool);
+      for (String sql : List.of(DEBIT, CREDIT, MOVE)) {
+        int params = (int) sql.chars().filter(c -> c == '?').count();
+        Object[] values = new Object[params];
+        java.util.Arrays.fill(values, 1L);
+        pool.dataSourcesFor(sql, Tuple.from(values));
+      }
+      TransactionObserver observer =
+          new TransactionObserver() {
+            @Override
+            public void recovered(
+                String mode, String dataSource, String action, boolean decidedByRecovery) {
+              xaRecovered.incrementAndGet();
+            }
+          };
+      transactions =
+          Transactions.create(
+              vertx,
+              pool,
+              TransactionsOptions.builder("ds_0")
+                  .logTable("two_xa_log")
+                  .recoveryGrace(Duration.ofMillis(300))
+                  .recoveryInterval(Duration.ofMillis(300))
+                  .rollbackTimeout(Duration.ofSeconds(1))
+                  .addObserver(observer)
+                  .tcc(TCC.toBuilder().instanceId(name).build())
+                  .build());
+      transactions.register(bank.debit).register(bank.credit);
+    }
+
+    TransactionsImpl impl() {
+      return (TransactionsImpl) transactions;
+    }
+
+    void count(String outcome) {
+      outcomes.computeIfAbsent(outcome, k -> new AtomicInteger()).incrementAndGet();
+    }
+
+    int count(String prefix, String suffix) {
+      int n = 0;
+      for (var e : outcomes.entrySet()) {
+        if (e.getKey().startsWith(prefix) && e.getKey().endsWith(suffix)) {
+          n += e.getValue().get();
+        }
+      }
+      return n;
+    }
+  }
+
+  static Future<Void> xaTransfer(SqlClient sql, long from, long to, long amount) {
+    String gid = TxScope.current().orElseThrow().globalId();
+    return sql.preparedQuery(DEBIT)
+        .execute(Tuple.of(amount, from, amount))
+        .compose(
+            rs ->
+                rs.rowCount() == 1
+                    ? sql.preparedQuery(CREDIT).execute(Tuple.of(amount, to))
+                    : Future.failedFuture(new IllegalStateException("insufficient funds")))
+        .compose(
+            rs ->
+                sql.preparedQuery(MOVE)
+                    .executeBatch(List.of(Tuple.of(gid, from, -amount), Tuple.of(gid, to, amount))))
+        .mapEmpty();
+  }
+
+  static void loop(Instance at, AtomicBoolean stop, int round, Promise<Void> done) {
+    if (stop.get()) {
+      done.complete();
+      return;
+    }
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    long from = random.nextInt(ACCOUNTS);
+    long to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
+    long amount = 1 + random.nextInt(20);
+    TransactionOptions timeout = TransactionOptions.ofTimeout(Duration.ofSeconds(2));
+    boolean xa = round % 2 == 0;
+    Future<Void> one =
+        xa
+            ? at.transactions.withTransaction(timeout, sql -> xaTransfer(sql, from, to, amount))
+            : at.transactions.tcc(timeout, tx -> at.bank.transfer(tx, from, to, amount));
+    one.onComplete(
+        ar -> {
+          String mode = xa ? "xa" : "tcc";
+          at.count(
+              mode
+                  + ':'
+                  + (ar.succeeded()
+                      ? "committed"
+                      : String.valueOf(ar.cause().getMessage()).contains("abandoned")
+                          ? "abandoned"
+                          : ar.cause().getClass().getSimpleName()));
+          loop(at, stop, round + 1, done);
+        });
+  }
+
+  @Test
+  void survivorRecoversEverythingTheDeadInstanceLeftAndNoBranchIsDrivenByBoth(
+      ShardDatabases databases) throws Exception {
+    Bank.reset(databases, TCC);
+    databases.executeOnAll(
+        "DROP TABLE IF EXISTS xa_move",
+        "DROP TABLE IF EXISTS two_xa_log",
+        "DROP TABLE IF EXISTS two_xa_log_lease",
+        MOVE_DDL);
+    Bank.open(databases, ACCOUNTS, START_BALANCE);
+    Instance a = new Instance("app-a", databases);
+    Instance b = new Instance("app-b", databases);
+    await(a.transactions.installSchema());
+    await(b.transactions.installSchema());
+    await(a.transactions.startRecovery());
+    await(b.transactions.startRecovery());
+
+    AtomicBoolean stopA = new AtomicBoolean();
+    AtomicBoolean stopB = new AtomicBoolean();
+    List<Promise<Void>> doneB = new ArrayList<>();
+    for (int i = 0; i < LOOPS; i++) {
+      int first = i;
+      a.vertx.runOnContext(v -> loop(a, stopA, first, Promise.promise()));
+      Promise<Void> done = Promise.promise();
+      doneB.add(done);
+      b.vertx.runOnContext(v -> loop(b, stopB, first, done));
+    }
+    Thread.sleep(1_500);
+    // A crashes: its recovery is the first thing to go (so whatever A leaves is B's to finish);
+    // its transactions stop where it hurts most, decisions durable and nothing applied; then its
+    // Vert.x closes under its feet
+    await(a.transactions.stopRecovery());
+    a.impl().xa().stopAt(StopPoint.AFTER_DECISION);
+    a.impl().tccCoordinator().stopAt(StopAt.AFTER_DECISION);
+    Thread.sleep(600);
+    stopA.set(true);
+    a.vertx.close(); // abruptly: no close of its manager or pool, transactions in flight
+    Thread.sleep(1_000);
+    stopB.set(true);
+    for (Promise<Void> done : doneB) {
+      await(done.future(), Duration.ofSeconds(30));
+    }
+    TccTestSupport.close(a.vertx);
+
+    boolean settled =
+        TccTestSupport.eventually(
+            Duration.ofSeconds(40),
+            () ->
+                preparedXaBranches(databases) == 0
+                    && unfinishedTcc(databases) == 0
+                    && Bank.totals(databases)[1] == 0
+                    && Bank.totals(databases)[2] == 0);
+    System.out.printf(
+        "two instances: A %s, B %s, B's XA recovery acted on %d branches%n",
+        a.outcomes, b.outcomes, b.xaRecovered.get());
+    await(b.transactions.close());
+    await(b.pool.close());
+    TccTestSupport.close(b.vertx);
+
+    assertThat(a.count("xa:", "abandoned"))
+        .as("A left XA transactions with a durable COMMIT for recovery")
+        .isPositive();
+    assertThat(a.count("tcc:", "abandoned"))
+        .as("A left TCC transactions with a durable decision for recovery")
+        .isPositive();
+    assertThat(b.count("", "committed")).as("B kept working").isPositive();
+    assertThat(settled).as("B's recovery finished every transaction A left").isTrue();
+    assertThat(b.xaRecovered.get())
+        .as("B's recovery committed the prepared branches of A's abandoned XA transactions")
+        .isGreaterThanOrEqualTo(2 * a.count("xa:", "abandoned"));
+    long[] totals = Bank.totals(databases);
+    assertThat(totals).containsExactly(ACCOUNTS * START_BALANCE, 0L, 0L);
+    // every XA transfer applied on both shards (its two move rows) or on none
+    Map<String, Integer> rowsPerGid = new HashMap<>();
+    for (int s = 0; s < databases.size(); s++) {
+      for (JsonObject row : databases.get(s).query("SELECT gid FROM xa_move")) {
+        rowsPerGid.merge(row.getString("gid"), 1, Integer::sum);
+      }
+    }
+    assertThat(rowsPerGid).isNotEmpty();
+    assertThat(rowsPerGid.values()).as("move rows per XA transfer").containsOnly(2);
+    // no TCC branch both confirmed and cancelled
+    for (int s = 0; s < databases.size(); s++) {
+      List<JsonObject> both =
+          databases
+              .get(s)
+              .query(
+                  "SELECT gid, branch_id FROM "
+                      + TCC.fenceTable()
+                      + " GROUP BY gid, branch_id"
+                      + " HAVING SUM(phase = 2) > 0 AND SUM(phase = 3) > 0");
+      assertThat(both).as("branches confirmed and cancelled on ds_%d", s).isEmpty();
+    }
+    // every TCC transaction of A that decided COMMIT was confirmed, by A or by B's recovery
+    List<JsonObject> open =
+        databases
+            .get(0)
+            .query("SELECT gid, state FROM " + TCC.txTable() + " WHERE state IN (1, 2, 3)");
+    assertThat(open).as("TCC transactions left open").isEmpty();
+  }
+
+  static int preparedXaBranches(ShardDatabases databases) {
+    int count = 0;
+    for (int s = 0; s < databases.size(); s++) {
+      for (JsonObject row : databases.get(s).shard().query(null, "XA RECOVER")) {
+        if (row.getInteger("formatID") == io.shardkit.tx.impl.xa.Xid.FORMAT_ID) {
+          count++;
+        }
+      }
+    }
+    return count;
+  }
+
+  static int unfinishedTcc(ShardDatabases databases) {
+    return databases
+        .get(0)
+        .query("SELECT COUNT(*) AS n FROM " + TCC.txTable() + " WHERE state IN (1, 2, 3)")
+        .get(0)
+        .getInteger("n");
+  }
+}
