@@ -235,9 +235,13 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
                 ar ->
                     Future.failedFuture(
                         timedOut != null ? timedOut : TransactionRollbackException.INSTANCE));
-    ending = result;
+    // the caller of commit()/rollback() hears first, then completion() (as with Vert.x's own
+    // transactions, whose owners often close the connection when completion() fires)
+    Promise<Void> answer = Promise.promise();
+    ending = answer.future();
     result.onComplete(
         ar -> {
+          answer.handle(ar);
           synchronized (this) {
             state = State.ENDED;
           }
@@ -249,7 +253,7 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
             completion.tryFail(ar.cause());
           }
         });
-    return result;
+    return answer.future();
   }
 
   private static void runHook(Runnable hook) {

@@ -49,7 +49,8 @@ public final class StatementParser {
           quote(leadingWords(sql, 2))
               + " is transaction control sent as SQL: a ShardedPool runs each statement on whichever"
               + " shard connections the route needs; start transactions with the Pool API"
-              + " (withTransaction, getConnection().begin()) instead");
+              + " (withTransaction, getConnection().begin()) instead; transactions over several"
+              + " shards need a transaction manager (reactive-tx)");
     }
     if (SESSION_STATE.contains(keyword)) {
       throw new UnsupportedSqlException(
