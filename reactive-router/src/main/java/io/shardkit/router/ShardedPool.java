@@ -1,23 +1,28 @@
 package io.shardkit.router;
 
+import io.shardkit.router.impl.execute.ShardedPoolImpl;
 import io.shardkit.router.spi.ShardConnectionProvider;
-import io.shardkit.router.spi.ShardedPoolFactory;
+import io.shardkit.router.spi.ShardTransactionManager;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mysqlclient.MySQLConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.PrepareOptions;
 import io.vertx.sqlclient.PropertyKind;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.TransactionPropagation;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.ServiceLoader;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * A Vert.x {@link SqlClient} over sharded MySQL/MariaDB data sources: each statement is parsed once
@@ -33,11 +38,19 @@ import java.util.Set;
  * ShardUnavailableException}. Errors a shard returns (duplicate key, ...) fail it with the driver's
  * exception as they would on one database.
  *
- * <p>It is not a connection: transaction control statements are refused; atomic cross-shard writes
- * go through reactive-tx, which runs routed statements on its pinned connections through {@link
- * #withConnections(ShardConnectionProvider)}.
+ * <p>It is a Vert.x {@link Pool}: {@link #getConnection()} gives a routed {@link SqlConnection}
+ * (its statements are routed like the pool's) whose {@link SqlConnection#begin()} starts a
+ * transaction, and {@link #withTransaction} runs a function in one. Every transaction has a
+ * deadline: {@link #transactionTimeout()} unless the call gives one; when it passes, the
+ * transaction is rolled back and its later statements and its commit fail with {@code
+ * ShardkitTimeoutException}. With a {@link ShardTransactionManager} (reactive-tx) a transaction may
+ * touch any shards and commits atomically; without one it runs as a local {@code BEGIN ... COMMIT}
+ * on the first data source it touches, and a statement that would reach a second data source fails
+ * with {@link CrossShardTransactionException} before any I/O there (the transaction can then only
+ * be rolled back). Transaction-control statements ({@code BEGIN}, {@code COMMIT}, ...) sent as SQL
+ * are refused: use the API.
  */
-public interface ShardedPool extends SqlClient {
+public interface ShardedPool extends Pool {
 
   /**
    * Keys generated for an INSERT that left out its table's key column, in row order (a {@code
@@ -51,6 +64,60 @@ public interface ShardedPool extends SqlClient {
   static Builder builder(Vertx vertx) {
     return new Builder(vertx);
   }
+
+  /**
+   * A routed connection. Outside a transaction its statements run on the data sources' pools like
+   * the pool's own; {@link SqlConnection#begin()} starts a transaction with the pool's default
+   * deadline. Closing it rolls back a transaction still open. {@code prepare(sql)} gives a
+   * statement whose {@code query()} is routed; its cursors and streams are refused (use {@link
+   * #stream}).
+   */
+  @Override
+  Future<SqlConnection> getConnection();
+
+  /**
+   * Runs {@code fn} in a transaction with the pool's default deadline ({@link
+   * #transactionTimeout()}), commits when its future succeeds and rolls back when it fails (the
+   * returned future then fails with {@code fn}'s failure). {@code fn} runs on a duplicated context
+   * inside a {@code TxScope} whose global id and deadline its statements carry. The result
+   * completes on the caller's context.
+   */
+  @Override
+  <T> Future<T> withTransaction(Function<SqlConnection, Future<T>> fn);
+
+  /**
+   * As {@link #withTransaction(Function)}; with {@link TransactionPropagation#CONTEXT} a call made
+   * inside a transaction started with {@code CONTEXT} on the same Vert.x context runs {@code fn} on
+   * that transaction's connection (the outer call commits or rolls back).
+   */
+  @Override
+  <T> Future<T> withTransaction(
+      TransactionPropagation propagation, Function<SqlConnection, Future<T>> fn);
+
+  /**
+   * As {@link #withTransaction(Function)} with its own deadline, {@code timeout} from now (capped
+   * by the deadline of an enclosing {@code TxScope}).
+   *
+   * <p>A null, zero or negative {@code timeout} fails the returned future with {@link
+   * IllegalArgumentException} and runs nothing.
+   */
+  <T> Future<T> withTransaction(Duration timeout, Function<SqlConnection, Future<T>> fn);
+
+  /** Runs {@code fn} with a routed connection and closes it when {@code fn}'s future completes. */
+  @Override
+  <T> Future<T> withConnection(Function<SqlConnection, Future<T>> fn);
+
+  /** The default deadline of a transaction, from its start. */
+  Duration transactionTimeout();
+
+  /**
+   * As {@link SqlClient#preparedQuery(String)}; {@code options} with no entries are accepted, any
+   * other options fail with {@link IllegalArgumentException} (the router prepares statements per
+   * shard and honours none).
+   */
+  @Override
+  io.vertx.sqlclient.PreparedQuery<io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>> preparedQuery(
+      String sql, PrepareOptions options);
 
   /** The data source names, in rule order. */
   Set<String> dataSourceNames();
@@ -116,6 +183,9 @@ public interface ShardedPool extends SqlClient {
     /** Default bound of the plan cache (distinct SQL texts). */
     public static final int DEFAULT_PLAN_CACHE_SIZE = 4096;
 
+    /** Default deadline of a transaction. */
+    public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofSeconds(30);
+
     private final Vertx vertx;
     private ShardingRules rules;
     private final Map<String, MySQLConnectOptions> connectOptions = new LinkedHashMap<>();
@@ -124,6 +194,8 @@ public interface ShardedPool extends SqlClient {
     private io.opentelemetry.api.OpenTelemetry openTelemetry;
     private io.micrometer.core.instrument.MeterRegistry meterRegistry;
     private CircuitBreakerOptions circuitBreaker = CircuitBreakerOptions.defaults();
+    private Duration transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT;
+    private Function<ShardedPool, ShardTransactionManager> transactionManager;
 
     private Builder(Vertx vertx) {
       this.vertx = Objects.requireNonNull(vertx, "vertx");
@@ -153,8 +225,8 @@ public interface ShardedPool extends SqlClient {
     /**
      * Reads the configuration from JSON (e.g. from Vert.x config): {@code {"rules": {rule JSON},
      * "dataSources": {"ds_0": {MySQLConnectOptions JSON, optionally "pool": {PoolOptions JSON}},
-     * ...}, "pool": {shared PoolOptions JSON}, "planCacheSize": 4096, "circuitBreaker":
-     * {CircuitBreakerOptions JSON}}}.
+     * ...}, "pool": {shared PoolOptions JSON}, "planCacheSize": 4096, "transactionTimeoutMs":
+     * 30000, "circuitBreaker": {CircuitBreakerOptions JSON}}}.
      *
      * @throws ShardingConfigurationException naming the field path and value of an invalid entry
      */
@@ -212,7 +284,46 @@ public interface ShardedPool extends SqlClient {
         }
         planCacheSize(n.intValue());
       }
+      if (json.containsKey("transactionTimeoutMs")) {
+        Object ms = json.getValue("transactionTimeoutMs");
+        if (!(ms instanceof Number n) || n.longValue() != n.doubleValue() || n.longValue() < 1) {
+          throw new ShardingConfigurationException(
+              "transactionTimeoutMs", "must be a positive integer, got " + ms);
+        }
+        transactionTimeout(Duration.ofMillis(n.longValue()));
+      }
       return this;
+    }
+
+    /**
+     * The deadline of a transaction that does not give its own (default {@link
+     * #DEFAULT_TRANSACTION_TIMEOUT}); there is no "no timeout".
+     */
+    public Builder transactionTimeout(Duration timeout) {
+      if (timeout == null || timeout.isZero() || timeout.isNegative()) {
+        throw new ShardingConfigurationException(
+            "transactionTimeoutMs", "must be positive, got " + timeout);
+      }
+      this.transactionTimeout = timeout;
+      return this;
+    }
+
+    public Duration transactionTimeout() {
+      return transactionTimeout;
+    }
+
+    /**
+     * Makes transactions atomic across shards: the pool calls {@code factory} once, with itself,
+     * when it is built, and begins every transaction through the manager (see {@link
+     * ShardTransactionManager}). Without one a transaction stays on one data source.
+     */
+    public Builder transactionManager(Function<ShardedPool, ShardTransactionManager> factory) {
+      this.transactionManager = Objects.requireNonNull(factory, "transactionManager");
+      return this;
+    }
+
+    public Function<ShardedPool, ShardTransactionManager> transactionManager() {
+      return transactionManager;
     }
 
     /**
@@ -308,12 +419,7 @@ public interface ShardedPool extends SqlClient {
               "dataSources." + ds, "unknown to the rules (known: " + rules.dataSourceNames() + ")");
         }
       }
-      ShardedPoolFactory factory =
-          ServiceLoader.load(ShardedPoolFactory.class, ShardedPool.class.getClassLoader())
-              .findFirst()
-              .orElseThrow(
-                  () -> new IllegalStateException("no ShardedPoolFactory on the class path"));
-      return factory.create(this);
+      return ShardedPoolImpl.create(this);
     }
   }
 }

@@ -1,5 +1,7 @@
 package io.shardkit.router.impl.execute;
 
+import io.shardkit.context.TxContext;
+import io.shardkit.context.TxScope;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.ShardedRowStream;
 import io.shardkit.router.ShardingRules;
@@ -7,7 +9,8 @@ import io.shardkit.router.impl.rewrite.Rewriter;
 import io.shardkit.router.impl.route.Planner;
 import io.shardkit.router.impl.route.TxContextHints;
 import io.shardkit.router.spi.ShardConnectionProvider;
-import io.shardkit.router.spi.ShardedPoolFactory;
+import io.shardkit.router.spi.ShardTransaction;
+import io.shardkit.router.spi.ShardTransactionManager;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -19,9 +22,13 @@ import io.vertx.sqlclient.Query;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.TransactionPropagation;
 import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.impl.SqlClientInternal;
+import io.vertx.sqlclient.spi.DatabaseMetadata;
 import io.vertx.sqlclient.spi.Driver;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -29,6 +36,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The {@link ShardedPool}: one Vert.x MySQL pool per data source plus the statement pipeline.
@@ -48,6 +56,11 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   private final Vertx vertx;
   private final io.shardkit.router.impl.schema.SchemaCatalog catalog;
   private final PlanCache cache;
+  private final Duration transactionTimeout;
+  private final ShardTransactionManager transactionManager;
+  private final PoolTransactions transactions;
+  private final boolean ssl;
+  private volatile Future<DatabaseMetadata> metadata;
   private volatile boolean closed;
 
   private ShardedPoolImpl(ShardedPool.Builder builder) {
@@ -64,6 +77,11 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
               .build());
     }
     this.pools = Collections.unmodifiableMap(created);
+    this.transactionTimeout = builder.transactionTimeout();
+    this.ssl =
+        builder.connectOptions().values().iterator().next().getSslMode()
+            != io.vertx.mysqlclient.SslMode.DISABLED;
+    this.transactions = new PoolTransactions(vertx, this);
     this.catalog = new io.shardkit.router.impl.schema.SchemaCatalog(rules);
     PlanCache cache = new PlanCache(Planner.of(rules, catalog), builder.planCacheSize());
     this.cache = cache;
@@ -101,6 +119,13 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
           return null;
         },
         false);
+    this.transactionManager =
+        builder.transactionManager() == null ? null : builder.transactionManager().apply(this);
+  }
+
+  /** Builds the pool of a validated builder. */
+  public static ShardedPool create(ShardedPool.Builder builder) {
+    return new ShardedPoolImpl(builder);
   }
 
   /**
@@ -133,11 +158,110 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     return catalog.loadAll(pools::get).onComplete(ar -> cache.clear()).mapEmpty();
   }
 
-  /** ServiceLoader entry; public with a no-argument constructor as ServiceLoader requires. */
-  public static final class Factory implements ShardedPoolFactory {
-    @Override
-    public ShardedPool create(ShardedPool.Builder builder) {
-      return new ShardedPoolImpl(builder);
+  @Override
+  public Future<SqlConnection> getConnection() {
+    if (closed) {
+      return Future.failedFuture(new IllegalStateException("pool closed"));
+    }
+    Future<DatabaseMetadata> known = metadata;
+    if (known == null || known.failed()) {
+      // the servers' metadata, read once from a connection of the first data source
+      known =
+          pools
+              .values()
+              .iterator()
+              .next()
+              .getConnection()
+              .compose(c -> c.close().map(c.databaseMetadata()));
+      metadata = known;
+    }
+    // the cached metadata future completes on the context that first asked: answer on this one
+    return StatementRunner.onCaller(
+        vertx.getOrCreateContext(), known.map(md -> new RoutedConnection(this, md)));
+  }
+
+  @Override
+  public <T> Future<T> withConnection(Function<SqlConnection, Future<T>> fn) {
+    return transactions.withConnection(fn);
+  }
+
+  @Override
+  public <T> Future<T> withTransaction(Function<SqlConnection, Future<T>> fn) {
+    return transactions.withTransaction(TransactionPropagation.NONE, transactionTimeout, fn);
+  }
+
+  @Override
+  public <T> Future<T> withTransaction(
+      TransactionPropagation propagation, Function<SqlConnection, Future<T>> fn) {
+    return transactions.withTransaction(propagation, transactionTimeout, fn);
+  }
+
+  @Override
+  public <T> Future<T> withTransaction(Duration timeout, Function<SqlConnection, Future<T>> fn) {
+    return transactions.withTransaction(TransactionPropagation.NONE, timeout, fn);
+  }
+
+  @Override
+  public Duration transactionTimeout() {
+    return transactionTimeout;
+  }
+
+  @Override
+  public int size() {
+    int size = 0;
+    for (Pool pool : pools.values()) {
+      size += pool.size();
+    }
+    return size;
+  }
+
+  /**
+   * Starts a transaction with a deadline {@code timeout} from now (the pool's default when null),
+   * capped by the enclosing TxScope's deadline: through the manager when there is one, locally on
+   * one data source otherwise.
+   */
+  Future<ShardTransaction> beginTransaction(Duration timeout) {
+    Duration effective = timeout == null ? transactionTimeout : timeout;
+    java.util.Optional<TxContext> scope = TxScope.current();
+    if (scope.isPresent()) {
+      Duration remaining = scope.get().deadline().remaining();
+      if (remaining.compareTo(effective) < 0) {
+        effective = remaining.isZero() || remaining.isNegative() ? Duration.ofMillis(1) : remaining;
+      }
+    }
+    if (transactionManager != null) {
+      return StatementRunner.onCaller(
+          vertx.getOrCreateContext(), transactionManager.begin(this, effective));
+    }
+    String globalId = scope.map(TxContext::globalId).orElseGet(TxContext::newGlobalId);
+    return Future.succeededFuture(LocalTransaction.begin(vertx, globalId, effective, pools::get));
+  }
+
+  /** Where a transaction's statements run. */
+  StatementRunner.ClientSource sourceOf(ShardTransaction tx) {
+    return tx instanceof LocalTransaction local ? local : tx::clientFor;
+  }
+
+  StatementRunner.ClientSource poolSource() {
+    return poolSource;
+  }
+
+  StatementRunner runner() {
+    return runner;
+  }
+
+  boolean isSsl() {
+    return ssl;
+  }
+
+  /** Options with no entries are what no options are; the router honours no others. */
+  static void checkOptions(PrepareOptions options) {
+    if (options != null && !options.toJson().isEmpty()) {
+      throw new IllegalArgumentException(
+          "PrepareOptions "
+              + options.toJson().encode()
+              + " are not supported by ShardedPool: each shard prepares its rewritten statement"
+              + " with the driver's defaults");
     }
   }
 
@@ -153,6 +277,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
 
   @Override
   public PreparedQuery<RowSet<Row>> preparedQuery(String sql, PrepareOptions options) {
+    checkOptions(options);
     return preparedQuery(sql);
   }
 
@@ -199,9 +324,12 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   @Override
   public Future<Void> close() {
     closed = true;
+    Future<Void> manager =
+        transactionManager == null ? Future.succeededFuture() : transactionManager.close();
     metrics.close();
     breakers.close();
     List<Future<Void>> closes = new ArrayList<>();
+    closes.add(manager.otherwiseEmpty());
     for (Pool pool : pools.values()) {
       closes.add(pool.close());
     }
@@ -250,6 +378,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
 
     @Override
     public PreparedQuery<RowSet<Row>> preparedQuery(String sql, PrepareOptions options) {
+      checkOptions(options);
       return preparedQuery(sql);
     }
 

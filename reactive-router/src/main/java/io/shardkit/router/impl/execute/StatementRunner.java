@@ -47,6 +47,23 @@ final class StatementRunner {
       return false;
     }
 
+    /**
+     * Checks a routed statement before any of its units runs; a throw refuses it with nothing sent
+     * anywhere (a local transaction refuses a second data source here).
+     */
+    default void admit(String sql, Rewriter.Routed routed) {}
+
+    /**
+     * The source a statement executed now runs on (a connection answers with its transaction's or
+     * the pool's), fixed before the statement may wait for the schema.
+     */
+    default ClientSource resolve() {
+      return this;
+    }
+
+    /** An admitted statement started; {@code statement} completes when it is done on every unit. */
+    default void started(Future<?> statement) {}
+
     /** A gated source: the pool's. */
     static ClientSource pooled(ClientSource source) {
       return new ClientSource() {
@@ -129,6 +146,11 @@ final class StatementRunner {
     }
   }
 
+  /** Plans {@code sql} (cached) and throws when the router would refuse it; no I/O. */
+  void check(String sql) {
+    cache.entry(sql).planOrThrow();
+  }
+
   Set<String> dataSourcesFor(String sql, Tuple params) {
     Set<String> out = new LinkedHashSet<>();
     for (SqlUnit unit : route(sql, params).units()) {
@@ -170,7 +192,8 @@ final class StatementRunner {
 
   /** Executes one statement; {@code params} null means a text query. */
   <T> Future<T> execute(
-      String sql, Tuple params, ClientSource source, Function<RowSet<Row>, T> finish) {
+      String sql, Tuple params, ClientSource current, Function<RowSet<Row>, T> finish) {
+    ClientSource source = current.resolve();
     if (!schemaReady.isComplete()) {
       return afterSchema(() -> execute(sql, params, source, finish));
     }
@@ -195,6 +218,7 @@ final class StatementRunner {
                       .compose(rs -> afterDdl.apply(routed.plan().tables()).map(rs))
                       .map(finish::apply)
               : () -> run(routed, source).map(finish::apply);
+      source.admit(sql, routed);
       if (io.shardkit.context.TxScope.current().isPresent()) {
         // Inside a transaction scope: nothing is sent once the deadline has passed, and the
         // caller hears back by the deadline at the latest.
@@ -202,6 +226,7 @@ final class StatementRunner {
       } else {
         result = work.get();
       }
+      source.started(result);
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
@@ -212,9 +237,10 @@ final class StatementRunner {
   <T> Future<T> executeBatch(
       String sql,
       List<Tuple> batch,
-      ClientSource source,
+      ClientSource current,
       Function<RowSet<Row>, T> finish,
       Linker<T> linker) {
+    ClientSource source = current.resolve();
     if (!schemaReady.isComplete()) {
       return afterSchema(() -> executeBatch(sql, batch, source, finish, linker));
     }
@@ -238,11 +264,15 @@ final class StatementRunner {
       for (int i = 0; i < batch.size(); i++) {
         routes.add(route(sql, batch.get(i), i));
       }
+      for (Rewriter.Routed routed : routes) {
+        source.admit(sql, routed);
+      }
     } catch (RuntimeException e) {
       return onCaller(caller, Future.failedFuture(e));
     }
     Future<List<RowSet<Row>>> all =
         groupable(routes) ? grouped(routes, source) : sequential(routes, source);
+    source.started(all);
     return onCaller(
         caller,
         all.map(

@@ -47,8 +47,10 @@ public final class StatementParser {
       throw new UnsupportedSqlException(
           List.of(),
           quote(leadingWords(sql, 2))
-              + " is transaction control: a ShardedPool is not a connection and runs each statement on"
-              + " whichever shard connections the route needs; use reactive-tx (withTransaction) for transactions");
+              + " is transaction control sent as SQL: a ShardedPool runs each statement on whichever"
+              + " shard connections the route needs; start transactions with the Pool API"
+              + " (withTransaction, getConnection().begin()) instead; transactions over several"
+              + " shards need a transaction manager (reactive-tx)");
     }
     if (SESSION_STATE.contains(keyword)) {
       throw new UnsupportedSqlException(

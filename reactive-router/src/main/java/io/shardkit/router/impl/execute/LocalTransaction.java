@@ -1,0 +1,282 @@
+package io.shardkit.router.impl.execute;
+
+import io.shardkit.context.ShardkitException;
+import io.shardkit.context.ShardkitTimeoutException;
+import io.shardkit.router.CrossShardTransactionException;
+import io.shardkit.router.impl.rewrite.Rewriter;
+import io.shardkit.router.impl.rewrite.SqlUnit;
+import io.shardkit.router.spi.ShardTransaction;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.TransactionRollbackException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The transaction of a pool without a transaction manager: {@code BEGIN ... COMMIT} on one pinned
+ * connection of the first data source a statement touches.
+ *
+ * <p>Why statements are admitted before they run: a statement with units on two data sources would
+ * otherwise start on the first before the second asks for its connection. {@link #admit} sees every
+ * unit of a routed statement (or of a whole batch) before any runs, pins the data source on first
+ * use and refuses another one with nothing sent; the transaction is then rollback-only.
+ *
+ * <p>The deadline is a timer on the context that began the transaction: when it fires first, the
+ * transaction rolls back, and later statements and the commit fail with {@link
+ * ShardkitTimeoutException}.
+ */
+final class LocalTransaction implements ShardTransaction, StatementRunner.ClientSource {
+
+  private enum State {
+    ACTIVE,
+    ENDING,
+    ENDED
+  }
+
+  private final String globalId;
+  private final Function<String, Pool> pools;
+  private final Vertx vertx;
+  private final Context context;
+  private final Duration timeout;
+  private final long startNanos = System.nanoTime();
+  private final long timer;
+  private final Promise<Void> completion = Promise.promise();
+  private final List<Runnable> onCommit = new ArrayList<>();
+  private final List<Runnable> onRollback = new ArrayList<>();
+
+  private State state = State.ACTIVE;
+  private String pinned;
+  private Future<SqlConnection> connection;
+  private CrossShardTransactionException refusal;
+  private ShardkitTimeoutException timedOut;
+  private Future<Void> ending;
+  private final List<Future<?>> running = new ArrayList<>();
+
+  private LocalTransaction(
+      Vertx vertx, String globalId, Duration timeout, Function<String, Pool> pools) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.globalId = globalId;
+    this.timeout = timeout;
+    this.pools = pools;
+    this.timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> expire());
+  }
+
+  static LocalTransaction begin(
+      Vertx vertx, String globalId, Duration timeout, Function<String, Pool> pools) {
+    return new LocalTransaction(vertx, globalId, timeout, pools);
+  }
+
+  @Override
+  public String globalId() {
+    return globalId;
+  }
+
+  @Override
+  public synchronized void admit(String sql, Rewriter.Routed routed) {
+    checkActive();
+    Set<String> reached = new LinkedHashSet<>();
+    for (SqlUnit unit : routed.units()) {
+      reached.add(unit.dataSource());
+    }
+    if (reached.isEmpty()) {
+      return;
+    }
+    if (pinned == null && reached.size() == 1) {
+      pinned = reached.iterator().next();
+    }
+    if (pinned == null || !Set.of(pinned).containsAll(reached)) {
+      List<String> tables = routed.plan() == null ? List.of() : routed.plan().tables();
+      CrossShardTransactionException e =
+          new CrossShardTransactionException(sql, tables, pinned, new ArrayList<>(reached));
+      if (refusal == null) {
+        refusal = e;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Statements still running on the pinned connection hold the end back: Vert.x sends a prepared
+   * statement as two commands, and a ROLLBACK queued between them would let the second run outside
+   * the transaction.
+   */
+  @Override
+  public synchronized void started(Future<?> statement) {
+    running.add(statement);
+    statement.onComplete(ar -> forget(statement));
+  }
+
+  private synchronized void forget(Future<?> statement) {
+    running.remove(statement);
+  }
+
+  @Override
+  public synchronized Future<SqlClient> clientFor(String dataSource) {
+    try {
+      checkActive();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    if (pinned == null) {
+      pinned = dataSource;
+    } else if (!pinned.equals(dataSource)) {
+      return Future.failedFuture(
+          new CrossShardTransactionException(
+              "(statement on " + dataSource + ")", List.of(), pinned, List.of(dataSource)));
+    }
+    if (connection == null) {
+      // end() waits for this connection and releases it, whenever the transaction ends
+      connection = pools.apply(dataSource).getConnection().compose(c -> c.begin().map(tx -> c));
+    }
+    return connection.map(c -> c);
+  }
+
+  private void checkActive() {
+    if (timedOut != null) {
+      throw timedOut;
+    }
+    if (state != State.ACTIVE) {
+      throw new ShardkitException("transaction " + globalId + " has already ended");
+    }
+  }
+
+  @Override
+  public synchronized Future<Void> commit() {
+    if (state != State.ACTIVE) {
+      return ended();
+    }
+    if (refusal != null) {
+      return end(false).transform(ar -> Future.failedFuture(refusal));
+    }
+    return end(true);
+  }
+
+  @Override
+  public synchronized Future<Void> rollback() {
+    if (state != State.ACTIVE) {
+      return ended().otherwiseEmpty();
+    }
+    return end(false).otherwiseEmpty();
+  }
+
+  /** What a second commit/rollback gets: the outcome of the first. */
+  private Future<Void> ended() {
+    if (timedOut != null) {
+      return ending.transform(ar -> Future.failedFuture(timedOut));
+    }
+    return ending;
+  }
+
+  private synchronized void expire() {
+    if (state != State.ACTIVE) {
+      return;
+    }
+    timedOut =
+        new ShardkitTimeoutException(
+            globalId,
+            Duration.ofNanos(System.nanoTime() - startNanos),
+            timeout,
+            "running a local transaction"
+                + (pinned != null ? " on data source " + pinned : "")
+                + " (rolled back)",
+            null);
+    end(false);
+  }
+
+  /** Commits or rolls back the pinned connection (if any), releases it and settles completion. */
+  private Future<Void> end(boolean commit) {
+    state = State.ENDING;
+    vertx.cancelTimer(timer);
+    Future<Void> work;
+    if (connection == null) {
+      work = Future.succeededFuture();
+    } else {
+      Future<?> settled = Future.join(new ArrayList<>(running)).otherwiseEmpty();
+      work =
+          settled
+              .transform(v -> connection)
+              .transform(
+                  ar -> {
+                    if (ar.failed()) {
+                      return Future.<Void>failedFuture(ar.cause());
+                    }
+                    SqlConnection c = ar.result();
+                    io.vertx.sqlclient.Transaction tx = c.transaction();
+                    Future<Void> outcome =
+                        tx == null
+                            ? (commit
+                                ? Future.failedFuture(TransactionRollbackException.INSTANCE)
+                                : Future.succeededFuture())
+                            : commit ? tx.commit() : tx.rollback();
+                    return outcome.transform(
+                        done ->
+                            c.close()
+                                .transform(
+                                    closed ->
+                                        done.succeeded()
+                                            ? Future.<Void>succeededFuture()
+                                            : Future.<Void>failedFuture(done.cause())));
+                  });
+    }
+    Future<Void> result =
+        commit
+            ? work
+            : work.transform(
+                ar ->
+                    Future.failedFuture(
+                        timedOut != null ? timedOut : TransactionRollbackException.INSTANCE));
+    // the caller of commit()/rollback() hears first, then completion() (as with Vert.x's own
+    // transactions, whose owners often close the connection when completion() fires)
+    Promise<Void> answer = Promise.promise();
+    ending = answer.future();
+    result.onComplete(
+        ar -> {
+          answer.handle(ar);
+          synchronized (this) {
+            state = State.ENDED;
+          }
+          List<Runnable> hooks = ar.succeeded() ? onCommit : onRollback;
+          context.runOnContext(v -> hooks.forEach(LocalTransaction::runHook));
+          if (ar.succeeded()) {
+            completion.tryComplete();
+          } else {
+            completion.tryFail(ar.cause());
+          }
+        });
+    return answer.future();
+  }
+
+  private static void runHook(Runnable hook) {
+    try {
+      hook.run();
+    } catch (RuntimeException e) {
+      System.getLogger(LocalTransaction.class.getName())
+          .log(System.Logger.Level.WARNING, "transaction hook failed", e);
+    }
+  }
+
+  @Override
+  public Future<Void> completion() {
+    return completion.future();
+  }
+
+  @Override
+  public synchronized void onCommit(Runnable hook) {
+    onCommit.add(hook);
+  }
+
+  @Override
+  public synchronized void onRollback(Runnable hook) {
+    onRollback.add(hook);
+  }
+}

@@ -1,0 +1,112 @@
+package io.shardkit.router.impl.execute;
+
+import io.shardkit.context.ScopeOptions;
+import io.shardkit.context.TxScope;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
+import io.vertx.sqlclient.TransactionPropagation;
+import java.time.Duration;
+import java.util.function.Function;
+
+/**
+ * {@code withConnection} and {@code withTransaction} of the pool. A transaction body runs in a
+ * {@link TxScope} with the transaction's deadline (so its statements, event-bus and gRPC calls
+ * carry the global id and the remaining time) on the scope's duplicated context, where a {@code
+ * CONTEXT} call also leaves its connection for nested calls to join.
+ */
+final class PoolTransactions {
+
+  private final Vertx vertx;
+  private final ShardedPoolImpl pool;
+
+  PoolTransactions(Vertx vertx, ShardedPoolImpl pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  <T> Future<T> withConnection(Function<SqlConnection, Future<T>> fn) {
+    return pool.getConnection()
+        .compose(conn -> apply(fn, conn).transform(ar -> conn.close().transform(v -> settle(ar))));
+  }
+
+  <T> Future<T> withTransaction(
+      TransactionPropagation propagation, Duration timeout, Function<SqlConnection, Future<T>> fn) {
+    if (timeout == null || timeout.isZero() || timeout.isNegative()) {
+      return Future.failedFuture(
+          new IllegalArgumentException("transaction timeout must be positive, got " + timeout));
+    }
+    if (propagation == TransactionPropagation.CONTEXT) {
+      Context context = vertx.getOrCreateContext();
+      RoutedConnection joined = context.getLocal(TransactionLocal.CONNECTION);
+      if (joined != null && joined.transaction() != null) {
+        return joined(joined, fn);
+      }
+    }
+    return TxScope.run(
+        vertx,
+        ScopeOptions.ofTimeout(timeout),
+        () ->
+            pool.getConnection()
+                .compose(
+                    conn ->
+                        ((RoutedConnection) conn)
+                            .begin(timeout)
+                            .compose(
+                                tx -> inTransaction((RoutedConnection) conn, tx, propagation, fn))
+                            .transform(ar -> conn.close().transform(v -> settle(ar)))));
+  }
+
+  private <T> Future<T> inTransaction(
+      RoutedConnection conn,
+      Transaction tx,
+      TransactionPropagation propagation,
+      Function<SqlConnection, Future<T>> fn) {
+    Context context = vertx.getOrCreateContext();
+    boolean shared = propagation == TransactionPropagation.CONTEXT;
+    if (shared) {
+      context.putLocal(TransactionLocal.CONNECTION, conn);
+    }
+    return apply(fn, conn)
+        .transform(
+            ar -> {
+              if (shared) {
+                context.removeLocal(TransactionLocal.CONNECTION);
+              }
+              if (ar.succeeded()) {
+                return tx.commit().map(ar.result());
+              }
+              return tx.rollback().transform(v -> Future.<T>failedFuture(ar.cause()));
+            });
+  }
+
+  /** A nested CONTEXT call: runs on the outer transaction; its failure rolls that back. */
+  private static <T> Future<T> joined(
+      RoutedConnection conn, Function<SqlConnection, Future<T>> fn) {
+    return apply(fn, conn)
+        .recover(
+            e -> {
+              Transaction tx = conn.transaction();
+              Future<Void> rollback = tx == null ? Future.succeededFuture() : tx.rollback();
+              return rollback.transform(v -> Future.failedFuture(e));
+            });
+  }
+
+  /** Calls {@code fn}; a throw or a null future becomes a failed future. */
+  private static <T> Future<T> apply(Function<SqlConnection, Future<T>> fn, SqlConnection conn) {
+    try {
+      Future<T> result = fn.apply(conn);
+      return result != null
+          ? result
+          : Future.failedFuture(new NullPointerException("the function returned a null future"));
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private static <T> Future<T> settle(io.vertx.core.AsyncResult<T> ar) {
+    return ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause());
+  }
+}
