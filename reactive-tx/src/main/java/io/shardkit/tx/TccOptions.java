@@ -104,6 +104,20 @@ public final class TccOptions {
    * @throws ConfigurationException naming the first invalid field
    */
   public static TccOptions fromJson(JsonObject json) {
+    return new TccOptions(json);
+  }
+
+  /**
+   * Reads options from JSON, as {@link #fromJson} (the Vert.x data-object constructor).
+   *
+   * @throws ConfigurationException naming the first invalid field
+   */
+  public TccOptions(JsonObject json) {
+    this(read(json));
+  }
+
+  private static Builder read(JsonObject json) {
+    java.util.Objects.requireNonNull(json, "json");
     Builder builder = builder();
     for (Map.Entry<String, Object> entry : json) {
       BiConsumer<Builder, Object> setter = JSON_FIELDS.get(entry.getKey());
@@ -113,7 +127,7 @@ public final class TccOptions {
       }
       setter.accept(builder, entry.getValue());
     }
-    return builder.build();
+    return builder;
   }
 
   /** These options as JSON, readable by {@link #fromJson} (without the meter registry). */

@@ -104,6 +104,22 @@ public final class TransactionsOptions {
    * OpenTelemetry and observers are set on the builder only.
    */
   public static TransactionsOptions fromJson(JsonObject json) {
+    return new TransactionsOptions(json);
+  }
+
+  /**
+   * Reads options from JSON, as {@link #fromJson} (the Vert.x data-object constructor), so the
+   * transaction manager configures from the same Vert.x config / YAML file as the pool.
+   *
+   * @throws ConfigurationException naming the invalid field's path (e.g. {@code
+   *     tcc.phaseTimeoutMs})
+   */
+  public TransactionsOptions(JsonObject json) {
+    this(read(json));
+  }
+
+  private static Builder read(JsonObject json) {
+    Objects.requireNonNull(json, "json");
     for (String field : json.fieldNames()) {
       if (!JSON_FIELDS.contains(field)) {
         throw new ConfigurationException(field, "unknown option (known: " + JSON_FIELDS + ")");
@@ -132,7 +148,7 @@ public final class TransactionsOptions {
         throw new ConfigurationException("tcc." + e.field(), reason, e);
       }
     }
-    return b.build();
+    return b;
   }
 
   private static Duration millis(JsonObject json, String field, Duration dflt, boolean zeroOk) {

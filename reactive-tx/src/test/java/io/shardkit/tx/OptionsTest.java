@@ -92,6 +92,10 @@ class OptionsTest {
         .as("the TCC log defaults to the manager's log data source")
         .isEqualTo("ds_1");
     assertThat(TransactionsOptions.fromJson(actual.toJson()).toJson()).isEqualTo(actual.toJson());
+    assertThat(new TransactionsOptions(json).toJson())
+        .as("the data-object constructor reads the same")
+        .isEqualTo(actual.toJson());
+    assertThat(new TccOptions(actual.tcc().toJson()).toJson()).isEqualTo(actual.tcc().toJson());
     assertThatThrownBy(
             () ->
                 TransactionsOptions.fromJson(
