@@ -65,7 +65,15 @@ final class TckDatabase {
 
   /** The TCK's connector: each connection a routed connection of one ShardedPool. */
   static Connector<SqlConnection> connector(Vertx vertx) {
-    ShardedPool pool = pool(vertx);
+    // -Dshardkit.tck.plain=true runs the same bases on a plain Vert.x MySQL pool: the control that
+    // tells a router difference from a server or TCK one (see the README's TCK table)
+    io.vertx.sqlclient.Pool pool =
+        Boolean.getBoolean("shardkit.tck.plain")
+            ? io.vertx.mysqlclient.MySQLBuilder.pool()
+                .connectingTo(databases().get(0).connectOptions())
+                .using(vertx)
+                .build()
+            : pool(vertx);
     return new Connector<>() {
       @Override
       public void connect(Handler<AsyncResult<SqlConnection>> handler) {
