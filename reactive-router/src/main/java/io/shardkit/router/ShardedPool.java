@@ -111,6 +111,12 @@ public interface ShardedPool extends Pool {
   Duration transactionTimeout();
 
   /**
+   * The manager this pool's transactions run on (reactive-tx's {@code Transactions}, built by
+   * {@link Builder#transactionManager}), or null: transactions then stay on one data source.
+   */
+  io.shardkit.router.spi.ShardTransactionManager transactionManager();
+
+  /**
    * As {@link SqlClient#preparedQuery(String)}; {@code options} with no entries are accepted, any
    * other options fail with {@link IllegalArgumentException} (the router prepares statements per
    * shard and honours none).

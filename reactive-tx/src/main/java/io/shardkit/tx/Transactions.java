@@ -47,6 +47,28 @@ public interface Transactions extends ShardTransactionManager {
   }
 
   /**
+   * The manager a pool was built with, so that {@code pool.withTransaction(...)} commits atomically
+   * across shards:
+   *
+   * <pre>{@code
+   * ShardedPool pool = ShardedPool.builder(vertx).rules(rules).dataSources(...)
+   *     .transactionManager(p -> Transactions.create(vertx, p, TransactionsOptions.of("ds_0")))
+   *     .build();
+   * Transactions transactions = Transactions.of(pool); // installSchema(), startRecovery(), tcc(...)
+   * }</pre>
+   *
+   * @throws IllegalArgumentException if the pool was built without a {@code Transactions} manager
+   */
+  static Transactions of(ShardedPool pool) {
+    if (pool.transactionManager() instanceof Transactions transactions) {
+      return transactions;
+    }
+    throw new IllegalArgumentException(
+        "this ShardedPool was built without reactive-tx's transaction manager; build it with"
+            + " .transactionManager(p -> Transactions.create(vertx, p, options))");
+  }
+
+  /**
    * Runs {@code work} in a new global transaction and commits it atomically on every shard it
    * touched.
    *

@@ -55,7 +55,21 @@ final class PoolTransactions {
                         ((RoutedConnection) conn)
                             .begin(timeout)
                             .compose(
-                                tx -> inTransaction((RoutedConnection) conn, tx, propagation, fn))
+                                tx ->
+                                    // the work sees the transaction's own global id (the XA
+                                    // gtrid with a manager), which event bus and gRPC carry on
+                                    TxScope.run(
+                                        vertx,
+                                        ScopeOptions.builder()
+                                            .timeout(timeout)
+                                            .globalId(
+                                                ((TransactionHandle) tx)
+                                                    .shardTransaction()
+                                                    .globalId())
+                                            .build(),
+                                        () ->
+                                            inTransaction(
+                                                (RoutedConnection) conn, tx, propagation, fn)))
                             .transform(ar -> conn.close().transform(v -> settle(ar)))));
   }
 

@@ -207,6 +207,11 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   }
 
   @Override
+  public ShardTransactionManager transactionManager() {
+    return transactionManager;
+  }
+
+  @Override
   public int size() {
     int size = 0;
     for (Pool pool : pools.values()) {
