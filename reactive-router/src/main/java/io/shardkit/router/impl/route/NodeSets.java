@@ -163,7 +163,9 @@ final class NodeSets {
     if (!leaf.isRange()) {
       List<ValueRef> values = leaf.values();
       for (int i = 0; i < values.size(); i++) {
-        Object v = coercion.condition(leaf.table(), leaf.column(), resolve(values.get(i), params));
+        Object v =
+            coercion.condition(
+                leaf.table(), leaf.column(), resolve(values.get(i), params), strategy.algorithm());
         if (v == null) {
           continue;
         }
@@ -181,11 +183,13 @@ final class NodeSets {
     Object lower =
         leaf.lower() == null
             ? null
-            : coercion.condition(leaf.table(), leaf.column(), resolve(leaf.lower(), params));
+            : coercion.bound(
+                leaf.table(), leaf.column(), resolve(leaf.lower(), params), strategy.algorithm());
     Object upper =
         leaf.upper() == null
             ? null
-            : coercion.condition(leaf.table(), leaf.column(), resolve(leaf.upper(), params));
+            : coercion.bound(
+                leaf.table(), leaf.column(), resolve(leaf.upper(), params), strategy.algorithm());
     if (lower == Coercion.ANY || upper == Coercion.ANY) {
       return null;
     }
@@ -301,7 +305,8 @@ final class NodeSets {
         combos.add(new ArrayList<>());
         boolean complete = true;
         for (String column : strategy.columns()) {
-          List<Object> values = valuesOf(and, group, leaf.table(), column, params);
+          List<Object> values =
+              valuesOf(and, group, leaf.table(), column, params, strategy.algorithm());
           if (values == null) {
             complete = false;
             break;
@@ -339,7 +344,12 @@ final class NodeSets {
   }
 
   private List<Object> valuesOf(
-      Cond.And and, int group, String table, String column, Tuple params) {
+      Cond.And and,
+      int group,
+      String table,
+      String column,
+      Tuple params,
+      io.shardkit.router.spi.ShardingAlgorithm algorithm) {
     for (Cond child : and.children()) {
       if (child instanceof Cond.Leaf leaf
           && leaf.group() == group
@@ -348,7 +358,7 @@ final class NodeSets {
           && !leaf.isRange()) {
         List<Object> out = new ArrayList<>();
         for (ValueRef v : leaf.values()) {
-          Object value = coercion.condition(table, column, resolve(v, params));
+          Object value = coercion.condition(table, column, resolve(v, params), algorithm);
           if (value == Coercion.ANY) {
             return null;
           }
