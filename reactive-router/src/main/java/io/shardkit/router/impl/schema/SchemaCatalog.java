@@ -195,7 +195,7 @@ public final class SchemaCatalog {
     return Future.join(pending).<Void>mapEmpty().otherwiseEmpty();
   }
 
-  private static Future<CollationWeights> readWeights(Pool pool, String collation) {
+  static Future<CollationWeights> readWeights(Pool pool, String collation) {
     return pool.query(weightsQuery(collation))
         .execute()
         .map(
