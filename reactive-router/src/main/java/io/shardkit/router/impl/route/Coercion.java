@@ -131,22 +131,29 @@ final class Coercion {
           case INTEGER -> integerForInsert(value);
           case SET -> algorithm instanceof CollationKeyed ? null : value;
           case STRING, ENUM -> {
+            boolean keyed = algorithm instanceof CollationKeyed;
+            if (info.kind() == ColumnInfo.Kind.ENUM && !keyed) {
+              yield value;
+            }
             Object text =
                 value instanceof Double || value instanceof Float
                     ? null
                     : value instanceof Numeric n
                         ? n.bigDecimalValue().toPlainString()
-                        : value instanceof BigDecimal d
-                            ? d.toPlainString()
-                            : value instanceof Long
-                                    || value instanceof Integer
-                                    || value instanceof Short
-                                    || value instanceof Byte
-                                    || value instanceof BigInteger
-                                ? value.toString()
-                                : value;
-            if (!(algorithm instanceof CollationKeyed) || text == null) {
+                        : value instanceof BigDecimal d ? d.toPlainString() : value;
+            if (!keyed || text == null) {
               yield text;
+            }
+            if (info.kind() == ColumnInfo.Kind.ENUM && !(value instanceof String)) {
+              // a number stores the member at that position
+              yield null;
+            }
+            if (value instanceof Long
+                || value instanceof Integer
+                || value instanceof Short
+                || value instanceof Byte
+                || value instanceof BigInteger) {
+              text = value.toString(); // stored as its decimal text
             }
             if (!(text instanceof String s)) {
               yield null;
