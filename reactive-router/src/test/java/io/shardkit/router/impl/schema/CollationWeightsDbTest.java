@@ -140,25 +140,35 @@ class CollationWeightsDbTest {
             .execute());
     await(pool.query("CREATE TABLE pairs (i INT, j INT, PRIMARY KEY (i, j))").execute());
     List<String> strings = strings(new Random(20261206), 400);
-    List<Tuple> rows = new ArrayList<>();
-    for (int i = 0; i < strings.size(); i++) {
-      rows.add(Tuple.of(i, strings.get(i)));
-    }
-    await(pool.preparedQuery("INSERT INTO strs VALUES (?, ?)").executeBatch(rows));
-    // pairs: each string with the other spellings of its base, and with random others
-    List<Tuple> pairs = new ArrayList<>();
-    Random random = new Random(7);
-    for (int i = 0; i < strings.size(); i++) {
-      int base = i - i % VARIANTS;
-      for (int j = base; j < base + VARIANTS; j++) {
-        pairs.add(Tuple.of(i, j));
+    // multi-row INSERTs: one round trip and one commit per 400 rows
+    for (int from = 0; from < strings.size(); from += 400) {
+      int to = Math.min(strings.size(), from + 400);
+      List<Object> values = new ArrayList<>();
+      for (int i = from; i < to; i++) {
+        values.add(i);
+        values.add(strings.get(i));
       }
-      int other = random.nextInt(strings.size());
-      if (other / VARIANTS != i / VARIANTS) {
-        pairs.add(Tuple.of(i, other));
-      }
+      await(
+          pool.preparedQuery(
+                  "INSERT INTO strs VALUES "
+                      + String.join(", ", java.util.Collections.nCopies(to - from, "(?, ?)")))
+              .execute(Tuple.wrap(values)));
     }
-    await(pool.preparedQuery("INSERT IGNORE INTO pairs VALUES (?, ?)").executeBatch(pairs));
+    // pairs: each string with the other spellings of its base, and with one string of another base
+    await(
+        pool.query(
+                "INSERT INTO pairs SELECT a.id, b.id FROM strs a JOIN strs b"
+                    + " ON a.id DIV "
+                    + VARIANTS
+                    + " = b.id DIV "
+                    + VARIANTS)
+            .execute());
+    await(
+        pool.query(
+                "INSERT IGNORE INTO pairs SELECT id, (id * 7919 + 13) % "
+                    + strings.size()
+                    + " FROM strs")
+            .execute());
   }
 
   static final int VARIANTS = 8;
