@@ -10,8 +10,9 @@ import java.util.Random;
 /**
  * A generated schema: the logical tables and the sharding rules that place them. The layouts are
  * fixed so that every algorithm and table kind is always present (mod + hash-mod by database and
- * table with a binding partner, hash-mod, range, interval, mod over BIGINT UNSIGNED, broadcast,
- * single); the value columns, their types and collations are random.
+ * table with a binding partner, hash-mod, hash-mod over a string key under a random collation,
+ * range, interval, mod over BIGINT UNSIGNED, broadcast, single); the value columns, their types and
+ * collations are random.
  */
 record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
 
@@ -63,6 +64,18 @@ record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
             new JsonObject()
                 .put("dataNodes", all + ".t_hash")
                 .put("databaseStrategy", strategy("hash-mod", new JsonObject().put("count", n)))));
+    // a string key under a random collation: collation-equal spellings must meet on one node
+    tables.add(
+        sharded(
+            config,
+            random,
+            "t_str",
+            ColumnType.varchar(config.collations().get(random.nextInt(config.collations().size()))),
+            "hash-mod",
+            new JsonObject()
+                .put("dataNodes", all + ".t_str_${0..1}")
+                .put("databaseStrategy", strategy("hash-mod", new JsonObject().put("count", n)))
+                .put("tableStrategy", strategy("hash-mod", new JsonObject().put("count", 2)))));
     tables.add(
         sharded(
             config,
@@ -198,6 +211,31 @@ record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
         }
         out.add(java.math.BigInteger.valueOf(17));
         out.add(java.math.BigInteger.valueOf(Long.MAX_VALUE));
+      }
+      case STRING -> {
+        // spellings one collation or another holds equal (case, accents, trailing spaces, ß)
+        for (String v :
+            List.of(
+                "Zoë@example.com",
+                "zoe@example.com",
+                "ZOE@EXAMPLE.COM ",
+                "Zürich",
+                "zurich",
+                "ZURICH",
+                "Zurich  ",
+                "émile",
+                "Émile",
+                "emile",
+                "a",
+                "A",
+                "a ",
+                "ß",
+                "ss",
+                "123",
+                "0123",
+                " 17")) {
+          out.add(v);
+        }
       }
       default -> {
         for (long v = -3; v < 12; v++) {

@@ -117,11 +117,64 @@ final class FuzzWorld implements AutoCloseable {
     } else if (key instanceof Integer i) {
       key = i.longValue();
     }
+    if (table.distribution() == FuzzTable.Distribution.SHARDED
+        && table.key().type().isString()
+        && key instanceof String text) {
+      return stringKeyNode(table, text);
+    }
     return switch (table.distribution()) {
       case SHARDED -> rules.nodeFor(table.name(), Map.of("k", key));
       case BROADCAST -> null;
       case SINGLE -> nodes(table).get(0);
     };
+  }
+
+  private final Map<String, DataNode> stringKeyNodes = new java.util.HashMap<>();
+
+  /**
+   * The node of a string key under hash-mod, computed independently of the router: CRC32 of the
+   * key's WEIGHT_STRING in the column's collation as the reference server returns it, trailing
+   * space weights removed under PAD SPACE (what the README documents), mod the data sources for the
+   * database and mod 2 for the table.
+   */
+  private DataNode stringKeyNode(FuzzTable table, String key) {
+    ColumnType type = table.key().type();
+    return stringKeyNodes.computeIfAbsent(
+        table.name() + "\u0000" + key,
+        k -> {
+          String collation = type.collation();
+          String charset = type.charset();
+          io.vertx.core.json.JsonObject row =
+              reference
+                  .query(
+                      "SELECT HEX(WEIGHT_STRING(CONVERT("
+                          + SqlText.literal(key)
+                          + " USING "
+                          + charset
+                          + ") COLLATE "
+                          + collation
+                          + ")) AS w, HEX(WEIGHT_STRING(CONVERT(' ' USING "
+                          + charset
+                          + ") COLLATE "
+                          + collation
+                          + ")) AS sp")
+                  .get(0);
+          java.util.HexFormat hex = java.util.HexFormat.of();
+          byte[] weight = hex.parseHex(row.getString("w"));
+          byte[] space = hex.parseHex(row.getString("sp"));
+          int size = weight.length;
+          if (!collation.contains("nopad")) {
+            while (size >= space.length
+                && java.util.Arrays.equals(
+                    weight, size - space.length, size, space, 0, space.length)) {
+              size -= space.length;
+            }
+          }
+          java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+          crc.update(weight, 0, size);
+          long h = crc.getValue();
+          return new DataNode("ds_" + (h % dataSources.size()), table.name() + "_" + (h % 2));
+        });
   }
 
   /** Replaces a table's rows on the reference and on its actual tables. */

@@ -9,6 +9,7 @@ import io.shardkit.router.impl.route.RoutingHint;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
+import java.util.Map;
 
 /** Rules and helpers shared by the pure pipeline tests. */
 public final class Fixtures {
@@ -59,5 +60,49 @@ public final class Fixtures {
     Plan plan = Planner.of(rules).plan(sql);
     return Rewriter.of(rules)
         .rewrite(plan, params == null ? null : Tuple.wrap(List.of(params)), RoutingHint.NONE);
+  }
+
+  /** Plans and routes with this schema metadata (column types, collation weights). */
+  public static List<SqlUnit> route(
+      io.shardkit.router.impl.schema.SchemaCatalog catalog,
+      ShardingRules rules,
+      String sql,
+      Object... params) {
+    Plan plan = Planner.of(rules, catalog).plan(sql);
+    return Rewriter.of(rules, catalog)
+        .rewrite(plan, params == null ? null : Tuple.wrap(List.of(params)), RoutingHint.NONE)
+        .units();
+  }
+
+  /** A catalog that knows these columns: "table.column" → data type (integers, varchars). */
+  public static io.shardkit.router.impl.schema.SchemaCatalog catalog(
+      ShardingRules rules, String... tableColumnTypes) {
+    Map<String, List<io.shardkit.router.impl.schema.ColumnInfo>> tables = new java.util.HashMap<>();
+    for (String spec : tableColumnTypes) {
+      String[] parts = spec.split("[ .]");
+      String type = parts[2];
+      String collation = type.startsWith("varchar") || type.startsWith("char") ? parts[3] : null;
+      tables
+          .computeIfAbsent(parts[0], k -> new java.util.ArrayList<>())
+          .add(
+              new io.shardkit.router.impl.schema.ColumnInfo(
+                  parts[1], type.replaceAll("\\(.*", ""), type, collation));
+    }
+    return io.shardkit.router.impl.schema.SchemaCatalog.of(
+        rules, new io.shardkit.router.impl.schema.Schema(tables));
+  }
+
+  /**
+   * utf8mb4_general_ci's weights of the ASCII characters (the upper-case letter's code as two
+   * bytes, as the server returns them: WEIGHT_STRING('a ') = 0x00410020); other characters unknown.
+   */
+  public static io.shardkit.router.impl.schema.CollationWeights asciiGeneralCi() {
+    io.shardkit.router.impl.schema.CollationWeights.Builder b =
+        new io.shardkit.router.impl.schema.CollationWeights.Builder("utf8mb4_general_ci");
+    for (int c = 0; c < 128; c++) {
+      int w = Character.toUpperCase(c);
+      b.weight(c, new byte[] {(byte) (w >> 8), (byte) w});
+    }
+    return b.build();
   }
 }

@@ -231,8 +231,83 @@ class RouteRewriteTest {
                     t.dataNodes("ds_${0..3}.t_kv")
                         .databaseStrategy(List.of("a", "b"), "complex-hash-mod", new JsonObject()))
             .build();
-    assertThat(route(rules, "SELECT * FROM t_kv WHERE a = 1 AND b = 'x'")).hasSize(1);
-    assertThat(route(rules, "SELECT * FROM t_kv WHERE a = 1")).hasSize(4);
+    // hashed keys route exactly only when their column types are known
+    io.shardkit.router.impl.schema.SchemaCatalog catalog =
+        io.shardkit.router.impl.schema.SchemaCatalog.of(
+            rules,
+            Fixtures.catalog(rules, "t_kv.a int", "t_kv.b varchar(10) utf8mb4_general_ci").schema(),
+            List.of(Fixtures.asciiGeneralCi()));
+    assertThat(Fixtures.route(catalog, rules, "SELECT * FROM t_kv WHERE a = 1 AND b = 'x'"))
+        .hasSize(1);
+    assertThat(Fixtures.route(catalog, rules, "SELECT * FROM t_kv WHERE a = 1 AND b = 'X  '"))
+        .extracting(SqlUnit::dataSource)
+        .isEqualTo(
+            Fixtures.route(catalog, rules, "SELECT * FROM t_kv WHERE a = 1 AND b = 'x'").stream()
+                .map(SqlUnit::dataSource)
+                .toList());
+    assertThat(Fixtures.route(catalog, rules, "SELECT * FROM t_kv WHERE a = 1")).hasSize(4);
+    assertThat(route(rules, "SELECT * FROM t_kv WHERE a = 1 AND b = 'x'")).hasSize(4);
+  }
+
+  @Test
+  void hashedStringKeysRouteByTheirCollationSortKey() {
+    io.shardkit.router.impl.schema.SchemaCatalog catalog =
+        io.shardkit.router.impl.schema.SchemaCatalog.of(
+            RULES,
+            Fixtures.catalog(RULES, "t_log.id varchar(10) utf8mb4_general_ci").schema(),
+            List.of(Fixtures.asciiGeneralCi()));
+    List<String> expected =
+        Fixtures.route(catalog, RULES, "SELECT * FROM t_log WHERE id = 'ab'").stream()
+            .map(SqlUnit::dataSource)
+            .toList();
+    assertThat(expected).hasSize(1);
+    for (String spelling : List.of("AB", "aB   ", "Ab ")) {
+      assertThat(Fixtures.route(catalog, RULES, "SELECT * FROM t_log WHERE id = ?", spelling))
+          .extracting(SqlUnit::dataSource)
+          .isEqualTo(expected);
+      assertThat(Fixtures.route(catalog, RULES, "INSERT INTO t_log (id) VALUES (?)", spelling))
+          .extracting(SqlUnit::dataSource)
+          .isEqualTo(expected);
+    }
+    // the raw text would hash elsewhere for at least one spelling
+    assertThat(
+            List.of("ab", "AB", "aB   ", "Ab ").stream()
+                .map(v -> io.shardkit.router.impl.algorithm.ShardingValues.crc32(v) % 2)
+                .distinct())
+        .hasSizeGreaterThan(1);
+    // a number compares numerically ('012' = 12), a range by collation: every node
+    assertThat(Fixtures.route(catalog, RULES, "SELECT * FROM t_log WHERE id = 12")).hasSize(2);
+    assertThat(Fixtures.route(catalog, RULES, "SELECT * FROM t_log WHERE id = ?", 12L)).hasSize(2);
+    assertThat(Fixtures.route(catalog, RULES, "SELECT * FROM t_log WHERE id BETWEEN 'a' AND 'b'"))
+        .hasSize(2);
+    // a character without a known weight: read everywhere, INSERT refused by name
+    assertThat(Fixtures.route(catalog, RULES, "SELECT * FROM t_log WHERE id = 'zoë'")).hasSize(2);
+    assertThatThrownBy(
+            () -> Fixtures.route(catalog, RULES, "INSERT INTO t_log (id) VALUES ('zoë')"))
+        .isInstanceOf(UnsupportedSqlException.class)
+        .hasMessageContaining("t_log.id = 'zoë' under collation utf8mb4_general_ci");
+    // setting the key to a value without a node is refused
+    assertThatThrownBy(
+            () -> Fixtures.route(catalog, RULES, "UPDATE t_log SET id = 'zoë' WHERE id = 'ab'"))
+        .isInstanceOf(UnsupportedSqlException.class)
+        .hasMessageContaining("cannot be told exactly");
+    assertThat(Fixtures.route(catalog, RULES, "UPDATE t_log SET id = 'AB ' WHERE id = 'ab'"))
+        .extracting(SqlUnit::dataSource)
+        .isEqualTo(expected);
+  }
+
+  @Test
+  void hashedKeysOfATableWithoutMetadataNeverHashTheRawValue() {
+    // without the column's type the hash is unknown (text hashes its sort key, numbers their
+    // decimal text): reads go everywhere, INSERTs are refused
+    assertThat(route(RULES, "SELECT * FROM t_log WHERE id = 'ab'")).hasSize(2);
+    assertThat(route(RULES, "SELECT * FROM t_log WHERE id = 7")).hasSize(2);
+    assertThatThrownBy(() -> route(RULES, "INSERT INTO t_log (id) VALUES ('ab')"))
+        .isInstanceOf(UnsupportedSqlException.class)
+        .hasMessageContaining("t_log.id = 'ab'")
+        .hasMessageContaining("type is not known");
+    // mod keys do not depend on it
+    assertThat(route(RULES, "INSERT INTO t_order (user_id, order_id) VALUES (1, 2)")).hasSize(1);
   }
 
   @Test
@@ -263,7 +338,8 @@ class RouteRewriteTest {
         .isInstanceOf(UnsupportedSqlException.class)
         .hasMessageContaining("t_log");
     assertThat(
-            route(
+            Fixtures.route(
+                Fixtures.catalog(RULES, "t_log.id bigint"),
                 RULES,
                 "SELECT * FROM t_order o JOIN t_log l ON o.order_id = l.id WHERE o.user_id = 1 AND o.order_id = 1 AND l.id = 1"))
         .hasSizeLessThanOrEqualTo(1);

@@ -2,17 +2,19 @@ package io.shardkit.router.impl.algorithm;
 
 import io.shardkit.router.spi.ShardingAlgorithm;
 import io.shardkit.router.spi.ShardingAlgorithmFactory;
-import java.util.ArrayList;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.zip.CRC32;
 
 /**
- * {@code hash-mod}: the target whose name ends with {@code CRC32(canonical(value)) mod count}, the
- * CRC-32 of the UTF-8 bytes of the value's canonical text (see {@link ShardingValues#canonical}),
- * read as an unsigned 32-bit number. It equals MySQL's {@code CRC32(value) % count} for integers
- * and strings, so placement can be checked in SQL. With several columns ({@code complex-hash-mod})
- * the canonical texts are joined with {@code '|'}. Ranges route to all targets.
+ * {@code hash-mod}: the target whose name ends with {@code CRC32(bytes(value)) mod count}, read as
+ * an unsigned 32-bit number, where the bytes are the value's sort key in its column's collation for
+ * a string of a text column ({@link CollationKey}: the same for every collation-equal spelling) and
+ * otherwise the UTF-8 bytes of the value's canonical text (see {@link ShardingValues#canonical}):
+ * MySQL's {@code CRC32(value) % count} for integers. With several columns ({@code
+ * complex-hash-mod}) the parts are joined with {@code '|'}. Ranges route to all targets.
  */
-final class HashModAlgorithm implements ShardingAlgorithm {
+final class HashModAlgorithm implements ShardingAlgorithm, CollationKeyed {
 
   private final SuffixIndex index;
   private final long count;
@@ -27,17 +29,19 @@ final class HashModAlgorithm implements ShardingAlgorithm {
 
   @Override
   public String target(List<?> values) {
-    String text;
-    if (values.size() == 1) {
-      text = ShardingValues.canonical(values.get(0));
-    } else {
-      List<String> parts = new ArrayList<>(values.size());
-      for (Object v : values) {
-        parts.add(ShardingValues.canonical(v));
+    CRC32 crc = new CRC32();
+    for (int i = 0; i < values.size(); i++) {
+      if (i > 0) {
+        crc.update('|');
       }
-      text = String.join("|", parts);
+      Object v = values.get(i);
+      if (v instanceof CollationKey k) {
+        crc.update(k.key());
+      } else {
+        crc.update(ShardingValues.canonical(v).getBytes(StandardCharsets.UTF_8));
+      }
     }
-    return index.get(ShardingValues.crc32(text) % count);
+    return index.get(crc.getValue() % count);
   }
 
   /** Factory for {@code hash-mod}. */

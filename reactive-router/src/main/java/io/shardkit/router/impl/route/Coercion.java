@@ -1,9 +1,13 @@
 package io.shardkit.router.impl.route;
 
 import io.shardkit.router.UnsupportedSqlException;
+import io.shardkit.router.impl.algorithm.CollationKey;
+import io.shardkit.router.impl.algorithm.CollationKeyed;
+import io.shardkit.router.impl.schema.CollationWeights;
 import io.shardkit.router.impl.schema.ColumnInfo;
 import io.shardkit.router.impl.schema.MysqlValues;
 import io.shardkit.router.impl.schema.SchemaCatalog;
+import io.shardkit.router.spi.ShardingAlgorithm;
 import io.vertx.sqlclient.data.Numeric;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -42,15 +46,35 @@ final class Coercion {
     return catalog == null ? null : catalog.schema().column(table, column).orElse(null);
   }
 
-  /** The sharding value of the rows {@code table.column = value} matches, or {@link #ANY}. */
-  Object condition(String table, String column, Object value) {
+  /**
+   * The sharding value of the rows {@code table.column = value} matches, as the algorithm receives
+   * it, or {@link #ANY}.
+   */
+  Object condition(String table, String column, Object value, ShardingAlgorithm algorithm) {
     ColumnInfo info = column(table, column);
-    if (info == null || value == null) {
-      return value;
+    if (value == null) {
+      return null;
+    }
+    if (info == null) {
+      // a hash of a value depends on the column's type (a string column hashes the collation's
+      // sort key): without the type, any node may hold the rows
+      return algorithm instanceof CollationKeyed ? ANY : value;
     }
     return switch (info.kind()) {
       case INTEGER -> integerForComparison(value);
-      case STRING -> value instanceof Number || value instanceof Numeric ? ANY : value;
+      case SET -> algorithm instanceof CollationKeyed ? ANY : value;
+      case STRING, ENUM -> {
+        if (!(value instanceof String s)) {
+          // a number compares numerically ('0123' = 123), other types by their own rules
+          yield ANY;
+        }
+        if (!(algorithm instanceof CollationKeyed)) {
+          yield s;
+        }
+        byte[] key = sortKey(info, s);
+        yield key == null ? ANY : new CollationKey(key, s);
+      }
+      case BINARY -> algorithm instanceof CollationKeyed ? binaryKey(info, value, ANY) : value;
       case DATE, DATETIME -> {
         Object t = temporal(info, value);
         yield t == null ? ANY : t;
@@ -103,21 +127,98 @@ final class Coercion {
     }
   }
 
-  /** The value an INSERT stores in {@code table.column}; refused when it cannot be told exactly. */
-  Object insert(String table, String column, Object value) {
+  /**
+   * A bound of a range condition ({@code <}, {@code BETWEEN}, ...) on {@code table.column}, or
+   * {@link #ANY}. Strings order by collation ({@code '10' < '9'}), not as numbers or dates: a range
+   * on a text column, or a string bound on a column of unknown type, may match any node.
+   */
+  Object bound(String table, String column, Object value, ShardingAlgorithm algorithm) {
     ColumnInfo info = column(table, column);
-    if (info == null || value == null) {
+    if (value != null
+        && (info == null && value instanceof String s && !dateLike(s)
+            || info != null
+                && (info.kind() == ColumnInfo.Kind.STRING
+                    || info.kind() == ColumnInfo.Kind.BINARY))) {
+      return ANY;
+    }
+    return condition(table, column, value, algorithm);
+  }
+
+  /**
+   * The value an INSERT stores in {@code table.column}, as the algorithm receives it; refused when
+   * it cannot be told exactly.
+   */
+  Object insert(String table, String column, Object value, ShardingAlgorithm algorithm) {
+    ColumnInfo info = column(table, column);
+    if (value == null) {
+      return null;
+    }
+    if (info == null) {
+      if (algorithm instanceof CollationKeyed) {
+        throw new UnsupportedSqlException(
+            List.of(table),
+            "cannot choose the data node of "
+                + table
+                + "."
+                + column
+                + " = "
+                + quoted(value)
+                + ": the column's type is not known (the table's metadata could not be read from"
+                + " its shard), and a hashed key's node depends on it (a text column hashes the"
+                + " value's sort key in its collation); retry when the shard answers");
+      }
       return value;
     }
     Object out =
         switch (info.kind()) {
           case INTEGER -> integerForInsert(value);
-          case STRING ->
-              value instanceof Double || value instanceof Float
-                  ? null
-                  : value instanceof Numeric n
-                      ? n.bigDecimalValue().toPlainString()
-                      : value instanceof BigDecimal d ? d.toPlainString() : value;
+          case SET -> algorithm instanceof CollationKeyed ? null : value;
+          case STRING, ENUM -> {
+            boolean keyed = algorithm instanceof CollationKeyed;
+            if (info.kind() == ColumnInfo.Kind.ENUM && !keyed) {
+              yield value;
+            }
+            Object text =
+                value instanceof Double || value instanceof Float
+                    ? null
+                    : value instanceof Numeric n
+                        ? n.bigDecimalValue().toPlainString()
+                        : value instanceof BigDecimal d ? d.toPlainString() : value;
+            if (!keyed || text == null) {
+              yield text;
+            }
+            if (info.kind() == ColumnInfo.Kind.ENUM && !(value instanceof String)) {
+              // a number stores the member at that position
+              yield null;
+            }
+            if (value instanceof Long
+                || value instanceof Integer
+                || value instanceof Short
+                || value instanceof Byte
+                || value instanceof BigInteger) {
+              text = value.toString(); // stored as its decimal text
+            }
+            if (!(text instanceof String s)) {
+              yield null;
+            }
+            byte[] key = sortKey(info, s);
+            if (key == null) {
+              throw new UnsupportedSqlException(
+                  List.of(table),
+                  "cannot choose the data node of "
+                      + table
+                      + "."
+                      + column
+                      + " = "
+                      + quoted(value)
+                      + " under collation "
+                      + info.collation()
+                      + ": "
+                      + whyNoKey(info, s));
+            }
+            yield new CollationKey(key, s);
+          }
+          case BINARY -> algorithm instanceof CollationKeyed ? binaryKey(info, value, null) : value;
           case DATE, DATETIME -> temporal(info, value);
           default -> value;
         };
@@ -131,12 +232,72 @@ final class Coercion {
               + " ("
               + info.columnType()
               + ") = "
-              + (value instanceof String ? "'" + value + "'" : String.valueOf(value))
+              + quoted(value)
               + ": the server would convert the value with its own rounding or truncation; send"
               + " the value in the column's type");
     }
     return out;
   }
+
+  /** A string the server reads as a date with separators ('2024-01-20'), not as a number. */
+  private static boolean dateLike(String s) {
+    return MysqlValues.dateTime(s) != null && !s.strip().chars().allMatch(Character::isDigit);
+  }
+
+  private static String quoted(Object value) {
+    return value instanceof String ? "'" + value + "'" : String.valueOf(value);
+  }
+
+  /** The collation sort key of a text value, or null when it cannot be computed exactly. */
+  private byte[] sortKey(ColumnInfo info, String text) {
+    CollationWeights weights = catalog.weights(info.collation());
+    return weights == null ? null : weights.sortKey(text, info.dataType().equals("char"));
+  }
+
+  private String whyNoKey(ColumnInfo info, String text) {
+    if (!CollationWeights.supported(info.collation())) {
+      return "the router cannot tell which values this collation holds equal to it, so it cannot"
+          + " place the row where a collation-equal key would be looked for (hashed string keys"
+          + " are supported under the collations listed in the router's README); use one of them"
+          + " for the column, or a numeric key";
+    }
+    if (catalog.weights(info.collation()) == null) {
+      return "the collation's weights could not be read from the shard yet; retry when it answers";
+    }
+    return "the value has a character whose weight depends on its neighbours in this collation"
+        + " (a combining mark, a Thai or Lao pre-vowel, a middle dot, a modifier letter, an"
+        + " unassigned code point) or that the column's character set cannot hold, so its node"
+        + " cannot be told exactly; write it precomposed (NFC) or without such characters";
+  }
+
+  /**
+   * The exact bytes of a BINARY/VARBINARY value (a string as its UTF-8 bytes, as the client sends
+   * it), padded with zero bytes to the length of a BINARY(n) column as the server stores it.
+   */
+  private static Object binaryKey(ColumnInfo info, Object value, Object otherwise) {
+    byte[] bytes;
+    if (value instanceof String s) {
+      bytes = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    } else if (value instanceof io.vertx.core.buffer.Buffer b) {
+      bytes = b.getBytes();
+    } else {
+      return otherwise;
+    }
+    if (info.dataType().equals("binary")) {
+      java.util.regex.Matcher m = BINARY_LENGTH.matcher(info.columnType());
+      if (!m.matches()) {
+        return otherwise;
+      }
+      int n = Integer.parseInt(m.group(1));
+      if (bytes.length > n) {
+        return otherwise;
+      }
+      bytes = java.util.Arrays.copyOf(bytes, n);
+    }
+    return new CollationKey(bytes, value instanceof String s ? s : value.toString());
+  }
+
+  private static final Pattern BINARY_LENGTH = Pattern.compile("binary\\((\\d+)\\)");
 
   private static Object integerForComparison(Object value) {
     if (value instanceof Long

@@ -165,7 +165,7 @@ final class NodeSets {
       for (int i = 0; i < values.size(); i++) {
         Object raw = resolve(values.get(i), params);
         coercion.refuseFractionalEquality(leaf.table(), leaf.column(), raw);
-        Object v = coercion.condition(leaf.table(), leaf.column(), raw);
+        Object v = coercion.condition(leaf.table(), leaf.column(), raw, strategy.algorithm());
         if (v == null) {
           continue;
         }
@@ -183,11 +183,13 @@ final class NodeSets {
     Object lower =
         leaf.lower() == null
             ? null
-            : coercion.condition(leaf.table(), leaf.column(), resolve(leaf.lower(), params));
+            : coercion.bound(
+                leaf.table(), leaf.column(), resolve(leaf.lower(), params), strategy.algorithm());
     Object upper =
         leaf.upper() == null
             ? null
-            : coercion.condition(leaf.table(), leaf.column(), resolve(leaf.upper(), params));
+            : coercion.bound(
+                leaf.table(), leaf.column(), resolve(leaf.upper(), params), strategy.algorithm());
     if (lower == Coercion.ANY || upper == Coercion.ANY) {
       return null;
     }
@@ -303,7 +305,8 @@ final class NodeSets {
         combos.add(new ArrayList<>());
         boolean complete = true;
         for (String column : strategy.columns()) {
-          List<Object> values = valuesOf(and, group, leaf.table(), column, params);
+          List<Object> values =
+              valuesOf(and, group, leaf.table(), column, params, strategy.algorithm());
           if (values == null) {
             complete = false;
             break;
@@ -341,7 +344,12 @@ final class NodeSets {
   }
 
   private List<Object> valuesOf(
-      Cond.And and, int group, String table, String column, Tuple params) {
+      Cond.And and,
+      int group,
+      String table,
+      String column,
+      Tuple params,
+      io.shardkit.router.spi.ShardingAlgorithm algorithm) {
     for (Cond child : and.children()) {
       if (child instanceof Cond.Leaf leaf
           && leaf.group() == group
@@ -352,7 +360,7 @@ final class NodeSets {
         for (ValueRef v : leaf.values()) {
           Object raw = resolve(v, params);
           coercion.refuseFractionalEquality(table, column, raw);
-          Object value = coercion.condition(table, column, raw);
+          Object value = coercion.condition(table, column, raw, algorithm);
           if (value == Coercion.ANY) {
             return null;
           }

@@ -350,7 +350,17 @@ public final class Router {
               false,
               -1);
       BitSet target = nodeSets.leaf(leaf, params);
-      if (target != null && !target.get(units.get(0).nodeIndexes()[slot])) {
+      if (target == null) {
+        throw new UnsupportedSqlException(
+            plan.tables(),
+            "UPDATE sets sharding column "
+                + update.column()
+                + " of "
+                + update.table()
+                + " to a value whose data node cannot be told exactly (see the column's type and"
+                + " collation); the row could belong to another data node");
+      }
+      if (!target.get(units.get(0).nodeIndexes()[slot])) {
         throw new UnsupportedSqlException(
             plan.tables(),
             "UPDATE sets sharding column "
@@ -419,7 +429,8 @@ public final class Router {
                 coercion.insert(
                     spec.table(),
                     column,
-                    NodeSets.resolve(row.get(spec.columns().indexOf(column)), params)));
+                    NodeSets.resolve(row.get(spec.columns().indexOf(column)), params),
+                    strategy.algorithm()));
           }
         }
         String levelName = level == 0 ? "database" : "table";

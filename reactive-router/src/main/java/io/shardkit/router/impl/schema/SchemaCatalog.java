@@ -37,6 +37,8 @@ public final class SchemaCatalog {
 
   private final ShardingRules rules;
   private volatile Schema schema = Schema.EMPTY;
+  private final java.util.concurrent.ConcurrentHashMap<String, Future<CollationWeights>> weights =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.concurrent.ConcurrentHashMap<String, Long> attempts =
       new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -51,9 +53,29 @@ public final class SchemaCatalog {
     return catalog;
   }
 
+  /** A catalog with fixed metadata and collation weights (for pure planning and tests). */
+  public static SchemaCatalog of(
+      ShardingRules rules, Schema schema, Collection<CollationWeights> weights) {
+    SchemaCatalog catalog = of(rules, schema);
+    for (CollationWeights w : weights) {
+      catalog.weights.put(w.collation(), Future.succeededFuture(w));
+    }
+    return catalog;
+  }
+
   /** The current snapshot. */
   public Schema schema() {
     return schema;
+  }
+
+  /**
+   * The per-character weights of a collation used by a hashed string sharding column, or null when
+   * they are not loaded (yet, or the collation is not one whose sort keys can be computed per
+   * character).
+   */
+  public CollationWeights weights(String collation) {
+    Future<CollationWeights> f = collation == null ? null : weights.get(collation);
+    return f != null && f.succeeded() ? f.result() : null;
   }
 
   /**
@@ -112,7 +134,6 @@ public final class SchemaCatalog {
     // a paused or unreachable shard must not hold statements back: after a few seconds the
     // pool goes on without the missing types (and tries again later)
     return Future.all(reads)
-        .timeout(LOAD_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)
         .map(
             all -> {
               Map<String, List<ColumnInfo>> merged = new HashMap<>(schema.tables());
@@ -126,7 +147,116 @@ public final class SchemaCatalog {
               Schema next = new Schema(merged);
               schema = next;
               return next;
+            })
+        .compose(next -> loadWeights(next, pools).map(next))
+        .timeout(LOAD_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Reads the per-character weights of each collation of a string sharding column that an algorithm
+   * hashes (one query per collation, from the shard of that table), unless known. A failure leaves
+   * the collation unknown: reads of its keys go to every node, INSERTs are refused.
+   */
+  private Future<Void> loadWeights(Schema next, Function<String, Pool> pools) {
+    List<Future<CollationWeights>> pending = new ArrayList<>();
+    for (TableRule rule : rules.tableRules().values()) {
+      for (io.shardkit.router.ShardingStrategy strategy :
+          java.util.Arrays.asList(
+              rule.databaseStrategy().orElse(null), rule.tableStrategy().orElse(null))) {
+        if (strategy == null
+            || !(strategy.algorithm()
+                instanceof io.shardkit.router.impl.algorithm.CollationKeyed)) {
+          continue;
+        }
+        for (String column : strategy.columns()) {
+          ColumnInfo info = next.column(rule.logicalTable(), column).orElse(null);
+          if (info == null
+              || info.kind() != ColumnInfo.Kind.STRING && info.kind() != ColumnInfo.Kind.ENUM
+              || !CollationWeights.supported(info.collation())) {
+            continue;
+          }
+          String collation = info.collation().toLowerCase(Locale.ROOT);
+          Future<CollationWeights> known = weights.get(collation);
+          if (known != null && !known.failed()) {
+            pending.add(known);
+            continue;
+          }
+          DataNode node = nodeOf(rule.logicalTable());
+          Pool pool = node == null ? null : pools.apply(node.dataSource());
+          if (pool == null) {
+            continue;
+          }
+          Future<CollationWeights> load = readWeights(pool, collation);
+          weights.put(collation, load);
+          pending.add(load);
+        }
+      }
+    }
+    return Future.join(pending).<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  static Future<CollationWeights> readWeights(Pool pool, String collation) {
+    return pool.query(weightsQuery(collation))
+        .execute()
+        .map(
+            rows -> {
+              CollationWeights.Builder builder = new CollationWeights.Builder(collation);
+              for (Row row : rows) {
+                int cp = row.getInteger(0);
+                Object w = row.getValue(1);
+                boolean kept = row.getInteger(2) != null && row.getInteger(2) == 1;
+                byte[] bytes =
+                    w instanceof io.vertx.core.buffer.Buffer b
+                        ? b.getBytes()
+                        : w == null
+                            ? null
+                            : w.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+                builder.weight(cp, kept ? bytes : null);
+              }
+              CollationWeights built = builder.build();
+              if (built == null) {
+                throw new IllegalStateException(
+                    collation + ": the server's weights are not per-character units");
+              }
+              return built;
             });
+  }
+
+  /**
+   * One row per code point of the table (and per probe beyond it): the code point, the weight of
+   * that character in the collation, and whether it survives conversion to the collation's
+   * character set. The collation name is one {@link CollationWeights#supported} accepted.
+   */
+  static String weightsQuery(String collation) {
+    String charset = CollationWeights.charset(collation);
+    StringBuilder digits = new StringBuilder("SELECT 0");
+    for (int i = 1; i < 16; i++) {
+      digits.append(" UNION ALL SELECT ").append(i);
+    }
+    StringBuilder probes = new StringBuilder();
+    for (int p : CollationWeights.PROBES) {
+      probes.append(" UNION ALL SELECT ").append(p);
+    }
+    String planes =
+        CollationWeights.tableLimit(collation) > 0x10000
+            ? "SELECT 0 UNION ALL SELECT 1"
+            : "SELECT 0";
+    return "WITH d(n) AS ("
+        + digits
+        + "), p(n) AS ("
+        + planes
+        + "), c(cp) AS (SELECT p.n * 65536 + a.n * 4096 + b.n * 256 + e.n * 16 + f.n"
+        + " FROM p, d a, d b, d e, d f"
+        + probes
+        + "), x(cp, ch) AS (SELECT cp, CHAR(cp USING utf32) FROM c"
+        + " WHERE cp < 55296 OR cp > 57343)"
+        + " SELECT cp, WEIGHT_STRING(CONVERT(ch USING "
+        + charset
+        + ") COLLATE "
+        + collation
+        + "), CAST(CONVERT(CONVERT(ch USING "
+        + charset
+        + ") USING utf32) AS BINARY) = CAST(ch AS BINARY) FROM x";
   }
 
   private static Future<Map<String, List<ColumnInfo>>> read(
