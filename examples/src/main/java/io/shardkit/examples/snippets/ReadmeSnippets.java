@@ -52,6 +52,45 @@ final class ReadmeSnippets {
         .execute(); // all shards, merged
   }
 
+  /** README.md, "Atomic transactions across shards". */
+  static void rootReadmeTransactions(
+      Vertx vertx,
+      ShardingRules rules,
+      MySQLConnectOptions connectOptions0,
+      MySQLConnectOptions connectOptions1,
+      TccAction<Move> debit,
+      TccAction<Move> credit,
+      long from,
+      long to) {
+    ShardedPool pool =
+        ShardedPool.builder(vertx)
+            .rules(rules)
+            .dataSource("ds_0", connectOptions0, new PoolOptions().setMaxSize(8))
+            .dataSource("ds_1", connectOptions1, new PoolOptions().setMaxSize(8))
+            .transactionManager(p -> Transactions.create(vertx, p, TransactionsOptions.of("ds_0")))
+            .build();
+    Transactions transactions = Transactions.of(pool).register(debit).register(credit);
+    transactions.installSchema(); // once: coordinator logs and fences (or use migrations)
+    transactions.startRecovery(); // in every app instance
+
+    // XA: atomic on every shard it touched, or on none; a deadline always applies
+    pool.withTransaction(
+        Duration.ofSeconds(2),
+        conn ->
+            conn.preparedQuery("UPDATE account SET balance = balance - ? WHERE id = ?")
+                .execute(Tuple.of(30, from))
+                .compose(
+                    rs ->
+                        conn.preparedQuery("UPDATE account SET balance = balance + ? WHERE id = ?")
+                            .execute(Tuple.of(30, to))));
+
+    // TCC: the same manager and the same shape (options with the timeout, a function)
+    transactions.tcc(
+        TransactionOptions.ofTimeout(Duration.ofSeconds(2)),
+        tx ->
+            Future.all(tx.enlist(debit, new Move(from, 30)), tx.enlist(credit, new Move(to, 30))));
+  }
+
   /** context-propagation/README.md, "The entry point". */
   static Future<String> contextPropagationReadme(Vertx vertx) {
     return TxScope.run(vertx, ScopeOptions.ofTimeout(Duration.ofSeconds(2)), () -> placeOrder());
