@@ -182,6 +182,23 @@ class TypedValuesTest {
   }
 
   @Test
+  void aNullShardingKeyGetsTheServersOwnAnswer() throws Exception {
+    // user_id is NOT NULL: the server refuses the row (1048) exactly as one database does
+    String insert = "INSERT INTO %s (id, user_id, status) VALUES (300, NULL, 'new')";
+    Throwable routed =
+        org.assertj.core.api.Assertions.catchThrowable(
+            () -> await(pool.query(String.format(insert, "t_order")).execute()));
+    Throwable single =
+        org.assertj.core.api.Assertions.catchThrowable(
+            () -> await(reference.query(String.format(insert, "ref_order")).execute()));
+    assertThat(routed).cause().isInstanceOf(io.vertx.mysqlclient.MySQLException.class);
+    assertThat(((io.vertx.mysqlclient.MySQLException) routed.getCause()).getErrorCode())
+        .isEqualTo(((io.vertx.mysqlclient.MySQLException) single.getCause()).getErrorCode())
+        .isEqualTo(1048);
+    assertThat(rows(pool, "SELECT id FROM t_order WHERE id = 300", null)).isEmpty();
+  }
+
+  @Test
   void aStringParameterForAnIntegerKeyIsTheNumberItReadsAs() throws Exception {
     String insert = "INSERT INTO %s (id, user_id, status) VALUES (?, ?, 'new')";
     await(pool.preparedQuery(String.format(insert, "t_order")).execute(Tuple.of(101L, "017")));

@@ -54,6 +54,23 @@ class RouteRewriteTest {
   }
 
   @Test
+  void aNullShardingKeyInAnInsertGoesToTheFirstNodeItsOtherKeysLeave() {
+    assertThat(
+            route(RULES, "INSERT INTO t_order (user_id, order_id, status) VALUES (NULL, 1, 'a')"))
+        .extracting(u -> u.dataSource() + " " + u.sql())
+        .containsExactly(
+            "ds_0 INSERT INTO t_order_1 (user_id, order_id, status) VALUES (NULL, 1, 'a')");
+    assertThat(
+            route(
+                RULES,
+                "INSERT INTO t_order (user_id, order_id, status) VALUES (3, ?, 'a')",
+                (Object) null))
+        .extracting(u -> u.dataSource() + " " + u.sql())
+        .containsExactly(
+            "ds_1 INSERT INTO t_order_0 (user_id, order_id, status) VALUES (3, ?, 'a')");
+  }
+
+  @Test
   void databaseAndTableStrategiesRouteIndependently() {
     assertThat(route(RULES, "SELECT * FROM t_order WHERE user_id = 1"))
         .extracting(SqlUnit::dataSource)

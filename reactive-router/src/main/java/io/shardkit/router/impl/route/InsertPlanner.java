@@ -156,7 +156,11 @@ final class InsertPlanner {
       List<ValueRef> values = new ArrayList<>();
       for (Expression e : row) {
         texts.add(e.toString());
-        values.add(Conditions.value(e));
+        // NULL is a value too: the row goes to the table's first node (see Router.insertUnits)
+        values.add(
+            e instanceof net.sf.jsqlparser.expression.NullValue
+                ? ValueRef.literal(null, "NULL")
+                : Conditions.value(e));
       }
       if (generate) {
         texts.add("?" + (paramCount + r + 1));

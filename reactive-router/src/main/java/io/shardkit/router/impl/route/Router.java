@@ -413,6 +413,7 @@ public final class Router {
     for (int r = 0; r < rowCount; r++) {
       BitSet nodes = (BitSet) index.all.clone();
       List<ValueRef> row = spec.rowValues().get(r);
+      boolean nullKey = false;
       for (int level = 0; level < 2; level++) {
         ShardingStrategy strategy =
             (level == 0 ? index.rule.databaseStrategy() : index.rule.tableStrategy()).orElse(null);
@@ -434,6 +435,13 @@ public final class Router {
           }
         }
         String levelName = level == 0 ? "database" : "table";
+        if (values.contains(null)) {
+          // a NULL sharding key: the row goes to the first node this level leaves, where the
+          // server does what one database would (error 1048 for a NOT NULL column; store the row
+          // otherwise: `k IS NULL` reads every node, `k = NULL` matches nothing)
+          nullKey = true;
+          continue;
+        }
         if (values.isEmpty()) {
           throw new UnsupportedSqlException(
               List.of(spec.table()),
@@ -486,6 +494,11 @@ public final class Router {
         if (onDs != null) {
           nodes.and(onDs);
         }
+      }
+      if (nullKey && !nodes.isEmpty()) {
+        int first = nodes.nextSetBit(0);
+        nodes.clear();
+        nodes.set(first);
       }
       if (nodes.cardinality() != 1) {
         throw new UnsupportedSqlException(
