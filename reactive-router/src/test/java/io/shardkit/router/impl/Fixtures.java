@@ -59,7 +59,10 @@ public final class Fixtures {
   public static Rewriter.Routed routed(ShardingRules rules, String sql, Object... params) {
     Plan plan = Planner.of(rules).plan(sql);
     return Rewriter.of(rules)
-        .rewrite(plan, params == null ? null : Tuple.wrap(java.util.Arrays.asList(params)), RoutingHint.NONE);
+        .rewrite(
+            plan,
+            params == null ? null : Tuple.wrap(java.util.Arrays.asList(params)),
+            RoutingHint.NONE);
   }
 
   /** Plans and routes with this schema metadata (column types, collation weights). */
@@ -70,7 +73,10 @@ public final class Fixtures {
       Object... params) {
     Plan plan = Planner.of(rules, catalog).plan(sql);
     return Rewriter.of(rules, catalog)
-        .rewrite(plan, params == null ? null : Tuple.wrap(java.util.Arrays.asList(params)), RoutingHint.NONE)
+        .rewrite(
+            plan,
+            params == null ? null : Tuple.wrap(java.util.Arrays.asList(params)),
+            RoutingHint.NONE)
         .units();
   }
 

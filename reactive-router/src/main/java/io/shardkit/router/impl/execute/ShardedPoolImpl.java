@@ -108,17 +108,20 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
             breakers);
     this.poolSource =
         StatementRunner.ClientSource.pooled(ds -> Future.succeededFuture(pools.get(ds)));
+    // Load the parser's classes on a worker (their static initialisation takes hundreds of
+    // milliseconds once per JVM, and any other thread parsing meanwhile waits on the class lock),
+    // and let the first statements wait for it with the first schema read: never on an event loop.
+    Future<Object> parserLoaded =
+        vertx.executeBlocking(
+            () -> {
+              io.shardkit.router.impl.parse.StatementParser.warmUp();
+              return null;
+            },
+            false);
     runner.schemaReady(
-        loadSchema(),
+        Future.join(loadSchema(), parserLoaded),
         tables -> catalog.load(tables, pools::get).onComplete(ar -> cache.clear()),
         catalog::unknown);
-    // Load the parser on a worker now rather than on an event loop at the first statement.
-    vertx.executeBlocking(
-        () -> {
-          io.shardkit.router.impl.parse.StatementParser.warmUp();
-          return null;
-        },
-        false);
     this.transactionManager =
         builder.transactionManager() == null ? null : builder.transactionManager().apply(this);
   }
