@@ -234,7 +234,10 @@ class TwoInstancesRecoveryTest {
     await(a.transactions.stopRecovery());
     a.impl().xa().stopAt(StopPoint.AFTER_DECISION);
     a.impl().tccCoordinator().stopAt(StopAt.AFTER_DECISION);
-    Thread.sleep(600);
+    // until A has left a few of each behind (on a loaded machine this takes longer than usual)
+    TccTestSupport.eventually(
+        Duration.ofSeconds(20),
+        () -> a.count("xa:", "abandoned") >= 2 && a.count("tcc:", "abandoned") >= 2);
     stopA.set(true);
     a.vertx.close(); // abruptly: no close of its manager or pool, transactions in flight
     Thread.sleep(1_000);
