@@ -117,20 +117,27 @@ final class ReadmeSnippets {
   }
 
   /** reactive-tx/README.md, XA. */
-  static void xaReadme(Vertx vertx, ShardedPool shardedPool) {
-    Transactions transactions =
-        Transactions.create(vertx, shardedPool, TransactionsOptions.of("ds_0")); // log on ds_0
-    transactions.installSchema(); // once: coordinator logs, leases, fences (or use migrations)
-    transactions.startRecovery(); // in every app instance
+  static void xaReadme(
+      Vertx vertx, ShardingRules rules, java.util.Map<String, MySQLConnectOptions> connectOptions) {
+    ShardedPool pool =
+        ShardedPool.builder(vertx)
+            .rules(rules)
+            .dataSources(connectOptions, new PoolOptions().setMaxSize(8))
+            .transactionManager(
+                p -> Transactions.create(vertx, p, TransactionsOptions.of("ds_0"))) // logs on ds_0
+            .build();
+    Transactions transactions = Transactions.of(pool);
+    transactions.installSchema(); // once: XA + TCC logs, leases, fences (or use migrations)
+    transactions.startRecovery(); // in every app instance: XA and TCC recovery
 
-    transactions.withTransaction(
-        TransactionOptions.ofTimeout(Duration.ofSeconds(2)),
-        sql ->
-            sql.preparedQuery("UPDATE account SET balance = balance - ? WHERE id = ?")
+    pool.withTransaction(
+        Duration.ofSeconds(2),
+        conn ->
+            conn.preparedQuery("UPDATE account SET balance = balance - ? WHERE id = ?")
                 .execute(Tuple.of(10, 1))
                 .compose(
                     rs ->
-                        sql.preparedQuery("UPDATE account SET balance = balance + ? WHERE id = ?")
+                        conn.preparedQuery("UPDATE account SET balance = balance + ? WHERE id = ?")
                             .execute(Tuple.of(10, 2))));
   }
 
