@@ -188,7 +188,25 @@ public final class ShardingRules {
                 + level
                 + ")");
       }
-      args.add(values.get(column));
+      Object value = values.get(column);
+      if (value instanceof CharSequence
+          && strategy.algorithm() instanceof io.shardkit.router.impl.algorithm.CollationKeyed) {
+        // the router hashes a text key's sort key in the column's collation, which these rules
+        // do not know: answering from the raw text could name another shard than the router's
+        throw new IllegalArgumentException(
+            "table "
+                + rule.logicalTable()
+                + ": the node of "
+                + column
+                + " = '"
+                + value
+                + "' depends on the column's collation (a hashed text key is placed by its sort"
+                + " key), which only a started ShardedPool knows; use"
+                + " pool.dataSourcesFor(\"SELECT ... WHERE "
+                + column
+                + " = ?\", Tuple.of(value))");
+      }
+      args.add(value);
     }
     String target = strategy.algorithm().target(args);
     if (target == null) {

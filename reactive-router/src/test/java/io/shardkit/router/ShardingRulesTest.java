@@ -90,6 +90,11 @@ class ShardingRulesTest {
         .isEqualTo(new DataNode("ds_1", "t_order_2"));
     assertThatThrownBy(() -> rules.nodeFor("t_order", Map.of("user_id", 1)))
         .hasMessageContaining("order_id");
+    // a text value under hash-mod is placed by its collation sort key, unknown to the rules
+    assertThatThrownBy(() -> rules.nodeFor("t_order", Map.of("user_id", 1, "order_id", "Zoë")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("collation")
+        .hasMessageContaining("pool.dataSourcesFor");
   }
 
   @Test
