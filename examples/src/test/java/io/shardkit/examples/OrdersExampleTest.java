@@ -30,6 +30,7 @@ class OrdersExampleTest {
         ShardedPool.builder(vertx)
             .rules(rules)
             .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(2))
+            .nonAtomicMultiNodeWrites(true) // as OrdersExample
             .build();
     try {
       Map<String, List<Long>> actual =

@@ -202,6 +202,7 @@ public interface ShardedPool extends Pool {
     private CircuitBreakerOptions circuitBreaker = CircuitBreakerOptions.defaults();
     private Duration transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT;
     private Function<ShardedPool, ShardTransactionManager> transactionManager;
+    private boolean nonAtomicMultiNodeWrites;
 
     private Builder(Vertx vertx) {
       this.vertx = Objects.requireNonNull(vertx, "vertx");
@@ -232,7 +233,7 @@ public interface ShardedPool extends Pool {
      * Reads the configuration from JSON (e.g. from Vert.x config): {@code {"rules": {rule JSON},
      * "dataSources": {"ds_0": {MySQLConnectOptions JSON, optionally "pool": {PoolOptions JSON}},
      * ...}, "pool": {shared PoolOptions JSON}, "planCacheSize": 4096, "transactionTimeoutMs":
-     * 30000, "circuitBreaker": {CircuitBreakerOptions JSON}}}.
+     * 30000, "circuitBreaker": {CircuitBreakerOptions JSON}, "nonAtomicMultiNodeWrites": false}}.
      *
      * @throws ShardingConfigurationException naming the field path and value of an invalid entry
      */
@@ -298,7 +299,31 @@ public interface ShardedPool extends Pool {
         }
         transactionTimeout(Duration.ofMillis(n.longValue()));
       }
+      if (json.containsKey("nonAtomicMultiNodeWrites")) {
+        if (!(json.getValue("nonAtomicMultiNodeWrites") instanceof Boolean b)) {
+          throw new ShardingConfigurationException(
+              "nonAtomicMultiNodeWrites",
+              "must be true or false, got " + json.getValue("nonAtomicMultiNodeWrites"));
+        }
+        nonAtomicMultiNodeWrites(b);
+      }
       return this;
+    }
+
+    /**
+     * Lets a pool without a transaction manager run a write outside a transaction that reaches
+     * several data sources, each in autocommit: when it fails on one data source, the others keep
+     * their changes (JSON {@code "nonAtomicMultiNodeWrites"}, default false: such a write is
+     * refused with {@link NonAtomicWriteException} before any I/O). A pool with a manager runs such
+     * a write as an implicit atomic transaction and ignores this setting.
+     */
+    public Builder nonAtomicMultiNodeWrites(boolean allowed) {
+      this.nonAtomicMultiNodeWrites = allowed;
+      return this;
+    }
+
+    public boolean nonAtomicMultiNodeWrites() {
+      return nonAtomicMultiNodeWrites;
     }
 
     /**

@@ -53,6 +53,7 @@ class ParameterCountTest {
             .build();
     sharded =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(rules)
             .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(2))
             .build();

@@ -47,6 +47,7 @@ class PoolContractTest {
     io.shardkit.router.impl.parse.StatementParser.warmUp();
     sharded =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(
                 ShardingRules.builder()
                     .dataSources("ds_0", "ds_1")

@@ -64,6 +64,7 @@ class RouterOperationsTest {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     ShardedPool pool =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(rules)
             .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(3))
             .meterRegistry(meters)
@@ -114,6 +115,7 @@ class RouterOperationsTest {
     assertThat(meters.find("shardkit.router.plans").gauges()).isEmpty();
     ShardedPool next =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(rules)
             .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(5))
             .meterRegistry(meters)
@@ -159,6 +161,7 @@ class RouterOperationsTest {
     Duration requestTimeout = Duration.ofSeconds(2);
     ShardedPool pool =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(rules)
             .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(4))
             .meterRegistry(new SimpleMeterRegistry())

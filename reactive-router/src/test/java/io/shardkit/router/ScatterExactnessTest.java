@@ -83,6 +83,7 @@ class ScatterExactnessTest {
             .build();
     pool =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(rules)
             .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(4))
             .build();

@@ -79,6 +79,7 @@ class ShardedPoolTest {
             .build();
     pool =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(rules)
             .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(4))
             .build();
@@ -218,6 +219,7 @@ class ShardedPoolTest {
         new MySQLConnectOptions().setHost("127.0.0.1").setPort(1).setUser("x");
     ShardedPool unreachable =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(rules)
             .dataSources(Map.of("ds_0", nowhere, "ds_1", nowhere), new PoolOptions())
             .build();
@@ -547,6 +549,7 @@ class ShardedPoolTest {
             .build();
     ShardedPool traced =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(rules)
             .dataSources(databases.dataSources("ds_"), new PoolOptions())
             .openTelemetry(
@@ -599,6 +602,7 @@ class ShardedPoolTest {
         new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     ShardedPool metered =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(rules)
             .dataSources(databases.dataSources("ds_"), new PoolOptions())
             .meterRegistry(registry)

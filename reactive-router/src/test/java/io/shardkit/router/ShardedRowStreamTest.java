@@ -41,6 +41,7 @@ class ShardedRowStreamTest {
             .build();
     pool =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(rules)
             .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(2))
             .build();

@@ -48,6 +48,7 @@ class StreamOverTableShardsTest {
             .build();
     pool =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(rules)
             .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(1))
             .build();

@@ -69,6 +69,7 @@ class TypedValuesTest {
             .build();
     pool =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(rules)
             .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(4))
             .build();
@@ -341,6 +342,7 @@ class TypedValuesTest {
             .build();
     ShardedPool late =
         ShardedPool.builder(vertx)
+            .nonAtomicMultiNodeWrites(true)
             .rules(rules)
             .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(2))
             .build();

@@ -10,11 +10,15 @@ import java.time.Duration;
  * withTransaction(TransactionPropagation, ...)} call {@link #begin}; every statement of the
  * transaction then runs on the clients the returned {@link ShardTransaction} hands out per data
  * source, and the pool ends it with {@link ShardTransaction#commit()} or {@link
- * ShardTransaction#rollback()}.
+ * ShardTransaction#rollback()}. A write outside a transaction whose units reach several data
+ * sources (a multi-row INSERT across shards, a scatter UPDATE/DELETE, a broadcast write, a batch)
+ * also begins one, with the pool's default timeout: the pool commits it when every unit succeeded
+ * and rolls it back otherwise, so the statement is applied wholly or not at all.
  *
  * <p>A pool built without a manager runs a transaction on one data source only (a local {@code
  * BEGIN ... COMMIT} on the connection of the first data source it touches) and refuses, before any
- * I/O on it, a statement that would reach a second one.
+ * I/O on it, a statement that would reach a second one; it refuses a write outside a transaction
+ * that reaches several data sources too, unless built with {@code nonAtomicMultiNodeWrites}.
  *
  * <p>Implementations must not block: every method returns at once and completes its future later.
  */

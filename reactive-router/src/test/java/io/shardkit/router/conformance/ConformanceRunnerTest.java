@@ -99,6 +99,7 @@ class ConformanceRunnerTest {
     Outcome actualRead =
         run(
             ShardedPool.builder(vertx)
+                .nonAtomicMultiNodeWrites(true)
                 .rules(translation.rules())
                 .dataSource("ds_0", physical.get("ds_1").connectOptions(), pool)
                 .dataSource("ds_1", physical.get("ds_0").connectOptions(), pool)
@@ -107,6 +108,7 @@ class ConformanceRunnerTest {
     Outcome actualWrite =
         run(
             ShardedPool.builder(vertx)
+                .nonAtomicMultiNodeWrites(true)
                 .rules(translation.rules())
                 .dataSource("ds_0", physical.get("ds_1").connectOptions(), pool)
                 .dataSource("ds_1", physical.get("ds_0").connectOptions(), pool)

@@ -281,7 +281,8 @@ final class ScenarioDatabases implements AutoCloseable {
 
   /** A router over this scenario's data sources (close it after use). */
   ShardedPool router() {
-    ShardedPool.Builder builder = ShardedPool.builder(vertx).rules(translation.rules());
+    ShardedPool.Builder builder =
+        ShardedPool.builder(vertx).nonAtomicMultiNodeWrites(true).rules(translation.rules());
     physical.forEach(
         (ds, db) -> builder.dataSource(ds, db.connectOptions(), new PoolOptions().setMaxSize(2)));
     return builder.build();

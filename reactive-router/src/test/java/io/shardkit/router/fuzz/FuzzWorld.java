@@ -48,7 +48,8 @@ final class FuzzWorld implements AutoCloseable {
       dataSources.put(ds, new ShardDatabase(shards.get(i++ % shards.size()), prefix + "_" + ds));
     }
     reference = new ShardDatabase(shards.get(0), prefix + "_ref");
-    ShardedPool.Builder builder = ShardedPool.builder(vertx).rules(rules);
+    ShardedPool.Builder builder =
+        ShardedPool.builder(vertx).nonAtomicMultiNodeWrites(true).rules(rules);
     dataSources.forEach(
         (ds, db) -> {
           builder.dataSource(ds, db.connectOptions(), new PoolOptions().setMaxSize(4));

@@ -58,6 +58,7 @@ final class TckDatabase {
     ShardingRules.Builder rules = ShardingRules.builder().dataSources("ds_0");
     TABLES.forEach(table -> rules.singleTable(table, "ds_0"));
     return ShardedPool.builder(vertx)
+        .nonAtomicMultiNodeWrites(true)
         .rules(rules.defaultDataSource("ds_0").build())
         .dataSources(databases().dataSources("ds_"), new PoolOptions().setMaxSize(4))
         .build();

@@ -107,7 +107,10 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
             metrics,
             breakers);
     this.poolSource =
-        StatementRunner.ClientSource.pooled(ds -> Future.succeededFuture(pools.get(ds)));
+        StatementRunner.ClientSource.pooled(
+            ds -> Future.succeededFuture(pools.get(ds)),
+            new ImplicitTransactions(
+                this, builder.transactionManager() != null, builder.nonAtomicMultiNodeWrites()));
     // Load the parser's classes on a worker (their static initialisation takes hundreds of
     // milliseconds once per JVM, and any other thread parsing meanwhile waits on the class lock),
     // and let the first statements wait for it with the first schema read: never on an event loop.
@@ -240,6 +243,23 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     if (transactionManager != null) {
       return StatementRunner.onCaller(
           vertx.getOrCreateContext(), transactionManager.begin(this, effective));
+    }
+    String globalId = scope.map(TxContext::globalId).orElseGet(TxContext::newGlobalId);
+    return Future.succeededFuture(LocalTransaction.begin(vertx, globalId, effective, pools::get));
+  }
+
+  /**
+   * A local transaction on one data source with the pool's default deadline (capped by the
+   * enclosing TxScope's), for a write that sends several statements to that data source.
+   */
+  Future<ShardTransaction> beginLocalTransaction() {
+    Duration effective = transactionTimeout;
+    java.util.Optional<TxContext> scope = TxScope.current();
+    if (scope.isPresent()) {
+      Duration remaining = scope.get().deadline().remaining();
+      if (remaining.compareTo(effective) < 0) {
+        effective = remaining.isZero() || remaining.isNegative() ? Duration.ofMillis(1) : remaining;
+      }
     }
     String globalId = scope.map(TxContext::globalId).orElseGet(TxContext::newGlobalId);
     return Future.succeededFuture(LocalTransaction.begin(vertx, globalId, effective, pools::get));

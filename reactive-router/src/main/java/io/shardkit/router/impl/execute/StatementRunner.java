@@ -9,6 +9,7 @@ import io.shardkit.router.impl.rewrite.Rewriter;
 import io.shardkit.router.impl.rewrite.SqlUnit;
 import io.shardkit.router.impl.route.HintSource;
 import io.shardkit.router.impl.route.Plan;
+import io.shardkit.router.spi.ShardTransaction;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,6 +22,7 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -64,8 +66,16 @@ final class StatementRunner {
     /** An admitted statement started; {@code statement} completes when it is done on every unit. */
     default void started(Future<?> statement) {}
 
-    /** A gated source: the pool's. */
-    static ClientSource pooled(ClientSource source) {
+    /**
+     * How a write that sends several statements runs outside a transaction (the pool's source);
+     * null for a transaction's source, whose statements are already in the transaction.
+     */
+    default ImplicitTransactions implicit() {
+      return null;
+    }
+
+    /** A gated source: the pool's, whose multi-statement writes run in implicit transactions. */
+    static ClientSource pooled(ClientSource source, ImplicitTransactions implicit) {
       return new ClientSource() {
         @Override
         public Future<SqlClient> clientFor(String dataSource) {
@@ -75,6 +85,11 @@ final class StatementRunner {
         @Override
         public boolean gated() {
           return true;
+        }
+
+        @Override
+        public ImplicitTransactions implicit() {
+          return implicit;
         }
       };
     }
@@ -209,15 +224,19 @@ final class StatementRunner {
           return afterSchemaLoad(load, () -> execute(sql, params, source, finish));
         }
       }
+      java.util.function.Supplier<Future<ShardTransaction>> implicit =
+          implicitFor(sql, List.of(routed), source, false);
       java.util.function.Supplier<Future<T>> work =
-          routed.plan() != null && routed.plan().kind() == Plan.Kind.DDL
-              // DDL through the pool: the tables' column types are read again before the caller
-              // hears back, so its next statement is planned with them
-              ? () ->
-                  run(routed, source)
-                      .compose(rs -> afterDdl.apply(routed.plan().tables()).map(rs))
-                      .map(finish::apply)
-              : () -> run(routed, source).map(finish::apply);
+          implicit != null
+              ? () -> source.implicit().run(implicit, tx -> run(routed, tx)).map(finish::apply)
+              : routed.plan() != null && routed.plan().kind() == Plan.Kind.DDL
+                  // DDL through the pool: the tables' column types are read again before the caller
+                  // hears back, so its next statement is planned with them
+                  ? () ->
+                      run(routed, source)
+                          .compose(rs -> afterDdl.apply(routed.plan().tables()).map(rs))
+                          .map(finish::apply)
+                  : () -> run(routed, source).map(finish::apply);
       source.admit(sql, routed);
       if (io.shardkit.context.TxScope.current().isPresent()) {
         // Inside a transaction scope: nothing is sent once the deadline has passed, and the
@@ -260,6 +279,7 @@ final class StatementRunner {
       return onCaller(caller, Future.failedFuture(new IllegalArgumentException("empty batch")));
     }
     List<Rewriter.Routed> routes = new ArrayList<>(batch.size());
+    java.util.function.Supplier<Future<ShardTransaction>> implicit;
     try {
       for (int i = 0; i < batch.size(); i++) {
         routes.add(route(sql, batch.get(i), i));
@@ -267,11 +287,17 @@ final class StatementRunner {
       for (Rewriter.Routed routed : routes) {
         source.admit(sql, routed);
       }
+      implicit = implicitFor(sql, routes, source, groupable(routes));
     } catch (RuntimeException e) {
       return onCaller(caller, Future.failedFuture(e));
     }
+    boolean grouped = groupable(routes);
     Future<List<RowSet<Row>>> all =
-        groupable(routes) ? grouped(routes, source) : sequential(routes, source);
+        implicit != null
+            ? source
+                .implicit()
+                .run(implicit, tx -> grouped ? grouped(routes, tx) : sequential(routes, tx))
+            : grouped ? grouped(routes, source) : sequential(routes, source);
     source.started(all);
     return onCaller(
         caller,
@@ -290,6 +316,50 @@ final class StatementRunner {
               }
               return first;
             }));
+  }
+
+  /**
+   * How a write outside a transaction (on the pool's source) that sends several statements runs:
+   * null to run it as it is; throws when it is refused (nothing sent).
+   *
+   * @param grouped whether the routes run as one driver batch per (data source, SQL)
+   */
+  private java.util.function.Supplier<Future<ShardTransaction>> implicitFor(
+      String sql, List<Rewriter.Routed> routes, ClientSource source, boolean grouped) {
+    ImplicitTransactions implicit = source.implicit();
+    if (implicit == null) {
+      return null;
+    }
+    Set<String> dataSources = new LinkedHashSet<>();
+    Set<List<String>> groups = new HashSet<>();
+    Set<String> tables = new LinkedHashSet<>();
+    int sends = 0;
+    for (Rewriter.Routed routed : routes) {
+      if (!isDml(routed)) {
+        return null;
+      }
+      tables.addAll(routed.plan().tables());
+      for (SqlUnit unit : routed.units()) {
+        dataSources.add(unit.dataSource());
+        if (!grouped || groups.add(List.of(unit.dataSource(), unit.sql()))) {
+          sends++;
+        }
+      }
+    }
+    try {
+      return implicit.decide(sql, new ArrayList<>(tables), dataSources, sends);
+    } catch (RuntimeException refused) {
+      metrics.refused();
+      throw refused;
+    }
+  }
+
+  private static boolean isDml(Rewriter.Routed routed) {
+    Plan plan = routed.plan();
+    return plan != null
+        && (plan.kind() == Plan.Kind.INSERT
+            || plan.kind() == Plan.Kind.UPDATE
+            || plan.kind() == Plan.Kind.DELETE);
   }
 
   /** Every tuple routes to one unit with its own parameters: batch them per (data source, SQL). */
@@ -357,7 +427,7 @@ final class StatementRunner {
               }));
     }
     ShardBreakers.end(calls, runDataSources, runs);
-    return Future.all(runs).map(v -> results);
+    return settled(runs, routes.get(0).write()).map(v -> results);
   }
 
   private Future<List<RowSet<Row>>> sequential(List<Rewriter.Routed> routes, ClientSource source) {
@@ -473,19 +543,39 @@ final class StatementRunner {
       dataSources.add(unit.dataSource());
     }
     ShardBreakers.end(calls, dataSources, futures);
-    return Future.all(futures)
+    return settled(futures, routed.write())
         .map(
             all -> {
-              List<RowSet<Row>> results = new ArrayList<>(units.size());
-              for (int i = 0; i < units.size(); i++) {
-                results.add(all.resultAt(i));
-              }
+              List<RowSet<Row>> results = new ArrayList<>(all);
               if (routed.write() || routed.merge() == null) {
                 return WriteResults.combine(routed, results);
               }
               return ResultMerger.merge(
                   results, routed.merge(), routed.offset(), routed.limit(), routed.params());
             });
+  }
+
+  /**
+   * The results in order. A write waits for every unit before it fails (with the first failed
+   * unit's error), so that a transaction around it rolls back only once nothing runs any more; a
+   * read fails at the first failure.
+   */
+  private static <R> Future<List<R>> settled(List<Future<R>> futures, boolean write) {
+    Future<?> all = write ? Future.join(futures) : Future.all(futures);
+    return all.transform(
+        ar -> {
+          List<R> results = new ArrayList<>(futures.size());
+          for (Future<R> f : futures) {
+            if (f.failed()) {
+              return Future.failedFuture(f.cause());
+            }
+            results.add(f.result());
+          }
+          if (ar.failed()) {
+            return Future.failedFuture(ar.cause());
+          }
+          return Future.succeededFuture(results);
+        });
   }
 
   /** A RowSet that can be chained with {@code setNext}: driver results are copied. */
