@@ -157,12 +157,7 @@ final class Coercion {
       if (algorithm instanceof CollationKeyed) {
         throw new UnsupportedSqlException(
             List.of(table),
-            "cannot choose the data node of "
-                + table
-                + "."
-                + column
-                + " = "
-                + quoted(value)
+            noNode(table, column, null, value)
                 + ": the column's type is not known (the table's metadata could not be read from"
                 + " its shard), and a hashed key's node depends on it (a text column hashes the"
                 + " value's sort key in its collation); retry when the shard answers");
@@ -205,12 +200,7 @@ final class Coercion {
             if (key == null) {
               throw new UnsupportedSqlException(
                   List.of(table),
-                  "cannot choose the data node of "
-                      + table
-                      + "."
-                      + column
-                      + " = "
-                      + quoted(value)
+                  noNode(table, column, null, value)
                       + " under collation "
                       + info.collation()
                       + ": "
@@ -225,18 +215,22 @@ final class Coercion {
     if (out == null) {
       throw new UnsupportedSqlException(
           List.of(table),
-          "cannot choose the data node of "
-              + table
-              + "."
-              + column
-              + " ("
-              + info.columnType()
-              + ") = "
-              + quoted(value)
+          noNode(table, column, info.columnType(), value)
               + ": the server would convert the value with its own rounding or truncation; send"
               + " the value in the column's type");
     }
     return out;
+  }
+
+  /** The start of an INSERT refusal: {@code cannot choose the data node of t.c (type) = 'v'}. */
+  private static String noNode(String table, String column, String columnType, Object value) {
+    return "cannot choose the data node of "
+        + table
+        + "."
+        + column
+        + (columnType == null ? "" : " (" + columnType + ")")
+        + " = "
+        + quoted(value);
   }
 
   /** A string the server reads as a date with separators ('2024-01-20'), not as a number. */
