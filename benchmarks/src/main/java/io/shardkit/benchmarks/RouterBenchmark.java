@@ -94,6 +94,7 @@ public class RouterBenchmark {
   private List<RowSet<Row>> stringUnits;
   private MergeSpec stringOrderSpec;
   private Planner planner;
+  private io.shardkit.router.impl.schema.SchemaCatalog catalog;
   private Rewriter rewriter;
 
   @Setup(Level.Trial)
@@ -120,16 +121,32 @@ public class RouterBenchmark {
       // pools connect lazily: nothing listens there and nothing is sent
       ds.put(name, new MySQLConnectOptions().setHost("127.0.0.1").setPort(1));
     }
-    pool = ShardedPool.builder(vertx).rules(rules).dataSources(ds, new PoolOptions()).build();
-    planner = Planner.of(rules);
-    rewriter = Rewriter.of(rules);
+    // the schema a pool reads at start (there are no servers here): order_id is a BIGINT, so
+    // hash-mod hashes its number and a point select routes to one table
+    List<io.shardkit.router.impl.schema.ColumnInfo> columns =
+        List.of(
+            new io.shardkit.router.impl.schema.ColumnInfo("order_id", "bigint", "bigint(20)", null),
+            new io.shardkit.router.impl.schema.ColumnInfo("user_id", "int", "int(11)", null),
+            new io.shardkit.router.impl.schema.ColumnInfo(
+                "status", "varchar", "varchar(32)", "utf8mb4_general_ci"));
+    io.shardkit.router.impl.schema.Schema schema =
+        new io.shardkit.router.impl.schema.Schema(
+            Map.of("t_order", columns, "t_order_item", columns));
+    pool =
+        io.shardkit.router.impl.execute.ShardedPoolImpl.create(
+            ShardedPool.builder(vertx).rules(rules).dataSources(ds, new PoolOptions()),
+            io.shardkit.router.impl.schema.SchemaCatalog.of(rules, schema));
+    catalog = io.shardkit.router.impl.schema.SchemaCatalog.of(rules, schema);
+    planner = Planner.of(rules, catalog);
+    rewriter = Rewriter.of(rules, catalog);
     cyclingMeters = new SimpleMeterRegistry();
     cyclingPool =
-        ShardedPool.builder(vertx)
-            .rules(rules)
-            .dataSources(ds, new PoolOptions())
-            .meterRegistry(cyclingMeters)
-            .build();
+        io.shardkit.router.impl.execute.ShardedPoolImpl.create(
+            ShardedPool.builder(vertx)
+                .rules(rules)
+                .dataSources(ds, new PoolOptions())
+                .meterRegistry(cyclingMeters),
+            io.shardkit.router.impl.schema.SchemaCatalog.of(rules, schema));
     cycle = cycle(CYCLE);
     StringBuilder marks = new StringBuilder();
     StringBuilder literals = new StringBuilder();
@@ -150,18 +167,7 @@ public class RouterBenchmark {
     lastHits = counter(cyclingMeters, "hit");
     lastMisses = counter(cyclingMeters, "miss");
     scatterParams = Tuple.of(11L, 12L, 13L, 14L, 10);
-    // the schema the pool reads at start: order_id is a number (no sort key), status text
-    io.shardkit.router.impl.schema.Schema schema =
-        new io.shardkit.router.impl.schema.Schema(
-            Map.of(
-                "t_order",
-                List.of(
-                    new io.shardkit.router.impl.schema.ColumnInfo(
-                        "order_id", "bigint", "bigint(20)", null),
-                    new io.shardkit.router.impl.schema.ColumnInfo(
-                        "user_id", "int", "int(11)", null),
-                    new io.shardkit.router.impl.schema.ColumnInfo(
-                        "status", "varchar", "varchar(32)", "utf8mb4_general_ci"))));
+
     Planner typed =
         Planner.of(rules, io.shardkit.router.impl.schema.SchemaCatalog.of(rules, schema));
     orderSpec = typed.plan("SELECT order_id, status FROM t_order ORDER BY order_id").merge();
@@ -260,9 +266,9 @@ public class RouterBenchmark {
   @Benchmark
   public Rewriter.Routed firstSight() {
     String sql = POINT + " AND status <> 'n" + unique.incrementAndGet() + "'";
-    return Rewriter.of(rules)
+    return Rewriter.of(rules, catalog)
         .rewrite(
-            Planner.of(rules).plan(sql),
+            Planner.of(rules, catalog).plan(sql),
             pointParams,
             io.shardkit.router.impl.route.RoutingHint.NONE);
   }

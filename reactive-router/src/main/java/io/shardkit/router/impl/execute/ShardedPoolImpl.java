@@ -63,7 +63,8 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   private volatile Future<DatabaseMetadata> metadata;
   private volatile boolean closed;
 
-  private ShardedPoolImpl(ShardedPool.Builder builder) {
+  private ShardedPoolImpl(
+      ShardedPool.Builder builder, io.shardkit.router.impl.schema.SchemaCatalog preset) {
     this.vertx = builder.vertx();
     this.rules = builder.rules();
     Map<String, Pool> created = new LinkedHashMap<>();
@@ -82,7 +83,8 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
         builder.connectOptions().values().iterator().next().getSslMode()
             != io.vertx.mysqlclient.SslMode.DISABLED;
     this.transactions = new PoolTransactions(vertx, this);
-    this.catalog = new io.shardkit.router.impl.schema.SchemaCatalog(rules);
+    this.catalog =
+        preset != null ? preset : new io.shardkit.router.impl.schema.SchemaCatalog(rules);
     PlanCache cache = new PlanCache(Planner.of(rules, catalog), builder.planCacheSize());
     this.cache = cache;
     io.micrometer.core.instrument.MeterRegistry registry = builder.meterRegistry();
@@ -131,7 +133,16 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
 
   /** Builds the pool of a validated builder. */
   public static ShardedPool create(ShardedPool.Builder builder) {
-    return new ShardedPoolImpl(builder);
+    return new ShardedPoolImpl(builder, null);
+  }
+
+  /**
+   * Builds a pool that starts with this metadata instead of none (it still reads the shards, and
+   * keeps the preset while they do not answer): for benchmarks that route without servers.
+   */
+  public static ShardedPool create(
+      ShardedPool.Builder builder, io.shardkit.router.impl.schema.SchemaCatalog preset) {
+    return new ShardedPoolImpl(builder, preset);
   }
 
   /**
