@@ -197,6 +197,17 @@ final class HavingCompiler {
       aggregates.add(planner.aggregate(f, ref, distinctArgs));
       return ref(ref, e);
     }
+    if (e instanceof Function f
+        && !(e instanceof AnalyticExpression)
+        && ScalarCompiler.wrapsAggregate(e)) {
+      ColumnRef found = planner.findItem(e);
+      if (found != null) {
+        return ref(found, e);
+      }
+      ColumnRef ref = planner.addDerived(e, "h");
+      new ScalarCompiler(planner, aggregates, distinctArgs).compile(f, ref);
+      return ref(ref, e);
+    }
     if (e instanceof Column column && planner.havingGroupColumn(column)) {
       return ref(planner.resolve(e, "g"), e);
     }

@@ -1,0 +1,84 @@
+package io.shardkit.router.impl.merge;
+
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * An expression over merged aggregates ({@code SUM(a) / COUNT(*)}, {@code ROUND(AVG(x), 2)}, {@code
+ * CONCAT('n=', COUNT(*))}), evaluated on the merged row with the server's semantics (see {@link
+ * SqlNumber}): integers stay integers, DECIMAL arithmetic is exact with the server's result scale,
+ * a DOUBLE operand makes the result a double, NULL propagates, division by zero is NULL.
+ */
+public sealed interface Scalar {
+
+  /** Functions whose result is a number whatever their arguments. */
+  Set<String> NUMERIC_FUNCTIONS =
+      Set.of("ROUND", "TRUNCATE", "ABS", "CEIL", "CEILING", "FLOOR", "MOD");
+
+  /** Functions the merge evaluates (anything else around an aggregate is refused by name). */
+  Set<String> FUNCTIONS =
+      Set.of(
+          "ROUND",
+          "TRUNCATE",
+          "ABS",
+          "CEIL",
+          "CEILING",
+          "FLOOR",
+          "MOD",
+          "COALESCE",
+          "IFNULL",
+          "CONCAT");
+
+  /** The value on a merged row: null, Long, {@link SqlNumber.Dec}, Double or String. */
+  Object value(Object[] row, int visible);
+
+  /** The value as the client sees it: a DECIMAL at its result scale. */
+  default Object eval(Object[] row, int visible) {
+    Object v = value(row, visible);
+    return v instanceof SqlNumber.Dec d ? io.vertx.sqlclient.data.Numeric.create(d.shown()) : v;
+  }
+
+  /** A merged column (an aggregate or a group key). */
+  record Ref(MergeSpec.ColumnRef column) implements Scalar {
+    @Override
+    public Object value(Object[] row, int visible) {
+      return SqlNumber.read(row[column.resolve(visible)]);
+    }
+  }
+
+  /** A literal: Long, {@link SqlNumber.Dec}, Double, String or null. */
+  record Literal(Object value) implements Scalar {
+    @Override
+    public Object value(Object[] row, int visible) {
+      return value;
+    }
+  }
+
+  /** {@code + - * / DIV %} with the server's types and NULL rules. */
+  record Binary(String op, Scalar left, Scalar right) implements Scalar {
+    @Override
+    public Object value(Object[] row, int visible) {
+      Object l = left.value(row, visible);
+      Object r = right.value(row, visible);
+      return l == null || r == null ? null : SqlNumber.arithmetic(op, l, r);
+    }
+  }
+
+  /** A function of {@link #FUNCTIONS}. */
+  record Call(String name, List<Scalar> args) implements Scalar {
+    @Override
+    public Object value(Object[] row, int visible) {
+      Object[] values = new Object[args.size()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = args.get(i).value(row, visible);
+      }
+      return SqlFunctions.call(name, values);
+    }
+  }
+
+  /** A decimal literal as the server reads {@code 1.50}: DECIMAL with the written scale. */
+  static Scalar decimal(String text) {
+    return new Literal(new SqlNumber.Dec(new BigDecimal(text)));
+  }
+}

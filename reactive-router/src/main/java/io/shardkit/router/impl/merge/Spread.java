@@ -1,0 +1,81 @@
+package io.shardkit.router.impl.merge;
+
+import io.vertx.sqlclient.data.Numeric;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
+
+/**
+ * Merges the units' partial variances of one group with Chan et al.'s parallel formula: each unit
+ * returns {@code COUNT(x)}, {@code SUM(x)} and {@code VAR_POP(x) * 1e0}, read as (n, mean = sum /
+ * n, M2 = VAR_POP * n); two partials combine as {@code M2 = M2a + M2b + d² · na · nb / n} with
+ * {@code d = mean_b - mean_a}. The server itself runs Welford's algorithm on doubles over the rows
+ * it sees, so both are double-precision results of the same rows (they agree to about 15
+ * significant digits, the unit's per-row errors aside). Per-unit sums of squares are not used: they
+ * cancel catastrophically for large values with a small spread.
+ *
+ * <p>The server sends a variance of an exact argument (integer, DECIMAL) with the argument's scale
+ * + 4 decimals, rounded (the text protocol always, the binary one when the group passed through a
+ * temporary table); a double or string argument is sent unrounded. {@link #result} rounds as the
+ * units did: when no unit's own value has more decimals than that scale.
+ */
+final class Spread {
+
+  private long n;
+  private double mean;
+  private double m2;
+  private int scale = -1;
+  private boolean unrounded;
+
+  /** Adds one unit's partial: its COUNT, SUM and VAR_POP, and its own value of the aggregate. */
+  void add(Object count, Object sum, Object varPop, Object own) {
+    long nb = count == null ? 0 : ((Number) count).longValue();
+    if (sum instanceof Numeric || sum instanceof BigDecimal || Values.isIntegral(sum)) {
+      scale = Math.max(scale, Math.max(0, Values.toBigDecimal(sum).scale()) + 4);
+    } else if (sum != null) {
+      unrounded = true;
+    }
+    if (own instanceof Number o && scale >= 0 && Double.isFinite(o.doubleValue())) {
+      BigDecimal exact = new BigDecimal(o.doubleValue());
+      unrounded |= exact.compareTo(exact.setScale(scale, RoundingMode.HALF_UP)) != 0;
+    }
+    if (nb == 0 || sum == null || varPop == null) {
+      return;
+    }
+    double meanB = mean(sum, nb);
+    double m2b = ((Number) varPop).doubleValue() * nb;
+    if (n == 0) {
+      n = nb;
+      mean = meanB;
+      m2 = m2b;
+      return;
+    }
+    long total = n + nb;
+    double delta = meanB - mean;
+    m2 = m2 + m2b + delta * delta * ((double) n * nb / total);
+    mean = mean + delta * nb / total;
+    n = total;
+  }
+
+  private static double mean(Object sum, long n) {
+    if (sum instanceof Double || sum instanceof Float) {
+      return ((Number) sum).doubleValue() / n;
+    }
+    return Values.toBigDecimal(sum)
+        .divide(BigDecimal.valueOf(n), MathContext.DECIMAL128)
+        .doubleValue();
+  }
+
+  /** The merged value: NULL without rows, and for a sample statistic of one row. */
+  Double result(boolean sample, boolean root) {
+    if (n == 0 || sample && n == 1) {
+      return null;
+    }
+    double variance = Math.max(0, m2) / (sample ? n - 1 : n);
+    double value = root ? Math.sqrt(variance) : variance;
+    if (scale < 0 || unrounded || scale >= 31 || !Double.isFinite(value)) {
+      return value;
+    }
+    return new BigDecimal(value).setScale(scale, RoundingMode.HALF_UP).doubleValue();
+  }
+}
