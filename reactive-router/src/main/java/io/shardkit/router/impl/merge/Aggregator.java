@@ -102,8 +102,8 @@ final class Aggregator {
           spreads[a].add(
               row.getValue(agg.count().resolve(visible)),
               row.getValue(agg.sum().resolve(visible)),
-              row.getValue(agg.spread().resolve(visible)),
-              value);
+              row.getValue(agg.spread().varPop().resolve(visible)),
+              row.getValue(agg.spread().probe().resolve(visible)));
         }
         case EXPRESSION -> {}
         case GROUP_CONCAT -> {
@@ -194,11 +194,13 @@ final class Aggregator {
             spreads[a] == null
                 ? null
                 : spreads[a].result(
+                    // a derived one (HAVING, inside an expression) is used unrounded
+                    agg.target().origin() != MergeSpec.ColumnRef.Origin.DERIVED,
                     agg.kind() == MergeSpec.AggregateKind.VAR_SAMP
                         || agg.kind() == MergeSpec.AggregateKind.STDDEV_SAMP,
                     agg.kind() == MergeSpec.AggregateKind.STDDEV_POP
                         || agg.kind() == MergeSpec.AggregateKind.STDDEV_SAMP);
-        case EXPRESSION -> agg.expression().eval(out, visible);
+        case EXPRESSION -> Scalar.like(agg.expression().value(out, visible), sample);
       };
     }
   }

@@ -91,6 +91,17 @@ public final class MergePlanner {
   }
 
   private final ColumnTypes types;
+  private ColumnRef protocolProbe;
+
+  /** The derived {@code PI()} column that tells the text protocol (rounded) from the binary one. */
+  ColumnRef protocolProbe() {
+    if (protocolProbe == null) {
+      Function pi = new Function("PI");
+      pi.setParameters(new ExpressionList<>());
+      protocolProbe = addDerived(pi, "r");
+    }
+    return protocolProbe;
+  }
 
   private MergePlanner(PlainSelect select, ColumnTypes types) {
     this.select = select;
@@ -359,7 +370,7 @@ public final class MergePlanner {
           null,
           null,
           null,
-          addDerived(varPop, "v"),
+          new MergeSpec.SpreadColumns(addDerived(varPop, "v"), protocolProbe()),
           null);
     }
     if (f.isDistinct()

@@ -122,6 +122,16 @@ public record MergeSpec(
     }
   }
 
+  /**
+   * The derived columns of a variance besides SUM and COUNT.
+   *
+   * @param varPop the unit's {@code VAR_POP(x) * 1e0}, unrounded on every protocol
+   * @param probe {@code PI()}: the text protocol sends it rounded to its 6 decimals, as it rounds a
+   *     variance of an exact argument to that argument's scale + 4; the binary protocol sends both
+   *     unrounded
+   */
+  public record SpreadColumns(ColumnRef varPop, ColumnRef probe) {}
+
   /** Kinds of aggregate merges. */
   public enum AggregateKind {
     COUNT,
@@ -180,7 +190,7 @@ public record MergeSpec(
       ColumnRef distinctValue,
       Concat concat,
       Key compared,
-      ColumnRef spread,
+      SpreadColumns spread,
       Scalar expression) {
 
     public Aggregate(

@@ -39,6 +39,35 @@ public sealed interface Scalar {
     return v instanceof SqlNumber.Dec d ? io.vertx.sqlclient.data.Numeric.create(d.shown()) : v;
   }
 
+  /**
+   * The value in the type the units returned for the whole expression ({@code sample}, the first
+   * unit's own value, may be null): the server derives that type from the expression alone, so a
+   * DECIMAL takes the units' scale (COALESCE(AVG(d), 1.5) shows 1.5000000 even when AVG is NULL),
+   * an integer or double result keeps its kind, and text returned as bytes stays bytes.
+   */
+  static Object like(Object v, Object sample) {
+    if (v == null) {
+      return null;
+    }
+    if (sample instanceof io.vertx.sqlclient.data.Numeric n && !(v instanceof String)) {
+      BigDecimal d = v instanceof SqlNumber.Dec dec ? dec.value() : Values.toBigDecimal(v);
+      int scale = Math.max(0, n.bigDecimalValue().scale());
+      return io.vertx.sqlclient.data.Numeric.create(
+          d.setScale(scale, java.math.RoundingMode.HALF_UP));
+    }
+    if (sample instanceof Double && !(v instanceof String)) {
+      return SqlNumber.real(v);
+    }
+    if (sample instanceof io.vertx.core.buffer.Buffer) {
+      return io.vertx.core.buffer.Buffer.buffer(
+          v instanceof String s ? s : SqlFunctions.text(v), "UTF-8");
+    }
+    if (sample instanceof String && !(v instanceof String)) {
+      return SqlFunctions.text(v);
+    }
+    return v instanceof SqlNumber.Dec d ? io.vertx.sqlclient.data.Numeric.create(d.shown()) : v;
+  }
+
   /** A merged column (an aggregate or a group key). */
   record Ref(MergeSpec.ColumnRef column) implements Scalar {
     @Override

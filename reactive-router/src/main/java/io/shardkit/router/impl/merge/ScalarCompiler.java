@@ -79,6 +79,19 @@ final class ScalarCompiler {
   }
 
   private Scalar scalar(Expression e, Expression whole) {
+    if (isAggregate(e)
+        && MergePlanner.upper(((Function) e).getName()).equals("AVG")
+        && ((Function) e).getParameters() != null
+        && ((Function) e).getParameters().size() == 1) {
+      // the server computes with AVG's quotient at its internal precision, not the shown one:
+      // SUM / COUNT with the server's decimal division is that quotient
+      Function avg = (Function) e;
+      Function sum = new Function("SUM", avg.getParameters().get(0));
+      Function count = new Function("COUNT", avg.getParameters().get(0));
+      sum.setDistinct(avg.isDistinct());
+      count.setDistinct(avg.isDistinct());
+      return new Scalar.Binary("/", scalar(sum, whole), scalar(count, whole));
+    }
     if (isAggregate(e)) {
       ColumnRef ref = planner.findItem(e);
       if (ref == null) {

@@ -15,9 +15,10 @@ import java.math.RoundingMode;
  * cancel catastrophically for large values with a small spread.
  *
  * <p>The server sends a variance of an exact argument (integer, DECIMAL) with the argument's scale
- * + 4 decimals, rounded (the text protocol always, the binary one when the group passed through a
- * temporary table); a double or string argument is sent unrounded. {@link #result} rounds as the
- * units did: when no unit's own value has more decimals than that scale.
+ * + 4 decimals, rounded on the text protocol only (measured: the binary protocol sends it
+ * unrounded, grouped or not); a double or string argument is sent unrounded. {@link #result} rounds
+ * when the units' {@code PI()} probe came rounded (text protocol), correctly from the double's
+ * binary value as the server's {@code my_fcvt} does.
  */
 final class Spread {
 
@@ -26,19 +27,17 @@ final class Spread {
   private double m2;
   private int scale = -1;
   private boolean unrounded;
+  private boolean textProtocol;
 
-  /** Adds one unit's partial: its COUNT, SUM and VAR_POP, and its own value of the aggregate. */
-  void add(Object count, Object sum, Object varPop, Object own) {
+  /** Adds one unit's partial: its COUNT, SUM and VAR_POP, and its {@code PI()} probe. */
+  void add(Object count, Object sum, Object varPop, Object probe) {
     long nb = count == null ? 0 : ((Number) count).longValue();
     if (sum instanceof Numeric || sum instanceof BigDecimal || Values.isIntegral(sum)) {
       scale = Math.max(scale, Math.max(0, Values.toBigDecimal(sum).scale()) + 4);
     } else if (sum != null) {
       unrounded = true;
     }
-    if (own instanceof Number o && scale >= 0 && Double.isFinite(o.doubleValue())) {
-      BigDecimal exact = new BigDecimal(o.doubleValue());
-      unrounded |= exact.compareTo(exact.setScale(scale, RoundingMode.HALF_UP)) != 0;
-    }
+    textProtocol |= probe instanceof Number p && p.doubleValue() != Math.PI;
     if (nb == 0 || sum == null || varPop == null) {
       return;
     }
@@ -66,16 +65,24 @@ final class Spread {
         .doubleValue();
   }
 
-  /** The merged value: NULL without rows, and for a sample statistic of one row. */
-  Double result(boolean sample, boolean root) {
+  /**
+   * The merged value: NULL without rows, and for a sample statistic of one row; {@code shown}: as
+   * the server sends it (else as it computes with it).
+   */
+  Double result(boolean shown, boolean sample, boolean root) {
     if (n == 0 || sample && n == 1) {
       return null;
     }
     double variance = Math.max(0, m2) / (sample ? n - 1 : n);
     double value = root ? Math.sqrt(variance) : variance;
-    if (scale < 0 || unrounded || scale >= 31 || !Double.isFinite(value)) {
+    if (!shown
+        || !textProtocol
+        || scale < 0
+        || unrounded
+        || scale >= 31
+        || !Double.isFinite(value)) {
       return value;
     }
-    return new BigDecimal(value).setScale(scale, RoundingMode.HALF_UP).doubleValue();
+    return new BigDecimal(value).setScale(scale, RoundingMode.HALF_EVEN).doubleValue();
   }
 }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class SpreadTest {
 
   /** One unit's partial of {@code values}, as the server computes it. */
-  private static void unit(Spread s, boolean decimal, Object own, double... values) {
+  private static void unit(Spread s, boolean decimal, Object probe, double... values) {
     double sum = Arrays.stream(values).sum();
     double mean = values.length == 0 ? 0 : sum / values.length;
     double m2 = Arrays.stream(values).map(v -> (v - mean) * (v - mean)).sum();
@@ -20,7 +20,7 @@ class SpreadTest {
         values.length == 0
             ? null
             : decimal ? Numeric.create(BigDecimal.valueOf(sum).stripTrailingZeros()) : sum;
-    s.add((long) values.length, sumValue, values.length == 0 ? null : m2 / values.length, own);
+    s.add((long) values.length, sumValue, values.length == 0 ? null : m2 / values.length, probe);
   }
 
   @Test
@@ -32,9 +32,9 @@ class SpreadTest {
     double[] all = {1.5, 2.25, 4, 7, 10};
     double mean = Arrays.stream(all).average().orElseThrow();
     double m2 = Arrays.stream(all).map(v -> (v - mean) * (v - mean)).sum();
-    assertThat(s.result(false, false)).isCloseTo(m2 / 5, within(1e-12));
-    assertThat(s.result(true, false)).isCloseTo(m2 / 4, within(1e-12));
-    assertThat(s.result(true, true)).isCloseTo(Math.sqrt(m2 / 4), within(1e-12));
+    assertThat(s.result(true, false, false)).isCloseTo(m2 / 5, within(1e-12));
+    assertThat(s.result(true, true, false)).isCloseTo(m2 / 4, within(1e-12));
+    assertThat(s.result(true, true, true)).isCloseTo(Math.sqrt(m2 / 4), within(1e-12));
   }
 
   @Test
@@ -42,7 +42,7 @@ class SpreadTest {
     Spread s = new Spread();
     unit(s, false, null, 1e9 + 1, 1e9 + 2);
     unit(s, false, null, 1e9 + 3);
-    assertThat(s.result(false, false)).isCloseTo(2.0 / 3, within(1e-9));
+    assertThat(s.result(true, false, false)).isCloseTo(2.0 / 3, within(1e-9));
   }
 
   @Test
@@ -50,24 +50,27 @@ class SpreadTest {
     Spread one = new Spread();
     unit(one, false, null, 5);
     unit(one, false, null);
-    assertThat(one.result(true, false)).isNull();
-    assertThat(one.result(false, false)).isZero();
+    assertThat(one.result(true, true, false)).isNull();
+    assertThat(one.result(true, false, false)).isZero();
     Spread none = new Spread();
     unit(none, false, null);
-    assertThat(none.result(false, true)).isNull();
+    assertThat(none.result(true, false, true)).isNull();
   }
 
   @Test
-  void exactArgumentsRoundToTheirScalePlusFourWhenTheUnitsDid() {
-    Spread rounded = new Spread();
-    unit(rounded, true, 0.0, 1);
-    unit(rounded, true, 0.25, 2, 3);
-    // values 1, 2, 3: 2/3 = 0.666666..., sent as 0.6667 by a server that rounds
-    assertThat(rounded.result(false, false)).isEqualTo(0.6667);
-    Spread unrounded = new Spread();
-    unit(unrounded, true, 0.0, 1, 2, 2);
-    unit(unrounded, true, 2.0 / 9, 3, 1, 2);
-    assertThat(unrounded.result(false, false)).isCloseTo(5.0 / 9 - 0.0, within(0.2));
-    assertThat(unrounded.result(false, false)).isNotEqualTo(0.5556);
+  void exactArgumentsRoundToTheirScalePlusFourOnTheTextProtocol() {
+    Spread text = new Spread();
+    unit(text, true, 3.141593, 1);
+    unit(text, true, 3.141593, 2, 3);
+    // values 1, 2, 3: 2/3 = 0.666666..., sent as 0.6667 on the text protocol
+    assertThat(text.result(true, false, false)).isEqualTo(0.6667);
+    assertThat(text.result(false, false, false)).isCloseTo(2.0 / 3, within(1e-15));
+    Spread binary = new Spread();
+    unit(binary, true, Math.PI, 1);
+    unit(binary, true, Math.PI, 2, 3);
+    assertThat(binary.result(true, false, false)).isCloseTo(2.0 / 3, within(1e-15));
+    Spread doubles = new Spread();
+    unit(doubles, false, 3.141593, 1, 2, 3);
+    assertThat(doubles.result(true, false, false)).isCloseTo(2.0 / 3, within(1e-15));
   }
 }
