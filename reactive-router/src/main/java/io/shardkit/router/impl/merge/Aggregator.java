@@ -28,6 +28,7 @@ final class Aggregator {
   private final Map<Object, Object>[] distinct;
   private final GroupConcat[] concats;
   private final Spread[] spreads;
+  private final io.vertx.sqlclient.Tuple params;
 
   private final MergeSpec.Resolved[] resolved;
   private final Object[] weights;
@@ -35,7 +36,8 @@ final class Aggregator {
   private Collated.UnkeyedGuard guard;
 
   @SuppressWarnings("unchecked")
-  Aggregator(List<Aggregate> aggregates, int visible) {
+  Aggregator(List<Aggregate> aggregates, int visible, io.vertx.sqlclient.Tuple params) {
+    this.params = params;
     this.aggregates = aggregates;
     this.visible = visible;
     this.resolved = new MergeSpec.Resolved[aggregates.size()];
@@ -200,7 +202,7 @@ final class Aggregator {
                         || agg.kind() == MergeSpec.AggregateKind.STDDEV_SAMP,
                     agg.kind() == MergeSpec.AggregateKind.STDDEV_POP
                         || agg.kind() == MergeSpec.AggregateKind.STDDEV_SAMP);
-        case EXPRESSION -> Scalar.like(agg.expression().value(out, visible), sample);
+        case EXPRESSION -> Scalar.like(agg.expression().value(out, visible, params), sample);
       };
     }
   }

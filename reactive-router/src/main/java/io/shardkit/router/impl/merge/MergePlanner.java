@@ -741,6 +741,12 @@ public final class MergePlanner {
 
   /** Whether an expression's value is a number whatever the data (no sort key needed). */
   private static boolean isNumeric(Expression e) {
+    if (e
+            instanceof
+            net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList<?> p
+        && p.size() == 1) {
+      return isNumeric(p.get(0));
+    }
     if (e instanceof LongValue
         || e instanceof net.sf.jsqlparser.expression.DoubleValue
         || e instanceof net.sf.jsqlparser.expression.operators.arithmetic.Addition

@@ -1,5 +1,6 @@
 package io.shardkit.router.impl.merge;
 
+import io.vertx.sqlclient.Tuple;
 import java.math.BigDecimal;
 import java.util.List;
 import java.util.Set;
@@ -31,11 +32,11 @@ public sealed interface Scalar {
           "CONCAT");
 
   /** The value on a merged row: null, Long, {@link SqlNumber.Dec}, Double or String. */
-  Object value(Object[] row, int visible);
+  Object value(Object[] row, int visible, Tuple params);
 
   /** The value as the client sees it: a DECIMAL at its result scale. */
-  default Object eval(Object[] row, int visible) {
-    Object v = value(row, visible);
+  default Object eval(Object[] row, int visible, Tuple params) {
+    Object v = value(row, visible, params);
     return v instanceof SqlNumber.Dec d ? io.vertx.sqlclient.data.Numeric.create(d.shown()) : v;
   }
 
@@ -71,7 +72,7 @@ public sealed interface Scalar {
   /** A merged column (an aggregate or a group key). */
   record Ref(MergeSpec.ColumnRef column) implements Scalar {
     @Override
-    public Object value(Object[] row, int visible) {
+    public Object value(Object[] row, int visible, Tuple params) {
       return SqlNumber.read(row[column.resolve(visible)]);
     }
   }
@@ -79,7 +80,7 @@ public sealed interface Scalar {
   /** A literal: Long, {@link SqlNumber.Dec}, Double, String or null. */
   record Literal(Object value) implements Scalar {
     @Override
-    public Object value(Object[] row, int visible) {
+    public Object value(Object[] row, int visible, Tuple params) {
       return value;
     }
   }
@@ -87,20 +88,28 @@ public sealed interface Scalar {
   /** {@code + - * / DIV %} with the server's types and NULL rules. */
   record Binary(String op, Scalar left, Scalar right) implements Scalar {
     @Override
-    public Object value(Object[] row, int visible) {
-      Object l = left.value(row, visible);
-      Object r = right.value(row, visible);
+    public Object value(Object[] row, int visible, Tuple params) {
+      Object l = left.value(row, visible, params);
+      Object r = right.value(row, visible, params);
       return l == null || r == null ? null : SqlNumber.arithmetic(op, l, r);
+    }
+  }
+
+  /** A {@code ?} parameter (0-based), typed as the server types the bound value. */
+  record Param(int index) implements Scalar {
+    @Override
+    public Object value(Object[] row, int visible, Tuple params) {
+      return SqlNumber.read(params == null ? null : params.getValue(index));
     }
   }
 
   /** A function of {@link #FUNCTIONS}. */
   record Call(String name, List<Scalar> args) implements Scalar {
     @Override
-    public Object value(Object[] row, int visible) {
+    public Object value(Object[] row, int visible, Tuple params) {
       Object[] values = new Object[args.size()];
       for (int i = 0; i < values.length; i++) {
-        values[i] = args.get(i).value(row, visible);
+        values[i] = args.get(i).value(row, visible, params);
       }
       return SqlFunctions.call(name, values);
     }

@@ -140,6 +140,9 @@ final class ScalarCompiler {
     if (e instanceof StringValue s) {
       return new Scalar.Literal(s.getNotExcapedValue());
     }
+    if (e instanceof net.sf.jsqlparser.expression.JdbcParameter p) {
+      return new Scalar.Param(p.getIndex() - 1);
+    }
     if (e instanceof NullValue) {
       return new Scalar.Literal(null);
     }

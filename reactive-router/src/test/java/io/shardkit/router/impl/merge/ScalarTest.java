@@ -34,7 +34,7 @@ class ScalarTest {
 
   /** The value as the client reads it: DECIMAL as its text at the shown scale. */
   private static Object eval(Scalar s) {
-    Object v = s.eval(new Object[0], 0);
+    Object v = s.eval(new Object[0], 0, null);
     return v instanceof Numeric n ? n.bigDecimalValue().toPlainString() : v;
   }
 
@@ -129,8 +129,9 @@ class ScalarTest {
     Scalar sum = new Scalar.Ref(MergeSpec.ColumnRef.start(0));
     Scalar count = new Scalar.Ref(MergeSpec.ColumnRef.start(1));
     Object[] row = {Numeric.create(new BigDecimal("7.50")), 3L};
-    Object v = new Scalar.Binary("/", sum, count).eval(row, 2);
+    Object v = new Scalar.Binary("/", sum, count).eval(row, 2, null);
     assertThat(((Numeric) v).bigDecimalValue()).isEqualTo(new BigDecimal("2.500000"));
-    assertThat(List.of(new Scalar.Binary("+", count, lit(1L)).eval(row, 2))).containsExactly(4L);
+    assertThat(List.of(new Scalar.Binary("+", count, lit(1L)).eval(row, 2, null)))
+        .containsExactly(4L);
   }
 }
