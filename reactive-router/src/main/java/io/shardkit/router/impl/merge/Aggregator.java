@@ -106,6 +106,9 @@ final class Aggregator {
               row.getValue(agg.sum().resolve(visible)),
               row.getValue(agg.spread().varPop().resolve(visible)),
               row.getValue(agg.spread().probe().resolve(visible)));
+          spreads[a].range(
+              row.getValue(agg.spread().min().resolve(visible)),
+              row.getValue(agg.spread().max().resolve(visible)));
         }
         case EXPRESSION -> {}
         case GROUP_CONCAT -> {

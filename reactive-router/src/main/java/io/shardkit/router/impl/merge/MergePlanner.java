@@ -370,7 +370,11 @@ public final class MergePlanner {
           null,
           null,
           null,
-          new MergeSpec.SpreadColumns(addDerived(varPop, "v"), protocolProbe()),
+          new MergeSpec.SpreadColumns(
+              addDerived(varPop, "v"),
+              protocolProbe(),
+              addDerived(new Function("MIN", asDouble(arg)), "v"),
+              addDerived(new Function("MAX", asDouble(arg)), "v")),
           null);
     }
     if (f.isDistinct()
@@ -404,6 +408,11 @@ public final class MergePlanner {
             AggregateKind.AVG, target, addDerived(sum, "s"), addDerived(count, "c"), null);
       }
     };
+  }
+
+  private static Expression asDouble(Expression arg) {
+    return new net.sf.jsqlparser.expression.operators.arithmetic.Addition(
+        arg, new net.sf.jsqlparser.expression.DoubleValue("0e0"));
   }
 
   /** A GROUP BY / ORDER BY key: a select item by position, alias or same text, else derived. */

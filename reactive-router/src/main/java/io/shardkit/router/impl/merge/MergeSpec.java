@@ -129,8 +129,11 @@ public record MergeSpec(
    * @param probe {@code PI()}: the text protocol sends it rounded to its 6 decimals, as it rounds a
    *     variance of an exact argument to that argument's scale + 4; the binary protocol sends both
    *     unrounded
+   * @param min the unit's {@code MIN(x + 0e0)}: when all rows hold one value, the server's variance
+   *     is exactly 0, which the partial means (sums divided in double) need not reproduce
+   * @param max the unit's {@code MAX(x + 0e0)}
    */
-  public record SpreadColumns(ColumnRef varPop, ColumnRef probe) {}
+  public record SpreadColumns(ColumnRef varPop, ColumnRef probe, ColumnRef min, ColumnRef max) {}
 
   /** Kinds of aggregate merges. */
   public enum AggregateKind {

@@ -28,6 +28,8 @@ final class Spread {
   private int scale = -1;
   private boolean unrounded;
   private boolean textProtocol;
+  private double min = Double.POSITIVE_INFINITY;
+  private double max = Double.NEGATIVE_INFINITY;
 
   /** Adds one unit's partial: its COUNT, SUM and VAR_POP, and its {@code PI()} probe. */
   void add(Object count, Object sum, Object varPop, Object probe) {
@@ -56,6 +58,14 @@ final class Spread {
     n = total;
   }
 
+  /** Adds one unit's smallest and largest value (as doubles). */
+  void range(Object unitMin, Object unitMax) {
+    if (unitMin instanceof Number a && unitMax instanceof Number b) {
+      min = Math.min(min, a.doubleValue());
+      max = Math.max(max, b.doubleValue());
+    }
+  }
+
   private static double mean(Object sum, long n) {
     if (sum instanceof Double || sum instanceof Float) {
       return ((Number) sum).doubleValue() / n;
@@ -73,7 +83,8 @@ final class Spread {
     if (n == 0 || sample && n == 1) {
       return null;
     }
-    double variance = Math.max(0, m2) / (sample ? n - 1 : n);
+    // one value in every row: the server's running mean never moves, its variance is exactly 0
+    double variance = min == max ? 0 : Math.max(0, m2) / (sample ? n - 1 : n);
     double value = root ? Math.sqrt(variance) : variance;
     if (!shown
         || !textProtocol

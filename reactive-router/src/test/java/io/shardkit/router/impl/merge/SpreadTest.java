@@ -21,6 +21,9 @@ class SpreadTest {
             ? null
             : decimal ? Numeric.create(BigDecimal.valueOf(sum).stripTrailingZeros()) : sum;
     s.add((long) values.length, sumValue, values.length == 0 ? null : m2 / values.length, probe);
+    if (values.length > 0) {
+      s.range(Arrays.stream(values).min().orElseThrow(), Arrays.stream(values).max().orElseThrow());
+    }
   }
 
   @Test
@@ -35,6 +38,15 @@ class SpreadTest {
     assertThat(s.result(true, false, false)).isCloseTo(m2 / 5, within(1e-12));
     assertThat(s.result(true, true, false)).isCloseTo(m2 / 4, within(1e-12));
     assertThat(s.result(true, true, true)).isCloseTo(Math.sqrt(m2 / 4), within(1e-12));
+  }
+
+  @Test
+  void oneRepeatedDoubleHasNoSpreadAlthoughPartialMeansDiffer() {
+    Spread s = new Spread();
+    unit(s, false, null, 0.1, 0.1, 0.1);
+    unit(s, false, null, 0.1);
+    // 0.1 + 0.1 + 0.1 = 0.30000000000000004: that unit's mean is not 0.1
+    assertThat(s.result(true, false, true)).isZero();
   }
 
   @Test
