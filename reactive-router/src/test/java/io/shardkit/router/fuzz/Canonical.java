@@ -84,7 +84,9 @@ final class Canonical {
     }
     if (v instanceof Double || v instanceof Float) {
       double d = ((Number) v).doubleValue();
-      return Double.isFinite(d) ? plain(new BigDecimal(d, APPROX_DIGITS)) : Double.toString(d);
+      return Double.isFinite(d)
+          ? plain(nine(new BigDecimal(Double.toString(d))))
+          : Double.toString(d);
     }
     if (v instanceof Number n) {
       return plain(new BigDecimal(n.toString()));
@@ -128,7 +130,16 @@ final class Canonical {
         return exact(v);
       }
     }
-    return d == null ? exact(v) : plain(d.round(APPROX_DIGITS));
+    return d == null ? exact(v) : plain(nine(d));
+  }
+
+  /**
+   * 9 significant digits, after rounding to 15 (what a double holds reliably): two doubles an ulp
+   * apart on either side of a 9-digit tie (4033.4843749999995 and 4033.484375, the same variance
+   * summed in two orders) read alike.
+   */
+  private static BigDecimal nine(BigDecimal d) {
+    return d.round(new MathContext(15)).round(APPROX_DIGITS);
   }
 
   private static String plain(BigDecimal d) {

@@ -90,7 +90,8 @@ sealed interface Expr {
         case "GROUP_CONCAT" ->
             ValueCompare.concat(
                 collation, separator == null ? "," : separator, concatDescending != null);
-        case "STDDEV", "VARIANCE", "STDDEV_SAMP", "VAR_SAMP" -> ValueCompare.APPROX;
+        case "STDDEV", "VARIANCE", "STDDEV_SAMP", "VAR_SAMP", "STD", "STDDEV_POP", "VAR_POP" ->
+            ValueCompare.APPROX;
         case "SUM", "AVG" ->
             floating || isTextual(argument)
                 ? ValueCompare.APPROX
@@ -140,6 +141,37 @@ sealed interface Expr {
     @Override
     public boolean isAggregate() {
       return left.isAggregate() || right.isAggregate();
+    }
+  }
+
+  /**
+   * A scalar function of its arguments ({@code ROUND(AVG(x), 2)}, {@code CONCAT('n=', COUNT(*))}):
+   * approximate when an argument is, else exact.
+   */
+  record Call(String fn, java.util.List<Expr> args) implements Expr {
+    @Override
+    public void render(SqlWriter w) {
+      w.append(fn).append("(");
+      for (int i = 0; i < args.size(); i++) {
+        w.append(i == 0 ? "" : ", ");
+        args.get(i).render(w);
+      }
+      w.append(")");
+    }
+
+    @Override
+    public ValueCompare compare(boolean grouping) {
+      for (Expr a : args) {
+        if (a.compare(grouping).mode() == ValueCompare.Mode.APPROX) {
+          return ValueCompare.APPROX;
+        }
+      }
+      return ValueCompare.EXACT;
+    }
+
+    @Override
+    public boolean isAggregate() {
+      return args.stream().anyMatch(Expr::isAggregate);
     }
   }
 

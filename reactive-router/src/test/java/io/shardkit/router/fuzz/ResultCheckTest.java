@@ -45,6 +45,16 @@ class ResultCheckTest {
   private final ResultCheck check = new ResultCheck(new Canonical(APPROXIMATE_CI));
 
   @Test
+  void doublesAnUlpApartAcrossANineDigitTieReadAlike() {
+    Canonical c = new Canonical(APPROXIMATE_CI);
+    assertThat(c.value(4033.4843749999995, ValueCompare.APPROX))
+        .isEqualTo(c.value(4033.484375, ValueCompare.APPROX))
+        .isEqualTo(c.value(4033.4843750000005, ValueCompare.APPROX));
+    assertThat(c.value(4033.48437, ValueCompare.APPROX))
+        .isNotEqualTo(c.value(4033.48438, ValueCompare.APPROX));
+  }
+
+  @Test
   void aggregatesOfADivisionAgreeToThreeDecimalsOnly() {
     Canonical c = new Canonical(APPROXIMATE_CI);
     ValueCompare d = ValueCompare.DIVISION;

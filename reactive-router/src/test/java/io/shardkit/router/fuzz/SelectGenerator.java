@@ -29,6 +29,8 @@ final class SelectGenerator {
           new BigInteger("18446744073709551610"));
   private static final List<String> NUMERIC_AGGREGATES =
       List.of("SUM", "AVG", "MIN", "MAX", "STDDEV", "VARIANCE", "COUNT");
+  private static final List<String> SPREADS =
+      List.of("STDDEV", "STD", "STDDEV_POP", "STDDEV_SAMP", "VARIANCE", "VAR_POP", "VAR_SAMP");
 
   private final FuzzSchema schema;
   private final Literals literals;
@@ -268,9 +270,19 @@ final class SelectGenerator {
     if (roll < 45) {
       Expr sum = new Expr.Aggregate("SUM", false, col, null, null);
       Expr count = new Expr.Aggregate("COUNT", false, null, null, null);
-      return literals.chance(50)
-          ? new Expr.Arithmetic("/", sum, count)
-          : new Expr.Arithmetic("+", sum, literal(1L));
+      int shape = literals.between(0, 5);
+      return switch (shape) {
+        case 0, 1 -> new Expr.Arithmetic("/", sum, count);
+        case 2 -> new Expr.Arithmetic("+", sum, literal(1L));
+        case 3 -> new Expr.Arithmetic("*", count, literal(2L));
+        case 4 -> new Expr.Call("CONCAT", List.of(new Expr.Value("n=", false), count));
+        default ->
+            new Expr.Call(
+                literals.pick(List.of("ROUND", "TRUNCATE")),
+                List.of(
+                    new Expr.Aggregate("AVG", false, numericOrSelf(scope, s), null, null),
+                    new Expr.Value((long) literals.between(0, 3), false)));
+      };
     }
     if (roll < 52) {
       List<Scoped> numeric = scope.stream().filter(x -> x.column().type().isNumeric()).toList();
@@ -285,9 +297,28 @@ final class SelectGenerator {
     List<Scoped> numeric = scope.stream().filter(x -> x.column().type().isNumeric()).toList();
     Scoped n = numeric.isEmpty() || literals.chance(15) ? s : literals.pick(numeric);
     String fn = literals.pick(NUMERIC_AGGREGATES);
+    if (fn.equals("STDDEV") || fn.equals("VARIANCE")) {
+      fn = literals.pick(SPREADS);
+    }
     boolean distinct =
         (fn.equals("SUM") || fn.equals("AVG") || fn.equals("COUNT")) && literals.chance(25);
     return new Expr.Aggregate(fn, distinct, n.expr(), null, null);
+  }
+
+  /**
+   * A non-floating numeric column of the scope if there is one, else {@code s}: ROUND/TRUNCATE of
+   * an average of doubles turns the last-bit differences of two summation orders (which one
+   * database has between two plans too) into a difference in the rounded digit.
+   */
+  private Expr numericOrSelf(List<Scoped> scope, Scoped s) {
+    List<Scoped> exact =
+        scope.stream()
+            .filter(
+                x ->
+                    x.column().type().isNumeric()
+                        && x.column().type().kind() != ColumnType.Kind.DOUBLE)
+            .toList();
+    return exact.isEmpty() ? s.expr() : literals.pick(exact).expr();
   }
 
   /**

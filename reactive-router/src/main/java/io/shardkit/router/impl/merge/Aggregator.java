@@ -27,6 +27,8 @@ final class Aggregator {
   private final Object[] samples;
   private final Map<Object, Object>[] distinct;
   private final GroupConcat[] concats;
+  private final Spread[] spreads;
+  private final io.vertx.sqlclient.Tuple params;
 
   private final MergeSpec.Resolved[] resolved;
   private final Object[] weights;
@@ -34,7 +36,8 @@ final class Aggregator {
   private Collated.UnkeyedGuard guard;
 
   @SuppressWarnings("unchecked")
-  Aggregator(List<Aggregate> aggregates, int visible) {
+  Aggregator(List<Aggregate> aggregates, int visible, io.vertx.sqlclient.Tuple params) {
+    this.params = params;
     this.aggregates = aggregates;
     this.visible = visible;
     this.resolved = new MergeSpec.Resolved[aggregates.size()];
@@ -50,6 +53,7 @@ final class Aggregator {
     this.samples = new Object[aggregates.size()];
     this.distinct = new Map[aggregates.size()];
     this.concats = new GroupConcat[aggregates.size()];
+    this.spreads = new Spread[aggregates.size()];
     for (int a = 0; a < aggregates.size(); a++) {
       if (aggregates.get(a).concat() != null) {
         concats[a] = new GroupConcat(aggregates.get(a).concat().separator());
@@ -93,6 +97,20 @@ final class Aggregator {
           Object c = row.getValue(agg.count().resolve(visible));
           counts[a] += c == null ? 0 : ((Number) c).longValue();
         }
+        case VAR_POP, VAR_SAMP, STDDEV_POP, STDDEV_SAMP -> {
+          if (spreads[a] == null) {
+            spreads[a] = new Spread();
+          }
+          spreads[a].add(
+              row.getValue(agg.count().resolve(visible)),
+              row.getValue(agg.sum().resolve(visible)),
+              row.getValue(agg.spread().varPop().resolve(visible)),
+              row.getValue(agg.spread().probe().resolve(visible)));
+          spreads[a].range(
+              row.getValue(agg.spread().min().resolve(visible)),
+              row.getValue(agg.spread().max().resolve(visible)));
+        }
+        case EXPRESSION -> {}
         case GROUP_CONCAT -> {
           concats[a].maxLength(row.getValue(agg.concat().maxLength().resolve(visible)));
           concats[a].add(value);
@@ -150,26 +168,46 @@ final class Aggregator {
         out[resolved[a].weight()] = weights[a];
       }
     }
-    for (int a = 0; a < aggregates.size(); a++) {
-      Aggregate agg = aggregates.get(a);
-      int target = agg.target().resolve(visible);
-      Object sample = samples[a];
-      out[target] =
-          switch (agg.kind()) {
-            case COUNT -> acc[a] == null ? Long.valueOf(0) : like(acc[a], sample);
-            case SUM, MIN, MAX -> acc[a] == null ? null : like(acc[a], sample);
-            case AVG ->
-                counts[a] == 0 || sums[a] == null ? null : like(divide(sums[a], counts[a]), sample);
-            case COUNT_DISTINCT -> (long) (distinct[a] == null ? 0 : distinct[a].size());
-            case SUM_DISTINCT -> distinct[a] == null ? null : like(sumAll(distinct[a]), sample);
-            case AVG_DISTINCT ->
-                distinct[a] == null
-                    ? null
-                    : like(divide(sumAll(distinct[a]), distinct[a].size()), sample);
-            case GROUP_CONCAT, GROUP_CONCAT_DISTINCT -> concats[a].result();
-          };
+    // expressions over aggregates last: they read the merged values
+    for (int pass = 0; pass < 2; pass++) {
+      for (int a = 0; a < aggregates.size(); a++) {
+        if ((aggregates.get(a).kind() == MergeSpec.AggregateKind.EXPRESSION) == (pass == 1)) {
+          out[aggregates.get(a).target().resolve(visible)] = merged(a, out);
+        }
+      }
     }
     return out;
+  }
+
+  private Object merged(int a, Object[] out) {
+    {
+      Aggregate agg = aggregates.get(a);
+      Object sample = samples[a];
+      return switch (agg.kind()) {
+        case COUNT -> acc[a] == null ? Long.valueOf(0) : like(acc[a], sample);
+        case SUM, MIN, MAX -> acc[a] == null ? null : like(acc[a], sample);
+        case AVG ->
+            counts[a] == 0 || sums[a] == null ? null : like(divide(sums[a], counts[a]), sample);
+        case COUNT_DISTINCT -> (long) (distinct[a] == null ? 0 : distinct[a].size());
+        case SUM_DISTINCT -> distinct[a] == null ? null : like(sumAll(distinct[a]), sample);
+        case AVG_DISTINCT ->
+            distinct[a] == null
+                ? null
+                : like(divide(sumAll(distinct[a]), distinct[a].size()), sample);
+        case GROUP_CONCAT, GROUP_CONCAT_DISTINCT -> concats[a].result();
+        case VAR_POP, VAR_SAMP, STDDEV_POP, STDDEV_SAMP ->
+            spreads[a] == null
+                ? null
+                : spreads[a].result(
+                    // a derived one (HAVING, inside an expression) is used unrounded
+                    agg.target().origin() != MergeSpec.ColumnRef.Origin.DERIVED,
+                    agg.kind() == MergeSpec.AggregateKind.VAR_SAMP
+                        || agg.kind() == MergeSpec.AggregateKind.STDDEV_SAMP,
+                    agg.kind() == MergeSpec.AggregateKind.STDDEV_POP
+                        || agg.kind() == MergeSpec.AggregateKind.STDDEV_SAMP);
+        case EXPRESSION -> Scalar.like(agg.expression().value(out, visible, params), sample);
+      };
+    }
   }
 
   private static Object sumAll(Map<Object, Object> values) {

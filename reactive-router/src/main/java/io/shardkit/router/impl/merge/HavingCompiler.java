@@ -63,7 +63,12 @@ final class HavingCompiler {
    * MariaDB, the server compares it by position or as text depending on the plan, which the merge
    * cannot reproduce. In IN/BETWEEN, anything but a string literal is refused.
    */
-  private void refuseOrdinalMinMax(Expression operand, Expression value, boolean inList) {
+  private void refuseOrdinalMinMax(Expression named, Expression value, boolean inList) {
+    // through an alias too: HAVING a1 = 0 with MAX(set_column) AS a1
+    Expression operand =
+        named instanceof Column c && !planner.havingGroupColumn(c)
+            ? planner.sourceOf(named)
+            : named;
     if (!(operand instanceof Function f)
         || operand instanceof AnalyticExpression
         || !planner.isOrdinalMinMax(f)) {
@@ -195,6 +200,17 @@ final class HavingCompiler {
       }
       ColumnRef ref = planner.addDerived(e, "h");
       aggregates.add(planner.aggregate(f, ref, distinctArgs));
+      return ref(ref, e);
+    }
+    if (e instanceof Function f
+        && !(e instanceof AnalyticExpression)
+        && ScalarCompiler.wrapsAggregate(e)) {
+      ColumnRef found = planner.findItem(e);
+      if (found != null) {
+        return ref(found, e);
+      }
+      ColumnRef ref = planner.addDerived(e, "h");
+      new ScalarCompiler(planner, aggregates, distinctArgs).compile(f, ref);
       return ref(ref, e);
     }
     if (e instanceof Column column && planner.havingGroupColumn(column)) {

@@ -33,17 +33,34 @@ import net.sf.jsqlparser.statement.select.SelectItem;
  */
 public final class MergePlanner {
 
-  static final Set<String> MERGEABLE = Set.of("COUNT", "SUM", "MIN", "MAX", "AVG");
-  private static final Set<String> OTHER_AGGREGATES =
+  /** The variance aggregates and how they merge (see {@link Spread}). */
+  static final java.util.Map<String, AggregateKind> SPREADS =
+      java.util.Map.of(
+          "STD", AggregateKind.STDDEV_POP,
+          "STDDEV", AggregateKind.STDDEV_POP,
+          "STDDEV_POP", AggregateKind.STDDEV_POP,
+          "STDDEV_SAMP", AggregateKind.STDDEV_SAMP,
+          "VARIANCE", AggregateKind.VAR_POP,
+          "VAR_POP", AggregateKind.VAR_POP,
+          "VAR_SAMP", AggregateKind.VAR_SAMP);
+
+  static final Set<String> MERGEABLE =
       Set.of(
-          "GROUP_CONCAT",
+          "COUNT",
+          "SUM",
+          "MIN",
+          "MAX",
+          "AVG",
           "STD",
           "STDDEV",
           "STDDEV_POP",
           "STDDEV_SAMP",
           "VARIANCE",
           "VAR_POP",
-          "VAR_SAMP",
+          "VAR_SAMP");
+  private static final Set<String> OTHER_AGGREGATES =
+      Set.of(
+          "GROUP_CONCAT",
           "BIT_AND",
           "BIT_OR",
           "BIT_XOR",
@@ -74,6 +91,17 @@ public final class MergePlanner {
   }
 
   private final ColumnTypes types;
+  private ColumnRef protocolProbe;
+
+  /** The derived {@code PI()} column that tells the text protocol (rounded) from the binary one. */
+  ColumnRef protocolProbe() {
+    if (protocolProbe == null) {
+      Function pi = new Function("PI");
+      pi.setParameters(new ExpressionList<>());
+      protocolProbe = addDerived(pi, "r");
+    }
+    return protocolProbe;
+  }
 
   private MergePlanner(PlainSelect select, ColumnTypes types) {
     this.select = select;
@@ -158,6 +186,12 @@ public final class MergePlanner {
           && !(e instanceof AnalyticExpression)
           && itemRefs.get(i) != null) {
         aggregates.add(GroupConcatPlanner.plan(this, f, itemRefs.get(i), distinctArgs));
+      } else if (ScalarCompiler.wrapsAggregate(e)) {
+        if (itemRefs.get(i) == null) {
+          throw new Refusal(
+              "aggregate " + e + " between two wildcards cannot be located in the result");
+        }
+        new ScalarCompiler(this, aggregates, distinctArgs).compile(e, itemRefs.get(i));
       } else {
         checkNoAggregate(e);
       }
@@ -189,11 +223,17 @@ public final class MergePlanner {
         if (e instanceof Function f
             && MERGEABLE.contains(upper(f.getName()))
             && findItem(e) == null) {
-          if (upper(f.getName()).equals("AVG") || f.isDistinct()) {
+          if (upper(f.getName()).equals("AVG")
+              || SPREADS.containsKey(upper(f.getName()))
+              || f.isDistinct()) {
             throw new Refusal("ORDER BY " + e + " needs the aggregate in the select list");
           }
           ref = addDerived(e, "o");
           aggregates.add(aggregate(f, ref, distinctArgs));
+          orderBy.add(new SortKey(keyFor(ref, e), !o.isAsc()));
+        } else if (ScalarCompiler.wrapsAggregate(e) && findItem(e) == null) {
+          ref = addDerived(e, "o");
+          new ScalarCompiler(this, aggregates, distinctArgs).compile(e, ref);
           orderBy.add(new SortKey(keyFor(ref, e), !o.isAsc()));
         } else {
           orderBy.add(new SortKey(sortPad(resolveKey(e, "o"), e), !o.isAsc()));
@@ -311,6 +351,32 @@ public final class MergePlanner {
               + ": SUM/AVG of a division cannot be merged exactly across data nodes (each node"
               + " rounds its partial result); divide the aggregate instead, e.g. SUM(a) / b");
     }
+    if (SPREADS.containsKey(name)) {
+      if (f.isDistinct()) {
+        throw new Refusal(f + ": " + name + "(DISTINCT ...) is not supported across data nodes");
+      }
+      Function count = new Function("COUNT", arg);
+      Function sum = new Function("SUM", arg);
+      // * 1e0 makes the unit send the variance unrounded (the server rounds VAR_POP of an exact
+      // argument to its scale + 4 decimals on the text protocol)
+      Expression varPop =
+          new net.sf.jsqlparser.expression.operators.arithmetic.Multiplication(
+              new Function("VAR_POP", arg), new net.sf.jsqlparser.expression.DoubleValue("1e0"));
+      return new Aggregate(
+          SPREADS.get(name),
+          target,
+          addDerived(sum, "s"),
+          addDerived(count, "c"),
+          null,
+          null,
+          null,
+          new MergeSpec.SpreadColumns(
+              addDerived(varPop, "v"),
+              protocolProbe(),
+              addDerived(new Function("MIN", asDouble(arg)), "v"),
+              addDerived(new Function("MAX", asDouble(arg)), "v")),
+          null);
+    }
     if (f.isDistinct()
         && (name.equals("SUM") || name.equals("AVG"))
         && types.of(arg).map(c -> !isNumericKind(c.kind())).orElse(false)) {
@@ -342,6 +408,11 @@ public final class MergePlanner {
             AggregateKind.AVG, target, addDerived(sum, "s"), addDerived(count, "c"), null);
       }
     };
+  }
+
+  private static Expression asDouble(Expression arg) {
+    return new net.sf.jsqlparser.expression.operators.arithmetic.Addition(
+        arg, new net.sf.jsqlparser.expression.DoubleValue("0e0"));
   }
 
   /** A GROUP BY / ORDER BY key: a select item by position, alias or same text, else derived. */
@@ -556,6 +627,13 @@ public final class MergePlanner {
               + " cannot be compared across data nodes (ORDER BY, HAVING, DISTINCT): its"
               + " collation sort key is known only for each node's part");
     }
+    if (source != null && ScalarCompiler.wrapsAggregate(source) && !isNumeric(source)) {
+      // the units' sort keys are of their own partial values, not of the merged one
+      throw new Refusal(
+          source
+              + " cannot be compared across data nodes (ORDER BY, HAVING, DISTINCT): only numeric"
+              + " expressions over aggregates are");
+    }
     Key key;
     java.util.Optional<io.shardkit.router.impl.schema.ColumnInfo> info = types.of(source);
     // an ENUM/SET column, or MIN/MAX of one, is ordered by position; MIN/MAX compare its text
@@ -672,6 +750,12 @@ public final class MergePlanner {
 
   /** Whether an expression's value is a number whatever the data (no sort key needed). */
   private static boolean isNumeric(Expression e) {
+    if (e
+            instanceof
+            net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList<?> p
+        && p.size() == 1) {
+      return isNumeric(p.get(0));
+    }
     if (e instanceof LongValue
         || e instanceof net.sf.jsqlparser.expression.DoubleValue
         || e instanceof net.sf.jsqlparser.expression.operators.arithmetic.Addition
@@ -689,7 +773,11 @@ public final class MergePlanner {
           && f.getParameters().size() == 1) {
         return isNumeric(f.getParameters().get(0));
       }
-      return name.equals("COUNT") || name.equals("SUM") || name.equals("AVG");
+      return name.equals("COUNT")
+          || name.equals("SUM")
+          || name.equals("AVG")
+          || SPREADS.containsKey(name)
+          || Scalar.NUMERIC_FUNCTIONS.contains(name);
     }
     return false;
   }

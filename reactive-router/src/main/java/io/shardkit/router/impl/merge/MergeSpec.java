@@ -122,6 +122,19 @@ public record MergeSpec(
     }
   }
 
+  /**
+   * The derived columns of a variance besides SUM and COUNT.
+   *
+   * @param varPop the unit's {@code VAR_POP(x) * 1e0}, unrounded on every protocol
+   * @param probe {@code PI()}: the text protocol sends it rounded to its 6 decimals, as it rounds a
+   *     variance of an exact argument to that argument's scale + 4; the binary protocol sends both
+   *     unrounded
+   * @param min the unit's {@code MIN(x + 0e0)}: when all rows hold one value, the server's variance
+   *     is exactly 0, which the partial means (sums divided in double) need not reproduce
+   * @param max the unit's {@code MAX(x + 0e0)}
+   */
+  public record SpreadColumns(ColumnRef varPop, ColumnRef probe, ColumnRef min, ColumnRef max) {}
+
   /** Kinds of aggregate merges. */
   public enum AggregateKind {
     COUNT,
@@ -133,7 +146,17 @@ public record MergeSpec(
     SUM_DISTINCT,
     AVG_DISTINCT,
     GROUP_CONCAT,
-    GROUP_CONCAT_DISTINCT
+    GROUP_CONCAT_DISTINCT,
+    /** VAR_POP, VARIANCE: from the units' COUNT, SUM and VAR_POP (see {@link Spread}). */
+    VAR_POP,
+    /** VAR_SAMP. */
+    VAR_SAMP,
+    /** STD, STDDEV, STDDEV_POP. */
+    STDDEV_POP,
+    /** STDDEV_SAMP. */
+    STDDEV_SAMP,
+    /** An expression over merged aggregates, evaluated after them (see {@link Scalar}). */
+    EXPRESSION
   }
 
   /**
@@ -158,6 +181,9 @@ public record MergeSpec(
    * @param concat for GROUP_CONCAT: separator and derived columns, else null
    * @param compared what the merge compares: for MIN/MAX the target with its sort key, for DISTINCT
    *     aggregates the distinct value with its sort key; null for the others
+   * @param spread for the variance kinds: the derived {@code VAR_POP(x) * 1e0} column (with {@code
+   *     sum} and {@code count}), else null
+   * @param expression for {@link AggregateKind#EXPRESSION}: the expression over merged columns
    */
   public record Aggregate(
       AggregateKind kind,
@@ -166,7 +192,20 @@ public record MergeSpec(
       ColumnRef count,
       ColumnRef distinctValue,
       Concat concat,
-      Key compared) {
+      Key compared,
+      SpreadColumns spread,
+      Scalar expression) {
+
+    public Aggregate(
+        AggregateKind kind,
+        ColumnRef target,
+        ColumnRef sum,
+        ColumnRef count,
+        ColumnRef distinctValue,
+        Concat concat,
+        Key compared) {
+      this(kind, target, sum, count, distinctValue, concat, compared, null, null);
+    }
 
     public Aggregate(
         AggregateKind kind,

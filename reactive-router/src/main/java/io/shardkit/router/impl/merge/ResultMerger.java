@@ -70,7 +70,7 @@ public final class ResultMerger {
         remaining--;
       }
     } else {
-      List<Object[]> groups = group(ordered, spec, visible, width, guard);
+      List<Object[]> groups = group(ordered, spec, visible, width, guard, params);
       if (spec.sortAfterGroup()) {
         RowOrder order = new RowOrder(spec.orderBy(), visible);
         groups.sort(order::compareValues);
@@ -100,7 +100,12 @@ public final class ResultMerger {
   }
 
   private static List<Object[]> group(
-      Iterator<Row> rows, MergeSpec spec, int visible, int width, Collated.UnkeyedGuard guard) {
+      Iterator<Row> rows,
+      MergeSpec spec,
+      int visible,
+      int width,
+      Collated.UnkeyedGuard guard,
+      io.vertx.sqlclient.Tuple params) {
     List<Object[]> out = new ArrayList<>();
     MergeSpec.Resolved[] keys = new MergeSpec.Resolved[spec.groupKeys().size()];
     for (int i = 0; i < keys.length; i++) {
@@ -115,7 +120,7 @@ public final class ResultMerger {
           if (current != null) {
             out.add(current.result(width));
           }
-          current = new Aggregator(spec.aggregates(), visible);
+          current = new Aggregator(spec.aggregates(), visible, params);
           currentKey = row;
         }
         current.add(row);
@@ -128,14 +133,16 @@ public final class ResultMerger {
       while (rows.hasNext()) {
         Row row = rows.next();
         List<Object> key = keyOf(row::getValue, keys, guard);
-        groups.computeIfAbsent(key, k -> new Aggregator(spec.aggregates(), visible)).add(row);
+        groups
+            .computeIfAbsent(key, k -> new Aggregator(spec.aggregates(), visible, params))
+            .add(row);
       }
       for (Aggregator a : groups.values()) {
         out.add(a.result(width));
       }
     }
     if (out.isEmpty() && spec.scalar()) {
-      out.add(new Aggregator(spec.aggregates(), visible).result(width));
+      out.add(new Aggregator(spec.aggregates(), visible, params).result(width));
     }
     return out;
   }
