@@ -3,6 +3,7 @@ package io.shardkit.examples;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.shardkit.context.ShardkitException;
+import io.shardkit.context.TxScope;
 import io.shardkit.router.CircuitBreakerOptions;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.ShardingRules;
@@ -181,11 +182,25 @@ public final class OperationsExample {
         Thread.sleep(20);
       }
       System.out.println("final outcomes: " + outcomes);
-      await(http.close());
-      await(xa.close());
-      await(pool.close());
-      databases.close();
-      await(vertx.close());
+      // A caller hears a TCC outcome once it is decided; its confirms and cancels (and a recovery
+      // pass) may still run in scopes of their own: let them end before the shards go away.
+      await(xa.stopRecovery());
+      long quiet = System.nanoTime() + 10_000_000_000L;
+      while ((TxScope.registry().openScopes() > 0 || TxScope.registry().pinnedResources() > 0)
+          && System.nanoTime() < quiet) {
+        Thread.sleep(20);
+      }
+      try {
+        await(http.close());
+        await(xa.close());
+        await(pool.close());
+      } finally {
+        try {
+          await(vertx.close()); // every connection closed before the databases are dropped
+        } finally {
+          databases.close();
+        }
+      }
     }
   }
 
