@@ -101,10 +101,14 @@ public class TransferBenchmark {
         ShardedPool.builder(vertx)
             .rules(BenchEnv.rules())
             .dataSources(env.dataSources(), new PoolOptions().setMaxSize(inFlight + 4))
+            .transactionManager(
+                p ->
+                    Transactions.create(
+                        vertx,
+                        p,
+                        TransactionsOptions.builder("ds_0").meterRegistry(phases).build()))
             .build();
-    transactions =
-        Transactions.create(
-            vertx, sharded, TransactionsOptions.builder("ds_0").meterRegistry(phases).build());
+    transactions = Transactions.of(sharded);
     debit = debitAction();
     credit = creditAction();
     transactions.register(debit).register(credit);
@@ -162,8 +166,8 @@ public class TransferBenchmark {
     window(
             "xaTwoShards",
             () ->
-                transactions.withTransaction(
-                    timeout, sql -> debitCredit(sql, account(0), account(1), sql)))
+                sharded.withTransaction(
+                    timeout.timeout(), conn -> debitCredit(conn, account(0), account(1), conn)))
         .take();
   }
 

@@ -122,10 +122,14 @@ public final class OperationsExample {
                     .slowCallDuration(Duration.ofMillis(500))
                     .openDuration(Duration.ofSeconds(2))
                     .build())
+            .transactionManager(
+                p ->
+                    Transactions.create(
+                        vertx,
+                        p,
+                        TransactionsOptions.builder("ds_0").meterRegistry(prometheus).build()))
             .build();
-    Transactions xa =
-        Transactions.create(
-            vertx, pool, TransactionsOptions.builder("ds_0").meterRegistry(prometheus).build());
+    Transactions xa = Transactions.of(pool);
     xa.register(DEBIT).register(CREDIT);
     await(xa.installSchema());
     await(xa.startRecovery());
@@ -223,10 +227,7 @@ public final class OperationsExample {
     long from = random.nextInt(ACCOUNTS);
     long to = random.nextInt(ACCOUNTS);
     if (from != to) {
-      track(
-          "xa",
-          xa.withTransaction(
-              TransactionOptions.ofTimeout(Duration.ofSeconds(2)), sql -> transfer(sql, from, to)));
+      track("xa", pool.withTransaction(Duration.ofSeconds(2), conn -> transfer(conn, from, to)));
     }
     if (tick % 2 == 0 && from != to) {
       track(

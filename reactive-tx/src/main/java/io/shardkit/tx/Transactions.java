@@ -9,7 +9,6 @@ import io.shardkit.tx.TransactionOutcomePendingException.Decision;
 import io.shardkit.tx.impl.TransactionsImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.sqlclient.SqlClient;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
@@ -19,11 +18,12 @@ import java.util.function.Function;
  * ShardedPool} (XA, the default), TCC transactions, their schema and their recovery, from one
  * object per application instance and pool.
  *
- * <p>{@link #withTransaction} runs the caller's work with a routed {@link SqlClient} whose
- * statements may touch any shard; each shard is enlisted on first use ({@code XA START} on a
- * connection pinned to the transaction), and at the end the transaction commits on every enlisted
- * shard or on none (XA two-phase commit; one-phase when only one shard was enlisted). See the
- * module README for the protocol, the coordinator log and recovery.
+ * <p>An atomic transaction is {@code pool.withTransaction(conn -> ...)} on a {@code ShardedPool}
+ * built with this manager ({@link #of}): the pool calls {@link #begin}; each shard is enlisted on
+ * first use ({@code XA START} on a connection pinned to the transaction), and at the end the
+ * transaction commits on every enlisted shard or on none (XA two-phase commit; one-phase when only
+ * one shard was enlisted). See the module README for the protocol, the coordinator log and
+ * recovery.
  *
  * <p>{@link #tcc} runs a TCC (try / confirm / cancel) transaction with the same shape: options with
  * a timeout, a function returning a future, the same typed outcome exceptions. {@link
@@ -69,30 +69,6 @@ public interface Transactions extends ShardTransactionManager {
   }
 
   /**
-   * Runs {@code work} in a new global transaction and commits it atomically on every shard it
-   * touched.
-   *
-   * <p>The transaction runs in its own {@code TxScope} under a new global id (visible through
-   * {@code TxScope.current()} inside {@code work}) with the deadline {@code options.timeout()} from
-   * now, capped by the enclosing scope's deadline when called inside one. A call inside another
-   * transaction is <em>not</em> joined: it is an independent transaction ("requires new"), because
-   * an XA branch belongs to exactly one global id.
-   *
-   * <p>{@code work} must issue its statements through the given client and from the context it was
-   * called on (the transaction's); the client is valid until {@code work}'s future completes.
-   *
-   * @return {@code work}'s result once every shard committed, completed on the caller's context; or
-   *     fails with: {@link TransactionRolledBackException} (work failed or threw, a statement or a
-   *     prepare failed: nothing was applied anywhere); {@link ShardkitTimeoutException} at the
-   *     deadline if it passed before the commit decision (everything is rolled back, in the
-   *     background if a shard does not answer); {@link TransactionOutcomePendingException} with
-   *     {@link Decision#COMMIT} when the transaction is committed but a shard has not applied it
-   *     yet (recovery will; also when the deadline passes after the decision); {@link
-   *     TransactionOutcomeUnknownException} when the coordinator lost track (see there).
-   */
-  <T> Future<T> withTransaction(TransactionOptions options, Function<SqlClient, Future<T>> work);
-
-  /**
    * Starts an atomic transaction of {@code pool} (the seam {@code ShardedPool} calls; see {@link
    * ShardTransactionManager}): a new global id and a deadline {@code timeout} from now (capped by
    * an enclosing scope's). {@link ShardTransaction#clientFor} enlists a data source on first use
@@ -103,9 +79,14 @@ public interface Transactions extends ShardTransactionManager {
    * begin}; so do {@code onCommit}/{@code onRollback} hooks, which run once the outcome is final (a
    * COMMIT decision with a branch still pending counts as committed), before {@code commit()} or
    * {@code rollback()} completes. A hook that throws is logged and counted ({@code
-   * shardkit.tx.hook.failures}); the outcome stands. Failures are those of {@link
-   * #withTransaction}; when the deadline passes first, the transaction is rolled back at once and
-   * later statements and the commit fail with {@link ShardkitTimeoutException}.
+   * shardkit.tx.hook.failures}); the outcome stands. {@code commit()} fails with: {@link
+   * TransactionRolledBackException} (a prepare failed: nothing was applied anywhere; per data
+   * source causes); {@link TransactionOutcomePendingException} with {@link Decision#COMMIT} when
+   * the transaction is committed but a shard has not applied it yet (recovery will); {@link
+   * TransactionOutcomeUnknownException} when the coordinator lost track (see there). When the
+   * deadline passes first, the transaction is rolled back at once and later statements and the
+   * commit fail with {@link ShardkitTimeoutException}. {@code ShardedPool.withTransaction(fn)}
+   * drives this handle: {@code fn}'s own failure rolls back and fails with that failure.
    *
    * @param pool the pool whose data sources the branches use (the log stays on this manager's)
    * @param timeout positive, at most {@code ScopeOptions.MAX_TIMEOUT}

@@ -41,4 +41,13 @@ public interface ShardTransaction extends ShardConnectionProvider {
 
   /** Registers a callback that runs once after the transaction rolled back (for any reason). */
   void onRollback(Runnable hook);
+
+  /**
+   * The OpenTelemetry context the transaction's statements belong to (the manager's transaction
+   * span), made current while the pool runs the caller's work so that statement spans are its
+   * children; null (the default) leaves the caller's.
+   */
+  default io.opentelemetry.context.Context traceContext() {
+    return null;
+  }
 }

@@ -15,7 +15,6 @@ import io.shardkit.tx.impl.tcc.TccRecovery;
 import io.shardkit.tx.impl.xa.XaTransactionsImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.sqlclient.SqlClient;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -53,12 +52,6 @@ public final class TransactionsImpl implements Transactions {
   @Override
   public Future<ShardTransaction> begin(ShardedPool pool, Duration timeout) {
     return xa.begin(pool, timeout);
-  }
-
-  @Override
-  public <T> Future<T> withTransaction(
-      TransactionOptions options, Function<SqlClient, Future<T>> work) {
-    return xa.withTransaction(options, work);
   }
 
   @Override

@@ -92,18 +92,6 @@ class TwoInstancesRecoveryTest {
                   "xa_move",
                   t -> t.dataNodes("ds_${0..1}.xa_move").databaseStrategy("account", "mod"))
               .build();
-      pool =
-          ShardedPool.builder(vertx)
-              .rules(rules)
-              .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(12))
-              .build();
-      TccTestSupport.warmUp(pool);
-      for (String sql : List.of(DEBIT, CREDIT, MOVE)) {
-        int params = (int) sql.chars().filter(c -> c == '?').count();
-        Object[] values = new Object[params];
-        java.util.Arrays.fill(values, 1L);
-        pool.dataSourcesFor(sql, Tuple.from(values));
-      }
       TransactionObserver observer =
           new TransactionObserver() {
             @Override
@@ -112,18 +100,29 @@ class TwoInstancesRecoveryTest {
               xaRecovered.incrementAndGet();
             }
           };
-      transactions =
-          Transactions.create(
-              vertx,
-              pool,
-              TransactionsOptions.builder("ds_0")
-                  .logTable("two_xa_log")
-                  .recoveryGrace(Duration.ofMillis(300))
-                  .recoveryInterval(Duration.ofMillis(300))
-                  .rollbackTimeout(Duration.ofSeconds(1))
-                  .addObserver(observer)
-                  .tcc(TCC.toBuilder().instanceId(name).build())
-                  .build());
+      TransactionsOptions options =
+          TransactionsOptions.builder("ds_0")
+              .logTable("two_xa_log")
+              .recoveryGrace(Duration.ofMillis(300))
+              .recoveryInterval(Duration.ofMillis(300))
+              .rollbackTimeout(Duration.ofSeconds(1))
+              .addObserver(observer)
+              .tcc(TCC.toBuilder().instanceId(name).build())
+              .build();
+      pool =
+          ShardedPool.builder(vertx)
+              .rules(rules)
+              .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(12))
+              .transactionManager(p -> Transactions.create(vertx, p, options))
+              .build();
+      TccTestSupport.warmUp(pool);
+      for (String sql : List.of(DEBIT, CREDIT, MOVE)) {
+        int params = (int) sql.chars().filter(c -> c == '?').count();
+        Object[] values = new Object[params];
+        java.util.Arrays.fill(values, 1L);
+        pool.dataSourcesFor(sql, Tuple.from(values));
+      }
+      transactions = Transactions.of(pool);
       transactions.register(bank.debit).register(bank.credit);
     }
 
@@ -175,7 +174,7 @@ class TwoInstancesRecoveryTest {
     boolean xa = round % 2 == 0;
     Future<Void> one =
         xa
-            ? at.transactions.withTransaction(timeout, sql -> xaTransfer(sql, from, to, amount))
+            ? at.pool.withTransaction(timeout.timeout(), sql -> xaTransfer(sql, from, to, amount))
             : at.transactions.tcc(timeout, tx -> at.bank.transfer(tx, from, to, amount));
     one.onComplete(
         ar -> {
@@ -213,7 +212,7 @@ class TwoInstancesRecoveryTest {
     new io.vertx.core.json.JsonArray().add(new JsonObject().put("warm", 1)).encode();
     TransactionOptions warmUp = TransactionOptions.ofTimeout(Duration.ofSeconds(10));
     for (Instance at : List.of(a, b)) {
-      await(at.transactions.withTransaction(warmUp, sql -> xaTransfer(sql, 0, 1, 1)));
+      await(at.pool.withTransaction(warmUp.timeout(), sql -> xaTransfer(sql, 0, 1, 1)));
       await(at.transactions.tcc(warmUp, tx -> at.bank.transfer(tx, 1, 0, 1)));
     }
 

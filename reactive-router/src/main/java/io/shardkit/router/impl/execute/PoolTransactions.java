@@ -2,6 +2,7 @@ package io.shardkit.router.impl.execute;
 
 import io.shardkit.context.ScopeOptions;
 import io.shardkit.context.TxScope;
+import io.shardkit.router.spi.ShardTransaction;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -45,39 +46,76 @@ final class PoolTransactions {
         return joined(joined, fn);
       }
     }
+    Attempt<T> attempt = new Attempt<>();
     return TxScope.run(
-        vertx,
-        ScopeOptions.ofTimeout(timeout),
-        () ->
-            pool.getConnection()
-                .compose(
-                    conn ->
-                        ((RoutedConnection) conn)
-                            .begin(timeout)
-                            .compose(
-                                tx ->
-                                    // the work sees the transaction's own global id (the XA
-                                    // gtrid with a manager), which event bus and gRPC carry on
-                                    TxScope.run(
-                                        vertx,
-                                        ScopeOptions.builder()
-                                            .timeout(timeout)
-                                            .globalId(
-                                                ((TransactionHandle) tx)
-                                                    .shardTransaction()
-                                                    .globalId())
-                                            .build(),
-                                        () ->
-                                            inTransaction(
-                                                (RoutedConnection) conn, tx, propagation, fn)))
-                            .transform(ar -> conn.close().transform(v -> settle(ar)))));
+            vertx,
+            ScopeOptions.ofTimeout(timeout),
+            () ->
+                pool.getConnection()
+                    .compose(
+                        conn ->
+                            ((RoutedConnection) conn)
+                                .begin(timeout)
+                                .compose(
+                                    tx ->
+                                        inTransactionScope(
+                                            (RoutedConnection) conn,
+                                            tx,
+                                            timeout,
+                                            propagation,
+                                            fn,
+                                            attempt))
+                                .transform(ar -> conn.close().transform(v -> settle(ar)))))
+        .recover(
+            failure -> {
+              // The deadline (a scope's timer) can fire while the commit is in flight: the
+              // commit's outcome, not the timer, is the transaction's (it may have committed).
+              // Before the commit started, the caller is told now and the commit never starts.
+              Transaction tx = attempt.committing;
+              if (tx == null) {
+                attempt.abandoned = true;
+                return Future.failedFuture(failure);
+              }
+              return tx.completion().map(v -> attempt.result);
+            });
+  }
+
+  /** What the caller's answer depends on once the work succeeded: the commit it started. */
+  private static final class Attempt<T> {
+    volatile Transaction committing;
+    volatile T result;
+    volatile boolean abandoned;
+  }
+
+  /**
+   * Runs the work in a scope of the transaction's own global id (the XA gtrid with a manager, which
+   * event bus and gRPC carry on), under the manager's trace context when it has one.
+   */
+  private <T> Future<T> inTransactionScope(
+      RoutedConnection conn,
+      Transaction tx,
+      Duration timeout,
+      TransactionPropagation propagation,
+      Function<SqlConnection, Future<T>> fn,
+      Attempt<T> attempt) {
+    ShardTransaction shardTx = ((TransactionHandle) tx).shardTransaction();
+    ScopeOptions scope =
+        ScopeOptions.builder().timeout(timeout).globalId(shardTx.globalId()).build();
+    io.opentelemetry.context.Context trace = shardTx.traceContext();
+    if (trace == null) {
+      return TxScope.run(vertx, scope, () -> inTransaction(conn, tx, propagation, fn, attempt));
+    }
+    try (io.opentelemetry.context.Scope ignored = trace.makeCurrent()) {
+      return TxScope.run(vertx, scope, () -> inTransaction(conn, tx, propagation, fn, attempt));
+    }
   }
 
   private <T> Future<T> inTransaction(
       RoutedConnection conn,
       Transaction tx,
       TransactionPropagation propagation,
-      Function<SqlConnection, Future<T>> fn) {
+      Function<SqlConnection, Future<T>> fn,
+      Attempt<T> attempt) {
     Context context = vertx.getOrCreateContext();
     boolean shared = propagation == TransactionPropagation.CONTEXT;
     if (shared) {
@@ -89,7 +127,18 @@ final class PoolTransactions {
               if (shared) {
                 context.removeLocal(TransactionLocal.CONNECTION);
               }
+              if (ar.succeeded() && attempt.abandoned) {
+                return tx.rollback()
+                    .transform(
+                        v ->
+                            Future.<T>failedFuture(
+                                new IllegalStateException(
+                                    "the transaction's deadline passed before its work ended:"
+                                        + " rolled back")));
+              }
               if (ar.succeeded()) {
+                attempt.result = ar.result();
+                attempt.committing = tx;
                 return tx.commit().map(ar.result());
               }
               return tx.rollback().transform(v -> Future.<T>failedFuture(ar.cause()));

@@ -25,9 +25,9 @@ import java.util.function.Supplier;
  * <p>Why a scope: the scope owns the deadline. When it passes first, the scope closes, its pins
  * make the {@link XaTransaction} roll back, and the caller's later statements and commit fail with
  * the scope's {@code ShardkitTimeoutException}; when the caller's commit decides first, the scope's
- * failure is mapped as {@code withTransaction} maps it (pending after a COMMIT decision, unknown
- * while it was being written). Every method hops to the scope's context, where the coordinator
- * lives, and completes on the context that called {@link #begin}.
+ * failure is mapped to the outcome types (pending after a COMMIT decision, unknown while it was
+ * being written). Every method hops to the scope's context, where the coordinator lives, and
+ * completes on the context that called {@link #begin}.
  */
 final class XaShardTransaction implements ShardTransaction {
 
@@ -46,6 +46,8 @@ final class XaShardTransaction implements ShardTransaction {
   private Action action = Action.NONE;
   private Future<Void> result;
   private Future<Void> completion;
+  private long startedNanos;
+  private io.opentelemetry.context.Context traceContext;
 
   private XaShardTransaction(XaTransactionsImpl owner, Context caller) {
     this.owner = owner;
@@ -61,6 +63,7 @@ final class XaShardTransaction implements ShardTransaction {
     Promise<ShardTransaction> started = Promise.promise();
     ScopeOptions scope = ScopeOptions.builder().timeout(timeout).newGlobalId().build();
     io.opentelemetry.api.trace.Span span = owner.spans().start(XaTransactionsImpl.MODE);
+    handle.traceContext = io.opentelemetry.context.Context.current().with(span);
     Future<Void> scopeOutcome;
     try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
       scopeOutcome =
@@ -72,6 +75,7 @@ final class XaShardTransaction implements ShardTransaction {
                 owner.spans().bind(context.globalId(), span);
                 handle.tx = new XaTransaction(owner, context, pool);
                 handle.scopeContext = Vertx.currentContext();
+                handle.startedNanos = System.nanoTime();
                 return owner
                     .log()
                     .ready()
@@ -136,7 +140,7 @@ final class XaShardTransaction implements ShardTransaction {
   public Future<Void> commit() {
     if (action == Action.NONE) {
       action = Action.COMMIT;
-      onScope(tx::commit).onComplete(end);
+      onScope(() -> executed(true).compose(v -> tx.commit())).onComplete(end);
     } else if (action == Action.ROLLBACK) {
       return completion.transform(
           ar ->
@@ -151,7 +155,7 @@ final class XaShardTransaction implements ShardTransaction {
   public Future<Void> rollback() {
     if (action == Action.NONE) {
       action = Action.ROLLBACK;
-      onScope(tx::rollbackByCaller).onComplete(end);
+      onScope(() -> executed(false).compose(v -> tx.rollbackByCaller())).onComplete(end);
     }
     if (action == Action.COMMIT) {
       return completion;
@@ -173,6 +177,20 @@ final class XaShardTransaction implements ShardTransaction {
   @Override
   public void onRollback(Runnable hook) {
     hooks.onRollback(hook);
+  }
+
+  @Override
+  public io.opentelemetry.context.Context traceContext() {
+    return traceContext;
+  }
+
+  /**
+   * Records the execute phase (from begin to the caller's commit or rollback: the statements) as a
+   * meter and a span; a rollback by the caller counts as an execute error (its work failed).
+   */
+  private Future<Void> executed(boolean ok) {
+    owner.phase(tx.globalId(), "execute", startedNanos, ok);
+    return Future.succeededFuture();
   }
 
   /** Runs {@code body} on the scope's context (the coordinator's). */

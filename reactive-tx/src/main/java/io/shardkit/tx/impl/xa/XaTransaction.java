@@ -389,31 +389,6 @@ final class XaTransaction {
 
   // ---------------------------------------------------------------- rollback
 
-  /** The user's work failed or threw: roll back every branch, then fail with the cause. */
-  Future<Void> rollbackAfterFailure(Throwable cause) {
-    if (state != State.ACTIVE) {
-      return Future.failedFuture(cause);
-    }
-    Map<String, Throwable> causes = new LinkedHashMap<>();
-    for (Branch b : branches.values()) {
-      if (b.firstFailure() != null) {
-        causes.put(b.dataSource, b.firstFailure());
-      } else if (b.ready != null && b.ready.failed()) {
-        causes.put(b.dataSource, b.ready.cause());
-      }
-    }
-    if (causes.isEmpty()) {
-      causes.put("work", cause);
-    }
-    return rollback(
-        "execute",
-        causes,
-        "the work failed"
-            + (causes.containsKey("work") ? "" : " on " + causes.keySet())
-            + ": "
-            + cause.getMessage());
-  }
-
   /**
    * The caller asked for a rollback: roll back every branch; succeeds once every connection is back
    * (also when the deadline already rolled it back).

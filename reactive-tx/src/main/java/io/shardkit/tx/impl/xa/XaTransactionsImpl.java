@@ -1,9 +1,6 @@
 package io.shardkit.tx.impl.xa;
 
 import io.shardkit.context.ConfigurationException;
-import io.shardkit.context.ScopeOptions;
-import io.shardkit.context.TxContext;
-import io.shardkit.context.TxScope;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.spi.ShardTransaction;
 import io.shardkit.tx.TransactionOptions;
@@ -13,15 +10,11 @@ import io.shardkit.tx.spi.TransactionObserver;
 import io.shardkit.tx.spi.TransactionObserver.Outcome;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.sqlclient.SqlClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
-import java.util.function.Supplier;
 
 /** The XA protocol of {@code Transactions}: one per app instance and ShardedPool. */
 public final class XaTransactionsImpl {
@@ -95,85 +88,6 @@ public final class XaTransactionsImpl {
   public static XaTransactionsImpl create(
       Vertx vertx, ShardedPool pool, TransactionsOptions options) {
     return new XaTransactionsImpl(vertx, pool, options);
-  }
-
-  public <T> Future<T> withTransaction(
-      TransactionOptions options, Function<SqlClient, Future<T>> work) {
-    Objects.requireNonNull(options, "options");
-    Objects.requireNonNull(work, "work");
-    AtomicReference<XaTransaction> current = new AtomicReference<>();
-    ScopeOptions scope = ScopeOptions.builder().timeout(options.timeout()).newGlobalId().build();
-    io.opentelemetry.api.trace.Span span = spans.start(MODE);
-    Future<T> outcome;
-    // current while the scope opens: the scope's trace context (statements, hops) is under it
-    try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
-      outcome = inScope(scope, work, current, span);
-    }
-    return outcome
-        .recover(
-            e -> {
-              XaTransaction tx = current.get();
-              return Future.failedFuture(tx == null ? e : tx.scopeFailure(e));
-            })
-        .andThen(
-            ar -> {
-              XaTransaction tx = current.get();
-              spans.end(
-                  tx == null ? null : tx.globalId(),
-                  span,
-                  ar.succeeded() ? "committed" : ar.cause().getClass().getSimpleName(),
-                  ar.failed() ? ar.cause() : null);
-            });
-  }
-
-  private <T> Future<T> inScope(
-      ScopeOptions scope,
-      Function<SqlClient, Future<T>> work,
-      AtomicReference<XaTransaction> current,
-      io.opentelemetry.api.trace.Span span) {
-    return TxScope.run(
-        vertx,
-        scope,
-        () -> {
-          TxContext context = TxScope.current().orElseThrow();
-          spans.bind(context.globalId(), span);
-          XaTransaction tx = new XaTransaction(this, context, pool);
-          io.vertx.core.Context scopeContext = Vertx.currentContext();
-          current.set(tx);
-          long t0 = System.nanoTime();
-          Future<T> result =
-              log.ready()
-                  .recover(e -> Future.succeededFuture()) // the decision will report it
-                  .compose(v -> here(scopeContext, () -> run(work, tx)));
-          return result.transform(
-              ar -> {
-                phase(tx.globalId(), "execute", t0, ar.succeeded());
-                return ar.succeeded()
-                    ? tx.commit().map(v -> ar.result())
-                    : tx.rollbackAfterFailure(ar.cause()).map(v -> ar.result());
-              });
-        });
-  }
-
-  private <T> Future<T> run(Function<SqlClient, Future<T>> work, XaTransaction tx) {
-    try {
-      Future<T> result = work.apply(pool.withConnections(tx::clientFor));
-      return result != null
-          ? result
-          : Future.failedFuture(new NullPointerException("work returned null"));
-    } catch (Throwable t) {
-      return Future.failedFuture(t);
-    }
-  }
-
-  /** Runs {@code body} on {@code context} when it is not the current one. */
-  private static <T> Future<T> here(io.vertx.core.Context context, Supplier<Future<T>> body) {
-    if (Vertx.currentContext() == context) {
-      return body.get();
-    }
-    io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
-    context.runOnContext(v -> body.get().onComplete(promise));
-    return promise.future();
   }
 
   public Future<ShardTransaction> begin(ShardedPool pool, Duration timeout) {

@@ -12,7 +12,6 @@ import io.shardkit.context.junit.LeakGuardExtension;
 import io.shardkit.testkit.Shard;
 import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
-import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.TransactionOutcomePendingException.Decision;
 import io.shardkit.tx.TransactionRolledBackException;
 import java.time.Duration;
@@ -68,8 +67,8 @@ class XaFaultTest {
     AtomicReference<String> gid = new AtomicReference<>();
     Throwable actual =
         failure(
-            fx.tx.withTransaction(
-                TransactionOptions.ofTimeout(timeout),
+            fx.pool.withTransaction(
+                timeout,
                 sql -> {
                   gid.set(TxScope.current().orElseThrow().globalId());
                   return transfer(sql, "x", 1, 2, 40);
@@ -130,8 +129,8 @@ class XaFaultTest {
     // Shard B is killed after the work wrote on both shards: its XA PREPARE fails for real.
     Throwable actual =
         failure(
-            fx.tx.withTransaction(
-                TransactionOptions.ofTimeout(Duration.ofSeconds(10)),
+            fx.pool.withTransaction(
+                Duration.ofSeconds(10),
                 sql ->
                     transfer(sql, "p", 1, 2, 40)
                         .compose(
@@ -229,8 +228,8 @@ class XaFaultTest {
       // Shard B freezes after the work wrote on both: its XA END/PREPARE never answers.
       actual =
           failure(
-              fx.tx.withTransaction(
-                  TransactionOptions.ofTimeout(timeout),
+              fx.pool.withTransaction(
+                  timeout,
                   sql ->
                       transfer(sql, "z", 1, 2, 40)
                           .compose(

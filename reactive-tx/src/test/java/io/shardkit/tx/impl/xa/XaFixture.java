@@ -60,11 +60,9 @@ final class XaFixture implements AutoCloseable {
         ShardedPool.builder(vertx)
             .rules(rules)
             .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(poolSize))
-            // the tests drive the coordinator directly (not as the pool's manager); their
-            // warm-up and set-up writes outside a transaction reach both data sources
-            .nonAtomicMultiNodeWrites(true)
+            .transactionManager(p -> Transactions.create(vertx, p, options.build()))
             .build();
-    this.transactions = Transactions.create(vertx, pool, options.build());
+    this.transactions = Transactions.of(pool);
     this.tx = ((io.shardkit.tx.impl.TransactionsImpl) transactions).xa();
   }
 

@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.shardkit.context.junit.LeakGuardExtension;
 import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
-import io.shardkit.tx.TransactionOptions;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,9 +49,7 @@ class XaRecoveryTest {
       for (int i = 0; i < count; i++) {
         long from = firstAccount + 2L * i;
         all.add(
-            fx.tx.withTransaction(
-                TransactionOptions.ofTimeout(timeout),
-                sql -> transfer(sql, "a" + from, from, from + 1, 10)));
+            fx.pool.withTransaction(timeout, sql -> transfer(sql, "a" + from, from, from + 1, 10)));
       }
       for (Future<Void> f : all) {
         assertThat(failure(f)).hasMessageContaining("abandoned");
@@ -125,10 +122,7 @@ class XaRecoveryTest {
   void recoveryPrunesFinishedDecisionsButKeepsThoseStillInDoubt() throws Exception {
     fx.resetAccounts(20, 100);
     await(fx.tx.recovery().runOnce()); // prune leftovers of earlier tests
-    await(
-        fx.tx.withTransaction(
-            TransactionOptions.ofTimeout(Duration.ofSeconds(5)),
-            sql -> transfer(sql, "p1", 1, 2, 5)));
+    await(fx.pool.withTransaction(Duration.ofSeconds(5), sql -> transfer(sql, "p1", 1, 2, 5)));
     abandon(StopPoint.AFTER_DECISION, 3, 1, Duration.ofSeconds(30));
     shardB().pause();
     RecoveryReport whilePaused;
