@@ -14,6 +14,7 @@ import io.shardkit.context.junit.LeakGuardExtension;
 import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
 import io.shardkit.tx.TransactionOutcomePendingException.Decision;
+import io.shardkit.tx.TransactionOutcomeUnknownException;
 import io.shardkit.tx.TransactionRolledBackException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -367,6 +368,49 @@ class XaTransactionTest {
   }
 
   /** Balances as reset, no transfer row, nothing prepared, every pooled connection idle. */
+  @Test
+  void commitInFlightAtTheDeadlineIsReportedAsTheCommitEndsNotAsATimeout() throws Exception {
+    // Hold every gap of the coordinator log so the COMMIT decision's insert waits past the
+    // deadline; released afterwards, the decision is written and the transfer commits.
+    io.vertx.sqlclient.SqlConnection lock = await(fx.pool.pool("ds_0").getConnection());
+    AtomicReference<String> gid = new AtomicReference<>();
+    Throwable actual;
+    long actualMillis;
+    try {
+      await(lock.query("BEGIN").execute());
+      await(lock.query("SELECT gid FROM shardkit_xa_log FOR UPDATE").execute());
+      Duration timeout = Duration.ofMillis(800);
+      long start = System.nanoTime();
+      Future<Void> outcome =
+          fx.pool.withTransaction(
+              timeout,
+              sql -> {
+                gid.set(TxScope.current().orElseThrow().globalId());
+                return transfer(sql, "t-late", 1, 2, 30);
+              });
+      actual = failure(outcome);
+      actualMillis = (System.nanoTime() - start) / 1_000_000;
+      assertThat(actualMillis).isLessThan(timeout.toMillis() + 500);
+    } finally {
+      await(lock.query("ROLLBACK").execute());
+      await(lock.close());
+    }
+    // Told at the deadline that the outcome is unknown (the decision was being written), never
+    // a plain timeout, which would mean "rolled back"
+    assertThat(actual).isInstanceOf(ShardkitTimeoutException.class);
+    assertThat(actual.getCause()).isInstanceOf(TransactionOutcomeUnknownException.class);
+    // ... and the log decides: once written, the transfer is applied on both shards.
+    long until = System.nanoTime() + 10_000_000_000L;
+    while (fx.balance(1) != 70 && System.nanoTime() < until) {
+      Thread.sleep(50);
+    }
+    assertThat(await(fx.tx.decision(gid.get()))).contains(Decision.COMMIT);
+    assertThat(fx.balance(1)).isEqualTo(70);
+    assertThat(fx.balance(2)).isEqualTo(130);
+    waitForPoolsToSettle();
+    assertThat(fx.preparedBranchesEverywhere()).isZero();
+  }
+
   private static void assertUntouched() {
     for (long id = 1; id <= 10; id++) {
       assertThat(fx.balance(id)).as("balance of account %d", id).isEqualTo(100);
