@@ -37,6 +37,23 @@ final class SqlErrors {
     return code(failure) > 0;
   }
 
+  /**
+   * Whether the command provably never reached the server: the connection it needed could not be
+   * opened (refused, unreachable, connect timeout). A failure after the command was written (a
+   * reset, a lost answer) is not this: the server may have run it.
+   */
+  static boolean neverSent(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
+  }
+
   /** XA_RB* (1402 rollback, 1613 timeout, 1614 deadlock): the branch is rollback-only. */
   static boolean isRollbackOnly(Throwable failure) {
     int code = code(failure);

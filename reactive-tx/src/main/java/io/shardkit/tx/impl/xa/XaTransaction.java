@@ -285,6 +285,7 @@ final class XaTransaction {
     state = State.DECIDING;
     long t0 = System.nanoTime();
     List<String> names = all.stream().map(b -> b.dataSource).toList();
+    Throwable[] commitFailure = new Throwable[1];
     decisionWrite =
         here(
             owner
@@ -292,10 +293,29 @@ final class XaTransaction {
                 .decideCommit(gid, names)
                 // The insert may have landed with its answer lost: settle it by trying ABORT,
                 // which either wins or reads back the COMMIT that did land.
-                .recover(e -> owner.log().decide(gid, Decision.ROLLBACK, names, "coordinator")));
+                .recover(
+                    e -> {
+                      commitFailure[0] = e;
+                      return owner.log().decide(gid, Decision.ROLLBACK, names, "coordinator");
+                    }));
     return decisionWrite.transform(
         ar -> {
           owner.phase(gid, "decide", t0, ar.succeeded());
+          if (ar.failed() && commitFailure[0] != null && SqlErrors.neverSent(commitFailure[0])) {
+            // The COMMIT row was never sent, and only this coordinator writes COMMIT for its
+            // transaction: it cannot have committed. Roll back now (recovery would, later).
+            if (state == State.DECIDING) {
+              state = State.ACTIVE;
+            }
+            return rollback(
+                "decide",
+                Map.of(owner.options().logDataSource(), commitFailure[0]),
+                "the COMMIT decision could not be sent to the coordinator log on '"
+                    + owner.options().logDataSource()
+                    + "' ("
+                    + commitFailure[0].getMessage()
+                    + "): nothing was committed");
+          }
           if (ar.failed()) {
             return unknownDecision(all, ar.cause());
           }
