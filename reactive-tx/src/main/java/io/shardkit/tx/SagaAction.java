@@ -9,8 +9,8 @@ import io.vertx.core.Future;
  * never commit, roll back or close the connection.
  *
  * @param <A> the argument type
- * @param <R> the result type, handed to the saga's body ({@code null} when the step is found already
- *     applied, e.g. a retry-only step re-run after a timeout)
+ * @param <R> the result type, handed to the saga's body ({@code null} when the step is found
+ *     already applied, e.g. a retry-only step re-run after a timeout)
  */
 @FunctionalInterface
 public interface SagaAction<A, R> {
@@ -18,8 +18,8 @@ public interface SagaAction<A, R> {
   /**
    * Runs the action.
    *
-   * @param context the step (global id, branch id, {@code phase()} = {@code "action"}) and the local
-   *     transaction's connection
+   * @param context the step (global id, branch id, {@code phase()} = {@code "action"}) and the
+   *     local transaction's connection
    * @param argument the argument the step was called with (decoded again from the log when recovery
    *     runs a retry-only step)
    */

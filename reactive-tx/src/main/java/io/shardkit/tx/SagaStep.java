@@ -6,8 +6,8 @@ import java.util.Objects;
 import java.util.function.Function;
 
 /**
- * A saga step: a name, an argument type with its JSON {@link TccCodec}, and, for a step this process
- * runs itself, where it runs, its action and its compensation. Built once at start-up and
+ * A saga step: a name, an argument type with its JSON {@link TccCodec}, and, for a step this
+ * process runs itself, where it runs, its action and its compensation. Built once at start-up and
  * registered by name ({@link Transactions#register(SagaStep)}), like a {@link TccAction}, so that
  * recovery finds it again from the name in the coordinator log.
  *
@@ -26,10 +26,10 @@ import java.util.function.Function;
  * try and cancel: each runs at most once per step, a compensation of an action that never committed
  * does nothing (and the action is refused if it arrives later).
  *
- * <p>A step run by another process is referenced with {@link #remote} (or {@link #remoteRetryOnly});
- * the coordinator sends its action as a TCC try and its compensation as a TCC cancel to the {@link
- * TccParticipant} registered under that name (e.g. over gRPC), and the other process registers the
- * step (or an equivalent {@link TccAction}) in its {@link TccParticipants}.
+ * <p>A step run by another process is referenced with {@link #remote} (or {@link
+ * #remoteRetryOnly}); the coordinator sends its action as a TCC try and its compensation as a TCC
+ * cancel to the {@link TccParticipant} registered under that name (e.g. over gRPC), and the other
+ * process registers the step (or an equivalent {@link TccAction}) in its {@link TccParticipants}.
  *
  * @param <A> the argument type
  * @param <R> the action's result type

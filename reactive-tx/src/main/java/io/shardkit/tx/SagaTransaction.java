@@ -18,15 +18,15 @@ public interface SagaTransaction {
    * write and run in parallel; call the next step from the previous one's future to run them in
    * sequence.
    *
-   * <p>A compensatable step whose action fails makes the saga fail: every logged step is compensated
-   * in reverse order (its own compensation finds nothing to undo). A {@linkplain
+   * <p>A compensatable step whose action fails makes the saga fail: every logged step is
+   * compensated in reverse order (its own compensation finds nothing to undo). A {@linkplain
    * SagaStep.Builder#retryOnly() retry-only} step first waits for every step called before it to
    * succeed, then moves the saga past its pivot in the same log write that appends it (the saga is
    * then committed: it only goes forward) and is retried until it succeeds; a compensatable step
    * called after it is refused.
    *
-   * @return the action's result; fails with the action's error, with {@link
-   *     TccTryRefusedException} if the saga was already compensating the step, or with a {@link
+   * @return the action's result; fails with the action's error, with {@link TccTryRefusedException}
+   *     if the saga was already compensating the step, or with a {@link
    *     io.shardkit.context.ShardkitException} if the step is not registered, is compensatable and
    *     called after a retry-only step, or the saga is already deciding
    */

@@ -50,8 +50,7 @@ final class Completion {
    * Drives one phase ({@link Sql#TRY} for a saga's retry-only actions, {@link Sql#CONFIRM}, {@link
    * Sql#CANCEL}) on every target, all in parallel.
    */
-  Future<List<String>> drive(
-      List<Target> targets, int phase, Protocol protocol, Duration budget) {
+  Future<List<String>> drive(List<Target> targets, int phase, Protocol protocol, Duration budget) {
     long end = System.nanoTime() + budget.toNanos();
     List<Future<Boolean>> all = new ArrayList<>();
     for (Target target : targets) {
@@ -75,8 +74,8 @@ final class Completion {
   /**
    * Drives one phase on the targets one after another, in list order (a saga's compensations in
    * reverse log order, its retry-only actions in log order): the next starts once the previous is
-   * done. Returns the branch ids not done when the budget ended: the one that kept failing and every
-   * one after it.
+   * done. Returns the branch ids not done when the budget ended: the one that kept failing and
+   * every one after it.
    */
   Future<List<String>> driveInOrder(
       List<Target> targets, int phase, Protocol protocol, Duration budget) {

@@ -61,8 +61,8 @@ final class CoordinatorLog {
   }
 
   /**
-   * {@link #writeBranches(String, boolean, Duration, List)} for any protocol. When the batch holds a
-   * retry-only saga step ({@code retryOnly} names its branch ids), the same statement moves the
+   * {@link #writeBranches(String, boolean, Duration, List)} for any protocol. When the batch holds
+   * a retry-only saga step ({@code retryOnly} names its branch ids), the same statement moves the
    * transaction past its pivot: TRYING → COMMIT (an append then also succeeds on a COMMIT row, as
    * only retry-only steps follow a pivot), with recovery kept off until the deadline plus the
    * completion budget; a CANCEL row refuses it.

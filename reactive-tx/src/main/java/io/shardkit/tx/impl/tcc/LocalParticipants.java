@@ -38,6 +38,7 @@ public final class LocalParticipants implements TccParticipants {
 
   /** What a fenced phase did, and the saga action's result (null otherwise). */
   record Ran(TccPhaseOutcome outcome, Object value) {}
+
   private volatile BiFunction<String, TccBranch, Future<Void>> beforeCommit;
 
   private LocalParticipants(

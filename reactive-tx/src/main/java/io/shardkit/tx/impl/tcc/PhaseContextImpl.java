@@ -19,7 +19,11 @@ final class PhaseContextImpl implements TccPhaseContext {
   private SqlClient client;
 
   PhaseContextImpl(
-      TccBranch branch, String phase, String dataSource, SqlConnection connection, ShardedPool pool) {
+      TccBranch branch,
+      String phase,
+      String dataSource,
+      SqlConnection connection,
+      ShardedPool pool) {
     this.branch = branch;
     this.phase = phase;
     this.dataSource = dataSource;

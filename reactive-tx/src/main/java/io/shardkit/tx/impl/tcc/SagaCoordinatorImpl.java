@@ -27,13 +27,14 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
- * The saga protocol of {@code Transactions}, on the TCC coordinator's core: the same log table (rows
- * with protocol {@code SAGA}), the same fence (a step's action is fenced as a try, its compensation
- * as a cancel), the same retry and recovery. A saga is TRYING while it runs; its body succeeding
- * moves it straight to COMMITTED; a retry-only step moves it to COMMIT (its pivot) in the write that
- * logs the step, after which it only goes forward (retry-only actions until done, then COMMITTED);
- * a failure before the pivot moves it to CANCEL and compensates every logged step in reverse log
- * order, one after another, then CANCELLED. Recovery resumes it from the log the same way.
+ * The saga protocol of {@code Transactions}, on the TCC coordinator's core: the same log table
+ * (rows with protocol {@code SAGA}), the same fence (a step's action is fenced as a try, its
+ * compensation as a cancel), the same retry and recovery. A saga is TRYING while it runs; its body
+ * succeeding moves it straight to COMMITTED; a retry-only step moves it to COMMIT (its pivot) in
+ * the write that logs the step, after which it only goes forward (retry-only actions until done,
+ * then COMMITTED); a failure before the pivot moves it to CANCEL and compensates every logged step
+ * in reverse log order, one after another, then CANCELLED. Recovery resumes it from the log the
+ * same way.
  */
 public final class SagaCoordinatorImpl {
 
@@ -134,7 +135,11 @@ public final class SagaCoordinatorImpl {
                 core.metrics().spans().bind(context.globalId(), span);
                 SagaTransactionImpl tx =
                     new SagaTransactionImpl(
-                        this, context.globalId(), Vertx.currentContext(), context.deadline(), hooks);
+                        this,
+                        context.globalId(),
+                        Vertx.currentContext(),
+                        context.deadline(),
+                        hooks);
                 saga.set(tx);
                 return body.apply(tx).compose(value -> tx.awaitSteps().map(value));
               });
@@ -169,8 +174,7 @@ public final class SagaCoordinatorImpl {
 
   private <T> Future<T> finish(SagaTransactionImpl tx, AsyncResult<T> ran) {
     String gid = tx.globalId();
-    if (stopAt == StopAt.BEFORE_DECISION
-        || (stopAt == StopAt.AFTER_PIVOT && tx.pivotAttempted())) {
+    if (stopAt == StopAt.BEFORE_DECISION || (stopAt == StopAt.AFTER_PIVOT && tx.pivotAttempted())) {
       return abandoned(gid);
     }
     if (tx.pivotLogged()) {
@@ -204,8 +208,7 @@ public final class SagaCoordinatorImpl {
         return Future.succeededFuture(ran.result());
       }
       return core.completion()
-          .retry(
-              gid, options.completionTimeout(), () -> core.log().commitFinished(gid), "COMMIT")
+          .retry(gid, options.completionTimeout(), () -> core.log().commitFinished(gid), "COMMIT")
           .transform(
               decided -> {
                 if (decided.failed()) {
