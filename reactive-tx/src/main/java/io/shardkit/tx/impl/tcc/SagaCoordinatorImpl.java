@@ -120,6 +120,7 @@ public final class SagaCoordinatorImpl {
       return Future.failedFuture(e);
     }
     AtomicReference<SagaTransactionImpl> saga = new AtomicReference<>();
+    AtomicReference<Future<T>> bodyResult = new AtomicReference<>();
     io.vertx.core.Context caller = io.shardkit.tx.impl.OnContext.callerOrNew(vertx);
     io.shardkit.tx.impl.Hooks hooks =
         new io.shardkit.tx.impl.Hooks(caller, options.meterRegistry(), SAGA.mode());
@@ -141,7 +142,9 @@ public final class SagaCoordinatorImpl {
                         context.deadline(),
                         hooks);
                 saga.set(tx);
-                return body.apply(tx).compose(value -> tx.awaitSteps().map(value));
+                Future<T> result = body.apply(tx);
+                bodyResult.set(result);
+                return result.compose(value -> tx.awaitSteps().map(value));
               });
     }
     Future<T> decided =
@@ -151,7 +154,7 @@ public final class SagaCoordinatorImpl {
                   if (tx == null) {
                     return Future.<T>failedFuture(outcome.cause());
                   }
-                  return tx.close().transform(closed -> finish(tx, outcome));
+                  return tx.close().transform(closed -> finish(tx, outcome, bodyResult.get()));
                 })
             .andThen(
                 ar -> {
@@ -172,13 +175,13 @@ public final class SagaCoordinatorImpl {
             });
   }
 
-  private <T> Future<T> finish(SagaTransactionImpl tx, AsyncResult<T> ran) {
+  private <T> Future<T> finish(SagaTransactionImpl tx, AsyncResult<T> ran, Future<T> body) {
     String gid = tx.globalId();
     if (stopAt == StopAt.BEFORE_DECISION || (stopAt == StopAt.AFTER_PIVOT && tx.pivotAttempted())) {
       return abandoned(gid);
     }
     if (tx.pivotLogged()) {
-      return forward(tx, ran);
+      return forward(tx, ran, body);
     }
     if (tx.pivotAttempted()) {
       // the pivot's write failed: it may have landed all the same; the log decides
@@ -197,7 +200,7 @@ public final class SagaCoordinatorImpl {
                 }
                 int state = decided.result();
                 if (state == Sql.COMMIT || state == Sql.COMMITTED) {
-                  return forward(tx, ran);
+                  return forward(tx, ran, body);
                 }
                 return compensate(tx, tx.rolledBack(ran.failed() ? ran.cause() : null));
               });
@@ -278,8 +281,13 @@ public final class SagaCoordinatorImpl {
             });
   }
 
-  /** Past the pivot: waits for the retry-only actions, then marks the saga done or hands over. */
-  private <T> Future<T> forward(SagaTransactionImpl tx, AsyncResult<T> ran) {
+  /**
+   * Past the pivot: waits for the retry-only actions, then marks the saga done or hands over. The
+   * saga's deadline no longer matters (it is committed): when it passed while the body was waiting
+   * for a retry-only step, the body's own value is awaited (at most a phase timeout after the last
+   * retry-only action) and returned.
+   */
+  private <T> Future<T> forward(SagaTransactionImpl tx, AsyncResult<T> ran, Future<T> body) {
     String gid = tx.globalId();
     return tx.awaitRetryOnly()
         .compose(
@@ -291,28 +299,72 @@ public final class SagaCoordinatorImpl {
                 if (ran.succeeded()) {
                   return Future.succeededFuture(ran.result());
                 }
-                return Future.failedFuture(
-                    new ShardkitException(
-                        "saga "
-                            + gid
-                            + " is committed (past its pivot, every retry-only step done) but its"
-                            + " body failed afterwards: "
-                            + ran.cause().getMessage(),
-                        ran.cause()));
+                return bounded(body)
+                    .transform(
+                        value ->
+                            value.succeeded()
+                                ? Future.succeededFuture(value.result())
+                                : Future.<T>failedFuture(
+                                    committedButBodyFailed(gid, value.cause())));
               }
-              handOver(gid);
-              core.metrics().outcome(SAGA.mode(), "pending_commit");
-              List<String> ids = new ArrayList<>();
-              for (SagaTransactionImpl.Logged e : pending) {
-                ids.add(e.branch().branchId());
-              }
-              return Future.failedFuture(
-                  new TransactionOutcomePendingException(
-                      gid,
-                      TransactionOutcomePendingException.Decision.COMMIT,
-                      ids,
-                      ran.failed() ? ran.cause() : null));
+              return pendingCommit(tx, ran);
             });
+  }
+
+  private <T> Future<T> bounded(Future<T> body) {
+    if (body == null) {
+      return Future.failedFuture(new ShardkitException("the body never ran"));
+    }
+    if (body.isComplete()) {
+      return body;
+    }
+    io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
+    long timer =
+        vertx.setTimer(
+            options.phaseTimeout().toMillis(),
+            id ->
+                promise.tryFail(
+                    new ShardkitException(
+                        "the body did not complete within "
+                            + options.phaseTimeout()
+                            + " after its last retry-only step")));
+    body.onComplete(
+        ar -> {
+          vertx.cancelTimer(timer);
+          if (ar.succeeded()) {
+            promise.tryComplete(ar.result());
+          } else {
+            promise.tryFail(ar.cause());
+          }
+        });
+    return promise.future();
+  }
+
+  private static ShardkitException committedButBodyFailed(String gid, Throwable cause) {
+    return new ShardkitException(
+        "saga "
+            + gid
+            + " is committed (past its pivot, every retry-only step done) but its body failed"
+            + " afterwards: "
+            + cause.getMessage(),
+        cause);
+  }
+
+  /** Retry-only steps still failing at the end of the budget: recovery finishes them. */
+  private <T> Future<T> pendingCommit(SagaTransactionImpl tx, AsyncResult<T> ran) {
+    String gid = tx.globalId();
+    handOver(gid);
+    core.metrics().outcome(SAGA.mode(), "pending_commit");
+    List<String> ids = new ArrayList<>();
+    for (SagaTransactionImpl.Logged e : tx.retryOnlyPending()) {
+      ids.add(e.branch().branchId());
+    }
+    return Future.failedFuture(
+        new TransactionOutcomePendingException(
+            gid,
+            TransactionOutcomePendingException.Decision.COMMIT,
+            ids,
+            ran.failed() ? ran.cause() : null));
   }
 
   private void handOver(String gid) {
