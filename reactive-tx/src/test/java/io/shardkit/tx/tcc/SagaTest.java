@@ -397,6 +397,42 @@ class SagaTest {
   }
 
   @Test
+  void aStepServedByAnotherParticipantIsRunAndCompensatedThroughIt() throws Exception {
+    // the participant side (what TccGrpc.bind serves in another process): its own fenced steps
+    SagaBank served = new SagaBank();
+    io.shardkit.tx.TccParticipants service =
+        io.shardkit.tx.TccParticipants.create(vertx, pool, OPTIONS).register(served.debit);
+    Transactions coordinator =
+        Transactions.create(
+            vertx,
+            pool,
+            TransactionsOptions.builder("ds_0").tcc(OPTIONS.toBuilder().build()).build());
+    SagaStep<Bank.Move, Void> remoteDebit = SagaStep.remote("debit", Bank.CODEC);
+    coordinator.register(remoteDebit).register(bank.credit);
+    coordinator.registerParticipant("debit", service);
+
+    Throwable actual =
+        awaitFailure(
+            coordinator.saga(
+                TIMEOUT,
+                saga ->
+                    saga.step(remoteDebit, move(0, 25))
+                        .compose(v -> saga.step(bank.credit, move(1, 25)))
+                        .compose(v -> Future.failedFuture(new IllegalStateException("no")))));
+
+    assertThat(actual).isInstanceOf(TransactionRolledBackException.class);
+    assertThat(((TransactionRolledBackException) actual).causes()).containsOnlyKeys("execute");
+    assertThat(SagaBank.journal(databases))
+        .extracting(r -> r.getString("step") + "." + r.getString("kind"))
+        .containsExactly(
+            "debit.action", "credit.action", "credit.compensation", "debit.compensation");
+    assertThat(served.runs("debit.action")).isEqualTo(1);
+    assertThat(served.runs("debit.compensation")).isEqualTo(1);
+    assertThat(bank.runs("credit.compensation")).isEqualTo(1);
+    assertThat(new long[] {balance(0), balance(1)}).containsExactly(100, 100);
+  }
+
+  @Test
   void aRetryOnlyStepCannotHaveACompensation() {
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () ->

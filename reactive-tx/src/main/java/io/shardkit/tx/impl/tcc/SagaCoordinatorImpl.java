@@ -89,17 +89,20 @@ public final class SagaCoordinatorImpl {
     return this;
   }
 
-  /** Runs a step's action once (in the saga's scope); completes with its result. */
+  /**
+   * Runs a step's action once (in the saga's scope); completes with its result for a step this
+   * process runs ({@code own}), with null for a remote reference (whatever serves it).
+   */
   @SuppressWarnings("unchecked")
-  <R> Future<R> invoke(TccParticipant participant, TccBranch branch) {
-    if (participant instanceof LocalParticipants local) {
+  <R> Future<R> invoke(TccParticipant participant, TccBranch branch, boolean own) {
+    if (own && participant instanceof LocalParticipants local) {
       return local.runAction(branch).map(value -> (R) value);
     }
     return participant.tryBranch(branch).map(outcome -> null);
   }
 
   /** Runs a retry-only step's action until it succeeds or the completion budget ends. */
-  <R> Future<R> forward(TccParticipant participant, TccBranch branch) {
+  <R> Future<R> forward(TccParticipant participant, TccBranch branch, boolean own) {
     if (stopAt == StopAt.AFTER_PIVOT) {
       return abandoned(branch.globalId());
     }
@@ -107,7 +110,7 @@ public final class SagaCoordinatorImpl {
         .retry(
             branch.globalId(),
             options.completionTimeout(),
-            () -> this.<R>invoke(participant, branch),
+            () -> this.<R>invoke(participant, branch, own),
             "retry-only step " + branch.describe());
   }
 

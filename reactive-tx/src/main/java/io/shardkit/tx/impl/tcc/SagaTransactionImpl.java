@@ -117,8 +117,11 @@ final class SagaTransactionImpl implements SagaTransaction {
               "not registered: register the step (or a participant for it) on the coordinator"));
     }
     boolean retryOnly = step.isRetryOnly();
-    if (participant instanceof LocalParticipants local) {
-      Protocol registered = local.protocolOf(step.name());
+    // a step this process runs itself (a remote reference may be served by any participant)
+    LocalParticipants own =
+        step.isLocal() && participant instanceof LocalParticipants local ? local : null;
+    if (own != null) {
+      Protocol registered = own.protocolOf(step.name());
       if (registered != Protocol.SAGA) {
         return Future.failedFuture(
             new ConfigurationException(
@@ -144,17 +147,22 @@ final class SagaTransactionImpl implements SagaTransaction {
         throw new NullPointerException("the codec of " + step.name() + " encoded null");
       }
       branch = new TccBranch(gid, Integer.toString(++nextBranch), step.name(), args);
-      if (participant instanceof LocalParticipants local) {
-        local.checkAvailable(step, argument); // open breaker: refused before I/O
+      if (own != null) {
+        own.checkAvailable(step, argument); // open breaker: refused before I/O
       }
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
     Logged entry = new Logged(branch, participant, retryOnly, Promise.promise());
+    boolean ownStep = own != null;
     Future<R> done;
     if (!retryOnly) {
       enqueue(entry);
-      done = entry.written().future().compose(v -> coordinator.<R>invoke(participant, branch));
+      done =
+          entry
+              .written()
+              .future()
+              .compose(v -> coordinator.<R>invoke(participant, branch, ownStep));
       actions.add(done);
     } else {
       pivotStep = step.name();
@@ -191,7 +199,7 @@ final class SagaTransactionImpl implements SagaTransaction {
               .compose(
                   v -> {
                     pivotLogged = true;
-                    return coordinator.<R>forward(participant, branch);
+                    return coordinator.<R>forward(participant, branch, ownStep);
                   })
               .andThen(
                   ar -> {
