@@ -53,6 +53,15 @@ public interface TccParticipants extends TccParticipant {
    */
   <A> TccParticipants register(TccAction<A> action);
 
+  /**
+   * Registers a local saga step under its name: its action is served as a try and its compensation
+   * as a cancel, with the same fence (so a remote coordinator can run it as a saga step).
+   *
+   * @throws io.shardkit.context.ConfigurationException if the step is a remote reference, its name
+   *     is taken, or its logical table is unknown to the pool's rules
+   */
+  <A> TccParticipants register(SagaStep<A, ?> step);
+
   /** The names of the registered actions. */
   Set<String> actions();
 

@@ -111,6 +111,38 @@ public interface Transactions extends ShardTransactionManager {
   <T> Future<T> tcc(TransactionOptions options, Function<TccTransaction, Future<T>> body);
 
   /**
+   * Runs a saga: {@code body} calls steps ({@link SagaTransaction#step}), each appended to the
+   * coordinator log before its action runs. When the body and every step succeeded before the
+   * deadline, the saga is committed (no further phase runs). When the body or a step's action
+   * fails, or the deadline passes, before any retry-only step was called, every logged step is
+   * compensated in reverse log order, one after another, each retried until done. Calling a
+   * retry-only step commits the saga (its pivot): from then on it only goes forward, the retry-only
+   * actions being retried until they succeed, by this instance or by recovery in any instance.
+   * Steps must be {@linkplain #register(SagaStep) registered} (in every instance that runs
+   * recovery).
+   *
+   * @param options the timeout of the saga's body and compensatable steps, capped by an enclosing
+   *     scope's deadline
+   * @return the body's value once committed, on the caller's context; or fails with {@link
+   *     TransactionRolledBackException} (a step or the body failed, or the deadline passed: every
+   *     step was compensated; the body's or the step's failure is the cause), {@link
+   *     TransactionOutcomePendingException} with the decision when compensations ({@code ROLLBACK})
+   *     or retry-only actions ({@code COMMIT}) still fail after {@link
+   *     TccOptions#completionTimeout()} (recovery finishes them), or {@link
+   *     TransactionOutcomeUnknownException} when the decision could not be written nor read back
+   */
+  <T> Future<T> saga(TransactionOptions options, Function<SagaTransaction, Future<T>> body);
+
+  /**
+   * Registers a saga step: a local one runs on the shard its argument routes to, fenced; a {@link
+   * SagaStep#remote remote} reference goes to the participant registered under its name with {@link
+   * #registerParticipant}. Step and TCC action names share one namespace.
+   *
+   * @throws ConfigurationException if the name is taken or its table unknown to the pool
+   */
+  <A> Transactions register(SagaStep<A, ?> step);
+
+  /**
    * Registers a local TCC action (see {@link TccParticipants#register}).
    *
    * @throws ConfigurationException if the name is taken or its table unknown to the pool

@@ -4,7 +4,9 @@ import io.shardkit.context.ScopeOptions;
 import io.shardkit.context.TxScope;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.ShardingRules;
+import io.shardkit.tx.SagaStep;
 import io.shardkit.tx.TccAction;
+import io.shardkit.tx.TccCodec;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
@@ -162,5 +164,48 @@ final class ReadmeSnippets {
         TransactionOptions.ofTimeout(Duration.ofSeconds(2)),
         tx ->
             Future.all(tx.enlist(debit, new Move(from, 30)), tx.enlist(credit, new Move(to, 30))));
+  }
+
+  /** reactive-tx/README.md, Saga. */
+  static void sagaReadme(Transactions transactions, TccCodec<Move> codec, long a, long b, long to) {
+    SagaStep<Move, Long> debit =
+        SagaStep.builder("debit", codec)
+            .shardedBy("account", Move::account)
+            .action(
+                (ctx, m) ->
+                    ctx.connection()
+                        .preparedQuery(
+                            "UPDATE account SET balance = balance - ? WHERE id = ? AND balance >= ?")
+                        .execute(Tuple.of(m.amount(), m.account(), m.amount()))
+                        .compose(
+                            rs ->
+                                rs.rowCount() == 1
+                                    ? Future.succeededFuture(m.amount())
+                                    : Future.<Long>failedFuture(
+                                        new IllegalStateException("insufficient funds"))))
+            .compensation(
+                (ctx, m) ->
+                    ctx.connection()
+                        .preparedQuery("UPDATE account SET balance = balance + ? WHERE id = ?")
+                        .execute(Tuple.of(m.amount(), m.account()))
+                        .mapEmpty())
+            .build();
+    SagaStep<Move, Void> deposit =
+        SagaStep.builder("deposit", codec)
+            .shardedBy("account", Move::account)
+            .retryOnly()
+            .<Void>action(
+                (ctx, m) ->
+                    ctx.connection()
+                        .preparedQuery("UPDATE account SET balance = balance + ? WHERE id = ?")
+                        .execute(Tuple.of(m.amount(), m.account()))
+                        .mapEmpty())
+            .build();
+    transactions.register(debit).register(deposit);
+    transactions.saga(
+        TransactionOptions.ofTimeout(Duration.ofSeconds(3)),
+        saga ->
+            Future.all(saga.step(debit, new Move(a, 30)), saga.step(debit, new Move(b, 20)))
+                .compose(v -> saga.step(deposit, new Move(to, 50))));
   }
 }

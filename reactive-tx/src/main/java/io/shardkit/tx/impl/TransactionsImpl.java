@@ -2,6 +2,8 @@ package io.shardkit.tx.impl;
 
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.spi.ShardTransaction;
+import io.shardkit.tx.SagaStep;
+import io.shardkit.tx.SagaTransaction;
 import io.shardkit.tx.TccAction;
 import io.shardkit.tx.TccParticipant;
 import io.shardkit.tx.TccParticipants;
@@ -58,6 +60,18 @@ public final class TransactionsImpl implements Transactions {
   public <T> Future<T> tcc(TransactionOptions options, Function<TccTransaction, Future<T>> body) {
     Objects.requireNonNull(options, "options");
     return tcc.execute(options.timeout(), body);
+  }
+
+  @Override
+  public <T> Future<T> saga(TransactionOptions options, Function<SagaTransaction, Future<T>> body) {
+    Objects.requireNonNull(options, "options");
+    return tcc.saga().execute(options.timeout(), body);
+  }
+
+  @Override
+  public <A> Transactions register(SagaStep<A, ?> step) {
+    tcc.saga().register(step);
+    return this;
   }
 
   @Override

@@ -43,11 +43,19 @@ final class Completion {
    * @return the branch ids still not done when the budget ended (empty: all done)
    */
   Future<List<String>> drive(List<Target> targets, boolean commit, Duration budget) {
+    return drive(targets, commit ? Sql.CONFIRM : Sql.CANCEL, Protocol.TCC, budget);
+  }
+
+  /**
+   * Drives one phase ({@link Sql#TRY} for a saga's retry-only actions, {@link Sql#CONFIRM}, {@link
+   * Sql#CANCEL}) on every target, all in parallel.
+   */
+  Future<List<String>> drive(List<Target> targets, int phase, Protocol protocol, Duration budget) {
     long end = System.nanoTime() + budget.toNanos();
     List<Future<Boolean>> all = new ArrayList<>();
     for (Target target : targets) {
       Promise<Boolean> done = Promise.promise();
-      attempt(target, commit, end, options.retryInitialDelay().toMillis(), done);
+      attempt(target, phase, protocol, end, options.retryInitialDelay().toMillis(), done);
       all.add(done.future());
     }
     return Future.join(all)
@@ -60,6 +68,48 @@ final class Completion {
                 }
               }
               return Future.succeededFuture(pending);
+            });
+  }
+
+  /**
+   * Drives one phase on the targets one after another, in list order (a saga's compensations in
+   * reverse log order, its retry-only actions in log order): the next starts once the previous is
+   * done. Returns the branch ids not done when the budget ended: the one that kept failing and
+   * every one after it.
+   */
+  Future<List<String>> driveInOrder(
+      List<Target> targets, int phase, Protocol protocol, Duration budget) {
+    long end = System.nanoTime() + budget.toNanos();
+    Promise<List<String>> result = Promise.promise();
+    next(targets, 0, phase, protocol, end, result);
+    return result.future();
+  }
+
+  private void next(
+      List<Target> targets,
+      int index,
+      int phase,
+      Protocol protocol,
+      long end,
+      Promise<List<String>> result) {
+    if (index == targets.size()) {
+      result.complete(List.of());
+      return;
+    }
+    Promise<Boolean> done = Promise.promise();
+    attempt(targets.get(index), phase, protocol, end, options.retryInitialDelay().toMillis(), done);
+    done.future()
+        .onComplete(
+            ok -> {
+              if (Boolean.TRUE.equals(ok.result())) {
+                next(targets, index + 1, phase, protocol, end, result);
+              } else {
+                List<String> pending = new ArrayList<>();
+                for (Target t : targets.subList(index, targets.size())) {
+                  pending.add(t.branch().branchId());
+                }
+                result.complete(pending);
+              }
             });
   }
 
@@ -107,7 +157,12 @@ final class Completion {
   }
 
   private void attempt(
-      Target target, boolean commit, long end, long delayMillis, Promise<Boolean> done) {
+      Target target,
+      int phase,
+      Protocol protocol,
+      long end,
+      long delayMillis,
+      Promise<Boolean> done) {
     long left = end - System.nanoTime();
     if (left <= TimeUnit.MILLISECONDS.toNanos(1)) {
       done.complete(false);
@@ -126,9 +181,15 @@ final class Completion {
             vertx,
             scope,
             () ->
-                commit
-                    ? target.participant().confirm(branch)
-                    : target.participant().cancel(branch));
+                switch (phase) {
+                  case Sql.TRY -> target.participant().tryBranch(branch);
+                  case Sql.CONFIRM -> target.participant().confirm(branch);
+                  default -> target.participant().cancel(branch);
+                });
+    String phaseName =
+        protocol == Protocol.SAGA
+            ? (phase == Sql.TRY ? "action" : "compensation")
+            : Sql.phaseName(phase);
     call.onComplete(
         outcome -> {
           if (outcome.succeeded()) {
@@ -139,7 +200,7 @@ final class Completion {
           if (remaining <= TimeUnit.MILLISECONDS.toNanos(delayMillis)) {
             LOG.log(
                 System.Logger.Level.DEBUG,
-                (commit ? "confirm" : "cancel")
+                phaseName
                     + " of "
                     + branch.describe()
                     + " still failing, left to recovery: "
@@ -147,9 +208,9 @@ final class Completion {
             done.complete(false);
             return;
           }
-          metrics.retry(commit ? "confirm" : "cancel");
+          metrics.retry(protocol.mode(), phaseName);
           long next = Math.min(delayMillis * 2, options.retryMaxDelay().toMillis());
-          vertx.setTimer(delayMillis, id -> attempt(target, commit, end, next, done));
+          vertx.setTimer(delayMillis, id -> attempt(target, phase, protocol, end, next, done));
         });
   }
 }

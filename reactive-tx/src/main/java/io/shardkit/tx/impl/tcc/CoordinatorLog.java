@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The coordinator log on one data source: one row per global transaction ({@code <prefix>_tx}):
@@ -32,7 +33,8 @@ import java.util.List;
 final class CoordinatorLog {
 
   /** A transaction recovery claimed: its state after the claim (2 or 3) and its branches. */
-  record Claimed(String gid, int state, List<TccBranch> branches) {}
+  record Claimed(
+      String gid, String protocol, int state, List<TccBranch> branches, Set<String> retryOnly) {}
 
   private final Pool pool;
   private final TccOptions options;
@@ -55,14 +57,40 @@ final class CoordinatorLog {
    * branch can be added after a decision.
    */
   Future<Void> writeBranches(String gid, boolean first, Duration remaining, List<TccBranch> batch) {
+    return writeBranches(gid, Protocol.TCC, first, remaining, batch, Set.of());
+  }
+
+  /**
+   * {@link #writeBranches(String, boolean, Duration, List)} for any protocol. When the batch holds
+   * a retry-only saga step ({@code retryOnly} names its branch ids), the same statement moves the
+   * transaction past its pivot: TRYING → COMMIT (an append then also succeeds on a COMMIT row, as
+   * only retry-only steps follow a pivot), with recovery kept off until the deadline plus the
+   * completion budget; a CANCEL row refuses it.
+   */
+  Future<Void> writeBranches(
+      String gid,
+      Protocol protocol,
+      boolean first,
+      Duration remaining,
+      List<TccBranch> batch,
+      Set<String> retryOnly) {
     JsonArray branches = new JsonArray();
+    boolean withPivot = false;
     for (TccBranch b : batch) {
-      branches.add(
+      JsonObject json =
           new JsonObject()
               .put("branch", b.branchId())
               .put("action", b.action())
-              .put("args", b.args()));
+              .put("args", b.args());
+      if (retryOnly.contains(b.branchId())) {
+        json.put("retryOnly", true);
+        withPivot = true;
+      }
+      branches.add(json);
     }
+    boolean pivot = withPivot;
+    String pivotNext =
+        Sql.nowPlus(remaining.plus(options.completionTimeout()).plus(options.recoveryGrace()));
     if (first) {
       return LocalTx.single(
           pool,
@@ -70,30 +98,47 @@ final class CoordinatorLog {
               conn.preparedQuery(
                       "INSERT INTO "
                           + tx
-                          + " (gid, state, deadline_at, next_attempt_at, attempts, created_at,"
-                          + " updated_at, branches) VALUES ("
+                          + " (gid, protocol, state, deadline_at, next_attempt_at, attempts,"
+                          + " created_at, updated_at, branches) VALUES ("
                           + Sql.quote(gid)
                           + ", "
-                          + Sql.TRYING
+                          + Sql.quote(protocol.column())
+                          + ", "
+                          + (pivot ? Sql.COMMIT : Sql.TRYING)
                           + ", "
                           + Sql.nowPlus(remaining)
                           + ", "
-                          + Sql.nowPlus(remaining.plus(options.recoveryGrace()))
+                          + (pivot
+                              ? pivotNext
+                              : Sql.nowPlus(remaining.plus(options.recoveryGrace())))
                           + ", 0, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?)")
                   .execute(Tuple.of(branches.encode()))
                   .mapEmpty());
     }
+    String set =
+        pivot
+            ? " SET branches = JSON_MERGE_PRESERVE(branches, ?), state = "
+                + Sql.COMMIT
+                + ", next_attempt_at = IF(state = "
+                + Sql.TRYING
+                + ", "
+                + pivotNext
+                + ", next_attempt_at), updated_at = UTC_TIMESTAMP(3) WHERE gid = "
+                + Sql.quote(gid)
+                + " AND state IN ("
+                + Sql.TRYING
+                + ", "
+                + Sql.COMMIT
+                + ")"
+            : " SET branches = JSON_MERGE_PRESERVE(branches, ?),"
+                + " updated_at = UTC_TIMESTAMP(3) WHERE gid = "
+                + Sql.quote(gid)
+                + " AND state = "
+                + Sql.TRYING;
     return LocalTx.single(
         pool,
         conn ->
-            conn.preparedQuery(
-                    "UPDATE "
-                        + tx
-                        + " SET branches = JSON_MERGE_PRESERVE(branches, ?),"
-                        + " updated_at = UTC_TIMESTAMP(3) WHERE gid = "
-                        + Sql.quote(gid)
-                        + " AND state = "
-                        + Sql.TRYING)
+            conn.preparedQuery("UPDATE " + tx + set)
                 .execute(Tuple.of(branches.encode()))
                 .compose(
                     updated ->
@@ -106,10 +151,44 @@ final class CoordinatorLog {
                                             new ShardkitException(
                                                 "transaction "
                                                     + gid
-                                                    + ": cannot enlist, the transaction is "
+                                                    + ": cannot "
+                                                    + (protocol == Protocol.SAGA
+                                                        ? "add a step"
+                                                        : "enlist")
+                                                    + ", the transaction is "
                                                     + (state.succeeded()
                                                         ? "already " + Sql.stateName(state.result())
                                                         : "unknown to the log"))))));
+  }
+
+  /**
+   * A saga whose body succeeded: TRYING → COMMITTED in one write (nothing is left to run forward),
+   * compare-and-set; returns the state the transaction ends up with.
+   */
+  Future<Integer> commitFinished(String gid) {
+    return LocalTx.single(
+        pool,
+        conn ->
+            conn.query(
+                    "UPDATE "
+                        + tx
+                        + " SET state = "
+                        + Sql.COMMITTED
+                        + ", next_attempt_at = NULL, updated_at = UTC_TIMESTAMP(3) WHERE gid = "
+                        + Sql.quote(gid)
+                        + " AND state = "
+                        + Sql.TRYING)
+                .execute()
+                .compose(
+                    updated ->
+                        updated.rowCount() == 1
+                            ? Future.succeededFuture(Sql.COMMITTED)
+                            : state(conn, gid)));
+  }
+
+  /** The state of a transaction (fails if the log has no row for it). */
+  Future<Integer> state(String gid) {
+    return LocalTx.single(pool, conn -> state(conn, gid));
   }
 
   /** Writes COMMIT if still TRYING; returns the state the transaction ends up with. */
@@ -142,6 +221,11 @@ final class CoordinatorLog {
    * the transaction ends up with.
    */
   Future<Integer> decideCancel(String gid) {
+    return decideCancel(gid, Protocol.TCC);
+  }
+
+  /** {@link #decideCancel(String)}; a CANCEL row it inserts carries {@code protocol}. */
+  Future<Integer> decideCancel(String gid, Protocol protocol) {
     String next = Sql.nowPlus(options.completionTimeout().plus(options.recoveryGrace()));
     return LocalTx.single(
         pool,
@@ -166,9 +250,11 @@ final class CoordinatorLog {
                       return conn.query(
                               "INSERT IGNORE INTO "
                                   + tx
-                                  + " (gid, state, deadline_at, next_attempt_at, attempts,"
-                                  + " created_at, updated_at, branches) VALUES ("
+                                  + " (gid, protocol, state, deadline_at, next_attempt_at,"
+                                  + " attempts, created_at, updated_at, branches) VALUES ("
                                   + Sql.quote(gid)
+                                  + ", "
+                                  + Sql.quote(protocol.column())
                                   + ", "
                                   + Sql.CANCELLING
                                   + ", UTC_TIMESTAMP(3), "
@@ -252,7 +338,7 @@ final class CoordinatorLog {
         "READ COMMITTED",
         conn ->
             conn.query(
-                    "SELECT gid, state, branches FROM "
+                    "SELECT gid, state, branches, protocol FROM "
                         + tx
                         + " WHERE next_attempt_at <= UTC_TIMESTAMP(3) ORDER BY next_attempt_at"
                         + " LIMIT "
@@ -267,11 +353,14 @@ final class CoordinatorLog {
                         int state = row.getInteger(1);
                         String gid = row.getString(0);
                         gids.add(gid);
+                        Set<String> retryOnly = new java.util.HashSet<>();
                         claimed.add(
                             new Claimed(
                                 gid,
+                                row.getString(3),
                                 state == Sql.TRYING ? Sql.CANCELLING : state,
-                                branches(gid, row.getString(2))));
+                                branches(gid, row.getString(2), retryOnly),
+                                retryOnly));
                       }
                       if (gids.isEmpty()) {
                         return Future.succeededFuture(claimed);
@@ -295,11 +384,14 @@ final class CoordinatorLog {
                     }));
   }
 
-  private static List<TccBranch> branches(String gid, String json) {
+  private static List<TccBranch> branches(String gid, String json, Set<String> retryOnly) {
     List<TccBranch> branches = new ArrayList<>();
     JsonArray array = new JsonArray(json);
     for (int i = 0; i < array.size(); i++) {
       JsonObject b = array.getJsonObject(i);
+      if (b.getBoolean("retryOnly", false)) {
+        retryOnly.add(b.getString("branch"));
+      }
       branches.add(
           new TccBranch(
               gid, b.getString("branch"), b.getString("action"), b.getJsonObject("args")));

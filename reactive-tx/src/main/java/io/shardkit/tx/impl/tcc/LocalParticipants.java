@@ -5,11 +5,11 @@ import io.shardkit.context.ScopeOptions;
 import io.shardkit.context.ShardkitException;
 import io.shardkit.context.TxScope;
 import io.shardkit.router.ShardedPool;
+import io.shardkit.tx.SagaStep;
 import io.shardkit.tx.TccAction;
 import io.shardkit.tx.TccBranch;
 import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TccParticipants;
-import io.shardkit.tx.TccPhase;
 import io.shardkit.tx.TccPhaseOutcome;
 import io.shardkit.tx.TccTryRefusedException;
 import io.vertx.core.Future;
@@ -34,7 +34,11 @@ public final class LocalParticipants implements TccParticipants {
   private final TccOptions options;
   private final Fence fence;
   private final TccMetrics metrics;
-  private final Map<String, TccAction<?>> actions = new ConcurrentHashMap<>();
+  private final Map<String, LocalAction<?>> actions = new ConcurrentHashMap<>();
+
+  /** What a fenced phase did, and the saga action's result (null otherwise). */
+  record Ran(TccPhaseOutcome outcome, Object value) {}
+
   private volatile BiFunction<String, TccBranch, Future<Void>> beforeCommit;
 
   private LocalParticipants(
@@ -68,19 +72,38 @@ public final class LocalParticipants implements TccParticipants {
       throw new ConfigurationException(
           "actions." + action.name(), "a remote reference cannot be registered as a local action");
     }
-    String table = action.logicalTable();
+    return register(LocalAction.of(action), "actions.");
+  }
+
+  @Override
+  public <A> TccParticipants register(SagaStep<A, ?> step) {
+    if (!step.isLocal()) {
+      throw new ConfigurationException(
+          "steps." + step.name(), "a remote reference cannot be registered as a local step");
+    }
+    return register(LocalAction.of(step), "steps.");
+  }
+
+  private TccParticipants register(LocalAction<?> action, String path) {
+    String table = action.logicalTable;
     if (table != null
         && pool.rules().tableRule(table).isEmpty()
         && !pool.rules().singleTables().containsKey(table.toLowerCase(java.util.Locale.ROOT))) {
       throw new ConfigurationException(
-          "actions." + action.name() + ".logicalTable",
+          path + action.name + ".logicalTable",
           "table " + table + " is neither sharded nor single in the pool's rules");
     }
-    if (actions.putIfAbsent(action.name(), action) != null) {
+    if (actions.putIfAbsent(action.name, action) != null) {
       throw new ConfigurationException(
-          "actions." + action.name(), "an action with this name is already registered");
+          path + action.name, "an action or step with this name is already registered");
     }
     return this;
+  }
+
+  /** The registered saga step of that name, if it is one (null otherwise). */
+  Protocol protocolOf(String name) {
+    LocalAction<?> action = actions.get(name);
+    return action == null ? null : action.protocol;
   }
 
   /**
@@ -116,20 +139,33 @@ public final class LocalParticipants implements TccParticipants {
   }
 
   private Future<TccPhaseOutcome> run(int phase, TccBranch branch) {
-    TccAction<?> action = actions.get(branch.action());
+    return ran(phase, branch).map(Ran::outcome);
+  }
+
+  /** Runs a saga step's action (fenced like a try); completes with the action's result. */
+  Future<Object> runAction(TccBranch branch) {
+    return ran(Sql.TRY, branch).map(Ran::value);
+  }
+
+  private Future<Ran> ran(int phase, TccBranch branch) {
+    LocalAction<?> action = actions.get(branch.action());
     if (action == null) {
       return Future.failedFuture(
           new ShardkitException(
               "transaction "
                   + branch.globalId()
-                  + ": no TCC action '"
+                  + ": no TCC action or saga step '"
                   + branch.action()
                   + "' is registered here (registered: "
                   + actions.keySet()
                   + ")"));
     }
+    ShardkitException refused = action.refuse(phase, branch.globalId());
+    if (refused != null) {
+      return Future.failedFuture(refused);
+    }
     long start = System.nanoTime();
-    Future<TccPhaseOutcome> outcome;
+    Future<Ran> outcome;
     try {
       outcome = run(phase, branch, action);
     } catch (RuntimeException e) {
@@ -138,10 +174,11 @@ public final class LocalParticipants implements TccParticipants {
     return outcome.andThen(
         ar ->
             metrics.phase(
+                action.protocol.mode(),
                 branch.globalId(),
-                Sql.phaseName(phase),
+                action.phaseName(phase),
                 ar.succeeded()
-                    ? ar.result().name().toLowerCase(java.util.Locale.ROOT)
+                    ? ar.result().outcome().name().toLowerCase(java.util.Locale.ROOT)
                     : ar.cause() instanceof TccTryRefusedException ? "refused" : "failed",
                 start));
   }
@@ -151,14 +188,22 @@ public final class LocalParticipants implements TccParticipants {
    * before any I/O; remote and unplaceable actions pass (they fail later with their own error).
    */
   public <A> void checkAvailable(TccAction<A> action, A argument) {
-    String dataSource = action.dataSourceFor(argument, pool.rules());
+    checkAvailable(action.dataSourceFor(argument, pool.rules()));
+  }
+
+  /** {@link #checkAvailable(TccAction, Object)} for a saga step. */
+  public <A> void checkAvailable(SagaStep<A, ?> step, A argument) {
+    checkAvailable(step.dataSourceFor(argument, pool.rules()));
+  }
+
+  private void checkAvailable(String dataSource) {
     if (dataSource != null && pool.dataSourceNames().contains(dataSource)) {
       pool.circuitBreaker(dataSource).checkAvailable();
     }
   }
 
-  private <A> Future<TccPhaseOutcome> run(int phase, TccBranch branch, TccAction<A> action) {
-    A argument = action.codec().decode(branch.args());
+  private <A> Future<Ran> run(int phase, TccBranch branch, LocalAction<A> action) {
+    A argument = action.codec.decode(branch.args());
     String dataSource = action.dataSourceFor(argument, pool.rules());
     if (phase == Sql.TRY && dataSource != null && pool.dataSourceNames().contains(dataSource)) {
       pool.circuitBreaker(dataSource).checkAvailable(); // a try never starts on an open shard
@@ -169,7 +214,7 @@ public final class LocalParticipants implements TccParticipants {
               "transaction "
                   + branch.globalId()
                   + ": action "
-                  + action.name()
+                  + action.name
                   + " placed branch "
                   + branch.branchId()
                   + " on unknown data source "
@@ -178,12 +223,6 @@ public final class LocalParticipants implements TccParticipants {
                   + pool.dataSourceNames()
                   + ")"));
     }
-    TccPhase<A> body =
-        switch (phase) {
-          case Sql.TRY -> action.tryPhase();
-          case Sql.CONFIRM -> action.confirmPhase();
-          default -> action.cancelPhase();
-        };
     // A try takes what is left of its transaction; a confirm/cancel attempt at most phaseTimeout.
     boolean inScope = TxScope.current().isPresent();
     ScopeOptions scope =
@@ -206,18 +245,21 @@ public final class LocalParticipants implements TccParticipants {
                         .compose(
                             step -> {
                               if (step != Fence.Step.RUN) {
-                                return Future.succeededFuture(outcome(step));
+                                return Future.succeededFuture(new Ran(outcome(step), null));
                               }
                               PhaseContextImpl context =
-                                  new PhaseContextImpl(branch, phase, dataSource, conn, pool);
-                              return body.run(context, argument).map(TccPhaseOutcome.APPLIED);
+                                  new PhaseContextImpl(
+                                      branch, action.phaseName(phase), dataSource, conn, pool);
+                              return action
+                                  .run(phase, context, argument)
+                                  .map(value -> new Ran(TccPhaseOutcome.APPLIED, value));
                             })
                         .compose(
                             outcome -> {
                               BiFunction<String, TccBranch, Future<Void>> hook = beforeCommit;
                               return hook == null
                                   ? Future.succeededFuture(outcome)
-                                  : hook.apply(Sql.phaseName(phase), branch).map(outcome);
+                                  : hook.apply(action.phaseName(phase), branch).map(outcome);
                             })));
   }
 

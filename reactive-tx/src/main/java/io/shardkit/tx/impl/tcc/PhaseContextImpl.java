@@ -12,14 +12,18 @@ import io.vertx.sqlclient.SqlConnection;
 final class PhaseContextImpl implements TccPhaseContext {
 
   private final TccBranch branch;
-  private final int phase;
+  private final String phase;
   private final String dataSource;
   private final SqlConnection connection;
   private final ShardedPool pool;
   private SqlClient client;
 
   PhaseContextImpl(
-      TccBranch branch, int phase, String dataSource, SqlConnection connection, ShardedPool pool) {
+      TccBranch branch,
+      String phase,
+      String dataSource,
+      SqlConnection connection,
+      ShardedPool pool) {
     this.branch = branch;
     this.phase = phase;
     this.dataSource = dataSource;
@@ -44,7 +48,7 @@ final class PhaseContextImpl implements TccPhaseContext {
 
   @Override
   public String phase() {
-    return Sql.phaseName(phase);
+    return phase;
   }
 
   @Override

@@ -80,6 +80,18 @@ final class RecoveryImpl implements TccRecovery {
   private Future<Result> recover(CoordinatorLog.Claimed claimed) {
     String gid = claimed.gid();
     boolean commit = claimed.state() == Sql.COMMIT;
+    Protocol protocol = Protocol.fromColumn(claimed.protocol()).orElse(null);
+    if (protocol == null) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "recovery cannot drive transaction "
+              + gid
+              + ": its protocol '"
+              + claimed.protocol()
+              + "' is unknown to this instance");
+      return inScope(() -> log.release(gid, options.instanceId(), options.recoveryInterval()))
+          .transform(ignored -> Future.succeededFuture(Result.RETRY));
+    }
     List<Completion.Target> targets = new ArrayList<>();
     for (TccBranch branch : claimed.branches()) {
       TccParticipant participant = coordinator.participantFor(branch.action());
@@ -94,10 +106,16 @@ final class RecoveryImpl implements TccRecovery {
       }
       targets.add(new Completion.Target(branch, participant));
     }
-    return coordinator
-        .completion()
-        .drive(targets, commit, options.phaseTimeout())
-        .map(List::isEmpty)
+    Future<Boolean> driven =
+        switch (protocol) {
+          case TCC ->
+              coordinator
+                  .completion()
+                  .drive(targets, commit, options.phaseTimeout())
+                  .map(List::isEmpty);
+          case SAGA -> coordinator.saga().recover(claimed, targets);
+        };
+    return driven
         .compose(
             done -> {
               if (!done) {
@@ -106,7 +124,9 @@ final class RecoveryImpl implements TccRecovery {
               return inScope(() -> log.markDone(List.of(gid)))
                   .map(
                       marked -> {
-                        coordinator.metrics().recovered(commit ? "commit" : "cancel");
+                        coordinator
+                            .metrics()
+                            .recovered(protocol.mode(), commit ? "commit" : "cancel");
                         return commit ? Result.CONFIRMED : Result.CANCELLED;
                       });
             })

@@ -102,6 +102,8 @@ final class Sql {
         + options.txTable()
         + "` ("
         + "gid VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+        + " protocol VARCHAR(8) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT 'TCC'"
+        + " COMMENT 'TCC or SAGA (impl.tcc.Protocol)',"
         + " state TINYINT UNSIGNED NOT NULL"
         + " COMMENT '1 trying, 2 commit, 3 cancel, 4 committed, 5 cancelled',"
         + " deadline_at DATETIME(3) NOT NULL,"
@@ -111,7 +113,7 @@ final class Sql {
         + " created_at DATETIME(3) NOT NULL,"
         + " updated_at DATETIME(3) NOT NULL,"
         + " branches LONGTEXT CHARACTER SET utf8mb4 NOT NULL"
-        + " COMMENT 'JSON array of {branch, action, args}, in enlistment order',"
+        + " COMMENT 'JSON array of {branch, action, args[, retryOnly]}, in enlistment order',"
         + " PRIMARY KEY (gid),"
         + " KEY idx_next_attempt (next_attempt_at),"
         + " KEY idx_updated (updated_at)"

@@ -52,6 +52,7 @@ public final class TccCoordinatorImpl {
   private final TccMetrics metrics;
   private final Completion completion;
   private final DoneMarks doneMarks;
+  private final SagaCoordinatorImpl saga;
   private volatile StopAt stopAt = StopAt.NONE;
   private volatile Function<String, Future<Void>> beforeDecision;
 
@@ -75,6 +76,24 @@ public final class TccCoordinatorImpl {
     this.metrics = new TccMetrics(options.meterRegistry(), spans);
     this.completion = new Completion(vertx, options, metrics);
     this.doneMarks = new DoneMarks(vertx, log, options);
+    this.saga = new SagaCoordinatorImpl(vertx, this);
+  }
+
+  /** The saga protocol, on this coordinator's log, fence, retry and recovery. */
+  public SagaCoordinatorImpl saga() {
+    return saga;
+  }
+
+  <A> void registerLocalStep(io.shardkit.tx.SagaStep<A, ?> step) {
+    if (remote.containsKey(step.name())) {
+      throw new ConfigurationException(
+          "steps." + step.name(), "already registered as a remote participant");
+    }
+    local.register(step);
+  }
+
+  DoneMarks doneMarks() {
+    return doneMarks;
   }
 
   public static TccCoordinatorImpl create(Vertx vertx, ShardedPool pool, TccOptions options) {

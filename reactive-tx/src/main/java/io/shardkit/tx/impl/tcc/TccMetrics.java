@@ -42,15 +42,20 @@ final class TccMetrics {
   }
 
   void phase(String gid, String phase, String result, long startNanos) {
+    phase(MODE, gid, phase, result, startNanos);
+  }
+
+  /** One phase of a protocol's participant ({@code mode} = tcc, saga, …). */
+  void phase(String mode, String gid, String phase, String result, long startNanos) {
     Timer.builder("shardkit.tx.phase")
         .description("Duration of one transaction phase")
-        .tag("mode", MODE)
+        .tag("mode", mode)
         .tag("phase", phase)
         .tag("result", result)
         .register(registry)
         .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
     spans.phase(
-        MODE,
+        mode,
         gid,
         phase,
         startNanos,
@@ -59,18 +64,26 @@ final class TccMetrics {
   }
 
   void outcome(String outcome) {
+    outcome(MODE, outcome);
+  }
+
+  void outcome(String mode, String outcome) {
     Counter.builder("shardkit.tx.transactions")
         .description("Transactions by outcome")
-        .tag("mode", MODE)
+        .tag("mode", mode)
         .tag("outcome", outcome)
         .register(registry)
         .increment();
   }
 
   void retry(String phase) {
+    retry(MODE, phase);
+  }
+
+  void retry(String mode, String phase) {
     Counter.builder("shardkit.tx.retries")
         .description("Repeated confirm/cancel attempts")
-        .tag("mode", MODE)
+        .tag("mode", mode)
         .tag("phase", phase)
         .register(registry)
         .increment();
@@ -104,9 +117,13 @@ final class TccMetrics {
   }
 
   void recovered(String decision) {
+    recovered(MODE, decision);
+  }
+
+  void recovered(String mode, String decision) {
     Counter.builder("shardkit.tx.recovered.transactions")
         .description("TCC transactions finished by recovery")
-        .tag("mode", MODE)
+        .tag("mode", mode)
         .tag("decision", decision)
         .register(registry)
         .increment();
