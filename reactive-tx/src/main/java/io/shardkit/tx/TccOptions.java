@@ -36,7 +36,7 @@ public final class TccOptions {
 
   public static final Duration DEFAULT_RETRY_INITIAL_DELAY = Duration.ofMillis(50);
   public static final Duration DEFAULT_RETRY_MAX_DELAY = Duration.ofSeconds(2);
-  public static final String DEFAULT_TABLE_PREFIX = "shardkit_tcc";
+  public static final String DEFAULT_TABLE_PREFIX = "shardkit";
   public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofSeconds(5);
   public static final Duration DEFAULT_RECOVERY_GRACE = Duration.ofSeconds(2);
   public static final Duration DEFAULT_RECOVERY_LEASE = Duration.ofSeconds(30);
@@ -66,6 +66,7 @@ public final class TccOptions {
   private final String instanceId;
   private final MeterRegistry meterRegistry;
   private final boolean meterRegistrySet;
+  private final boolean tablePrefixSet;
   private final io.opentelemetry.api.OpenTelemetry openTelemetry;
 
   private TccOptions(Builder b) {
@@ -86,6 +87,7 @@ public final class TccOptions {
     this.instanceId = b.instanceId != null ? b.instanceId : "tcc-" + UUID.randomUUID();
     this.meterRegistry = b.meterRegistry != null ? b.meterRegistry : Metrics.globalRegistry;
     this.meterRegistrySet = b.meterRegistry != null;
+    this.tablePrefixSet = b.tablePrefixSet;
     this.openTelemetry = b.openTelemetry;
   }
 
@@ -260,6 +262,10 @@ public final class TccOptions {
     return openTelemetry != null ? openTelemetry : io.opentelemetry.api.GlobalOpenTelemetry.get();
   }
 
+  boolean tablePrefixSet() {
+    return tablePrefixSet;
+  }
+
   boolean meterRegistrySet() {
     return meterRegistrySet;
   }
@@ -277,6 +283,7 @@ public final class TccOptions {
     b.retryMaxDelay = retryMaxDelay;
     b.logDataSource = logDataSource;
     b.tablePrefix = tablePrefix;
+    b.tablePrefixSet = tablePrefixSet;
     b.recoveryInterval = recoveryInterval;
     b.recoveryGrace = recoveryGrace;
     b.recoveryLease = recoveryLease;
@@ -354,6 +361,7 @@ public final class TccOptions {
     private Duration retryMaxDelay = DEFAULT_RETRY_MAX_DELAY;
     private String logDataSource;
     private String tablePrefix = DEFAULT_TABLE_PREFIX;
+    private boolean tablePrefixSet;
     private Duration recoveryInterval = DEFAULT_RECOVERY_INTERVAL;
     private Duration recoveryGrace = DEFAULT_RECOVERY_GRACE;
     private Duration recoveryLease = DEFAULT_RECOVERY_LEASE;
@@ -411,6 +419,7 @@ public final class TccOptions {
                 + "'");
       }
       this.tablePrefix = value;
+      this.tablePrefixSet = true;
       return this;
     }
 

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Configuration of a {@link Transactions} instance: where the coordinator log lives and how
@@ -31,14 +30,16 @@ public final class TransactionsOptions {
   /** How long finished decision rows are kept before recovery prunes them: 10 min. */
   public static final Duration DEFAULT_LOG_RETENTION = Duration.ofMinutes(10);
 
-  /** Name of the coordinator log table: {@code shardkit_xa_log}. */
-  public static final String DEFAULT_LOG_TABLE = "shardkit_xa_log";
+  /**
+   * Prefix of reactive-tx's tables: {@code shardkit} ({@code shardkit_tx}, the one coordinator log
+   * of every protocol; {@code shardkit_fence}; {@code shardkit_xa_lease}).
+   */
+  public static final String DEFAULT_TABLE_PREFIX = TccOptions.DEFAULT_TABLE_PREFIX;
 
-  private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,58}");
   private static final Set<String> JSON_FIELDS =
       Set.of(
           "logDataSource",
-          "logTable",
+          "tablePrefix",
           "recoveryGraceMs",
           "recoveryIntervalMs",
           "rollbackTimeoutMs",
@@ -46,7 +47,6 @@ public final class TransactionsOptions {
           "tcc");
 
   private final String logDataSource;
-  private final String logTable;
   private final Duration recoveryGrace;
   private final Duration recoveryInterval;
   private final Duration rollbackTimeout;
@@ -58,7 +58,6 @@ public final class TransactionsOptions {
 
   private TransactionsOptions(Builder b) {
     this.logDataSource = b.logDataSource;
-    this.logTable = b.logTable;
     this.recoveryGrace = b.recoveryGrace;
     this.recoveryInterval = b.recoveryInterval;
     this.rollbackTimeout = b.rollbackTimeout;
@@ -66,14 +65,37 @@ public final class TransactionsOptions {
     this.meterRegistry = b.meterRegistry;
     this.openTelemetry = b.openTelemetry;
     this.observers = List.copyOf(b.observers);
-    this.tcc = withDefaults(b.tcc);
+    this.tcc = withDefaults(b.tcc, b.tablePrefix);
   }
 
-  /** The TCC section, with this log data source, meter registry and tracer where it sets none. */
-  private TccOptions withDefaults(TccOptions section) {
+  /**
+   * The TCC and Saga section, with this log data source and table prefix (there is one coordinator
+   * log for every protocol: a section may repeat them, not differ), and this meter registry and
+   * tracer where it sets none.
+   */
+  private TccOptions withDefaults(TccOptions section, String prefix) {
     TccOptions.Builder t = section.toBuilder();
-    if (section.logDataSource() == null) {
-      t.logDataSource(logDataSource);
+    if (section.logDataSource() != null && !section.logDataSource().equals(logDataSource)) {
+      throw new ConfigurationException(
+          "tcc.logDataSource",
+          "'"
+              + section.logDataSource()
+              + "' differs from logDataSource '"
+              + logDataSource
+              + "': every protocol shares one coordinator log; set it once, at the top level");
+    }
+    t.logDataSource(logDataSource);
+    if (prefix != null) {
+      if (section.tablePrefixSet() && !section.tablePrefix().equals(prefix)) {
+        throw new ConfigurationException(
+            "tcc.tablePrefix",
+            "'"
+                + section.tablePrefix()
+                + "' differs from tablePrefix '"
+                + prefix
+                + "': every protocol shares one coordinator log; set it once, at the top level");
+      }
+      t.tablePrefix(prefix);
     }
     if (!section.meterRegistrySet()) {
       t.meterRegistry(meterRegistry);
@@ -130,8 +152,8 @@ public final class TransactionsOptions {
       throw new ConfigurationException("logDataSource", "required string, got " + ds);
     }
     Builder b = builder(s);
-    if (json.containsKey("logTable")) {
-      b.logTable(String.valueOf(json.getValue("logTable")));
+    if (json.containsKey("tablePrefix")) {
+      b.tablePrefix(String.valueOf(json.getValue("tablePrefix")));
     }
     b.recoveryGrace = millis(json, "recoveryGraceMs", b.recoveryGrace, true);
     b.recoveryInterval = millis(json, "recoveryIntervalMs", b.recoveryInterval, false);
@@ -173,7 +195,7 @@ public final class TransactionsOptions {
   public JsonObject toJson() {
     return new JsonObject()
         .put("logDataSource", logDataSource)
-        .put("logTable", logTable)
+        .put("tablePrefix", tablePrefix())
         .put("recoveryGraceMs", recoveryGrace.toMillis())
         .put("recoveryIntervalMs", recoveryInterval.toMillis())
         .put("rollbackTimeoutMs", rollbackTimeout.toMillis())
@@ -186,9 +208,19 @@ public final class TransactionsOptions {
     return logDataSource;
   }
 
-  /** The coordinator log table; the lease table is {@code <logTable>_lease}. */
+  /**
+   * Prefix of the tables: {@code <prefix>_tx} on the log data source, the one coordinator log of
+   * XA, TCC and Saga (one row per global transaction: protocol, state, deadline, lease, branches);
+   * {@code <prefix>_xa_lease} beside it (XA recovery's per-data-source leases); {@code
+   * <prefix>_fence} on every data source (TCC and Saga phases).
+   */
+  public String tablePrefix() {
+    return tcc.tablePrefix();
+  }
+
+  /** The coordinator log table, {@code <tablePrefix>_tx}. */
   public String logTable() {
-    return logTable;
+    return tcc.txTable();
   }
 
   /** Time after a branch's deadline before recovery may decide ABORT for it. */
@@ -245,7 +277,7 @@ public final class TransactionsOptions {
   /** Builds {@link TransactionsOptions}; each setter validates its value. */
   public static final class Builder {
     private final String logDataSource;
-    private String logTable = DEFAULT_LOG_TABLE;
+    private String tablePrefix;
     private Duration recoveryGrace = DEFAULT_RECOVERY_GRACE;
     private Duration recoveryInterval = DEFAULT_RECOVERY_INTERVAL;
     private Duration rollbackTimeout = DEFAULT_ROLLBACK_TIMEOUT;
@@ -262,13 +294,13 @@ public final class TransactionsOptions {
       this.logDataSource = logDataSource;
     }
 
-    /** The log table name ({@code [A-Za-z_][A-Za-z0-9_]*}, at most 59 characters). */
-    public Builder logTable(String logTable) {
-      if (logTable == null || !TABLE.matcher(logTable).matches()) {
-        throw new ConfigurationException(
-            "logTable", "must match " + TABLE.pattern() + ", got '" + logTable + "'");
-      }
-      this.logTable = logTable;
+    /**
+     * Prefix of every table (default {@code shardkit}): 1 to 40 characters of {@code [A-Za-z0-9_]}
+     * starting with a letter. See {@link TransactionsOptions#tablePrefix()}.
+     */
+    public Builder tablePrefix(String prefix) {
+      TccOptions.builder().tablePrefix(prefix); // validates, naming the field
+      this.tablePrefix = prefix;
       return this;
     }
 

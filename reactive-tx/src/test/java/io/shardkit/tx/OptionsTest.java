@@ -37,9 +37,25 @@ class OptionsTest {
         .isInstanceOf(ConfigurationException.class)
         .extracting(e -> ((ConfigurationException) e).field())
         .isEqualTo("logDataSource");
-    assertThatThrownBy(() -> TransactionsOptions.builder("ds_0").logTable("bad-name"))
+    assertThatThrownBy(() -> TransactionsOptions.builder("ds_0").tablePrefix("bad-name"))
         .isInstanceOf(ConfigurationException.class)
         .hasMessageContaining("bad-name");
+    assertThatThrownBy(
+            () ->
+                TransactionsOptions.builder("ds_0")
+                    .tablePrefix("app")
+                    .tcc(TccOptions.builder().tablePrefix("other").build())
+                    .build())
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("tcc.tablePrefix")
+        .hasMessageContaining("one coordinator log");
+    assertThatThrownBy(
+            () ->
+                TransactionsOptions.builder("ds_0")
+                    .tcc(TccOptions.builder().logDataSource("ds_1").build())
+                    .build())
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("tcc.logDataSource");
     assertThatThrownBy(
             () -> TransactionsOptions.builder("ds_0").recoveryGrace(Duration.ofSeconds(-1)))
         .isInstanceOf(ConfigurationException.class)
@@ -59,7 +75,7 @@ class OptionsTest {
   void transactionsOptionsRoundTripThroughJson() {
     TransactionsOptions expected =
         TransactionsOptions.builder("ds_1")
-            .logTable("my_log")
+            .tablePrefix("my")
             .recoveryGrace(Duration.ofSeconds(3))
             .recoveryInterval(Duration.ofSeconds(2))
             .rollbackTimeout(Duration.ofMillis(700))
@@ -67,7 +83,9 @@ class OptionsTest {
             .build();
     TransactionsOptions actual = TransactionsOptions.fromJson(expected.toJson());
     assertThat(actual.toJson()).isEqualTo(expected.toJson());
-    assertThat(actual.logTable()).isEqualTo("my_log");
+    assertThat(actual.logTable()).isEqualTo("my_tx");
+    assertThat(actual.tcc().txTable()).as("one log for every protocol").isEqualTo("my_tx");
+    assertThat(TransactionsOptions.of("ds_0").logTable()).isEqualTo("shardkit_tx");
     assertThat(TransactionsOptions.of("ds_0").recoveryGrace())
         .isEqualTo(TransactionsOptions.DEFAULT_RECOVERY_GRACE);
   }

@@ -93,7 +93,8 @@ public final class TransactionsImpl implements Transactions {
 
   @Override
   public Future<Void> installSchema() {
-    return xa.installSchema().compose(v -> tcc.setup());
+    // the coordinator log (every protocol's) and the fences first, then XA's lease table
+    return tcc.setup().compose(v -> xa.installSchema());
   }
 
   @Override

@@ -114,9 +114,7 @@ class TransactionsOperationsTest {
   }
 
   static TransactionsOptions.Builder xaOptions() {
-    return TransactionsOptions.builder("ds_0")
-        .logTable("ops_xa_log")
-        .recoveryGrace(Duration.ofMillis(200));
+    return TransactionsOptions.builder("ds_0").recoveryGrace(Duration.ofMillis(200));
   }
 
   @Test

@@ -102,7 +102,6 @@ class TwoInstancesRecoveryTest {
           };
       TransactionsOptions options =
           TransactionsOptions.builder("ds_0")
-              .logTable("two_xa_log")
               .recoveryGrace(Duration.ofMillis(300))
               .recoveryInterval(Duration.ofMillis(300))
               .rollbackTimeout(Duration.ofSeconds(1))
@@ -196,10 +195,7 @@ class TwoInstancesRecoveryTest {
       ShardDatabases databases) throws Exception {
     Bank.reset(databases, TCC);
     databases.executeOnAll(
-        "DROP TABLE IF EXISTS xa_move",
-        "DROP TABLE IF EXISTS two_xa_log",
-        "DROP TABLE IF EXISTS two_xa_log_lease",
-        MOVE_DDL);
+        "DROP TABLE IF EXISTS xa_move", "DROP TABLE IF EXISTS two_t_xa_lease", MOVE_DDL);
     Bank.open(databases, ACCOUNTS, START_BALANCE);
     Instance a = new Instance("app-a", databases);
     Instance b = new Instance("app-b", databases);
@@ -299,7 +295,10 @@ class TwoInstancesRecoveryTest {
     List<JsonObject> open =
         databases
             .get(0)
-            .query("SELECT gid, state FROM " + TCC.txTable() + " WHERE state IN (1, 2, 3)");
+            .query(
+                "SELECT gid, state FROM "
+                    + TCC.txTable()
+                    + " WHERE state IN (1, 2, 3) AND protocol = 'TCC'");
     assertThat(open).as("TCC transactions left open").isEmpty();
   }
 
@@ -318,7 +317,10 @@ class TwoInstancesRecoveryTest {
   static int unfinishedTcc(ShardDatabases databases) {
     return databases
         .get(0)
-        .query("SELECT COUNT(*) AS n FROM " + TCC.txTable() + " WHERE state IN (1, 2, 3)")
+        .query(
+            "SELECT COUNT(*) AS n FROM "
+                + TCC.txTable()
+                + " WHERE state IN (1, 2, 3) AND protocol = 'TCC'")
         .get(0)
         .getInteger("n");
   }

@@ -426,7 +426,9 @@ final class CoordinatorLog {
                 + tx
                 + " WHERE updated_at < "
                 + cutoff
-                + " AND next_attempt_at IS NULL LIMIT 500")
+                + " AND next_attempt_at IS NULL AND protocol <> "
+                + Sql.quote(Protocol.XA.column())
+                + " LIMIT 500")
         .execute()
         .compose(
             rows -> {
@@ -446,7 +448,8 @@ final class CoordinatorLog {
                                   + tx
                                   + " WHERE gid IN ("
                                   + Sql.quoteAll(gids)
-                                  + ") AND next_attempt_at IS NULL")
+                                  + ") AND next_attempt_at IS NULL AND protocol <> "
+                                  + Sql.quote(Protocol.XA.column()))
                           .execute()
                           .map(RowSet::rowCount));
             });

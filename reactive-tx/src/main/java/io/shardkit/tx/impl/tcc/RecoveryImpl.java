@@ -114,6 +114,7 @@ final class RecoveryImpl implements TccRecovery {
                   .drive(targets, commit, options.phaseTimeout())
                   .map(List::isEmpty);
           case SAGA -> coordinator.saga().recover(claimed, targets);
+          case XA -> throw new IllegalStateException("XA rows are never claimed: " + gid);
         };
     return driven
         .compose(

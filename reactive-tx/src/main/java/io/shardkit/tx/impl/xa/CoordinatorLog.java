@@ -16,7 +16,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The coordinator log: one InnoDB row per decided global transaction on the log data source.
+ * XA's rows in the coordinator log ({@code <prefix>_tx}, the one log of every protocol, on the log
+ * data source): one row per decided XA transaction, protocol {@code XA}, state COMMIT (2) or CANCEL
+ * (3), its data sources as the branches. XA rows are never claimed by the row-driven recovery of
+ * TCC and Saga ({@code next_attempt_at} stays NULL): XA recovery finds its work with {@code XA
+ * RECOVER} on each shard and reads the decisions here; it alone prunes them.
  *
  * <p>The row is the linearisation point of a transaction: {@link #decide} inserts it only if absent
  * (primary key on the global id), so whoever inserts first, the committer (COMMIT) or recovery
@@ -24,16 +28,24 @@ import java.util.Map;
  */
 final class CoordinatorLog {
 
-  static final String COMMIT = "C";
-  static final String ABORT = "A";
+  /** The {@code protocol} column of XA rows. */
+  static final String PROTOCOL = io.shardkit.tx.impl.tcc.Protocol.XA.column();
+
+  /** The {@code state} column: the log's COMMIT and CANCEL states, shared by every protocol. */
+  static final int COMMIT = 2;
+
+  static final int ABORT = 3;
 
   private final Pool pool;
   private final String table;
+  private final String leaseTable;
   private final LogConnections kept;
 
-  CoordinatorLog(Pool pool, String table, io.vertx.core.Context home, int keptConnections) {
+  CoordinatorLog(
+      Pool pool, String table, String leaseTable, io.vertx.core.Context home, int keptConnections) {
     this.pool = pool;
     this.table = table;
+    this.leaseTable = leaseTable;
     this.kept = new LogConnections(pool, home, keptConnections);
   }
 
@@ -51,20 +63,12 @@ final class CoordinatorLog {
   }
 
   String leaseTable() {
-    return table + "_lease";
+    return leaseTable;
   }
 
-  /** The DDL of the log and the lease table. */
+  /** The DDL of XA's lease table (the log itself is created with the other protocols'). */
   List<String> schema() {
     return List.of(
-        "CREATE TABLE IF NOT EXISTS "
-            + table
-            + " (gid VARCHAR(64) CHARACTER SET ascii NOT NULL PRIMARY KEY,"
-            + " decision CHAR(1) CHARACTER SET ascii NOT NULL,"
-            + " branches VARCHAR(2048) NOT NULL,"
-            + " decided_by VARCHAR(16) NOT NULL,"
-            + " decided_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),"
-            + " KEY idx_decided_at (decided_at)) ENGINE=InnoDB",
         "CREATE TABLE IF NOT EXISTS "
             + leaseTable()
             + " (data_source VARCHAR(64) NOT NULL PRIMARY KEY,"
@@ -114,7 +118,7 @@ final class CoordinatorLog {
   Future<Decision> decideCommit(String gid, Collection<String> branches) {
     Promise<Decision> promise = Promise.promise();
     synchronized (this) {
-      queue.add(new Pending(gid, String.join(",", branches), promise));
+      queue.add(new Pending(gid, branchesJson(branches), promise));
     }
     drain();
     return promise.future();
@@ -156,16 +160,16 @@ final class CoordinatorLog {
 
   private Future<Map<String, Decision>> writeBatch(List<Pending> batch) {
     StringBuilder sql =
-        new StringBuilder("INSERT IGNORE INTO ")
-            .append(table)
-            .append(" (gid, decision, branches, decided_by) VALUES ");
+        new StringBuilder("INSERT IGNORE INTO ").append(table).append(COLUMNS).append(" VALUES ");
     for (int i = 0; i < batch.size(); i++) {
       Pending p = batch.get(i);
       sql.append(i == 0 ? "('" : ", ('")
           .append(p.gid())
-          .append("', 'C', X'")
+          .append("', '" + PROTOCOL + "', " + COMMIT + ", " + NOW + ", NULL, 0, " + NOW + ", ")
+          .append(NOW)
+          .append(", X'")
           .append(HexFormat.of().formatHex(p.branches().getBytes(StandardCharsets.UTF_8)))
-          .append("', 'coordinator')");
+          .append("')");
     }
     return kept.get()
         .compose(
@@ -200,8 +204,17 @@ final class CoordinatorLog {
                 conn.preparedQuery(
                         "INSERT INTO "
                             + table
-                            + " (gid, decision, branches, decided_by) VALUES (?, ?, ?, ?)")
-                    .execute(Tuple.of(gid, code(wanted), String.join(",", branches), by))
+                            + COLUMNS
+                            + " VALUES (?, '"
+                            + PROTOCOL
+                            + "', ?, "
+                            + NOW
+                            + ", NULL, 0, "
+                            + NOW
+                            + ", "
+                            + NOW
+                            + ", ?)")
+                    .execute(Tuple.of(gid, code(wanted), branchesJson(branches)))
                     .onFailure(
                         e -> {
                           if (!SqlErrors.fromServer(e)) {
@@ -238,17 +251,19 @@ final class CoordinatorLog {
         .compose(
             conn ->
                 conn.preparedQuery(
-                        "SELECT gid, decision FROM "
+                        "SELECT gid, state FROM "
                             + table
                             + " WHERE gid IN ("
                             + marks(args.size())
-                            + ")")
+                            + ") AND protocol = '"
+                            + PROTOCOL
+                            + "'")
                     .execute(Tuple.wrap(args)))
         .map(
             rows -> {
               Map<String, Decision> out = new HashMap<>();
               for (Row row : rows) {
-                out.put(row.getString(0), decision(row.getString(1)));
+                out.put(row.getString(0), decision(row.getInteger(1)));
               }
               return out;
             });
@@ -259,7 +274,10 @@ final class CoordinatorLog {
     return pool.preparedQuery(
             "SELECT gid FROM "
                 + table
-                + " WHERE decided_at < NOW(3) - INTERVAL ? MICROSECOND ORDER BY decided_at LIMIT ?")
+                + " WHERE protocol = '"
+                + PROTOCOL
+                + "' AND updated_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND"
+                + " ORDER BY updated_at LIMIT ?")
         .execute(Tuple.of(retentionMillis * 1000, limit))
         .map(
             rows -> {
@@ -274,19 +292,37 @@ final class CoordinatorLog {
       return Future.succeededFuture(0);
     }
     List<Object> args = new ArrayList<>(gids);
-    return pool.preparedQuery("DELETE FROM " + table + " WHERE gid IN (" + marks(args.size()) + ")")
+    return pool.preparedQuery(
+            "DELETE FROM "
+                + table
+                + " WHERE gid IN ("
+                + marks(args.size())
+                + ") AND protocol = '"
+                + PROTOCOL
+                + "'")
         .execute(Tuple.wrap(args))
         .map(rs -> rs.rowCount());
   }
 
   static final int MAX_BATCH = 64;
 
-  static String code(Decision d) {
+  static int code(Decision d) {
     return d == Decision.COMMIT ? COMMIT : ABORT;
   }
 
-  static Decision decision(String code) {
-    return COMMIT.equals(code) ? Decision.COMMIT : Decision.ROLLBACK;
+  static Decision decision(int state) {
+    return state == COMMIT ? Decision.COMMIT : Decision.ROLLBACK;
+  }
+
+  private static final String COLUMNS =
+      " (gid, protocol, state, deadline_at, next_attempt_at, attempts, created_at, updated_at,"
+          + " branches)";
+
+  private static final String NOW = "UTC_TIMESTAMP(3)";
+
+  /** The data sources as a JSON array of strings. */
+  static String branchesJson(Collection<String> dataSources) {
+    return new io.vertx.core.json.JsonArray(new ArrayList<Object>(dataSources)).encode();
   }
 
   static String marks(int n) {

@@ -52,6 +52,7 @@ public final class XaTransactionsImpl {
         new CoordinatorLog(
             pool.pool(options.logDataSource()),
             options.logTable(),
+            options.tablePrefix() + "_xa_lease",
             rootContext(vertx),
             LOG_CONNECTIONS);
     List<TransactionObserver> all = new ArrayList<>();

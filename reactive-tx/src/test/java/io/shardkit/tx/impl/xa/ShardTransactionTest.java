@@ -49,7 +49,7 @@ class ShardTransactionTest {
   static void setUp(ShardDatabases dbs) throws Exception {
     XaFixture.createTables(dbs);
     fx = new XaFixture(dbs, XaFixture.options().meterRegistry(meters), 4);
-    await(fx.tx.installSchema());
+    await(fx.transactions.installSchema());
     // first parse of the test's statements off the event loop (JSqlParser's warm-up is slow)
     fx.resetAccounts(10, 100);
     await(transfer(fx.pool, "warm-up", 1, 2, 0));

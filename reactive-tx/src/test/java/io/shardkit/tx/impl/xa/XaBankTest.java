@@ -63,7 +63,7 @@ class XaBankTest {
                 .recoveryInterval(Duration.ofSeconds(1))
                 .logRetention(Duration.ofHours(1)),
             16)) {
-      await(fx.tx.installSchema());
+      await(fx.transactions.installSchema());
       fx.resetAccounts(ACCOUNTS, START_BALANCE);
       await(fx.tx.recovery().start());
 

@@ -29,7 +29,7 @@ class XaDecisionRefusedTest {
     XaFixture.createTables(dbs);
     Shard log = dbs.get(0).shard();
     try (XaFixture fx = new XaFixture(dbs, XaFixture.options(), 4)) {
-      await(fx.tx.installSchema());
+      await(fx.transactions.installSchema());
       fx.resetAccounts(10, 100);
       // accounts 1 (ds_1) and 2 (ds_2): the log on ds_0 is no participant
       await(fx.pool.withTransaction(Duration.ofSeconds(5), sql -> transfer(sql, "w", 1, 2, 1)));
@@ -57,7 +57,10 @@ class XaDecisionRefusedTest {
       } finally {
         log.start();
       }
-      assertThat(fx.dbs.get(0).query("SELECT gid FROM shardkit_xa_log WHERE decision = 'C'"))
+      assertThat(
+              fx.dbs
+                  .get(0)
+                  .query("SELECT gid FROM shardkit_tx WHERE protocol = 'XA' AND state = 2"))
           .hasSize(1); // the warm-up's only
     }
   }

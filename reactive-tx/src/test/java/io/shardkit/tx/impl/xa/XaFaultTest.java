@@ -39,7 +39,7 @@ class XaFaultTest {
   static void setUp(ShardDatabases dbs) throws Exception {
     XaFixture.createTables(dbs);
     fx = new XaFixture(dbs, XaFixture.options(), 4);
-    await(fx.tx.installSchema());
+    await(fx.transactions.installSchema());
   }
 
   @AfterAll

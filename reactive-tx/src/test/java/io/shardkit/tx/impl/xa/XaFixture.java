@@ -143,7 +143,10 @@ final class XaFixture implements AutoCloseable {
   }
 
   int logRows() {
-    return dbs.get(0).query("SELECT COUNT(*) AS c FROM shardkit_xa_log").get(0).getInteger("c");
+    return dbs.get(0)
+        .query("SELECT COUNT(*) AS c FROM shardkit_tx WHERE protocol = 'XA'")
+        .get(0)
+        .getInteger("c");
   }
 
   /** The transfer: debit {@code from}, credit {@code to}, recording the transfer on both. */

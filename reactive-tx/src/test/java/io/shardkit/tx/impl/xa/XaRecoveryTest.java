@@ -32,7 +32,7 @@ class XaRecoveryTest {
   static void setUp(ShardDatabases dbs) throws Exception {
     XaFixture.createTables(dbs);
     fx = new XaFixture(dbs, XaFixture.options().logRetention(Duration.ZERO), 8);
-    await(fx.tx.installSchema());
+    await(fx.transactions.installSchema());
   }
 
   @AfterAll

@@ -47,7 +47,7 @@ class XaTransactionTest {
   static void setUp(ShardDatabases dbs) throws Exception {
     XaFixture.createTables(dbs);
     fx = new XaFixture(dbs, XaFixture.options().meterRegistry(meters), 4);
-    await(fx.tx.installSchema());
+    await(fx.transactions.installSchema());
   }
 
   @AfterAll
@@ -378,7 +378,7 @@ class XaTransactionTest {
     long actualMillis;
     try {
       await(lock.query("BEGIN").execute());
-      await(lock.query("SELECT gid FROM shardkit_xa_log FOR UPDATE").execute());
+      await(lock.query("SELECT gid FROM shardkit_tx FOR UPDATE").execute());
       Duration timeout = Duration.ofMillis(800);
       long start = System.nanoTime();
       Future<Void> outcome =
