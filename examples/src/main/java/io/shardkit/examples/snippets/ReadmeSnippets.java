@@ -62,6 +62,8 @@ final class ReadmeSnippets {
       MySQLConnectOptions connectOptions1,
       TccAction<Move> debit,
       TccAction<Move> credit,
+      SagaStep<Move, Long> withdraw,
+      SagaStep<Move, Void> deposit,
       long from,
       long to) {
     ShardedPool pool =
@@ -71,8 +73,13 @@ final class ReadmeSnippets {
             .dataSource("ds_1", connectOptions1, new PoolOptions().setMaxSize(8))
             .transactionManager(p -> Transactions.create(vertx, p, TransactionsOptions.of("ds_0")))
             .build();
-    Transactions transactions = Transactions.of(pool).register(debit).register(credit);
-    transactions.installSchema(); // once: coordinator logs and fences (or use migrations)
+    Transactions transactions =
+        Transactions.of(pool)
+            .register(debit)
+            .register(credit) // TCC actions (try / confirm / cancel)
+            .register(withdraw)
+            .register(deposit); // saga steps (action / compensation)
+    transactions.installSchema(); // once: the coordinator log and fences (or use migrations)
     transactions.startRecovery(); // in every app instance
 
     // XA: atomic on every shard it touched, or on none; a deadline always applies
@@ -86,11 +93,18 @@ final class ReadmeSnippets {
                         conn.preparedQuery("UPDATE account SET balance = balance + ? WHERE id = ?")
                             .execute(Tuple.of(30, to))));
 
-    // TCC: the same manager and the same shape (options with the timeout, a function)
+    // TCC: reserve on try, apply on confirm, release on cancel
     transactions.tcc(
         TransactionOptions.ofTimeout(Duration.ofSeconds(2)),
         tx ->
             Future.all(tx.enlist(debit, new Move(from, 30)), tx.enlist(credit, new Move(to, 30))));
+
+    // Saga: each step applies at once; a failure undoes the steps that ran, in reverse order
+    transactions.saga(
+        TransactionOptions.ofTimeout(Duration.ofSeconds(2)),
+        saga ->
+            saga.step(withdraw, new Move(from, 30))
+                .compose(v -> saga.step(deposit, new Move(to, 30)))); // deposit: retry-only
   }
 
   /** context-propagation/README.md, "The entry point". */
@@ -152,6 +166,8 @@ final class ReadmeSnippets {
       ShardedPool shardedPool,
       TccAction<Move> debit,
       TccAction<Move> credit,
+      SagaStep<Move, Long> withdraw,
+      SagaStep<Move, Void> deposit,
       long from,
       long to) {
     Transactions transactions =
