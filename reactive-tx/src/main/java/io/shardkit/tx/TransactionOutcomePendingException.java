@@ -37,6 +37,15 @@ public class TransactionOutcomePendingException extends ShardkitException {
     this.pendingBranches = List.copyOf(pendingBranches);
   }
 
+  /** For subclasses that say more than "pending". */
+  protected TransactionOutcomePendingException(
+      String message, String globalId, Decision decision, Throwable cause) {
+    super(message, cause);
+    this.globalId = globalId;
+    this.decision = decision;
+    this.pendingBranches = List.of();
+  }
+
   public String globalId() {
     return globalId;
   }

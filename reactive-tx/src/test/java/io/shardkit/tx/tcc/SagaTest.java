@@ -379,6 +379,35 @@ class SagaTest {
   }
 
   @Test
+  void aBodyFailingAfterThePivotIsCommittedTypedAndRunsTheCommitHooks() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger committed =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger rolledBack =
+        new java.util.concurrent.atomic.AtomicInteger();
+    Throwable actual =
+        awaitFailure(
+            transactions.saga(
+                TIMEOUT,
+                saga -> {
+                  saga.onCommit(committed::incrementAndGet);
+                  saga.onRollback(rolledBack::incrementAndGet);
+                  return saga.step(bank.debit, move(0, 10))
+                      .compose(v -> saga.step(bank.deposit, move(1, 10)))
+                      .compose(
+                          v -> Future.failedFuture(new IllegalStateException("after the pivot")));
+                }));
+
+    // committed (forward past the pivot), typed so that nobody retries it, the cause attached
+    assertThat(actual).isInstanceOf(io.shardkit.tx.TransactionCommittedException.class);
+    assertThat(actual).hasCauseInstanceOf(IllegalStateException.class);
+    assertThat(((io.shardkit.tx.TransactionCommittedException) actual).decision())
+        .isEqualTo(io.shardkit.tx.TransactionOutcomePendingException.Decision.COMMIT);
+    assertThat(committed.get()).as("onCommit hooks").isEqualTo(1);
+    assertThat(rolledBack.get()).as("onRollback hooks").isZero();
+    assertThat(new long[] {balance(0), balance(1)}).containsExactly(90, 110);
+  }
+
+  @Test
   void aRetryOnlyStepAfterAFailedStepIsNotRunAndTheSagaIsCompensated() throws Exception {
     Throwable actual =
         awaitFailure(

@@ -10,6 +10,7 @@ import io.shardkit.tx.SagaTransaction;
 import io.shardkit.tx.TccBranch;
 import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TccParticipant;
+import io.shardkit.tx.TransactionCommittedException;
 import io.shardkit.tx.TransactionOutcomePendingException;
 import io.shardkit.tx.TransactionOutcomeUnknownException;
 import io.shardkit.tx.TransactionRolledBackException;
@@ -343,13 +344,10 @@ public final class SagaCoordinatorImpl {
     return promise.future();
   }
 
-  private static ShardkitException committedButBodyFailed(String gid, Throwable cause) {
-    return new ShardkitException(
-        "saga "
-            + gid
-            + " is committed (past its pivot, every retry-only step done) but its body failed"
-            + " afterwards: "
-            + cause.getMessage(),
+  private static TransactionCommittedException committedButBodyFailed(String gid, Throwable cause) {
+    return new TransactionCommittedException(
+        gid,
+        "its body failed after the pivot (every retry-only step is done; nothing is undone)",
         cause);
   }
 
