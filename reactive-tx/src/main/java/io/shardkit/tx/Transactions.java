@@ -186,6 +186,11 @@ public interface Transactions extends ShardTransactionManager {
    */
   Future<Optional<Decision>> decision(String globalId);
 
-  /** Stops recovery and closes the log connections. The pool stays open: its owner closes it. */
+  /**
+   * Stops recovery, waits for the background work of finished TCC and Saga transactions (second
+   * phases still running after their caller was answered, done marks, hand-overs; at most the TCC
+   * completion budget plus a phase timeout; what is left then, recovery finishes) and closes the
+   * log connections. The pool stays open: its owner closes it (after this future completes).
+   */
   Future<Void> close();
 }

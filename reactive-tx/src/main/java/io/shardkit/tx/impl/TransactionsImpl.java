@@ -123,6 +123,7 @@ public final class TransactionsImpl implements Transactions {
 
   @Override
   public Future<Void> close() {
-    return stopRecovery().eventually(xa::close);
+    // background phases of finished TCC and Saga transactions end first: they use the pool
+    return stopRecovery().eventually(tcc::drainBackground).eventually(xa::close);
   }
 }

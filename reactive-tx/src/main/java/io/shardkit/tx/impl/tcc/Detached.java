@@ -6,6 +6,14 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -23,10 +31,43 @@ final class Detached {
 
   private Detached() {}
 
+  /** Detached work still running, per Vert.x instance (for {@link #drain}). */
+  private static final Map<Vertx, Set<Future<?>>> RUNNING =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
   static <T> Future<T> run(Vertx vertx, ScopeOptions options, Supplier<Future<T>> body) {
     ContextInternal root = ((ContextInternal) vertx.getOrCreateContext()).unwrap();
     Promise<T> promise = root.promise();
+    Future<T> future = promise.future();
+    Set<Future<?>> running = RUNNING.computeIfAbsent(vertx, k -> ConcurrentHashMap.newKeySet());
+    running.add(future);
+    future.onComplete(ar -> running.remove(future));
     root.runOnContext(v -> TxScope.run(vertx, options, body).onComplete(promise));
-    return promise.future();
+    return future;
+  }
+
+  /**
+   * Completes once no detached work of {@code vertx} is running (work started meanwhile, such as a
+   * retry, included), or when {@code bound} has passed; never fails. What is still running then is
+   * what recovery finishes anyway: every detached step is idempotent and logged.
+   */
+  static Future<Void> drain(Vertx vertx, Duration bound) {
+    return drain(vertx, System.nanoTime() + bound.toNanos());
+  }
+
+  private static Future<Void> drain(Vertx vertx, long endNanos) {
+    Set<Future<?>> running = RUNNING.get(vertx);
+    List<Future<?>> now = running == null ? List.of() : List.copyOf(running);
+    long left = endNanos - System.nanoTime();
+    if (now.isEmpty() || left <= 0) {
+      return Future.succeededFuture();
+    }
+    return Future.join(now)
+        .timeout(left, TimeUnit.NANOSECONDS)
+        .transform(ar -> drainAgain(vertx, endNanos));
+  }
+
+  private static Future<Void> drainAgain(Vertx vertx, long endNanos) {
+    return System.nanoTime() < endNanos ? drain(vertx, endNanos) : Future.succeededFuture();
   }
 }

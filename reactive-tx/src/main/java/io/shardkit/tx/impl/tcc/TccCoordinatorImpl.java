@@ -34,6 +34,15 @@ import java.util.function.Function;
 public final class TccCoordinatorImpl {
 
   /** Test hook: where an abandoned coordinator stops (nothing more is sent after it). */
+  /**
+   * Completes once the background work of finished transactions (cancel decisions, hand-overs, done
+   * marks, second phases past the caller's answer) has ended, or after the completion budget plus a
+   * phase timeout; never fails (recovery finishes what is left).
+   */
+  public Future<Void> drainBackground() {
+    return Detached.drain(vertx, options.completionTimeout().plus(options.phaseTimeout()));
+  }
+
   public enum StopAt {
     NONE,
     BEFORE_DECISION,
