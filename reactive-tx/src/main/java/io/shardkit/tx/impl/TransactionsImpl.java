@@ -13,7 +13,6 @@ import io.shardkit.tx.TransactionOutcomePendingException.Decision;
 import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
 import io.shardkit.tx.impl.tcc.TccCoordinatorImpl;
-import io.shardkit.tx.impl.tcc.TccRecovery;
 import io.shardkit.tx.impl.xa.XaTransactionsImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -27,9 +26,13 @@ public final class TransactionsImpl implements Transactions {
 
   private final XaTransactionsImpl xa;
   private final TccCoordinatorImpl tcc;
-  private TccRecovery tccRecovery;
+  private final Vertx vertx;
+  private final TransactionsOptions options;
+  private RecoveryService recovery;
 
   private TransactionsImpl(Vertx vertx, ShardedPool pool, TransactionsOptions options) {
+    this.vertx = vertx;
+    this.options = options;
     this.xa = XaTransactionsImpl.create(vertx, pool, options);
     this.tcc = TccCoordinatorImpl.create(vertx, pool, options.tcc());
   }
@@ -99,21 +102,26 @@ public final class TransactionsImpl implements Transactions {
 
   @Override
   public synchronized Future<Void> startRecovery() {
-    if (tccRecovery == null) {
-      tccRecovery = tcc.recovery().start();
+    if (recovery == null) {
+      recovery =
+          new RecoveryService(vertx)
+              .pass("XA", xa.recovery()::runOnce, options.recoveryInterval())
+              .pass(
+                  "coordinator log (TCC, Saga)",
+                  tcc.recovery()::runOnce,
+                  tcc.options().recoveryInterval());
     }
-    return xa.recovery().start();
+    return recovery.start();
   }
 
   @Override
   public Future<Void> stopRecovery() {
-    TccRecovery running;
+    RecoveryService running;
     synchronized (this) {
-      running = tccRecovery;
-      tccRecovery = null;
+      running = recovery;
+      recovery = null;
     }
-    Future<Void> tccStopped = running == null ? Future.succeededFuture() : running.stop();
-    return Future.join(xa.recovery().stop(), tccStopped).mapEmpty();
+    return running == null ? Future.succeededFuture() : running.stop();
   }
 
   @Override
