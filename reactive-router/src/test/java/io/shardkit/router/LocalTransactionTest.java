@@ -427,4 +427,44 @@ class LocalTransactionTest {
       await(conn.close());
     }
   }
+
+  @Test
+  void aCommitInFlightAtTheDeadlineIsAnsweredAsUnknownNotAsARollback() throws Exception {
+    Duration timeout = Duration.ofMillis(900);
+    long start = System.nanoTime();
+    Future<Void> outcome =
+        pool.withTransaction(
+            timeout,
+            conn ->
+                conn.preparedQuery(INSERT)
+                    .execute(Tuple.of(2, 100))
+                    // the work ends at 600 ms: its commit goes to a frozen shard
+                    .compose(
+                        rs -> {
+                          io.vertx.core.Promise<Void> later = io.vertx.core.Promise.promise();
+                          vertx.setTimer(600, id -> later.complete());
+                          return later.future();
+                        }));
+    Thread.sleep(300);
+    databases.get(0).shard().pause();
+    Throwable actual;
+    long actualMillis;
+    try {
+      actual = failure(outcome);
+      actualMillis = (System.nanoTime() - start) / 1_000_000;
+    } finally {
+      databases.get(0).shard().resume();
+    }
+    // answered soon after the deadline, as unknown: the commit was sent and may have applied
+    assertThat(actualMillis).isLessThan(timeout.toMillis() + 1_500);
+    assertThat(actual)
+        .isInstanceOf(io.shardkit.context.ShardkitTimeoutException.class)
+        .hasMessageContaining("outcome is unknown");
+    // the data source decides: the frozen commit applies once the shard runs again
+    long until = System.nanoTime() + 10_000_000_000L;
+    while (physical(0).isEmpty() && System.nanoTime() < until) {
+      Thread.sleep(50);
+    }
+    assertThat(physical(0)).containsExactly("2=100");
+  }
 }

@@ -1,6 +1,7 @@
 package io.shardkit.router.impl.execute;
 
 import io.shardkit.context.ScopeOptions;
+import io.shardkit.context.ShardkitTimeoutException;
 import io.shardkit.context.TxScope;
 import io.shardkit.router.spi.ShardTransaction;
 import io.vertx.core.Context;
@@ -76,8 +77,45 @@ final class PoolTransactions {
                 attempt.abandoned = true;
                 return Future.failedFuture(failure);
               }
-              return tx.completion().map(v -> attempt.result);
+              return commitOutcome(tx, attempt.result, failure);
             });
+  }
+
+  /**
+   * How long past the deadline the caller waits for a commit in flight to answer (a manager's
+   * commit answers at its own deadline, the same instant, with its typed outcome); past it the
+   * outcome is reported unknown, never as a rollback.
+   */
+  static final long COMMIT_ANSWER_GRACE_MILLIS = 250;
+
+  private <T> Future<T> commitOutcome(Transaction tx, T result, Throwable deadline) {
+    io.vertx.core.Promise<T> answer = io.vertx.core.Promise.promise();
+    long timer =
+        vertx.setTimer(COMMIT_ANSWER_GRACE_MILLIS, id -> answer.tryFail(unknownOutcome(deadline)));
+    tx.completion()
+        .onComplete(
+            ar -> {
+              vertx.cancelTimer(timer);
+              if (ar.succeeded()) {
+                answer.tryComplete(result);
+              } else {
+                answer.tryFail(ar.cause());
+              }
+            });
+    return answer.future();
+  }
+
+  private static Throwable unknownOutcome(Throwable deadline) {
+    if (!(deadline instanceof ShardkitTimeoutException t)) {
+      return deadline;
+    }
+    return new ShardkitTimeoutException(
+        t.globalId(),
+        t.elapsed(),
+        t.timeout(),
+        "committing: the commit was sent and has not answered, so its outcome is unknown (the"
+            + " data source decides; check the data before retrying)",
+        t);
   }
 
   /** What the caller's answer depends on once the work succeeded: the commit it started. */
