@@ -66,6 +66,7 @@ public final class TccOptions {
   private final String instanceId;
   private final MeterRegistry meterRegistry;
   private final boolean meterRegistrySet;
+  private final java.util.List<io.shardkit.tx.spi.TransactionObserver> observers;
   private final boolean tablePrefixSet;
   private final io.opentelemetry.api.OpenTelemetry openTelemetry;
 
@@ -87,6 +88,7 @@ public final class TccOptions {
     this.instanceId = b.instanceId != null ? b.instanceId : "tcc-" + UUID.randomUUID();
     this.meterRegistry = b.meterRegistry != null ? b.meterRegistry : Metrics.globalRegistry;
     this.meterRegistrySet = b.meterRegistry != null;
+    this.observers = java.util.List.copyOf(b.observers);
     this.tablePrefixSet = b.tablePrefixSet;
     this.openTelemetry = b.openTelemetry;
   }
@@ -266,6 +268,14 @@ public final class TccOptions {
     return tablePrefixSet;
   }
 
+  /**
+   * The manager's observers ({@link TransactionsOptions.Builder#addObserver}), which hear TCC and
+   * Saga transactions as they hear XA ones; not in JSON.
+   */
+  public java.util.List<io.shardkit.tx.spi.TransactionObserver> observers() {
+    return observers;
+  }
+
   boolean meterRegistrySet() {
     return meterRegistrySet;
   }
@@ -293,6 +303,7 @@ public final class TccOptions {
     b.cleanupInterval = cleanupInterval;
     b.instanceId = instanceId;
     b.meterRegistry = meterRegistrySet ? meterRegistry : null;
+    b.observers = observers;
     b.openTelemetry = openTelemetry;
     return b;
   }
@@ -371,6 +382,7 @@ public final class TccOptions {
     private Duration cleanupInterval = DEFAULT_CLEANUP_INTERVAL;
     private String instanceId;
     private MeterRegistry meterRegistry;
+    private java.util.List<io.shardkit.tx.spi.TransactionObserver> observers = java.util.List.of();
     private io.opentelemetry.api.OpenTelemetry openTelemetry;
 
     private Builder() {}
@@ -469,6 +481,12 @@ public final class TccOptions {
             "instanceId", "must be 1 to 64 characters of [A-Za-z0-9._:-], got '" + value + "'");
       }
       this.instanceId = value;
+      return this;
+    }
+
+    /** Set by {@link TransactionsOptions}: the manager's observers. */
+    Builder observers(java.util.List<io.shardkit.tx.spi.TransactionObserver> value) {
+      this.observers = java.util.List.copyOf(value);
       return this;
     }
 

@@ -97,6 +97,7 @@ public final class TransactionsOptions {
       }
       t.tablePrefix(prefix);
     }
+    t.observers(observers);
     if (!section.meterRegistrySet()) {
       t.meterRegistry(meterRegistry);
     }

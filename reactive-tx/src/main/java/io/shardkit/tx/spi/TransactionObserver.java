@@ -7,8 +7,11 @@ import java.time.Duration;
  * breaking will use later. Callbacks run on the transaction's event loop: they must be quick and
  * must not block; a throw is logged and ignored.
  *
- * <p>Tags are bounded: {@code mode} ({@code xa}), phase names, outcomes and data source names;
- * never SQL text or ids (the global id is passed for tracing, not for tags).
+ * <p>One seam for every protocol: {@code mode} is {@code xa}, {@code tcc} or {@code saga} (phases
+ * {@code try}/{@code confirm}/{@code cancel}, {@code action}/{@code compensation} for the latter
+ * two; their {@code branches} count is 0, their branches being in the log row). Tags are bounded:
+ * mode, phase names, outcomes and data source names; never SQL text or ids (the global id is passed
+ * for tracing, not for tags).
  */
 public interface TransactionObserver {
 

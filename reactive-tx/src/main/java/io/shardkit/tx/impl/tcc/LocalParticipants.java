@@ -47,7 +47,7 @@ public final class LocalParticipants implements TccParticipants {
     this.pool = pool;
     this.options = options;
     this.fence = new Fence(options.fenceTable(), options.phaseTimeout());
-    this.metrics = new TccMetrics(options.meterRegistry(), spans);
+    this.metrics = new TccMetrics(options.meterRegistry(), spans, options.observers());
   }
 
   public static LocalParticipants create(Vertx vertx, ShardedPool pool, TccOptions options) {

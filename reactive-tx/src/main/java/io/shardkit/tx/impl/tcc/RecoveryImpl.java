@@ -127,7 +127,10 @@ final class RecoveryImpl implements TccRecovery {
                       marked -> {
                         coordinator
                             .metrics()
-                            .recovered(protocol.mode(), commit ? "commit" : "cancel");
+                            .recovered(
+                                protocol.mode(),
+                                String.valueOf(options.logDataSource()),
+                                commit ? "commit" : "cancel");
                         return commit ? Result.CONFIRMED : Result.CANCELLED;
                       });
             })

@@ -198,7 +198,7 @@ public final class SagaCoordinatorImpl {
           .transform(
               decided -> {
                 if (decided.failed()) {
-                  core.metrics().outcome(SAGA.mode(), "unknown");
+                  core.metrics().outcome(SAGA.mode(), gid, "unknown");
                   return Future.failedFuture(
                       new TransactionOutcomeUnknownException(gid, "decide", decided.cause()));
                 }
@@ -211,7 +211,7 @@ public final class SagaCoordinatorImpl {
     }
     if (ran.succeeded()) {
       if (tx.logged().isEmpty()) {
-        core.metrics().outcome(SAGA.mode(), "committed");
+        core.metrics().outcome(SAGA.mode(), gid, "committed");
         return Future.succeededFuture(ran.result());
       }
       return core.completion()
@@ -219,13 +219,13 @@ public final class SagaCoordinatorImpl {
           .transform(
               decided -> {
                 if (decided.failed()) {
-                  core.metrics().outcome(SAGA.mode(), "unknown");
+                  core.metrics().outcome(SAGA.mode(), gid, "unknown");
                   return Future.failedFuture(
                       new TransactionOutcomeUnknownException(gid, "decide", decided.cause()));
                 }
                 int state = decided.result();
                 if (state == Sql.COMMITTED || state == Sql.COMMIT) {
-                  core.metrics().outcome(SAGA.mode(), "committed");
+                  core.metrics().outcome(SAGA.mode(), gid, "committed");
                   return Future.succeededFuture(ran.result());
                 }
                 return compensate(
@@ -240,7 +240,7 @@ public final class SagaCoordinatorImpl {
     }
     TransactionRolledBackException rolledBack = tx.rolledBack(ran.cause());
     if (tx.logged().isEmpty()) {
-      core.metrics().outcome(SAGA.mode(), "cancelled");
+      core.metrics().outcome(SAGA.mode(), gid, "cancelled");
       return Future.failedFuture(rolledBack);
     }
     // No pivot was ever sent: nobody can write COMMIT for this saga any more (recovery only
@@ -271,11 +271,11 @@ public final class SagaCoordinatorImpl {
             pending -> {
               if (pending.isEmpty()) {
                 core.doneMarks().add(gid);
-                core.metrics().outcome(SAGA.mode(), "cancelled");
+                core.metrics().outcome(SAGA.mode(), gid, "cancelled");
                 return Future.failedFuture(rolledBack);
               }
               handOver(gid);
-              core.metrics().outcome(SAGA.mode(), "pending_cancel");
+              core.metrics().outcome(SAGA.mode(), gid, "pending_cancel");
               return Future.failedFuture(
                   new TransactionOutcomePendingException(
                       gid,
@@ -299,7 +299,7 @@ public final class SagaCoordinatorImpl {
               List<SagaTransactionImpl.Logged> pending = tx.retryOnlyPending();
               if (pending.isEmpty()) {
                 core.doneMarks().add(gid);
-                core.metrics().outcome(SAGA.mode(), "committed");
+                core.metrics().outcome(SAGA.mode(), gid, "committed");
                 if (ran.succeeded()) {
                   return Future.succeededFuture(ran.result());
                 }
@@ -355,7 +355,7 @@ public final class SagaCoordinatorImpl {
   private <T> Future<T> pendingCommit(SagaTransactionImpl tx, AsyncResult<T> ran) {
     String gid = tx.globalId();
     handOver(gid);
-    core.metrics().outcome(SAGA.mode(), "pending_commit");
+    core.metrics().outcome(SAGA.mode(), gid, "pending_commit");
     List<String> ids = new ArrayList<>();
     for (SagaTransactionImpl.Logged e : tx.retryOnlyPending()) {
       ids.add(e.branch().branchId());

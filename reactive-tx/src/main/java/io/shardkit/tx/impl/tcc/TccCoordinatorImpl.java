@@ -82,7 +82,7 @@ public final class TccCoordinatorImpl {
         new io.shardkit.tx.impl.trace.TxSpans(options.openTelemetry());
     this.local = LocalParticipants.create(vertx, pool, options, spans);
     this.log = new CoordinatorLog(pool.pool(logDataSource), options);
-    this.metrics = new TccMetrics(options.meterRegistry(), spans);
+    this.metrics = new TccMetrics(options.meterRegistry(), spans, options.observers());
     this.completion = new Completion(vertx, options, metrics);
     this.doneMarks = new DoneMarks(vertx, log, options);
     this.saga = new SagaCoordinatorImpl(vertx, this);
@@ -238,14 +238,14 @@ public final class TccCoordinatorImpl {
     }
     if (tried.succeeded()) {
       if (targets.isEmpty()) {
-        metrics.outcome("committed");
+        metrics.outcome(tx.globalId(), "committed");
         return Future.succeededFuture(tried.result());
       }
       return commit(tx.globalId(), targets).map(tried.result());
     }
     TransactionRolledBackException rolledBack = tx.rolledBack(tried.cause());
     if (targets.isEmpty()) {
-      metrics.outcome("cancelled");
+      metrics.outcome(tx.globalId(), "cancelled");
       return Future.failedFuture(rolledBack);
     }
     return cancel(tx.globalId(), targets, rolledBack);
@@ -268,7 +268,7 @@ public final class TccCoordinatorImpl {
     return decision.transform(
         decided -> {
           if (decided.failed()) {
-            metrics.outcome("unknown");
+            metrics.outcome(gid, "unknown");
             return Future.failedFuture(
                 new TccOutcomeUnknownException(
                     gid,
@@ -337,14 +337,14 @@ public final class TccCoordinatorImpl {
             pending -> {
               if (pending.isEmpty()) {
                 doneMarks.add(gid);
-                metrics.outcome(commit ? "committed" : "cancelled");
+                metrics.outcome(gid, commit ? "committed" : "cancelled");
                 return commit ? Future.succeededFuture() : Future.failedFuture(rolledBack);
               }
               Detached.run(
                   vertx,
                   ScopeOptions.builder().globalId(gid).timeout(options.phaseTimeout()).build(),
                   () -> log.handOver(gid));
-              metrics.outcome(commit ? "pending_commit" : "pending_cancel");
+              metrics.outcome(gid, commit ? "pending_commit" : "pending_cancel");
               return Future.failedFuture(
                   new TransactionOutcomePendingException(
                       gid,

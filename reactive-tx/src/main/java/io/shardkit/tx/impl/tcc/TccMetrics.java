@@ -28,13 +28,31 @@ final class TccMetrics {
 
   static final String MODE = "tcc";
 
+  private static final System.Logger LOG = System.getLogger(TccMetrics.class.getName());
+
   private final MeterRegistry registry;
   private final TxSpans spans;
+  private final java.util.List<io.shardkit.tx.spi.TransactionObserver> observers;
   private volatile java.util.concurrent.atomic.AtomicInteger inDoubt;
 
-  TccMetrics(MeterRegistry registry, TxSpans spans) {
+  TccMetrics(
+      MeterRegistry registry,
+      TxSpans spans,
+      java.util.List<io.shardkit.tx.spi.TransactionObserver> observers) {
     this.registry = registry;
     this.spans = spans;
+    this.observers = observers;
+  }
+
+  /** Tells every observer; a throw is logged and ignored (observers must not break protocols). */
+  private void tell(java.util.function.Consumer<io.shardkit.tx.spi.TransactionObserver> event) {
+    for (io.shardkit.tx.spi.TransactionObserver o : observers) {
+      try {
+        event.accept(o);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "transaction observer " + o + " failed", e);
+      }
+    }
   }
 
   TxSpans spans() {
@@ -47,6 +65,9 @@ final class TccMetrics {
 
   /** One phase of a protocol's participant ({@code mode} = tcc, saga, …). */
   void phase(String mode, String gid, String phase, String result, long startNanos) {
+    boolean ok = !result.equals("failed") && !result.equals("refused");
+    java.time.Duration took = java.time.Duration.ofNanos(System.nanoTime() - startNanos);
+    tell(o -> o.phaseEnded(mode, gid, phase, took, ok));
     Timer.builder("shardkit.tx.phase")
         .description("Duration of one transaction phase")
         .tag("mode", mode)
@@ -54,20 +75,27 @@ final class TccMetrics {
         .tag("result", result)
         .register(registry)
         .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
-    spans.phase(
-        mode,
-        gid,
-        phase,
-        startNanos,
-        result,
-        !result.equals("failed") && !result.equals("refused"));
+    spans.phase(mode, gid, phase, startNanos, result, ok);
   }
 
-  void outcome(String outcome) {
-    outcome(MODE, outcome);
+  void outcome(String gid, String outcome) {
+    outcome(MODE, gid, outcome);
   }
 
-  void outcome(String mode, String outcome) {
+  /**
+   * A transaction ended: {@code committed}, {@code cancelled}, {@code pending_commit}, {@code
+   * pending_cancel} or {@code unknown}. Observers hear it as XA's outcomes (branches 0: TCC and
+   * Saga branches are in the log row).
+   */
+  void outcome(String mode, String gid, String outcome) {
+    io.shardkit.tx.spi.TransactionObserver.Outcome heard =
+        switch (outcome) {
+          case "committed" -> io.shardkit.tx.spi.TransactionObserver.Outcome.COMMITTED;
+          case "pending_commit" -> io.shardkit.tx.spi.TransactionObserver.Outcome.PENDING;
+          case "unknown" -> io.shardkit.tx.spi.TransactionObserver.Outcome.UNKNOWN;
+          default -> io.shardkit.tx.spi.TransactionObserver.Outcome.ROLLED_BACK;
+        };
+    tell(o -> o.transactionEnded(mode, gid, heard, 0));
     Counter.builder("shardkit.tx.transactions")
         .description("Transactions by outcome")
         .tag("mode", mode)
@@ -91,6 +119,7 @@ final class TccMetrics {
 
   /** A recovery round ended leaving {@code unfinished} claimed transactions for later. */
   void recoveryRound(int unfinished) {
+    tell(o -> o.recoveryPassEnded(MODE, unfinished, 0));
     java.util.concurrent.atomic.AtomicInteger gauge = inDoubt;
     if (gauge == null) {
       synchronized (this) {
@@ -116,11 +145,16 @@ final class TccMetrics {
     gauge.set(unfinished);
   }
 
-  void recovered(String decision) {
-    recovered(MODE, decision);
+  void recovered(String logDataSource, String decision) {
+    recovered(MODE, logDataSource, decision);
   }
 
-  void recovered(String mode, String decision) {
+  /** Recovery finished a transaction whose row is on {@code logDataSource}. */
+  void recovered(String mode, String logDataSource, String decision) {
+    tell(
+        o ->
+            o.recovered(
+                mode, logDataSource, decision.equals("commit") ? "commit" : "rollback", false));
     Counter.builder("shardkit.tx.recovered.transactions")
         .description("TCC transactions finished by recovery")
         .tag("mode", mode)
