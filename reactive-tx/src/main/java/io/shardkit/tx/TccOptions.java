@@ -40,6 +40,10 @@ public final class TccOptions {
   public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofSeconds(5);
   public static final Duration DEFAULT_RECOVERY_GRACE = Duration.ofSeconds(2);
   public static final Duration DEFAULT_RECOVERY_LEASE = Duration.ofSeconds(30);
+
+  /** How long a decided transaction's coordinator may stay silent before recovery takes over. */
+  public static final Duration DEFAULT_RECOVERY_TAKEOVER = Duration.ofSeconds(3);
+
   public static final int DEFAULT_RECOVERY_BATCH_SIZE = 64;
   public static final Duration DEFAULT_FENCE_RETENTION = Duration.ofDays(7);
   public static final Duration DEFAULT_LOG_RETENTION = Duration.ofDays(7);
@@ -59,6 +63,7 @@ public final class TccOptions {
   private final Duration recoveryInterval;
   private final Duration recoveryGrace;
   private final Duration recoveryLease;
+  private final Duration recoveryTakeover;
   private final int recoveryBatchSize;
   private final Duration fenceRetention;
   private final Duration logRetention;
@@ -81,6 +86,7 @@ public final class TccOptions {
     this.recoveryInterval = b.recoveryInterval;
     this.recoveryGrace = b.recoveryGrace;
     this.recoveryLease = b.recoveryLease;
+    this.recoveryTakeover = b.recoveryTakeover;
     this.recoveryBatchSize = b.recoveryBatchSize;
     this.fenceRetention = b.fenceRetention;
     this.logRetention = b.logRetention;
@@ -147,6 +153,7 @@ public final class TccOptions {
             .put("recoveryIntervalMs", recoveryInterval.toMillis())
             .put("recoveryGraceMs", recoveryGrace.toMillis())
             .put("recoveryLeaseMs", recoveryLease.toMillis())
+            .put("recoveryTakeoverMs", recoveryTakeover.toMillis())
             .put("recoveryBatchSize", recoveryBatchSize)
             .put("fenceRetentionMs", fenceRetention.toMillis())
             .put("logRetentionMs", logRetention.toMillis())
@@ -223,6 +230,16 @@ public final class TccOptions {
     return recoveryLease;
   }
 
+  /**
+   * How long after its coordinator last showed life recovery takes over a decided transaction (a
+   * coordinator driving its second phase, a saga's compensations or retry-only steps, renews it
+   * every third of this): the bound on how late a dead coordinator's decided work is finished, not
+   * the completion budget.
+   */
+  public Duration recoveryTakeover() {
+    return recoveryTakeover;
+  }
+
   /** Transactions claimed per recovery round. */
   public int recoveryBatchSize() {
     return recoveryBatchSize;
@@ -297,6 +314,7 @@ public final class TccOptions {
     b.recoveryInterval = recoveryInterval;
     b.recoveryGrace = recoveryGrace;
     b.recoveryLease = recoveryLease;
+    b.recoveryTakeover = recoveryTakeover;
     b.recoveryBatchSize = recoveryBatchSize;
     b.fenceRetention = fenceRetention;
     b.logRetention = logRetention;
@@ -325,6 +343,7 @@ public final class TccOptions {
     fields.put("recoveryIntervalMs", millis("recoveryIntervalMs", Builder::recoveryInterval));
     fields.put("recoveryGraceMs", millis("recoveryGraceMs", Builder::recoveryGrace));
     fields.put("recoveryLeaseMs", millis("recoveryLeaseMs", Builder::recoveryLease));
+    fields.put("recoveryTakeoverMs", millis("recoveryTakeoverMs", Builder::recoveryTakeover));
     fields.put(
         "recoveryBatchSize", (b, v) -> b.recoveryBatchSize((int) whole("recoveryBatchSize", v)));
     fields.put("fenceRetentionMs", millis("fenceRetentionMs", Builder::fenceRetention));
@@ -376,6 +395,7 @@ public final class TccOptions {
     private Duration recoveryInterval = DEFAULT_RECOVERY_INTERVAL;
     private Duration recoveryGrace = DEFAULT_RECOVERY_GRACE;
     private Duration recoveryLease = DEFAULT_RECOVERY_LEASE;
+    private Duration recoveryTakeover = DEFAULT_RECOVERY_TAKEOVER;
     private int recoveryBatchSize = DEFAULT_RECOVERY_BATCH_SIZE;
     private Duration fenceRetention = DEFAULT_FENCE_RETENTION;
     private Duration logRetention = DEFAULT_LOG_RETENTION;
@@ -442,6 +462,12 @@ public final class TccOptions {
 
     public Builder recoveryGrace(Duration value) {
       this.recoveryGrace = positive("recoveryGrace", value, Duration.ofHours(24));
+      return this;
+    }
+
+    /** Positive, at most 1 h; see {@link TccOptions#recoveryTakeover()}. */
+    public Builder recoveryTakeover(Duration value) {
+      this.recoveryTakeover = positive("recoveryTakeover", value, Duration.ofHours(1));
       return this;
     }
 

@@ -171,6 +171,87 @@ class TccRecoveryTest {
     assertThat(bank.runs("debit.confirm")).isEqualTo(expectedTransactions);
   }
 
+  @Test
+  void aDecidedTransactionWhoseCoordinatorDiedIsFinishedATakeoverLaterNotAfterTheBudget()
+      throws Exception {
+    // a completion budget of 30 s: before takeovers, recovery waited for all of it
+    TccOptions options =
+        OPTIONS.toBuilder()
+            .completionTimeout(Duration.ofSeconds(30))
+            .recoveryTakeover(Duration.ofSeconds(1))
+            .build();
+    TccCoordinatorImpl crashed = TccTestSupport.coordinator(vertx, pool, options);
+    crashed.register(bank.debit).register(bank.credit);
+    await(crashed.setup());
+    crashed.stopAt(StopAt.AFTER_DECISION);
+    awaitFailure(crashed.execute(Duration.ofSeconds(5), tx -> bank.transfer(tx, 0, 1, 5)));
+    long diedAt = System.nanoTime();
+
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    TccCoordinatorImpl survivor =
+        TccTestSupport.coordinator(
+            vertx, pool, options.toBuilder().instanceId("survivor").meterRegistry(meters).build());
+    survivor.register(bank.debit).register(bank.credit);
+    TccRecovery recovery = survivor.recovery();
+    List<String> confirmed = new ArrayList<>();
+    while (confirmed.isEmpty() && System.nanoTime() - diedAt < 20_000_000_000L) {
+      confirmed.addAll(await(recovery.runOnce()).confirmed());
+      if (confirmed.isEmpty()) {
+        Thread.sleep(100);
+      }
+    }
+    long finishedMillis = (System.nanoTime() - diedAt) / 1_000_000;
+    System.out.printf(
+        "decided transaction finished by another instance %d ms after its coordinator died%n",
+        finishedMillis);
+
+    assertThat(confirmed).hasSize(1);
+    assertThat(finishedMillis).as("a takeover (1 s) later, not the 30 s budget").isLessThan(4_000);
+    assertThat(Bank.account(databases, 0)).containsExactly(995, 0, 0);
+    assertThat(Bank.account(databases, 1)).containsExactly(1_005, 0, 0);
+    io.micrometer.core.instrument.Timer latency =
+        meters.find("shardkit.tx.recovery.latency").tag("mode", "tcc").timer();
+    assertThat(latency).as("recovery latency meter").isNotNull();
+    assertThat(latency.count()).isEqualTo(1);
+  }
+
+  @Test
+  void aLiveCoordinatorKeepsItsDecidedTransactionFromRecovery() throws Exception {
+    TccOptions options =
+        OPTIONS.toBuilder()
+            .phaseTimeout(Duration.ofSeconds(4))
+            .completionTimeout(Duration.ofSeconds(30))
+            .recoveryTakeover(Duration.ofMillis(600))
+            .build();
+    TccCoordinatorImpl alive = TccTestSupport.coordinator(vertx, pool, options);
+    alive.register(bank.debit).register(bank.credit);
+    await(alive.setup());
+    // its confirms stall 2.5 s (more than four takeovers) while it is alive
+    ((LocalParticipants) alive.participants())
+        .beforeCommit(
+            (phase, branch) -> {
+              if (!phase.equals("confirm")) {
+                return Future.succeededFuture();
+              }
+              io.vertx.core.Promise<Void> later = io.vertx.core.Promise.promise();
+              vertx.setTimer(2_500, id -> later.complete());
+              return later.future();
+            });
+    Future<Void> transfer = alive.execute(Duration.ofSeconds(5), tx -> bank.transfer(tx, 0, 1, 5));
+    TccCoordinatorImpl other =
+        TccTestSupport.coordinator(vertx, pool, options.toBuilder().instanceId("other").build());
+    other.register(bank.debit).register(bank.credit);
+    int claimed = 0;
+    while (!transfer.isComplete()) {
+      claimed += await(other.recovery().runOnce()).claimed();
+      Thread.sleep(100);
+    }
+    await(transfer);
+    assertThat(claimed).as("rows another instance took from a live coordinator").isZero();
+    assertThat(Bank.account(databases, 1)).containsExactly(1_005, 0, 0);
+  }
+
   static Set<String> confirmed(List<TccRecoveryReport> reports) {
     Set<String> gids = new HashSet<>();
     for (TccRecoveryReport r : reports) {

@@ -32,9 +32,17 @@ import java.util.Set;
  */
 final class CoordinatorLog {
 
-  /** A transaction recovery claimed: its state after the claim (2 or 3) and its branches. */
+  /**
+   * A transaction recovery claimed: its state after the claim (2 or 3), its branches, and how long
+   * after its deadline it was claimed (by the log server's clock; negative: before it).
+   */
   record Claimed(
-      String gid, String protocol, int state, List<TccBranch> branches, Set<String> retryOnly) {}
+      String gid,
+      String protocol,
+      int state,
+      List<TccBranch> branches,
+      Set<String> retryOnly,
+      long overdueMicros) {}
 
   private final Pool pool;
   private final TccOptions options;
@@ -89,8 +97,7 @@ final class CoordinatorLog {
       branches.add(json);
     }
     boolean pivot = withPivot;
-    String pivotNext =
-        Sql.nowPlus(remaining.plus(options.completionTimeout()).plus(options.recoveryGrace()));
+    String pivotNext = Sql.nowPlus(options.recoveryTakeover());
     if (first) {
       return LocalTx.single(
           pool,
@@ -202,7 +209,7 @@ final class CoordinatorLog {
                         + " SET state = "
                         + Sql.COMMIT
                         + ", next_attempt_at = "
-                        + Sql.nowPlus(options.completionTimeout().plus(options.recoveryGrace()))
+                        + Sql.nowPlus(options.recoveryTakeover())
                         + ", updated_at = UTC_TIMESTAMP(3) WHERE gid = "
                         + Sql.quote(gid)
                         + " AND state = "
@@ -226,7 +233,7 @@ final class CoordinatorLog {
 
   /** {@link #decideCancel(String)}; a CANCEL row it inserts carries {@code protocol}. */
   Future<Integer> decideCancel(String gid, Protocol protocol) {
-    String next = Sql.nowPlus(options.completionTimeout().plus(options.recoveryGrace()));
+    String next = Sql.nowPlus(options.recoveryTakeover());
     return LocalTx.single(
         pool,
         conn ->
@@ -307,6 +314,31 @@ final class CoordinatorLog {
                 .map(RowSet::rowCount));
   }
 
+  /**
+   * The coordinator is still driving this decided transaction: recovery may take it only a {@link
+   * TccOptions#recoveryTakeover()} from now. Touches neither a finished row nor one recovery has
+   * claimed.
+   */
+  Future<Void> extend(String gid) {
+    return LocalTx.single(
+        pool,
+        conn ->
+            conn.query(
+                    "UPDATE "
+                        + tx
+                        + " SET next_attempt_at = "
+                        + Sql.nowPlus(options.recoveryTakeover())
+                        + " WHERE gid = "
+                        + Sql.quote(gid)
+                        + " AND state IN ("
+                        + Sql.COMMIT
+                        + ", "
+                        + Sql.CANCELLING
+                        + ") AND next_attempt_at IS NOT NULL AND lease_owner IS NULL")
+                .execute()
+                .mapEmpty());
+  }
+
   /** Lets recovery take a decided transaction now (the coordinator gave up on it). */
   Future<Void> handOver(String gid) {
     return LocalTx.single(
@@ -338,7 +370,8 @@ final class CoordinatorLog {
         "READ COMMITTED",
         conn ->
             conn.query(
-                    "SELECT gid, state, branches, protocol FROM "
+                    "SELECT gid, state, branches, protocol,"
+                        + " TIMESTAMPDIFF(MICROSECOND, deadline_at, UTC_TIMESTAMP(3)) FROM "
                         + tx
                         + " WHERE next_attempt_at <= UTC_TIMESTAMP(3) ORDER BY next_attempt_at"
                         + " LIMIT "
@@ -360,7 +393,8 @@ final class CoordinatorLog {
                                 row.getString(3),
                                 state == Sql.TRYING ? Sql.CANCELLING : state,
                                 branches(gid, row.getString(2), retryOnly),
-                                retryOnly));
+                                retryOnly,
+                                row.getLong(4)));
                       }
                       if (gids.isEmpty()) {
                         return Future.succeededFuture(claimed);

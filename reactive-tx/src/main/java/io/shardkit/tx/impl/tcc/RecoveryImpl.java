@@ -79,6 +79,7 @@ final class RecoveryImpl implements TccRecovery {
 
   private Future<Result> recover(CoordinatorLog.Claimed claimed) {
     String gid = claimed.gid();
+    long claimedAt = System.nanoTime();
     boolean commit = claimed.state() == Sql.COMMIT;
     Protocol protocol = Protocol.fromColumn(claimed.protocol()).orElse(null);
     if (protocol == null) {
@@ -125,6 +126,14 @@ final class RecoveryImpl implements TccRecovery {
               return inScope(() -> log.markDone(List.of(gid)))
                   .map(
                       marked -> {
+                        coordinator
+                            .metrics()
+                            .recoveryLatency(
+                                protocol.mode(),
+                                java.time.Duration.ofNanos(
+                                    Math.max(0, claimed.overdueMicros()) * 1000
+                                        + System.nanoTime()
+                                        - claimedAt));
                         coordinator
                             .metrics()
                             .recovered(

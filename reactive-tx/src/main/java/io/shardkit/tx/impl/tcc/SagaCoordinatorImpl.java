@@ -152,14 +152,16 @@ public final class SagaCoordinatorImpl {
               });
     }
     Future<T> decided =
-        ran.transform(
-                outcome -> {
-                  SagaTransactionImpl tx = saga.get();
-                  if (tx == null) {
-                    return Future.<T>failedFuture(outcome.cause());
-                  }
-                  return tx.close().transform(closed -> finish(tx, outcome, bodyResult.get()));
-                })
+        core.keptAlive(
+                () -> saga.get() == null ? null : saga.get().globalId(),
+                ran.transform(
+                    outcome -> {
+                      SagaTransactionImpl tx = saga.get();
+                      if (tx == null) {
+                        return Future.<T>failedFuture(outcome.cause());
+                      }
+                      return tx.close().transform(closed -> finish(tx, outcome, bodyResult.get()));
+                    }))
             .andThen(
                 ar -> {
                   SagaTransactionImpl tx = saga.get();

@@ -35,6 +35,33 @@ public final class TccCoordinatorImpl {
 
   /** Test hook: where an abandoned coordinator stops (nothing more is sent after it). */
   /**
+   * Shows recovery that this coordinator is alive while {@code work} (a transaction, from its first
+   * try to its last confirm or cancel) runs: every third of {@link TccOptions#recoveryTakeover()}
+   * its decided row's {@code next_attempt_at} is pushed a takeover ahead (an undecided row is not
+   * touched: its deadline governs it). When the coordinator dies, the renewals stop and another
+   * instance finishes its decided work a takeover later, not after the whole completion budget.
+   */
+  <T> Future<T> keptAlive(java.util.function.Supplier<String> gid, Future<T> work) {
+    if (work.isComplete()) {
+      return work;
+    }
+    long every = Math.max(10, options.recoveryTakeover().toMillis() / 3);
+    long timer =
+        vertx.setPeriodic(
+            every,
+            id -> {
+              String g = gid.get();
+              if (g != null) {
+                Detached.run(
+                    vertx,
+                    ScopeOptions.builder().globalId(g).timeout(options.phaseTimeout()).build(),
+                    () -> log.extend(g));
+              }
+            });
+    return work.andThen(ar -> vertx.cancelTimer(timer));
+  }
+
+  /**
    * Completes once the background work of finished transactions (cancel decisions, hand-overs, done
    * marks, second phases past the caller's answer) has ended, or after the completion budget plus a
    * phase timeout; never fails (recovery finishes what is left).
@@ -182,15 +209,16 @@ public final class TccCoordinatorImpl {
       tried = tried(scope, body, transaction, span, hooks);
     }
     Future<T> decided =
-        tried
-            .transform(
-                outcome -> {
-                  TccTransactionImpl tx = transaction.get();
-                  if (tx == null) {
-                    return Future.<T>failedFuture(outcome.cause());
-                  }
-                  return finish(tx, outcome);
-                })
+        keptAlive(
+                () -> transaction.get() == null ? null : transaction.get().globalId(),
+                tried.transform(
+                    outcome -> {
+                      TccTransactionImpl tx = transaction.get();
+                      if (tx == null) {
+                        return Future.<T>failedFuture(outcome.cause());
+                      }
+                      return finish(tx, outcome);
+                    }))
             .andThen(
                 ar -> {
                   TccTransactionImpl tx = transaction.get();

@@ -117,6 +117,18 @@ final class TccMetrics {
         .increment();
   }
 
+  /**
+   * Recovery finished a transaction {@code latency} after its deadline (its claim's lag behind the
+   * deadline on the log server's clock, plus the time recovery took to drive it).
+   */
+  void recoveryLatency(String mode, java.time.Duration latency) {
+    Timer.builder("shardkit.tx.recovery.latency")
+        .description("Time from a transaction's deadline to recovery finishing it")
+        .tag("mode", mode)
+        .register(registry)
+        .record(latency);
+  }
+
   /** A recovery round ended leaving {@code unfinished} claimed transactions for later. */
   void recoveryRound(int unfinished) {
     tell(o -> o.recoveryPassEnded(MODE, unfinished, 0));
