@@ -135,6 +135,15 @@ class ScatterExactnessTest {
         "SELECT COUNT(DISTINCT name), COUNT(DISTINCT code), COUNT(DISTINCT tag), COUNT(DISTINCT np)"
             + " FROM %s",
         "SELECT grp, COUNT(DISTINCT name) FROM %s GROUP BY grp ORDER BY grp",
+        // tuples: each element in its own collation, rows with a NULL element skipped
+        "SELECT COUNT(DISTINCT name, grp), COUNT(DISTINCT code, tag), COUNT(DISTINCT np, name),"
+            + " COUNT(DISTINCT tag, np, grp), COUNT(DISTINCT grp, MOD(id, 3)) FROM %s",
+        "SELECT grp, COUNT(DISTINCT name, tag), COUNT(DISTINCT code, np) FROM %s GROUP BY grp"
+            + " ORDER BY grp",
+        "SELECT grp, COUNT(DISTINCT name, tag) AS c FROM %s GROUP BY grp HAVING COUNT(DISTINCT"
+            + " tag, grp) > 3 ORDER BY c, grp",
+        "SELECT COUNT(DISTINCT name, code) FROM %s WHERE id < 0",
+        "SELECT MIN(id), COUNT(DISTINCT code, grp) FROM %s GROUP BY name ORDER BY 1",
         "SELECT MIN(id), COUNT(*) FROM %s GROUP BY name HAVING COUNT(*) > 2 ORDER BY 1",
         "SELECT MIN(id), COUNT(*) FROM %s GROUP BY name HAVING MIN(name) = 'zurich' ORDER BY 1",
         "SELECT MIN(id) FROM %s GROUP BY name HAVING name > 'émile' ORDER BY 1",
