@@ -249,6 +249,16 @@ final class SelectGenerator {
   private Expr aggregateExpr(List<Scoped> scope) {
     Scoped s = literals.pick(scope);
     Expr col = s.expr();
+    if (literals.chance(10)) {
+      // BIT_AND/OR/XOR over any column type (the server folds each row's unsigned 64-bit reading),
+      // and COUNT(DISTINCT a, b) over two columns of possibly different collations
+      if (literals.chance(60)) {
+        return new Expr.Aggregate(
+            literals.pick(List.of("BIT_AND", "BIT_OR", "BIT_XOR")), false, col, null, null);
+      }
+      Expr other = literals.pick(scope).expr();
+      return new Expr.CountDistinct(other.equals(col) ? List.of(col) : List.of(col, other));
+    }
     int roll = literals.between(0, 99);
     if (roll < 12) {
       return new Expr.Aggregate("COUNT", false, null, null, null);
