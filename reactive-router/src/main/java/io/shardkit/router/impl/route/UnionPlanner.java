@@ -41,7 +41,7 @@ import net.sf.jsqlparser.statement.select.UnionOp;
 public final class UnionPlanner {
 
   /** How the refusals of a union that cannot run branch by branch begin. */
-  public static final String REFUSAL = "UNION across data nodes: ";
+  public static final String REFUSAL = "UNION across data nodes, ";
 
   /** The plan, or why there is none. */
   record Result(Plan.Union union, String refusal) {}
