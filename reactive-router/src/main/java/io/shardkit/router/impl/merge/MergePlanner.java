@@ -347,6 +347,13 @@ public final class MergePlanner {
             f + ": " + name + " takes one argument without DISTINCT (the server rejects the rest)");
       }
       checkNoAggregate(params.get(0));
+      if (types
+          .of(params.get(0))
+          .map(c -> c.kind() == io.shardkit.router.impl.schema.ColumnInfo.Kind.BINARY)
+          .orElse(false)) {
+        // MySQL 8 folds binary strings bytewise and returns a binary string
+        throw new Refusal(f + ": " + name + " of a binary string is not merged across data nodes");
+      }
       // each unit converts its rows to unsigned 64-bit integers and folds them; AND, OR and XOR
       // are associative and commutative, so folding the units' results is one server's fold
       return new Aggregate(BITS.get(name), target, null, null, null);
@@ -854,6 +861,14 @@ public final class MergePlanner {
 
   /** Whether {@code e}, or the select item an alias in it names, has a BIT_* aggregate. */
   boolean usesBitAggregate(Expression e) {
+    return usesBitAggregate(
+        e, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+  }
+
+  private boolean usesBitAggregate(Expression e, Set<Expression> seen) {
+    if (!seen.add(e)) {
+      return false; // an alias whose item refers to a column of the same name (SUM(id) AS id)
+    }
     boolean[] found = {false};
     e.accept(
         new ExpressionVisitorAdapter<Void>() {
@@ -869,7 +884,7 @@ public final class MergePlanner {
           @Override
           public <S> Void visit(Column column, S context) {
             Expression source = sourceOf(column);
-            if (source != null && source != column && usesBitAggregate(source)) {
+            if (source != null && source != column && usesBitAggregate(source, seen)) {
               found[0] = true;
             }
             return null;

@@ -21,6 +21,7 @@ import java.util.Set;
  * @param weights per result column: position of its sort key in a branch row, or -1
  * @param pads per result column: position of its space-weight column, or -1
  * @param distinctThrough branches 0..distinctThrough are deduplicated together, -1 for none
+ * @param distinctBranches per branch: deduplicated alone (SELECT DISTINCT after distinctThrough)
  * @param order the outer ORDER BY over branch rows (absolute positions), or null
  * @param offset rows skipped
  * @param limit rows kept at most, -1 for no LIMIT
@@ -31,6 +32,7 @@ public record UnionMerge(
     int[] weights,
     int[] pads,
     int distinctThrough,
+    boolean[] distinctBranches,
     List<MergeSpec.SortKey> order,
     long offset,
     long limit) {
@@ -72,8 +74,12 @@ public record UnionMerge(
     Set<List<Object>> seen = distinctThrough >= 0 ? new HashSet<>() : null;
     Collated.UnkeyedGuard guard = new Collated.UnkeyedGuard(Math.max(width, columns));
     for (int b = 0; b < rowsOfBranch.size(); b++) {
+      Set<List<Object>> own = distinctBranches[b] ? new HashSet<>() : null;
       for (Row row : rowsOfBranch.get(b)) {
         if (b <= distinctThrough && !seen.add(key(row, guard))) {
+          continue;
+        }
+        if (own != null && !own.add(key(row, guard))) {
           continue;
         }
         all.add(row);

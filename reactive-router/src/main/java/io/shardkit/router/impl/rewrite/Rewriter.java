@@ -190,6 +190,7 @@ public final class Rewriter {
             u.weights(),
             u.pads(),
             u.distinctThrough(),
+            u.distinctBranches(),
             order,
             offset,
             limit);

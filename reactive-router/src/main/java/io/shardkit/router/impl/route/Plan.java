@@ -112,6 +112,8 @@ public record Plan(
    * @param orderColumns the outer ORDER BY's result columns
    * @param descending per ORDER BY key
    * @param limit [offset or null, count] of the outer LIMIT, or null
+   * @param distinctBranches per branch: a SELECT DISTINCT branch after {@code distinctThrough},
+   *     deduplicated alone by the merge
    */
   public record Union(
       List<Plan> branches,
@@ -122,7 +124,8 @@ public record Plan(
       int distinctThrough,
       int[] orderColumns,
       boolean[] descending,
-      ValueRef[] limit) {}
+      ValueRef[] limit,
+      boolean[] distinctBranches) {}
 
   /** Statement kinds. */
   public enum Kind {

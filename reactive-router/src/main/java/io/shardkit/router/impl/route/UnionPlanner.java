@@ -94,12 +94,33 @@ public final class UnionPlanner {
       }
       texts.add(ps.toString());
     }
+    // without an outer ORDER BY, JSqlParser hangs a trailing LIMIT on the last branch; the server
+    // applies it to the union (a branch's own LIMIT needs parentheses)
+    Limit outerLimit = list.getLimit();
+    net.sf.jsqlparser.statement.select.Offset outerOffset = list.getOffset();
+    boolean trailingLimit = false;
+    PlainSelect last = (PlainSelect) list.getSelects().get(list.getSelects().size() - 1);
+    if (outerLimit == null
+        && outerOffset == null
+        && (list.getOrderByElements() == null || list.getOrderByElements().isEmpty())
+        && last.getOrderByElements() == null
+        && (last.getLimit() != null || last.getOffset() != null)) {
+      outerLimit = last.getLimit();
+      outerOffset = last.getOffset();
+      trailingLimit = true;
+    }
     // the branches as standalone statements, parsed again: the planner mutates what it plans
     List<PlainSelect> branches = new ArrayList<>();
-    for (String text : texts) {
+    for (int b = 0; b < texts.size(); b++) {
+      String text = texts.get(b);
       Statement st = StatementParser.parse(text);
       if (!(st instanceof PlainSelect ps)) {
         throw new Refusal("branch (" + text + ") is not a plain SELECT");
+      }
+      if (trailingLimit && b == texts.size() - 1) {
+        ps.setLimit(null);
+        ps.setOffset(null);
+        texts.set(b, ps.toString());
       }
       checkPlain(ps);
       AstScan scan = AstScan.of(ps);
@@ -171,6 +192,7 @@ public final class UnionPlanner {
       weights[i] = text ? width++ : -1;
       pads[i] = text ? width++ : -1;
     }
+    boolean[] distinctBranches = new boolean[branches.size()];
     List<Plan> plans = new ArrayList<>();
     List<Integer> parameters = new ArrayList<>();
     int paramTotal = 0;
@@ -178,14 +200,11 @@ public final class UnionPlanner {
       PlainSelect ps = branches.get(b);
       int params = RoundTrip.parameters(texts.get(b));
       if (ps.getDistinct() != null) {
-        if (b > distinctThrough) {
-          // the sort key columns would split the branch's own DISTINCT ('a' and 'a ' have
-          // different WEIGHT_STRINGs under PAD SPACE although they are equal)
-          throw new Refusal(
-              "SELECT DISTINCT in a branch after the last UNION DISTINCT is not supported");
-        }
-        // the union deduplicates this branch's rows anyway
+        // the sort key columns would split the branch's own DISTINCT on the server ('a' and 'a '
+        // have different WEIGHT_STRINGs under PAD SPACE although they are equal): the merge
+        // deduplicates the branch instead (the union does anyway up to the last UNION DISTINCT)
         ps.setDistinct(null);
+        distinctBranches[b] = b > distinctThrough;
       }
       for (int i = 0; i < columns; i++) {
         if (weights[i] < 0) {
@@ -224,15 +243,15 @@ public final class UnionPlanner {
       descending[k] = !o.isAsc();
     }
     ValueRef[] limit = null;
-    Limit l = list.getLimit();
-    if (l != null || list.getOffset() != null) {
+    Limit l = outerLimit;
+    if (l != null || outerOffset != null) {
       if (l == null || l.getRowCount() == null || l.isLimitAll() || l.isLimitNull()) {
         throw new Refusal("an OFFSET without a row count is not supported");
       }
       Expression offsetExpression =
           l.getOffset() != null
               ? l.getOffset()
-              : list.getOffset() != null ? list.getOffset().getOffset() : null;
+              : outerOffset != null ? outerOffset.getOffset() : null;
       ValueRef count = Conditions.value(l.getRowCount());
       ValueRef offset = offsetExpression == null ? null : Conditions.value(offsetExpression);
       if (count == null || offsetExpression != null && offset == null) {
@@ -256,7 +275,8 @@ public final class UnionPlanner {
         distinctThrough,
         orderColumns,
         descending,
-        limit);
+        limit,
+        distinctBranches);
   }
 
   private static void checkPlain(PlainSelect ps) {
