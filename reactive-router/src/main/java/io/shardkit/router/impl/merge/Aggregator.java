@@ -261,10 +261,52 @@ final class Aggregator {
     return out;
   }
 
+  private List<io.vertx.sqlclient.desc.ColumnDescriptor> descriptors;
+
+  /** The units' column definitions, for an empty group: its values give no types. */
+  void descriptors(List<io.vertx.sqlclient.desc.ColumnDescriptor> descriptors) {
+    this.descriptors = descriptors;
+  }
+
+  /**
+   * A value of the type a unit's column definition says, for an expression's result when no unit
+   * returned a value: text the server sends as bytes (binary character set) stays bytes.
+   */
+  private Object sampleOf(MergeSpec.ColumnRef target) {
+    if (descriptors == null || target.origin() == MergeSpec.ColumnRef.Origin.DERIVED) {
+      return null;
+    }
+    int column = target.resolve(visible);
+    if (column < 0
+        || column >= descriptors.size()
+        || !(descriptors.get(column)
+            instanceof io.vertx.mysqlclient.impl.protocol.ColumnDefinition definition)) {
+      return null;
+    }
+    java.sql.JDBCType type = definition.jdbcType();
+    boolean text =
+        type == java.sql.JDBCType.VARCHAR
+            || type == java.sql.JDBCType.CHAR
+            || type == java.sql.JDBCType.LONGVARCHAR
+            || type == java.sql.JDBCType.VARBINARY
+            || type == java.sql.JDBCType.BINARY
+            || type == java.sql.JDBCType.LONGVARBINARY
+            || type == java.sql.JDBCType.BLOB;
+    return text && definition.characterSet() == BINARY_CHARSET
+        ? io.vertx.core.buffer.Buffer.buffer()
+        : null;
+  }
+
+  /** MySQL's character set number of {@code binary}. */
+  private static final int BINARY_CHARSET = 63;
+
   private Object merged(int a, Object[] out) {
     {
       Aggregate agg = aggregates.get(a);
-      Object sample = samples[a];
+      Object sample =
+          samples[a] == null && agg.kind() == MergeSpec.AggregateKind.EXPRESSION
+              ? sampleOf(agg.target())
+              : samples[a];
       return switch (agg.kind()) {
         case COUNT -> acc[a] == null ? Long.valueOf(0) : like(acc[a], sample);
         case SUM, MIN, MAX -> acc[a] == null ? null : like(acc[a], sample);
