@@ -113,6 +113,13 @@ class AggregateExpressionExactnessTest {
         "SELECT CONCAT(grp, ':', COUNT(*), '/', SUM(amount)) FROM %s GROUP BY grp ORDER BY grp",
         "SELECT COALESCE(SUM(qty), 0), COALESCE(AVG(amount), 1.5), SUM(qty) / 0 FROM %s WHERE id < 0",
         "SELECT name, SUM(big) * 2, AVG(amount) * AVG(amount) FROM %s GROUP BY name ORDER BY name",
+        // no unit returns a row (the DISTINCT arguments are grouped on the units): CONCAT's
+        // result is bytes as on one database (the column definitions say so, not the values)
+        "SELECT CONCAT('n=', COUNT(*)), COUNT(DISTINCT qty, name), COUNT(DISTINCT amount) FROM %s"
+            + " WHERE id < 0",
+        // an alias named like the column inside its own aggregate (the BIT check once looped)
+        "SELECT (SUM(qty) / COUNT(*)) AS qty FROM %s HAVING (SUM(qty) / COUNT(*)) > '0'",
+        "SELECT grp, SUM(qty) AS qty FROM %s GROUP BY grp HAVING qty + 1 > 0 ORDER BY grp",
       })
   void resultsEqualOneDatabase(String query) throws Exception {
     for (boolean prepared : new boolean[] {false, true}) {
@@ -120,6 +127,63 @@ class AggregateExpressionExactnessTest {
       List<List<Object>> expected = rows(reference, String.format(query, "ref_agg"), prepared);
       assertThat(actual).as(query + (prepared ? " (prepared)" : "")).isEqualTo(expected);
     }
+  }
+
+  /**
+   * BIT_AND/OR/XOR fold the units' BIGINT UNSIGNED results: negative integers, DECIMALs and doubles
+   * (rounded by the server), strings (numeric prefix), all-NULL groups and no rows (BIT_AND all 64
+   * bits, the others 0), in HAVING and ORDER BY. Types must match too.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "SELECT BIT_AND(qty), BIT_OR(qty), BIT_XOR(qty), BIT_AND(amount), BIT_OR(amount),"
+            + " BIT_XOR(ratio), BIT_OR(big), BIT_XOR(name), BIT_AND(id) FROM %s",
+        "SELECT grp, BIT_AND(qty), BIT_OR(amount), BIT_XOR(ratio), BIT_XOR(big) FROM %s GROUP BY grp"
+            + " ORDER BY grp",
+        "SELECT BIT_AND(qty), BIT_OR(qty), BIT_XOR(qty) FROM %s WHERE id < 0",
+        "SELECT grp, BIT_AND(qty), BIT_OR(qty), BIT_XOR(amount) FROM %s WHERE qty IS NULL GROUP BY grp"
+            + " ORDER BY grp",
+        "SELECT grp, BIT_OR(qty) AS o FROM %s GROUP BY grp HAVING BIT_AND(qty) < 18446744073709551615"
+            + " AND o > 5 ORDER BY o DESC, grp",
+        "SELECT grp, COUNT(*) FROM %s GROUP BY grp ORDER BY BIT_XOR(qty), grp",
+        "SELECT name, BIT_XOR(qty) FROM %s GROUP BY name ORDER BY 2 DESC LIMIT 2",
+        "SELECT grp FROM %s GROUP BY grp HAVING BIT_XOR(id) IN (0, 1, 5, 24, 100) ORDER BY grp",
+      })
+  void bitAggregatesEqualOneDatabase(String query) throws Exception {
+    for (boolean prepared : new boolean[] {false, true}) {
+      String label = query + (prepared ? " (prepared)" : "");
+      io.vertx.sqlclient.RowSet<Row> actual =
+          prepared
+              ? await(pool.preparedQuery(String.format(query, "t_agg")).execute(Tuple.tuple()))
+              : await(pool.query(String.format(query, "t_agg")).execute());
+      io.vertx.sqlclient.RowSet<Row> expected =
+          prepared
+              ? await(
+                  reference.preparedQuery(String.format(query, "ref_agg")).execute(Tuple.tuple()))
+              : await(reference.query(String.format(query, "ref_agg")).execute());
+      assertThat(values(actual)).as(label).isEqualTo(values(expected));
+      assertThat(typeNames(actual)).as(label).isEqualTo(typeNames(expected));
+      List<Class<?>> classes = new ArrayList<>();
+      List<Class<?>> expectedClasses = new ArrayList<>();
+      for (Row row : actual) {
+        for (int i = 0; i < row.size(); i++) {
+          classes.add(row.getValue(i) == null ? null : row.getValue(i).getClass());
+        }
+      }
+      for (Row row : expected) {
+        for (int i = 0; i < row.size(); i++) {
+          expectedClasses.add(row.getValue(i) == null ? null : row.getValue(i).getClass());
+        }
+      }
+      assertThat(classes).as(label + ": Java types").isEqualTo(expectedClasses);
+    }
+  }
+
+  private static List<String> typeNames(io.vertx.sqlclient.RowSet<Row> rs) {
+    List<String> out = new ArrayList<>();
+    rs.columnDescriptors().forEach(d -> out.add(d.typeName()));
+    return out;
   }
 
   @org.junit.jupiter.api.Test
@@ -138,6 +202,10 @@ class AggregateExpressionExactnessTest {
         "SELECT LN(SUM(qty)) FROM %s",
         "SELECT CONCAT('n=', COUNT(*)) AS c FROM %s GROUP BY grp ORDER BY c",
         "SELECT SUM(qty) + qty FROM %s GROUP BY grp",
+        // BIGINT UNSIGNED arithmetic (1690 out of range) is not reproduced; DISTINCT: 1064
+        "SELECT BIT_OR(qty) * 2 FROM %s",
+        "SELECT grp FROM %s GROUP BY grp HAVING BIT_AND(qty) - 1 > 0",
+        "SELECT BIT_XOR(DISTINCT qty) FROM %s",
       })
   void refusedBeforeAnyIo(String query) {
     assertThatThrownBy(

@@ -115,6 +115,29 @@ sealed interface Expr {
     }
   }
 
+  /** {@code COUNT(DISTINCT a, b, ...)}. */
+  record CountDistinct(java.util.List<Expr> args) implements Expr {
+    @Override
+    public void render(SqlWriter w) {
+      w.append("COUNT(DISTINCT ");
+      for (int i = 0; i < args.size(); i++) {
+        w.append(i == 0 ? "" : ", ");
+        args.get(i).render(w);
+      }
+      w.append(")");
+    }
+
+    @Override
+    public ValueCompare compare(boolean grouping) {
+      return ValueCompare.EXACT;
+    }
+
+    @Override
+    public boolean isAggregate() {
+      return true;
+    }
+  }
+
   /** {@code left op right} for +, -, *, /. */
   record Arithmetic(String op, Expr left, Expr right) implements Expr {
     @Override

@@ -63,7 +63,23 @@ final class PredicateGenerator {
       return new Pred.In(col, values, literals.chance(15));
     }
     if (roll < 80) {
-      return new Pred.Between(col, value(s), value(s), literals.chance(10));
+      Expr low = value(s);
+      Expr high = value(s);
+      if (s.column().name().equals("k")
+          && low instanceof Expr.Value l
+          && high instanceof Expr.Value h
+          && l.value() instanceof String a
+          && h.value() instanceof String b
+          && !a.equals(b)
+          && connectionEqual(a, b)) {
+        // MariaDB 11.4.5 answers k BETWEEN a AND b through an index on k as k = a when a and b are
+        // equal in the connection's collation (utf8mb4_general_ci) but not in k's (utf8mb4_bin):
+        // 'ZOE@EXAMPLE.COM ' .. 'zoe@example.com' finds only 'ZOE@EXAMPLE.COM ', a table scan
+        // finds every key between them. One database's answer depends on its plan, so such
+        // bounds have no answer to reproduce: the generator uses one spelling for both.
+        high = low;
+      }
+      return new Pred.Between(col, low, high, literals.chance(10));
     }
     if (roll < 88) {
       return new Pred.IsNull(col, literals.chance(50));
@@ -74,6 +90,22 @@ final class PredicateGenerator {
       return new Pred.Compare(new Expr.Collated(col, collation), "=", value(s));
     }
     return new Pred.Compare(col, "=", value(s));
+  }
+
+  /**
+   * Whether two strings are (about) equal under utf8mb4_general_ci, the connection collation: case,
+   * accents and trailing spaces ignored, {@code ß} as {@code s}.
+   */
+  private static boolean connectionEqual(String a, String b) {
+    return fold(a).equals(fold(b));
+  }
+
+  private static String fold(String s) {
+    String d = java.text.Normalizer.normalize(s, java.text.Normalizer.Form.NFD);
+    return d.replaceAll("\\p{M}", "")
+        .replace("ß", "s")
+        .toLowerCase(java.util.Locale.ROOT)
+        .replaceAll(" +$", "");
   }
 
   /** A literal or parameter for the column. */

@@ -249,6 +249,16 @@ final class SelectGenerator {
   private Expr aggregateExpr(List<Scoped> scope) {
     Scoped s = literals.pick(scope);
     Expr col = s.expr();
+    if (literals.chance(10)) {
+      // BIT_AND/OR/XOR over any column type (the server folds each row's unsigned 64-bit reading),
+      // and COUNT(DISTINCT a, b) over two columns of possibly different collations
+      if (literals.chance(60)) {
+        return new Expr.Aggregate(
+            literals.pick(List.of("BIT_AND", "BIT_OR", "BIT_XOR")), false, col, null, null);
+      }
+      Expr other = literals.pick(scope).expr();
+      return new Expr.CountDistinct(other.equals(col) ? List.of(col) : List.of(col, other));
+    }
     int roll = literals.between(0, 99);
     if (roll < 12) {
       return new Expr.Aggregate("COUNT", false, null, null, null);
@@ -414,7 +424,12 @@ final class SelectGenerator {
     return new Limit(offset, literals.pick(LIMITS), literals.chance(30), literals.chance(30));
   }
 
-  /** Two blocks over one table with the same columns, UNION or UNION ALL. */
+  /**
+   * Two or three blocks, UNION or UNION ALL (mixed when three): usually over one table with the
+   * same columns, each block often pinned to one key value (so that the branches land on different
+   * nodes), sometimes DISTINCT; sometimes a later block selects other columns or reads another
+   * table (a union of different types or collations, which the router refuses across nodes).
+   */
   private SelectSpec union() {
     FuzzTable table = literals.pick(schema.tables());
     From from = new From(table, null, null, null, null);
@@ -422,28 +437,17 @@ final class SelectGenerator {
     List<Item> items = new ArrayList<>();
     int n = literals.between(1, 2);
     for (int i = 0; i < n; i++) {
-      items.add(new Item(literals.pick(scope).expr(), null));
+      items.add(new Item(literals.pick(scope).expr(), i == 0 && literals.chance(20) ? "u0" : null));
     }
-    SelectSpec second =
-        new SelectSpec(
-            from,
-            false,
-            false,
-            items,
-            where(scope, table),
-            List.of(),
-            null,
-            List.of(),
-            null,
-            null,
-            false);
+    SelectSpec third = literals.chance(25) ? unionBranch(table, items, null, false) : null;
+    SelectSpec second = unionBranch(table, items, third, literals.chance(50));
     SelectSpec first =
         new SelectSpec(
             from,
             false,
-            false,
+            literals.chance(15),
             items,
-            where(scope, table),
+            unionWhere(scope, table),
             List.of(),
             null,
             List.of(),
@@ -451,5 +455,48 @@ final class SelectGenerator {
             second,
             literals.chance(50));
     return withOrderAndLimit(first, scope);
+  }
+
+  private SelectSpec unionBranch(
+      FuzzTable table, List<Item> items, SelectSpec next, boolean nextAll) {
+    FuzzTable own = table;
+    List<Item> mine = items;
+    if (literals.chance(10)) {
+      own = literals.pick(schema.tables());
+      List<Scoped> otherScope = scope(new From(own, null, null, null, null));
+      List<Item> other = new ArrayList<>();
+      for (int i = 0; i < items.size(); i++) {
+        other.add(new Item(literals.pick(otherScope).expr(), null));
+      }
+      mine = other;
+    } else {
+      List<Item> plain = new ArrayList<>();
+      items.forEach(i -> plain.add(new Item(i.expr(), null)));
+      mine = plain;
+    }
+    From from = new From(own, null, null, null, null);
+    return new SelectSpec(
+        from,
+        false,
+        literals.chance(15),
+        mine,
+        unionWhere(scope(from), own),
+        List.of(),
+        null,
+        List.of(),
+        null,
+        next,
+        nextAll);
+  }
+
+  /** A branch's WHERE: often {@code k = value} (one node), else a random condition. */
+  private Pred unionWhere(List<Scoped> scope, FuzzTable table) {
+    if (literals.chance(40)) {
+      return new Pred.Compare(
+          scope.get(1).expr(),
+          "=",
+          new Expr.Value(literals.storableFor(table, table.key()), literals.chance(50)));
+    }
+    return where(scope, table);
   }
 }

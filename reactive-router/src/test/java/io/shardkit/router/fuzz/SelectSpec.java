@@ -90,12 +90,17 @@ record SelectSpec(
   }
 
   void render(SqlWriter w) {
+    renderBlocks(w);
+    renderOrderAndLimit(w);
+  }
+
+  /** This block and the branches chained after it (UNION [ALL] of two or more branches). */
+  private void renderBlocks(SqlWriter w) {
     renderBlock(w);
     if (union != null) {
       w.append(unionAll ? " UNION ALL " : " UNION ");
-      union.renderBlock(w);
+      union.renderBlocks(w);
     }
-    renderOrderAndLimit(w);
   }
 
   private void renderBlock(SqlWriter w) {

@@ -104,6 +104,12 @@ final class MergingRowStream implements ShardedRowStream {
         throw new UnsupportedSqlException(
             List.of(), "stream() reads only: use preparedQuery for writes");
       }
+      if (routed.union() != null) {
+        throw new UnsupportedSqlException(
+            List.of(),
+            "stream() does not merge a UNION whose branches run on different data nodes; use"
+                + " preparedQuery");
+      }
       if (routed.merge() != null && !routed.merge().isPlain()) {
         throw new UnsupportedSqlException(
             List.of(),

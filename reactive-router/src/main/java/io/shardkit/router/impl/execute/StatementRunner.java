@@ -547,6 +547,9 @@ final class StatementRunner {
         .map(
             all -> {
               List<RowSet<Row>> results = new ArrayList<>(all);
+              if (routed.union() != null) {
+                return routed.union().merge(results);
+              }
               if (routed.write() || routed.merge() == null) {
                 return WriteResults.combine(routed, results);
               }

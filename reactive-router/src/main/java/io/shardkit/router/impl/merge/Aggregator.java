@@ -111,6 +111,16 @@ final class Aggregator {
               row.getValue(agg.spread().max().resolve(visible)));
         }
         case EXPRESSION -> {}
+        case BIT_AND, BIT_OR, BIT_XOR -> acc[a] = fold(agg.kind(), acc[a], value);
+        case COUNT_DISTINCT_TUPLE -> {
+          List<Object> tuple = tupleKey(a, row);
+          if (tuple != null) {
+            if (distinct[a] == null) {
+              distinct[a] = new java.util.HashMap<>();
+            }
+            distinct[a].putIfAbsent(tuple, Boolean.TRUE);
+          }
+        }
         case GROUP_CONCAT -> {
           concats[a].maxLength(row.getValue(agg.concat().maxLength().resolve(visible)));
           concats[a].add(value);
@@ -140,6 +150,78 @@ final class Aggregator {
       }
     }
   }
+
+  /** The unsigned 64-bit fold of BIT_AND/OR/XOR: the units send BIGINT UNSIGNED values. */
+  private static final java.math.BigInteger ALL_BITS =
+      java.math.BigInteger.ONE.shiftLeft(64).subtract(java.math.BigInteger.ONE);
+
+  private static Object fold(MergeSpec.AggregateKind kind, Object total, Object value) {
+    if (value == null) {
+      return total; // a unit always answers (its identity for no rows), but be safe
+    }
+    java.math.BigInteger v = null;
+    if (Values.isNumber(value)) {
+      try {
+        v = Values.toBigDecimal(value).toBigIntegerExact();
+      } catch (ArithmeticException notInteger) {
+        v = null;
+      }
+    }
+    if (v == null || v.signum() < 0 || v.bitLength() > 64) {
+      // MySQL 8 returns a binary string for binary string arguments: not folded here
+      throw new io.shardkit.router.UnsupportedSqlException(
+          List.of(),
+          kind
+              + " returned "
+              + (value instanceof String ? "'" + value + "'" : String.valueOf(value))
+              + " on a data node, not a BIGINT UNSIGNED: it is not merged across data nodes");
+    }
+    if (total == null) {
+      return v;
+    }
+    java.math.BigInteger t = (java.math.BigInteger) total;
+    return switch (kind) {
+      case BIT_AND -> t.and(v);
+      case BIT_OR -> t.or(v);
+      default -> t.xor(v);
+    };
+  }
+
+  /** The server's BIT_* result for no rows: all 64 bits for BIT_AND, 0 for BIT_OR and BIT_XOR. */
+  private static java.math.BigInteger bitIdentity(MergeSpec.AggregateKind kind) {
+    return kind == MergeSpec.AggregateKind.BIT_AND ? ALL_BITS : java.math.BigInteger.ZERO;
+  }
+
+  /**
+   * The hash key of a COUNT(DISTINCT a, b) tuple (each element by its sort key), or null when an
+   * element is NULL (the server skips such rows).
+   */
+  private List<Object> tupleKey(int a, Row row) {
+    List<MergeSpec.Key> keys = aggregates.get(a).tuple();
+    List<Object> out = new java.util.ArrayList<>(keys.size());
+    for (MergeSpec.Key key : keys) {
+      MergeSpec.Resolved k = key.resolve(visible);
+      Object value = row.getValue(k.column());
+      if (value == null) {
+        return null;
+      }
+      Object hashKey =
+          Collated.key(
+              k.ordered(value),
+              k.weight() < 0 ? null : row.getValue(k.weight()),
+              k.pad() < 0 ? null : row.getValue(k.pad()));
+      if (hashKey instanceof Collated.Unkeyed) {
+        if (tupleGuard == null) {
+          tupleGuard = new Collated.UnkeyedGuard(row.size());
+        }
+        tupleGuard.check(k.column(), hashKey);
+      }
+      out.add(hashKey);
+    }
+    return out;
+  }
+
+  private Collated.UnkeyedGuard tupleGuard;
 
   /** The hash key of a DISTINCT aggregate's value: its sort key for strings. */
   private Object comparedKey(int a, Row row, Object value) {
@@ -179,16 +261,62 @@ final class Aggregator {
     return out;
   }
 
+  private List<io.vertx.sqlclient.desc.ColumnDescriptor> descriptors;
+
+  /** The units' column definitions, for an empty group: its values give no types. */
+  void descriptors(List<io.vertx.sqlclient.desc.ColumnDescriptor> descriptors) {
+    this.descriptors = descriptors;
+  }
+
+  /**
+   * A value of the type a unit's column definition says, for an expression's result when no unit
+   * returned a value: text the server sends as bytes (binary character set) stays bytes.
+   */
+  private Object sampleOf(MergeSpec.ColumnRef target) {
+    if (descriptors == null || target.origin() == MergeSpec.ColumnRef.Origin.DERIVED) {
+      return null;
+    }
+    int column = target.resolve(visible);
+    if (column < 0
+        || column >= descriptors.size()
+        || !(descriptors.get(column)
+            instanceof io.vertx.mysqlclient.impl.protocol.ColumnDefinition definition)) {
+      return null;
+    }
+    java.sql.JDBCType type = definition.jdbcType();
+    boolean text =
+        type == java.sql.JDBCType.VARCHAR
+            || type == java.sql.JDBCType.CHAR
+            || type == java.sql.JDBCType.LONGVARCHAR
+            || type == java.sql.JDBCType.VARBINARY
+            || type == java.sql.JDBCType.BINARY
+            || type == java.sql.JDBCType.LONGVARBINARY
+            || type == java.sql.JDBCType.BLOB;
+    return text && definition.characterSet() == BINARY_CHARSET
+        ? io.vertx.core.buffer.Buffer.buffer()
+        : null;
+  }
+
+  /** MySQL's character set number of {@code binary}. */
+  private static final int BINARY_CHARSET = 63;
+
   private Object merged(int a, Object[] out) {
     {
       Aggregate agg = aggregates.get(a);
-      Object sample = samples[a];
+      Object sample =
+          samples[a] == null && agg.kind() == MergeSpec.AggregateKind.EXPRESSION
+              ? sampleOf(agg.target())
+              : samples[a];
       return switch (agg.kind()) {
         case COUNT -> acc[a] == null ? Long.valueOf(0) : like(acc[a], sample);
         case SUM, MIN, MAX -> acc[a] == null ? null : like(acc[a], sample);
         case AVG ->
             counts[a] == 0 || sums[a] == null ? null : like(divide(sums[a], counts[a]), sample);
-        case COUNT_DISTINCT -> (long) (distinct[a] == null ? 0 : distinct[a].size());
+        case COUNT_DISTINCT, COUNT_DISTINCT_TUPLE ->
+            (long) (distinct[a] == null ? 0 : distinct[a].size());
+        case BIT_AND, BIT_OR, BIT_XOR ->
+            io.vertx.sqlclient.data.Numeric.create(
+                acc[a] == null ? bitIdentity(agg.kind()) : (java.math.BigInteger) acc[a]);
         case SUM_DISTINCT -> distinct[a] == null ? null : like(sumAll(distinct[a]), sample);
         case AVG_DISTINCT ->
             distinct[a] == null

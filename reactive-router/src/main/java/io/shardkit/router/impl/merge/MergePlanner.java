@@ -57,16 +57,20 @@ public final class MergePlanner {
           "STDDEV_SAMP",
           "VARIANCE",
           "VAR_POP",
-          "VAR_SAMP");
-  private static final Set<String> OTHER_AGGREGATES =
-      Set.of(
-          "GROUP_CONCAT",
+          "VAR_SAMP",
           "BIT_AND",
           "BIT_OR",
-          "BIT_XOR",
-          "JSON_ARRAYAGG",
-          "JSON_OBJECTAGG",
-          "ANY_VALUE");
+          "BIT_XOR");
+
+  /** BIT_AND, BIT_OR, BIT_XOR: the units' results combine with the same operation. */
+  static final java.util.Map<String, AggregateKind> BITS =
+      java.util.Map.of(
+          "BIT_AND", AggregateKind.BIT_AND,
+          "BIT_OR", AggregateKind.BIT_OR,
+          "BIT_XOR", AggregateKind.BIT_XOR);
+
+  private static final Set<String> OTHER_AGGREGATES =
+      Set.of("GROUP_CONCAT", "JSON_ARRAYAGG", "JSON_OBJECTAGG", "ANY_VALUE");
   static final String DERIVED_PREFIX = "sk_derived_";
 
   /** The spec, or why several units cannot answer this query. */
@@ -336,7 +340,28 @@ public final class MergePlanner {
       }
       return new Aggregate(AggregateKind.COUNT, target, null, null, null);
     }
+    if (BITS.containsKey(name)) {
+      if (f.isDistinct() || params.size() != 1) {
+        // MariaDB rejects BIT_XOR(DISTINCT x) (1064); MySQL's grammar has no DISTINCT here either
+        throw new Refusal(
+            f + ": " + name + " takes one argument without DISTINCT (the server rejects the rest)");
+      }
+      checkNoAggregate(params.get(0));
+      if (types
+          .of(params.get(0))
+          .map(c -> c.kind() == io.shardkit.router.impl.schema.ColumnInfo.Kind.BINARY)
+          .orElse(false)) {
+        // MySQL 8 folds binary strings bytewise and returns a binary string
+        throw new Refusal(f + ": " + name + " of a binary string is not merged across data nodes");
+      }
+      // each unit converts its rows to unsigned 64-bit integers and folds them; AND, OR and XOR
+      // are associative and commutative, so folding the units' results is one server's fold
+      return new Aggregate(BITS.get(name), target, null, null, null);
+    }
     if (params.size() != 1) {
+      if (name.equals("COUNT") && f.isDistinct()) {
+        return countDistinctTuple(f, target, distinctArgs);
+      }
       throw new Refusal(
           f + ": aggregates with several arguments are not supported across data nodes");
     }
@@ -408,6 +433,33 @@ public final class MergePlanner {
             AggregateKind.AVG, target, addDerived(sum, "s"), addDerived(count, "c"), null);
       }
     };
+  }
+
+  /**
+   * {@code COUNT(DISTINCT a, b, ...)}: each argument is added to the units' GROUP BY and returned
+   * with its collation sort key; the merge counts the distinct tuples with no NULL element, each
+   * element compared in its own collation, as one server does.
+   */
+  private Aggregate countDistinctTuple(
+      Function f, ColumnRef target, List<Expression> distinctArgs) {
+    List<Key> tuple = new ArrayList<>();
+    for (Expression arg : f.getParameters()) {
+      checkNoAggregate(arg);
+      ColumnRef value = addDerived(arg, "d");
+      distinctArgs.add(arg);
+      tuple.add(keyFor(value, arg));
+    }
+    return new Aggregate(
+        AggregateKind.COUNT_DISTINCT_TUPLE,
+        target,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        List.copyOf(tuple));
   }
 
   private static Expression asDouble(Expression arg) {
@@ -774,6 +826,7 @@ public final class MergePlanner {
         return isNumeric(f.getParameters().get(0));
       }
       return name.equals("COUNT")
+          || BITS.containsKey(name)
           || name.equals("SUM")
           || name.equals("AVG")
           || SPREADS.containsKey(name)
@@ -804,6 +857,41 @@ public final class MergePlanner {
     item.setAlias(new Alias(DERIVED_PREFIX + kind + index, true));
     derivedItems.add(item);
     return ColumnRef.derived(index);
+  }
+
+  /** Whether {@code e}, or the select item an alias in it names, has a BIT_* aggregate. */
+  boolean usesBitAggregate(Expression e) {
+    return usesBitAggregate(
+        e, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+  }
+
+  private boolean usesBitAggregate(Expression e, Set<Expression> seen) {
+    if (!seen.add(e)) {
+      return false; // an alias whose item refers to a column of the same name (SUM(id) AS id)
+    }
+    boolean[] found = {false};
+    e.accept(
+        new ExpressionVisitorAdapter<Void>() {
+          @Override
+          public <S> Void visit(Function function, S context) {
+            if (BITS.containsKey(upper(function.getName()))) {
+              found[0] = true;
+              return null;
+            }
+            return super.visit(function, context);
+          }
+
+          @Override
+          public <S> Void visit(Column column, S context) {
+            Expression source = sourceOf(column);
+            if (source != null && source != column && usesBitAggregate(source, seen)) {
+              found[0] = true;
+            }
+            return null;
+          }
+        },
+        null);
+    return found[0];
   }
 
   static void checkNoAggregate(Expression e) {

@@ -155,6 +155,14 @@ public record MergeSpec(
     STDDEV_POP,
     /** STDDEV_SAMP. */
     STDDEV_SAMP,
+    /** BIT_AND: AND of the units' results (all bits set for no rows). */
+    BIT_AND,
+    /** BIT_OR: OR of the units' results (0 for no rows). */
+    BIT_OR,
+    /** BIT_XOR: XOR of the units' results (0 for no rows). */
+    BIT_XOR,
+    /** COUNT(DISTINCT a, b, ...): distinct tuples without NULLs over the units' values. */
+    COUNT_DISTINCT_TUPLE,
     /** An expression over merged aggregates, evaluated after them (see {@link Scalar}). */
     EXPRESSION
   }
@@ -184,6 +192,8 @@ public record MergeSpec(
    * @param spread for the variance kinds: the derived {@code VAR_POP(x) * 1e0} column (with {@code
    *     sum} and {@code count}), else null
    * @param expression for {@link AggregateKind#EXPRESSION}: the expression over merged columns
+   * @param tuple for {@link AggregateKind#COUNT_DISTINCT_TUPLE}: the derived argument values with
+   *     their sort keys, else null
    */
   public record Aggregate(
       AggregateKind kind,
@@ -194,7 +204,21 @@ public record MergeSpec(
       Concat concat,
       Key compared,
       SpreadColumns spread,
-      Scalar expression) {
+      Scalar expression,
+      List<Key> tuple) {
+
+    public Aggregate(
+        AggregateKind kind,
+        ColumnRef target,
+        ColumnRef sum,
+        ColumnRef count,
+        ColumnRef distinctValue,
+        Concat concat,
+        Key compared,
+        SpreadColumns spread,
+        Scalar expression) {
+      this(kind, target, sum, count, distinctValue, concat, compared, spread, expression, null);
+    }
 
     public Aggregate(
         AggregateKind kind,

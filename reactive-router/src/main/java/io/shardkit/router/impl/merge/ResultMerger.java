@@ -70,7 +70,7 @@ public final class ResultMerger {
         remaining--;
       }
     } else {
-      List<Object[]> groups = group(ordered, spec, visible, width, guard, params);
+      List<Object[]> groups = group(ordered, spec, visible, width, guard, params, descriptors);
       if (spec.sortAfterGroup()) {
         RowOrder order = new RowOrder(spec.orderBy(), visible);
         groups.sort(order::compareValues);
@@ -105,7 +105,8 @@ public final class ResultMerger {
       int visible,
       int width,
       Collated.UnkeyedGuard guard,
-      io.vertx.sqlclient.Tuple params) {
+      io.vertx.sqlclient.Tuple params,
+      List<ColumnDescriptor> descriptors) {
     List<Object[]> out = new ArrayList<>();
     MergeSpec.Resolved[] keys = new MergeSpec.Resolved[spec.groupKeys().size()];
     for (int i = 0; i < keys.length; i++) {
@@ -142,7 +143,11 @@ public final class ResultMerger {
       }
     }
     if (out.isEmpty() && spec.scalar()) {
-      out.add(new Aggregator(spec.aggregates(), visible, params).result(width));
+      // no unit returned a row (DISTINCT arguments are grouped on the units): the types of
+      // expressions come from the units' column definitions instead of their values
+      Aggregator empty = new Aggregator(spec.aggregates(), visible, params);
+      empty.descriptors(descriptors);
+      out.add(empty.result(width));
     }
     return out;
   }

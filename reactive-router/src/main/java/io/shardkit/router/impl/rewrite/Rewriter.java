@@ -63,14 +63,51 @@ public final class Rewriter {
       boolean write,
       Tuple params,
       boolean replicated,
-      Plan plan) {}
+      Plan plan,
+      io.shardkit.router.impl.merge.UnionMerge union) {
+
+    public Routed(
+        List<SqlUnit> units,
+        MergeSpec merge,
+        long offset,
+        long limit,
+        List<Object> generatedKeys,
+        boolean write,
+        Tuple params,
+        boolean replicated,
+        Plan plan) {
+      this(units, merge, offset, limit, generatedKeys, write, params, replicated, plan, null);
+    }
+  }
 
   /** Routes and rewrites; {@code params} null means a text query. */
   public Routed rewrite(Plan plan, Tuple params, RoutingHint hint) {
     if (plan.kind() == Plan.Kind.INSERT) {
       return insert(plan, params, hint);
     }
-    List<RouteUnit> units = router.route(plan, params, hint);
+    List<RouteUnit> units;
+    if (plan.union() != null) {
+      // the whole UNION on one unit when every table lands there; else branch by branch
+      try {
+        units = router.route(plan, params, hint);
+      } catch (UnsupportedSqlException several) {
+        return union(plan, params, hint);
+      }
+    } else if (plan.multiRefusal() != null
+        && plan.multiRefusal().startsWith(io.shardkit.router.impl.route.UnionPlanner.REFUSAL)) {
+      try {
+        units = router.route(plan, params, hint);
+      } catch (UnsupportedSqlException several) {
+        // say why the union could not run branch by branch, then why it cannot run whole
+        throw new UnsupportedSqlException(
+            plan.tables(),
+            plan.multiRefusal()
+                + "; as one statement: "
+                + several.getMessage().replaceFirst(" \\(tables: [^)]*\\)$", ""));
+      }
+    } else {
+      units = router.route(plan, params, hint);
+    }
     boolean multi = units.size() > 1;
     SqlTemplate template = multi ? plan.multi() : plan.single();
     SqlTemplate.LimitMode mode =
@@ -102,6 +139,62 @@ public final class Rewriter {
         params,
         replicated(plan, out),
         plan);
+  }
+
+  /**
+   * A UNION whose branches route to different nodes: each branch is routed and rewritten as its own
+   * statement with its share of the parameters; the units of all branches run together and {@link
+   * io.shardkit.router.impl.merge.UnionMerge} combines their results.
+   */
+  private Routed union(Plan plan, Tuple params, RoutingHint hint) {
+    Plan.Union u = plan.union();
+    List<SqlUnit> units = new ArrayList<>();
+    List<io.shardkit.router.impl.merge.UnionMerge.Branch> branches = new ArrayList<>();
+    int next = 0;
+    for (int b = 0; b < u.branches().size(); b++) {
+      Tuple branchParams = null;
+      if (params != null) {
+        branchParams = Tuple.tuple();
+        for (int i = 0; i < u.parameters().get(b); i++) {
+          branchParams.addValue(params.getValue(next + i));
+        }
+      }
+      next += u.parameters().get(b);
+      Routed r = rewrite(u.branches().get(b), branchParams, hint);
+      units.addAll(r.units());
+      branches.add(
+          new io.shardkit.router.impl.merge.UnionMerge.Branch(
+              r.units().size(), r.merge(), r.offset(), r.limit(), r.params()));
+    }
+    long offset = 0;
+    long limit = -1;
+    if (u.limit() != null) {
+      offset = u.limit()[0] == null ? 0 : SqlTemplate.toLong(u.limit()[0].resolve(params));
+      limit = SqlTemplate.toLong(u.limit()[1].resolve(params));
+    }
+    List<MergeSpec.SortKey> order = new ArrayList<>();
+    for (int i = 0; i < u.orderColumns().length; i++) {
+      int c = u.orderColumns()[i];
+      order.add(
+          new MergeSpec.SortKey(
+              new MergeSpec.Key(
+                  MergeSpec.ColumnRef.start(c),
+                  u.weights()[c] < 0 ? null : MergeSpec.ColumnRef.start(u.weights()[c]),
+                  u.pads()[c] < 0 ? null : MergeSpec.ColumnRef.start(u.pads()[c])),
+              u.descending()[i]));
+    }
+    io.shardkit.router.impl.merge.UnionMerge merge =
+        new io.shardkit.router.impl.merge.UnionMerge(
+            List.copyOf(branches),
+            u.columns(),
+            u.weights(),
+            u.pads(),
+            u.distinctThrough(),
+            u.distinctBranches(),
+            order,
+            offset,
+            limit);
+    return new Routed(units, null, 0, -1, List.of(), false, params, false, plan, merge);
   }
 
   /**

@@ -29,6 +29,8 @@ import java.util.List;
  * @param dmlLimit UPDATE/DELETE with LIMIT
  * @param keyUpdates UPDATE SET of sharding columns
  * @param insert the INSERT split, or null
+ * @param union for {@code UNION [ALL]} of plain branches: how to run each branch as its own
+ *     statement and combine them when the whole statement does not route to one unit, else null
  */
 public record Plan(
     Kind kind,
@@ -49,7 +51,81 @@ public record Plan(
     boolean write,
     boolean dmlLimit,
     List<KeyUpdate> keyUpdates,
-    InsertSpec insert) {
+    InsertSpec insert,
+    Union union) {
+
+  public Plan(
+      Kind kind,
+      String sql,
+      List<String> tables,
+      List<String> slots,
+      List<Use> uses,
+      List<List<String>> groups,
+      List<Cond> blockConds,
+      List<List<ValueRef>> inItems,
+      List<Cond.Leaf> inLeaves,
+      SqlTemplate single,
+      SqlTemplate multi,
+      String multiRefusal,
+      MergeSpec merge,
+      ValueRef[] limit,
+      boolean limitWidened,
+      boolean write,
+      boolean dmlLimit,
+      List<KeyUpdate> keyUpdates,
+      InsertSpec insert) {
+    this(
+        kind,
+        sql,
+        tables,
+        slots,
+        uses,
+        groups,
+        blockConds,
+        inItems,
+        inLeaves,
+        single,
+        multi,
+        multiRefusal,
+        merge,
+        limit,
+        limitWidened,
+        write,
+        dmlLimit,
+        keyUpdates,
+        insert,
+        null);
+  }
+
+  /**
+   * A UNION whose branches run as statements of their own (see {@code UnionPlanner}).
+   *
+   * @param branches each branch planned as an ordinary SELECT; its visible columns are the {@code
+   *     columns} result columns followed by the sort key columns of its strings
+   * @param parameters how many {@code ?} each branch takes, in order (the outer LIMIT's follow)
+   * @param columns the number of result columns
+   * @param weights per result column: the position of its {@code WEIGHT_STRING} column in a branch
+   *     row, or -1 when it is not a string
+   * @param pads per result column: the position of its space-weight column, or -1
+   * @param distinctThrough rows of branches 0..distinctThrough are deduplicated together (the last
+   *     UNION DISTINCT overrides the ALL unions to its left), -1 when every union is ALL
+   * @param orderColumns the outer ORDER BY's result columns
+   * @param descending per ORDER BY key
+   * @param limit [offset or null, count] of the outer LIMIT, or null
+   * @param distinctBranches per branch: a SELECT DISTINCT branch after {@code distinctThrough},
+   *     deduplicated alone by the merge
+   */
+  public record Union(
+      List<Plan> branches,
+      List<Integer> parameters,
+      int columns,
+      int[] weights,
+      int[] pads,
+      int distinctThrough,
+      int[] orderColumns,
+      boolean[] descending,
+      ValueRef[] limit,
+      boolean[] distinctBranches) {}
 
   /** Statement kinds. */
   public enum Kind {

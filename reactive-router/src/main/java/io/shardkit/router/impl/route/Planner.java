@@ -92,6 +92,12 @@ public final class Planner {
   }
 
   private Plan select(String sql, Select select) {
+    // before anything renames the tables: the branches are planned from their own text
+    UnionPlanner.Result union =
+        select instanceof net.sf.jsqlparser.statement.select.SetOperationList list
+            ? UnionPlanner.plan(
+                list, catalog.schema(), text -> new Planner(rules, catalog).plan(text))
+            : null;
     AstScan scan = AstScan.of(select);
     StatementContext ctx = new StatementContext(rules, scan);
     PlainSelect top = select instanceof PlainSelect ps ? ps : null;
@@ -145,7 +151,9 @@ public final class Planner {
     boolean widened = false;
     if (top == null) {
       refusal =
-          "set operations and parenthesised queries are supported only when every table lands on one data node";
+          union != null && union.refusal() != null
+              ? union.refusal()
+              : "set operations and parenthesised queries are supported only when every table lands on one data node";
     } else if (ctx.hasSharded()) {
       MergePlanner.Result result =
           MergePlanner.plan(top, limit != null, hasUnplainLimit(top, limit), types);
@@ -176,7 +184,8 @@ public final class Planner {
         false,
         false,
         List.of(),
-        null);
+        null,
+        union == null ? null : union.union());
   }
 
   private static List<Table> blockTables(Map<Table, PlainSelect> blockOf, PlainSelect block) {
