@@ -145,4 +145,21 @@ class ScopeRegistryTest {
 
     assertThat(TxScope.registry().isIdle()).isTrue();
   }
+
+  @Test
+  void forceCloseAllGetsThroughScopesWhoseVertxIsClosed() throws Exception {
+    Vertx gone = TestSupport.vertx();
+    int before = TxScope.registry().openScopes();
+    TxScope.run(
+        gone,
+        ScopeOptions.ofTimeout(java.time.Duration.ofMinutes(5)),
+        () -> Promise.<Void>promise().future());
+    TestSupport.close(gone); // its deadline timer died with it: the scope stays registered
+    assertThat(TxScope.registry().openScopes()).isEqualTo(before + 1);
+
+    int closed = TxScope.registry().forceCloseAll("vertx closed");
+
+    assertThat(closed).isGreaterThanOrEqualTo(1);
+    assertThat(TxScope.registry().openScopes()).isZero();
+  }
 }

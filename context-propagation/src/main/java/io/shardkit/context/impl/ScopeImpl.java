@@ -200,7 +200,12 @@ final class ScopeImpl extends Frame implements Owned {
   /** Closes the scope and fails its caller with {@code failure}, unless already closed. */
   void fail(ShardkitException failure) {
     if (close(failure)) {
-      result.tryFail(failure);
+      try {
+        result.tryFail(failure);
+      } catch (java.util.concurrent.RejectedExecutionException vertxClosed) {
+        // the scope's Vert.x is closed: nobody can hear the failure any more, and the scope
+        // has left the registry (a leak guard's forceCloseAll must get through every scope)
+      }
     }
   }
 
