@@ -403,4 +403,45 @@ class SagaGrpcTest {
         .containsExactly(Map.entry(1, 1), Map.entry(3, 3));
     assertThat(logState(gid.get())).isEqualTo(5);
   }
+
+  @Test
+  void aServiceDownWhenTheActionIsCalledIsCompensatedTooAnEmptyRollbackOnceItIsBack()
+      throws Exception {
+    AtomicReference<String> gid = new AtomicReference<>();
+
+    Throwable actual =
+        awaitFailure(
+            coordinator.saga(
+                TIMEOUT,
+                saga -> {
+                  gid.set(saga.globalId());
+                  sagaScope.set(TxScope.current().orElseThrow());
+                  return saga.step(bank.credit, move(8, 5))
+                      .compose(v -> httpServer.close())
+                      .compose(v -> saga.step(REMOTE_DEBIT, move(1, 30)));
+                }));
+    httpServer = null;
+    httpServer = await(listen(port));
+    TccRecoveryReport up = recoverWhenDue();
+    TccBranch step = new TccBranch(gid.get(), "2", "account.debit", move(1, 30).toJson());
+    Throwable lateAction = awaitFailure(remote.tryBranch(step));
+
+    // the action may have run for all the coordinator knows: its compensation is owed too
+    assertThat(actual).isInstanceOf(TransactionOutcomePendingException.class);
+    TransactionOutcomePendingException pending = (TransactionOutcomePendingException) actual;
+    assertThat(pending.decision()).isEqualTo(TransactionOutcomePendingException.Decision.ROLLBACK);
+    assertThat(pending.pendingBranches()).containsExactly("2", "1");
+    assertThat(((TransactionRolledBackException) pending.getCause()).causes())
+        .containsOnlyKeys("2:account.debit");
+    assertThat(up.cancelled()).containsExactly(gid.get());
+    // the service never ran the action; its compensation was an empty rollback whose marker
+    // refuses the action if it ever arrives
+    assertThat(served.runs("debit.action") + served.runs("debit.compensation")).isZero();
+    assertThat(Bank.fence(databases, 1, OPTIONS, gid.get(), "2"))
+        .containsExactly(Map.entry(1, 3), Map.entry(3, 3));
+    assertThat(lateAction).isInstanceOf(io.shardkit.tx.TccTryRefusedException.class);
+    assertThat(journal(gid.get())).containsExactly("1:credit.action", "1:credit.compensation");
+    assertThat(new long[] {balance(1, 1), balance(2, 8)}).containsExactly(100, 100);
+    assertThat(logState(gid.get())).isEqualTo(5);
+  }
 }
