@@ -1,5 +1,6 @@
 package io.shardkit.examples.snippets;
 
+import io.shardkit.context.GrpcPropagation;
 import io.shardkit.context.ScopeOptions;
 import io.shardkit.context.TxScope;
 import io.shardkit.router.ShardedPool;
@@ -7,12 +8,18 @@ import io.shardkit.router.ShardingRules;
 import io.shardkit.tx.SagaStep;
 import io.shardkit.tx.TccAction;
 import io.shardkit.tx.TccCodec;
+import io.shardkit.tx.TccOptions;
+import io.shardkit.tx.TccParticipants;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
+import io.shardkit.tx.grpc.TccGrpc;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.server.GrpcServer;
 import io.vertx.mysqlclient.MySQLConnectOptions;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Tuple;
@@ -223,5 +230,38 @@ final class ReadmeSnippets {
         saga ->
             Future.all(saga.step(debit, new Move(a, 30)), saga.step(debit, new Move(b, 20)))
                 .compose(v -> saga.step(deposit, new Move(to, 50))));
+  }
+
+  /** reactive-tx/README.md, Saga, a step served by another service over gRPC. */
+  static void sagaGrpcReadme(
+      Vertx vertx,
+      ShardedPool accountPool,
+      TccOptions tccOptions,
+      SagaStep<Move, Long> debit,
+      Transactions transactions,
+      GrpcClient grpcClient,
+      SocketAddress accountService,
+      SagaStep<Move, Void> deposit,
+      TccCodec<Move> codec,
+      long a,
+      long to) {
+    // the account service: its fenced step (named "account.debit"), served over gRPC
+    TccParticipants participants =
+        TccParticipants.create(vertx, accountPool, tccOptions).register(debit);
+    participants.setup(); // its fence, on its shards
+    GrpcServer grpcServer = GrpcServer.server(vertx, GrpcPropagation.serverOptions());
+    TccGrpc.bind(grpcServer, participants);
+    // the coordinator (every instance that runs recovery): a reference and the participant
+    SagaStep<Move, Void> remoteDebit =
+        SagaStep.remote("account.debit", codec); // remoteRetryOnly too
+    transactions
+        .register(remoteDebit)
+        .registerParticipant(
+            "account.debit", TccGrpc.participant(vertx, grpcClient, accountService));
+    transactions.saga(
+        TransactionOptions.ofTimeout(Duration.ofSeconds(3)),
+        saga ->
+            saga.step(remoteDebit, new Move(a, 30))
+                .compose(v -> saga.step(deposit, new Move(to, 30))));
   }
 }

@@ -43,8 +43,13 @@ final class SagaBank {
   final SagaStep<Bank.Move, Void> deposit;
 
   SagaBank() {
+    this("");
+  }
+
+  /** Steps named {@code prefix + "debit"} etc. (e.g. a second service's steps: "account.debit"). */
+  SagaBank(String prefix) {
     debit =
-        SagaStep.builder("debit", Bank.CODEC)
+        SagaStep.builder(prefix + "debit", Bank.CODEC)
             .shardedBy("account", Bank.Move::account)
             .action(
                 (ctx, m) ->
@@ -71,7 +76,7 @@ final class SagaBank {
                         .compose(v -> journal(ctx, "compensation", m.account(), m.amount())))
             .build();
     credit =
-        SagaStep.builder("credit", Bank.CODEC)
+        SagaStep.builder(prefix + "credit", Bank.CODEC)
             .shardedBy("account", Bank.Move::account)
             .<Void>action(
                 (ctx, m) ->
@@ -85,7 +90,7 @@ final class SagaBank {
                         .compose(v -> journal(ctx, "compensation", m.account(), -m.amount())))
             .build();
     deposit =
-        SagaStep.builder("deposit", Bank.CODEC)
+        SagaStep.builder(prefix + "deposit", Bank.CODEC)
             .shardedBy("account", Bank.Move::account)
             .retryOnly()
             .<Void>action(
