@@ -148,11 +148,15 @@ final class OrderService {
         .recover(
             failure -> {
               JsonObject answer = new JsonObject();
-              if (failure instanceof TransactionRolledBackException e) {
-                answer.put("status", "CANCELLED").put("gid", e.globalId());
-                e.causes().values().stream()
-                    .findFirst()
-                    .ifPresent(cause -> answer.put("reason", cause.getMessage()));
+              // cancelled: the work's own failure (e.g. the debit's refusal), shardkit's details
+              // (global id, causes by branch) attached to it
+              TransactionRolledBackException cancelled =
+                  TransactionRolledBackException.of(failure).orElse(null);
+              if (cancelled != null) {
+                answer
+                    .put("status", "CANCELLED")
+                    .put("gid", cancelled.globalId())
+                    .put("reason", failure.getMessage());
               } else if (failure instanceof TransactionOutcomePendingException e) {
                 answer.put("status", "PENDING_" + e.decision()).put("gid", e.globalId());
               } else {

@@ -322,7 +322,8 @@ class SagaBankTest {
               String id = gid[0];
               if (ar.succeeded()) {
                 outcome = Told.COMMITTED;
-              } else if (ar.cause() instanceof TransactionRolledBackException e) {
+              } else if (TccTestSupport.rolledBack(ar.cause()) != null) {
+                TransactionRolledBackException e = TccTestSupport.rolledBack(ar.cause());
                 outcome = Told.ROLLED_BACK;
                 id = e.globalId();
               } else if (ar.cause() instanceof TransactionOutcomePendingException e) {

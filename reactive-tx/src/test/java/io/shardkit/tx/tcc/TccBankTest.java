@@ -215,7 +215,8 @@ class TccBankTest {
               String id = gid[0];
               if (ar.succeeded()) {
                 outcome = Outcome.COMMITTED;
-              } else if (ar.cause() instanceof TransactionRolledBackException e) {
+              } else if (TccTestSupport.rolledBack(ar.cause()) != null) {
+                TransactionRolledBackException e = TccTestSupport.rolledBack(ar.cause());
                 outcome = Outcome.ROLLED_BACK;
                 id = e.globalId();
               } else if (ar.cause() instanceof TransactionOutcomePendingException e) {

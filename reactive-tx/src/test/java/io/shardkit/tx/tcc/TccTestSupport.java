@@ -123,4 +123,12 @@ final class TccTestSupport {
     }
     return condition.getAsBoolean();
   }
+
+  /**
+   * shardkit's details of a rolled-back TCC or Saga transaction: the failure itself when it is the
+   * typed exception, else the one attached to the work's own failure (suppressed); null if none.
+   */
+  static io.shardkit.tx.TransactionRolledBackException rolledBack(Throwable failure) {
+    return io.shardkit.tx.TransactionRolledBackException.of(failure).orElse(null);
+  }
 }

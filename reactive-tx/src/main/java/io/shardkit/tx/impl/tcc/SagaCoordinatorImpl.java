@@ -208,7 +208,9 @@ public final class SagaCoordinatorImpl {
                 if (state == Sql.COMMIT || state == Sql.COMMITTED) {
                   return forward(tx, ran, body);
                 }
-                return compensate(tx, tx.rolledBack(ran.failed() ? ran.cause() : null));
+                Throwable cause = ran.failed() ? ran.cause() : null;
+                return compensate(
+                    tx, TccCoordinatorImpl.callerFailure(cause, tx.rolledBack(cause)));
               });
     }
     if (ran.succeeded()) {
@@ -240,7 +242,8 @@ public final class SagaCoordinatorImpl {
                             + " its steps were compensated"));
               });
     }
-    TransactionRolledBackException rolledBack = tx.rolledBack(ran.cause());
+    Throwable rolledBack =
+        TccCoordinatorImpl.callerFailure(ran.cause(), tx.rolledBack(ran.cause()));
     if (tx.logged().isEmpty()) {
       core.metrics().outcome(SAGA.mode(), gid, "cancelled");
       return Future.failedFuture(rolledBack);
@@ -257,8 +260,7 @@ public final class SagaCoordinatorImpl {
   }
 
   /** Compensates every logged compensatable step, in reverse log order, one after another. */
-  private <T> Future<T> compensate(
-      SagaTransactionImpl tx, TransactionRolledBackException rolledBack) {
+  private <T> Future<T> compensate(SagaTransactionImpl tx, Throwable rolledBack) {
     String gid = tx.globalId();
     List<Completion.Target> targets = new ArrayList<>();
     for (SagaTransactionImpl.Logged e : tx.logged()) {

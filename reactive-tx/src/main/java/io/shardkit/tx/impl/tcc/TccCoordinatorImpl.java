@@ -271,12 +271,12 @@ public final class TccCoordinatorImpl {
       }
       return commit(tx.globalId(), targets).map(tried.result());
     }
-    TransactionRolledBackException rolledBack = tx.rolledBack(tried.cause());
+    Throwable failure = callerFailure(tried.cause(), tx.rolledBack(tried.cause()));
     if (targets.isEmpty()) {
       metrics.outcome(tx.globalId(), "cancelled");
-      return Future.failedFuture(rolledBack);
+      return Future.failedFuture(failure);
     }
-    return cancel(tx.globalId(), targets, rolledBack);
+    return cancel(tx.globalId(), targets, failure);
   }
 
   private Future<Void> commit(String gid, List<Completion.Target> targets) {
@@ -328,8 +328,7 @@ public final class TccCoordinatorImpl {
         });
   }
 
-  private <T> Future<T> cancel(
-      String gid, List<Completion.Target> targets, TransactionRolledBackException rolledBack) {
+  private <T> Future<T> cancel(String gid, List<Completion.Target> targets, Throwable failure) {
     // The coordinator never writes COMMIT once it cancels and recovery never writes COMMIT, so
     // the branches can be cancelled while the decision is written: it only tells recovery early.
     Future<Integer> decision =
@@ -345,20 +344,17 @@ public final class TccCoordinatorImpl {
                 "transaction " + gid + " was cancelling but the log says COMMIT: a bug");
           }
         });
-    Future<T> completed = complete(gid, targets, false, rolledBack);
+    Future<T> completed = complete(gid, targets, false, failure);
     return Future.join(decision, completed).transform(ignored -> completed);
   }
 
   /**
    * Drives the decision on every branch; on success marks the transaction finished (batched) and
-   * succeeds (confirm) or fails with {@code rolledBack} (cancel); on an exhausted budget hands the
+   * succeeds (confirm) or fails with {@code failure} (cancel); on an exhausted budget hands the
    * transaction over to recovery and fails with {@link TransactionOutcomePendingException}.
    */
   private <T> Future<T> complete(
-      String gid,
-      List<Completion.Target> targets,
-      boolean commit,
-      TransactionRolledBackException rolledBack) {
+      String gid, List<Completion.Target> targets, boolean commit, Throwable failure) {
     return completion
         .drive(targets, commit, options.completionTimeout())
         .compose(
@@ -366,7 +362,7 @@ public final class TccCoordinatorImpl {
               if (pending.isEmpty()) {
                 doneMarks.add(gid);
                 metrics.outcome(gid, commit ? "committed" : "cancelled");
-                return commit ? Future.succeededFuture() : Future.failedFuture(rolledBack);
+                return commit ? Future.succeededFuture() : Future.failedFuture(failure);
               }
               Detached.run(
                   vertx,
@@ -380,8 +376,31 @@ public final class TccCoordinatorImpl {
                           ? TransactionOutcomePendingException.Decision.COMMIT
                           : TransactionOutcomePendingException.Decision.ROLLBACK,
                       pending,
-                      rolledBack));
+                      failure));
             });
+  }
+
+  /**
+   * What the caller of a cancelled transaction gets: as {@code Pool.withTransaction} does, the
+   * failure of its own work (the body's, or the try/action it awaited: a business refusal, a
+   * statement's error, the deadline's {@code ShardkitTimeoutException}) with shardkit's details
+   * (global id, phase, causes by branch) attached as a suppressed {@link
+   * TransactionRolledBackException}; the typed exception itself when there is no such failure or
+   * the failure cannot carry a suppressed exception.
+   */
+  static Throwable callerFailure(Throwable cause, TransactionRolledBackException details) {
+    if (cause == null || cause == details) {
+      return details;
+    }
+    cause.addSuppressed(details);
+    for (Throwable attached : cause.getSuppressed()) {
+      if (attached == details) {
+        return cause;
+      }
+    }
+    // an exception that takes no suppressed ones (Vert.x's NoStackTraceThrowable from
+    // Future.failedFuture(String), shared singletons): the typed exception, the failure its cause
+    return details;
   }
 
   private static <T> Future<T> abandoned(String gid) {
