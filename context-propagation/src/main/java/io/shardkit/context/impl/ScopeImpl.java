@@ -209,10 +209,15 @@ final class ScopeImpl extends Frame implements Owned {
     }
   }
 
-  /** The enclosing scope closed while this one was open. */
+  /**
+   * The enclosing scope closed while this one was open. When this scope's own deadline has passed
+   * by then, it timed out, whatever ended the enclosing scope (a sibling scope with the same
+   * deadline may have fired first and let the enclosing body finish): owners (a coordinator) must
+   * hear a timeout, not "closed by the enclosing scope".
+   */
   @Override
   public void closeWith(Throwable cause) {
-    if (cause instanceof ShardkitTimeoutException) {
+    if (cause instanceof ShardkitTimeoutException || tx.deadline().isExpired()) {
       expire();
     } else {
       fail(
