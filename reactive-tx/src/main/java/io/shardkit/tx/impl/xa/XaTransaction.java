@@ -558,6 +558,13 @@ final class XaTransaction {
               : "committing in one phase (the shard decides the outcome)",
           new TransactionOutcomeUnknownException(gid, phase, null));
     }
+    if (at == State.DECIDING || at == State.ONE_PHASE) {
+      // the scope ended for another reason (an enclosing scope closed) while the outcome was being
+      // decided: it may still commit, so never report a rollback
+      finish(Outcome.UNKNOWN);
+      return new TransactionOutcomeUnknownException(
+          gid, at == State.DECIDING ? "decide" : "commit", failure);
+    }
     finish(failure instanceof ShardkitTimeoutException ? Outcome.TIMED_OUT : Outcome.ROLLED_BACK);
     return failure;
   }

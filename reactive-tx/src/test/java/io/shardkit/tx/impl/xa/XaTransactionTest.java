@@ -411,6 +411,50 @@ class XaTransactionTest {
     assertThat(fx.preparedBranchesEverywhere()).isZero();
   }
 
+  @Test
+  void anEnclosingScopeEndingWhileTheDecisionIsWrittenLeavesTheOutcomeUnknownNotRolledBack()
+      throws Exception {
+    io.vertx.sqlclient.SqlConnection lock = await(fx.pool.pool("ds_0").getConnection());
+    AtomicReference<String> gid = new AtomicReference<>();
+    Promise<Future<Void>> inner = Promise.promise();
+    try {
+      await(lock.query("BEGIN").execute());
+      await(lock.query("SELECT gid FROM shardkit_tx FOR UPDATE").execute()); // holds the decision
+      // the caller's own scope ends at 600 ms, while the transaction waits for its decision
+      TxScope.run(
+              fx.vertx,
+              io.shardkit.context.ScopeOptions.ofTimeout(Duration.ofSeconds(10)),
+              () -> {
+                inner.complete(
+                    fx.pool.withTransaction(
+                        FIVE_SECONDS,
+                        sql -> {
+                          gid.set(TxScope.current().orElseThrow().globalId());
+                          return transfer(sql, "t-enclosed", 1, 2, 30);
+                        }));
+                Promise<Void> end = Promise.promise();
+                fx.vertx.setTimer(600, id -> end.complete());
+                return end.future();
+              })
+          .onComplete(ar -> {});
+      Throwable actual = failure(await(inner.future()));
+      // not "rolled back": the decision may still land
+      assertThat(actual).isInstanceOf(io.shardkit.tx.TransactionOutcomeUnknownException.class);
+    } finally {
+      await(lock.query("ROLLBACK").execute());
+      await(lock.close());
+    }
+    long until = System.nanoTime() + 10_000_000_000L;
+    while (fx.balance(1) != 70 && System.nanoTime() < until) {
+      Thread.sleep(50);
+    }
+    assertThat(await(fx.tx.decision(gid.get()))).contains(Decision.COMMIT);
+    assertThat(fx.balance(1)).isEqualTo(70);
+    assertThat(fx.balance(2)).isEqualTo(130);
+    waitForPoolsToSettle();
+    assertThat(fx.preparedBranchesEverywhere()).isZero();
+  }
+
   private static void assertUntouched() {
     for (long id = 1; id <= 10; id++) {
       assertThat(fx.balance(id)).as("balance of account %d", id).isEqualTo(100);
