@@ -81,12 +81,12 @@ public interface Transactions extends ShardTransactionManager {
    * {@code rollback()} completes. A hook that throws is logged and counted ({@code
    * shardkit.tx.hook.failures}); the outcome stands. {@code commit()} fails with: {@link
    * TransactionRolledBackException} (a prepare failed: nothing was applied anywhere; per data
-   * source causes); {@link TransactionOutcomePendingException} with {@link Decision#COMMIT} when
-   * the transaction is committed but a shard has not applied it yet (recovery will); {@link
-   * TransactionOutcomeUnknownException} when the coordinator lost track (see there). When the
-   * deadline passes first, the transaction is rolled back at once and later statements and the
-   * commit fail with {@link ShardkitTimeoutException}. {@code ShardedPool.withTransaction(fn)}
-   * drives this handle: {@code fn}'s own failure rolls back and fails with that failure.
+   * source causes); {@link TransactionOutcomeUnknownException} when the coordinator lost track (see
+   * there). When the deadline passes first, the transaction is rolled back at once and later
+   * statements and the commit fail with {@link ShardkitTimeoutException}. {@code commit()} succeeds
+   * once the COMMIT decision is durable, also when a shard has not applied it yet (recovery will;
+   * {@code pending_commit} in meters and observers). {@code ShardedPool.withTransaction(fn)} drives
+   * this handle: {@code fn}'s own failure rolls back and fails with that failure.
    *
    * @param pool the pool whose data sources the branches use (the log stays on this manager's)
    * @param timeout positive, at most {@code ScopeOptions.MAX_TIMEOUT}
@@ -102,11 +102,13 @@ public interface Transactions extends ShardTransactionManager {
    *
    * @param options the timeout of the try phase (body and tries), capped by an enclosing scope's
    *     deadline
-   * @return the body's value once committed, on the caller's context; or fails with {@link
-   *     TransactionRolledBackException} (a try or the body failed, the deadline passed, or recovery
-   *     cancelled first), {@link ShardkitTimeoutException}, or {@link
-   *     TransactionOutcomePendingException} carrying the decision when confirms or cancels still
-   *     fail after {@link TccOptions#completionTimeout()} (recovery finishes them)
+   * @return the body's value once committed (also when confirms still fail after {@link
+   *     TccOptions#completionTimeout()}: the decision is durable and recovery confirms them), on
+   *     the caller's context; or fails with the work's own failure (a try's or the body's, the
+   *     deadline's {@link ShardkitTimeoutException}) carrying a suppressed {@link
+   *     TransactionRolledBackException} ({@link TransactionRolledBackException#of}), that typed
+   *     exception when recovery cancelled first, or {@link TransactionOutcomePendingException}
+   *     ({@code ROLLBACK}) when cancels still fail after the completion budget
    */
   <T> Future<T> tcc(TransactionOptions options, Function<TccTransaction, Future<T>> body);
 
@@ -123,12 +125,13 @@ public interface Transactions extends ShardTransactionManager {
    *
    * @param options the timeout of the saga's body and compensatable steps, capped by an enclosing
    *     scope's deadline
-   * @return the body's value once committed, on the caller's context; or fails with {@link
-   *     TransactionRolledBackException} (a step or the body failed, or the deadline passed: every
-   *     step was compensated; the body's or the step's failure is the cause), {@link
-   *     TransactionOutcomePendingException} with the decision when compensations ({@code ROLLBACK})
-   *     or retry-only actions ({@code COMMIT}) still fail after {@link
-   *     TccOptions#completionTimeout()} (recovery finishes them), or {@link
+   * @return the body's value once committed (also when retry-only actions still fail after {@link
+   *     TccOptions#completionTimeout()}: recovery runs them forward), on the caller's context; or
+   *     fails with the work's own failure (a step's or the body's, the deadline's timeout: every
+   *     step was compensated) carrying a suppressed {@link TransactionRolledBackException}, {@link
+   *     TransactionCommittedException} when the body failed after the pivot, {@link
+   *     TransactionOutcomePendingException} ({@code ROLLBACK}) when compensations still fail after
+   *     the completion budget (recovery finishes them), or {@link
    *     TransactionOutcomeUnknownException} when the decision could not be written nor read back
    */
   <T> Future<T> saga(TransactionOptions options, Function<SagaTransaction, Future<T>> body);

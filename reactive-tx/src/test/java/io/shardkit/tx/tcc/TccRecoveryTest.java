@@ -252,6 +252,62 @@ class TccRecoveryTest {
     assertThat(Bank.account(databases, 1)).containsExactly(1_005, 0, 0);
   }
 
+  @Test
+  void aCommitWhoseConfirmCannotRunYetSucceedsAndIsAppliedOnceRecoveryCan() throws Exception {
+    TccOptions impatient =
+        OPTIONS.toBuilder()
+            .completionTimeout(Duration.ofSeconds(2))
+            .recoveryTakeover(Duration.ofMillis(500))
+            .build();
+    TccCoordinatorImpl coordinator = TccTestSupport.coordinator(vertx, pool, impatient);
+    coordinator.register(bank.debit).register(bank.credit);
+    await(coordinator.setup());
+    Shard creditShard = databases.get(1).shard();
+    AtomicBoolean killed = new AtomicBoolean();
+    ((LocalParticipants) coordinator.participants())
+        .beforeCommit(
+            (phase, branch) -> {
+              if (phase.equals("confirm")
+                  && branch.action().equals("credit")
+                  && killed.compareAndSet(false, true)) {
+                return vertx.executeBlocking(
+                    () -> {
+                      creditShard.kill();
+                      return null;
+                    });
+              }
+              return Future.succeededFuture();
+            });
+    String gid;
+    try {
+      // the credit's shard dies under its confirm and stays down past the completion budget:
+      // the transaction is committed (COMMIT is durable), so the caller hears success
+      gid =
+          await(
+              coordinator.execute(
+                  Duration.ofSeconds(5), tx -> bank.transfer(tx, 0, 1, 30).map(tx.globalId())),
+              Duration.ofSeconds(30));
+      assertThat(killed).isTrue();
+      assertThat(Bank.account(databases, 0))
+          .as("the debit is confirmed")
+          .containsExactly(970, 0, 0);
+    } finally {
+      creditShard.start();
+    }
+    // once the shard is back, recovery confirms the credit: the effects are visible
+    TccCoordinatorImpl other =
+        TccTestSupport.coordinator(vertx, pool, impatient.toBuilder().instanceId("other").build());
+    other.register(bank.debit).register(bank.credit);
+    List<String> confirmed = new ArrayList<>();
+    long end = System.nanoTime() + 20_000_000_000L;
+    while (!confirmed.contains(gid) && System.nanoTime() < end) {
+      confirmed.addAll(await(other.recovery().runOnce()).confirmed());
+      Thread.sleep(100);
+    }
+    assertThat(confirmed).contains(gid);
+    assertThat(Bank.account(databases, 1)).containsExactly(1_030, 0, 0);
+  }
+
   static Set<String> confirmed(List<TccRecoveryReport> reports) {
     Set<String> gids = new HashSet<>();
     for (TccRecoveryReport r : reports) {

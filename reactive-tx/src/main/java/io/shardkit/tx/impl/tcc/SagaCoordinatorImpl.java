@@ -39,6 +39,8 @@ import java.util.function.Function;
  */
 public final class SagaCoordinatorImpl {
 
+  private static final System.Logger LOG = System.getLogger(SagaCoordinatorImpl.class.getName());
+
   /** Test hook: where an abandoned coordinator stops (nothing more is sent after it). */
   public enum StopAt {
     NONE,
@@ -364,12 +366,13 @@ public final class SagaCoordinatorImpl {
     for (SagaTransactionImpl.Logged e : tx.retryOnlyPending()) {
       ids.add(e.branch().branchId());
     }
-    return Future.failedFuture(
-        new TransactionOutcomePendingException(
-            gid,
-            TransactionOutcomePendingException.Decision.COMMIT,
-            ids,
-            ran.failed() ? ran.cause() : null));
+    // committed (past its pivot): recovery runs the retry-only steps left
+    LOG.log(
+        System.Logger.Level.INFO,
+        "saga " + gid + " committed; recovery finishes its retry-only steps " + ids);
+    return ran.succeeded()
+        ? Future.succeededFuture(ran.result())
+        : Future.failedFuture(committedButBodyFailed(gid, ran.cause()));
   }
 
   private void handOver(String gid) {

@@ -369,6 +369,13 @@ public final class TccCoordinatorImpl {
                   ScopeOptions.builder().globalId(gid).timeout(options.phaseTimeout()).build(),
                   () -> log.handOver(gid));
               metrics.outcome(gid, commit ? "pending_commit" : "pending_cancel");
+              if (commit) {
+                // committed: the decision is durable, recovery confirms the branches left
+                LOG.log(
+                    System.Logger.Level.INFO,
+                    "transaction " + gid + " committed; recovery confirms " + pending);
+                return Future.succeededFuture();
+              }
               return Future.failedFuture(
                   new TransactionOutcomePendingException(
                       gid,

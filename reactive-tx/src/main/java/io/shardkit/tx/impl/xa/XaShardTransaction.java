@@ -6,6 +6,7 @@ import io.shardkit.context.TxContext;
 import io.shardkit.context.TxScope;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.spi.ShardTransaction;
+import io.shardkit.tx.TransactionOutcomePendingException;
 import io.shardkit.tx.TransactionRolledBackException;
 import io.shardkit.tx.impl.Hooks;
 import io.shardkit.tx.impl.OnContext;
@@ -30,6 +31,8 @@ import java.util.function.Supplier;
  * completes on the context that called {@link #begin}.
  */
 final class XaShardTransaction implements ShardTransaction {
+
+  private static final System.Logger LOG = System.getLogger(XaShardTransaction.class.getName());
 
   private enum Action {
     NONE,
@@ -112,6 +115,14 @@ final class XaShardTransaction implements ShardTransaction {
                 return Future.failedFuture(
                     new TransactionRolledBackException(
                         handle.globalId(), "rollback", Map.of(), "rolled back by the caller"));
+              }
+              if (ar.failed()
+                  && ar.cause() instanceof TransactionOutcomePendingException pending
+                  && pending.decision() == TransactionOutcomePendingException.Decision.COMMIT) {
+                // committed: the decision is durable; recovery applies it on the branches left
+                // (meters and observers say pending_commit)
+                LOG.log(System.Logger.Level.INFO, pending.getMessage());
+                return Future.succeededFuture();
               }
               return ar.succeeded() ? Future.succeededFuture() : Future.failedFuture(ar.cause());
             });
