@@ -4,7 +4,6 @@ import io.shardkit.router.ShardingRules;
 import io.shardkit.router.TableRule;
 import io.shardkit.router.UnsupportedSqlException;
 import io.shardkit.router.impl.parse.AstScan;
-import io.shardkit.router.impl.rewrite.SqlTemplate;
 import java.util.ArrayList;
 import java.util.List;
 import net.sf.jsqlparser.expression.Expression;

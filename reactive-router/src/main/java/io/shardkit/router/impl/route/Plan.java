@@ -1,7 +1,6 @@
 package io.shardkit.router.impl.route;
 
 import io.shardkit.router.impl.merge.MergeSpec;
-import io.shardkit.router.impl.rewrite.SqlTemplate;
 import java.util.List;
 
 /**

@@ -7,7 +7,6 @@ import io.shardkit.router.impl.merge.MergePlanner;
 import io.shardkit.router.impl.parse.AstScan;
 import io.shardkit.router.impl.parse.DoubleQuotedStrings;
 import io.shardkit.router.impl.parse.StatementParser;
-import io.shardkit.router.impl.rewrite.SqlTemplate;
 import io.shardkit.router.impl.schema.Schema;
 import io.shardkit.router.impl.schema.SchemaCatalog;
 import java.util.ArrayList;

@@ -47,6 +47,107 @@ public final class Router {
     return new Router(rules, catalog);
   }
 
+  /**
+   * Routes one execution: INSERT rows (after generating their keys), a UNION whole or branch by
+   * branch, anything else to its units with the IN-list node sets the rewriter prunes by.
+   */
+  public Routing routing(Plan plan, Tuple params, RoutingHint hint) {
+    if (plan.kind() == Plan.Kind.INSERT) {
+      return insertRows(plan, params, hint);
+    }
+    List<RouteUnit> units;
+    if (plan.union() != null) {
+      // the whole UNION on one unit when every table lands there; else branch by branch
+      try {
+        units = route(plan, params, hint);
+      } catch (UnsupportedSqlException several) {
+        return branches(plan, params, hint);
+      }
+    } else if (plan.multiRefusal() != null
+        && plan.multiRefusal().startsWith(UnionPlanner.REFUSAL)) {
+      try {
+        units = route(plan, params, hint);
+      } catch (UnsupportedSqlException several) {
+        // say why the union could not run branch by branch, then why it cannot run whole
+        throw new UnsupportedSqlException(
+            plan.tables(),
+            plan.multiRefusal()
+                + "; as one statement: "
+                + several.getMessage().replaceFirst(" \\(tables: [^)]*\\)$", ""));
+      }
+    } else {
+      units = route(plan, params, hint);
+    }
+    return new Routing.Units(units, plan.inItems().isEmpty() ? null : inNodes(plan, params));
+  }
+
+  /** Each branch of a UNION routed as its own statement, with its share of the parameters. */
+  private Routing branches(Plan plan, Tuple params, RoutingHint hint) {
+    Plan.Union u = plan.union();
+    List<Routing> branches = new ArrayList<>();
+    List<Tuple> branchParamsList = new ArrayList<>();
+    int next = 0;
+    for (int b = 0; b < u.branches().size(); b++) {
+      Tuple branchParams = null;
+      if (params != null) {
+        branchParams = Tuple.tuple();
+        for (int i = 0; i < u.parameters().get(b); i++) {
+          branchParams.addValue(params.getValue(next + i));
+        }
+      }
+      next += u.parameters().get(b);
+      branches.add(routing(u.branches().get(b), branchParams, hint));
+      branchParamsList.add(branchParams);
+    }
+    return new Routing.Branches(List.copyOf(branches), branchParamsList);
+  }
+
+  /**
+   * For each IN slot and item, the nodes its value can be on (null: anywhere), computed once per
+   * execution and then tested per unit by the rewriter.
+   */
+  private BitSet[][] inNodes(Plan plan, Tuple params) {
+    List<List<ValueRef>> inItems = plan.inItems();
+    BitSet[][] nodes = new BitSet[inItems.size()][];
+    for (int slot = 0; slot < inItems.size(); slot++) {
+      Cond.Leaf leaf = plan.inLeaves().get(slot);
+      List<ValueRef> items = inItems.get(slot);
+      nodes[slot] = new BitSet[items.size()];
+      for (int i = 0; i < items.size(); i++) {
+        try {
+          nodes[slot][i] = nodesOf(leaf, items.get(i).resolve(params));
+        } catch (UnsupportedSqlException e) {
+          nodes[slot][i] = null;
+        }
+      }
+    }
+    return nodes;
+  }
+
+  /** An INSERT: generates the keys of a generated key column, then routes the rows. */
+  private Routing insertRows(Plan plan, Tuple params, RoutingHint hint) {
+    Plan.InsertSpec spec = plan.insert();
+    List<Object> keys = new ArrayList<>();
+    Tuple effective = params;
+    if (spec.generatedKey()) {
+      io.shardkit.router.spi.KeyGenerator generator =
+          rules.tableRule(spec.table()).orElseThrow().keyGenerator();
+      List<Object> extended = new ArrayList<>();
+      if (params != null) {
+        for (int i = 0; i < params.size(); i++) {
+          extended.add(params.getValue(i));
+        }
+      }
+      for (int r = 0; r < spec.rows().size(); r++) {
+        Object key = generator.nextKey();
+        keys.add(key);
+        extended.add(key);
+      }
+      effective = Tuple.wrap(extended);
+    }
+    return new Routing.Rows(routeInsert(plan, effective, hint), effective, keys);
+  }
+
   /** Routes a non-INSERT plan. */
   public List<RouteUnit> route(Plan plan, Tuple params, RoutingHint hint) {
     List<RouteUnit> units = routeTables(plan, params, hint);
