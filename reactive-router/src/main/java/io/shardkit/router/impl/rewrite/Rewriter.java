@@ -2,10 +2,12 @@ package io.shardkit.router.impl.rewrite;
 
 import io.shardkit.router.impl.merge.MergeSpec;
 import io.shardkit.router.impl.route.Cond;
+import io.shardkit.router.impl.route.InsertPlan;
 import io.shardkit.router.impl.route.Plan;
 import io.shardkit.router.impl.route.RouteUnit;
 import io.shardkit.router.impl.route.Router;
 import io.shardkit.router.impl.route.Routing;
+import io.shardkit.router.impl.route.SelectPlan;
 import io.shardkit.router.impl.route.SqlTemplate;
 import io.shardkit.router.impl.route.ValueRef;
 import io.vertx.sqlclient.Tuple;
@@ -72,17 +74,21 @@ public final class Rewriter {
    */
   public Routed rewrite(Plan plan, Routing routing, Tuple params) {
     if (routing instanceof Routing.Rows rows) {
-      return insert(plan, rows);
+      return insert((InsertPlan) plan, rows);
     }
     if (routing instanceof Routing.Branches branches) {
-      return union(plan, branches, params);
+      return union((SelectPlan) plan, branches, params);
     }
     Routing.Units routed = (Routing.Units) routing;
     List<RouteUnit> units = routed.units();
+    Plan.OnUnits onUnits = (Plan.OnUnits) plan;
+    // only a SELECT has a LIMIT the merge applies and a merge spec
+    SelectPlan select = plan instanceof SelectPlan s ? s : null;
+    ValueRef[] limitRef = select == null ? null : select.limit();
     boolean multi = units.size() > 1;
-    SqlTemplate template = multi ? plan.multi() : plan.single();
+    SqlTemplate template = multi ? onUnits.multi() : onUnits.single();
     SqlTemplate.LimitMode mode =
-        multi && plan.limitWidened()
+        multi && select != null && select.limitWidened()
             ? SqlTemplate.LimitMode.WIDENED
             : SqlTemplate.LimitMode.ORIGINAL;
     List<SqlUnit> out = new ArrayList<>(units.size());
@@ -91,18 +97,18 @@ public final class Rewriter {
     for (RouteUnit unit : units) {
       int[][] kept = inNodes == null ? null : prune(plan, unit, inNodes);
       List<Object> unitParams = params == null ? null : new ArrayList<>(params.size());
-      String sql = template.render(unit, params, kept, inItems, plan.limit(), mode, unitParams);
+      String sql = template.render(unit, params, kept, inItems, limitRef, mode, unitParams);
       out.add(new SqlUnit(unit.dataSource(), sql, params == null ? null : Tuple.wrap(unitParams)));
     }
     long offset = 0;
     long limit = -1;
-    if (multi && plan.limit() != null) {
-      offset = plan.limit()[0] == null ? 0 : SqlTemplate.toLong(plan.limit()[0].resolve(params));
-      limit = SqlTemplate.toLong(plan.limit()[1].resolve(params));
+    if (multi && limitRef != null) {
+      offset = limitRef[0] == null ? 0 : SqlTemplate.toLong(limitRef[0].resolve(params));
+      limit = SqlTemplate.toLong(limitRef[1].resolve(params));
     }
     return new Routed(
         out,
-        multi ? plan.merge() : null,
+        multi && select != null ? select.merge() : null,
         offset,
         limit,
         List.of(),
@@ -117,7 +123,7 @@ public final class Rewriter {
    * statement with its share of the parameters; the units of all branches run together and {@link
    * io.shardkit.router.impl.merge.UnionMerge} combines their results.
    */
-  private Routed union(Plan plan, Routing.Branches routing, Tuple params) {
+  private Routed union(SelectPlan plan, Routing.Branches routing, Tuple params) {
     Plan.Union u = plan.union();
     List<SqlUnit> units = new ArrayList<>();
     List<io.shardkit.router.impl.merge.UnionMerge.Branch> branches = new ArrayList<>();
@@ -185,7 +191,7 @@ public final class Rewriter {
     return kept;
   }
 
-  private Routed insert(Plan plan, Routing.Rows routing) {
+  private Routed insert(InsertPlan plan, Routing.Rows routing) {
     Plan.InsertSpec spec = plan.insert();
     List<Object> keys = routing.generatedKeys();
     Tuple effective = routing.params();

@@ -207,27 +207,7 @@ final class InsertPlanner {
             rowValues,
             allColumns,
             generate);
-    SqlTemplate whole = SqlTemplate.compile(prefix + "(...)" + suffix);
-    return new Plan(
-        Plan.Kind.INSERT,
-        sql,
-        List.copyOf(ctx.tables),
-        List.copyOf(ctx.slots),
-        List.copyOf(ctx.uses),
-        List.copyOf(ctx.groups),
-        List.of(Cond.ANY),
-        List.of(),
-        List.of(),
-        whole,
-        whole,
-        null,
-        null,
-        null,
-        false,
-        true,
-        false,
-        List.of(),
-        spec);
+    return new InsertPlan(sql, ctx.tableScope(), spec);
   }
 
   static List<String> shardingColumns(TableRule rule) {

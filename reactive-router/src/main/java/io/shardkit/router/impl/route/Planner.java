@@ -164,26 +164,15 @@ public final class Planner {
         multi = SqlTemplate.compile(select.toString());
       }
     }
-    return new Plan(
-        Plan.Kind.SELECT,
+    return new SelectPlan(
         sql,
-        List.copyOf(ctx.tables),
-        List.copyOf(ctx.slots),
-        List.copyOf(ctx.uses),
-        List.copyOf(ctx.groups),
-        conds,
-        ctx.inItems,
-        ctx.inLeaves,
+        ctx.scope(conds),
         single,
         multi,
         refusal,
         merge,
         limit,
         widened,
-        false,
-        false,
-        List.of(),
-        null,
         union == null ? null : union.union());
   }
 
@@ -361,7 +350,7 @@ public final class Planner {
         block0, List.of(where == null ? new net.sf.jsqlparser.expression.NullValue() : where));
   }
 
-  private Plan dml(
+  private WritePlan dml(
       String sql,
       Plan.Kind kind,
       Statement statement,
@@ -377,28 +366,7 @@ public final class Planner {
     }
     ctx.renameToMarkers();
     SqlTemplate template = verified(statement.toString(), ctx, null);
-    String refusal =
-        limit ? kind + " ... LIMIT on several data nodes cannot keep the LIMIT's meaning" : null;
-    return new Plan(
-        kind,
-        sql,
-        List.copyOf(ctx.tables),
-        List.copyOf(ctx.slots),
-        List.copyOf(ctx.uses),
-        List.copyOf(ctx.groups),
-        conds,
-        ctx.inItems,
-        ctx.inLeaves,
-        template,
-        refusal == null ? template : null,
-        refusal,
-        null,
-        null,
-        false,
-        true,
-        limit,
-        List.copyOf(keyUpdates),
-        null);
+    return new WritePlan(kind, sql, ctx.scope(conds), template, limit, keyUpdates);
   }
 
   private Plan ddl(String sql, Statement statement) {
@@ -432,26 +400,7 @@ public final class Planner {
     }
     ctx.renameToMarkers();
     SqlTemplate template = SqlTemplate.compile(statement.toString());
-    return new Plan(
-        Plan.Kind.DDL,
-        sql,
-        List.copyOf(ctx.tables),
-        List.copyOf(ctx.slots),
-        List.copyOf(ctx.uses),
-        List.copyOf(ctx.groups),
-        List.of(Cond.ANY),
-        List.of(),
-        List.of(),
-        template,
-        template,
-        null,
-        null,
-        null,
-        false,
-        true,
-        false,
-        List.of(),
-        null);
+    return new PassThroughPlan(sql, ctx.tableScope(), template);
   }
 
   /** The literal items of pruned IN lists, which the template holds outside its text. */

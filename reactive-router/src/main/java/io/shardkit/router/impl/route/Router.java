@@ -52,37 +52,38 @@ public final class Router {
    * branch, anything else to its units with the IN-list node sets the rewriter prunes by.
    */
   public Routing routing(Plan plan, Tuple params, RoutingHint hint) {
-    if (plan.kind() == Plan.Kind.INSERT) {
-      return insertRows(plan, params, hint);
+    if (plan instanceof InsertPlan insert) {
+      return insertRows(insert, params, hint);
     }
+    Plan.OnUnits onUnits = (Plan.OnUnits) plan;
     List<RouteUnit> units;
-    if (plan.union() != null) {
+    if (plan instanceof SelectPlan select && select.union() != null) {
       // the whole UNION on one unit when every table lands there; else branch by branch
       try {
-        units = route(plan, params, hint);
+        units = route(onUnits, params, hint);
       } catch (UnsupportedSqlException several) {
-        return branches(plan, params, hint);
+        return branches(select, params, hint);
       }
-    } else if (plan.multiRefusal() != null
-        && plan.multiRefusal().startsWith(UnionPlanner.REFUSAL)) {
+    } else if (onUnits.multiRefusal() != null
+        && onUnits.multiRefusal().startsWith(UnionPlanner.REFUSAL)) {
       try {
-        units = route(plan, params, hint);
+        units = route(onUnits, params, hint);
       } catch (UnsupportedSqlException several) {
         // say why the union could not run branch by branch, then why it cannot run whole
         throw new UnsupportedSqlException(
             plan.tables(),
-            plan.multiRefusal()
+            onUnits.multiRefusal()
                 + "; as one statement: "
                 + several.getMessage().replaceFirst(" \\(tables: [^)]*\\)$", ""));
       }
     } else {
-      units = route(plan, params, hint);
+      units = route(onUnits, params, hint);
     }
     return new Routing.Units(units, plan.inItems().isEmpty() ? null : inNodes(plan, params));
   }
 
   /** Each branch of a UNION routed as its own statement, with its share of the parameters. */
-  private Routing branches(Plan plan, Tuple params, RoutingHint hint) {
+  private Routing branches(SelectPlan plan, Tuple params, RoutingHint hint) {
     Plan.Union u = plan.union();
     List<Routing> branches = new ArrayList<>();
     List<Tuple> branchParamsList = new ArrayList<>();
@@ -125,7 +126,7 @@ public final class Router {
   }
 
   /** An INSERT: generates the keys of a generated key column, then routes the rows. */
-  private Routing insertRows(Plan plan, Tuple params, RoutingHint hint) {
+  private Routing insertRows(InsertPlan plan, Tuple params, RoutingHint hint) {
     Plan.InsertSpec spec = plan.insert();
     List<Object> keys = new ArrayList<>();
     Tuple effective = params;
@@ -149,14 +150,14 @@ public final class Router {
   }
 
   /** Routes a non-INSERT plan. */
-  public List<RouteUnit> route(Plan plan, Tuple params, RoutingHint hint) {
+  public List<RouteUnit> route(Plan.OnUnits plan, Tuple params, RoutingHint hint) {
     List<RouteUnit> units = routeTables(plan, params, hint);
     if (units.size() > 1 && plan.multi() == null) {
       throw new UnsupportedSqlException(
           plan.tables(), plan.multiRefusal() + "; it routes to " + units.size() + " data nodes");
     }
-    if (!plan.keyUpdates().isEmpty()) {
-      checkKeyUpdates(plan, params, units);
+    if (plan instanceof WritePlan write && !write.keyUpdates().isEmpty()) {
+      checkKeyUpdates(write, params, units);
     }
     return units;
   }
@@ -419,7 +420,7 @@ public final class Router {
     return result;
   }
 
-  private void checkKeyUpdates(Plan plan, Tuple params, List<RouteUnit> units) {
+  private void checkKeyUpdates(WritePlan plan, Tuple params, List<RouteUnit> units) {
     for (Plan.KeyUpdate update : plan.keyUpdates()) {
       if (units.size() != 1) {
         throw new UnsupportedSqlException(
@@ -490,7 +491,7 @@ public final class Router {
    * Routes the rows of an INSERT (parameters already extended with generated keys): sharded tables
    * row by row, broadcast tables to every data source, single tables to theirs.
    */
-  public List<InsertUnit> routeInsert(Plan plan, Tuple params, RoutingHint hint) {
+  public List<InsertUnit> routeInsert(InsertPlan plan, Tuple params, RoutingHint hint) {
     Plan.InsertSpec spec = plan.insert();
     int rowCount = spec.rows().size();
     int[] allRows = new int[rowCount];

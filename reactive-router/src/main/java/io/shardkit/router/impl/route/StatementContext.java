@@ -42,6 +42,32 @@ final class StatementContext {
     this.scan = scan;
   }
 
+  /** The plan's scope: what was collected, with these per-block conditions and the IN lists. */
+  Plan.Scope scope(List<Cond> blockConds) {
+    return new Plan.Scope(
+        List.copyOf(tables),
+        List.copyOf(slots),
+        List.copyOf(uses),
+        List.copyOf(groups),
+        blockConds,
+        inItems,
+        inLeaves);
+  }
+
+  /**
+   * The scope of a statement routed by its table alone (INSERT, DDL): no conditions, no IN lists.
+   */
+  Plan.Scope tableScope() {
+    return new Plan.Scope(
+        List.copyOf(tables),
+        List.copyOf(slots),
+        List.copyOf(uses),
+        List.copyOf(groups),
+        List.of(Cond.ANY),
+        List.of(),
+        List.of());
+  }
+
   /** Classifies a table reference in a block; returns null for CTE references. */
   Plan.Use add(Table table, int block) {
     if (useOf.containsKey(table)) {

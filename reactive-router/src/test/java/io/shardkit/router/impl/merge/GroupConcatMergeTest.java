@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 class GroupConcatMergeTest {
 
   static MergeSpec spec(String sql) {
-    return Planner.of(Fixtures.rules()).plan(sql).merge();
+    return ((io.shardkit.router.impl.route.SelectPlan) Planner.of(Fixtures.rules()).plan(sql))
+        .merge();
   }
 
   static RowSet<Row> unit(List<String> columns, Object[]... rows) {

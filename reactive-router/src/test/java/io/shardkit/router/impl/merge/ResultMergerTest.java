@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class ResultMergerTest {
 
   static MergeSpec spec(String sql) {
-    return Planner.of(Fixtures.rules()).plan(sql).merge();
+    return ((io.shardkit.router.impl.route.SelectPlan) Planner.of(Fixtures.rules()).plan(sql))
+        .merge();
   }
 
   static UnitRows rows(String sql, String... visible) {
