@@ -554,7 +554,7 @@ final class StatementRunner {
             all -> {
               List<RowSet<Row>> results = new ArrayList<>(all);
               if (routed.union() != null) {
-                return routed.union().merge(results);
+                return new io.shardkit.router.impl.merge.UnionMerge(routed.union()).merge(results);
               }
               if (routed.write() || routed.merge() == null) {
                 return WriteResults.combine(routed, results);

@@ -1,6 +1,7 @@
 package io.shardkit.router.impl.rewrite;
 
-import io.shardkit.router.impl.merge.MergeSpec;
+import io.shardkit.router.impl.analyse.MergeSpec;
+import io.shardkit.router.impl.parse.ValueRef;
 import io.shardkit.router.impl.route.Cond;
 import io.shardkit.router.impl.route.InsertPlan;
 import io.shardkit.router.impl.route.Plan;
@@ -9,7 +10,6 @@ import io.shardkit.router.impl.route.Router;
 import io.shardkit.router.impl.route.Routing;
 import io.shardkit.router.impl.route.SelectPlan;
 import io.shardkit.router.impl.route.SqlTemplate;
-import io.shardkit.router.impl.route.ValueRef;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +52,7 @@ public final class Rewriter {
       Tuple params,
       boolean replicated,
       Plan plan,
-      io.shardkit.router.impl.merge.UnionMerge union) {
+      UnionRouted union) {
 
     public Routed(
         List<SqlUnit> units,
@@ -120,19 +120,18 @@ public final class Rewriter {
 
   /**
    * A UNION whose branches route to different nodes: each branch is routed and rewritten as its own
-   * statement with its share of the parameters; the units of all branches run together and {@link
-   * io.shardkit.router.impl.merge.UnionMerge} combines their results.
+   * statement with its share of the parameters; the units of all branches run together and {@code
+   * merge.UnionMerge} combines their results.
    */
   private Routed union(SelectPlan plan, Routing.Branches routing, Tuple params) {
     Plan.Union u = plan.union();
     List<SqlUnit> units = new ArrayList<>();
-    List<io.shardkit.router.impl.merge.UnionMerge.Branch> branches = new ArrayList<>();
+    List<UnionRouted.Branch> branches = new ArrayList<>();
     for (int b = 0; b < u.branches().size(); b++) {
       Routed r = rewrite(u.branches().get(b), routing.branches().get(b), routing.params().get(b));
       units.addAll(r.units());
       branches.add(
-          new io.shardkit.router.impl.merge.UnionMerge.Branch(
-              r.units().size(), r.merge(), r.offset(), r.limit(), r.params()));
+          new UnionRouted.Branch(r.units().size(), r.merge(), r.offset(), r.limit(), r.params()));
     }
     long offset = 0;
     long limit = -1;
@@ -151,8 +150,8 @@ public final class Rewriter {
                   u.pads()[c] < 0 ? null : MergeSpec.ColumnRef.start(u.pads()[c])),
               u.descending()[i]));
     }
-    io.shardkit.router.impl.merge.UnionMerge merge =
-        new io.shardkit.router.impl.merge.UnionMerge(
+    UnionRouted merge =
+        new UnionRouted(
             List.copyOf(branches),
             u.columns(),
             u.weights(),

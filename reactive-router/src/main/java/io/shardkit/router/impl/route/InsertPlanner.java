@@ -4,6 +4,7 @@ import io.shardkit.router.ShardingRules;
 import io.shardkit.router.TableRule;
 import io.shardkit.router.UnsupportedSqlException;
 import io.shardkit.router.impl.parse.AstScan;
+import io.shardkit.router.impl.parse.ValueRef;
 import java.util.ArrayList;
 import java.util.List;
 import net.sf.jsqlparser.expression.Expression;

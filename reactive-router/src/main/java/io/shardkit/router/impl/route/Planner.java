@@ -2,11 +2,12 @@ package io.shardkit.router.impl.route;
 
 import io.shardkit.router.ShardingRules;
 import io.shardkit.router.UnsupportedSqlException;
-import io.shardkit.router.impl.merge.ColumnTypes;
-import io.shardkit.router.impl.merge.MergePlanner;
+import io.shardkit.router.impl.analyse.ColumnTypes;
+import io.shardkit.router.impl.analyse.MergePlanner;
 import io.shardkit.router.impl.parse.AstScan;
 import io.shardkit.router.impl.parse.DoubleQuotedStrings;
 import io.shardkit.router.impl.parse.StatementParser;
+import io.shardkit.router.impl.parse.ValueRef;
 import io.shardkit.router.impl.schema.Schema;
 import io.shardkit.router.impl.schema.SchemaCatalog;
 import java.util.ArrayList;
@@ -146,7 +147,7 @@ public final class Planner {
     SqlTemplate single = verified(singleSql, ctx, limit);
     SqlTemplate multi = null;
     String refusal = null;
-    io.shardkit.router.impl.merge.MergeSpec merge = null;
+    io.shardkit.router.impl.analyse.MergeSpec merge = null;
     boolean widened = false;
     if (top == null) {
       refusal =

@@ -4,6 +4,7 @@ import io.shardkit.router.ShardingRules;
 import io.shardkit.router.ShardingStrategy;
 import io.shardkit.router.TableRule;
 import io.shardkit.router.UnsupportedSqlException;
+import io.shardkit.router.impl.parse.ValueRef;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.BitSet;

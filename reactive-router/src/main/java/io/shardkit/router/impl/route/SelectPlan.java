@@ -1,6 +1,7 @@
 package io.shardkit.router.impl.route;
 
-import io.shardkit.router.impl.merge.MergeSpec;
+import io.shardkit.router.impl.analyse.MergeSpec;
+import io.shardkit.router.impl.parse.ValueRef;
 
 /**
  * A SELECT (or a UNION / parenthesised query).

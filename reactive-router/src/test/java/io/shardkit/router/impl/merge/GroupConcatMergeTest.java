@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.shardkit.router.UnsupportedSqlException;
 import io.shardkit.router.impl.Fixtures;
+import io.shardkit.router.impl.analyse.MergeSpec;
 import io.shardkit.router.impl.rewrite.SqlUnit;
 import io.shardkit.router.impl.route.Planner;
 import io.vertx.sqlclient.Row;

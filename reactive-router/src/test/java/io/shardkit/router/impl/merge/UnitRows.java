@@ -1,5 +1,6 @@
 package io.shardkit.router.impl.merge;
 
+import io.shardkit.router.impl.analyse.MergeSpec;
 import io.shardkit.router.impl.route.Plan;
 import io.shardkit.router.impl.route.SelectPlan;
 import io.vertx.core.buffer.Buffer;
