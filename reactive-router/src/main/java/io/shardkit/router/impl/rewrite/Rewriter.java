@@ -6,7 +6,6 @@ import io.shardkit.router.impl.route.Cond;
 import io.shardkit.router.impl.route.InsertPlan;
 import io.shardkit.router.impl.route.Plan;
 import io.shardkit.router.impl.route.RouteUnit;
-import io.shardkit.router.impl.route.Router;
 import io.shardkit.router.impl.route.Routing;
 import io.shardkit.router.impl.route.SelectPlan;
 import io.shardkit.router.impl.route.SqlTemplate;
@@ -194,9 +193,9 @@ public final class Rewriter {
     Plan.InsertSpec spec = plan.insert();
     List<Object> keys = routing.generatedKeys();
     Tuple effective = routing.params();
-    List<Router.InsertUnit> units = routing.units();
+    List<Routing.InsertUnit> units = routing.units();
     List<SqlUnit> out = new ArrayList<>(units.size());
-    for (Router.InsertUnit insertUnit : units) {
+    for (Routing.InsertUnit insertUnit : units) {
       RouteUnit unit = insertUnit.unit();
       List<Object> unitParams = effective == null ? null : new ArrayList<>();
       StringBuilder sql =

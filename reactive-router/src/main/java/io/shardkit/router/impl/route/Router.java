@@ -151,7 +151,7 @@ public final class Router {
   }
 
   /** Routes a non-INSERT plan. */
-  public List<RouteUnit> route(Plan.OnUnits plan, Tuple params, RoutingHint hint) {
+  private List<RouteUnit> route(Plan.OnUnits plan, Tuple params, RoutingHint hint) {
     List<RouteUnit> units = routeTables(plan, params, hint);
     if (units.size() > 1 && plan.multi() == null) {
       throw new UnsupportedSqlException(
@@ -476,23 +476,15 @@ public final class Router {
   }
 
   /** For IN pruning: the nodes a value of an IN leaf can be on; null means any. */
-  public BitSet nodesOf(Cond.Leaf leaf, Object value) {
+  private BitSet nodesOf(Cond.Leaf leaf, Object value) {
     return nodeSets.nodesOf(leaf, value);
   }
-
-  /**
-   * One data node's share of an INSERT.
-   *
-   * @param unit the node
-   * @param rows the indexes of the rows that go there, in statement order
-   */
-  public record InsertUnit(RouteUnit unit, int[] rows) {}
 
   /**
    * Routes the rows of an INSERT (parameters already extended with generated keys): sharded tables
    * row by row, broadcast tables to every data source, single tables to theirs.
    */
-  public List<InsertUnit> routeInsert(InsertPlan plan, Tuple params, RoutingHint hint) {
+  private List<Routing.InsertUnit> routeInsert(InsertPlan plan, Tuple params, RoutingHint hint) {
     Plan.InsertSpec spec = plan.insert();
     int rowCount = spec.rows().size();
     int[] allRows = new int[rowCount];
@@ -501,15 +493,16 @@ public final class Router {
     }
     Plan.Use use = plan.uses().get(0);
     if (use.kind() == Plan.UseKind.BROADCAST) {
-      List<InsertUnit> out = new ArrayList<>();
+      List<Routing.InsertUnit> out = new ArrayList<>();
       for (String ds : allDataSources) {
-        out.add(new InsertUnit(new RouteUnit(ds, new String[0], new int[0]), allRows));
+        out.add(new Routing.InsertUnit(new RouteUnit(ds, new String[0], new int[0]), allRows));
       }
       return out;
     }
     if (use.kind() == Plan.UseKind.SINGLE) {
       return List.of(
-          new InsertUnit(new RouteUnit(use.dataSource(), new String[0], new int[0]), allRows));
+          new Routing.InsertUnit(
+              new RouteUnit(use.dataSource(), new String[0], new int[0]), allRows));
     }
     TableIndex index = indexes.get(spec.table());
     Map<Integer, List<Integer>> byNode = new LinkedHashMap<>();
@@ -616,14 +609,14 @@ public final class Router {
       }
       byNode.computeIfAbsent(nodes.nextSetBit(0), k -> new ArrayList<>()).add(r);
     }
-    List<InsertUnit> out = new ArrayList<>();
+    List<Routing.InsertUnit> out = new ArrayList<>();
     for (Map.Entry<Integer, List<Integer>> e : byNode.entrySet()) {
       int k = e.getKey();
       String[] actual = {index.nodes.get(k).table()};
       int[] nodeIndexes = {k};
       int[] rows = e.getValue().stream().mapToInt(Integer::intValue).toArray();
       out.add(
-          new InsertUnit(
+          new Routing.InsertUnit(
               new RouteUnit(index.nodes.get(k).dataSource(), actual, nodeIndexes), rows));
     }
     return out;

@@ -26,7 +26,7 @@ public sealed interface Routing {
    * @param params the parameters with the generated keys appended (null for a text query)
    * @param generatedKeys the keys generated for the rows, in row order (empty if none)
    */
-  record Rows(List<Router.InsertUnit> units, Tuple params, List<Object> generatedKeys)
+  record Rows(List<InsertUnit> units, Tuple params, List<Object> generatedKeys)
       implements Routing {}
 
   /**
@@ -36,4 +36,12 @@ public sealed interface Routing {
    * @param params per branch: its share of the parameters (null for a text query)
    */
   record Branches(List<Routing> branches, List<Tuple> params) implements Routing {}
+
+  /**
+   * One data node's share of an INSERT.
+   *
+   * @param unit the node
+   * @param rows the indexes of the rows that go there, in statement order
+   */
+  record InsertUnit(RouteUnit unit, int[] rows) {}
 }
