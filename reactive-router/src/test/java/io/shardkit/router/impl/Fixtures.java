@@ -58,11 +58,17 @@ public final class Fixtures {
 
   public static Rewriter.Routed routed(ShardingRules rules, String sql, Object... params) {
     Plan plan = Planner.of(rules).plan(sql);
-    return Rewriter.of(rules)
-        .rewrite(
-            plan,
-            params == null ? null : Tuple.wrap(java.util.Arrays.asList(params)),
-            RoutingHint.NONE);
+    return routeAndRewrite(
+        io.shardkit.router.impl.route.Router.of(rules),
+        plan,
+        params == null ? null : Tuple.wrap(java.util.Arrays.asList(params)),
+        RoutingHint.NONE);
+  }
+
+  /** Route, then rewrite: the two stages as the statement runner chains them. */
+  public static Rewriter.Routed routeAndRewrite(
+      io.shardkit.router.impl.route.Router router, Plan plan, Tuple params, RoutingHint hint) {
+    return Rewriter.of().rewrite(plan, router.routing(plan, params, hint), params);
   }
 
   /** Plans and routes with this schema metadata (column types, collation weights). */
@@ -72,8 +78,8 @@ public final class Fixtures {
       String sql,
       Object... params) {
     Plan plan = Planner.of(rules, catalog).plan(sql);
-    return Rewriter.of(rules, catalog)
-        .rewrite(
+    return routeAndRewrite(
+            io.shardkit.router.impl.route.Router.of(rules, catalog),
             plan,
             params == null ? null : Tuple.wrap(java.util.Arrays.asList(params)),
             RoutingHint.NONE)

@@ -408,19 +408,19 @@ class RouteRewriteTest {
   @Test
   void routingHintForcesDataSourceAndShardingValues() {
     Plan plan = Planner.of(RULES).plan("SELECT * FROM t_order");
-    Rewriter rewriter = Rewriter.of(RULES);
+    io.shardkit.router.impl.route.Router router = io.shardkit.router.impl.route.Router.of(RULES);
     RoutingHint values =
         new RoutingHint(null, Map.of("t_order", List.of(1)), Map.of("t_order", List.of(2)));
-    assertThat(where(rewriter.rewrite(plan, Tuple.tuple(), values).units()))
+    assertThat(where(Fixtures.routeAndRewrite(router, plan, Tuple.tuple(), values).units()))
         .containsExactly("ds_1:SELECT * FROM t_order_2");
     RoutingHint forced = new RoutingHint("ds_0", Map.of(), Map.of());
-    assertThat(rewriter.rewrite(plan, Tuple.tuple(), forced).units())
+    assertThat(Fixtures.routeAndRewrite(router, plan, Tuple.tuple(), forced).units())
         .hasSize(4)
         .allMatch(u -> u.dataSource().equals("ds_0"));
     Plan single = Planner.of(RULES).plan("SELECT * FROM t_country");
     assertThat(
-            rewriter
-                .rewrite(single, Tuple.tuple(), new RoutingHint("ds_1", Map.of(), Map.of()))
+            Fixtures.routeAndRewrite(
+                    router, single, Tuple.tuple(), new RoutingHint("ds_1", Map.of(), Map.of()))
                 .units())
         .extracting(SqlUnit::dataSource)
         .containsExactly("ds_1");

@@ -2,7 +2,7 @@ package io.shardkit.router.impl.execute;
 
 import io.shardkit.router.ShardedRowStream;
 import io.shardkit.router.UnsupportedSqlException;
-import io.shardkit.router.impl.merge.MergeSpec;
+import io.shardkit.router.impl.analyse.MergeSpec;
 import io.shardkit.router.impl.merge.ResultMerger;
 import io.shardkit.router.impl.merge.RowOrder;
 import io.shardkit.router.impl.rewrite.Rewriter;

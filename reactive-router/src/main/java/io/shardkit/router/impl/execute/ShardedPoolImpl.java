@@ -102,7 +102,8 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
         new StatementRunner(
             vertx,
             cache,
-            Rewriter.of(rules, catalog),
+            io.shardkit.router.impl.route.Router.of(rules, catalog),
+            Rewriter.of(),
             TxContextHints.INSTANCE,
             new RouterTracing(
                 builder.openTelemetry().getTracer("io.shardkit.router"), builder.connectOptions()),

@@ -9,6 +9,8 @@ import io.shardkit.router.impl.rewrite.Rewriter;
 import io.shardkit.router.impl.rewrite.SqlUnit;
 import io.shardkit.router.impl.route.HintSource;
 import io.shardkit.router.impl.route.Plan;
+import io.shardkit.router.impl.route.Router;
+import io.shardkit.router.impl.route.Routing;
 import io.shardkit.router.spi.ShardTransaction;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -97,6 +99,7 @@ final class StatementRunner {
 
   private final Vertx vertx;
   private final PlanCache cache;
+  private final Router router;
   private final Rewriter rewriter;
   private final HintSource hints;
 
@@ -107,6 +110,7 @@ final class StatementRunner {
   StatementRunner(
       Vertx vertx,
       PlanCache cache,
+      Router router,
       Rewriter rewriter,
       HintSource hints,
       RouterTracing tracing,
@@ -117,6 +121,7 @@ final class StatementRunner {
     this.breakers = breakers;
     this.vertx = vertx;
     this.cache = cache;
+    this.router = router;
     this.rewriter = rewriter;
     this.hints = hints;
   }
@@ -136,7 +141,8 @@ final class StatementRunner {
       PlanCache.Entry entry = cache.entry(sql);
       Plan plan = entry.planOrThrow();
       checkParameters(sql, entry.parameters(), params, batchIndex);
-      Rewriter.Routed routed = rewriter.rewrite(plan, params, hints.current());
+      Routing routing = router.routing(plan, params, hints.current());
+      Rewriter.Routed routed = rewriter.rewrite(plan, routing, params);
       metrics.routed(routed);
       return routed;
     } catch (io.shardkit.router.UnsupportedSqlException e) {
@@ -548,7 +554,7 @@ final class StatementRunner {
             all -> {
               List<RowSet<Row>> results = new ArrayList<>(all);
               if (routed.union() != null) {
-                return routed.union().merge(results);
+                return new io.shardkit.router.impl.merge.UnionMerge(routed.union()).merge(results);
               }
               if (routed.write() || routed.merge() == null) {
                 return WriteResults.combine(routed, results);

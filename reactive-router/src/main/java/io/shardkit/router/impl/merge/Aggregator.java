@@ -1,6 +1,11 @@
 package io.shardkit.router.impl.merge;
 
-import io.shardkit.router.impl.merge.MergeSpec.Aggregate;
+import io.shardkit.router.impl.analyse.Collated;
+import io.shardkit.router.impl.analyse.MergeSpec;
+import io.shardkit.router.impl.analyse.MergeSpec.Aggregate;
+import io.shardkit.router.impl.analyse.Scalar;
+import io.shardkit.router.impl.analyse.Spread;
+import io.shardkit.router.impl.analyse.Values;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.data.Numeric;
 import java.math.BigDecimal;

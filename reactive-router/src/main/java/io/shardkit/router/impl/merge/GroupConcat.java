@@ -1,5 +1,6 @@
 package io.shardkit.router.impl.merge;
 
+import io.shardkit.router.impl.analyse.Collated;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

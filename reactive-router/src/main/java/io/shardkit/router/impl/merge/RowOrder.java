@@ -1,5 +1,7 @@
 package io.shardkit.router.impl.merge;
 
+import io.shardkit.router.impl.analyse.Collated;
+import io.shardkit.router.impl.analyse.MergeSpec;
 import io.vertx.sqlclient.Row;
 import java.util.Comparator;
 import java.util.List;

@@ -1,8 +1,10 @@
 package io.shardkit.router.impl.merge;
 
+import io.shardkit.router.impl.analyse.Collated;
+import io.shardkit.router.impl.analyse.MergeSpec;
+import io.shardkit.router.impl.rewrite.UnionRouted;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.desc.ColumnDescriptor;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -10,51 +12,30 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * One execution of a {@code UNION [ALL]} run branch by branch: each branch is an ordinary statement
- * (its units merged as usual), then the branches' rows are concatenated, deduplicated where a UNION
- * DISTINCT reaches (by the columns' collation sort keys, which each branch returns after the result
- * columns), sorted by the outer ORDER BY, cut by the outer LIMIT, and given the first branch's
- * column names and types.
+ * Merges one execution of a {@code UNION [ALL]} run branch by branch (see {@link UnionRouted}):
+ * each branch's units are merged as usual, then the branches' rows are concatenated, deduplicated
+ * where a UNION DISTINCT reaches (by the columns' collation sort keys, which each branch returns
+ * after the result columns), sorted by the outer ORDER BY, cut by the outer LIMIT, and given the
+ * first branch's column names and types.
  *
- * @param branches per branch, in order: its units and how they merge
- * @param columns the number of result columns
- * @param weights per result column: position of its sort key in a branch row, or -1
- * @param pads per result column: position of its space-weight column, or -1
- * @param distinctThrough branches 0..distinctThrough are deduplicated together, -1 for none
- * @param distinctBranches per branch: deduplicated alone (SELECT DISTINCT after distinctThrough)
- * @param order the outer ORDER BY over branch rows (absolute positions), or null
- * @param offset rows skipped
- * @param limit rows kept at most, -1 for no LIMIT
+ * @param union what the rewriter produced: the branches' shares of the units and the outer merge
  */
-public record UnionMerge(
-    List<Branch> branches,
-    int columns,
-    int[] weights,
-    int[] pads,
-    int distinctThrough,
-    boolean[] distinctBranches,
-    List<MergeSpec.SortKey> order,
-    long offset,
-    long limit) {
-
-  /**
-   * A branch's share of the units.
-   *
-   * @param units how many consecutive units of the statement are this branch's
-   * @param merge how they merge when several (null: one unit)
-   * @param offset the branch's merge offset
-   * @param limit the branch's merge limit
-   * @param params the branch's parameters
-   */
-  public record Branch(int units, MergeSpec merge, long offset, long limit, Tuple params) {}
+public record UnionMerge(UnionRouted union) {
 
   /** The union's result from the units' results, in unit order. */
   public MergedRowSet<Row> merge(List<RowSet<Row>> results) {
+    List<UnionRouted.Branch> branches = union.branches();
+    int columns = union.columns();
+    int distinctThrough = union.distinctThrough();
+    boolean[] distinctBranches = union.distinctBranches();
+    List<MergeSpec.SortKey> order = union.order();
+    long offset = union.offset();
+    long limit = union.limit();
     List<List<Row>> rowsOfBranch = new ArrayList<>(branches.size());
     List<String> names = null;
     List<ColumnDescriptor> descriptors = null;
     int at = 0;
-    for (Branch b : branches) {
+    for (UnionRouted.Branch b : branches) {
       List<RowSet<Row>> mine = results.subList(at, at + b.units());
       at += b.units();
       RowSet<Row> rs =
@@ -114,6 +95,9 @@ public record UnionMerge(
 
   /** A row's DISTINCT key: each result column by its collation sort key (strings) or value. */
   private List<Object> key(Row row, Collated.UnkeyedGuard guard) {
+    int columns = union.columns();
+    int[] weights = union.weights();
+    int[] pads = union.pads();
     List<Object> key = new ArrayList<>(columns);
     for (int i = 0; i < columns; i++) {
       Object k =

@@ -1,42 +1,29 @@
 package io.shardkit.router.impl.rewrite;
 
-import io.shardkit.router.ShardingRules;
-import io.shardkit.router.UnsupportedSqlException;
-import io.shardkit.router.impl.merge.MergeSpec;
+import io.shardkit.router.impl.analyse.MergeSpec;
+import io.shardkit.router.impl.parse.ValueRef;
 import io.shardkit.router.impl.route.Cond;
+import io.shardkit.router.impl.route.InsertPlan;
 import io.shardkit.router.impl.route.Plan;
 import io.shardkit.router.impl.route.RouteUnit;
-import io.shardkit.router.impl.route.Router;
-import io.shardkit.router.impl.route.RoutingHint;
-import io.shardkit.router.impl.route.ValueRef;
-import io.shardkit.router.spi.KeyGenerator;
+import io.shardkit.router.impl.route.Routing;
+import io.shardkit.router.impl.route.SelectPlan;
+import io.shardkit.router.impl.route.SqlTemplate;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Route + rewrite of one execution: the units to run, their SQL and parameters, and what the merge
- * needs (spec, resolved LIMIT, generated keys). Pure.
+ * Rewrite of one routed execution: the SQL and parameters of each unit the router chose, and what
+ * the merge needs (spec, resolved LIMIT, generated keys). Pure; it does not route.
  */
 public final class Rewriter {
 
-  private final Router router;
-  private final ShardingRules rules;
+  private Rewriter() {}
 
-  private Rewriter(ShardingRules rules, io.shardkit.router.impl.schema.SchemaCatalog catalog) {
-    this.rules = rules;
-    this.router = Router.of(rules, catalog);
-  }
-
-  /** A rewriter (and its router) for these rules. */
-  public static Rewriter of(ShardingRules rules) {
-    return new Rewriter(rules, null);
-  }
-
-  /** A rewriter whose router converts sharding values by the catalog's column types. */
-  public static Rewriter of(
-      ShardingRules rules, io.shardkit.router.impl.schema.SchemaCatalog catalog) {
-    return new Rewriter(rules, catalog);
+  /** A rewriter; it renders what the router decided and never routes itself. */
+  public static Rewriter of() {
+    return new Rewriter();
   }
 
   /**
@@ -64,7 +51,7 @@ public final class Rewriter {
       Tuple params,
       boolean replicated,
       Plan plan,
-      io.shardkit.router.impl.merge.UnionMerge union) {
+      UnionRouted union) {
 
     public Routed(
         List<SqlUnit> units,
@@ -80,58 +67,47 @@ public final class Rewriter {
     }
   }
 
-  /** Routes and rewrites; {@code params} null means a text query. */
-  public Routed rewrite(Plan plan, Tuple params, RoutingHint hint) {
-    if (plan.kind() == Plan.Kind.INSERT) {
-      return insert(plan, params, hint);
+  /**
+   * Rewrites one routed execution; {@code params} null means a text query. The routing comes from
+   * {@code Router.routing} for the same plan and parameters.
+   */
+  public Routed rewrite(Plan plan, Routing routing, Tuple params) {
+    if (routing instanceof Routing.Rows rows) {
+      return insert((InsertPlan) plan, rows);
     }
-    List<RouteUnit> units;
-    if (plan.union() != null) {
-      // the whole UNION on one unit when every table lands there; else branch by branch
-      try {
-        units = router.route(plan, params, hint);
-      } catch (UnsupportedSqlException several) {
-        return union(plan, params, hint);
-      }
-    } else if (plan.multiRefusal() != null
-        && plan.multiRefusal().startsWith(io.shardkit.router.impl.route.UnionPlanner.REFUSAL)) {
-      try {
-        units = router.route(plan, params, hint);
-      } catch (UnsupportedSqlException several) {
-        // say why the union could not run branch by branch, then why it cannot run whole
-        throw new UnsupportedSqlException(
-            plan.tables(),
-            plan.multiRefusal()
-                + "; as one statement: "
-                + several.getMessage().replaceFirst(" \\(tables: [^)]*\\)$", ""));
-      }
-    } else {
-      units = router.route(plan, params, hint);
+    if (routing instanceof Routing.Branches branches) {
+      return union((SelectPlan) plan, branches, params);
     }
+    Routing.Units routed = (Routing.Units) routing;
+    List<RouteUnit> units = routed.units();
+    Plan.OnUnits onUnits = (Plan.OnUnits) plan;
+    // only a SELECT has a LIMIT the merge applies and a merge spec
+    SelectPlan select = plan instanceof SelectPlan s ? s : null;
+    ValueRef[] limitRef = select == null ? null : select.limit();
     boolean multi = units.size() > 1;
-    SqlTemplate template = multi ? plan.multi() : plan.single();
+    SqlTemplate template = multi ? onUnits.multi() : onUnits.single();
     SqlTemplate.LimitMode mode =
-        multi && plan.limitWidened()
+        multi && select != null && select.limitWidened()
             ? SqlTemplate.LimitMode.WIDENED
             : SqlTemplate.LimitMode.ORIGINAL;
     List<SqlUnit> out = new ArrayList<>(units.size());
     List<List<ValueRef>> inItems = plan.inItems();
-    java.util.BitSet[][] inNodes = inItems.isEmpty() ? null : inNodes(plan, params);
+    java.util.BitSet[][] inNodes = routed.inNodes();
     for (RouteUnit unit : units) {
       int[][] kept = inNodes == null ? null : prune(plan, unit, inNodes);
       List<Object> unitParams = params == null ? null : new ArrayList<>(params.size());
-      String sql = template.render(unit, params, kept, inItems, plan.limit(), mode, unitParams);
+      String sql = template.render(unit, params, kept, inItems, limitRef, mode, unitParams);
       out.add(new SqlUnit(unit.dataSource(), sql, params == null ? null : Tuple.wrap(unitParams)));
     }
     long offset = 0;
     long limit = -1;
-    if (multi && plan.limit() != null) {
-      offset = plan.limit()[0] == null ? 0 : SqlTemplate.toLong(plan.limit()[0].resolve(params));
-      limit = SqlTemplate.toLong(plan.limit()[1].resolve(params));
+    if (multi && limitRef != null) {
+      offset = limitRef[0] == null ? 0 : SqlTemplate.toLong(limitRef[0].resolve(params));
+      limit = SqlTemplate.toLong(limitRef[1].resolve(params));
     }
     return new Routed(
         out,
-        multi ? plan.merge() : null,
+        multi && select != null ? select.merge() : null,
         offset,
         limit,
         List.of(),
@@ -143,28 +119,18 @@ public final class Rewriter {
 
   /**
    * A UNION whose branches route to different nodes: each branch is routed and rewritten as its own
-   * statement with its share of the parameters; the units of all branches run together and {@link
-   * io.shardkit.router.impl.merge.UnionMerge} combines their results.
+   * statement with its share of the parameters; the units of all branches run together and {@code
+   * merge.UnionMerge} combines their results.
    */
-  private Routed union(Plan plan, Tuple params, RoutingHint hint) {
+  private Routed union(SelectPlan plan, Routing.Branches routing, Tuple params) {
     Plan.Union u = plan.union();
     List<SqlUnit> units = new ArrayList<>();
-    List<io.shardkit.router.impl.merge.UnionMerge.Branch> branches = new ArrayList<>();
-    int next = 0;
+    List<UnionRouted.Branch> branches = new ArrayList<>();
     for (int b = 0; b < u.branches().size(); b++) {
-      Tuple branchParams = null;
-      if (params != null) {
-        branchParams = Tuple.tuple();
-        for (int i = 0; i < u.parameters().get(b); i++) {
-          branchParams.addValue(params.getValue(next + i));
-        }
-      }
-      next += u.parameters().get(b);
-      Routed r = rewrite(u.branches().get(b), branchParams, hint);
+      Routed r = rewrite(u.branches().get(b), routing.branches().get(b), routing.params().get(b));
       units.addAll(r.units());
       branches.add(
-          new io.shardkit.router.impl.merge.UnionMerge.Branch(
-              r.units().size(), r.merge(), r.offset(), r.limit(), r.params()));
+          new UnionRouted.Branch(r.units().size(), r.merge(), r.offset(), r.limit(), r.params()));
     }
     long offset = 0;
     long limit = -1;
@@ -183,8 +149,8 @@ public final class Rewriter {
                   u.pads()[c] < 0 ? null : MergeSpec.ColumnRef.start(u.pads()[c])),
               u.descending()[i]));
     }
-    io.shardkit.router.impl.merge.UnionMerge merge =
-        new io.shardkit.router.impl.merge.UnionMerge(
+    UnionRouted merge =
+        new UnionRouted(
             List.copyOf(branches),
             u.columns(),
             u.weights(),
@@ -195,28 +161,6 @@ public final class Rewriter {
             offset,
             limit);
     return new Routed(units, null, 0, -1, List.of(), false, params, false, plan, merge);
-  }
-
-  /**
-   * For each IN slot and item, the nodes its value can be on (null: anywhere), computed once per
-   * execution and then tested per unit.
-   */
-  private java.util.BitSet[][] inNodes(Plan plan, Tuple params) {
-    List<List<ValueRef>> inItems = plan.inItems();
-    java.util.BitSet[][] nodes = new java.util.BitSet[inItems.size()][];
-    for (int slot = 0; slot < inItems.size(); slot++) {
-      Cond.Leaf leaf = plan.inLeaves().get(slot);
-      List<ValueRef> items = inItems.get(slot);
-      nodes[slot] = new java.util.BitSet[items.size()];
-      for (int i = 0; i < items.size(); i++) {
-        try {
-          nodes[slot][i] = router.nodesOf(leaf, items.get(i).resolve(params));
-        } catch (UnsupportedSqlException e) {
-          nodes[slot][i] = null;
-        }
-      }
-    }
-    return nodes;
   }
 
   private static int[][] prune(Plan plan, RouteUnit unit, java.util.BitSet[][] inNodes) {
@@ -245,28 +189,13 @@ public final class Rewriter {
     return kept;
   }
 
-  private Routed insert(Plan plan, Tuple params, RoutingHint hint) {
+  private Routed insert(InsertPlan plan, Routing.Rows routing) {
     Plan.InsertSpec spec = plan.insert();
-    List<Object> keys = new ArrayList<>();
-    Tuple effective = params;
-    if (spec.generatedKey()) {
-      KeyGenerator generator = rules.tableRule(spec.table()).orElseThrow().keyGenerator();
-      List<Object> extended = new ArrayList<>();
-      if (params != null) {
-        for (int i = 0; i < params.size(); i++) {
-          extended.add(params.getValue(i));
-        }
-      }
-      for (int r = 0; r < spec.rows().size(); r++) {
-        Object key = generator.nextKey();
-        keys.add(key);
-        extended.add(key);
-      }
-      effective = Tuple.wrap(extended);
-    }
-    List<Router.InsertUnit> units = router.routeInsert(plan, effective, hint);
+    List<Object> keys = routing.generatedKeys();
+    Tuple effective = routing.params();
+    List<Routing.InsertUnit> units = routing.units();
     List<SqlUnit> out = new ArrayList<>(units.size());
-    for (Router.InsertUnit insertUnit : units) {
+    for (Routing.InsertUnit insertUnit : units) {
       RouteUnit unit = insertUnit.unit();
       List<Object> unitParams = effective == null ? null : new ArrayList<>();
       StringBuilder sql =

@@ -1,5 +1,6 @@
 package io.shardkit.router.impl.route;
 
+import io.shardkit.router.impl.parse.ValueRef;
 import java.util.List;
 
 /**

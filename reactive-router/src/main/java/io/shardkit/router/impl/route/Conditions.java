@@ -1,6 +1,7 @@
 package io.shardkit.router.impl.route;
 
 import io.shardkit.router.impl.parse.AstScan;
+import io.shardkit.router.impl.parse.ValueRef;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;

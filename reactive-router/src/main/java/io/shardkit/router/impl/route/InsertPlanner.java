@@ -4,7 +4,7 @@ import io.shardkit.router.ShardingRules;
 import io.shardkit.router.TableRule;
 import io.shardkit.router.UnsupportedSqlException;
 import io.shardkit.router.impl.parse.AstScan;
-import io.shardkit.router.impl.rewrite.SqlTemplate;
+import io.shardkit.router.impl.parse.ValueRef;
 import java.util.ArrayList;
 import java.util.List;
 import net.sf.jsqlparser.expression.Expression;
@@ -208,27 +208,7 @@ final class InsertPlanner {
             rowValues,
             allColumns,
             generate);
-    SqlTemplate whole = SqlTemplate.compile(prefix + "(...)" + suffix);
-    return new Plan(
-        Plan.Kind.INSERT,
-        sql,
-        List.copyOf(ctx.tables),
-        List.copyOf(ctx.slots),
-        List.copyOf(ctx.uses),
-        List.copyOf(ctx.groups),
-        List.of(Cond.ANY),
-        List.of(),
-        List.of(),
-        whole,
-        whole,
-        null,
-        null,
-        null,
-        false,
-        true,
-        false,
-        List.of(),
-        spec);
+    return new InsertPlan(sql, ctx.tableScope(), spec);
   }
 
   static List<String> shardingColumns(TableRule rule) {

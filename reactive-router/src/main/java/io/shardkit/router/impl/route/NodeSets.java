@@ -2,6 +2,7 @@ package io.shardkit.router.impl.route;
 
 import io.shardkit.router.ShardingStrategy;
 import io.shardkit.router.UnsupportedSqlException;
+import io.shardkit.router.impl.parse.ValueRef;
 import io.shardkit.router.spi.ValueRange;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
@@ -282,7 +283,7 @@ final class NodeSets {
   private static boolean greater(ValueRef a, ValueRef b, Tuple params) {
     Object x = resolve(a, params);
     Object y = resolve(b, params);
-    return x != null && y != null && io.shardkit.router.impl.merge.Values.compare(x, y) > 0;
+    return x != null && y != null && io.shardkit.router.impl.analyse.Values.compare(x, y) > 0;
   }
 
   /** Multi-column strategies: exact when an AND gives EQ/IN values for every column. */

@@ -1,101 +1,109 @@
 package io.shardkit.router.impl.route;
 
-import io.shardkit.router.impl.merge.MergeSpec;
-import io.shardkit.router.impl.rewrite.SqlTemplate;
+import io.shardkit.router.impl.parse.ValueRef;
 import java.util.List;
 
 /**
- * The cached, immutable result of parsing and analysing one SQL text: what the router needs to
- * route an execution (tables, conditions) and what the rewriter and merger need (templates, merge
- * spec). Independent of parameter values.
+ * The cached, immutable result of parsing and analysing one SQL text, independent of parameter
+ * values. One record per statement kind, each carrying only what its kind needs:
  *
- * @param kind the statement kind
- * @param sql the SQL text as given
- * @param tables every logical table used, lower case (for messages and previews)
- * @param slots the sharded logical table of each template slot
- * @param uses every table reference and how it routes
- * @param groups the routing group (binding group) of each group id: its lower-case tables
- * @param blockConds per query block: its sharding conditions (block 0 is the statement's own)
- * @param inItems per IN slot: the list items
- * @param inLeaves per IN slot: the condition leaf
- * @param single the template for one route unit (the SQL as written, tables renamed)
- * @param multi the template for several units (derived columns, widened LIMIT), or null when the
- *     statement cannot run on several units
- * @param multiRefusal why the statement cannot run on several units, or null
- * @param merge how several units' rows are merged (SELECT), or null
- * @param limit [offset or null, count] of a top-level LIMIT with plain values, or null
- * @param limitWidened whether the multi template renders a widened LIMIT (else it has none)
- * @param write whether the statement changes data or schema
- * @param dmlLimit UPDATE/DELETE with LIMIT
- * @param keyUpdates UPDATE SET of sharding columns
- * @param insert the INSERT split, or null
- * @param union for {@code UNION [ALL]} of plain branches: how to run each branch as its own
- *     statement and combine them when the whole statement does not route to one unit, else null
+ * <ul>
+ *   <li>{@link SelectPlan}: templates for one and several units, merge spec, LIMIT, UNION;
+ *   <li>{@link InsertPlan}: the VALUES rows split for routing row by row;
+ *   <li>{@link WritePlan}: UPDATE and DELETE (LIMIT, updates of sharding columns);
+ *   <li>{@link PassThroughPlan}: DDL, run as written on every node of its table.
+ * </ul>
+ *
+ * <p>What every kind shares (tables, template slots, table uses, routing groups, conditions, IN
+ * lists) is its {@link Scope}: what the router reads. The templates are what the rewriter reads.
  */
-public record Plan(
-    Kind kind,
-    String sql,
-    List<String> tables,
-    List<String> slots,
-    List<Use> uses,
-    List<List<String>> groups,
-    List<Cond> blockConds,
-    List<List<ValueRef>> inItems,
-    List<Cond.Leaf> inLeaves,
-    SqlTemplate single,
-    SqlTemplate multi,
-    String multiRefusal,
-    MergeSpec merge,
-    ValueRef[] limit,
-    boolean limitWidened,
-    boolean write,
-    boolean dmlLimit,
-    List<KeyUpdate> keyUpdates,
-    InsertSpec insert,
-    Union union) {
+public sealed interface Plan permits InsertPlan, Plan.OnUnits {
 
-  public Plan(
-      Kind kind,
-      String sql,
+  /** The statement kind. */
+  Kind kind();
+
+  /** The SQL text as given. */
+  String sql();
+
+  /** The tables the statement uses and the conditions that select their data nodes. */
+  Scope scope();
+
+  /** Whether the statement changes data or schema. */
+  boolean write();
+
+  /** Every logical table used, lower case (for messages and previews). */
+  default List<String> tables() {
+    return scope().tables();
+  }
+
+  /** The sharded logical table of each template slot. */
+  default List<String> slots() {
+    return scope().slots();
+  }
+
+  /** Every table reference and how it routes. */
+  default List<Use> uses() {
+    return scope().uses();
+  }
+
+  /** The routing group (binding group) of each group id: its lower-case tables. */
+  default List<List<String>> groups() {
+    return scope().groups();
+  }
+
+  /** Per query block: its sharding conditions (block 0 is the statement's own). */
+  default List<Cond> blockConds() {
+    return scope().blockConds();
+  }
+
+  /** Per IN slot: the list items. */
+  default List<List<ValueRef>> inItems() {
+    return scope().inItems();
+  }
+
+  /** Per IN slot: the condition leaf. */
+  default List<Cond.Leaf> inLeaves() {
+    return scope().inLeaves();
+  }
+
+  /**
+   * A plan that runs one statement text per route unit (every kind but INSERT, whose rows are split
+   * by node).
+   */
+  sealed interface OnUnits extends Plan permits SelectPlan, WritePlan, PassThroughPlan {
+
+    /** The template for one route unit (the SQL as written, tables renamed). */
+    SqlTemplate single();
+
+    /**
+     * The template for several units (derived columns, widened LIMIT), or null when the statement
+     * cannot run on several units.
+     */
+    SqlTemplate multi();
+
+    /** Why the statement cannot run on several units, or null. */
+    String multiRefusal();
+  }
+
+  /**
+   * What a statement touches, for routing.
+   *
+   * @param tables every logical table used, lower case (for messages and previews)
+   * @param slots the sharded logical table of each template slot
+   * @param uses every table reference and how it routes
+   * @param groups the routing group (binding group) of each group id: its lower-case tables
+   * @param blockConds per query block: its sharding conditions (block 0 is the statement's own)
+   * @param inItems per IN slot: the list items
+   * @param inLeaves per IN slot: the condition leaf
+   */
+  record Scope(
       List<String> tables,
       List<String> slots,
       List<Use> uses,
       List<List<String>> groups,
       List<Cond> blockConds,
       List<List<ValueRef>> inItems,
-      List<Cond.Leaf> inLeaves,
-      SqlTemplate single,
-      SqlTemplate multi,
-      String multiRefusal,
-      MergeSpec merge,
-      ValueRef[] limit,
-      boolean limitWidened,
-      boolean write,
-      boolean dmlLimit,
-      List<KeyUpdate> keyUpdates,
-      InsertSpec insert) {
-    this(
-        kind,
-        sql,
-        tables,
-        slots,
-        uses,
-        groups,
-        blockConds,
-        inItems,
-        inLeaves,
-        single,
-        multi,
-        multiRefusal,
-        merge,
-        limit,
-        limitWidened,
-        write,
-        dmlLimit,
-        keyUpdates,
-        insert,
-        null);
-  }
+      List<Cond.Leaf> inLeaves) {}
 
   /**
    * A UNION whose branches run as statements of their own (see {@code UnionPlanner}).

@@ -2,12 +2,12 @@ package io.shardkit.router.impl.route;
 
 import io.shardkit.router.ShardingRules;
 import io.shardkit.router.UnsupportedSqlException;
-import io.shardkit.router.impl.merge.ColumnTypes;
-import io.shardkit.router.impl.merge.MergePlanner;
+import io.shardkit.router.impl.analyse.ColumnTypes;
+import io.shardkit.router.impl.analyse.MergePlanner;
 import io.shardkit.router.impl.parse.AstScan;
 import io.shardkit.router.impl.parse.DoubleQuotedStrings;
 import io.shardkit.router.impl.parse.StatementParser;
-import io.shardkit.router.impl.rewrite.SqlTemplate;
+import io.shardkit.router.impl.parse.ValueRef;
 import io.shardkit.router.impl.schema.Schema;
 import io.shardkit.router.impl.schema.SchemaCatalog;
 import java.util.ArrayList;
@@ -147,7 +147,7 @@ public final class Planner {
     SqlTemplate single = verified(singleSql, ctx, limit);
     SqlTemplate multi = null;
     String refusal = null;
-    io.shardkit.router.impl.merge.MergeSpec merge = null;
+    io.shardkit.router.impl.analyse.MergeSpec merge = null;
     boolean widened = false;
     if (top == null) {
       refusal =
@@ -165,26 +165,15 @@ public final class Planner {
         multi = SqlTemplate.compile(select.toString());
       }
     }
-    return new Plan(
-        Plan.Kind.SELECT,
+    return new SelectPlan(
         sql,
-        List.copyOf(ctx.tables),
-        List.copyOf(ctx.slots),
-        List.copyOf(ctx.uses),
-        List.copyOf(ctx.groups),
-        conds,
-        ctx.inItems,
-        ctx.inLeaves,
+        ctx.scope(conds),
         single,
         multi,
         refusal,
         merge,
         limit,
         widened,
-        false,
-        false,
-        List.of(),
-        null,
         union == null ? null : union.union());
   }
 
@@ -362,7 +351,7 @@ public final class Planner {
         block0, List.of(where == null ? new net.sf.jsqlparser.expression.NullValue() : where));
   }
 
-  private Plan dml(
+  private WritePlan dml(
       String sql,
       Plan.Kind kind,
       Statement statement,
@@ -378,28 +367,7 @@ public final class Planner {
     }
     ctx.renameToMarkers();
     SqlTemplate template = verified(statement.toString(), ctx, null);
-    String refusal =
-        limit ? kind + " ... LIMIT on several data nodes cannot keep the LIMIT's meaning" : null;
-    return new Plan(
-        kind,
-        sql,
-        List.copyOf(ctx.tables),
-        List.copyOf(ctx.slots),
-        List.copyOf(ctx.uses),
-        List.copyOf(ctx.groups),
-        conds,
-        ctx.inItems,
-        ctx.inLeaves,
-        template,
-        refusal == null ? template : null,
-        refusal,
-        null,
-        null,
-        false,
-        true,
-        limit,
-        List.copyOf(keyUpdates),
-        null);
+    return new WritePlan(kind, sql, ctx.scope(conds), template, limit, keyUpdates);
   }
 
   private Plan ddl(String sql, Statement statement) {
@@ -433,26 +401,7 @@ public final class Planner {
     }
     ctx.renameToMarkers();
     SqlTemplate template = SqlTemplate.compile(statement.toString());
-    return new Plan(
-        Plan.Kind.DDL,
-        sql,
-        List.copyOf(ctx.tables),
-        List.copyOf(ctx.slots),
-        List.copyOf(ctx.uses),
-        List.copyOf(ctx.groups),
-        List.of(Cond.ANY),
-        List.of(),
-        List.of(),
-        template,
-        template,
-        null,
-        null,
-        null,
-        false,
-        true,
-        false,
-        List.of(),
-        null);
+    return new PassThroughPlan(sql, ctx.tableScope(), template);
   }
 
   /** The literal items of pruned IN lists, which the template holds outside its text. */

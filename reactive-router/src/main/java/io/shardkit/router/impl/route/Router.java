@@ -4,6 +4,7 @@ import io.shardkit.router.ShardingRules;
 import io.shardkit.router.ShardingStrategy;
 import io.shardkit.router.TableRule;
 import io.shardkit.router.UnsupportedSqlException;
+import io.shardkit.router.impl.parse.ValueRef;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -47,15 +48,117 @@ public final class Router {
     return new Router(rules, catalog);
   }
 
+  /**
+   * Routes one execution: INSERT rows (after generating their keys), a UNION whole or branch by
+   * branch, anything else to its units with the IN-list node sets the rewriter prunes by.
+   */
+  public Routing routing(Plan plan, Tuple params, RoutingHint hint) {
+    if (plan instanceof InsertPlan insert) {
+      return insertRows(insert, params, hint);
+    }
+    Plan.OnUnits onUnits = (Plan.OnUnits) plan;
+    List<RouteUnit> units;
+    if (plan instanceof SelectPlan select && select.union() != null) {
+      // the whole UNION on one unit when every table lands there; else branch by branch
+      try {
+        units = route(onUnits, params, hint);
+      } catch (UnsupportedSqlException several) {
+        return branches(select, params, hint);
+      }
+    } else if (onUnits.multiRefusal() != null
+        && onUnits.multiRefusal().startsWith(UnionPlanner.REFUSAL)) {
+      try {
+        units = route(onUnits, params, hint);
+      } catch (UnsupportedSqlException several) {
+        // say why the union could not run branch by branch, then why it cannot run whole
+        throw new UnsupportedSqlException(
+            plan.tables(),
+            onUnits.multiRefusal()
+                + "; as one statement: "
+                + several.getMessage().replaceFirst(" \\(tables: [^)]*\\)$", ""));
+      }
+    } else {
+      units = route(onUnits, params, hint);
+    }
+    return new Routing.Units(units, plan.inItems().isEmpty() ? null : inNodes(plan, params));
+  }
+
+  /** Each branch of a UNION routed as its own statement, with its share of the parameters. */
+  private Routing branches(SelectPlan plan, Tuple params, RoutingHint hint) {
+    Plan.Union u = plan.union();
+    List<Routing> branches = new ArrayList<>();
+    List<Tuple> branchParamsList = new ArrayList<>();
+    int next = 0;
+    for (int b = 0; b < u.branches().size(); b++) {
+      Tuple branchParams = null;
+      if (params != null) {
+        branchParams = Tuple.tuple();
+        for (int i = 0; i < u.parameters().get(b); i++) {
+          branchParams.addValue(params.getValue(next + i));
+        }
+      }
+      next += u.parameters().get(b);
+      branches.add(routing(u.branches().get(b), branchParams, hint));
+      branchParamsList.add(branchParams);
+    }
+    return new Routing.Branches(List.copyOf(branches), branchParamsList);
+  }
+
+  /**
+   * For each IN slot and item, the nodes its value can be on (null: anywhere), computed once per
+   * execution and then tested per unit by the rewriter.
+   */
+  private BitSet[][] inNodes(Plan plan, Tuple params) {
+    List<List<ValueRef>> inItems = plan.inItems();
+    BitSet[][] nodes = new BitSet[inItems.size()][];
+    for (int slot = 0; slot < inItems.size(); slot++) {
+      Cond.Leaf leaf = plan.inLeaves().get(slot);
+      List<ValueRef> items = inItems.get(slot);
+      nodes[slot] = new BitSet[items.size()];
+      for (int i = 0; i < items.size(); i++) {
+        try {
+          nodes[slot][i] = nodesOf(leaf, items.get(i).resolve(params));
+        } catch (UnsupportedSqlException e) {
+          nodes[slot][i] = null;
+        }
+      }
+    }
+    return nodes;
+  }
+
+  /** An INSERT: generates the keys of a generated key column, then routes the rows. */
+  private Routing insertRows(InsertPlan plan, Tuple params, RoutingHint hint) {
+    Plan.InsertSpec spec = plan.insert();
+    List<Object> keys = new ArrayList<>();
+    Tuple effective = params;
+    if (spec.generatedKey()) {
+      io.shardkit.router.spi.KeyGenerator generator =
+          rules.tableRule(spec.table()).orElseThrow().keyGenerator();
+      List<Object> extended = new ArrayList<>();
+      if (params != null) {
+        for (int i = 0; i < params.size(); i++) {
+          extended.add(params.getValue(i));
+        }
+      }
+      for (int r = 0; r < spec.rows().size(); r++) {
+        Object key = generator.nextKey();
+        keys.add(key);
+        extended.add(key);
+      }
+      effective = Tuple.wrap(extended);
+    }
+    return new Routing.Rows(routeInsert(plan, effective, hint), effective, keys);
+  }
+
   /** Routes a non-INSERT plan. */
-  public List<RouteUnit> route(Plan plan, Tuple params, RoutingHint hint) {
+  private List<RouteUnit> route(Plan.OnUnits plan, Tuple params, RoutingHint hint) {
     List<RouteUnit> units = routeTables(plan, params, hint);
     if (units.size() > 1 && plan.multi() == null) {
       throw new UnsupportedSqlException(
           plan.tables(), plan.multiRefusal() + "; it routes to " + units.size() + " data nodes");
     }
-    if (!plan.keyUpdates().isEmpty()) {
-      checkKeyUpdates(plan, params, units);
+    if (plan instanceof WritePlan write && !write.keyUpdates().isEmpty()) {
+      checkKeyUpdates(write, params, units);
     }
     return units;
   }
@@ -318,7 +421,7 @@ public final class Router {
     return result;
   }
 
-  private void checkKeyUpdates(Plan plan, Tuple params, List<RouteUnit> units) {
+  private void checkKeyUpdates(WritePlan plan, Tuple params, List<RouteUnit> units) {
     for (Plan.KeyUpdate update : plan.keyUpdates()) {
       if (units.size() != 1) {
         throw new UnsupportedSqlException(
@@ -373,23 +476,15 @@ public final class Router {
   }
 
   /** For IN pruning: the nodes a value of an IN leaf can be on; null means any. */
-  public BitSet nodesOf(Cond.Leaf leaf, Object value) {
+  private BitSet nodesOf(Cond.Leaf leaf, Object value) {
     return nodeSets.nodesOf(leaf, value);
   }
-
-  /**
-   * One data node's share of an INSERT.
-   *
-   * @param unit the node
-   * @param rows the indexes of the rows that go there, in statement order
-   */
-  public record InsertUnit(RouteUnit unit, int[] rows) {}
 
   /**
    * Routes the rows of an INSERT (parameters already extended with generated keys): sharded tables
    * row by row, broadcast tables to every data source, single tables to theirs.
    */
-  public List<InsertUnit> routeInsert(Plan plan, Tuple params, RoutingHint hint) {
+  private List<Routing.InsertUnit> routeInsert(InsertPlan plan, Tuple params, RoutingHint hint) {
     Plan.InsertSpec spec = plan.insert();
     int rowCount = spec.rows().size();
     int[] allRows = new int[rowCount];
@@ -398,15 +493,16 @@ public final class Router {
     }
     Plan.Use use = plan.uses().get(0);
     if (use.kind() == Plan.UseKind.BROADCAST) {
-      List<InsertUnit> out = new ArrayList<>();
+      List<Routing.InsertUnit> out = new ArrayList<>();
       for (String ds : allDataSources) {
-        out.add(new InsertUnit(new RouteUnit(ds, new String[0], new int[0]), allRows));
+        out.add(new Routing.InsertUnit(new RouteUnit(ds, new String[0], new int[0]), allRows));
       }
       return out;
     }
     if (use.kind() == Plan.UseKind.SINGLE) {
       return List.of(
-          new InsertUnit(new RouteUnit(use.dataSource(), new String[0], new int[0]), allRows));
+          new Routing.InsertUnit(
+              new RouteUnit(use.dataSource(), new String[0], new int[0]), allRows));
     }
     TableIndex index = indexes.get(spec.table());
     Map<Integer, List<Integer>> byNode = new LinkedHashMap<>();
@@ -513,14 +609,14 @@ public final class Router {
       }
       byNode.computeIfAbsent(nodes.nextSetBit(0), k -> new ArrayList<>()).add(r);
     }
-    List<InsertUnit> out = new ArrayList<>();
+    List<Routing.InsertUnit> out = new ArrayList<>();
     for (Map.Entry<Integer, List<Integer>> e : byNode.entrySet()) {
       int k = e.getKey();
       String[] actual = {index.nodes.get(k).table()};
       int[] nodeIndexes = {k};
       int[] rows = e.getValue().stream().mapToInt(Integer::intValue).toArray();
       out.add(
-          new InsertUnit(
+          new Routing.InsertUnit(
               new RouteUnit(index.nodes.get(k).dataSource(), actual, nodeIndexes), rows));
     }
     return out;

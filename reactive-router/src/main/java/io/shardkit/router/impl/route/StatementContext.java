@@ -4,6 +4,7 @@ import io.shardkit.router.ShardingRules;
 import io.shardkit.router.TableRule;
 import io.shardkit.router.UnsupportedSqlException;
 import io.shardkit.router.impl.parse.AstScan;
+import io.shardkit.router.impl.parse.ValueRef;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -40,6 +41,32 @@ final class StatementContext {
   StatementContext(ShardingRules rules, AstScan scan) {
     this.rules = rules;
     this.scan = scan;
+  }
+
+  /** The plan's scope: what was collected, with these per-block conditions and the IN lists. */
+  Plan.Scope scope(List<Cond> blockConds) {
+    return new Plan.Scope(
+        List.copyOf(tables),
+        List.copyOf(slots),
+        List.copyOf(uses),
+        List.copyOf(groups),
+        blockConds,
+        inItems,
+        inLeaves);
+  }
+
+  /**
+   * The scope of a statement routed by its table alone (INSERT, DDL): no conditions, no IN lists.
+   */
+  Plan.Scope tableScope() {
+    return new Plan.Scope(
+        List.copyOf(tables),
+        List.copyOf(slots),
+        List.copyOf(uses),
+        List.copyOf(groups),
+        List.of(Cond.ANY),
+        List.of(),
+        List.of());
   }
 
   /** Classifies a table reference in a block; returns null for CTE references. */

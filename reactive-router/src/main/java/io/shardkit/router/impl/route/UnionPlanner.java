@@ -1,8 +1,9 @@
 package io.shardkit.router.impl.route;
 
-import io.shardkit.router.impl.merge.ColumnTypes;
+import io.shardkit.router.impl.analyse.ColumnTypes;
 import io.shardkit.router.impl.parse.AstScan;
 import io.shardkit.router.impl.parse.StatementParser;
+import io.shardkit.router.impl.parse.ValueRef;
 import io.shardkit.router.impl.schema.ColumnInfo;
 import io.shardkit.router.impl.schema.Schema;
 import java.util.ArrayList;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.shardkit.router.UnsupportedSqlException;
 import io.shardkit.router.impl.Fixtures;
+import io.shardkit.router.impl.analyse.MergeSpec;
 import io.shardkit.router.impl.rewrite.SqlUnit;
 import io.shardkit.router.impl.route.Planner;
 import io.vertx.sqlclient.Row;
@@ -19,7 +20,8 @@ import org.junit.jupiter.api.Test;
 class GroupConcatMergeTest {
 
   static MergeSpec spec(String sql) {
-    return Planner.of(Fixtures.rules()).plan(sql).merge();
+    return ((io.shardkit.router.impl.route.SelectPlan) Planner.of(Fixtures.rules()).plan(sql))
+        .merge();
   }
 
   static RowSet<Row> unit(List<String> columns, Object[]... rows) {

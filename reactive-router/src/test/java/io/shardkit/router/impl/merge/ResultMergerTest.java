@@ -3,6 +3,8 @@ package io.shardkit.router.impl.merge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.shardkit.router.impl.Fixtures;
+import io.shardkit.router.impl.analyse.MergeSpec;
+import io.shardkit.router.impl.analyse.Values;
 import io.shardkit.router.impl.route.Planner;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -18,7 +20,8 @@ import org.junit.jupiter.api.Test;
 class ResultMergerTest {
 
   static MergeSpec spec(String sql) {
-    return Planner.of(Fixtures.rules()).plan(sql).merge();
+    return ((io.shardkit.router.impl.route.SelectPlan) Planner.of(Fixtures.rules()).plan(sql))
+        .merge();
   }
 
   static UnitRows rows(String sql, String... visible) {

@@ -1,6 +1,8 @@
 package io.shardkit.router.impl.merge;
 
+import io.shardkit.router.impl.analyse.MergeSpec;
 import io.shardkit.router.impl.route.Plan;
+import io.shardkit.router.impl.route.SelectPlan;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -24,21 +26,21 @@ final class UnitRows {
   private static final Pattern DERIVED = Pattern.compile("AS (sk_derived_([a-z])(\\d+))");
   static final Buffer SPACE = Buffer.buffer(new byte[] {0, 0x20});
 
-  private final Plan plan;
+  private final SelectPlan plan;
   private final List<String> visible;
   private final List<String> derivedNames = new ArrayList<>();
   private final List<Character> derivedKinds = new ArrayList<>();
   private final Map<Integer, MergeSpec.ColumnRef> weightOf = new HashMap<>();
 
   UnitRows(Plan plan, List<String> visible) {
-    this.plan = plan;
+    this.plan = (SelectPlan) plan;
     this.visible = visible;
-    Matcher m = DERIVED.matcher(plan.multi().toString());
+    Matcher m = DERIVED.matcher(this.plan.multi().toString());
     while (m.find()) {
       derivedNames.add(m.group(1));
       derivedKinds.add(m.group(2).charAt(0));
     }
-    MergeSpec spec = plan.merge();
+    MergeSpec spec = this.plan.merge();
     List<MergeSpec.Key> keys = new ArrayList<>(spec.groupKeys());
     spec.orderBy().forEach(k -> keys.add(k.key()));
     if (spec.distinctKeys() != null) {
@@ -99,7 +101,7 @@ final class UnitRows {
     return b;
   }
 
-  Plan plan() {
+  SelectPlan plan() {
     return plan;
   }
 }

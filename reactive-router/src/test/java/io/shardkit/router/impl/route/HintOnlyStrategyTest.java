@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.shardkit.router.ShardingRules;
 import io.shardkit.router.UnsupportedSqlException;
-import io.shardkit.router.impl.rewrite.Rewriter;
 import io.shardkit.router.impl.rewrite.SqlUnit;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -36,7 +35,9 @@ class HintOnlyStrategyTest {
 
   static List<SqlUnit> route(String sql, RoutingHint hint) {
     Plan plan = Planner.of(RULES).plan(sql);
-    return Rewriter.of(RULES).rewrite(plan, Tuple.tuple(), hint).units();
+    return io.shardkit.router.impl.Fixtures.routeAndRewrite(
+            Router.of(RULES), plan, Tuple.tuple(), hint)
+        .units();
   }
 
   @Test

@@ -1,15 +1,15 @@
-package io.shardkit.router.impl.merge;
+package io.shardkit.router.impl.analyse;
 
-import io.shardkit.router.impl.merge.MergeSpec.Aggregate;
-import io.shardkit.router.impl.merge.MergeSpec.AggregateKind;
-import io.shardkit.router.impl.merge.MergeSpec.ColumnRef;
+import io.shardkit.router.impl.analyse.MergeSpec.Aggregate;
+import io.shardkit.router.impl.analyse.MergeSpec.AggregateKind;
+import io.shardkit.router.impl.analyse.MergeSpec.ColumnRef;
 import java.util.List;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.expression.StringValue;
 import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
 
-/** Plans the merge of a GROUP_CONCAT select item (see {@link GroupConcat} for the merge). */
+/** Plans the merge of a GROUP_CONCAT select item (see {@code merge.GroupConcat} for the merge). */
 final class GroupConcatPlanner {
 
   private GroupConcatPlanner() {}

@@ -1,4 +1,4 @@
-package io.shardkit.router.impl.merge;
+package io.shardkit.router.impl.analyse;
 
 import io.shardkit.router.UnsupportedSqlException;
 import java.math.BigDecimal;

@@ -1,4 +1,4 @@
-package io.shardkit.router.impl.route;
+package io.shardkit.router.impl.parse;
 
 import io.vertx.sqlclient.Tuple;
 

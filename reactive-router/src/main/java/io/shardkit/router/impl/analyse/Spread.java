@@ -1,4 +1,4 @@
-package io.shardkit.router.impl.merge;
+package io.shardkit.router.impl.analyse;
 
 import io.vertx.sqlclient.data.Numeric;
 import java.math.BigDecimal;
@@ -20,7 +20,7 @@ import java.math.RoundingMode;
  * when the units' {@code PI()} probe came rounded (text protocol), correctly from the double's
  * binary value as the server's {@code my_fcvt} does.
  */
-final class Spread {
+public final class Spread {
 
   private long n;
   private double mean;
@@ -32,7 +32,7 @@ final class Spread {
   private double max = Double.NEGATIVE_INFINITY;
 
   /** Adds one unit's partial: its COUNT, SUM and VAR_POP, and its {@code PI()} probe. */
-  void add(Object count, Object sum, Object varPop, Object probe) {
+  public void add(Object count, Object sum, Object varPop, Object probe) {
     long nb = count == null ? 0 : ((Number) count).longValue();
     if (sum instanceof Numeric || sum instanceof BigDecimal || Values.isIntegral(sum)) {
       scale = Math.max(scale, Math.max(0, Values.toBigDecimal(sum).scale()) + 4);
@@ -59,7 +59,7 @@ final class Spread {
   }
 
   /** Adds one unit's smallest and largest value (as doubles). */
-  void range(Object unitMin, Object unitMax) {
+  public void range(Object unitMin, Object unitMax) {
     if (unitMin instanceof Number a && unitMax instanceof Number b) {
       min = Math.min(min, a.doubleValue());
       max = Math.max(max, b.doubleValue());
@@ -79,7 +79,7 @@ final class Spread {
    * The merged value: NULL without rows, and for a sample statistic of one row; {@code shown}: as
    * the server sends it (else as it computes with it).
    */
-  Double result(boolean shown, boolean sample, boolean root) {
+  public Double result(boolean shown, boolean sample, boolean root) {
     if (n == 0 || sample && n == 1) {
       return null;
     }

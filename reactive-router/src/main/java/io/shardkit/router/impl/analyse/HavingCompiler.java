@@ -1,7 +1,7 @@
-package io.shardkit.router.impl.merge;
+package io.shardkit.router.impl.analyse;
 
-import io.shardkit.router.impl.merge.MergeSpec.Aggregate;
-import io.shardkit.router.impl.merge.MergeSpec.ColumnRef;
+import io.shardkit.router.impl.analyse.MergeSpec.Aggregate;
+import io.shardkit.router.impl.analyse.MergeSpec.ColumnRef;
 import java.util.ArrayList;
 import java.util.List;
 import net.sf.jsqlparser.expression.AnalyticExpression;
@@ -182,7 +182,7 @@ final class HavingCompiler {
           op, compile(bin.getLeftExpression()), compile(bin.getRightExpression()));
     }
     if (e instanceof LongValue l) {
-      return new Having.Literal(io.shardkit.router.impl.route.ValueRef.integer(l.getStringValue()));
+      return new Having.Literal(io.shardkit.router.impl.parse.ValueRef.integer(l.getStringValue()));
     }
     if (e instanceof net.sf.jsqlparser.expression.DoubleValue d) {
       return new Having.Literal(new java.math.BigDecimal(d.toString()));

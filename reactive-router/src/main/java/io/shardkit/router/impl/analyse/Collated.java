@@ -1,4 +1,4 @@
-package io.shardkit.router.impl.merge;
+package io.shardkit.router.impl.analyse;
 
 import io.shardkit.router.UnsupportedSqlException;
 import io.vertx.core.buffer.Buffer;
@@ -22,7 +22,7 @@ import java.util.List;
  * wildcard) is never compared by guesswork: two different strings without keys make the statement
  * fail with {@link UnsupportedSqlException}.
  */
-final class Collated {
+public final class Collated {
 
   private Collated() {}
 
@@ -35,7 +35,7 @@ final class Collated {
    * @param weightB its sort key or null
    * @param pad the space weight under PAD SPACE, or null (NO PAD, or no sort keys)
    */
-  static int compare(Object a, Object weightA, Object b, Object weightB, Object pad) {
+  public static int compare(Object a, Object weightA, Object b, Object weightB, Object pad) {
     if (a instanceof String s && b instanceof String t) {
       if (s.equals(t)) {
         return 0;
@@ -49,7 +49,7 @@ final class Collated {
   }
 
   /** A key with equality as {@link #compare} == 0, for hashing groups and DISTINCT values. */
-  static Object key(Object value, Object weight, Object pad) {
+  public static Object key(Object value, Object weight, Object pad) {
     if (value instanceof String s) {
       byte[] w = bytes(weight);
       if (w == null) {
@@ -73,17 +73,17 @@ final class Collated {
    * meets two different ones in one column cannot tell whether the server would have merged them,
    * so it refuses (see {@link UnkeyedGuard}).
    */
-  record Unkeyed(String text) {}
+  public record Unkeyed(String text) {}
 
   /** Remembers the first unkeyed string per column; a second, different one fails the merge. */
-  static final class UnkeyedGuard {
+  public static final class UnkeyedGuard {
     private final String[] first;
 
-    UnkeyedGuard(int columns) {
+    public UnkeyedGuard(int columns) {
       first = new String[columns];
     }
 
-    void check(int column, Object key) {
+    public void check(int column, Object key) {
       if (key instanceof Unkeyed u) {
         if (first[column] == null) {
           first[column] = u.text();

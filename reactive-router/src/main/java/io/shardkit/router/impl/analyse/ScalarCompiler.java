@@ -1,8 +1,8 @@
-package io.shardkit.router.impl.merge;
+package io.shardkit.router.impl.analyse;
 
-import io.shardkit.router.impl.merge.MergeSpec.Aggregate;
-import io.shardkit.router.impl.merge.MergeSpec.AggregateKind;
-import io.shardkit.router.impl.merge.MergeSpec.ColumnRef;
+import io.shardkit.router.impl.analyse.MergeSpec.Aggregate;
+import io.shardkit.router.impl.analyse.MergeSpec.AggregateKind;
+import io.shardkit.router.impl.analyse.MergeSpec.ColumnRef;
 import java.util.ArrayList;
 import java.util.List;
 import net.sf.jsqlparser.expression.AnalyticExpression;

@@ -1,7 +1,6 @@
-package io.shardkit.router.impl.rewrite;
+package io.shardkit.router.impl.route;
 
-import io.shardkit.router.impl.route.RouteUnit;
-import io.shardkit.router.impl.route.ValueRef;
+import io.shardkit.router.impl.parse.ValueRef;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;

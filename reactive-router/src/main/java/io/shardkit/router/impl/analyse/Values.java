@@ -1,4 +1,4 @@
-package io.shardkit.router.impl.merge;
+package io.shardkit.router.impl.analyse;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.data.Numeric;
@@ -97,16 +97,16 @@ public final class Values {
     return Integer.compare(x.length, y.length);
   }
 
-  static boolean isIntegral(Object v) {
+  public static boolean isIntegral(Object v) {
     return v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte;
   }
 
-  static boolean isNumber(Object v) {
+  public static boolean isNumber(Object v) {
     return v instanceof Number || v instanceof Numeric;
   }
 
   /** Any number (including Vert.x {@link Numeric}) as a BigDecimal. */
-  static BigDecimal toBigDecimal(Object v) {
+  public static BigDecimal toBigDecimal(Object v) {
     if (v instanceof BigDecimal d) {
       return d;
     }

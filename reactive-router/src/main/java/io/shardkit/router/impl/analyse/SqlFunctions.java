@@ -1,7 +1,7 @@
-package io.shardkit.router.impl.merge;
+package io.shardkit.router.impl.analyse;
 
 import io.shardkit.router.UnsupportedSqlException;
-import io.shardkit.router.impl.merge.SqlNumber.Dec;
+import io.shardkit.router.impl.analyse.SqlNumber.Dec;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.List;

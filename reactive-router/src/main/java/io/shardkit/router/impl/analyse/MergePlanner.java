@@ -1,10 +1,10 @@
-package io.shardkit.router.impl.merge;
+package io.shardkit.router.impl.analyse;
 
-import io.shardkit.router.impl.merge.MergeSpec.Aggregate;
-import io.shardkit.router.impl.merge.MergeSpec.AggregateKind;
-import io.shardkit.router.impl.merge.MergeSpec.ColumnRef;
-import io.shardkit.router.impl.merge.MergeSpec.Key;
-import io.shardkit.router.impl.merge.MergeSpec.SortKey;
+import io.shardkit.router.impl.analyse.MergeSpec.Aggregate;
+import io.shardkit.router.impl.analyse.MergeSpec.AggregateKind;
+import io.shardkit.router.impl.analyse.MergeSpec.ColumnRef;
+import io.shardkit.router.impl.analyse.MergeSpec.Key;
+import io.shardkit.router.impl.analyse.MergeSpec.SortKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

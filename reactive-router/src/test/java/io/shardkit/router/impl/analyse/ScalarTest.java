@@ -1,4 +1,4 @@
-package io.shardkit.router.impl.merge;
+package io.shardkit.router.impl.analyse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
