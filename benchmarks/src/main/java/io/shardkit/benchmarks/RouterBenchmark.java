@@ -5,7 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.ShardingRules;
-import io.shardkit.router.impl.merge.MergeSpec;
+import io.shardkit.router.impl.analyse.MergeSpec;
 import io.shardkit.router.impl.merge.MergedRowSet;
 import io.shardkit.router.impl.merge.ResultMerger;
 import io.shardkit.router.impl.rewrite.Rewriter;
@@ -138,7 +138,7 @@ public class RouterBenchmark {
             io.shardkit.router.impl.schema.SchemaCatalog.of(rules, schema));
     catalog = io.shardkit.router.impl.schema.SchemaCatalog.of(rules, schema);
     planner = Planner.of(rules, catalog);
-    rewriter = Rewriter.of(rules, catalog);
+    rewriter = Rewriter.of();
     cyclingMeters = new SimpleMeterRegistry();
     cyclingPool =
         io.shardkit.router.impl.execute.ShardedPoolImpl.create(
@@ -170,8 +170,14 @@ public class RouterBenchmark {
 
     Planner typed =
         Planner.of(rules, io.shardkit.router.impl.schema.SchemaCatalog.of(rules, schema));
-    orderSpec = typed.plan("SELECT order_id, status FROM t_order ORDER BY order_id").merge();
-    stringOrderSpec = typed.plan("SELECT order_id, status FROM t_order ORDER BY status").merge();
+    orderSpec =
+        ((io.shardkit.router.impl.route.SelectPlan)
+                typed.plan("SELECT order_id, status FROM t_order ORDER BY order_id"))
+            .merge();
+    stringOrderSpec =
+        ((io.shardkit.router.impl.route.SelectPlan)
+                typed.plan("SELECT order_id, status FROM t_order ORDER BY status"))
+            .merge();
     units = new ArrayList<>();
     stringUnits = new ArrayList<>();
     List<String> names = List.of("order_id", "status");
@@ -266,11 +272,13 @@ public class RouterBenchmark {
   @Benchmark
   public Rewriter.Routed firstSight() {
     String sql = POINT + " AND status <> 'n" + unique.incrementAndGet() + "'";
-    return Rewriter.of(rules, catalog)
+    io.shardkit.router.impl.route.Plan plan = Planner.of(rules, catalog).plan(sql);
+    return Rewriter.of()
         .rewrite(
-            Planner.of(rules, catalog).plan(sql),
-            pointParams,
-            io.shardkit.router.impl.route.RoutingHint.NONE);
+            plan,
+            io.shardkit.router.impl.route.Router.of(rules, catalog)
+                .routing(plan, pointParams, io.shardkit.router.impl.route.RoutingHint.NONE),
+            pointParams);
   }
 
   /** JSqlParser alone on the same kind of new text, for comparison with {@code firstSight}. */
