@@ -42,6 +42,18 @@ final class TccTransactionImpl implements TccTransaction {
   private boolean flushScheduled;
   private boolean firstWritten;
   private boolean closed;
+
+  /** Where the coordinator is after the tries, for an answer at the deadline. */
+  enum Stage {
+    TRYING,
+    DECIDING,
+    COMMITTED,
+    CANCELLING
+  }
+
+  volatile Stage stage = Stage.TRYING;
+  volatile Object value;
+  volatile Throwable failure;
   private int nextBranch;
 
   final io.shardkit.tx.impl.Hooks hooks;
@@ -62,6 +74,10 @@ final class TccTransactionImpl implements TccTransaction {
   @Override
   public String globalId() {
     return gid;
+  }
+
+  Deadline deadline() {
+    return deadline;
   }
 
   @Override
