@@ -379,6 +379,36 @@ class SagaTest {
   }
 
   @Test
+  void theCallerIsAnsweredByTheDeadlineWhileACompensationStalls() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean stalled =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    ((io.shardkit.tx.impl.tcc.LocalParticipants) transactions.participants())
+        .beforeCommit(
+            (phase, branch) -> {
+              if (phase.equals("compensation") && stalled.compareAndSet(false, true)) {
+                io.vertx.core.Promise<Void> later = io.vertx.core.Promise.promise();
+                vertx.setTimer(2_500, id -> later.complete());
+                return later.future();
+              }
+              return Future.succeededFuture();
+            });
+    IllegalStateException mine = new IllegalStateException("no");
+    long start = System.nanoTime();
+    Throwable actual =
+        awaitFailure(
+            transactions.saga(
+                io.shardkit.tx.TransactionOptions.ofTimeout(Duration.ofMillis(1_000)),
+                saga ->
+                    saga.step(bank.debit, move(0, 10)).compose(v -> Future.failedFuture(mine))));
+    long answeredMillis = (System.nanoTime() - start) / 1_000_000;
+
+    // rolled back (CANCEL decided, its compensation still running): answered by the deadline
+    assertThat(actual).isSameAs(mine);
+    assertThat(answeredMillis).isLessThan(1_000 + 400);
+    assertThat(TccTestSupport.eventually(Duration.ofSeconds(15), () -> balance(0) == 100)).isTrue();
+  }
+
+  @Test
   void aBodyFailingAfterThePivotIsCommittedTypedAndRunsTheCommitHooks() throws Exception {
     java.util.concurrent.atomic.AtomicInteger committed =
         new java.util.concurrent.atomic.AtomicInteger();

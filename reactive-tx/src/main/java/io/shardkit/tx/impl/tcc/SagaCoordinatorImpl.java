@@ -175,7 +175,9 @@ public final class SagaCoordinatorImpl {
                           ar.succeeded() ? "committed" : ar.cause().getClass().getSimpleName(),
                           ar.failed() ? ar.cause() : null);
                 });
-    return io.shardkit.tx.impl.OnContext.on(caller, decided)
+    // the deadline is a promise: answered by it (plus DeadlineAnswer.SLACK) with what is known
+    return io.shardkit.tx.impl.OnContext.on(
+            caller, DeadlineAnswer.guard(vertx, ran, saga::get, decided))
         .andThen(
             ar -> {
               SagaTransactionImpl tx = saga.get();
@@ -188,10 +190,16 @@ public final class SagaCoordinatorImpl {
     if (stopAt == StopAt.BEFORE_DECISION || (stopAt == StopAt.AFTER_PIVOT && tx.pivotAttempted())) {
       return abandoned(gid);
     }
+    if (ran.succeeded()) {
+      tx.value = ran.result();
+      tx.hasValue = true;
+    }
     if (tx.pivotLogged()) {
+      tx.stage = DeadlineAnswer.Stage.COMMITTED;
       return forward(tx, ran, body);
     }
     if (tx.pivotAttempted()) {
+      tx.stage = DeadlineAnswer.Stage.DECIDING;
       // the pivot's write failed: it may have landed all the same; the log decides
       return core.completion()
           .retry(
@@ -208,11 +216,13 @@ public final class SagaCoordinatorImpl {
                 }
                 int state = decided.result();
                 if (state == Sql.COMMIT || state == Sql.COMMITTED) {
+                  tx.stage = DeadlineAnswer.Stage.COMMITTED;
                   return forward(tx, ran, body);
                 }
                 Throwable cause = ran.failed() ? ran.cause() : null;
-                return compensate(
-                    tx, TccCoordinatorImpl.callerFailure(cause, tx.rolledBack(cause)));
+                tx.failure = TccCoordinatorImpl.callerFailure(cause, tx.rolledBack(cause));
+                tx.stage = DeadlineAnswer.Stage.CANCELLING;
+                return compensate(tx, tx.failure);
               });
     }
     if (ran.succeeded()) {
@@ -220,6 +230,7 @@ public final class SagaCoordinatorImpl {
         core.metrics().outcome(SAGA.mode(), gid, "committed");
         return Future.succeededFuture(ran.result());
       }
+      tx.stage = DeadlineAnswer.Stage.DECIDING;
       return core.completion()
           .retry(gid, options.completionTimeout(), () -> core.log().commitFinished(gid), "COMMIT")
           .transform(
@@ -231,21 +242,25 @@ public final class SagaCoordinatorImpl {
                 }
                 int state = decided.result();
                 if (state == Sql.COMMITTED || state == Sql.COMMIT) {
+                  tx.stage = DeadlineAnswer.Stage.COMMITTED;
                   core.metrics().outcome(SAGA.mode(), gid, "committed");
                   return Future.succeededFuture(ran.result());
                 }
-                return compensate(
-                    tx,
+                tx.failure =
                     new TransactionRolledBackException(
                         gid,
                         "commit",
                         Map.of(),
                         "recovery cancelled the saga (past its deadline) before it could commit;"
-                            + " its steps were compensated"));
+                            + " its steps were compensated");
+                tx.stage = DeadlineAnswer.Stage.CANCELLING;
+                return compensate(tx, tx.failure);
               });
     }
     Throwable rolledBack =
         TccCoordinatorImpl.callerFailure(ran.cause(), tx.rolledBack(ran.cause()));
+    tx.failure = rolledBack;
+    tx.stage = DeadlineAnswer.Stage.CANCELLING;
     if (tx.logged().isEmpty()) {
       core.metrics().outcome(SAGA.mode(), gid, "cancelled");
       return Future.failedFuture(rolledBack);

@@ -231,71 +231,15 @@ public final class TccCoordinatorImpl {
                           ar.failed() ? ar.cause() : null);
                 });
     // hooks run once the outcome is final, on the caller's context, before the caller hears it
-    return io.shardkit.tx.impl.OnContext.on(caller, byDeadline(transaction, tried, decided))
+    // the deadline is a promise: answered by it (plus DeadlineAnswer.SLACK) with what is known
+    return io.shardkit.tx.impl.OnContext.on(
+            caller, DeadlineAnswer.guard(vertx, tried, transaction::get, decided))
         .andThen(
             ar -> {
               TccTransactionImpl tx = transaction.get();
               hooks.outcome(tx == null ? null : tx.globalId(), ar);
             });
   }
-
-  /**
-   * The deadline is a promise to the caller: at most {@link #ANSWER_SLACK} after it, the caller is
-   * answered with what is known, and what is unfinished goes on in the background (recovery takes
-   * it over if this process dies): the COMMIT decision durable → the body's value (committed,
-   * confirms still running); cancelling → the cancel's failure (rolled back); the decision being
-   * written → {@link TccOutcomeUnknownException} (the log decides).
-   */
-  @SuppressWarnings("unchecked")
-  private <T> Future<T> byDeadline(
-      AtomicReference<TccTransactionImpl> transaction, Future<?> tried, Future<T> decided) {
-    io.vertx.core.Promise<T> answer = io.vertx.core.Promise.promise();
-    java.util.concurrent.atomic.AtomicLong timer = new java.util.concurrent.atomic.AtomicLong(-1);
-    // the tries end by the deadline (the scope's); the guard starts then
-    tried.onComplete(
-        ignored -> {
-          TccTransactionImpl tx = transaction.get();
-          if (tx == null || decided.isComplete()) {
-            return;
-          }
-          long wait = Math.max(1, tx.deadline().remaining().toMillis() + ANSWER_SLACK.toMillis());
-          timer.set(
-              vertx.setTimer(
-                  wait,
-                  id -> {
-                    switch (tx.stage) {
-                      case COMMITTED -> answer.tryComplete((T) tx.value);
-                      case CANCELLING -> answer.tryFail(tx.failure);
-                      case DECIDING ->
-                          answer.tryFail(
-                              new TccOutcomeUnknownException(
-                                  tx.globalId(),
-                                  "the COMMIT decision was still being written at the deadline"
-                                      + " (the coordinator log decides; recovery finishes it)",
-                                  null));
-                      case TRYING -> {
-                        // not decided yet: the outcome follows
-                      }
-                    }
-                  }));
-        });
-    decided.onComplete(
-        ar -> {
-          long id = timer.get();
-          if (id >= 0) {
-            vertx.cancelTimer(id);
-          }
-          if (ar.succeeded()) {
-            answer.tryComplete(ar.result());
-          } else {
-            answer.tryFail(ar.cause());
-          }
-        });
-    return answer.future();
-  }
-
-  /** How late after its deadline a TCC caller is answered at most (event-loop delays aside). */
-  static final Duration ANSWER_SLACK = Duration.ofMillis(100);
 
   private <T> Future<T> tried(
       ScopeOptions scope,
@@ -328,12 +272,12 @@ public final class TccCoordinatorImpl {
         return Future.succeededFuture(tried.result());
       }
       tx.value = tried.result();
-      tx.stage = TccTransactionImpl.Stage.DECIDING;
+      tx.stage = DeadlineAnswer.Stage.DECIDING;
       return commit(tx, targets).map(tried.result());
     }
     Throwable failure = callerFailure(tried.cause(), tx.rolledBack(tried.cause()));
     tx.failure = failure;
-    tx.stage = TccTransactionImpl.Stage.CANCELLING;
+    tx.stage = DeadlineAnswer.Stage.CANCELLING;
     if (targets.isEmpty()) {
       metrics.outcome(tx.globalId(), "cancelled");
       return Future.failedFuture(failure);
@@ -375,7 +319,7 @@ public final class TccCoordinatorImpl {
                     Map.of(),
                     "recovery cancelled the transaction (past its deadline) before the COMMIT"
                         + " decision");
-            tx.stage = TccTransactionImpl.Stage.CANCELLING;
+            tx.stage = DeadlineAnswer.Stage.CANCELLING;
             return complete(
                 gid,
                 targets,
@@ -387,7 +331,7 @@ public final class TccCoordinatorImpl {
                     "recovery cancelled the transaction (past its deadline) before the COMMIT"
                         + " decision"));
           }
-          tx.stage = TccTransactionImpl.Stage.COMMITTED;
+          tx.stage = DeadlineAnswer.Stage.COMMITTED;
           if (stopAt == StopAt.AFTER_DECISION) {
             return abandoned(gid);
           }

@@ -24,7 +24,7 @@ import java.util.Map;
  * The try phase of one global transaction, on the transaction scope's context: enlisted branches,
  * their batched log writes (one in flight at a time, in order) and their tries.
  */
-final class TccTransactionImpl implements TccTransaction {
+final class TccTransactionImpl implements TccTransaction, DeadlineAnswer.Known {
 
   /** A branch whose log write was attempted, and the participant that runs it. */
   record Enlisted(TccBranch branch, TccParticipant participant, Promise<Void> logged) {}
@@ -43,15 +43,7 @@ final class TccTransactionImpl implements TccTransaction {
   private boolean firstWritten;
   private boolean closed;
 
-  /** Where the coordinator is after the tries, for an answer at the deadline. */
-  enum Stage {
-    TRYING,
-    DECIDING,
-    COMMITTED,
-    CANCELLING
-  }
-
-  volatile Stage stage = Stage.TRYING;
+  volatile DeadlineAnswer.Stage stage = DeadlineAnswer.Stage.RUNNING;
   volatile Object value;
   volatile Throwable failure;
   private int nextBranch;
@@ -76,8 +68,43 @@ final class TccTransactionImpl implements TccTransaction {
     return gid;
   }
 
-  Deadline deadline() {
+  @Override
+  public Deadline deadline() {
     return deadline;
+  }
+
+  @Override
+  public DeadlineAnswer.Stage stage() {
+    return stage;
+  }
+
+  @Override
+  public Object value() {
+    return value;
+  }
+
+  @Override
+  public boolean hasValue() {
+    return true; // the tries ended before any decision
+  }
+
+  @Override
+  public Throwable failure() {
+    return failure;
+  }
+
+  @Override
+  public Throwable unknown() {
+    return new io.shardkit.tx.TccOutcomeUnknownException(
+        gid,
+        "the COMMIT decision was still being written at the deadline (the coordinator log"
+            + " decides; recovery finishes it)",
+        null);
+  }
+
+  @Override
+  public Throwable committedWithoutValue() {
+    return new IllegalStateException("a committed TCC transaction always has its value");
   }
 
   @Override
