@@ -2,6 +2,7 @@ package io.shardkit.examples.snippets;
 
 import io.shardkit.context.GrpcPropagation;
 import io.shardkit.context.ScopeOptions;
+import io.shardkit.context.ShardkitTimeoutException;
 import io.shardkit.context.TxScope;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.ShardingRules;
@@ -11,6 +12,9 @@ import io.shardkit.tx.TccCodec;
 import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TccParticipants;
 import io.shardkit.tx.TransactionOptions;
+import io.shardkit.tx.TransactionOutcomePendingException;
+import io.shardkit.tx.TransactionOutcomeUnknownException;
+import io.shardkit.tx.TransactionRolledBackException;
 import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
 import io.shardkit.tx.grpc.TccGrpc;
@@ -121,6 +125,38 @@ final class ReadmeSnippets {
 
   private static Future<String> placeOrder() {
     return Future.succeededFuture("placed");
+  }
+
+  /** reactive-tx/README.md, "Outcomes, the same for XA, TCC and Saga". */
+  static Future<Void> transferWithRetry(ShardedPool pool, long from, long to, int attemptsLeft) {
+    return pool.<Void>withTransaction(Duration.ofSeconds(2), conn -> transfer(conn, from, to))
+        .recover(
+            failure -> {
+              boolean rolledBack =
+                  failure instanceof ShardkitTimeoutException t && !unknown(t)
+                      || failure instanceof TransactionRolledBackException
+                      || failure instanceof TransactionOutcomePendingException p
+                          && p.decision() == TransactionOutcomePendingException.Decision.ROLLBACK;
+              return rolledBack && attemptsLeft > 1
+                  ? transferWithRetry(pool, from, to, attemptsLeft - 1)
+                  : Future.failedFuture(failure); // the work's own failure, committed, or unknown
+            });
+  }
+
+  /** A timeout that says the outcome is unknown (a commit or decision was in flight). */
+  static boolean unknown(ShardkitTimeoutException t) {
+    return t.getCause() instanceof TransactionOutcomeUnknownException
+        || String.valueOf(t.getMessage()).contains("outcome is unknown");
+  }
+
+  private static Future<Void> transfer(io.vertx.sqlclient.SqlConnection conn, long from, long to) {
+    return conn.preparedQuery("UPDATE account SET balance = balance - 1 WHERE id = ?")
+        .execute(Tuple.of(from))
+        .compose(
+            rs ->
+                conn.preparedQuery("UPDATE account SET balance = balance + 1 WHERE id = ?")
+                    .execute(Tuple.of(to)))
+        .mapEmpty();
   }
 
   /** reactive-router/README.md, first block. */
