@@ -143,8 +143,7 @@ final class ReadmeSnippets {
             });
   }
 
-  /** A timeout that says the outcome is unknown (a commit or decision was in flight). */
-  static boolean unknown(ShardkitTimeoutException t) {
+  static boolean unknown(ShardkitTimeoutException t) { // a commit or decision was in flight
     return t.getCause() instanceof TransactionOutcomeUnknownException
         || String.valueOf(t.getMessage()).contains("outcome is unknown");
   }
