@@ -92,6 +92,15 @@ final class DifferentialCheck {
         .orElse(Verdict.MATCH);
   }
 
+  /** Whether the router sends this write to several data sources. */
+  private boolean multiNode(String sql, List<Object> params) {
+    try {
+      return world.router().dataSourcesFor(sql, io.vertx.sqlclient.Tuple.wrap(params)).size() > 1;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
   private Attempt routed(String sql, List<Object> params, boolean prepared) {
     return Attempt.guarded(world.router(), sql, params, prepared, ROUTER_SECONDS);
   }
@@ -164,6 +173,9 @@ final class DifferentialCheck {
     Optional<String> contents = compareTable(table);
     if (contents.isPresent()) {
       world.load(table.name(), world.referenceRows(table));
+      if (expected.failed() && actual.failed() && !actual.thrown() && multiNode(sql, params)) {
+        return Verdict.partialWrite(actual.describeError() + "; " + contents.get());
+      }
       if (!verdict.isMismatch()) {
         verdict =
             Verdict.mismatch(

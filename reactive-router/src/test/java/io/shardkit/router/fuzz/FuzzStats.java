@@ -14,6 +14,7 @@ final class FuzzStats {
   private int queries;
   private int matches;
   private int bothFailed;
+  private int partialWrites;
   private final Map<String, Integer> refused = new TreeMap<>();
   private final Map<String, Integer> mismatches = new TreeMap<>();
   private final List<Finding> findings = new ArrayList<>();
@@ -28,6 +29,12 @@ final class FuzzStats {
       case MATCH -> {
         matches++;
         bothFailed += verdict == Verdict.BOTH_FAILED ? 1 : 0;
+      }
+      case PARTIAL_WRITE -> {
+        partialWrites++;
+        firstUnshrunk.putIfAbsent(
+            "partial write: " + verdict.category(),
+            statement.describe() + "\n  " + verdict.detail());
       }
       case REFUSED -> {
         refused.merge(verdict.category(), 1, Integer::sum);
@@ -70,7 +77,7 @@ final class FuzzStats {
     out.append(
         String.format(
             "fuzz seed %d: %d statements (%d queries, %d writes) in %.1f s: %d match (%d of them"
-                + " errors on both sides), %d refused, %d mismatch%n",
+                + " errors on both sides), %d refused, %d mismatch, %d partial non-atomic writes%n",
             seed,
             statements,
             queries,
@@ -79,7 +86,8 @@ final class FuzzStats {
             matches,
             bothFailed,
             refusedCount(),
-            mismatchCount()));
+            mismatchCount(),
+            partialWrites));
     out.append("refused by reason:\n");
     refused.forEach((k, v) -> out.append(String.format("  %6d  %s%n", v, k)));
     out.append("mismatch by class:\n");
@@ -106,6 +114,7 @@ final class FuzzStats {
         .put("matchBothFailed", bothFailed)
         .put("refused", refusedCount())
         .put("mismatch", mismatchCount())
+        .put("partialNonAtomicWrites", partialWrites)
         .put("refusedByReason", refusedJson)
         .put("mismatchByClass", mismatchJson)
         .put("findings", findingsJson)

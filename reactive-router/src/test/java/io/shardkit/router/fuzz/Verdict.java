@@ -12,6 +12,12 @@ record Verdict(Status status, String category, String detail) {
   enum Status {
     MATCH,
     REFUSED,
+    /**
+     * A write that failed on both sides after the router had sent it to several data sources: the
+     * fuzz pool opts in to non-atomic multi-node writes, so the data sources that ran it keep it
+     * (the option's documented partial write). Counted apart, tables repaired; not a merge error.
+     */
+    PARTIAL_WRITE,
     MISMATCH
   }
 
@@ -22,6 +28,10 @@ record Verdict(Status status, String category, String detail) {
 
   static Verdict refused(String reason) {
     return new Verdict(Status.REFUSED, reason, "");
+  }
+
+  static Verdict partialWrite(String detail) {
+    return new Verdict(Status.PARTIAL_WRITE, "non-atomic multi-node write failed midway", detail);
   }
 
   static Verdict mismatch(String kind, String detail) {
