@@ -26,62 +26,76 @@ final class DeadlineAnswer {
     CANCELLING
   }
 
-  /** What a transaction knows about its outcome while the coordinator finishes it. */
-  interface Known {
-    String globalId();
+  /**
+   * What a transaction knows about its outcome while its coordinator finishes it: written by the
+   * coordinator as it goes, read by {@link #guard} at the deadline.
+   */
+  static final class Progress {
+    final Deadline deadline;
+    private final Supplier<Throwable> unknown;
+    private final Supplier<Throwable> committedWithoutValue;
+    volatile Stage stage = Stage.RUNNING;
+    private volatile Object value;
+    private volatile boolean hasValue;
+    volatile Throwable failure;
 
-    Deadline deadline();
+    /**
+     * @param unknown what the caller hears when the decision is still being written
+     * @param committedWithoutValue what the caller hears when committed without a value yet
+     */
+    Progress(
+        Deadline deadline, Supplier<Throwable> unknown, Supplier<Throwable> committedWithoutValue) {
+      this.deadline = deadline;
+      this.unknown = unknown;
+      this.committedWithoutValue = committedWithoutValue;
+    }
 
-    Stage stage();
+    /** The caller's value, known. */
+    void value(Object value) {
+      this.value = value;
+      this.hasValue = true;
+    }
 
-    /** The caller's value, when {@link #hasValue()}. */
-    Object value();
-
-    boolean hasValue();
-
-    /** The failure a cancelled transaction answers with. */
-    Throwable failure();
-
-    /** What the caller hears when the decision is still being written at the deadline. */
-    Throwable unknown();
-
-    /** What the caller hears when committed but without a value yet (a saga's body running). */
-    Throwable committedWithoutValue();
+    /** Cancelling: the caller will hear {@code failure}. */
+    void cancelling(Throwable failure) {
+      this.failure = failure;
+      this.stage = Stage.CANCELLING;
+    }
   }
 
   private DeadlineAnswer() {}
 
   /**
    * {@code decided}, or, if it has not completed {@link #SLACK} after the deadline (counted once
-   * {@code started} completed, when the tries or the body have ended), the answer {@code known}
+   * {@code started} completed, when the tries or the body have ended), the answer {@code progress}
    * gives then.
    */
   @SuppressWarnings("unchecked")
   static <T> Future<T> guard(
-      Vertx vertx, Future<?> started, Supplier<Known> known, Future<T> decided) {
+      Vertx vertx, Future<?> started, Supplier<Progress> progress, Future<T> decided) {
     Promise<T> answer = Promise.promise();
     AtomicLong timer = new AtomicLong(-1);
     started.onComplete(
         ignored -> {
-          Known tx = known.get();
+          Progress tx = progress.get();
           if (tx == null || decided.isComplete()) {
             return;
           }
-          long wait = Math.max(1, tx.deadline().remaining().toMillis() + SLACK.toMillis());
+          long wait = Math.max(1, tx.deadline.remaining().toMillis() + SLACK.toMillis());
           timer.set(
               vertx.setTimer(
                   wait,
                   id -> {
-                    switch (tx.stage()) {
+                    switch (tx.stage) {
                       case COMMITTED -> {
-                        if (tx.hasValue()) {
-                          answer.tryComplete((T) tx.value());
+                        if (tx.hasValue) {
+                          answer.tryComplete((T) tx.value);
                         } else {
-                          answer.tryFail(tx.committedWithoutValue());
+                          answer.tryFail(tx.committedWithoutValue.get());
                         }
                       }
-                      case CANCELLING -> answer.tryFail(tx.failure());
-                      case DECIDING -> answer.tryFail(tx.unknown());
+                      case CANCELLING -> answer.tryFail(tx.failure);
+                      case DECIDING -> answer.tryFail(tx.unknown.get());
                       case RUNNING -> {
                         // not decided yet: the outcome follows
                       }

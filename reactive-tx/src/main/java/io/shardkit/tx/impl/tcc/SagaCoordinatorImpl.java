@@ -177,7 +177,9 @@ public final class SagaCoordinatorImpl {
                 });
     // the deadline is a promise: answered by it (plus DeadlineAnswer.SLACK) with what is known
     return io.shardkit.tx.impl.OnContext.on(
-            caller, DeadlineAnswer.guard(vertx, ran, saga::get, decided))
+            caller,
+            DeadlineAnswer.guard(
+                vertx, ran, () -> saga.get() == null ? null : saga.get().progress, decided))
         .andThen(
             ar -> {
               SagaTransactionImpl tx = saga.get();
@@ -191,15 +193,14 @@ public final class SagaCoordinatorImpl {
       return abandoned(gid);
     }
     if (ran.succeeded()) {
-      tx.value = ran.result();
-      tx.hasValue = true;
+      tx.progress.value(ran.result());
     }
     if (tx.pivotLogged()) {
-      tx.stage = DeadlineAnswer.Stage.COMMITTED;
+      tx.progress.stage = DeadlineAnswer.Stage.COMMITTED;
       return forward(tx, ran, body);
     }
     if (tx.pivotAttempted()) {
-      tx.stage = DeadlineAnswer.Stage.DECIDING;
+      tx.progress.stage = DeadlineAnswer.Stage.DECIDING;
       // the pivot's write failed: it may have landed all the same; the log decides
       return core.completion()
           .retry(
@@ -216,13 +217,13 @@ public final class SagaCoordinatorImpl {
                 }
                 int state = decided.result();
                 if (state == Sql.COMMIT || state == Sql.COMMITTED) {
-                  tx.stage = DeadlineAnswer.Stage.COMMITTED;
+                  tx.progress.stage = DeadlineAnswer.Stage.COMMITTED;
                   return forward(tx, ran, body);
                 }
                 Throwable cause = ran.failed() ? ran.cause() : null;
-                tx.failure = TccCoordinatorImpl.callerFailure(cause, tx.rolledBack(cause));
-                tx.stage = DeadlineAnswer.Stage.CANCELLING;
-                return compensate(tx, tx.failure);
+                tx.progress.cancelling(
+                    TccCoordinatorImpl.callerFailure(cause, tx.rolledBack(cause)));
+                return compensate(tx, tx.progress.failure);
               });
     }
     if (ran.succeeded()) {
@@ -230,7 +231,7 @@ public final class SagaCoordinatorImpl {
         core.metrics().outcome(SAGA.mode(), gid, "committed");
         return Future.succeededFuture(ran.result());
       }
-      tx.stage = DeadlineAnswer.Stage.DECIDING;
+      tx.progress.stage = DeadlineAnswer.Stage.DECIDING;
       return core.completion()
           .retry(gid, options.completionTimeout(), () -> core.log().commitFinished(gid), "COMMIT")
           .transform(
@@ -242,25 +243,23 @@ public final class SagaCoordinatorImpl {
                 }
                 int state = decided.result();
                 if (state == Sql.COMMITTED || state == Sql.COMMIT) {
-                  tx.stage = DeadlineAnswer.Stage.COMMITTED;
+                  tx.progress.stage = DeadlineAnswer.Stage.COMMITTED;
                   core.metrics().outcome(SAGA.mode(), gid, "committed");
                   return Future.succeededFuture(ran.result());
                 }
-                tx.failure =
+                tx.progress.cancelling(
                     new TransactionRolledBackException(
                         gid,
                         "commit",
                         Map.of(),
                         "recovery cancelled the saga (past its deadline) before it could commit;"
-                            + " its steps were compensated");
-                tx.stage = DeadlineAnswer.Stage.CANCELLING;
-                return compensate(tx, tx.failure);
+                            + " its steps were compensated"));
+                return compensate(tx, tx.progress.failure);
               });
     }
     Throwable rolledBack =
         TccCoordinatorImpl.callerFailure(ran.cause(), tx.rolledBack(ran.cause()));
-    tx.failure = rolledBack;
-    tx.stage = DeadlineAnswer.Stage.CANCELLING;
+    tx.progress.cancelling(rolledBack);
     if (tx.logged().isEmpty()) {
       core.metrics().outcome(SAGA.mode(), gid, "cancelled");
       return Future.failedFuture(rolledBack);

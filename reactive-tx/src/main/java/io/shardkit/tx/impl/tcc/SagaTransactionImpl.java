@@ -26,7 +26,7 @@ import java.util.Set;
  * One saga on its scope's context: steps, their batched log writes (one in flight at a time, in
  * order, exactly as TCC branches) and their actions; the pivot of retry-only steps.
  */
-final class SagaTransactionImpl implements SagaTransaction, DeadlineAnswer.Known {
+final class SagaTransactionImpl implements SagaTransaction {
 
   /** A step whose log write was attempted. */
   record Logged(
@@ -37,10 +37,9 @@ final class SagaTransactionImpl implements SagaTransaction, DeadlineAnswer.Known
   private final Context context;
   private final Deadline deadline;
 
-  volatile DeadlineAnswer.Stage stage = DeadlineAnswer.Stage.RUNNING;
-  volatile Object value;
-  volatile boolean hasValue;
-  volatile Throwable failure;
+  /** What the caller hears if the deadline comes before the coordinator is done. */
+  final DeadlineAnswer.Progress progress;
+
   final io.shardkit.tx.impl.Hooks hooks;
   private final List<Logged> logged = new ArrayList<>();
   private final List<Future<?>> actions = new ArrayList<>();
@@ -68,55 +67,28 @@ final class SagaTransactionImpl implements SagaTransaction, DeadlineAnswer.Known
     this.gid = gid;
     this.context = context;
     this.deadline = deadline;
+    this.progress =
+        new DeadlineAnswer.Progress(
+            deadline,
+            () ->
+                new io.shardkit.tx.TransactionOutcomeUnknownException(
+                    gid,
+                    "decide",
+                    new io.shardkit.context.ShardkitException(
+                        "the saga's decision was still being written at its deadline (the"
+                            + " coordinator log decides; recovery finishes it)")),
+            () ->
+                new io.shardkit.tx.TransactionCommittedException(
+                    gid,
+                    "its body had not returned by the deadline (past its pivot, the saga goes on"
+                        + " forward)",
+                    new io.shardkit.context.ShardkitException("no value by the deadline")));
     this.hooks = hooks;
   }
 
   @Override
   public String globalId() {
     return gid;
-  }
-
-  @Override
-  public Deadline deadline() {
-    return deadline;
-  }
-
-  @Override
-  public DeadlineAnswer.Stage stage() {
-    return stage;
-  }
-
-  @Override
-  public Object value() {
-    return value;
-  }
-
-  @Override
-  public boolean hasValue() {
-    return hasValue;
-  }
-
-  @Override
-  public Throwable failure() {
-    return failure;
-  }
-
-  @Override
-  public Throwable unknown() {
-    return new io.shardkit.tx.TransactionOutcomeUnknownException(
-        globalId(),
-        "decide",
-        new io.shardkit.context.ShardkitException(
-            "the saga's decision was still being written at its deadline (the coordinator log"
-                + " decides; recovery finishes it)"));
-  }
-
-  @Override
-  public Throwable committedWithoutValue() {
-    return new io.shardkit.tx.TransactionCommittedException(
-        globalId(),
-        "its body had not returned by the deadline (past its pivot, the saga goes on forward)",
-        new io.shardkit.context.ShardkitException("no value by the deadline"));
   }
 
   @Override

@@ -233,7 +233,12 @@ public final class TccCoordinatorImpl {
     // hooks run once the outcome is final, on the caller's context, before the caller hears it
     // the deadline is a promise: answered by it (plus DeadlineAnswer.SLACK) with what is known
     return io.shardkit.tx.impl.OnContext.on(
-            caller, DeadlineAnswer.guard(vertx, tried, transaction::get, decided))
+            caller,
+            DeadlineAnswer.guard(
+                vertx,
+                tried,
+                () -> transaction.get() == null ? null : transaction.get().progress,
+                decided))
         .andThen(
             ar -> {
               TccTransactionImpl tx = transaction.get();
@@ -271,13 +276,12 @@ public final class TccCoordinatorImpl {
         metrics.outcome(tx.globalId(), "committed");
         return Future.succeededFuture(tried.result());
       }
-      tx.value = tried.result();
-      tx.stage = DeadlineAnswer.Stage.DECIDING;
+      tx.progress.value(tried.result());
+      tx.progress.stage = DeadlineAnswer.Stage.DECIDING;
       return commit(tx, targets).map(tried.result());
     }
     Throwable failure = callerFailure(tried.cause(), tx.rolledBack(tried.cause()));
-    tx.failure = failure;
-    tx.stage = DeadlineAnswer.Stage.CANCELLING;
+    tx.progress.cancelling(failure);
     if (targets.isEmpty()) {
       metrics.outcome(tx.globalId(), "cancelled");
       return Future.failedFuture(failure);
@@ -312,26 +316,16 @@ public final class TccCoordinatorImpl {
           }
           int state = decided.result();
           if (state == Sql.CANCELLING || state == Sql.CANCELLED) {
-            tx.failure =
-                new TransactionRolledBackException(
-                    gid,
-                    "commit",
-                    Map.of(),
-                    "recovery cancelled the transaction (past its deadline) before the COMMIT"
-                        + " decision");
-            tx.stage = DeadlineAnswer.Stage.CANCELLING;
-            return complete(
-                gid,
-                targets,
-                false,
+            tx.progress.cancelling(
                 new TransactionRolledBackException(
                     gid,
                     "commit",
                     Map.of(),
                     "recovery cancelled the transaction (past its deadline) before the COMMIT"
                         + " decision"));
+            return complete(gid, targets, false, tx.progress.failure);
           }
-          tx.stage = DeadlineAnswer.Stage.COMMITTED;
+          tx.progress.stage = DeadlineAnswer.Stage.COMMITTED;
           if (stopAt == StopAt.AFTER_DECISION) {
             return abandoned(gid);
           }

@@ -24,7 +24,7 @@ import java.util.Map;
  * The try phase of one global transaction, on the transaction scope's context: enlisted branches,
  * their batched log writes (one in flight at a time, in order) and their tries.
  */
-final class TccTransactionImpl implements TccTransaction, DeadlineAnswer.Known {
+final class TccTransactionImpl implements TccTransaction {
 
   /** A branch whose log write was attempted, and the participant that runs it. */
   record Enlisted(TccBranch branch, TccParticipant participant, Promise<Void> logged) {}
@@ -33,6 +33,10 @@ final class TccTransactionImpl implements TccTransaction, DeadlineAnswer.Known {
   private final String gid;
   private final Context context;
   private final Deadline deadline;
+
+  /** What the caller hears if the deadline comes before the coordinator is done. */
+  final DeadlineAnswer.Progress progress;
+
   private final List<Enlisted> logged = new ArrayList<>();
   private final List<Future<Void>> tries = new ArrayList<>();
   private final Map<String, Throwable> tryFailures =
@@ -43,9 +47,6 @@ final class TccTransactionImpl implements TccTransaction, DeadlineAnswer.Known {
   private boolean firstWritten;
   private boolean closed;
 
-  volatile DeadlineAnswer.Stage stage = DeadlineAnswer.Stage.RUNNING;
-  volatile Object value;
-  volatile Throwable failure;
   private int nextBranch;
 
   final io.shardkit.tx.impl.Hooks hooks;
@@ -61,50 +62,21 @@ final class TccTransactionImpl implements TccTransaction, DeadlineAnswer.Known {
     this.gid = gid;
     this.context = context;
     this.deadline = deadline;
+    this.progress =
+        new DeadlineAnswer.Progress(
+            deadline,
+            () ->
+                new io.shardkit.tx.TccOutcomeUnknownException(
+                    gid,
+                    "the COMMIT decision was still being written at the deadline (the coordinator"
+                        + " log decides; recovery finishes it)",
+                    null),
+            () -> new IllegalStateException("a committed TCC transaction always has its value"));
   }
 
   @Override
   public String globalId() {
     return gid;
-  }
-
-  @Override
-  public Deadline deadline() {
-    return deadline;
-  }
-
-  @Override
-  public DeadlineAnswer.Stage stage() {
-    return stage;
-  }
-
-  @Override
-  public Object value() {
-    return value;
-  }
-
-  @Override
-  public boolean hasValue() {
-    return true; // the tries ended before any decision
-  }
-
-  @Override
-  public Throwable failure() {
-    return failure;
-  }
-
-  @Override
-  public Throwable unknown() {
-    return new io.shardkit.tx.TccOutcomeUnknownException(
-        gid,
-        "the COMMIT decision was still being written at the deadline (the coordinator log"
-            + " decides; recovery finishes it)",
-        null);
-  }
-
-  @Override
-  public Throwable committedWithoutValue() {
-    return new IllegalStateException("a committed TCC transaction always has its value");
   }
 
   @Override

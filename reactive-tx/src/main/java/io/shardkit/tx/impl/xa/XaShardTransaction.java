@@ -151,7 +151,12 @@ final class XaShardTransaction implements ShardTransaction {
   public Future<Void> commit() {
     if (action == Action.NONE) {
       action = Action.COMMIT;
-      onScope(() -> executed(true).compose(v -> tx.commit())).onComplete(end);
+      onScope(
+              () -> {
+                executed(true);
+                return tx.commit();
+              })
+          .onComplete(end);
     } else if (action == Action.ROLLBACK) {
       return completion.transform(
           ar ->
@@ -166,7 +171,12 @@ final class XaShardTransaction implements ShardTransaction {
   public Future<Void> rollback() {
     if (action == Action.NONE) {
       action = Action.ROLLBACK;
-      onScope(() -> executed(false).compose(v -> tx.rollbackByCaller())).onComplete(end);
+      onScope(
+              () -> {
+                executed(false);
+                return tx.rollbackByCaller();
+              })
+          .onComplete(end);
     }
     if (action == Action.COMMIT) {
       return completion;
@@ -199,9 +209,8 @@ final class XaShardTransaction implements ShardTransaction {
    * Records the execute phase (from begin to the caller's commit or rollback: the statements) as a
    * meter and a span; a rollback by the caller counts as an execute error (its work failed).
    */
-  private Future<Void> executed(boolean ok) {
+  private void executed(boolean ok) {
     owner.phase(tx.globalId(), "execute", startedNanos, ok);
-    return Future.succeededFuture();
   }
 
   /** Runs {@code body} on the scope's context (the coordinator's). */
