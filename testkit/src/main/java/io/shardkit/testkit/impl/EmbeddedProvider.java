@@ -69,6 +69,61 @@ public final class EmbeddedProvider implements ShardProvider {
     return new ArrayList<>(started);
   }
 
+  /**
+   * Starts a primary (row-based binary log, server id 1) and {@code replicas} replicas (server ids
+   * 2..) that follow it; the first element is the primary. Indices continue after the shards this
+   * provider already started.
+   */
+  public List<Shard> startReplicated(int replicas) {
+    int base = shards.size();
+    EmbeddedShard primary =
+        new EmbeddedShard(
+            base,
+            binaries,
+            root.resolve("shard-" + base),
+            freePort(),
+            List.of("--server-id=1", "--log-bin=binlog", "--binlog-format=ROW"));
+    shards.add(primary);
+    List<EmbeddedShard> all = new ArrayList<>();
+    all.add(primary);
+    for (int r = 1; r <= replicas; r++) {
+      int index = base + r;
+      EmbeddedReplica replica =
+          new EmbeddedReplica(
+              index,
+              r,
+              binaries,
+              root.resolve("shard-" + index),
+              freePort(),
+              List.of("--server-id=" + (r + 1), "--relay-log=relay", "--log-slave-updates=OFF"),
+              primary);
+      shards.add(replica);
+      all.add(replica);
+    }
+    List<CompletableFuture<Void>> starting = new ArrayList<>();
+    for (EmbeddedShard shard : all) {
+      starting.add(
+          CompletableFuture.runAsync(
+              () -> {
+                shard.prepare();
+                shard.start();
+              }));
+    }
+    try {
+      CompletableFuture.allOf(starting.toArray(CompletableFuture[]::new)).join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r
+          ? r
+          : new TestShardsException("testkit: starting replicated shards failed", e.getCause());
+    }
+    for (EmbeddedShard shard : all) {
+      if (shard instanceof EmbeddedReplica replica) {
+        replica.follow();
+      }
+    }
+    return new ArrayList<>(all);
+  }
+
   @Override
   public void close() {
     for (EmbeddedShard shard : shards) {

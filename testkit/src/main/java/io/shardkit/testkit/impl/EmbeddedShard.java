@@ -14,21 +14,37 @@ import java.util.stream.Stream;
  * One embedded MariaDB server: a {@code mariadbd} process run by the testkit on a fixed port with
  * its own data directory, so that it can be killed, paused and restarted with its data.
  */
-final class EmbeddedShard extends AbstractShard {
+class EmbeddedShard extends AbstractShard {
 
   private static final long START_TIMEOUT_MS = 120_000;
 
   private final EmbeddedMariaDb binaries;
   private final Path dir;
   private final int port;
+  private final List<String> extraArgs;
   private Process process;
   private boolean paused;
 
   EmbeddedShard(int index, EmbeddedMariaDb binaries, Path dir, int port) {
+    this(index, binaries, dir, port, List.of());
+  }
+
+  /** A server started with {@code extraArgs} after the usual ones (binary log, server id). */
+  EmbeddedShard(int index, EmbeddedMariaDb binaries, Path dir, int port, List<String> extraArgs) {
     super(index);
     this.binaries = binaries;
     this.dir = dir;
     this.port = port;
+    this.extraArgs = List.copyOf(extraArgs);
+  }
+
+  Path dir() {
+    return dir;
+  }
+
+  /** How messages call this server, e.g. {@code shard-2}. */
+  String label() {
+    return "shard-" + index();
   }
 
   /** Creates the data directory from the template. Does not start the server. */
@@ -43,7 +59,7 @@ final class EmbeddedShard extends AbstractShard {
 
   @Override
   public String name() {
-    return "shard-" + index() + " (embedded MariaDB " + EmbeddedMariaDb.VERSION + " :" + port + ")";
+    return label() + " (embedded MariaDB " + EmbeddedMariaDb.VERSION + " :" + port + ")";
   }
 
   @Override
@@ -102,6 +118,7 @@ final class EmbeddedShard extends AbstractShard {
     command.add("--max-allowed-packet=64M");
     // Durable commits and prepares: the kill -9 tests depend on it.
     command.add("--innodb-flush-log-at-trx-commit=1");
+    command.addAll(extraArgs);
     ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
