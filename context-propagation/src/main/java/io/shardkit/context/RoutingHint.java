@@ -33,19 +33,22 @@ import java.util.Set;
  */
 public final class RoutingHint {
 
-  private static final RoutingHint EMPTY = new RoutingHint(null, Map.of(), Map.of());
+  private static final RoutingHint EMPTY = new RoutingHint(null, Map.of(), Map.of(), false);
 
   private final String dataSource;
+  private final boolean primary;
   private final Map<String, List<Comparable<?>>> databaseValues;
   private final Map<String, List<Comparable<?>>> tableValues;
 
   private RoutingHint(
       String dataSource,
       Map<String, List<Comparable<?>>> databaseValues,
-      Map<String, List<Comparable<?>>> tableValues) {
+      Map<String, List<Comparable<?>>> tableValues,
+      boolean primary) {
     this.dataSource = dataSource;
     this.databaseValues = databaseValues;
     this.tableValues = tableValues;
+    this.primary = primary;
   }
 
   /** A hint with nothing in it. */
@@ -56,6 +59,15 @@ public final class RoutingHint {
   /** A hint that forces every statement to {@code dataSource}. */
   public static RoutingHint forceDataSource(String dataSource) {
     return builder().dataSource(dataSource).build();
+  }
+
+  /**
+   * A hint that sends every read of the scope to the primary of its data source, never to a read
+   * replica: for reads that must see a write just made (read your writes). ShardingSphere calls
+   * this {@code HintManager.setWriteRouteOnly()}.
+   */
+  public static RoutingHint primary() {
+    return builder().primary().build();
   }
 
   /** A new builder. */
@@ -90,15 +102,21 @@ public final class RoutingHint {
     return Collections.unmodifiableSet(tables);
   }
 
+  /** Whether reads must go to the primary of their data source (no read replica). */
+  public boolean primaryOnly() {
+    return primary;
+  }
+
   /** Whether the hint holds nothing. */
   public boolean isEmpty() {
-    return dataSource == null && databaseValues.isEmpty() && tableValues.isEmpty();
+    return dataSource == null && databaseValues.isEmpty() && tableValues.isEmpty() && !primary;
   }
 
   /** A builder starting from this hint's content. */
   public Builder toBuilder() {
     Builder builder = new Builder();
     builder.dataSource = dataSource;
+    builder.primary = primary;
     databaseValues.forEach((t, v) -> builder.databaseValues.put(t, new ArrayList<>(v)));
     tableValues.forEach((t, v) -> builder.tableValues.put(t, new ArrayList<>(v)));
     return builder;
@@ -108,13 +126,14 @@ public final class RoutingHint {
   public boolean equals(Object o) {
     return o instanceof RoutingHint other
         && Objects.equals(dataSource, other.dataSource)
+        && primary == other.primary
         && databaseValues.equals(other.databaseValues)
         && tableValues.equals(other.tableValues);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(dataSource, databaseValues, tableValues);
+    return Objects.hash(dataSource, databaseValues, tableValues, primary);
   }
 
   @Override
@@ -125,6 +144,7 @@ public final class RoutingHint {
         + databaseValues
         + ", tableValues="
         + tableValues
+        + (primary ? ", primary" : "")
         + "]";
   }
 
@@ -132,6 +152,7 @@ public final class RoutingHint {
   public static final class Builder {
 
     private String dataSource;
+    private boolean primary;
     private final Map<String, List<Comparable<?>>> databaseValues = new LinkedHashMap<>();
     private final Map<String, List<Comparable<?>>> tableValues = new LinkedHashMap<>();
 
@@ -148,6 +169,12 @@ public final class RoutingHint {
             "routingHint.dataSource", "must be a data source name, got '" + dataSource + "'");
       }
       this.dataSource = dataSource;
+      return this;
+    }
+
+    /** Sends every read of the scope to the primary of its data source (read your writes). */
+    public Builder primary() {
+      this.primary = true;
       return this;
     }
 
@@ -175,7 +202,7 @@ public final class RoutingHint {
 
     /** An immutable hint holding what was added so far. */
     public RoutingHint build() {
-      return new RoutingHint(dataSource, freeze(databaseValues), freeze(tableValues));
+      return new RoutingHint(dataSource, freeze(databaseValues), freeze(tableValues), primary);
     }
 
     private static void add(

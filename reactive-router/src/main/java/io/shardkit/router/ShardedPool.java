@@ -66,6 +66,14 @@ public interface ShardedPool extends Pool {
   }
 
   /**
+   * The read replicas and what the pool knows of each now (healthy, lag, why not): empty when no
+   * data source has replicas.
+   */
+  default java.util.List<ReplicaStatus> replicaStatus() {
+    return java.util.List.of();
+  }
+
+  /**
    * A routed connection. Outside a transaction its statements run on the data sources' pools like
    * the pool's own; {@link SqlConnection#begin()} starts a transaction with the pool's default
    * deadline. Closing it rolls back a transaction still open. {@code prepare(sql)} gives a
@@ -203,6 +211,25 @@ public interface ShardedPool extends Pool {
     private Duration transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT;
     private Function<ShardedPool, ShardTransactionManager> transactionManager;
     private boolean nonAtomicMultiNodeWrites;
+    private final Map<String, java.util.List<Replica>> replicas = new LinkedHashMap<>();
+    private ReadWriteSplittingOptions readWriteSplitting = ReadWriteSplittingOptions.defaults();
+
+    /**
+     * A read replica of a data source.
+     *
+     * @param dataSource the data source (its primary is the one given by {@link #dataSource})
+     * @param name the replica's name, for metrics and messages
+     * @param connect where it is
+     * @param pool how its pool is sized
+     * @param weight its share of the reads under {@link
+     *     ReadWriteSplittingOptions.LoadBalancer#WEIGHT}
+     */
+    public record Replica(
+        String dataSource,
+        String name,
+        MySQLConnectOptions connect,
+        PoolOptions pool,
+        int weight) {}
 
     private Builder(Vertx vertx) {
       this.vertx = Objects.requireNonNull(vertx, "vertx");
@@ -223,6 +250,57 @@ public interface ShardedPool extends Pool {
       return this;
     }
 
+    /**
+     * A read replica of {@code dataSource} with weight 1: reads outside a transaction go to the
+     * data source's healthy replicas (see {@link ReadWriteSplittingOptions}); writes, locking reads
+     * and everything in a transaction go to the primary.
+     */
+    public Builder replica(
+        String dataSource, String name, MySQLConnectOptions connect, PoolOptions pool) {
+      return replica(dataSource, name, connect, pool, 1);
+    }
+
+    /** A read replica of {@code dataSource} with a weight for the {@code WEIGHT} load balancer. */
+    public Builder replica(
+        String dataSource, String name, MySQLConnectOptions connect, PoolOptions pool, int weight) {
+      Objects.requireNonNull(dataSource, "dataSource");
+      if (name == null || name.isBlank()) {
+        throw new ShardingConfigurationException(
+            "dataSources." + dataSource + ".replicas",
+            "a replica needs a name, got '" + name + "'");
+      }
+      if (weight < 1) {
+        throw new ShardingConfigurationException(
+            "dataSources." + dataSource + ".replicas." + name + ".weight",
+            "must be a positive integer, got " + weight);
+      }
+      replicas
+          .computeIfAbsent(dataSource, k -> new java.util.ArrayList<>())
+          .add(
+              new Replica(
+                  dataSource,
+                  name,
+                  new MySQLConnectOptions(Objects.requireNonNull(connect, "connect")),
+                  new PoolOptions(pool == null ? new PoolOptions() : pool),
+                  weight));
+      return this;
+    }
+
+    /** How reads are spread over replicas and when a replica is too far behind. */
+    public Builder readWriteSplitting(ReadWriteSplittingOptions options) {
+      this.readWriteSplitting = Objects.requireNonNull(options, "options");
+      return this;
+    }
+
+    public ReadWriteSplittingOptions readWriteSplitting() {
+      return readWriteSplitting;
+    }
+
+    /** The replicas given, by data source. */
+    public Map<String, java.util.List<Replica>> replicas() {
+      return replicas;
+    }
+
     /** Several data sources with the same pool options. */
     public Builder dataSources(Map<String, MySQLConnectOptions> connects, PoolOptions pool) {
       connects.forEach((name, connect) -> dataSource(name, connect, pool));
@@ -233,7 +311,10 @@ public interface ShardedPool extends Pool {
      * Reads the configuration from JSON (e.g. from Vert.x config): {@code {"rules": {rule JSON},
      * "dataSources": {"ds_0": {MySQLConnectOptions JSON, optionally "pool": {PoolOptions JSON}},
      * ...}, "pool": {shared PoolOptions JSON}, "planCacheSize": 4096, "transactionTimeoutMs":
-     * 30000, "circuitBreaker": {CircuitBreakerOptions JSON}, "nonAtomicMultiNodeWrites": false}}.
+     * 30000, "circuitBreaker": {CircuitBreakerOptions JSON}, "nonAtomicMultiNodeWrites": false,
+     * "readWriteSplitting": {ReadWriteSplittingOptions JSON}}}. A data source may list read
+     * replicas: {@code "ds_0": {..., "replicas": {"ds_0_r1": {MySQLConnectOptions JSON, "weight":
+     * 1, "pool": {...}}}}}.
      *
      * @throws ShardingConfigurationException naming the field path and value of an invalid entry
      */
@@ -260,6 +341,7 @@ public interface ShardedPool extends Pool {
               "dataSources." + name, "must be an object, got " + sources.getValue(name));
         }
         JsonObject connect = source.copy();
+        Object replicaJson = connect.remove("replicas");
         Object own = connect.remove("pool");
         if (own != null && !(own instanceof JsonObject)) {
           throw new ShardingConfigurationException(
@@ -275,6 +357,52 @@ public interface ShardedPool extends Pool {
           throw new ShardingConfigurationException(
               "dataSources." + name, "invalid options " + connect + ": " + e.getMessage(), e);
         }
+        if (replicaJson != null) {
+          if (!(replicaJson instanceof JsonObject replicaObjects)) {
+            throw new ShardingConfigurationException(
+                "dataSources." + name + ".replicas", "must be an object, got " + replicaJson);
+          }
+          for (String replica : replicaObjects.fieldNames()) {
+            String field = "dataSources." + name + ".replicas." + replica;
+            if (!(replicaObjects.getValue(replica) instanceof JsonObject r)) {
+              throw new ShardingConfigurationException(
+                  field, "must be an object, got " + replicaObjects.getValue(replica));
+            }
+            JsonObject rc = r.copy();
+            Object weight = rc.remove("weight");
+            Object rpool = rc.remove("pool");
+            if (weight != null
+                && (!(weight instanceof Number n) || n.intValue() != n.doubleValue())) {
+              throw new ShardingConfigurationException(
+                  field + ".weight", "must be a positive integer, got " + weight);
+            }
+            if (rpool != null && !(rpool instanceof JsonObject)) {
+              throw new ShardingConfigurationException(
+                  field + ".pool", "must be an object, got " + rpool);
+            }
+            MySQLConnectOptions rconnect;
+            try {
+              rconnect = new MySQLConnectOptions(rc);
+            } catch (RuntimeException e) {
+              throw new ShardingConfigurationException(
+                  field, "invalid options " + rc + ": " + e.getMessage(), e);
+            }
+            replica(
+                name,
+                replica,
+                rconnect,
+                new PoolOptions(rpool != null ? (JsonObject) rpool : poolJson),
+                weight == null ? 1 : ((Number) weight).intValue());
+          }
+        }
+      }
+      if (json.containsKey("readWriteSplitting")) {
+        if (!(json.getValue("readWriteSplitting") instanceof JsonObject rw)) {
+          throw new ShardingConfigurationException(
+              "readWriteSplitting",
+              "must be an object, got " + json.getValue("readWriteSplitting"));
+        }
+        readWriteSplitting(ReadWriteSplittingOptions.fromJson(rw));
       }
       if (json.containsKey("circuitBreaker")) {
         if (!(json.getValue("circuitBreaker") instanceof JsonObject breaker)) {
@@ -448,6 +576,23 @@ public interface ShardedPool extends Pool {
         if (!rules.dataSourceNames().contains(ds)) {
           throw new ShardingConfigurationException(
               "dataSources." + ds, "unknown to the rules (known: " + rules.dataSourceNames() + ")");
+        }
+      }
+      java.util.Set<String> names = new java.util.HashSet<>(rules.dataSourceNames());
+      for (Map.Entry<String, java.util.List<Replica>> e : replicas.entrySet()) {
+        if (!rules.dataSourceNames().contains(e.getKey())) {
+          throw new ShardingConfigurationException(
+              "dataSources." + e.getKey() + ".replicas",
+              "replicas of a data source the rules do not know (known: "
+                  + rules.dataSourceNames()
+                  + ")");
+        }
+        for (Replica r : e.getValue()) {
+          if (!names.add(r.name())) {
+            throw new ShardingConfigurationException(
+                "dataSources." + e.getKey() + ".replicas." + r.name(),
+                "the name " + r.name() + " is already a data source or another replica");
+          }
         }
       }
       return ShardedPoolImpl.create(this);

@@ -30,6 +30,7 @@ final class RoutedConnection implements SqlConnection, SqlClientInternal {
   private TransactionHandle transaction;
   private Handler<Void> closeHandler;
   private boolean closed;
+  private boolean wrote;
 
   RoutedConnection(ShardedPoolImpl pool, DatabaseMetadata metadata) {
     this.pool = pool;
@@ -42,7 +43,18 @@ final class RoutedConnection implements SqlConnection, SqlClientInternal {
       return pool.sourceOf(transaction.shardTransaction());
     }
     transaction = null;
-    return closed ? ClosedSource.INSTANCE : pool.poolSource();
+    if (closed) {
+      return ClosedSource.INSTANCE;
+    }
+    // outside a transaction, like ShardingSphere: once this connection wrote, its reads go to the
+    // primary, so it reads its own writes even when its data source has read replicas
+    return wrote
+        ? pool.poolSource().primariesOnly()
+        : pool.poolSource().observingWrites(this::wrote);
+  }
+
+  private synchronized void wrote() {
+    wrote = true;
   }
 
   @Override

@@ -50,7 +50,8 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   private final ShardingRules rules;
   private final Map<String, Pool> pools;
   private final StatementRunner runner;
-  private final StatementRunner.ClientSource poolSource;
+  private final StatementRunner.PooledSource poolSource;
+  private final ReadReplicas replicas;
   private final ShardBreakers breakers;
   private final RouterMetrics metrics;
   private final Vertx vertx;
@@ -109,11 +110,16 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
                 builder.openTelemetry().getTracer("io.shardkit.router"), builder.connectOptions()),
             metrics,
             breakers);
+    this.replicas =
+        ReadReplicas.create(
+            vertx, builder.replicas(), builder.readWriteSplitting(), pools::get, registry);
     this.poolSource =
-        StatementRunner.ClientSource.pooled(
+        new StatementRunner.PooledSource(
             ds -> Future.succeededFuture(pools.get(ds)),
             new ImplicitTransactions(
-                this, builder.transactionManager() != null, builder.nonAtomicMultiNodeWrites()));
+                this, builder.transactionManager() != null, builder.nonAtomicMultiNodeWrites()),
+            replicas,
+            null);
     // Load the parser's classes on a worker (their static initialisation takes hundreds of
     // milliseconds once per JVM, and any other thread parsing meanwhile waits on the class lock),
     // and let the first statements wait for it with the first schema read: never on an event loop.
@@ -282,8 +288,13 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     return tx instanceof LocalTransaction local ? local : tx::clientFor;
   }
 
-  StatementRunner.ClientSource poolSource() {
+  StatementRunner.PooledSource poolSource() {
     return poolSource;
+  }
+
+  @Override
+  public List<io.shardkit.router.ReplicaStatus> replicaStatus() {
+    return replicas.status();
   }
 
   StatementRunner runner() {
@@ -370,8 +381,11 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     breakers.close();
     List<Future<Void>> closes = new ArrayList<>();
     closes.add(manager.otherwiseEmpty());
+    // the replicas first: their heartbeat row is deleted through the primaries
+    Future<Void> replicasClosed = replicas.close();
+    closes.add(replicasClosed);
     for (Pool pool : pools.values()) {
-      closes.add(pool.close());
+      closes.add(replicasClosed.eventually(pool::close));
     }
     return Future.all(closes).mapEmpty();
   }

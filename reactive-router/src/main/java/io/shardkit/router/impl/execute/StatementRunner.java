@@ -11,6 +11,7 @@ import io.shardkit.router.impl.route.HintSource;
 import io.shardkit.router.impl.route.Plan;
 import io.shardkit.router.impl.route.Router;
 import io.shardkit.router.impl.route.Routing;
+import io.shardkit.router.impl.route.TxContextHints;
 import io.shardkit.router.spi.ShardTransaction;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -76,25 +77,105 @@ final class StatementRunner {
       return null;
     }
 
+    /**
+     * Runs a read that a read replica may serve (a plain SELECT outside any transaction, with no
+     * hint forcing the primary) on a client of {@code dataSource}: the pool's source picks a
+     * healthy replica when the data source has some; every other source runs it where {@link
+     * #clientFor} says.
+     */
+    default <T> Future<T> read(String dataSource, Function<SqlClient, Future<T>> op) {
+      return clientFor(dataSource).compose(op);
+    }
+
     /** A gated source: the pool's, whose multi-statement writes run in implicit transactions. */
     static ClientSource pooled(ClientSource source, ImplicitTransactions implicit) {
-      return new ClientSource() {
-        @Override
-        public Future<SqlClient> clientFor(String dataSource) {
-          return source.clientFor(dataSource);
-        }
-
-        @Override
-        public boolean gated() {
-          return true;
-        }
-
-        @Override
-        public ImplicitTransactions implicit() {
-          return implicit;
-        }
-      };
+      return new PooledSource(source, implicit, null, null);
     }
+  }
+
+  /**
+   * The pool's source: primaries for writes, a healthy read replica for a read when the data source
+   * has replicas. {@code onWrite} (a connection's) hears of every write admitted through it, so
+   * that the connection sends its later reads to the primary (read your writes); {@code replicas}
+   * null means primaries only.
+   */
+  static final class PooledSource implements ClientSource {
+    private final ClientSource primaries;
+    private final ImplicitTransactions implicit;
+    private final ReadReplicas replicas;
+    private final Runnable onWrite;
+
+    PooledSource(
+        ClientSource primaries,
+        ImplicitTransactions implicit,
+        ReadReplicas replicas,
+        Runnable onWrite) {
+      this.primaries = primaries;
+      this.implicit = implicit;
+      this.replicas = replicas;
+      this.onWrite = onWrite;
+    }
+
+    /** The same source, reporting each admitted write to {@code listener}. */
+    PooledSource observingWrites(Runnable listener) {
+      return new PooledSource(primaries, implicit, replicas, listener);
+    }
+
+    /** The same source without replicas: every statement on the primaries. */
+    PooledSource primariesOnly() {
+      return replicas == null ? this : new PooledSource(primaries, implicit, null, onWrite);
+    }
+
+    @Override
+    public Future<SqlClient> clientFor(String dataSource) {
+      return primaries.clientFor(dataSource);
+    }
+
+    @Override
+    public <T> Future<T> read(String dataSource, Function<SqlClient, Future<T>> op) {
+      ReadReplicas.Member replica = replicas == null ? null : replicas.pick(dataSource);
+      if (replica == null) {
+        return clientFor(dataSource).compose(op);
+      }
+      return op.apply(replica.pool)
+          .recover(
+              e -> {
+                if (!isConnectFailure(e)) {
+                  return Future.failedFuture(e);
+                }
+                // a replica that cannot be reached: the read goes to the primary, the replica gets
+                // no reads until its heartbeat answers again
+                replicas.unreachable(replica, e);
+                return clientFor(dataSource).compose(op);
+              });
+    }
+
+    @Override
+    public void admit(String sql, Rewriter.Routed routed) {
+      if (onWrite != null && routed.write()) {
+        onWrite.run();
+      }
+    }
+
+    @Override
+    public boolean gated() {
+      return true;
+    }
+
+    @Override
+    public ImplicitTransactions implicit() {
+      return implicit;
+    }
+  }
+
+  /**
+   * Whether a replica may serve the statement: a SELECT without a locking clause, and the scope's
+   * routing hint does not ask for the primary.
+   */
+  static boolean replicaRead(Rewriter.Routed routed) {
+    return routed.plan() instanceof io.shardkit.router.impl.route.SelectPlan select
+        && !select.locking()
+        && !TxContextHints.primaryOnly();
   }
 
   private final Vertx vertx;
@@ -615,31 +696,31 @@ final class StatementRunner {
       ClientSource source,
       Rewriter.Routed routed,
       io.opentelemetry.api.trace.Span statement) {
-    Future<SqlClient> client;
-    try {
-      client = source.clientFor(unit.dataSource());
-    } catch (RuntimeException e) {
-      client = Future.failedFuture(e);
-    }
     io.opentelemetry.api.trace.Span span = tracing.unit(statement, routed, unit);
     long start = System.nanoTime();
     boolean pooled = source.gated();
     if (pooled) {
       metrics.pooledStart(unit.dataSource());
     }
+    Function<SqlClient, Future<RowSet<Row>>> op =
+        c ->
+            unit.params() == null
+                ? c.query(unit.sql()).execute()
+                : c.preparedQuery(unit.sql()).execute(unit.params());
+    Future<RowSet<Row>> sent;
+    try {
+      sent =
+          pooled && replicaRead(routed)
+              ? source.read(unit.dataSource(), op)
+              : source.clientFor(unit.dataSource()).compose(op);
+    } catch (RuntimeException e) {
+      sent = Future.failedFuture(e);
+    }
     Future<RowSet<Row>> result =
-        client
-            .compose(
-                c ->
-                    unit.params() == null
-                        ? c.query(unit.sql()).execute()
-                        : c.preparedQuery(unit.sql()).execute(unit.params()))
-            .recover(
-                e ->
-                    Future.failedFuture(
-                        isConnectFailure(e)
-                            ? new ShardUnavailableException(unit.dataSource(), e)
-                            : e));
+        sent.recover(
+            e ->
+                Future.failedFuture(
+                    isConnectFailure(e) ? new ShardUnavailableException(unit.dataSource(), e) : e));
     String kind = RouterMetrics.kind(routed);
     result.onComplete(
         ar -> {

@@ -174,7 +174,21 @@ public final class Planner {
         merge,
         limit,
         widened,
-        union == null ? null : union.union());
+        union == null ? null : union.union(),
+        locking(select, scan));
+  }
+
+  /** Whether any query block of the statement locks what it reads. */
+  private static boolean locking(net.sf.jsqlparser.statement.select.Select select, AstScan scan) {
+    if (select.getForMode() != null || select.getForUpdate() != null) {
+      return true;
+    }
+    for (PlainSelect ps : scan.selects()) {
+      if (ps.getForMode() != null || ps.getForUpdate() != null) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static List<Table> blockTables(Map<Table, PlainSelect> blockOf, PlainSelect block) {

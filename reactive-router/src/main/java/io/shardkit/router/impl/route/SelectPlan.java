@@ -17,6 +17,8 @@ import io.shardkit.router.impl.parse.ValueRef;
  * @param limitWidened whether the multi template renders a widened LIMIT (else it has none)
  * @param union for {@code UNION [ALL]} of plain branches: how to run each branch as its own
  *     statement and combine them when the whole statement does not route to one unit, else null
+ * @param locking whether a query block has a locking clause ({@code FOR UPDATE}, {@code FOR
+ *     SHARE}): it then runs on the primary, never on a read replica
  */
 public record SelectPlan(
     String sql,
@@ -27,7 +29,8 @@ public record SelectPlan(
     MergeSpec merge,
     ValueRef[] limit,
     boolean limitWidened,
-    Plan.Union union)
+    Plan.Union union,
+    boolean locking)
     implements Plan.OnUnits {
 
   @Override

@@ -46,4 +46,18 @@ public final class TxContextHints implements HintSource {
     return new RoutingHint(
         h.dataSource().orElse(null), Map.copyOf(databaseValues), Map.copyOf(tableValues));
   }
+
+  /**
+   * Whether the scope's routing hint sends reads to the primary ({@code RoutingHint.primary()}):
+   * read your writes when the data source has read replicas.
+   */
+  public static boolean primaryOnly() {
+    Optional<TxContext> context = TxScope.current();
+    return context.isPresent()
+        && context
+            .get()
+            .routingHint()
+            .map(io.shardkit.context.RoutingHint::primaryOnly)
+            .orElse(false);
+  }
 }
