@@ -8,6 +8,7 @@ import io.shardkit.testkit.Shard;
 import io.shardkit.testkit.ShardDatabase;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mysqlclient.MySQLBuilder;
 import io.vertx.sqlclient.Pool;
@@ -281,11 +282,30 @@ final class ScenarioDatabases implements AutoCloseable {
 
   /** A router over this scenario's data sources (close it after use). */
   ShardedPool router() {
+    return router(b -> {});
+  }
+
+  /** A router over this scenario's data sources, with more settings (e.g. read replicas). */
+  ShardedPool router(java.util.function.Consumer<ShardedPool.Builder> more) {
     ShardedPool.Builder builder =
         ShardedPool.builder(vertx).nonAtomicMultiNodeWrites(true).rules(translation.rules());
     physical.forEach(
         (ds, db) -> builder.dataSource(ds, db.connectOptions(), new PoolOptions().setMaxSize(2)));
+    more.accept(builder);
     return builder.build();
+  }
+
+  /** The data source whose physical database the corpus calls {@code database}, or null. */
+  String dataSourceOfDatabase(String database) {
+    return dataSourceByDatabase.get(database.toLowerCase(Locale.ROOT));
+  }
+
+  /** Replaces the rows of a logical table in the unsharded reference database. */
+  void replaceReferenceRows(String table, JsonArray rows) {
+    List<String> statements = new ArrayList<>();
+    statements.add("DELETE FROM `" + table + "`");
+    statements.addAll(SqlScripts.insertStatements(table, SqlScripts.rows(rows, table)));
+    reference.execute(statements.toArray(String[]::new));
   }
 
   /** The database of each data source on its shard. */

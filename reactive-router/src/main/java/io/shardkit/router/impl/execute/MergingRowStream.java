@@ -12,7 +12,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Cursor;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PreparedStatement;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -88,7 +87,9 @@ final class MergingRowStream implements ShardedRowStream {
   static Future<ShardedRowStream> open(
       Vertx vertx,
       StatementRunner runner,
-      Map<String, Pool> pools,
+      java.util.function.BiFunction<
+              String, Rewriter.Routed, Future<io.vertx.sqlclient.SqlConnection>>
+          connect,
       String sql,
       Tuple params,
       int fetchSize) {
@@ -121,9 +122,8 @@ final class MergingRowStream implements ShardedRowStream {
     List<Future<List<Source>>> opening = new ArrayList<>();
     for (Map.Entry<String, List<SqlUnit>> group : byDataSource(routed.units()).entrySet()) {
       opening.add(
-          pools
-              .get(group.getKey())
-              .getConnection()
+          connect
+              .apply(group.getKey(), routed)
               .compose(conn -> openCursors(conn, group.getValue())));
     }
     Future<ShardedRowStream> result =

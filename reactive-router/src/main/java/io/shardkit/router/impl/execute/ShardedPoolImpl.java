@@ -369,7 +369,26 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
 
   @Override
   public Future<ShardedRowStream> stream(String sql, Tuple params, int fetchSize) {
-    return MergingRowStream.open(vertx, runner, pools, sql, params, fetchSize);
+    return MergingRowStream.open(vertx, runner, this::streamConnection, sql, params, fetchSize);
+  }
+
+  /** A connection for a stream's units on a data source: a healthy replica's for a plain read. */
+  private Future<SqlConnection> streamConnection(String ds, Rewriter.Routed routed) {
+    ReadReplicas.Member replica = StatementRunner.replicaRead(routed) ? replicas.pick(ds) : null;
+    if (replica == null) {
+      return pools.get(ds).getConnection();
+    }
+    return replica
+        .pool
+        .getConnection()
+        .recover(
+            e -> {
+              if (!StatementRunner.isConnectFailure(e)) {
+                return Future.failedFuture(e);
+              }
+              replicas.unreachable(replica, e);
+              return pools.get(ds).getConnection();
+            });
   }
 
   @Override
