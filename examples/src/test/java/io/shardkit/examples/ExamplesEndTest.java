@@ -53,8 +53,14 @@ class ExamplesEndTest {
             OperationsExample.class,
             List.of("3", "--port=" + freePort()),
             List.of("stopping after 3 s", "final outcomes:", "operations example: done")),
+        new Example(TccGrpcExample.class, List.of(), List.of("TCC gRPC example: done, consistent")),
         new Example(
-            TccGrpcExample.class, List.of(), List.of("TCC gRPC example: done, consistent")));
+            ReadReplicasExample.class,
+            List.of(),
+            List.of(
+                "ds_0 reads by server, replica 1 lagging: {3=10}",
+                "under RoutingHint.primary(): balance 201 from server 1",
+                "read replicas example: done")));
   }
 
   @ParameterizedTest(name = "{0}")

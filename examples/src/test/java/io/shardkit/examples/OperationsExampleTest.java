@@ -93,6 +93,8 @@ class OperationsExampleTest {
       available.add(documented.group(1).replace('.', '_') + "_total");
     }
     Set<String> queried = names(Files.readString(Path.of("grafana/shardkit-dashboard.json")));
+    // the replica panels' meters: ReadReplicasExampleTest checks them against its own scrape
+    queried.removeIf(name -> name.startsWith("shardkit_router_replica_"));
     assertThat(queried).isNotEmpty();
     assertThat(available).containsAll(queried);
   }

@@ -84,6 +84,11 @@ public final class ReplicatedShards implements AutoCloseable {
 
   @Override
   public void close() {
-    provider.close();
+    try {
+      provider.close();
+    } finally {
+      // the blocking helpers' Vert.x: without this a program's JVM would not end by itself
+      TestShards.closeVertxIfUnused();
+    }
   }
 }

@@ -168,6 +168,13 @@ public final class TestShards implements AutoCloseable {
     }
   }
 
+  /** Closes the testkit's own Vert.x when no JVM-wide shards use it (a private set closed). */
+  static synchronized void closeVertxIfUnused() {
+    if (shared == null) {
+      TestkitVertx.close();
+    }
+  }
+
   static String sanitize(String prefix) {
     String s = prefix.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
     return s.length() > 24 ? s.substring(0, 24) : s;

@@ -4,6 +4,7 @@ import io.shardkit.context.GrpcPropagation;
 import io.shardkit.context.ScopeOptions;
 import io.shardkit.context.ShardkitTimeoutException;
 import io.shardkit.context.TxScope;
+import io.shardkit.router.ReadWriteSplittingOptions;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.ShardingRules;
 import io.shardkit.tx.SagaStep;
@@ -172,6 +173,28 @@ final class ReadmeSnippets {
             .build();
     pool.preparedQuery("SELECT * FROM t_order WHERE user_id = ? AND order_id = ?")
         .execute(Tuple.of(7, 42L));
+  }
+
+  /** reactive-router/README.md, "Read/write splitting over read replicas". */
+  static ShardedPool routerReplicasReadme(
+      Vertx vertx,
+      ShardingRules rules,
+      MySQLConnectOptions primary0,
+      MySQLConnectOptions replica0a,
+      MySQLConnectOptions replica0b,
+      PoolOptions poolOptions) {
+    ShardedPool pool =
+        ShardedPool.builder(vertx)
+            .rules(rules)
+            .dataSource("ds_0", primary0, poolOptions)
+            .replica("ds_0", "ds_0_r1", replica0a, poolOptions) // weight 1
+            .replica("ds_0", "ds_0_r2", replica0b, poolOptions, 3) // weight 3 (WEIGHT balancer)
+            .readWriteSplitting(
+                ReadWriteSplittingOptions.defaults()
+                    .withLoadBalancer(ReadWriteSplittingOptions.LoadBalancer.WEIGHT)
+                    .withMaxReplicationLag(Duration.ofSeconds(1)))
+            .build();
+    return pool;
   }
 
   /** reactive-tx/README.md, XA. */

@@ -256,7 +256,7 @@ final class ReadReplicas {
               primaries.apply(ds),
               Counter.builder("shardkit.router.replica.reads")
                   .description("reads a data source's replicas could serve, by where they ran")
-                  .tags("data_source", ds, "replica", "primary")
+                  .tags("shard", ds, "replica", "primary")
                   .register(registry));
       for (ShardedPool.Builder.Replica spec : e.getValue()) {
         Pool pool =
@@ -269,7 +269,7 @@ final class ReadReplicas {
                 spec.weight(),
                 Counter.builder("shardkit.router.replica.reads")
                     .description("reads a data source's replicas could serve, by where they ran")
-                    .tags("data_source", ds, "replica", spec.name())
+                    .tags("shard", ds, "replica", spec.name())
                     .register(registry));
         Gauge.builder(
                 "shardkit.router.replica.lag",
@@ -277,12 +277,12 @@ final class ReadReplicas {
                 x -> x.lagNanos < 0 ? Double.NaN : x.lagNanos / 1e9)
             .description("how far the replica is behind its primary, from the heartbeat")
             .baseUnit("seconds")
-            .tags("data_source", ds, "replica", spec.name())
+            .tags("shard", ds, "replica", spec.name())
             .register(registry);
         Gauge.builder("shardkit.router.replica.healthy", m, x -> status(group, x).healthy() ? 1 : 0)
             .description(
                 "1 while the replica gets reads, 0 while it lags too far or does not answer")
-            .tags("data_source", ds, "replica", spec.name())
+            .tags("shard", ds, "replica", spec.name())
             .register(registry);
         group.members.add(m);
       }
