@@ -137,6 +137,29 @@ public interface Transactions extends ShardTransactionManager {
   <T> Future<T> saga(TransactionOptions options, Function<SagaTransaction, Future<T>> body);
 
   /**
+   * {@code pool.withTransaction(options.timeout(), fn)} on this manager's pool, answering more than
+   * the value: a {@link TransactionResult} with the transaction's global id and whether a branch
+   * was left for recovery to commit ({@link TransactionResult#secondPhasePending()}). Failures are
+   * those of {@code pool.withTransaction} (each carries the global id once one was allocated).
+   */
+  <T> Future<TransactionResult<T>> xaResult(
+      TransactionOptions options, Function<io.vertx.sqlclient.SqlConnection, Future<T>> fn);
+
+  /**
+   * {@link #tcc}, answering a {@link TransactionResult}: the body's value, the global id, and
+   * whether confirms were still running or left to recovery when the caller was answered.
+   */
+  <T> Future<TransactionResult<T>> tccResult(
+      TransactionOptions options, Function<TccTransaction, Future<T>> body);
+
+  /**
+   * {@link #saga}, answering a {@link TransactionResult}: the body's value, the global id, and
+   * whether retry-only steps were still running or left to recovery when the caller was answered.
+   */
+  <T> Future<TransactionResult<T>> sagaResult(
+      TransactionOptions options, Function<SagaTransaction, Future<T>> body);
+
+  /**
    * Registers a saga step: a local one runs on the shard its argument routes to, fenced; a {@link
    * SagaStep#remote remote} reference goes to the participant registered under its name with {@link
    * #registerParticipant}. Step and TCC action names share one namespace.
@@ -168,6 +191,23 @@ public interface Transactions extends ShardTransactionManager {
    * tables on the log data source, and the TCC fence table on every data source.
    */
   Future<Void> installSchema();
+
+  /**
+   * Makes this instance ready for its first transaction, so that a cold process does not spend a
+   * transaction's deadline opening connections: opens one connection of every data source's pool
+   * (given back to the pool idle, where the first transaction finds it), opens the connections the
+   * XA coordinator keeps on the log data source for its decisions, and checks that the coordinator
+   * log and XA lease tables exist there (and the fence table on every data source when local TCC
+   * actions or saga steps are registered: register them first). Call it once at start, e.g. in a
+   * verticle's {@code start} before it serves requests; it is harmless to call again. Bound it with
+   * {@code .timeout(...)} if a data source may not answer.
+   *
+   * @return completes once every connection is open and the tables were found; fails with {@link
+   *     io.shardkit.router.ShardUnavailableException} naming a data source that could not be
+   *     reached, or {@link ConfigurationException} naming a missing table (run {@link
+   *     #installSchema()} or your migrations)
+   */
+  Future<Void> warmUp();
 
   /**
    * Starts recovery of both protocols in this instance: a pass now, then one every recovery

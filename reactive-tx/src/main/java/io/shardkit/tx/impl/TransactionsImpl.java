@@ -1,5 +1,7 @@
 package io.shardkit.tx.impl;
 
+import io.shardkit.context.ConfigurationException;
+import io.shardkit.router.ShardUnavailableException;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.spi.ShardTransaction;
 import io.shardkit.tx.SagaStep;
@@ -10,13 +12,17 @@ import io.shardkit.tx.TccParticipants;
 import io.shardkit.tx.TccTransaction;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.TransactionOutcomePendingException.Decision;
+import io.shardkit.tx.TransactionResult;
 import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
 import io.shardkit.tx.impl.tcc.TccCoordinatorImpl;
 import io.shardkit.tx.impl.xa.XaTransactionsImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.sqlclient.SqlConnection;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
@@ -27,11 +33,13 @@ public final class TransactionsImpl implements Transactions {
   private final XaTransactionsImpl xa;
   private final TccCoordinatorImpl tcc;
   private final Vertx vertx;
+  private final ShardedPool pool;
   private final TransactionsOptions options;
   private RecoveryService recovery;
 
   private TransactionsImpl(Vertx vertx, ShardedPool pool, TransactionsOptions options) {
     this.vertx = vertx;
+    this.pool = pool;
     this.options = options;
     this.xa = XaTransactionsImpl.create(vertx, pool, options);
     this.tcc = TccCoordinatorImpl.create(vertx, pool, options.tcc());
@@ -72,6 +80,27 @@ public final class TransactionsImpl implements Transactions {
   }
 
   @Override
+  public <T> Future<TransactionResult<T>> xaResult(
+      TransactionOptions options, Function<SqlConnection, Future<T>> fn) {
+    Objects.requireNonNull(options, "options");
+    return xa.withResult(options.timeout(), fn);
+  }
+
+  @Override
+  public <T> Future<TransactionResult<T>> tccResult(
+      TransactionOptions options, Function<TccTransaction, Future<T>> body) {
+    Objects.requireNonNull(options, "options");
+    return tcc.executeResult(options.timeout(), body);
+  }
+
+  @Override
+  public <T> Future<TransactionResult<T>> sagaResult(
+      TransactionOptions options, Function<SagaTransaction, Future<T>> body) {
+    Objects.requireNonNull(options, "options");
+    return tcc.saga().executeResult(options.timeout(), body);
+  }
+
+  @Override
   public <A> Transactions register(SagaStep<A, ?> step) {
     tcc.saga().register(step);
     return this;
@@ -98,6 +127,64 @@ public final class TransactionsImpl implements Transactions {
   public Future<Void> installSchema() {
     // the coordinator log (every protocol's) and the fences first, then XA's lease table
     return tcc.setup().compose(v -> xa.installSchema());
+  }
+
+  @Override
+  public Future<Void> warmUp() {
+    // Jackson's first use costs tens of milliseconds: pay it here, not in a first log write
+    new io.vertx.core.json.JsonObject().put("warm", true).encode();
+    String logDataSource = options.logDataSource();
+    boolean fences = !tcc.participants().actions().isEmpty();
+    List<Future<Void>> all = new ArrayList<>();
+    for (String ds : pool.dataSourceNames()) {
+      List<String> tables = new ArrayList<>();
+      if (ds.equals(logDataSource)) {
+        tables.add(options.logTable());
+        tables.add(options.tablePrefix() + "_xa_lease");
+      }
+      if (fences) {
+        tables.add(tcc.options().fenceTable());
+      }
+      all.add(warmUp(ds, tables));
+    }
+    all.add(xa.warmUp()); // the kept decision connections
+    return Future.all(all).mapEmpty();
+  }
+
+  /** Opens a connection of {@code ds}, checks {@code tables} on it, gives it back to the pool. */
+  private Future<Void> warmUp(String ds, List<String> tables) {
+    return pool.pool(ds)
+        .getConnection()
+        .recover(e -> Future.failedFuture(new ShardUnavailableException(ds, e)))
+        .compose(
+            conn -> {
+              Future<Void> checks = Future.succeededFuture();
+              for (String table : tables) {
+                checks =
+                    checks.compose(
+                        v ->
+                            conn.query("SELECT 1 FROM `" + table + "` WHERE 1 = 0")
+                                .execute()
+                                .<Void>mapEmpty()
+                                .recover(e -> Future.failedFuture(missing(ds, table, e))));
+              }
+              return checks.eventually(conn::close);
+            });
+  }
+
+  private static RuntimeException missing(String ds, String table, Throwable e) {
+    if (e instanceof io.vertx.mysqlclient.MySQLException my && my.getErrorCode() == 1146) {
+      return new ConfigurationException(
+          "schema",
+          "table "
+              + table
+              + " does not exist on data source "
+              + ds
+              + ": run installSchema() (or create it with your migrations) before the first"
+              + " transaction",
+          e);
+    }
+    return new ShardUnavailableException(ds, e);
   }
 
   @Override

@@ -300,7 +300,10 @@ class TccCoordinatorTest {
     assertThat(actual).isInstanceOf(io.shardkit.tx.TccOutcomeUnknownException.class);
     assertThat(answeredMillis).isLessThan(800 + 400);
     // ... and the log decided CANCEL: recovery won, the slow coordinator's COMMIT lost
-    assertThat(eventually(Duration.ofSeconds(10), () -> logState(gid) == 5)).isTrue();
+    // (the row reads CANCELLED before the recovery round that wrote it has returned its report)
+    assertThat(
+            eventually(Duration.ofSeconds(10), () -> logState(gid) == 5 && recovered.get() != null))
+        .isTrue();
     assertThat(recovered.get().cancelled()).containsExactly(gid);
     assertThat(bank.runs("debit.confirm")).isZero();
     assertThat(bank.runs("credit.confirm")).isZero();

@@ -39,6 +39,9 @@ final class DeadlineAnswer {
     private volatile boolean hasValue;
     volatile Throwable failure;
 
+    /** Committed with part of the second phase left (to the background or to recovery). */
+    volatile boolean secondPhasePending;
+
     /**
      * @param unknown what the caller hears when the decision is still being written
      * @param committedWithoutValue what the caller hears when committed without a value yet
@@ -66,11 +69,19 @@ final class DeadlineAnswer {
   private DeadlineAnswer() {}
 
   /**
-   * {@code decided}, or, if it has not completed {@link #SLACK} after the deadline (counted once
-   * {@code started} completed, when the tries or the body have ended), the answer {@code progress}
-   * gives then.
+   * How long past the deadline a decision write still in flight is awaited before the caller hears
+   * "unknown": a decision that lands within it gives a definite answer.
    */
-  @SuppressWarnings("unchecked")
+  static final Duration DECISION_WAIT = Duration.ofMillis(50);
+
+  /**
+   * {@code decided}, or, if it has not completed by the deadline (checked once {@code started}
+   * completed, when the tries or the body have ended), the answer {@code progress} gives then: at
+   * the deadline when the outcome is known (committed: the value; cancelling: the failure); a
+   * decision still being written is awaited {@link #DECISION_WAIT} longer, then reported unknown.
+   * So the caller is answered at most {@code DECISION_WAIT} (within {@link #SLACK}) after the
+   * deadline, event-loop delays aside.
+   */
   static <T> Future<T> guard(
       Vertx vertx, Future<?> started, Supplier<Progress> progress, Future<T> decided) {
     Promise<T> answer = Promise.promise();
@@ -81,24 +92,15 @@ final class DeadlineAnswer {
           if (tx == null || decided.isComplete()) {
             return;
           }
-          long wait = Math.max(1, tx.deadline.remaining().toMillis() + SLACK.toMillis());
+          long wait = Math.max(1, tx.deadline.remaining().toMillis());
           timer.set(
               vertx.setTimer(
                   wait,
                   id -> {
-                    switch (tx.stage) {
-                      case COMMITTED -> {
-                        if (tx.hasValue) {
-                          answer.tryComplete((T) tx.value);
-                        } else {
-                          answer.tryFail(tx.committedWithoutValue.get());
-                        }
-                      }
-                      case CANCELLING -> answer.tryFail(tx.failure);
-                      case DECIDING -> answer.tryFail(tx.unknown.get());
-                      case RUNNING -> {
-                        // not decided yet: the outcome follows
-                      }
+                    if (!answer(tx, answer, false)) {
+                      timer.set(
+                          vertx.setTimer(
+                              DECISION_WAIT.toMillis(), id2 -> answer(tx, answer, true)));
                     }
                   }));
         });
@@ -115,5 +117,36 @@ final class DeadlineAnswer {
           }
         });
     return answer.future();
+  }
+
+  /**
+   * Answers the caller from {@code tx} if its outcome is known, or (when {@code last}) as unknown;
+   * returns whether it answered.
+   */
+  @SuppressWarnings("unchecked")
+  private static <T> boolean answer(Progress tx, Promise<T> answer, boolean last) {
+    switch (tx.stage) {
+      case COMMITTED -> {
+        tx.secondPhasePending = true; // answered while the second phase goes on
+        if (tx.hasValue) {
+          answer.tryComplete((T) tx.value);
+        } else {
+          answer.tryFail(tx.committedWithoutValue.get());
+        }
+        return true;
+      }
+      case CANCELLING -> {
+        answer.tryFail(tx.failure);
+        return true;
+      }
+      default -> {
+        // DECIDING: the decision is being written; RUNNING cannot last past the deadline (the
+        // coordinators set the stage as the tries or the body end) and is reported as unknown too
+        if (last) {
+          answer.tryFail(tx.unknown.get());
+        }
+        return last;
+      }
+    }
   }
 }

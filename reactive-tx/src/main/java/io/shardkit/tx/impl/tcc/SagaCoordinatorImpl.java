@@ -118,6 +118,12 @@ public final class SagaCoordinatorImpl {
   }
 
   public <T> Future<T> execute(Duration timeout, Function<SagaTransaction, Future<T>> body) {
+    return executeResult(timeout, body).map(io.shardkit.tx.TransactionResult::value);
+  }
+
+  /** {@link #execute}, answering the value with the global id and the pending flag. */
+  public <T> Future<io.shardkit.tx.TransactionResult<T>> executeResult(
+      Duration timeout, Function<SagaTransaction, Future<T>> body) {
     Objects.requireNonNull(body, "body");
     ScopeOptions scope;
     try {
@@ -162,7 +168,11 @@ public final class SagaCoordinatorImpl {
                       if (tx == null) {
                         return Future.<T>failedFuture(outcome.cause());
                       }
-                      return tx.close().transform(closed -> finish(tx, outcome, bodyResult.get()));
+                      Future<Void> closed = tx.close();
+                      // what the caller hears if the deadline comes while the last log write
+                      // is still in flight (a frozen log): known before that write settles
+                      foresee(tx, outcome, bodyResult.get());
+                      return closed.transform(ignored -> finish(tx, outcome, bodyResult.get()));
                     }))
             .andThen(
                 ar -> {
@@ -179,12 +189,42 @@ public final class SagaCoordinatorImpl {
     return io.shardkit.tx.impl.OnContext.on(
             caller,
             DeadlineAnswer.guard(
-                vertx, ran, () -> saga.get() == null ? null : saga.get().progress, decided))
+                    vertx, ran, () -> saga.get() == null ? null : saga.get().progress, decided)
+                .map(
+                    value ->
+                        new io.shardkit.tx.TransactionResult<>(
+                            value, saga.get().globalId(), saga.get().progress.secondPhasePending)))
         .andThen(
             ar -> {
               SagaTransactionImpl tx = saga.get();
               hooks.outcome(tx == null ? null : tx.globalId(), ar);
             });
+  }
+
+  /**
+   * Sets what the caller is answered at the deadline while the saga's last log write (a step, or
+   * its pivot) has not settled, as {@link #finish} will decide once it has: past a durable pivot,
+   * committed (with the body's value once the body returned, even if its retry-only steps still
+   * run); a pivot in flight, unknown (it may land); the body or a step failed with no pivot ever
+   * sent, rolled back (nobody can commit it any more); the body succeeded, deciding (its commit
+   * write follows the one in flight).
+   */
+  private static <T> void foresee(SagaTransactionImpl tx, AsyncResult<T> ran, Future<T> body) {
+    if (ran.succeeded()) {
+      tx.progress.value(ran.result());
+    } else if (tx.pivotLogged() && body != null && body.succeeded()) {
+      // committed, the body returned, its retry-only steps still running at the deadline: the
+      // caller gets the body's value (the pending flag says the rest goes on)
+      tx.progress.value(body.result());
+    }
+    if (tx.pivotLogged()) {
+      tx.progress.stage = DeadlineAnswer.Stage.COMMITTED;
+    } else if (tx.pivotAttempted() || ran.succeeded()) {
+      tx.progress.stage = DeadlineAnswer.Stage.DECIDING;
+    } else {
+      tx.progress.cancelling(
+          TccCoordinatorImpl.callerFailure(ran.cause(), tx.rolledBack(ran.cause())));
+    }
   }
 
   private <T> Future<T> finish(SagaTransactionImpl tx, AsyncResult<T> ran, Future<T> body) {
@@ -258,7 +298,9 @@ public final class SagaCoordinatorImpl {
               });
     }
     Throwable rolledBack =
-        TccCoordinatorImpl.callerFailure(ran.cause(), tx.rolledBack(ran.cause()));
+        tx.progress.failure != null // foreseen: the details are attached once
+            ? tx.progress.failure
+            : TccCoordinatorImpl.callerFailure(ran.cause(), tx.rolledBack(ran.cause()));
     tx.progress.cancelling(rolledBack);
     if (tx.logged().isEmpty()) {
       core.metrics().outcome(SAGA.mode(), gid, "cancelled");
@@ -374,6 +416,7 @@ public final class SagaCoordinatorImpl {
   /** Retry-only steps still failing at the end of the budget: recovery finishes them. */
   private <T> Future<T> pendingCommit(SagaTransactionImpl tx, AsyncResult<T> ran) {
     String gid = tx.globalId();
+    tx.progress.secondPhasePending = true;
     handOver(gid);
     core.metrics().outcome(SAGA.mode(), gid, "pending_commit");
     List<String> ids = new ArrayList<>();

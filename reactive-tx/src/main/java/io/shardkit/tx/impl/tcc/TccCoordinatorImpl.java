@@ -191,6 +191,12 @@ public final class TccCoordinatorImpl {
   }
 
   public <T> Future<T> execute(Duration timeout, Function<TccTransaction, Future<T>> body) {
+    return executeResult(timeout, body).map(io.shardkit.tx.TransactionResult::value);
+  }
+
+  /** {@link #execute}, answering the value with the global id and the pending flag. */
+  public <T> Future<io.shardkit.tx.TransactionResult<T>> executeResult(
+      Duration timeout, Function<TccTransaction, Future<T>> body) {
     Objects.requireNonNull(body, "body");
     ScopeOptions scope;
     try {
@@ -235,10 +241,16 @@ public final class TccCoordinatorImpl {
     return io.shardkit.tx.impl.OnContext.on(
             caller,
             DeadlineAnswer.guard(
-                vertx,
-                tried,
-                () -> transaction.get() == null ? null : transaction.get().progress,
-                decided))
+                    vertx,
+                    tried,
+                    () -> transaction.get() == null ? null : transaction.get().progress,
+                    decided)
+                .map(
+                    value ->
+                        new io.shardkit.tx.TransactionResult<>(
+                            value,
+                            transaction.get().globalId(),
+                            transaction.get().progress.secondPhasePending)))
         .andThen(
             ar -> {
               TccTransactionImpl tx = transaction.get();
@@ -323,7 +335,7 @@ public final class TccCoordinatorImpl {
                     Map.of(),
                     "recovery cancelled the transaction (past its deadline) before the COMMIT"
                         + " decision"));
-            return complete(gid, targets, false, tx.progress.failure);
+            return complete(gid, targets, false, tx.progress.failure, tx.progress);
           }
           tx.progress.stage = DeadlineAnswer.Stage.COMMITTED;
           if (stopAt == StopAt.AFTER_DECISION) {
@@ -334,7 +346,7 @@ public final class TccCoordinatorImpl {
                 .drive(targets.subList(0, 1), true, options.completionTimeout())
                 .compose(pending -> abandoned(gid));
           }
-          return complete(gid, targets, true, null);
+          return complete(gid, targets, true, null, tx.progress);
         });
   }
 
@@ -354,7 +366,7 @@ public final class TccCoordinatorImpl {
                 "transaction " + gid + " was cancelling but the log says COMMIT: a bug");
           }
         });
-    Future<T> completed = complete(gid, targets, false, failure);
+    Future<T> completed = complete(gid, targets, false, failure, null);
     return Future.join(decision, completed).transform(ignored -> completed);
   }
 
@@ -364,7 +376,11 @@ public final class TccCoordinatorImpl {
    * transaction over to recovery and fails with {@link TransactionOutcomePendingException}.
    */
   private <T> Future<T> complete(
-      String gid, List<Completion.Target> targets, boolean commit, Throwable failure) {
+      String gid,
+      List<Completion.Target> targets,
+      boolean commit,
+      Throwable failure,
+      DeadlineAnswer.Progress progress) {
     return completion
         .drive(targets, commit, options.completionTimeout())
         .compose(
@@ -380,6 +396,7 @@ public final class TccCoordinatorImpl {
                   () -> log.handOver(gid));
               metrics.outcome(gid, commit ? "pending_commit" : "pending_cancel");
               if (commit) {
+                progress.secondPhasePending = true;
                 // committed: the decision is durable, recovery confirms the branches left
                 LOG.log(
                     System.Logger.Level.INFO,

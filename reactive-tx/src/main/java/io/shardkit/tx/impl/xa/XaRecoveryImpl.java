@@ -351,6 +351,14 @@ final class XaRecoveryImpl implements XaRecovery {
                 }
                 actionListener.accept(xid, action);
                 owner.recovered(ds, action, decidedHere);
+                // deadline → finished by recovery, per branch (0 when finished before it)
+                io.micrometer.core.instrument.Timer.builder("shardkit.tx.recovery.latency")
+                    .description("Time from a transaction's deadline to recovery finishing it")
+                    .tag("mode", XaTransactionsImpl.MODE)
+                    .register(owner.options().meterRegistry())
+                    .record(
+                        java.time.Duration.ofMillis(
+                            Math.max(0, System.currentTimeMillis() - xid.deadlineEpochMillis())));
               } else if (SqlErrors.fromServer(ar.cause())) {
                 // 1397: still attached to its coordinator's connection, or finished meanwhile.
                 tally.inDoubt++;

@@ -122,6 +122,7 @@ final class XaShardTransaction implements ShardTransaction {
                 // committed: the decision is durable; recovery applies it on the branches left
                 // (meters and observers say pending_commit)
                 LOG.log(System.Logger.Level.INFO, pending.getMessage());
+                owner.committedPending(pending.globalId());
                 return Future.succeededFuture();
               }
               return ar.succeeded() ? Future.succeededFuture() : Future.failedFuture(ar.cause());

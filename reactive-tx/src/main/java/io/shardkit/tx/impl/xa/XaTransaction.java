@@ -331,7 +331,7 @@ final class XaTransaction {
           if (owner.stopAtPoint(StopPoint.AFTER_DECISION)) {
             return abandon(all);
           }
-          return commitAll(all);
+          return here(owner.beforeCommit(gid)).transform(v -> commitAll(all));
         });
   }
 

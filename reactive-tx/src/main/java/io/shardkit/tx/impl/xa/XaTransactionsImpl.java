@@ -103,12 +103,62 @@ public final class XaTransactionsImpl {
     return XaShardTransaction.begin(this, pool, timeout);
   }
 
+  /** Global ids of transactions run by {@link #withResult}, and whether each is pending. */
+  private final java.util.Map<String, java.util.concurrent.atomic.AtomicBoolean> watched =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * {@code pool.withTransaction(timeout, fn)} on this manager's pool, answering the value with the
+   * transaction's global id and whether a branch was left to recovery (committed, pending).
+   */
+  public <T> Future<io.shardkit.tx.TransactionResult<T>> withResult(
+      Duration timeout,
+      java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<T>> fn) {
+    Objects.requireNonNull(fn, "fn");
+    String[] gid = new String[1];
+    return pool.<T>withTransaction(
+            timeout,
+            conn -> {
+              gid[0] = io.shardkit.context.TxScope.current().orElseThrow().globalId();
+              watched.put(gid[0], new java.util.concurrent.atomic.AtomicBoolean());
+              return fn.apply(conn);
+            })
+        .transform(
+            ar -> {
+              java.util.concurrent.atomic.AtomicBoolean pending =
+                  gid[0] == null ? null : watched.remove(gid[0]);
+              if (ar.failed()) {
+                return Future.failedFuture(ar.cause());
+              }
+              return Future.succeededFuture(
+                  new io.shardkit.tx.TransactionResult<>(
+                      ar.result(), gid[0], pending != null && pending.get()));
+            });
+  }
+
+  /** A transaction committed with a branch left to recovery (for {@link #withResult}). */
+  void committedPending(String gid) {
+    java.util.concurrent.atomic.AtomicBoolean pending = watched.get(gid);
+    if (pending != null) {
+      pending.set(true);
+    }
+  }
+
   io.shardkit.tx.impl.trace.TxSpans spans() {
     return spans;
   }
 
   public Future<Void> installSchema() {
     return log.install();
+  }
+
+  /** Opens the connections kept on the log data source for decisions (see LogConnections). */
+  public Future<Void> warmUp() {
+    return log.ready()
+        .recover(
+            e ->
+                Future.failedFuture(
+                    new io.shardkit.router.ShardUnavailableException(options.logDataSource(), e)));
   }
 
   public XaRecovery recovery() {
@@ -148,6 +198,21 @@ public final class XaTransactionsImpl {
   /** Test hook: abandon transactions at this step, as a crashed coordinator would. */
   public void stopAt(StopPoint point) {
     this.stopPoint = point;
+  }
+
+  private volatile java.util.function.Function<String, Future<Void>> beforeCommit;
+
+  /**
+   * Test hook: runs (and is waited for) after the COMMIT decision is durable, before the branches'
+   * {@code XA COMMIT}; null removes it.
+   */
+  public void beforeCommit(java.util.function.Function<String, Future<Void>> hook) {
+    this.beforeCommit = hook;
+  }
+
+  Future<Void> beforeCommit(String gid) {
+    java.util.function.Function<String, Future<Void>> hook = beforeCommit;
+    return hook == null ? Future.succeededFuture() : hook.apply(gid);
   }
 
   boolean stopAtPoint(StopPoint point) {
