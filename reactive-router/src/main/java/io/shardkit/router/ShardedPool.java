@@ -74,6 +74,16 @@ public interface ShardedPool extends Pool {
   }
 
   /**
+   * The pool of the read replica named {@code replica} (one of {@link #replicaStatus()}), for tools
+   * that read a replica on purpose, e.g. a consistency checker.
+   *
+   * @throws IllegalArgumentException for a name that is not one of this pool's replicas
+   */
+  default io.vertx.sqlclient.Pool replicaPool(String replica) {
+    throw new IllegalArgumentException("no read replica named " + replica);
+  }
+
+  /**
    * A routed connection. Outside a transaction its statements run on the data sources' pools like
    * the pool's own; {@link SqlConnection#begin()} starts a transaction with the pool's default
    * deadline. Closing it rolls back a transaction still open. {@code prepare(sql)} gives a

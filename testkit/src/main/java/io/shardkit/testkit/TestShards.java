@@ -70,6 +70,30 @@ public final class TestShards implements AutoCloseable {
     return shards;
   }
 
+  /**
+   * A private set of {@code count} embedded MariaDB shards that write a row-based binary log (e.g.
+   * for a checker that reads what each shard committed from it). Embedded only; {@link #close()}
+   * stops them and deletes their data.
+   */
+  public static TestShards startWithBinaryLog(int count) {
+    String cache = setting("shardkit.testkit.cache", "SHARDKIT_TESTKIT_CACHE");
+    Path cacheRoot =
+        cache != null
+            ? Path.of(cache)
+            : Path.of(System.getProperty("user.home"), ".cache", "shardkit");
+    TestShards shards =
+        new TestShards(
+            new EmbeddedProvider(
+                cacheRoot, List.of("--log-bin=binlog", "--binlog-format=ROW", "--server-id=1")));
+    try {
+      shards.ensure(count);
+    } catch (RuntimeException e) {
+      shards.close();
+      throw e;
+    }
+    return shards;
+  }
+
   private static synchronized void closeShared() {
     if (shared != null) {
       shared.close();

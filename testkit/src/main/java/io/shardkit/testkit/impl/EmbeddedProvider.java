@@ -25,8 +25,15 @@ public final class EmbeddedProvider implements ShardProvider {
   private final Path root;
   private final List<EmbeddedShard> shards = new CopyOnWriteArrayList<>();
   private final Process watchdog;
+  private final List<String> extraArgs;
 
   public EmbeddedProvider(Path cacheRoot) {
+    this(cacheRoot, List.of());
+  }
+
+  /** Shards started with {@code extraArgs} (e.g. a binary log) after the usual options. */
+  public EmbeddedProvider(Path cacheRoot, List<String> extraArgs) {
+    this.extraArgs = List.copyOf(extraArgs);
     this.binaries = EmbeddedMariaDb.prepare(cacheRoot);
     try {
       this.root =
@@ -49,7 +56,7 @@ public final class EmbeddedProvider implements ShardProvider {
     for (int i = 0; i < count; i++) {
       int index = firstIndex + i;
       EmbeddedShard shard =
-          new EmbeddedShard(index, binaries, root.resolve("shard-" + index), freePort());
+          new EmbeddedShard(index, binaries, root.resolve("shard-" + index), freePort(), extraArgs);
       shards.add(shard);
       started.add(shard);
       starting.add(

@@ -331,6 +331,22 @@ final class ReadReplicas {
     groups.get(m.dataSource).primaryReads.increment();
   }
 
+  Pool pool(String replica) {
+    for (Group g : groups.values()) {
+      for (Member m : g.members) {
+        if (m.name.equals(replica)) {
+          return m.pool;
+        }
+      }
+    }
+    throw new IllegalArgumentException(
+        "no read replica named "
+            + replica
+            + " (replicas: "
+            + status().stream().map(ReplicaStatus::replica).toList()
+            + ")");
+  }
+
   List<ReplicaStatus> status() {
     List<ReplicaStatus> out = new ArrayList<>();
     for (Group g : groups.values()) {

@@ -297,6 +297,11 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     return replicas.status();
   }
 
+  @Override
+  public Pool replicaPool(String replica) {
+    return replicas.pool(replica);
+  }
+
   StatementRunner runner() {
     return runner;
   }
