@@ -270,6 +270,109 @@ class ConsistencyCheckerTest {
     }
   }
 
+  @Test
+  void afterXaTransfersThroughAKilledShardTheBinaryLogsWitnessEveryOneAtomic() throws Exception {
+    try (TestShards shards = TestShards.startWithBinaryLog(2);
+        ShardDatabases dbs = shards.createDatabases("check_bank", 2)) {
+      dbs.executeOnAll("CREATE TABLE account (id INT PRIMARY KEY, balance INT)");
+      dbs.get(0).execute("INSERT INTO account VALUES (0, 1000), (2, 1000)");
+      dbs.get(1).execute("INSERT INTO account VALUES (1, 1000), (3, 1000)");
+      TransactionsOptions txOptions =
+          TransactionsOptions.builder("ds_0")
+              .recoveryGrace(Duration.ofMillis(500))
+              .recoveryInterval(Duration.ofMillis(500))
+              .build();
+      ShardedPool pool =
+          ShardedPool.builder(vertx)
+              .rules(rules())
+              .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(8))
+              .transactionManager(p -> Transactions.create(vertx, p, txOptions))
+              .transactionTimeout(Duration.ofSeconds(1))
+              .build();
+      Transactions transactions = (Transactions) pool.transactionManager();
+      try {
+        await(transactions.installSchema());
+        await(transactions.startRecovery());
+        java.util.concurrent.atomic.AtomicBoolean stop =
+            new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger done =
+            new java.util.concurrent.atomic.AtomicInteger();
+        List<io.vertx.core.Promise<Void>> loops = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          io.vertx.core.Promise<Void> loop = io.vertx.core.Promise.promise();
+          loops.add(loop);
+          int from = i % 2 == 0 ? 0 : 2;
+          int to = i % 2 == 0 ? 1 : 3;
+          vertx.runOnContext(v -> transfers(pool, from, to, stop, done, loop));
+        }
+        Thread.sleep(1500);
+        dbs.get(1).shard().kill();
+        Thread.sleep(1000);
+        dbs.get(1).shard().start();
+        Thread.sleep(2500);
+        stop.set(true);
+        for (io.vertx.core.Promise<Void> loop : loops) {
+          await(loop.future());
+        }
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < until && preparedBranches(dbs) > 0) {
+          Thread.sleep(200);
+        }
+        await(transactions.stopRecovery());
+        assertThat(preparedBranches(dbs)).isZero();
+        CheckReport report = CheckAfterRun.assertConsistent(vertx, pool, txOptions);
+        assertThat(report.counts().get("XA transactions witnessed in binary logs"))
+            .as("transfers done: " + done.get())
+            .isGreaterThan(30);
+        long total = 0;
+        for (int i = 0; i < 2; i++) {
+          total += dbs.get(i).query("SELECT SUM(balance) AS s FROM account").get(0).getLong("s");
+        }
+        assertThat(total).isEqualTo(4000);
+      } finally {
+        await(pool.close());
+      }
+    }
+  }
+
+  private static int preparedBranches(ShardDatabases dbs) {
+    int n = 0;
+    for (int i = 0; i < 2; i++) {
+      n += dbs.get(i).query("XA RECOVER").size();
+    }
+    return n;
+  }
+
+  private static void transfers(
+      ShardedPool pool,
+      int from,
+      int to,
+      java.util.concurrent.atomic.AtomicBoolean stop,
+      java.util.concurrent.atomic.AtomicInteger done,
+      io.vertx.core.Promise<Void> loop) {
+    if (stop.get()) {
+      loop.complete();
+      return;
+    }
+    pool.withTransaction(
+            c ->
+                c.query("UPDATE account SET balance = balance - 1 WHERE id = " + from)
+                    .execute()
+                    .compose(
+                        r ->
+                            c.query("UPDATE account SET balance = balance + 1 WHERE id = " + to)
+                                .execute()))
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                done.incrementAndGet();
+              }
+              // failures (the killed shard) are expected; keep going after a short pause
+              vertx.setTimer(
+                  ar.succeeded() ? 1 : 50, t -> transfers(pool, from, to, stop, done, loop));
+            });
+  }
+
   private static void prepare(ShardDatabases dbs, int index, Xid xid, String sql) {
     // one connection: XA START .. XA PREPARE, then it closes (the branch stays prepared)
     dbs.get(index)

@@ -260,6 +260,9 @@ class SagaBankTest {
         assertThat(state).as("log of compensated %s", gid).isEqualTo(5);
       }
     }
+    // the checker, from the data alone: every saga's log row agrees with its steps' fence rows
+    io.shardkit.tx.check.CheckAfterRun.assertConsistent(
+        main.vertx, main.pool, TransactionsOptions.builder("ds_0").tcc(OPTIONS).build());
     await(main.transactions.close());
     await(main.pool.close());
     TccTestSupport.close(main.vertx);

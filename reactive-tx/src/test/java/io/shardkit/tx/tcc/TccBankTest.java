@@ -182,6 +182,9 @@ class TccBankTest {
         assertThat(finalStates.getOrDefault(gid, 5)).as("%s %s", cancelled, gid).isEqualTo(5);
       }
     }
+    // the checker, from the data alone: every log row agrees with its branches' fence rows
+    io.shardkit.tx.check.CheckAfterRun.assertConsistent(
+        vertx, pool, TransactionsOptions.builder("ds_0").tcc(options).build());
     await(pool.close());
     TccTestSupport.close(vertx);
   }

@@ -147,6 +147,15 @@ class XaBankTest {
       assertThat(counts.getOrDefault(Seen.ROLLED_BACK, 0) + counts.getOrDefault(Seen.TIMED_OUT, 0))
           .as("the faults made some transfers fail")
           .isPositive();
+      // the checker, from the data alone: broadcast copies equal, no branch in doubt
+      io.shardkit.tx.check.CheckAfterRun.assertConsistent(
+          fx.vertx,
+          fx.pool,
+          XaFixture.options()
+              .recoveryGrace(Duration.ofSeconds(1))
+              .recoveryInterval(Duration.ofSeconds(1))
+              .logRetention(Duration.ofHours(1))
+              .build());
     }
   }
 
