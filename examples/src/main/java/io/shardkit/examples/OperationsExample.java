@@ -156,6 +156,33 @@ public final class OperationsExample {
         http.actualPort(),
         seconds > 0 ? "; stopping after " + seconds + " s" : "; Ctrl-C stops");
 
+    // the consistency checker every 10 s, beside the workload (shardkit.check.* meters)
+    io.shardkit.tx.check.ConsistencyChecker checker =
+        io.shardkit.tx.check.ConsistencyChecker.create(
+            vertx,
+            pool,
+            io.shardkit.tx.check.CheckOptions.defaults(TransactionsOptions.builder("ds_0").build()),
+            prometheus);
+    java.util.concurrent.atomic.AtomicBoolean checking =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable check =
+        () -> {
+          if (checking.compareAndSet(false, true)) {
+            checker
+                .check()
+                .onComplete(
+                    ar -> {
+                      checking.set(false);
+                      System.out.println(
+                          "consistency check: "
+                              + (ar.succeeded()
+                                  ? ar.result().summary().lines().findFirst().orElse("")
+                                  : "failed: " + ar.cause().getMessage()));
+                    });
+          }
+        };
+    check.run();
+    long checks = vertx.setPeriodic(10_000, id -> check.run());
     AtomicInteger tick = new AtomicInteger();
     long load = vertx.setPeriodic(20, id -> tick(pool, xa, tick.incrementAndGet()));
     long report = vertx.setPeriodic(5000, id -> System.out.println("outcomes: " + outcomes));
@@ -181,6 +208,11 @@ public final class OperationsExample {
     } finally {
       vertx.cancelTimer(load);
       vertx.cancelTimer(report);
+      vertx.cancelTimer(checks);
+      long checked = System.nanoTime() + 30_000_000_000L;
+      while (checking.get() && System.nanoTime() < checked) {
+        Thread.sleep(20);
+      }
       long end = System.nanoTime() + 10_000_000_000L;
       while (inFlight.get() > 0 && System.nanoTime() < end) {
         Thread.sleep(20);

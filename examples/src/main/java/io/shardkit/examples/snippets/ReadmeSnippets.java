@@ -18,6 +18,8 @@ import io.shardkit.tx.TransactionOutcomeUnknownException;
 import io.shardkit.tx.TransactionRolledBackException;
 import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
+import io.shardkit.tx.check.CheckOptions;
+import io.shardkit.tx.check.ConsistencyChecker;
 import io.shardkit.tx.grpc.TccGrpc;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -195,6 +197,14 @@ final class ReadmeSnippets {
                     .withMaxReplicationLag(Duration.ofSeconds(1)))
             .build();
     return pool;
+  }
+
+  /** reactive-tx/README.md, "Consistency checker". */
+  static void checkerReadme(
+      Vertx vertx, ShardedPool pool, TransactionsOptions transactionsOptions) {
+    ConsistencyChecker checker =
+        ConsistencyChecker.create(vertx, pool, CheckOptions.defaults(transactionsOptions));
+    checker.check().onSuccess(report -> System.out.println(report.summary()));
   }
 
   /** reactive-tx/README.md, XA. */
