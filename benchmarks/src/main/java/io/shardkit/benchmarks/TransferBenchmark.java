@@ -222,7 +222,7 @@ public class TransferBenchmark {
     return window;
   }
 
-  private static TccAction<Move> debitAction() {
+  static TccAction<Move> debitAction() {
     return TccAction.builder("debit", Move.CODEC)
         .shardedBy("account", Move::account)
         .onTry(
@@ -253,7 +253,7 @@ public class TransferBenchmark {
         .build();
   }
 
-  private static TccAction<Move> creditAction() {
+  static TccAction<Move> creditAction() {
     return TccAction.builder("credit", Move.CODEC)
         .shardedBy("account", Move::account)
         .onTry(

@@ -1,0 +1,472 @@
+package io.shardkit.benchmarks;
+
+import io.shardkit.router.ShardedPool;
+import io.shardkit.tx.TransactionOptions;
+import io.shardkit.tx.Transactions;
+import io.shardkit.tx.TransactionsOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.mysqlclient.MySQLBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Open-loop latency: requests offered at a fixed rate, each one's latency counted from its
+ * <i>intended</i> start (no coordinated omission: a slow answer does not delay the next request's
+ * clock), shardkit side by side with its plain-Vert.x baseline on the same servers in the same run.
+ *
+ * <p>For each pair: the baseline's closed-loop maximum (64 in flight), then each contender at 25,
+ * 50 and 75 % of that maximum (interleaved: baseline, shardkit, at each rate), then each at twice
+ * its own maximum (overload: what completes, what is refused, how fast). Writes {@code
+ * benchmarks/results/openloop-<date>.json} and prints a table. Run: {@code benchmarks/run.sh
+ * --open-loop} (or {@code java -cp benchmarks/target/benchmarks.jar io.shardkit.benchmarks.OpenLoop
+ * [--seconds 8] [--only REGEX]}).
+ */
+public final class OpenLoop {
+
+  private static final long MAX_IN_FLIGHT = 20_000;
+
+  /** One contender: a name and the operation it offers. */
+  record Op(String name, Supplier<Future<?>> call) {}
+
+  /** A contender and its baseline. */
+  record Pair(String name, Op baseline, Op contender) {}
+
+  /** What one open-loop level gave. */
+  record Level(
+      String op,
+      double offered,
+      double completed,
+      long failed,
+      long refused,
+      long late,
+      double p50,
+      double p99,
+      double p999,
+      double max) {
+    JsonObject toJson() {
+      return new JsonObject()
+          .put("op", op)
+          .put("offeredPerSecond", round(offered))
+          .put("completedPerSecond", round(completed))
+          .put("failed", failed)
+          .put("refused", refused)
+          .put("notStartedInTime", late)
+          .put("p50Ms", round(p50))
+          .put("p99Ms", round(p99))
+          .put("p999Ms", round(p999))
+          .put("maxMs", round(max));
+    }
+  }
+
+  private final Vertx vertx;
+  private final Duration run;
+
+  private OpenLoop(Vertx vertx, Duration run) {
+    this.vertx = vertx;
+    this.run = run;
+  }
+
+  public static void main(String[] args) throws Exception {
+    int seconds = 8;
+    String only = ".*";
+    Path out = Path.of("benchmarks", "results");
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+        case "--only" -> only = args[++i];
+        case "--out" -> out = Path.of(args[++i]);
+        default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+      }
+    }
+    try (BenchEnv env = BenchEnv.create()) {
+      Vertx vertx = Vertx.vertx();
+      try {
+        JsonObject result = new OpenLoop(vertx, Duration.ofSeconds(seconds)).runAll(env, only);
+        Files.createDirectories(out);
+        Path file = out.resolve("openloop-" + LocalDate.now() + ".json");
+        Files.writeString(file, result.encodePrettily() + "\n", StandardCharsets.UTF_8);
+        System.out.println("written: " + file);
+      } finally {
+        Bench.await(vertx.close());
+      }
+    }
+    System.exit(0);
+  }
+
+  private JsonObject runAll(BenchEnv env, String only) throws Exception {
+    PoolOptions poolOptions = new PoolOptions().setMaxSize(16);
+    ShardedPool sharded =
+        ShardedPool.builder(vertx)
+            .rules(BenchEnv.rules())
+            .dataSources(env.dataSources(), poolOptions)
+            .transactionManager(
+                p -> Transactions.create(vertx, p, TransactionsOptions.builder("ds_0").build()))
+            .build();
+    Transactions transactions = Transactions.of(sharded);
+    var debit = TransferBenchmark.debitAction();
+    var credit = TransferBenchmark.creditAction();
+    transactions.register(debit).register(credit);
+    Bench.await(transactions.installSchema());
+    Pool shard0 =
+        MySQLBuilder.pool()
+            .with(poolOptions)
+            .connectingTo(env.dataSources().get("ds_0"))
+            .using(vertx)
+            .build();
+    Pool single =
+        MySQLBuilder.pool().with(poolOptions).connectingTo(env.single()).using(vertx).build();
+    String point = "SELECT order_id, user_id, amount FROM t_order WHERE order_id = ?";
+    TransactionOptions tenSeconds = TransactionOptions.ofTimeout(Duration.ofSeconds(10));
+    List<Pair> pairs =
+        List.of(
+            new Pair(
+                "point select",
+                new Op(
+                    "plain pool",
+                    () -> {
+                      long id = ThreadLocalRandom.current().nextLong(BenchEnv.ORDERS);
+                      return sharded
+                          .pool("ds_" + BenchEnv.shardOf(id))
+                          .preparedQuery(point)
+                          .execute(Tuple.of(id));
+                    }),
+                new Op(
+                    "routed",
+                    () ->
+                        sharded
+                            .preparedQuery(point)
+                            .execute(
+                                Tuple.of(ThreadLocalRandom.current().nextLong(BenchEnv.ORDERS))))),
+            new Pair(
+                "scatter ORDER BY LIMIT 10",
+                new Op(
+                    "one server",
+                    () ->
+                        single
+                            .preparedQuery(ScatterBenchmark.SQL)
+                            .execute(Tuple.of(ThreadLocalRandom.current().nextInt(90_000)))),
+                new Op(
+                    "4 shards",
+                    () ->
+                        sharded
+                            .preparedQuery(ScatterBenchmark.SQL)
+                            .execute(Tuple.of(ThreadLocalRandom.current().nextInt(90_000))))),
+            new Pair(
+                "XA transfer",
+                new Op(
+                    "local one shard",
+                    () ->
+                        shard0.withTransaction(
+                            c ->
+                                transfer(
+                                    c,
+                                    TransferBenchmark.account(0),
+                                    c,
+                                    TransferBenchmark.account(0)))),
+                new Op(
+                    "XA two shards",
+                    () ->
+                        sharded.withTransaction(
+                            tenSeconds.timeout(),
+                            c ->
+                                transfer(
+                                    c,
+                                    TransferBenchmark.account(0),
+                                    c,
+                                    TransferBenchmark.account(1))))),
+            new Pair(
+                "TCC transfer",
+                new Op(
+                    "local one shard",
+                    () ->
+                        shard0.withTransaction(
+                            c ->
+                                transfer(
+                                    c,
+                                    TransferBenchmark.account(0),
+                                    c,
+                                    TransferBenchmark.account(0)))),
+                new Op(
+                    "TCC two shards",
+                    () -> {
+                      long amount = 1 + ThreadLocalRandom.current().nextInt(100);
+                      var out = new TransferBenchmark.Move(TransferBenchmark.account(0), amount);
+                      var in = new TransferBenchmark.Move(TransferBenchmark.account(1), amount);
+                      return transactions.tcc(
+                          tenSeconds,
+                          tx ->
+                              Future.all(tx.enlist(debit, out), tx.enlist(credit, in)).mapEmpty());
+                    })));
+    JsonArray results = new JsonArray();
+    try {
+      for (Pair pair : pairs) {
+        if (!pair.name().matches(only)) {
+          continue;
+        }
+        results.add(runPair(pair));
+      }
+    } finally {
+      Bench.await(transactions.close());
+      Bench.await(sharded.close());
+      Bench.await(shard0.close());
+      Bench.await(single.close());
+    }
+    return new JsonObject()
+        .put("generated", java.time.Instant.now().toString())
+        .put("machine", System.getenv().getOrDefault("HOSTNAME", "local"))
+        .put("cores", Runtime.getRuntime().availableProcessors())
+        .put("secondsPerLevel", run.toSeconds())
+        .put("poolMaxSizePerDataSource", 16)
+        .put("pairs", results);
+  }
+
+  private static Future<Void> transfer(
+      io.vertx.sqlclient.SqlClient a, long from, io.vertx.sqlclient.SqlClient b, long to) {
+    return a.preparedQuery(TransferBenchmark.UPDATE)
+        .execute(Tuple.of(-1, from))
+        .compose(v -> b.preparedQuery(TransferBenchmark.UPDATE).execute(Tuple.of(1, to)))
+        .mapEmpty();
+  }
+
+  private JsonObject runPair(Pair pair) throws Exception {
+    System.out.printf(
+        "%n== %s: %s vs %s%n", pair.name(), pair.contender().name(), pair.baseline().name());
+    double baseMax = closedLoop(pair.baseline(), 64, run);
+    double ownMax = closedLoop(pair.contender(), 64, run);
+    System.out.printf(
+        Locale.ROOT,
+        "  closed loop (64 in flight): %s %.0f/s, %s %.0f/s%n",
+        pair.baseline().name(),
+        baseMax,
+        pair.contender().name(),
+        ownMax);
+    JsonArray levels = new JsonArray();
+    for (double share : new double[] {0.25, 0.50, 0.75}) {
+      double rate = baseMax * share;
+      Level b = openLoop(pair.baseline(), rate, run);
+      Level c = openLoop(pair.contender(), rate, run);
+      print(share, b, c);
+      levels.add(
+          new JsonObject()
+              .put("shareOfBaselineMax", share)
+              .put("baseline", b.toJson())
+              .put("contender", c.toJson())
+              .put("p99Ratio", round(c.p99() / Math.max(0.001, b.p99())))
+              .put("p50Ratio", round(c.p50() / Math.max(0.001, b.p50()))));
+    }
+    Level overBase = openLoop(pair.baseline(), baseMax * 2, run);
+    Level overOwn = openLoop(pair.contender(), ownMax * 2, run);
+    System.out.printf(
+        Locale.ROOT,
+        "  2x own max: %s completed %.0f/s (%.0f%% of its max), %s completed %.0f/s (%.0f%% of its"
+            + " max; %d refused, %d failed)%n",
+        pair.baseline().name(),
+        overBase.completed(),
+        100 * overBase.completed() / baseMax,
+        pair.contender().name(),
+        overOwn.completed(),
+        100 * overOwn.completed() / ownMax,
+        overOwn.refused(),
+        overOwn.failed());
+    return new JsonObject()
+        .put("pair", pair.name())
+        .put("baseline", pair.baseline().name())
+        .put("contender", pair.contender().name())
+        .put("baselineClosedLoopMax", round(baseMax))
+        .put("contenderClosedLoopMax", round(ownMax))
+        .put("levels", levels)
+        .put(
+            "overload",
+            new JsonObject()
+                .put("baseline", overBase.toJson())
+                .put("contender", overOwn.toJson())
+                .put("baselineShareOfMax", round(overBase.completed() / baseMax))
+                .put("contenderShareOfMax", round(overOwn.completed() / ownMax)));
+  }
+
+  private static void print(double share, Level b, Level c) {
+    System.out.printf(
+        Locale.ROOT,
+        "  %3.0f%% (%6.0f/s)  p50 %7.2f / %7.2f ms  p99 %8.2f / %8.2f ms (x%.2f)  p99.9 %8.2f / %8.2f"
+            + "  max %8.1f / %8.1f%n",
+        share * 100,
+        b.offered(),
+        b.p50(),
+        c.p50(),
+        b.p99(),
+        c.p99(),
+        c.p99() / Math.max(0.001, b.p99()),
+        b.p999(),
+        c.p999(),
+        b.max(),
+        c.max());
+  }
+
+  /** Completions per second with {@code inFlight} always outstanding. */
+  private double closedLoop(Op op, int inFlight, Duration time) throws Exception {
+    AtomicLong done = new AtomicLong();
+    long end = System.nanoTime() + time.toNanos();
+    long warm = System.nanoTime() + time.toNanos() / 4;
+    AtomicLong counted = new AtomicLong();
+    io.vertx.core.Promise<Void> finished = io.vertx.core.Promise.promise();
+    AtomicLong outstanding = new AtomicLong(inFlight);
+    vertx.runOnContext(
+        v -> {
+          for (int i = 0; i < inFlight; i++) {
+            loop(op, end, warm, done, counted, outstanding, finished);
+          }
+        });
+    Bench.await(finished.future());
+    return counted.get() / ((time.toNanos() - time.toNanos() / 4) / 1e9);
+  }
+
+  private void loop(
+      Op op,
+      long end,
+      long warm,
+      AtomicLong done,
+      AtomicLong counted,
+      AtomicLong outstanding,
+      io.vertx.core.Promise<Void> finished) {
+    if (System.nanoTime() >= end) {
+      if (outstanding.decrementAndGet() == 0) {
+        finished.complete();
+      }
+      return;
+    }
+    op.call()
+        .get()
+        .onComplete(
+            ar -> {
+              done.incrementAndGet();
+              if (System.nanoTime() >= warm && System.nanoTime() < end && ar.succeeded()) {
+                counted.incrementAndGet();
+              }
+              loop(op, end, warm, done, counted, outstanding, finished);
+            });
+  }
+
+  /**
+   * Offers {@code rate} requests per second for the run time (after a quarter of it as warm-up at
+   * the same rate); latency from each request's intended start.
+   */
+  private Level openLoop(Op op, double rate, Duration time) throws Exception {
+    Histogram histogram = new Histogram(60_000_000_000L, 3);
+    AtomicLong failed = new AtomicLong();
+    AtomicLong refused = new AtomicLong();
+    AtomicLong late = new AtomicLong();
+    AtomicLong completed = new AtomicLong();
+    AtomicLong inFlight = new AtomicLong();
+    long warmNanos = time.toNanos() / 4;
+    long start = System.nanoTime();
+    long measureFrom = start + warmNanos;
+    long end = measureFrom + time.toNanos();
+    double intervalNanos = 1e9 / rate;
+    io.vertx.core.Promise<Void> finished = io.vertx.core.Promise.promise();
+    long[] next = {0};
+    vertx.runOnContext(
+        v -> {
+          long timer =
+              vertx.setPeriodic(
+                  1,
+                  id -> {
+                    long now = System.nanoTime();
+                    while (true) {
+                      long intended = start + (long) (next[0] * intervalNanos);
+                      if (intended > now || intended >= end) {
+                        break;
+                      }
+                      next[0]++;
+                      if (inFlight.get() >= MAX_IN_FLIGHT) {
+                        if (intended >= measureFrom) {
+                          late.incrementAndGet();
+                        }
+                        continue;
+                      }
+                      inFlight.incrementAndGet();
+                      Future<?> f;
+                      try {
+                        f = op.call().get();
+                      } catch (RuntimeException e) {
+                        f = Future.failedFuture(e);
+                      }
+                      f.onComplete(
+                          ar -> {
+                            inFlight.decrementAndGet();
+                            if (intended < measureFrom) {
+                              return;
+                            }
+                            long latency = System.nanoTime() - intended;
+                            if (ar.succeeded()) {
+                              completed.incrementAndGet();
+                              synchronized (histogram) {
+                                histogram.recordValue(Math.min(latency, 60_000_000_000L));
+                              }
+                            } else if (isRefusal(ar.cause())) {
+                              refused.incrementAndGet();
+                            } else {
+                              failed.incrementAndGet();
+                            }
+                          });
+                    }
+                    if (now >= end) {
+                      vertx.cancelTimer(id);
+                      finished.complete();
+                    }
+                  });
+        });
+    Bench.await(finished.future());
+    // let what is in flight finish (bounded), so the next level starts clean
+    long drain = System.nanoTime() + 30_000_000_000L;
+    while (inFlight.get() > 0 && System.nanoTime() < drain) {
+      Thread.sleep(10);
+    }
+    double seconds = time.toNanos() / 1e9;
+    synchronized (histogram) {
+      return new Level(
+          op.name(),
+          rate,
+          completed.get() / seconds,
+          failed.get(),
+          refused.get(),
+          late.get(),
+          histogram.getValueAtPercentile(50) / 1e6,
+          histogram.getValueAtPercentile(99) / 1e6,
+          histogram.getValueAtPercentile(99.9) / 1e6,
+          histogram.getMaxValue() / 1e6);
+    }
+  }
+
+  /** A typed, retryable refusal (overload, open breaker), as opposed to a failure. */
+  private static boolean isRefusal(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      String name = c.getClass().getSimpleName();
+      if (name.contains("Overload") || name.contains("CircuitOpen") || name.contains("Refused")) {
+        return true;
+      }
+      if (c.getCause() == c) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+}
