@@ -49,6 +49,15 @@ public sealed interface Having {
     @Override
     public Object eval(Object[] row, int visible, Tuple params) {
       Object v = row[column.resolve(visible)];
+      if (key != null && v != null) {
+        if (key.unsigned()) {
+          v = MergeSpec.unsignedBits(v); // BIT: the server compares it unsigned
+        } else if (key.weight() != null
+            && !(v instanceof String)
+            && row[key.weight().resolve(visible)] instanceof Double exact) {
+          v = exact; // FLOAT: its exact value, not the text protocol's 6 digits
+        }
+      }
       return v instanceof io.vertx.sqlclient.data.Numeric n ? n.bigDecimalValue() : v;
     }
 
