@@ -138,6 +138,12 @@ public sealed interface Having {
               + (temporal(l) ? r : l)
               + " across data nodes; compare it with a date literal");
     }
+    if (l instanceof io.vertx.core.buffer.Buffer && r instanceof String
+        || l instanceof String && r instanceof io.vertx.core.buffer.Buffer) {
+      // a binary string compares with a string byte for byte (the string in the connection's
+      // character set, utf8mb4), never by a collation: 'a' <> 'A'
+      return compareBytes(bytes(l), bytes(r));
+    }
     if (l instanceof String s && r instanceof String t) {
       Object pad = left.pad(row, visible);
       return Collated.compare(
@@ -292,6 +298,16 @@ public sealed interface Having {
         default -> b.signum() == 0 ? null : a.divide(b, MathContext.DECIMAL64);
       };
     }
+  }
+
+  private static byte[] bytes(Object v) {
+    return v instanceof io.vertx.core.buffer.Buffer b
+        ? b.getBytes()
+        : ((String) v).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static int compareBytes(byte[] x, byte[] y) {
+    return Integer.signum(java.util.Arrays.compareUnsigned(x, y));
   }
 
   private static BigDecimal numeric(Having node, Object v) {

@@ -152,9 +152,12 @@ final class Aggregator {
             }
             Object exact = RowOrder.at(row, resolved[a].weight());
             // SUM/AVG(DISTINCT) of a FLOAT add the exact values, not the text protocol's digits
+            // and those of a BIT read unsigned, as the server sums them
             distinct[a].putIfAbsent(
                 comparedKey(a, row, v),
-                exact instanceof Double && !(v instanceof String) ? exact : v);
+                exact instanceof Double && !(v instanceof String)
+                    ? exact
+                    : resolved[a].unsigned() ? resolved[a].ordered(v) : v);
           }
         }
       }
