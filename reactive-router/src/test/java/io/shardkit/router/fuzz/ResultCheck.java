@@ -187,7 +187,7 @@ final class ResultCheck {
     for (int i = 0; i < expected.size(); i++) {
       String e = expected.get(i);
       String a = actual.get(i);
-      if (!e.equals(a) && !(isText(e) && isText(a))) {
+      if (!e.equals(a) && !(isText(e) && isText(a)) && !lengthClass(e).equals(lengthClass(a))) {
         return false;
       }
     }
@@ -196,5 +196,14 @@ final class ResultCheck {
 
   private static boolean isText(String type) {
     return type.equals("STRING") || type.equals("VARSTRING");
+  }
+
+  /**
+   * The length class of a TEXT or BLOB result: the server reports {@code MIN(json_column)} as
+   * LONG_TEXT when it reads the column directly and as TEXT through a temporary table (a unit's
+   * GROUP BY for a DISTINCT aggregate), both decoded to the same Java type.
+   */
+  private static String lengthClass(String type) {
+    return type.replaceFirst("^(TINY_|MEDIUM_|LONG_)(TEXT|BLOB)$", "$2");
   }
 }
