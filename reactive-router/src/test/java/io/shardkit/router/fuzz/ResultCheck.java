@@ -34,7 +34,10 @@ final class ResultCheck {
     if (!expected.columns().equals(actual.columns())) {
       return diff("column labels", expected.columns() + " vs " + actual.columns());
     }
-    if (!sameTypes(expected.types(), actual.types())) {
+    if (!sameTypes(expected.types(), actual.types())
+        && !(expected.rows().isEmpty()
+            && actual.rows().isEmpty()
+            && sameTypes(bitsAsIntegers(expected.types()), bitsAsIntegers(actual.types())))) {
       return diff("column types", expected.types() + " vs " + actual.types());
     }
     if (expected.rows().size() != actual.rows().size()) {
@@ -192,6 +195,17 @@ final class ResultCheck {
       }
     }
     return true;
+  }
+
+  /**
+   * For empty results only: MariaDB describes {@code SELECT DISTINCT bit_column} as BIT or as an
+   * unsigned integer depending on whether its plan used a temporary table; with rows the values
+   * decide (they are compared), without rows nothing else is there to compare.
+   */
+  private static List<String> bitsAsIntegers(List<String> types) {
+    return types.stream()
+        .map(t -> t.equals("BIT") || t.matches("U?_?INT\\d+") ? "INT" : t)
+        .toList();
   }
 
   private static boolean isText(String type) {

@@ -153,6 +153,13 @@ public sealed interface Having {
           right.weight(row, visible),
           pad != null ? pad : right.pad(row, visible));
     }
+    if (l instanceof io.vertx.core.buffer.Buffer b && Values.isNumber(r)) {
+      // a binary string with a number: the server reads the bytes' numeric prefix as a double
+      return -compareWithString(r, b.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
+    }
+    if (r instanceof io.vertx.core.buffer.Buffer b && Values.isNumber(l)) {
+      return compareWithString(l, b.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
+    }
     if (l instanceof String s && !(r instanceof String)) {
       return -compareWithString(r, s);
     }

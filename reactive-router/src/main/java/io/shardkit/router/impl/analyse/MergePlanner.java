@@ -787,6 +787,14 @@ public final class MergePlanner {
     return addDerived(new Function("WEIGHT_STRING", new Function("CONCAT", empty, value)), "w");
   }
 
+  /** Whether the schema says {@code e} is a YEAR column (or MIN/MAX of one). */
+  boolean isYear(Expression e) {
+    return types
+        .of(e)
+        .map(c -> c.kind() == io.shardkit.router.impl.schema.ColumnInfo.Kind.YEAR)
+        .orElse(false);
+  }
+
   /** Whether the schema says {@code e} is a BIT column. */
   boolean isBit(Expression e) {
     return types

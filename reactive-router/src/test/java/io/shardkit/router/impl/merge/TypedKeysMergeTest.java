@@ -178,6 +178,50 @@ class TypedKeysMergeTest {
   }
 
   @Test
+  void havingReadsABinaryStringComparedWithANumberAsItsNumericPrefix() {
+    UnitRows u = rows("SELECT MAX(code) AS m FROM t_order HAVING m > 3", "m");
+    int width = u.columns().size();
+    // 0x8001 reads as 0 (no digits), '17x' as 17
+    RowSet<Row> none =
+        merge(
+            u,
+            ResultMergerTest.unit(u.columns(), padded(width, Buffer.buffer(new byte[] {-128, 1}))),
+            ResultMergerTest.unit(u.columns(), padded(width, Buffer.buffer("\u0001"))),
+            true);
+    assertThat(values(none)).isEmpty();
+    RowSet<Row> one =
+        merge(
+            u,
+            ResultMergerTest.unit(u.columns(), padded(width, Buffer.buffer("17x"))),
+            ResultMergerTest.unit(u.columns(), padded(width, Buffer.buffer("1"))),
+            true);
+    assertThat(values(one)).containsExactly(List.of(Buffer.buffer("17x")));
+  }
+
+  @Test
+  void havingRefusesAYearComparedWithATwoDigitValue() {
+    assertThatThrownBy(
+            () ->
+                Fixtures.route(
+                    YEARS,
+                    RULES,
+                    "SELECT yr, COUNT(*) FROM t_order GROUP BY yr HAVING yr >= 24",
+                    (Object[]) null))
+        .isInstanceOf(UnsupportedSqlException.class)
+        .hasMessageContaining("two-digit");
+    assertThat(
+            Fixtures.route(
+                YEARS,
+                RULES,
+                "SELECT yr, COUNT(*) FROM t_order GROUP BY yr HAVING yr >= 2024",
+                (Object[]) null))
+        .hasSize(8);
+  }
+
+  private static final SchemaCatalog YEARS =
+      Fixtures.catalog(RULES, "t_order.order_id bigint", "t_order.user_id int", "t_order.yr year");
+
+  @Test
   void varianceOfBitTakesTheMeanFromDoublesAndRoundsLikeAnInteger() {
     // the server reads b'1...1' as -1 in its variance: values -1, 1, 1, 1 have variance 0.75
     Spread spread = new Spread();
