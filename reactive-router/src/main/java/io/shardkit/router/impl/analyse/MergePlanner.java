@@ -380,6 +380,23 @@ public final class MergePlanner {
       if (f.isDistinct()) {
         throw new Refusal(f + ": " + name + "(DISTINCT ...) is not supported across data nodes");
       }
+      if (types
+          .of(arg)
+          .map(
+              c ->
+                  c.kind() == io.shardkit.router.impl.schema.ColumnInfo.Kind.DATETIME
+                      && c.columnType().contains("("))
+          .orElse(false)) {
+        // a DATETIME(6) reads as YYYYMMDDhhmmss.ffffff, 20 digits: more than a double holds, so
+        // the server's own variance (Welford's algorithm on doubles) depends on its row order
+        throw new Refusal(
+            f
+                + ": "
+                + name
+                + " of a date-time with fractional seconds is not merged across data nodes (its"
+                + " numeric reading has more digits than a double holds, so the server's result"
+                + " depends on the order it reads the rows)");
+      }
       Function count = new Function("COUNT", arg);
       // the server's variance reads a BIT value as a double, signed (b'1...1' is -1), where SUM
       // reads it unsigned: the mean must come from the same reading

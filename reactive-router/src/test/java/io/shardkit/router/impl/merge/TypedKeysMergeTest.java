@@ -218,6 +218,22 @@ class TypedKeysMergeTest {
         .hasSize(8);
   }
 
+  @Test
+  void varianceOfAFractionalDateTimeIsRefusedAcrossUnits() {
+    SchemaCatalog catalog =
+        Fixtures.catalog(
+            RULES, "t_order.order_id bigint", "t_order.user_id int", "t_order.at datetime(6)");
+    assertThatThrownBy(
+            () -> Fixtures.route(catalog, RULES, "SELECT STD(at) FROM t_order", (Object[]) null))
+        .isInstanceOf(UnsupportedSqlException.class)
+        .hasMessageContaining("fractional seconds");
+    SchemaCatalog whole =
+        Fixtures.catalog(
+            RULES, "t_order.order_id bigint", "t_order.user_id int", "t_order.at datetime");
+    assertThat(Fixtures.route(whole, RULES, "SELECT STD(at) FROM t_order", (Object[]) null))
+        .hasSize(8);
+  }
+
   private static final SchemaCatalog YEARS =
       Fixtures.catalog(RULES, "t_order.order_id bigint", "t_order.user_id int", "t_order.yr year");
 
