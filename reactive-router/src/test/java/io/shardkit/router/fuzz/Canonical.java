@@ -39,9 +39,23 @@ final class Canonical {
       case EXACT -> exact(v);
       case APPROX -> approx(v);
       case DIVISION -> division(v);
+      case BITS -> bits(v);
       case COLLATION ->
           v instanceof String s ? "~" + collations.key(compare.collation(), s) : exact(v);
-      case CONCAT -> v instanceof String s ? concat(s, compare) : exact(v);
+      case CONCAT ->
+          v instanceof String s
+              ? concat(s, compare)
+              : v instanceof Buffer b
+                  // GROUP_CONCAT of binary values is binary: its elements byte for byte
+                  ? "0x"
+                      + concat(
+                          new String(b.getBytes(), java.nio.charset.StandardCharsets.ISO_8859_1),
+                          new ValueCompare(
+                              ValueCompare.Mode.CONCAT,
+                              null,
+                              compare.separator(),
+                              compare.concatOrdered()))
+                  : exact(v);
     };
   }
 
@@ -101,6 +115,25 @@ final class Canonical {
       return "'" + s + "'";
     }
     return v.toString();
+  }
+
+  /** A BIT MIN/MAX in either of the server's encodings (see {@link ValueCompare.Mode#BITS}). */
+  static String bits(Object v) {
+    if (!(v instanceof Long l)) {
+      return exact(v);
+    }
+    byte[] bytes = java.math.BigInteger.valueOf(l).toByteArray();
+    int start = bytes.length > 1 && bytes[0] == 0 ? 1 : 0;
+    StringBuilder digits = new StringBuilder();
+    for (int i = start; i < bytes.length && l > 0; i++) {
+      if (bytes[i] < '0' || bytes[i] > '9') {
+        digits = null;
+        break;
+      }
+      digits.append((char) bytes[i]);
+    }
+    String text = digits != null && l > 0 ? digits.toString() : Long.toUnsignedString(l);
+    return "bits:" + (text.length() > 8 ? text.substring(text.length() - 8) : text);
   }
 
   private static String division(Object v) {

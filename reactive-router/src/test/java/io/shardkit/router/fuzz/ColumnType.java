@@ -1,7 +1,9 @@
 package io.shardkit.router.fuzz;
 
+import io.vertx.core.buffer.Buffer;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
@@ -29,7 +31,20 @@ record ColumnType(String ddl, Kind kind, String collation) {
     DATETIME,
     DATE,
     ENUM,
-    SET
+    SET,
+    /** FLOAT: single precision, sent by the text protocol with 6 significant digits. */
+    FLOAT,
+    /** BIT(n): unsigned bit fields, decoded as (possibly negative) longs. */
+    BIT,
+    /** BINARY(n) / VARBINARY(n): bytes; BINARY pads with 0x00. */
+    BINARY,
+    YEAR,
+    /** TIME or TIME(6): durations, negative and past 24 hours. */
+    TIME,
+    /** TIMESTAMP(n) NULL: a DATETIME converted through the session time zone. */
+    TIMESTAMP,
+    /** JSON: on MariaDB a LONGTEXT in utf8mb4_bin with a json_valid check. */
+    JSON
   }
 
   static final ColumnType INT = new ColumnType("INT", Kind.INT, null);
@@ -40,6 +55,17 @@ record ColumnType(String ddl, Kind kind, String collation) {
   static final ColumnType DATE = new ColumnType("DATE", Kind.DATE, null);
   static final ColumnType ENUM = new ColumnType("ENUM('b','a','c')", Kind.ENUM, null);
   static final ColumnType SET = new ColumnType("SET('y','x','z')", Kind.SET, null);
+  static final ColumnType FLOAT = new ColumnType("FLOAT", Kind.FLOAT, null);
+  static final ColumnType BIT64 = new ColumnType("BIT(64)", Kind.BIT, null);
+  static final ColumnType BIT5 = new ColumnType("BIT(5)", Kind.BIT, null);
+  static final ColumnType BINARY4 = new ColumnType("BINARY(4)", Kind.BINARY, null);
+  static final ColumnType VARBINARY8 = new ColumnType("VARBINARY(8)", Kind.BINARY, null);
+  static final ColumnType YEAR = new ColumnType("YEAR", Kind.YEAR, null);
+  static final ColumnType TIME = new ColumnType("TIME", Kind.TIME, null);
+  static final ColumnType TIME6 = new ColumnType("TIME(6)", Kind.TIME, null);
+  static final ColumnType DATETIME6 = new ColumnType("DATETIME(6)", Kind.DATETIME, null);
+  static final ColumnType TIMESTAMP3 = new ColumnType("TIMESTAMP(3) NULL", Kind.TIMESTAMP, null);
+  static final ColumnType JSON = new ColumnType("JSON", Kind.JSON, null);
 
   static ColumnType decimal(int precision, int scale) {
     return new ColumnType("DECIMAL(" + precision + "," + scale + ")", Kind.DECIMAL, null);
@@ -67,9 +93,19 @@ record ColumnType(String ddl, Kind kind, String collation) {
 
   boolean isNumeric() {
     return switch (kind) {
-      case INT, BIGINT, UNSIGNED, DECIMAL, DOUBLE -> true;
+      case INT, BIGINT, UNSIGNED, DECIMAL, DOUBLE, FLOAT, BIT, YEAR -> true;
       default -> false;
     };
+  }
+
+  /** Whether values are approximate (DOUBLE, FLOAT): their sums depend on the order of addition. */
+  boolean isFloating() {
+    return kind == Kind.DOUBLE || kind == Kind.FLOAT;
+  }
+
+  /** Whether the column has fractional seconds ({@code TIME(6)}, {@code DATETIME(6)}, ...). */
+  boolean fractional() {
+    return ddl.matches("(?i)(TIME|DATETIME|TIMESTAMP)\\([1-6]\\).*");
   }
 
   boolean isString() {
@@ -93,6 +129,13 @@ record ColumnType(String ddl, Kind kind, String collation) {
       case DATE -> "d";
       case ENUM -> "enum";
       case SET -> "set";
+      case FLOAT -> "flt";
+      case BIT -> "bit";
+      case BINARY -> ddl.startsWith("VAR") ? "vbin" : "bin";
+      case YEAR -> "yr";
+      case TIME -> "tm";
+      case TIMESTAMP -> "ts";
+      case JSON -> "json";
     };
   }
 
@@ -118,14 +161,98 @@ record ColumnType(String ddl, Kind kind, String collation) {
       case DECIMAL -> out.addAll(decimals());
       case DOUBLE -> add(out, -1.5, 0.0, 0.1, 0.1, 2.5, 3.25, 1e10);
       case STRING -> out.addAll(strings());
-      case DATETIME ->
+      case DATETIME -> {
+        add(
+            out,
+            LocalDateTime.of(2024, 1, 15, 10, 0),
+            LocalDateTime.of(2024, 1, 15, 10, 0),
+            LocalDateTime.of(2024, 2, 29, 23, 59, 59),
+            LocalDateTime.of(2023, 12, 31, 0, 0),
+            LocalDateTime.of(2024, 3, 1, 0, 0));
+        if (fractional()) {
           add(
               out,
+              LocalDateTime.of(2024, 1, 15, 10, 0, 0, 123_456_000),
+              LocalDateTime.of(2024, 1, 15, 10, 0, 0, 123_457_000),
+              LocalDateTime.of(2024, 1, 15, 10, 0, 0, 500_000_000),
+              LocalDateTime.of(1000, 1, 1, 0, 0),
+              LocalDateTime.of(9999, 12, 31, 23, 59, 59, 999_999_000));
+        }
+      }
+      case TIMESTAMP ->
+          // within 1970..2038 in any session time zone
+          add(
+              out,
+              LocalDateTime.of(1970, 1, 2, 0, 0),
+              LocalDateTime.of(2000, 1, 1, 0, 0, 0, 1_000_000),
+              LocalDateTime.of(2024, 1, 15, 10, 0, 0, 500_000_000),
+              LocalDateTime.of(2024, 1, 15, 10, 0, 0, 500_000_000),
               LocalDateTime.of(2024, 1, 15, 10, 0),
-              LocalDateTime.of(2024, 1, 15, 10, 0),
-              LocalDateTime.of(2024, 2, 29, 23, 59, 59),
-              LocalDateTime.of(2023, 12, 31, 0, 0),
-              LocalDateTime.of(2024, 3, 1, 0, 0));
+              LocalDateTime.of(2038, 1, 18, 0, 0));
+      case FLOAT ->
+          // 0.1 is not a float; 123456.79 and 123456.8 are two floats the text protocol shows
+          // alike (123457); 16777217 is stored as 16777216
+          add(out, -1.5f, 0.0f, 0.1f, 0.1f, 0.3f, 2.5f, 123456.79f, 123456.8f, 16777217f, 1e10f);
+      case BIT -> {
+        add(out, 0L, 1L, 5L, 5L, 17L, 31L);
+        if (ddl.contains("64")) {
+          add(
+              out,
+              255L,
+              Long.MAX_VALUE,
+              new BigInteger("9223372036854775808"),
+              new BigInteger("18446744073709551615"));
+        }
+      }
+      case BINARY -> {
+        boolean padded = !ddl.startsWith("VAR");
+        add(out, bytes(), bytes(0), bytes(0, 0), bytes(0x61), bytes(0x61), bytes(0x41));
+        add(out, bytes(0x61, 0), bytes(0xff), bytes(0x80, 0x01), bytes(0x61, 0x62, 0x63, 0x64));
+        if (!padded) {
+          add(out, bytes(0x61, 0, 0), bytes(0x61, 0x62, 0x63, 0x64, 0, 0xff, 0x7f, 0x20));
+        }
+      }
+      case YEAR -> add(out, 0L, 1901L, 1970L, 1999L, 2000L, 2024L, 2024L, 2069L, 2155L);
+      case TIME -> {
+        add(
+            out,
+            Duration.ZERO,
+            Duration.ofHours(12).plusMinutes(30),
+            Duration.ofHours(12).plusMinutes(30),
+            Duration.ofHours(-12).minusMinutes(30),
+            Duration.ofSeconds(-1),
+            Duration.ofHours(25),
+            Duration.ofHours(838).plusMinutes(59).plusSeconds(59),
+            Duration.ofHours(-838).minusMinutes(59).minusSeconds(59));
+        if (fractional()) {
+          add(
+              out,
+              Duration.ofMillis(500),
+              Duration.ofNanos(-1_000),
+              Duration.ofHours(12).plusMinutes(30).plusNanos(123_456_000),
+              Duration.ofHours(-25).minusNanos(500_000_000));
+        }
+      }
+      case JSON ->
+          add(
+              out,
+              "{\"a\": 1}",
+              "{\"a\":1}",
+              "{\"a\": 1}",
+              "{\"a\": \"Zürich\", \"b\": [1, 2.5, null]}",
+              "[1, 2]",
+              "[2, 1]",
+              "[]",
+              "{}",
+              "\"x\"",
+              "\"Zürich\"",
+              "1",
+              "1.5",
+              "-0",
+              "10",
+              "null",
+              "true",
+              "false");
       case DATE ->
           add(
               out,
@@ -169,6 +296,14 @@ record ColumnType(String ddl, Kind kind, String collation) {
       out.add(isChar() ? v.stripTrailing() : v);
     }
     return out;
+  }
+
+  private static Buffer bytes(int... values) {
+    byte[] b = new byte[values.length];
+    for (int i = 0; i < values.length; i++) {
+      b[i] = (byte) values[i];
+    }
+    return Buffer.buffer(b);
   }
 
   private static void add(List<Object> out, Object... values) {

@@ -83,10 +83,12 @@ sealed interface Expr {
     @Override
     public ValueCompare compare(boolean grouping) {
       String collation = argument instanceof Col c ? c.column().type().collation() : null;
-      boolean floating =
-          argument instanceof Col c && c.column().type().kind() == ColumnType.Kind.DOUBLE;
+      boolean floating = argument instanceof Col c && c.column().type().isFloating();
       return switch (fn) {
-        case "MIN", "MAX" -> ValueCompare.collation(collation);
+        case "MIN", "MAX" ->
+            argument instanceof Col c && c.column().type().kind() == ColumnType.Kind.BIT
+                ? ValueCompare.BITS
+                : ValueCompare.collation(collation);
         case "GROUP_CONCAT" ->
             ValueCompare.concat(
                 collation, separator == null ? "," : separator, concatDescending != null);

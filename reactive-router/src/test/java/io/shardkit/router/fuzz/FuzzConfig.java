@@ -55,7 +55,18 @@ record FuzzConfig(
         ColumnType.DATETIME,
         ColumnType.DATE,
         ColumnType.ENUM,
-        ColumnType.SET);
+        ColumnType.SET,
+        ColumnType.FLOAT,
+        ColumnType.BIT64,
+        ColumnType.BIT5,
+        ColumnType.BINARY4,
+        ColumnType.VARBINARY8,
+        ColumnType.YEAR,
+        ColumnType.TIME,
+        ColumnType.TIME6,
+        ColumnType.DATETIME6,
+        ColumnType.TIMESTAMP3,
+        ColumnType.JSON);
   }
 
   static FuzzConfig defaults(long seed, int statements) {

@@ -67,6 +67,10 @@ final class FuzzRun {
       Verdict verdict = check.check(st);
       stats.record(st, verdict);
       if (verdict.isMismatch()) {
+        if (Boolean.getBoolean("fuzz.verbose")) {
+          log.println("mismatch #" + index + " " + verdict.category() + ": " + st.describe());
+          log.println("    " + verdict.detail().replace("\n", "\n    "));
+        }
         consider(world, check, st, verdict, index);
       }
       if ((index + 1) % 1000 == 0) {

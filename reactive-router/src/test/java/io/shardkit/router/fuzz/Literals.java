@@ -59,7 +59,54 @@ final class Literals {
     if (v instanceof java.time.LocalDateTime t && random.nextInt(100) < 15) {
       return SqlText.literal(t).replace("'", ""); // a DATETIME as a string
     }
+    if (v != null && random.nextInt(100) < 20) {
+      return oddForm(type, v);
+    }
     return v;
+  }
+
+  /**
+   * Another spelling of a value of the newer column types: bit literals, hex and text for binary
+   * columns, the {@code D HH:MM:SS} and HHMMSS forms of a TIME, two-digit and string years, doubles
+   * and decimals compared with a FLOAT.
+   */
+  private Object oddForm(ColumnType type, Object v) {
+    return switch (type.kind()) {
+      case BIT -> {
+        java.math.BigInteger b =
+            v instanceof java.math.BigInteger i ? i : java.math.BigInteger.valueOf((Long) v);
+        yield random.nextBoolean()
+            ? new SqlText.Raw("b'" + b.toString(2) + "'", v)
+            : new SqlText.Raw("0x" + (b.signum() == 0 ? "00" : pad(b.toString(16))), v);
+      }
+      case YEAR -> pick(List.of("0000", "0", "00", "24", "70", "2024", 24L, 70L, 1900L + 1));
+      case TIME ->
+          pick(
+              List.of(
+                  new SqlText.Raw("'1 01:00:00'", java.time.Duration.ofHours(25)),
+                  new SqlText.Raw("'-1 01:00:00'", java.time.Duration.ofHours(-25)),
+                  new SqlText.Raw("'12:30'", java.time.Duration.ofMinutes(750)),
+                  123000L,
+                  "123000",
+                  -123000L,
+                  SqlText.time((java.time.Duration) v)));
+      case FLOAT ->
+          pick(
+              List.of(
+                  ((Float) v).doubleValue(),
+                  0.1,
+                  new BigDecimal("123456.79"),
+                  new BigDecimal(Float.toString((Float) v)),
+                  123457L,
+                  "0.1"));
+      case BINARY -> pick(List.of("a", "A", "abcd", "", new SqlText.Raw("_binary'a'", "a")));
+      case JSON -> pick(List.of("{\"a\":1}", "x", 1L, "[1,2]"));
+      default -> v;
+    };
+  }
+
+  private static String pad(String hex) {
+    return hex.length() % 2 == 0 ? hex : "0" + hex;
   }
 
   /** A value that can be written into the column without an error (no odd forms). */

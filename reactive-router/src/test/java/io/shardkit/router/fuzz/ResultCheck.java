@@ -34,7 +34,10 @@ final class ResultCheck {
     if (!expected.columns().equals(actual.columns())) {
       return diff("column labels", expected.columns() + " vs " + actual.columns());
     }
-    if (!sameTypes(expected.types(), actual.types())) {
+    if (!sameTypes(expected.types(), actual.types())
+        && !(expected.rows().isEmpty()
+            && actual.rows().isEmpty()
+            && sameTypes(bitsAsIntegers(expected.types()), bitsAsIntegers(actual.types())))) {
       return diff("column types", expected.types() + " vs " + actual.types());
     }
     if (expected.rows().size() != actual.rows().size()) {
@@ -187,14 +190,34 @@ final class ResultCheck {
     for (int i = 0; i < expected.size(); i++) {
       String e = expected.get(i);
       String a = actual.get(i);
-      if (!e.equals(a) && !(isText(e) && isText(a))) {
+      if (!e.equals(a) && !(isText(e) && isText(a)) && !lengthClass(e).equals(lengthClass(a))) {
         return false;
       }
     }
     return true;
   }
 
+  /**
+   * For empty results only: MariaDB describes {@code SELECT DISTINCT bit_column} as BIT or as an
+   * unsigned integer depending on whether its plan used a temporary table; with rows the values
+   * decide (they are compared), without rows nothing else is there to compare.
+   */
+  private static List<String> bitsAsIntegers(List<String> types) {
+    return types.stream()
+        .map(t -> t.equals("BIT") || t.matches("U?_?INT\\d+") ? "INT" : t)
+        .toList();
+  }
+
   private static boolean isText(String type) {
     return type.equals("STRING") || type.equals("VARSTRING");
+  }
+
+  /**
+   * The length class of a TEXT or BLOB result: the server reports {@code MIN(json_column)} as
+   * LONG_TEXT when it reads the column directly and as TEXT through a temporary table (a unit's
+   * GROUP BY for a DISTINCT aggregate), both decoded to the same Java type.
+   */
+  private static String lengthClass(String type) {
+    return type.replaceFirst("^(TINY_|MEDIUM_|LONG_)(TEXT|BLOB)$", "$2");
   }
 }

@@ -205,7 +205,7 @@ final class SelectGenerator {
    */
   private static boolean overflowFree(ColumnType type) {
     return switch (type.kind()) {
-      case INT, DECIMAL, DOUBLE -> true;
+      case INT, DECIMAL, DOUBLE, FLOAT, YEAR -> true;
       default -> false;
     };
   }
@@ -323,10 +323,7 @@ final class SelectGenerator {
   private Expr numericOrSelf(List<Scoped> scope, Scoped s) {
     List<Scoped> exact =
         scope.stream()
-            .filter(
-                x ->
-                    x.column().type().isNumeric()
-                        && x.column().type().kind() != ColumnType.Kind.DOUBLE)
+            .filter(x -> x.column().type().isNumeric() && !x.column().type().isFloating())
             .toList();
     return exact.isEmpty() ? s.expr() : literals.pick(exact).expr();
   }

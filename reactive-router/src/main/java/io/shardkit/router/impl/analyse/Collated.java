@@ -45,7 +45,19 @@ public final class Collated {
       }
       return compareWeights(weightA, weightB, pad);
     }
+    if (isExact(weightA) && isExact(weightB) && a != null && b != null) {
+      // a FLOAT: its exact value, which the text protocol rounds to 6 digits
+      return Values.compare(weightA, weightB);
+    }
     return Values.compare(a, b);
+  }
+
+  /**
+   * Whether a sort key is a number: the exact value ({@code value + 0e0}) of a FLOAT the merge
+   * compares, where string sort keys are bytes.
+   */
+  private static boolean isExact(Object weight) {
+    return weight instanceof Double;
   }
 
   /** A key with equality as {@link #compare} == 0, for hashing groups and DISTINCT values. */
@@ -64,6 +76,9 @@ public final class Collated {
         }
       }
       return ByteBuffer.wrap(w, 0, end).slice();
+    }
+    if (value != null && isExact(weight)) {
+      return Values.key(weight);
     }
     return Values.key(value);
   }

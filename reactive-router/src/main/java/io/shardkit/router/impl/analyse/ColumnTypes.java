@@ -86,6 +86,10 @@ public final class ColumnTypes {
       if (c != null) {
         resolve(schema, c, tables).ifPresent(info -> out.put(c, info));
       }
+      for (Column argument : columnArguments(e)) {
+        // COUNT(DISTINCT a, b): each element is compared by its own type
+        resolve(schema, argument, tables).ifPresent(info -> out.put(argument, info));
+      }
     }
     if (block.getHaving() != null) {
       // HAVING compares columns and MIN/MAX of columns with values: their types decide how
@@ -146,6 +150,21 @@ public final class ColumnTypes {
   public Optional<ColumnInfo> of(Expression e) {
     Column c = e instanceof Column column ? column : minMaxArgument(e);
     return c == null ? Optional.empty() : Optional.ofNullable(types.get(c));
+  }
+
+  /** The plain column arguments of a function with several arguments. */
+  private static List<Column> columnArguments(Expression e) {
+    List<Column> out = new ArrayList<>();
+    if (e instanceof net.sf.jsqlparser.expression.Function f
+        && f.getParameters() != null
+        && f.getParameters().size() > 1) {
+      for (Object p : f.getParameters()) {
+        if (p instanceof Column c) {
+          out.add(c);
+        }
+      }
+    }
+    return out;
   }
 
   /** The column of a function with one column argument ({@code SUM(DISTINCT c)}), or null. */

@@ -66,7 +66,18 @@ final class GroupConcatPlanner {
     }
     Expression arg = params.get(0);
     ColumnRef value = planner.addDerived(arg, "d");
-    ColumnRef text = planner.addDerived(new Function("CONCAT", arg), "t");
+    // GROUP_CONCAT(DISTINCT b) writes a BIT value as its decimal digits (bytes), where CONCAT(b)
+    // gives its bits
+    ColumnRef text =
+        planner.addDerived(
+            planner.isBit(arg)
+                ? new net.sf.jsqlparser.expression.CastExpression(
+                    "CAST",
+                    new net.sf.jsqlparser.expression.operators.arithmetic.Addition(
+                        arg, new net.sf.jsqlparser.expression.LongValue(0)),
+                    "BINARY")
+                : new Function("CONCAT", arg),
+            "t");
     distinctArgs.add(arg);
     return new Aggregate(
         AggregateKind.GROUP_CONCAT_DISTINCT,

@@ -49,6 +49,15 @@ public sealed interface Having {
     @Override
     public Object eval(Object[] row, int visible, Tuple params) {
       Object v = row[column.resolve(visible)];
+      if (key != null && v != null) {
+        if (key.unsigned()) {
+          v = MergeSpec.unsignedBits(v); // BIT: the server compares it unsigned
+        } else if (key.weight() != null
+            && !(v instanceof String)
+            && row[key.weight().resolve(visible)] instanceof Double exact) {
+          v = exact; // FLOAT: its exact value, not the text protocol's 6 digits
+        }
+      }
       return v instanceof io.vertx.sqlclient.data.Numeric n ? n.bigDecimalValue() : v;
     }
 
@@ -129,6 +138,12 @@ public sealed interface Having {
               + (temporal(l) ? r : l)
               + " across data nodes; compare it with a date literal");
     }
+    if (l instanceof io.vertx.core.buffer.Buffer && r instanceof String
+        || l instanceof String && r instanceof io.vertx.core.buffer.Buffer) {
+      // a binary string compares with a string byte for byte (the string in the connection's
+      // character set, utf8mb4), never by a collation: 'a' <> 'A'
+      return compareBytes(bytes(l), bytes(r));
+    }
     if (l instanceof String s && r instanceof String t) {
       Object pad = left.pad(row, visible);
       return Collated.compare(
@@ -137,6 +152,13 @@ public sealed interface Having {
           t,
           right.weight(row, visible),
           pad != null ? pad : right.pad(row, visible));
+    }
+    if (l instanceof io.vertx.core.buffer.Buffer b && Values.isNumber(r)) {
+      // a binary string with a number: the server reads the bytes' numeric prefix as a double
+      return -compareWithString(r, b.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
+    }
+    if (r instanceof io.vertx.core.buffer.Buffer b && Values.isNumber(l)) {
+      return compareWithString(l, b.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
     }
     if (l instanceof String s && !(r instanceof String)) {
       return -compareWithString(r, s);
@@ -283,6 +305,16 @@ public sealed interface Having {
         default -> b.signum() == 0 ? null : a.divide(b, MathContext.DECIMAL64);
       };
     }
+  }
+
+  private static byte[] bytes(Object v) {
+    return v instanceof io.vertx.core.buffer.Buffer b
+        ? b.getBytes()
+        : ((String) v).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static int compareBytes(byte[] x, byte[] y) {
+    return Integer.signum(java.util.Arrays.compareUnsigned(x, y));
   }
 
   private static BigDecimal numeric(Having node, Object v) {

@@ -63,6 +63,32 @@ final class HavingCompiler {
    * MariaDB, the server compares it by position or as text depending on the plan, which the merge
    * cannot reproduce. In IN/BETWEEN, anything but a string literal is refused.
    */
+  /**
+   * A YEAR compared with a value that may be a two-digit year: the server reads 1..69 as 2001..2069
+   * and 70..99 as 1970..1999 when it compares them with a YEAR ({@code HAVING y >= 24} is {@code y
+   * >= 2024}), which the merge does not reproduce. A number of three or more digits compares as
+   * written.
+   */
+  private void refuseTwoDigitYear(Expression year, Expression value) {
+    if (!planner.isYear(year)) {
+      return;
+    }
+    Expression v = value;
+    if (v instanceof net.sf.jsqlparser.expression.SignedExpression signed) {
+      v = signed.getExpression();
+    }
+    if (v instanceof LongValue n && n.getValue() >= 100 || v instanceof Column) {
+      return;
+    }
+    throw new MergePlanner.Refusal(
+        "HAVING compares the YEAR "
+            + year
+            + " with "
+            + value
+            + " across data nodes: the server reads a two-digit value as a year (70 is 1970, 24"
+            + " is 2024); compare it with a four-digit year");
+  }
+
   private void refuseOrdinalMinMax(Expression named, Expression value, boolean inList) {
     // through an alias too: HAVING a1 = 0 with MAX(set_column) AS a1
     Expression operand =
@@ -122,6 +148,8 @@ final class HavingCompiler {
       }
       refuseOrdinalMinMax(c.getLeftExpression(), c.getRightExpression(), false);
       refuseOrdinalMinMax(c.getRightExpression(), c.getLeftExpression(), false);
+      refuseTwoDigitYear(c.getLeftExpression(), c.getRightExpression());
+      refuseTwoDigitYear(c.getRightExpression(), c.getLeftExpression());
       Having left = compile(c.getLeftExpression());
       Having right = compile(c.getRightExpression());
       return new Having.Compare(
@@ -135,6 +163,8 @@ final class HavingCompiler {
     if (e instanceof net.sf.jsqlparser.expression.operators.relational.Between b) {
       refuseOrdinalMinMax(b.getLeftExpression(), b.getBetweenExpressionStart(), true);
       refuseOrdinalMinMax(b.getLeftExpression(), b.getBetweenExpressionEnd(), true);
+      refuseTwoDigitYear(b.getLeftExpression(), b.getBetweenExpressionStart());
+      refuseTwoDigitYear(b.getLeftExpression(), b.getBetweenExpressionEnd());
       Having left = compile(b.getLeftExpression());
       Having range =
           new Having.Logic(
@@ -158,6 +188,7 @@ final class HavingCompiler {
       List<Having> values = new ArrayList<>();
       for (Expression item : list) {
         refuseOrdinalMinMax(in.getLeftExpression(), item, true);
+        refuseTwoDigitYear(in.getLeftExpression(), item);
         values.add(collated(compile(item), left, item));
       }
       return new Having.In(left, values, in.isNot());

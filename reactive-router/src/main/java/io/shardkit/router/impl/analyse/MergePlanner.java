@@ -380,8 +380,27 @@ public final class MergePlanner {
       if (f.isDistinct()) {
         throw new Refusal(f + ": " + name + "(DISTINCT ...) is not supported across data nodes");
       }
+      if (types
+          .of(arg)
+          .map(
+              c ->
+                  c.kind() == io.shardkit.router.impl.schema.ColumnInfo.Kind.DATETIME
+                      && c.columnType().contains("("))
+          .orElse(false)) {
+        // a DATETIME(6) reads as YYYYMMDDhhmmss.ffffff, 20 digits: more than a double holds, so
+        // the server's own variance (Welford's algorithm on doubles) depends on its row order
+        throw new Refusal(
+            f
+                + ": "
+                + name
+                + " of a date-time with fractional seconds is not merged across data nodes (its"
+                + " numeric reading has more digits than a double holds, so the server's result"
+                + " depends on the order it reads the rows)");
+      }
       Function count = new Function("COUNT", arg);
-      Function sum = new Function("SUM", arg);
+      // the server's variance reads a BIT value as a double, signed (b'1...1' is -1), where SUM
+      // reads it unsigned: the mean must come from the same reading
+      Function sum = new Function("SUM", isBit(arg) ? asDouble(arg) : arg);
       // * 1e0 makes the unit send the variance unrounded (the server rounds VAR_POP of an exact
       // argument to its scale + 4 decimals on the text protocol)
       Expression varPop =
@@ -399,7 +418,8 @@ public final class MergePlanner {
               addDerived(varPop, "v"),
               protocolProbe(),
               addDerived(new Function("MIN", asDouble(arg)), "v"),
-              addDerived(new Function("MAX", asDouble(arg)), "v")),
+              addDerived(new Function("MAX", asDouble(arg)), "v"),
+              isBit(arg)),
           null);
     }
     if (f.isDistinct()
@@ -418,6 +438,23 @@ public final class MergePlanner {
             default -> AggregateKind.AVG_DISTINCT;
           };
       return new Aggregate(kind, target, null, null, value, null, keyFor(value, arg));
+    }
+    if ((name.equals("MIN") || name.equals("MAX"))
+        && types
+            .of(arg)
+            .map(c -> c.kind() == io.shardkit.router.impl.schema.ColumnInfo.Kind.BIT)
+            .orElse(false)) {
+      // MariaDB sends MIN/MAX of a BIT column as bits or as decimal text depending on its plan
+      // (grouped through a temporary table or not), and the driver reads that text as bytes: one
+      // database has no single answer to reproduce
+      throw new Refusal(
+          f
+              + ": MIN/MAX of a BIT column cannot be merged across data nodes (the server sends it"
+              + " as bits or as decimal text depending on its plan); write "
+              + name
+              + "("
+              + arg
+              + " + 0)");
     }
     return switch (name) {
       case "COUNT" -> new Aggregate(AggregateKind.COUNT, target, null, null, null);
@@ -540,7 +577,8 @@ public final class MergePlanner {
             new net.sf.jsqlparser.expression.NotExpression(
                 new net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList<>(
                     unpadded)));
-    return new Key(key.column(), key.weight(), padColumn(empty, pads), key.ordinals());
+    return new Key(
+        key.column(), key.weight(), padColumn(empty, pads), key.ordinals(), key.unsigned());
   }
 
   /** Character sets of one byte per character (their {@code _bin} collations sort unpadded). */
@@ -693,7 +731,16 @@ public final class MergePlanner {
     boolean minMax =
         source instanceof Function f
             && (upper(f.getName()).equals("MIN") || upper(f.getName()).equals("MAX"));
-    if (source == null
+    io.shardkit.router.impl.schema.ColumnInfo.Kind kind =
+        info.map(io.shardkit.router.impl.schema.ColumnInfo::kind).orElse(null);
+    if (source != null && kind == io.shardkit.router.impl.schema.ColumnInfo.Kind.FLOAT) {
+      // the text protocol sends a FLOAT with 6 significant digits (123456.79 and 123456.8 both
+      // read 123457): the units also return its exact value as a double, which the merge compares
+      key = new Key(ref, addDerived(asDouble(source), "x"), null);
+    } else if (kind == io.shardkit.router.impl.schema.ColumnInfo.Kind.BIT && !minMax) {
+      // the driver decodes BIT(64) as a signed long; the server orders it unsigned
+      key = Key.bits(ref);
+    } else if (source == null
         || source instanceof AllColumns
         || isNumeric(source)
         || info.isPresent() && info.get().comparesAsNonText()) {
@@ -755,6 +802,22 @@ public final class MergePlanner {
   ColumnRef weightIn(Expression source, Expression value) {
     Function empty = new Function("LEFT", source, new LongValue(0));
     return addDerived(new Function("WEIGHT_STRING", new Function("CONCAT", empty, value)), "w");
+  }
+
+  /** Whether the schema says {@code e} is a YEAR column (or MIN/MAX of one). */
+  boolean isYear(Expression e) {
+    return types
+        .of(e)
+        .map(c -> c.kind() == io.shardkit.router.impl.schema.ColumnInfo.Kind.YEAR)
+        .orElse(false);
+  }
+
+  /** Whether the schema says {@code e} is a BIT column. */
+  boolean isBit(Expression e) {
+    return types
+        .of(e)
+        .map(c -> c.kind() == io.shardkit.router.impl.schema.ColumnInfo.Kind.BIT)
+        .orElse(false);
   }
 
   /** Whether {@code f} is MIN or MAX of an ENUM or SET column. */

@@ -74,20 +74,34 @@ public record MergeSpec(
    * ({@code WEIGHT_STRING}) and the collation's space weight when it pads (see {@link Collated}).
    *
    * @param column the value
-   * @param weight the derived sort key column, or null when the value is never a string
+   * @param weight the derived sort key column, or null when the value is never a string; for a
+   *     FLOAT value the derived {@code value + 0e0}, its exact value as a double (the text protocol
+   *     sends a FLOAT with 6 significant digits: 123456.79 and 123456.8 both read 123457)
    * @param pad the derived space-weight column (NULL in rows under NO PAD collations), or null
    * @param ordinals for an ENUM or SET value: its members, which order it (sorting, grouping and
    *     DISTINCT); MIN/MAX still compare such values by text, with the sort key
+   * @param unsigned for a BIT value: the driver decodes it as a signed long, the server orders it
+   *     as an unsigned 64-bit number
    */
-  public record Key(ColumnRef column, ColumnRef weight, ColumnRef pad, Ordinals ordinals) {
+  public record Key(
+      ColumnRef column, ColumnRef weight, ColumnRef pad, Ordinals ordinals, boolean unsigned) {
+
+    public Key(ColumnRef column, ColumnRef weight, ColumnRef pad, Ordinals ordinals) {
+      this(column, weight, pad, ordinals, false);
+    }
 
     public Key(ColumnRef column, ColumnRef weight, ColumnRef pad) {
-      this(column, weight, pad, null);
+      this(column, weight, pad, null, false);
     }
 
     /** A key without sort key columns (numbers, dates, or a column the plan cannot name). */
     public static Key of(ColumnRef column) {
-      return new Key(column, null, null, null);
+      return new Key(column, null, null, null, false);
+    }
+
+    /** A BIT value: compared as an unsigned 64-bit number. */
+    public static Key bits(ColumnRef column) {
+      return new Key(column, null, null, null, true);
     }
 
     /** The key's positions for rows with this many visible columns. */
@@ -96,21 +110,35 @@ public record MergeSpec(
           column.resolve(visible),
           weight == null ? -1 : weight.resolve(visible),
           pad == null ? -1 : pad.resolve(visible),
-          ordinals);
+          ordinals,
+          unsigned);
     }
   }
 
   /** A {@link Key} at absolute positions; -1 for absent sort key columns. */
-  public record Resolved(int column, int weight, int pad, Ordinals ordinals) {
+  public record Resolved(int column, int weight, int pad, Ordinals ordinals, boolean unsigned) {
 
     public Resolved(int column, int weight, int pad) {
-      this(column, weight, pad, null);
+      this(column, weight, pad, null, false);
     }
 
-    /** The value to order and group by: an ENUM/SET value's ordinal, else the value. */
+    /**
+     * The value to order and group by: an ENUM/SET value's ordinal, a BIT value read unsigned, else
+     * the value.
+     */
     public Object ordered(Object value) {
+      if (unsigned) {
+        return unsignedBits(value);
+      }
       return ordinals != null && value instanceof String s ? (Object) ordinals.ordinal(s) : value;
     }
+  }
+
+  /** A BIT value as the server orders it: the driver's (signed) long read as unsigned. */
+  public static Object unsignedBits(Object value) {
+    return value instanceof Long l && l < 0
+        ? new java.math.BigInteger(Long.toUnsignedString(l))
+        : value;
   }
 
   /** A sort key. */
@@ -132,8 +160,12 @@ public record MergeSpec(
    * @param min the unit's {@code MIN(x + 0e0)}: when all rows hold one value, the server's variance
    *     is exactly 0, which the partial means (sums divided in double) need not reproduce
    * @param max the unit's {@code MAX(x + 0e0)}
+   * @param bits the argument is a BIT column: its mean comes from {@code SUM(x + 0e0)} (the
+   *     variance reads BIT values as signed doubles, SUM as unsigned integers), and the server
+   *     rounds its variance as an integer argument's (4 decimals on the text protocol)
    */
-  public record SpreadColumns(ColumnRef varPop, ColumnRef probe, ColumnRef min, ColumnRef max) {}
+  public record SpreadColumns(
+      ColumnRef varPop, ColumnRef probe, ColumnRef min, ColumnRef max, boolean bits) {}
 
   /** Kinds of aggregate merges. */
   public enum AggregateKind {

@@ -33,8 +33,19 @@ public final class Spread {
 
   /** Adds one unit's partial: its COUNT, SUM and VAR_POP, and its {@code PI()} probe. */
   public void add(Object count, Object sum, Object varPop, Object probe) {
+    add(count, sum, varPop, probe, false);
+  }
+
+  /**
+   * As {@link #add(Object, Object, Object, Object)}; {@code bits}: the argument is a BIT column,
+   * whose {@code sum} is of its values as doubles, and whose variance the server rounds as an
+   * integer argument's.
+   */
+  public void add(Object count, Object sum, Object varPop, Object probe, boolean bits) {
     long nb = count == null ? 0 : ((Number) count).longValue();
-    if (sum instanceof Numeric || sum instanceof BigDecimal || Values.isIntegral(sum)) {
+    if (bits) {
+      scale = 4;
+    } else if (sum instanceof Numeric || sum instanceof BigDecimal || Values.isIntegral(sum)) {
       scale = Math.max(scale, Math.max(0, Values.toBigDecimal(sum).scale()) + 4);
     } else if (sum != null) {
       unrounded = true;

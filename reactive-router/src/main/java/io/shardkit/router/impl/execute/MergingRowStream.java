@@ -184,11 +184,12 @@ final class MergingRowStream implements ShardedRowStream {
             e -> closeAll(opened).eventually(conn::close).transform(ar -> Future.failedFuture(e)));
   }
 
-  private Comparator<Row> order(int width) {
+  private Comparator<Row> order(
+      int width, List<io.vertx.sqlclient.desc.ColumnDescriptor> descriptors) {
     if (spec == null || spec.orderBy().isEmpty()) {
       return (a, b) -> 0;
     }
-    return RowOrder.of(spec.orderBy(), width - spec.derivedCount());
+    return RowOrder.of(spec.orderBy(), width - spec.derivedCount(), descriptors);
   }
 
   @Override
@@ -358,7 +359,7 @@ final class MergingRowStream implements ShardedRowStream {
                               rs.columnsNames(),
                               rs.columnDescriptors(),
                               spec == null ? 0 : spec.derivedCount());
-                      activeOrder = order(rs.columnsNames().size());
+                      activeOrder = order(rs.columnsNames().size(), rs.columnDescriptors());
                     }
                     s.batch = rs.iterator();
                     buffered += rs.size();

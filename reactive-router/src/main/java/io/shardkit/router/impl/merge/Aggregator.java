@@ -110,7 +110,8 @@ final class Aggregator {
               row.getValue(agg.count().resolve(visible)),
               row.getValue(agg.sum().resolve(visible)),
               row.getValue(agg.spread().varPop().resolve(visible)),
-              row.getValue(agg.spread().probe().resolve(visible)));
+              row.getValue(agg.spread().probe().resolve(visible)),
+              agg.spread().bits());
           spreads[a].range(
               row.getValue(agg.spread().min().resolve(visible)),
               row.getValue(agg.spread().max().resolve(visible)));
@@ -138,7 +139,7 @@ final class Aggregator {
             concats[a].pad(pads[a]);
             concats[a].addDistinct(
                 key,
-                v,
+                resolved[a].ordered(v),
                 RowOrder.at(row, resolved[a].weight()),
                 row.getValue(agg.concat().text().resolve(visible)));
           }
@@ -149,7 +150,14 @@ final class Aggregator {
             if (distinct[a] == null) {
               distinct[a] = new LinkedHashMap<>();
             }
-            distinct[a].putIfAbsent(comparedKey(a, row, v), v);
+            Object exact = RowOrder.at(row, resolved[a].weight());
+            // SUM/AVG(DISTINCT) of a FLOAT add the exact values, not the text protocol's digits
+            // and those of a BIT read unsigned, as the server sums them
+            distinct[a].putIfAbsent(
+                comparedKey(a, row, v),
+                exact instanceof Double && !(v instanceof String)
+                    ? exact
+                    : resolved[a].unsigned() ? resolved[a].ordered(v) : v);
           }
         }
       }

@@ -50,12 +50,13 @@ public final class ResultMerger {
     Iterator<Row> ordered =
         spec.orderBy().isEmpty()
             ? concat(sources)
-            : new KWayMerge(sources, new RowOrder(spec.orderBy(), visible));
+            : new KWayMerge(sources, new RowOrder(spec.orderBy(), visible, descriptors));
     List<Row> out = new ArrayList<>();
     long skip = offset;
     long remaining = limit < 0 ? Long.MAX_VALUE : limit;
     checkOrdinals(spec, descriptors, visible);
-    MergeSpec.Resolved[] distinctKeys = distinctKeys(spec, visible);
+    MergeSpec.Resolved[] distinctKeys = distinctKeys(spec, visible, descriptors);
+    checkFloats(spec, descriptors, visible, distinctKeys, params == null);
     Collated.UnkeyedGuard guard = new Collated.UnkeyedGuard(Math.max(0, width));
     if (!spec.aggregate()) {
       Set<List<Object>> seen = spec.distinct() ? new HashSet<>() : null;
@@ -74,7 +75,7 @@ public final class ResultMerger {
     } else {
       List<Object[]> groups = group(ordered, spec, visible, width, guard, params, descriptors);
       if (spec.sortAfterGroup()) {
-        RowOrder order = new RowOrder(spec.orderBy(), visible);
+        RowOrder order = new RowOrder(spec.orderBy(), visible, descriptors);
         groups.sort(order::compareValues);
       }
       Set<List<Object>> seen = spec.distinct() ? new HashSet<>() : null;
@@ -112,7 +113,7 @@ public final class ResultMerger {
     List<Object[]> out = new ArrayList<>();
     MergeSpec.Resolved[] keys = new MergeSpec.Resolved[spec.groupKeys().size()];
     for (int i = 0; i < keys.length; i++) {
-      keys[i] = spec.groupKeys().get(i).resolve(visible);
+      keys[i] = RowOrder.typed(spec.groupKeys().get(i).resolve(visible), descriptors);
     }
     if (spec.streamingGroup()) {
       Aggregator current = null;
@@ -201,7 +202,8 @@ public final class ResultMerger {
   private static final int SET_FLAG = 2048;
 
   /** The DISTINCT keys: every visible column, with its sort key where the plan named one. */
-  private static MergeSpec.Resolved[] distinctKeys(MergeSpec spec, int visible) {
+  private static MergeSpec.Resolved[] distinctKeys(
+      MergeSpec spec, int visible, List<ColumnDescriptor> descriptors) {
     if (!spec.distinct()) {
       return null;
     }
@@ -209,9 +211,50 @@ public final class ResultMerger {
     List<MergeSpec.Key> named = spec.distinctKeys() == null ? List.of() : spec.distinctKeys();
     for (int i = 0; i < keys.length; i++) {
       MergeSpec.Key k = i < named.size() ? named.get(i) : null;
-      keys[i] = k == null ? new MergeSpec.Resolved(i, -1, -1) : k.resolve(visible);
+      keys[i] =
+          RowOrder.typed(
+              k == null ? new MergeSpec.Resolved(i, -1, -1) : k.resolve(visible), descriptors);
     }
     return keys;
+  }
+
+  /**
+   * A FLOAT the merge orders, groups or deduplicates without its exact value (the plan could not
+   * type it: a column under a wildcard, a table without metadata) on the text protocol, which sends
+   * a FLOAT with 6 significant digits: two values the server tells apart (123456.79, 123456.8)
+   * would read alike (123457). Refused rather than merged by the rounded text; a prepared statement
+   * sends FLOATs exactly.
+   */
+  static void checkFloats(
+      MergeSpec spec,
+      List<ColumnDescriptor> descriptors,
+      int visible,
+      MergeSpec.Resolved[] distinctKeys,
+      boolean textProtocol) {
+    if (!textProtocol || descriptors == null || descriptors.isEmpty()) {
+      return;
+    }
+    List<MergeSpec.Resolved> keys = new ArrayList<>();
+    spec.groupKeys().forEach(k -> keys.add(k.resolve(visible)));
+    spec.orderBy().forEach(k -> keys.add(k.key().resolve(visible)));
+    if (distinctKeys != null) {
+      keys.addAll(List.of(distinctKeys));
+    }
+    for (MergeSpec.Resolved k : keys) {
+      if (k.weight() < 0
+          && k.column() >= 0
+          && k.column() < descriptors.size()
+          && descriptors.get(k.column()).jdbcType() == java.sql.JDBCType.FLOAT) {
+        throw new io.shardkit.router.UnsupportedSqlException(
+            List.of(),
+            "column "
+                + descriptors.get(k.column()).name()
+                + " is a FLOAT the router could not type (under a wildcard, or the table's"
+                + " metadata was unavailable): the text protocol sends it with 6 significant"
+                + " digits, too few to order, group or deduplicate it across data nodes; name the"
+                + " column or use a prepared statement");
+      }
+    }
   }
 
   private static List<Object> keyOf(

@@ -17,16 +17,46 @@ public final class RowOrder implements Comparator<Row> {
 
   /** The order of these sort keys for rows with this many visible columns. */
   public static RowOrder of(List<MergeSpec.SortKey> keys, int visible) {
-    return new RowOrder(keys, visible);
+    return new RowOrder(keys, visible, null);
   }
 
-  RowOrder(List<MergeSpec.SortKey> keys, int visible) {
+  /**
+   * The order of these sort keys for rows with this many visible columns and these column
+   * definitions (a BIT column the plan could not type, e.g. under a wildcard, compares unsigned).
+   */
+  public static RowOrder of(
+      List<MergeSpec.SortKey> keys,
+      int visible,
+      List<io.vertx.sqlclient.desc.ColumnDescriptor> descriptors) {
+    return new RowOrder(keys, visible, descriptors);
+  }
+
+  RowOrder(
+      List<MergeSpec.SortKey> keys,
+      int visible,
+      List<io.vertx.sqlclient.desc.ColumnDescriptor> descriptors) {
     this.keys = new MergeSpec.Resolved[keys.size()];
     descending = new boolean[keys.size()];
     for (int i = 0; i < keys.size(); i++) {
-      this.keys[i] = keys.get(i).key().resolve(visible);
+      this.keys[i] = typed(keys.get(i).key().resolve(visible), descriptors);
       descending[i] = keys.get(i).descending();
     }
+  }
+
+  /**
+   * The key, compared unsigned when the units' column definition says BIT: the driver decodes
+   * BIT(64) as a signed long, the server orders it as an unsigned number.
+   */
+  static MergeSpec.Resolved typed(
+      MergeSpec.Resolved key, List<io.vertx.sqlclient.desc.ColumnDescriptor> descriptors) {
+    if (key.unsigned()
+        || descriptors == null
+        || key.column() < 0
+        || key.column() >= descriptors.size()
+        || descriptors.get(key.column()).jdbcType() != java.sql.JDBCType.BIT) {
+      return key;
+    }
+    return new MergeSpec.Resolved(key.column(), key.weight(), key.pad(), key.ordinals(), true);
   }
 
   @Override

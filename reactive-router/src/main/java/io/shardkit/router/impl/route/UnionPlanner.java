@@ -147,7 +147,20 @@ public final class UnionPlanner {
                 .orElseThrow(
                     () -> new Refusal("the type of column " + c + " is not known (no metadata)"));
         switch (info.kind()) {
-          case INTEGER, DECIMAL, FLOAT, STRING, DATE, DATETIME, TIME, YEAR -> {}
+          case INTEGER, DECIMAL, STRING, DATE, DATETIME, TIME, YEAR -> {}
+          case FLOAT ->
+          // also DOUBLE: the text protocol sends FLOAT with 6 significant digits, too few to
+          // deduplicate and order the branches' rows as the server does
+          {
+            if (info.dataType().equals("float")) {
+              throw new Refusal(
+                  info.columnType()
+                      + " column "
+                      + c
+                      + " is not combined (the text protocol sends a FLOAT with 6"
+                      + " significant digits: 123456.79 and 123456.8 both read 123457)");
+            }
+          }
           default -> throw new Refusal(info.columnType() + " column " + c + " is not combined");
         }
         infos.add(info);
