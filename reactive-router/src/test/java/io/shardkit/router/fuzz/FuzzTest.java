@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 class FuzzTest {
 
   static final long SEED = 20261205L;
-  static final int STATEMENTS = 2000;
+  static final int STATEMENTS = 1200;
   static final Path OUTPUT = Path.of("target", "fuzz");
 
   private static Vertx vertx;
