@@ -57,15 +57,16 @@ final class OutboxMetrics {
   }
 
   /** Sets a gauge {@code name} for a data source (registered once, value held here). */
-  void gauge(String name, String ds, long value, String description) {
+  void gauge(String name, String ds, long value, String description, String... tags) {
     gauges
         .computeIfAbsent(
-            name + "|" + ds,
+            name + "|" + ds + "|" + String.join("|", tags),
             k -> {
               AtomicLong holder = new AtomicLong();
               Gauge.builder(name, holder, AtomicLong::get)
                   .description(description)
                   .tags("data_source", ds)
+                  .tags(tags)
                   .register(registry);
               return holder;
             })

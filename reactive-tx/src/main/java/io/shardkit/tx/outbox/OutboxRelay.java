@@ -232,7 +232,12 @@ public final class OutboxRelay {
                   renewAt = 0;
                 }
                 metrics.gauge(
-                    "shardkit.outbox.lease.held", ds, held ? 1 : 0, "1 while this relay holds it");
+                    "shardkit.outbox.lease.held",
+                    ds,
+                    held ? 1 : 0,
+                    "1 while this relay holds the data source's lease",
+                    "relay",
+                    relayId());
                 return held;
               })
           .onFailure(
