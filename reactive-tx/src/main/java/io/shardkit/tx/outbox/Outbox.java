@@ -225,6 +225,15 @@ public final class Outbox {
         + span.getTraceFlags().asHex().toLowerCase(Locale.ROOT);
   }
 
+  /**
+   * Plans the outbox's INSERT once on the calling thread (routing is pure, no I/O), so that the
+   * first {@link #add} on an event loop does not load the SQL parser there. {@code sampleKey} is
+   * any value of the aggregate key's type.
+   */
+  public void warmUp(Object sampleKey) {
+    pool.dataSourcesFor(insertSql, Tuple.of(sampleKey, "", "", "", "", ""));
+  }
+
   /** A relay publishing this outbox to {@code sink} (not started). */
   public OutboxRelay relay(OutboxSink sink) {
     return new OutboxRelay(this, sink);
