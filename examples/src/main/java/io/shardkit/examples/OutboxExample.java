@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The transactional outbox: an order service writes each order and an {@code OrderCreated} message
  * in one transaction on the user's shard (one order is refused and leaves no message); the relay
- * publishes committed messages on the event bus; a consumer verticle applies each one once,
- * through its inbox, to a read model sharded like the orders. Runs on two embedded MariaDB shards.
+ * publishes committed messages on the event bus; a consumer verticle applies each one once, through
+ * its inbox, to a read model sharded like the orders. Runs on two embedded MariaDB shards.
  */
 public final class OutboxExample {
 
@@ -45,22 +45,28 @@ public final class OutboxExample {
       Vertx vertx = Vertx.vertx();
       ShardingRules rules =
           ShardingRules.builder()
-              .table("t_order", t -> t.dataNodes("ds_${0..1}.t_order").databaseStrategy("user_id", "mod"))
+              .table(
+                  "t_order",
+                  t -> t.dataNodes("ds_${0..1}.t_order").databaseStrategy("user_id", "mod"))
               .table(
                   "user_orders",
                   t -> t.dataNodes("ds_${0..1}.user_orders").databaseStrategy("user_id", "mod"))
               .table(
                   "shardkit_outbox",
-                  t -> t.dataNodes("ds_${0..1}.shardkit_outbox").databaseStrategy("aggregate_key", "mod"))
+                  t ->
+                      t.dataNodes("ds_${0..1}.shardkit_outbox")
+                          .databaseStrategy("aggregate_key", "mod"))
               .table(
                   "shardkit_inbox",
-                  t -> t.dataNodes("ds_${0..1}.shardkit_inbox").databaseStrategy("shard_key", "mod"))
+                  t ->
+                      t.dataNodes("ds_${0..1}.shardkit_inbox").databaseStrategy("shard_key", "mod"))
               .build();
       ShardedPool pool =
           ShardedPool.builder(vertx)
               .rules(rules)
               .dataSources(databases.dataSources("ds_"), new PoolOptions().setMaxSize(4))
-              .transactionManager(p -> Transactions.create(vertx, p, TransactionsOptions.of("ds_0")))
+              .transactionManager(
+                  p -> Transactions.create(vertx, p, TransactionsOptions.of("ds_0")))
               .build();
       try {
         Outbox outbox = Outbox.create(vertx, pool);
@@ -82,20 +88,23 @@ public final class OutboxExample {
           long userId = id % 5;
           placed.add(
               placeOrder(pool, outbox, orderId, userId, orderId * 10)
-                  .recover(e -> {
-                    refused.incrementAndGet();
-                    return Future.succeededFuture();
-                  }));
+                  .recover(
+                      e -> {
+                        refused.incrementAndGet();
+                        return Future.succeededFuture();
+                      }));
         }
         join(Future.join(placed));
         if (!applied.await(30, TimeUnit.SECONDS)) {
           throw new IllegalStateException("the read model did not catch up");
         }
         join(relay.stop());
-        for (JsonObject row : databases.get(0).query("SELECT * FROM user_orders ORDER BY user_id")) {
+        for (JsonObject row :
+            databases.get(0).query("SELECT * FROM user_orders ORDER BY user_id")) {
           System.out.println("ds_0 read model: " + row.encode());
         }
-        for (JsonObject row : databases.get(1).query("SELECT * FROM user_orders ORDER BY user_id")) {
+        for (JsonObject row :
+            databases.get(1).query("SELECT * FROM user_orders ORDER BY user_id")) {
           System.out.println("ds_1 read model: " + row.encode());
         }
         System.out.println(

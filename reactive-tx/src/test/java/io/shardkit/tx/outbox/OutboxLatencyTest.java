@@ -31,7 +31,9 @@ import org.junit.jupiter.api.Test;
  * -Dshardkit.outbox.bench=true} (timing figures on a shared machine are not a test).
  */
 @Shards(2)
-@org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "shardkit.outbox.bench", matches = "true")
+@org.junit.jupiter.api.condition.EnabledIfSystemProperty(
+    named = "shardkit.outbox.bench",
+    matches = "true")
 class OutboxLatencyTest {
 
   static Vertx vertx;
@@ -79,7 +81,8 @@ class OutboxLatencyTest {
     Map<String, Long> committedAt = new ConcurrentHashMap<>();
     List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
     MessageConsumer<Buffer> consumer =
-        vertx.eventBus()
+        vertx
+            .eventBus()
             .<Buffer>consumer(
                 "ledger",
                 msg -> {
