@@ -53,6 +53,10 @@ class ExamplesEndTest {
             OperationsExample.class,
             List.of("3", "--port=" + freePort()),
             List.of("stopping after 3 s", "final outcomes:", "operations example: done")),
+        new Example(
+            OutboxExample.class,
+            List.of(),
+            List.of("outbox example: done, 19 orders applied once, 1 refused without a message")),
         new Example(TccGrpcExample.class, List.of(), List.of("TCC gRPC example: done, consistent")),
         new Example(
             ReadReplicasExample.class,

@@ -21,8 +21,14 @@ import io.shardkit.tx.TransactionsOptions;
 import io.shardkit.tx.check.CheckOptions;
 import io.shardkit.tx.check.ConsistencyChecker;
 import io.shardkit.tx.grpc.TccGrpc;
+import io.shardkit.tx.outbox.EventBusSink;
+import io.shardkit.tx.outbox.Inbox;
+import io.shardkit.tx.outbox.Outbox;
+import io.shardkit.tx.outbox.OutboxMessage;
+import io.shardkit.tx.outbox.OutboxRelay;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
@@ -331,5 +337,54 @@ final class ReadmeSnippets {
         saga ->
             saga.step(remoteDebit, new Move(a, 30))
                 .compose(v -> saga.step(deposit, new Move(to, 30))));
+  }
+
+  /** reactive-tx/README.md, "Transactional outbox". */
+  static void outbox(Vertx vertx, ShardedPool pool) {
+    ShardingRules rules =
+        ShardingRules.builder()
+            .table("account", t -> t.dataNodes("ds_${0..1}.account").databaseStrategy("id", "mod"))
+            .table(
+                "shardkit_outbox",
+                t ->
+                    t.dataNodes("ds_${0..1}.shardkit_outbox")
+                        .databaseStrategy("aggregate_key", "mod"))
+            .table(
+                "shardkit_inbox",
+                t -> t.dataNodes("ds_${0..1}.shardkit_inbox").databaseStrategy("shard_key", "mod"))
+            .build();
+    Outbox outbox = Outbox.create(vertx, pool); // pool built with these rules
+    outbox.installSchema(); // outbox + lease tables on every shard
+    pool.withTransaction(
+        conn ->
+            conn.preparedQuery("UPDATE account SET balance = balance - ? WHERE id = ?")
+                .execute(Tuple.of(10, 7))
+                .compose(
+                    rs ->
+                        outbox.add(
+                            conn,
+                            OutboxMessage.json(
+                                "accounts", 7L, new JsonObject().put("debit", 10)))));
+    OutboxRelay relay =
+        outbox.relay(EventBusSink.create(vertx)); // or KafkaSink.create(vertx, config)
+    relay.start(); // in every instance: leased per shard
+    Inbox inbox = Inbox.create(pool, "statements");
+    vertx
+        .eventBus()
+        .<Buffer>consumer(
+            "accounts",
+            msg -> {
+              OutboxMessage m = EventBusSink.message(msg);
+              inbox
+                  .apply(
+                      m,
+                      7L,
+                      conn ->
+                          conn.preparedQuery(
+                                  "UPDATE account SET version = version + 1 WHERE id = ?")
+                              .execute(Tuple.of(7)))
+                  .onSuccess(applied -> msg.reply(null)); // the reply is the acknowledgement
+            });
+    outbox.reconciler().expectAcknowledgements("accounts", inbox).start();
   }
 }
