@@ -190,7 +190,11 @@ final class ShardBreakers {
       return false;
     }
     for (Throwable t = ar.cause(); t != null; t = t.getCause()) {
-      if (t instanceof ShardCircuitOpenException) {
+      if (t instanceof ShardCircuitOpenException
+          || t instanceof io.shardkit.router.ShardOverloadedException
+          || t instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
+        // refused here, never sent: the shard is not at fault (opening its breaker on local
+        // saturation would turn an overload into an outage)
         return false;
       }
       if (t instanceof DatabaseException db) {
@@ -200,8 +204,7 @@ final class ShardBreakers {
           || t instanceof ClosedConnectionException
           || t instanceof java.io.IOException
           || t instanceof java.util.concurrent.TimeoutException
-          || t.getClass().getSimpleName().contains("Timeout")
-          || t.getClass().getSimpleName().contains("TooBusy")) {
+          || t.getClass().getSimpleName().contains("Timeout")) {
         return true;
       }
       if (t.getCause() == t) {

@@ -496,10 +496,7 @@ final class StatementRunner {
       Future<RowSet<Row>> batchResult =
           client
               .compose(c -> c.preparedQuery(unitSql).executeBatch(tuples))
-              .recover(
-                  e ->
-                      Future.failedFuture(
-                          isConnectFailure(e) ? new ShardUnavailableException(ds, e) : e));
+              .recover(e -> Future.failedFuture(typed(ds, e)));
       batchResult.onComplete(ar -> metrics.unit(ds, kind, outcome(ar), start));
       runDataSources.add(ds);
       runs.add(
@@ -717,10 +714,7 @@ final class StatementRunner {
       sent = Future.failedFuture(e);
     }
     Future<RowSet<Row>> result =
-        sent.recover(
-            e ->
-                Future.failedFuture(
-                    isConnectFailure(e) ? new ShardUnavailableException(unit.dataSource(), e) : e));
+        sent.recover(e -> Future.failedFuture(typed(unit.dataSource(), e)));
     String kind = RouterMetrics.kind(routed);
     result.onComplete(
         ar -> {
@@ -742,6 +736,27 @@ final class StatementRunner {
   /** Refuses (throws) when a data source of {@code routed} must not take new work now. */
   void checkAvailable(Rewriter.Routed routed) {
     breakers.checkAvailable(routed.units());
+  }
+
+  /** The driver's failure in the user's terms: unreachable or overloaded shards are typed. */
+  static Throwable typed(String dataSource, Throwable e) {
+    if (isPoolSaturated(e)) {
+      return new io.shardkit.router.ShardOverloadedException(dataSource, e);
+    }
+    return isConnectFailure(e) ? new ShardUnavailableException(dataSource, e) : e;
+  }
+
+  /** The pool refused to queue one more waiter (its {@code maxWaitQueueSize} is reached). */
+  static boolean isPoolSaturated(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 
   static boolean isConnectFailure(Throwable e) {

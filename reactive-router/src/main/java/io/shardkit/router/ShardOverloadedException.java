@@ -1,0 +1,22 @@
+package io.shardkit.router;
+
+/**
+ * A statement was refused without being sent because its data source's pool is saturated: every
+ * connection is busy and as many statements as {@code PoolOptions.maxWaitQueueSize} already wait
+ * for one. Nothing ran on that data source; retry later (with back-off) or shed the request. Bound
+ * the wait queue to get this fast refusal instead of waits that grow until every caller times out.
+ */
+public class ShardOverloadedException extends ShardUnavailableException {
+
+  private static final long serialVersionUID = 1L;
+
+  public ShardOverloadedException(String dataSource, Throwable cause) {
+    super(
+        dataSource,
+        "data source "
+            + dataSource
+            + " is overloaded: all its connections are busy and its wait queue is full"
+            + " (PoolOptions.maxWaitQueueSize); refused without being sent, retry later",
+        cause);
+  }
+}
