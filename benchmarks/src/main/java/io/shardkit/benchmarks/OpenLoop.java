@@ -132,6 +132,14 @@ public final class OpenLoop {
         MySQLBuilder.pool().with(poolOptions).connectingTo(env.single()).using(vertx).build();
     String point = "SELECT order_id, user_id, amount FROM t_order WHERE order_id = ?";
     TransactionOptions tenSeconds = TransactionOptions.ofTimeout(Duration.ofSeconds(10));
+    Op local =
+        new Op(
+            "local one shard",
+            () ->
+                shard0.withTransaction(
+                    c ->
+                        transfer(
+                            c, TransferBenchmark.account(0), c, TransferBenchmark.account(0))));
     List<Pair> pairs =
         List.of(
             new Pair(
@@ -168,16 +176,7 @@ public final class OpenLoop {
                             .execute(Tuple.of(ThreadLocalRandom.current().nextInt(90_000))))),
             new Pair(
                 "XA transfer",
-                new Op(
-                    "local one shard",
-                    () ->
-                        shard0.withTransaction(
-                            c ->
-                                transfer(
-                                    c,
-                                    TransferBenchmark.account(0),
-                                    c,
-                                    TransferBenchmark.account(0)))),
+                local,
                 new Op(
                     "XA two shards",
                     () ->
@@ -191,16 +190,7 @@ public final class OpenLoop {
                                     TransferBenchmark.account(1))))),
             new Pair(
                 "TCC transfer",
-                new Op(
-                    "local one shard",
-                    () ->
-                        shard0.withTransaction(
-                            c ->
-                                transfer(
-                                    c,
-                                    TransferBenchmark.account(0),
-                                    c,
-                                    TransferBenchmark.account(0)))),
+                local,
                 new Op(
                     "TCC two shards",
                     () -> {

@@ -52,13 +52,21 @@ public final class EmbeddedProvider implements ShardProvider {
   @Override
   public List<Shard> start(int firstIndex, int count) {
     List<EmbeddedShard> started = new ArrayList<>();
-    List<CompletableFuture<Void>> starting = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       int index = firstIndex + i;
-      EmbeddedShard shard =
-          new EmbeddedShard(index, binaries, root.resolve("shard-" + index), freePort(), extraArgs);
-      shards.add(shard);
-      started.add(shard);
+      started.add(
+          new EmbeddedShard(
+              index, binaries, root.resolve("shard-" + index), freePort(), extraArgs));
+    }
+    shards.addAll(started);
+    startAll(started, "testkit: starting shards failed");
+    return new ArrayList<>(started);
+  }
+
+  /** Prepares and starts the servers in parallel; the first failure is thrown. */
+  private static void startAll(List<EmbeddedShard> servers, String what) {
+    List<CompletableFuture<Void>> starting = new ArrayList<>();
+    for (EmbeddedShard shard : servers) {
       starting.add(
           CompletableFuture.runAsync(
               () -> {
@@ -71,9 +79,8 @@ public final class EmbeddedProvider implements ShardProvider {
     } catch (CompletionException e) {
       throw e.getCause() instanceof RuntimeException r
           ? r
-          : new TestShardsException("testkit: starting shards failed", e.getCause());
+          : new TestShardsException(what, e.getCause());
     }
-    return new ArrayList<>(started);
   }
 
   /**
@@ -107,22 +114,7 @@ public final class EmbeddedProvider implements ShardProvider {
       shards.add(replica);
       all.add(replica);
     }
-    List<CompletableFuture<Void>> starting = new ArrayList<>();
-    for (EmbeddedShard shard : all) {
-      starting.add(
-          CompletableFuture.runAsync(
-              () -> {
-                shard.prepare();
-                shard.start();
-              }));
-    }
-    try {
-      CompletableFuture.allOf(starting.toArray(CompletableFuture[]::new)).join();
-    } catch (CompletionException e) {
-      throw e.getCause() instanceof RuntimeException r
-          ? r
-          : new TestShardsException("testkit: starting replicated shards failed", e.getCause());
-    }
+    startAll(all, "testkit: starting replicated shards failed");
     for (EmbeddedShard shard : all) {
       if (shard instanceof EmbeddedReplica replica) {
         replica.follow();
