@@ -65,6 +65,7 @@ class OutboxRelayTest {
 
   @BeforeEach
   void reset() {
+    uncertain.set(0);
     databases.executeOnAll(
         "DELETE FROM account",
         "DELETE FROM account_view",
@@ -108,6 +109,11 @@ class OutboxRelayTest {
                             : Future.succeededFuture(seq)));
   }
 
+  /**
+   * Writes that failed for a reason other than the business refusal: their commit may have landed.
+   */
+  static final AtomicInteger uncertain = new AtomicInteger();
+
   /** Runs {@code total} writes, {@code parallel} at a time; every 7th fails after its message. */
   static int writes(Outbox outbox, int total, int parallel) throws Exception {
     AtomicInteger started = new AtomicInteger();
@@ -139,6 +145,8 @@ class OutboxRelayTest {
             ar -> {
               if (ar.succeeded()) {
                 committed.incrementAndGet();
+              } else if (!"business refusal".equals(ar.cause().getMessage())) {
+                uncertain.incrementAndGet(); // e.g. the shard died during COMMIT: may have landed
               }
               lane(outbox, started, committed, total, done);
             });
@@ -172,16 +180,14 @@ class OutboxRelayTest {
                                   "INSERT INTO account_view (id, last_seq, applied) VALUES (?, ?, 1)"
                                       + " ON DUPLICATE KEY UPDATE last_seq = VALUES(last_seq),"
                                       + " applied = applied + 1")
-                              .execute(Tuple.of(account, seq))
-                              .onSuccess(
-                                  rs ->
-                                      applied
-                                          .computeIfAbsent(
-                                              account, k -> new CopyOnWriteArrayList<>())
-                                          .add(seq)))
+                              .execute(Tuple.of(account, seq)))
                   .onSuccess(
                       fresh -> {
-                        if (!fresh) {
+                        if (fresh) {
+                          applied
+                              .computeIfAbsent(account, k -> new CopyOnWriteArrayList<>())
+                              .add(seq);
+                        } else {
                           duplicates.incrementAndGet();
                         }
                         boolean lose =
@@ -220,7 +226,7 @@ class OutboxRelayTest {
 
   @Test
   void
-      everyCommittedMessageIsAppliedOnceInOrderPerKeyThroughSinkFailuresLostRepliesAndARelayRestart()
+      everyCommittedMessageIsAppliedOnceInOrderThroughSinkFailuresLostRepliesAShardKillAndARelayRestart()
           throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     OutboxOptions options =
@@ -242,7 +248,7 @@ class OutboxRelayTest {
     new Thread(
             () -> {
               try {
-                writing.complete(writes(outbox, 400, 16));
+                writing.complete(writes(outbox, 600, 16));
               } catch (Throwable e) {
                 writing.fail(e);
               }
@@ -252,22 +258,38 @@ class OutboxRelayTest {
     sink.failing.set(true); // the sink is down for a while
     Thread.sleep(500);
     sink.failing.set(false);
+    Thread.sleep(200);
+    // a shard dies under writes, relay polls and consumer commits, then comes back
+    databases.get(1).shard().kill();
+    Thread.sleep(800);
+    databases.get(1).shard().start();
     await(relay.stop()); // the relay stops and another one starts
     OutboxRelay second = outbox.relay(sink);
     await(second.start());
     int committed = await(writing.future());
 
-    // every committed write bumped one version: that many messages exist, none for a rollback
-    assertThat(versionsTotal()).isEqualTo(committed);
+    // every committed write bumped one version and wrote one message, in one local transaction:
+    // the data is the truth (a write that failed while its shard died may have committed)
+    long versions = versionsTotal();
+    System.out.printf(
+        "outbox relay: %d committed, %d failed while the shard was down, %d in the data%n",
+        committed, uncertain.get(), versions);
+    assertThat(uncertain.get()).as("the shard kill hit writes in flight").isPositive();
+    assertThat(versions).isBetween((long) committed, (long) committed + uncertain.get());
     long rows =
         count(databases, 0, "SELECT COUNT(*) AS n FROM shardkit_outbox")
             + count(databases, 1, "SELECT COUNT(*) AS n FROM shardkit_outbox");
-    assertThat(rows).isEqualTo(committed);
+    assertThat(rows).as("one message per committed write, none for a rollback").isEqualTo(versions);
     assertThat(
             eventually(
-                Duration.ofSeconds(30),
+                Duration.ofSeconds(40),
                 () ->
-                    applied.values().stream().mapToInt(List::size).sum() >= committed
+                    count(databases, 0, "SELECT COALESCE(SUM(applied), 0) AS n FROM account_view")
+                                + count(
+                                    databases,
+                                    1,
+                                    "SELECT COALESCE(SUM(applied), 0) AS n FROM account_view")
+                            >= versions
                         && count(
                                     databases,
                                     0,
@@ -277,30 +299,43 @@ class OutboxRelayTest {
                                     1,
                                     "SELECT COUNT(*) AS n FROM shardkit_outbox WHERE published_at IS NULL")
                             == 0))
-        .as("all %d messages applied and marked", committed)
+        .as("all %d messages applied and marked", versions)
         .isTrue();
     await(second.stop());
     consumer.unregister();
 
-    // applied once each, in order: per account exactly 1..version
+    // applied exactly once each (the read model's counter, from the data), in order per key (the
+    // sequence the consumer committed first applications in never goes back)
     for (long account = 1; account <= ACCOUNTS; account++) {
+      int shard = (int) (account % 2);
       long version =
-          count(
-              databases,
-              (int) (account % 2),
-              "SELECT version AS n FROM account WHERE id = " + account);
-      List<Long> expected = new ArrayList<>();
-      for (long s = 1; s <= version; s++) {
-        expected.add(s);
+          count(databases, shard, "SELECT version AS n FROM account WHERE id = " + account);
+      List<io.vertx.core.json.JsonObject> view =
+          databases
+              .get(shard)
+              .query("SELECT last_seq, applied FROM account_view WHERE id = " + account);
+      if (version == 0) {
+        assertThat(view).as("account %d has no message", account).isEmpty();
+        continue;
       }
-      assertThat(applied.getOrDefault(account, List.of()))
-          .as("account %d", account)
-          .isEqualTo(expected);
+      assertThat(view).as("account %d", account).hasSize(1);
+      assertThat(((Number) view.get(0).getValue("applied")).longValue())
+          .as("account %d: applications", account)
+          .isEqualTo(version);
+      assertThat(((Number) view.get(0).getValue("last_seq")).longValue())
+          .as("account %d: last applied", account)
+          .isEqualTo(version);
+      List<Long> seen = applied.getOrDefault(account, List.of());
+      for (int i = 1; i < seen.size(); i++) {
+        assertThat(seen.get(i))
+            .as("account %d applied %s", account, seen)
+            .isGreaterThan(seen.get(i - 1));
+      }
     }
     long inboxRows =
         count(databases, 0, "SELECT COUNT(*) AS n FROM shardkit_inbox")
             + count(databases, 1, "SELECT COUNT(*) AS n FROM shardkit_inbox");
-    assertThat(inboxRows).isEqualTo(committed);
+    assertThat(inboxRows).isEqualTo(versions);
     assertThat(duplicates.get()).as("lost replies were redelivered and deduplicated").isPositive();
     double redeliveries =
         registry.find("shardkit.outbox.redeliveries").counters().stream()
@@ -313,7 +348,7 @@ class OutboxRelayTest {
         registry.find("shardkit.outbox.published").counters().stream()
             .mapToDouble(c -> c.count())
             .sum();
-    assertThat(published).isGreaterThanOrEqualTo(committed);
+    assertThat(published).isGreaterThanOrEqualTo(versions);
   }
 
   /** What a sink saw: who published which message of which data source, when it started. */
