@@ -1,5 +1,7 @@
 package io.shardkit.examples;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.ShardingRules;
 import io.shardkit.testkit.ShardDatabases;
@@ -10,6 +12,7 @@ import io.shardkit.tx.outbox.EventBusSink;
 import io.shardkit.tx.outbox.Inbox;
 import io.shardkit.tx.outbox.Outbox;
 import io.shardkit.tx.outbox.OutboxMessage;
+import io.shardkit.tx.outbox.OutboxOptions;
 import io.shardkit.tx.outbox.OutboxRelay;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -69,7 +72,9 @@ public final class OutboxExample {
                   p -> Transactions.create(vertx, p, TransactionsOptions.of("ds_0")))
               .build();
       try {
-        Outbox outbox = Outbox.create(vertx, pool);
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Outbox outbox =
+            Outbox.create(vertx, pool, OutboxOptions.builder().meterRegistry(prometheus).build());
         Inbox inbox = Inbox.create(pool, "user-orders");
         join(Transactions.of(pool).installSchema());
         join(outbox.installSchema());
@@ -98,7 +103,19 @@ public final class OutboxExample {
         if (!applied.await(30, TimeUnit.SECONDS)) {
           throw new IllegalStateException("the read model did not catch up");
         }
+        // reconciliation: backlog, oldest age, stuck and unacknowledged messages, as gauges
+        join(
+            outbox
+                .reconciler()
+                .expectAcknowledgements("orders.created", inbox)
+                .relay(relay)
+                .runOnce());
         join(relay.stop());
+        prometheus
+            .scrape()
+            .lines()
+            .filter(line -> line.startsWith("shardkit_outbox_") && !line.contains("_bucket"))
+            .forEach(line -> System.out.println("metric: " + line));
         for (JsonObject row :
             databases.get(0).query("SELECT * FROM user_orders ORDER BY user_id")) {
           System.out.println("ds_0 read model: " + row.encode());

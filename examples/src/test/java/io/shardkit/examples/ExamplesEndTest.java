@@ -56,7 +56,14 @@ class ExamplesEndTest {
         new Example(
             OutboxExample.class,
             List.of(),
-            List.of("outbox example: done, 19 orders applied once, 1 refused without a message")),
+            List.of(
+                "metric: shardkit_outbox_published_total{data_source=\"ds_0\",sink=\"eventbus\"}",
+                "metric: shardkit_outbox_backlog{data_source=\"ds_1\"}",
+                "metric: shardkit_outbox_oldest_age_ms{data_source=\"ds_0\"}",
+                "metric: shardkit_outbox_stuck{data_source=\"ds_0\"} 0.0",
+                "metric: shardkit_outbox_relay_active{data_source=\"ds_1\"} 1.0",
+                "metric: shardkit_outbox_latency_seconds{data_source=\"ds_0\",sink=\"eventbus\",quantile=\"0.99\"}",
+                "outbox example: done, 19 orders applied once, 1 refused without a message")),
         new Example(TccGrpcExample.class, List.of(), List.of("TCC gRPC example: done, consistent")),
         new Example(
             ReadReplicasExample.class,
