@@ -114,15 +114,19 @@ class OutboxRelayTest {
    */
   static final AtomicInteger uncertain = new AtomicInteger();
 
-  /** Runs {@code total} writes, {@code parallel} at a time; every 7th fails after its message. */
-  static int writes(Outbox outbox, int total, int parallel) throws Exception {
+  /**
+   * Runs writes, {@code parallel} at a time, until {@code stop} is set (at most {@code total});
+   * every 7th fails after its message. Writing until told to stop keeps writes in flight through
+   * every fault the test injects, however fast the machine is.
+   */
+  static int writes(Outbox outbox, int total, int parallel, AtomicBoolean stop) throws Exception {
     AtomicInteger started = new AtomicInteger();
     AtomicInteger committed = new AtomicInteger();
     List<Future<?>> lanes = new ArrayList<>();
     for (int l = 0; l < parallel; l++) {
       Promise<Void> lane = Promise.promise();
       lanes.add(lane.future());
-      vertx.runOnContext(v -> lane(outbox, started, committed, total, lane));
+      vertx.runOnContext(v -> lane(outbox, started, committed, total, stop, lane));
     }
     await(Future.all(lanes));
     return committed.get();
@@ -133,9 +137,10 @@ class OutboxRelayTest {
       AtomicInteger started,
       AtomicInteger committed,
       int total,
+      AtomicBoolean stop,
       Promise<Void> done) {
     int n = started.incrementAndGet();
-    if (n > total) {
+    if (n > total || stop.get()) {
       done.tryComplete();
       return;
     }
@@ -148,7 +153,7 @@ class OutboxRelayTest {
               } else if (!"business refusal".equals(ar.cause().getMessage())) {
                 uncertain.incrementAndGet(); // e.g. the shard died during COMMIT: may have landed
               }
-              lane(outbox, started, committed, total, done);
+              lane(outbox, started, committed, total, stop, done);
             });
   }
 
@@ -245,10 +250,11 @@ class OutboxRelayTest {
     await(relay.start());
 
     Promise<Integer> writing = Promise.promise();
+    AtomicBoolean stopWriting = new AtomicBoolean();
     new Thread(
             () -> {
               try {
-                writing.complete(writes(outbox, 600, 16));
+                writing.complete(writes(outbox, 20_000, 16, stopWriting));
               } catch (Throwable e) {
                 writing.fail(e);
               }
@@ -266,6 +272,8 @@ class OutboxRelayTest {
     await(relay.stop()); // the relay stops and another one starts
     OutboxRelay second = outbox.relay(sink);
     await(second.start());
+    Thread.sleep(300); // writes go on through the second relay's start
+    stopWriting.set(true);
     int committed = await(writing.future());
 
     // every committed write bumped one version and wrote one message, in one local transaction:
