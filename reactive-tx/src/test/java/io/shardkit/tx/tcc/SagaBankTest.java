@@ -232,7 +232,9 @@ class SagaBankTest {
     assertThat(fromData.values())
         .as("every saga applied or compensated, nothing half")
         .allMatch(v -> v.equals("applied") || v.equals("compensated"));
-    assertThat(counts.getOrDefault(Told.COMMITTED, 0)).isGreaterThan(300);
+    assertThat(counts.getOrDefault(Told.COMMITTED, 0))
+        .as("sagas committed across the faults")
+        .isGreaterThan(150);
     assertThat(counts.getOrDefault(Told.ROLLED_BACK, 0)).isPositive();
     assertThat(counts.getOrDefault(Told.OTHER, 0)).isZero();
     assertThat(abandoned(counts)).isGreaterThanOrEqualTo(6);

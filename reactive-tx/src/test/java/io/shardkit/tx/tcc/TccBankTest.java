@@ -51,7 +51,7 @@ class TccBankTest {
   static final int LOOPS = 32;
 
   /**
-   * How long the transfer loops run: {@code shardkit.bank.seconds}, 20 s in {@code mvn verify} and
+   * How long the transfer loops run: {@code shardkit.bank.seconds}, 12 s in {@code mvn verify} and
    * 60 s in the soak profile ({@code mvn verify -Psoak}). The faults are placed at the same
    * fractions of the run whatever its length.
    */
@@ -168,7 +168,9 @@ class TccBankTest {
     assertThat(settled).as("every transaction finished after recovery").isTrue();
     assertThat(totals).containsExactly(ACCOUNTS * START_BALANCE, 0, 0);
     assertThat(tryOnly).isZero();
-    assertThat(counts.getOrDefault(Outcome.COMMITTED, 0)).isGreaterThan(1_000);
+    assertThat(counts.getOrDefault(Outcome.COMMITTED, 0))
+        .as("transfers committed across the faults")
+        .isGreaterThan(200);
     assertThat(counts.getOrDefault(Outcome.OTHER, 0)).isZero();
     for (String gid : byOutcome.getOrDefault(Outcome.COMMITTED, Set.of())) {
       assertThat(finalStates.get(gid)).as("committed %s", gid).isEqualTo(4);

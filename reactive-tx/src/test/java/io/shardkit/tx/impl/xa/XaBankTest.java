@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The bank: 4 shards, 1,000 accounts, 32 concurrent transfer loops for {@code
- * shardkit.bank.seconds} (20 s in {@code mvn verify}, 60 s in {@code mvn verify -Psoak}), while one
+ * shardkit.bank.seconds} (12 s in {@code mvn verify}, 60 s in {@code mvn verify -Psoak}), while one
  * shard is killed (kill -9) and restarted and another is frozen (SIGSTOP) and resumed. Recovery
  * runs in the background as in an app. Afterwards, with recovery finished: the total is conserved,
  * every transfer the caller saw committed (or committed but pending) is applied on both of its
@@ -143,7 +143,9 @@ class XaBankTest {
             .as("balance of account %d", id)
             .isEqualTo(START_BALANCE + deltaPerAccount.getOrDefault(id, 0L));
       }
-      assertThat(counts.getOrDefault(Seen.COMMITTED, 0)).isGreaterThan(1_000);
+      assertThat(counts.getOrDefault(Seen.COMMITTED, 0))
+          .as("transfers committed across the faults")
+          .isGreaterThan(200);
       assertThat(counts.getOrDefault(Seen.ROLLED_BACK, 0) + counts.getOrDefault(Seen.TIMED_OUT, 0))
           .as("the faults made some transfers fail")
           .isPositive();
