@@ -49,6 +49,12 @@ public final class TccOptions {
   public static final Duration DEFAULT_LOG_RETENTION = Duration.ofDays(7);
   public static final Duration DEFAULT_CLEANUP_INTERVAL = Duration.ofMinutes(10);
 
+  /**
+   * Default {@link #maxInFlight()}: TCC and Saga transactions one coordinator drives at once before
+   * it refuses new ones.
+   */
+  public static final int DEFAULT_MAX_IN_FLIGHT = 256;
+
   private static final Pattern TABLE_PREFIX = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,39}");
   private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
   private static final Map<String, BiConsumer<Builder, Object>> JSON_FIELDS = jsonFields();
@@ -68,6 +74,7 @@ public final class TccOptions {
   private final Duration fenceRetention;
   private final Duration logRetention;
   private final Duration cleanupInterval;
+  private final int maxInFlight;
   private final String instanceId;
   private final MeterRegistry meterRegistry;
   private final boolean meterRegistrySet;
@@ -91,6 +98,7 @@ public final class TccOptions {
     this.fenceRetention = b.fenceRetention;
     this.logRetention = b.logRetention;
     this.cleanupInterval = b.cleanupInterval;
+    this.maxInFlight = b.maxInFlight;
     this.instanceId = b.instanceId != null ? b.instanceId : "tcc-" + UUID.randomUUID();
     this.meterRegistry = b.meterRegistry != null ? b.meterRegistry : Metrics.globalRegistry;
     this.meterRegistrySet = b.meterRegistry != null;
@@ -158,6 +166,7 @@ public final class TccOptions {
             .put("fenceRetentionMs", fenceRetention.toMillis())
             .put("logRetentionMs", logRetention.toMillis())
             .put("cleanupIntervalMs", cleanupInterval.toMillis())
+            .put("maxInFlight", maxInFlight)
             .put("instanceId", instanceId);
     if (logDataSource != null) {
       json.put("logDataSource", logDataSource);
@@ -263,6 +272,18 @@ public final class TccOptions {
     return cleanupInterval;
   }
 
+  /**
+   * How many TCC and Saga transactions this coordinator drives at once (from admission until the
+   * caller is answered and the second phase it waits for is done). A new transaction beyond it is
+   * refused at once with {@link TransactionOverloadedException}, before its first step: under
+   * overload the transactions already started keep their pace instead of queueing behind newcomers.
+   * Size it near what the pools can serve (connections × steps' speed); default {@value
+   * #DEFAULT_MAX_IN_FLIGHT}.
+   */
+  public int maxInFlight() {
+    return maxInFlight;
+  }
+
   /** This instance's name in recovery leases; random unless set. */
   public String instanceId() {
     return instanceId;
@@ -319,6 +340,7 @@ public final class TccOptions {
     b.fenceRetention = fenceRetention;
     b.logRetention = logRetention;
     b.cleanupInterval = cleanupInterval;
+    b.maxInFlight = maxInFlight;
     b.instanceId = instanceId;
     b.meterRegistry = meterRegistrySet ? meterRegistry : null;
     b.observers = observers;
@@ -349,6 +371,9 @@ public final class TccOptions {
     fields.put("fenceRetentionMs", millis("fenceRetentionMs", Builder::fenceRetention));
     fields.put("logRetentionMs", millis("logRetentionMs", Builder::logRetention));
     fields.put("cleanupIntervalMs", millis("cleanupIntervalMs", Builder::cleanupInterval));
+    fields.put(
+        "maxInFlight",
+        (b, v) -> b.maxInFlight((int) Math.min(Integer.MAX_VALUE, whole("maxInFlight", v))));
     fields.put("instanceId", (b, v) -> b.instanceId(string("instanceId", v)));
     return fields;
   }
@@ -400,6 +425,7 @@ public final class TccOptions {
     private Duration fenceRetention = DEFAULT_FENCE_RETENTION;
     private Duration logRetention = DEFAULT_LOG_RETENTION;
     private Duration cleanupInterval = DEFAULT_CLEANUP_INTERVAL;
+    private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
     private String instanceId;
     private MeterRegistry meterRegistry;
     private java.util.List<io.shardkit.tx.spi.TransactionObserver> observers = java.util.List.of();
@@ -492,6 +518,16 @@ public final class TccOptions {
 
     public Builder logRetention(Duration value) {
       this.logRetention = positive("logRetention", value, Duration.ofDays(3650));
+      return this;
+    }
+
+    /** See {@link TccOptions#maxInFlight()}; between 1 and 1,000,000. */
+    public Builder maxInFlight(int value) {
+      if (value < 1 || value > 1_000_000) {
+        throw new ConfigurationException(
+            "maxInFlight", "must be between 1 and 1000000, got " + value);
+      }
+      this.maxInFlight = value;
       return this;
     }
 

@@ -131,6 +131,12 @@ public final class SagaCoordinatorImpl {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
+    // admission before the first step, shared with TCC: refused at once, nothing logged
+    if (!core.admission().tryAcquire()) {
+      core.metrics().refused(SAGA.mode());
+      return Future.failedFuture(
+          new io.shardkit.tx.TransactionOverloadedException("Saga", core.admission().limit()));
+    }
     AtomicReference<SagaTransactionImpl> saga = new AtomicReference<>();
     AtomicReference<Future<T>> bodyResult = new AtomicReference<>();
     io.vertx.core.Context caller = io.shardkit.tx.impl.OnContext.callerOrNew(vertx);
@@ -160,31 +166,37 @@ public final class SagaCoordinatorImpl {
               });
     }
     Future<T> decided =
-        core.keptAlive(
-                () -> saga.get() == null ? null : saga.get().globalId(),
-                ran.transform(
-                    outcome -> {
-                      SagaTransactionImpl tx = saga.get();
-                      if (tx == null) {
-                        return Future.<T>failedFuture(outcome.cause());
-                      }
-                      Future<Void> closed = tx.close();
-                      // what the caller hears if the deadline comes while the last log write
-                      // is still in flight (a frozen log): known before that write settles
-                      foresee(tx, outcome, bodyResult.get());
-                      return closed.transform(ignored -> finish(tx, outcome, bodyResult.get()));
-                    }))
-            .andThen(
-                ar -> {
-                  SagaTransactionImpl tx = saga.get();
-                  core.metrics()
-                      .spans()
-                      .end(
-                          tx == null ? null : tx.globalId(),
-                          span,
-                          ar.succeeded() ? "committed" : ar.cause().getClass().getSimpleName(),
-                          ar.failed() ? ar.cause() : null);
-                });
+        core.admission()
+            .releaseWhen(
+                core.keptAlive(
+                        () -> saga.get() == null ? null : saga.get().globalId(),
+                        ran.transform(
+                            outcome -> {
+                              SagaTransactionImpl tx = saga.get();
+                              if (tx == null) {
+                                return Future.<T>failedFuture(outcome.cause());
+                              }
+                              Future<Void> closed = tx.close();
+                              // what the caller hears if the deadline comes while the last log
+                              // write
+                              // is still in flight (a frozen log): known before that write settles
+                              foresee(tx, outcome, bodyResult.get());
+                              return closed.transform(
+                                  ignored -> finish(tx, outcome, bodyResult.get()));
+                            }))
+                    .andThen(
+                        ar -> {
+                          SagaTransactionImpl tx = saga.get();
+                          core.metrics()
+                              .spans()
+                              .end(
+                                  tx == null ? null : tx.globalId(),
+                                  span,
+                                  ar.succeeded()
+                                      ? "committed"
+                                      : ar.cause().getClass().getSimpleName(),
+                                  ar.failed() ? ar.cause() : null);
+                        }));
     // the deadline is a promise: answered by it (plus DeadlineAnswer.SLACK) with what is known
     return io.shardkit.tx.impl.OnContext.on(
             caller,

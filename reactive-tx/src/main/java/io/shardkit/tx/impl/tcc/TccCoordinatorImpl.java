@@ -89,6 +89,7 @@ public final class TccCoordinatorImpl {
   private final Completion completion;
   private final DoneMarks doneMarks;
   private final SagaCoordinatorImpl saga;
+  private final Admission admission;
   private volatile StopAt stopAt = StopAt.NONE;
   private volatile Function<String, Future<Void>> beforeDecision;
 
@@ -112,6 +113,7 @@ public final class TccCoordinatorImpl {
     this.metrics = new TccMetrics(options.meterRegistry(), spans, options.observers());
     this.completion = new Completion(vertx, options, metrics);
     this.doneMarks = new DoneMarks(vertx, log, options);
+    this.admission = new Admission(options.maxInFlight(), options.meterRegistry());
     this.saga = new SagaCoordinatorImpl(vertx, this);
   }
 
@@ -126,6 +128,10 @@ public final class TccCoordinatorImpl {
           "steps." + step.name(), "already registered as a remote participant");
     }
     local.register(step);
+  }
+
+  Admission admission() {
+    return admission;
   }
 
   DoneMarks doneMarks() {
@@ -204,6 +210,12 @@ public final class TccCoordinatorImpl {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
+    // admission before the first step: refused at once, nothing logged, nothing opened
+    if (!admission.tryAcquire()) {
+      metrics.refused(TccMetrics.MODE);
+      return Future.failedFuture(
+          new io.shardkit.tx.TransactionOverloadedException("TCC", admission.limit()));
+    }
     AtomicReference<TccTransactionImpl> transaction = new AtomicReference<>();
     io.vertx.core.Context caller = io.shardkit.tx.impl.OnContext.callerOrNew(vertx);
     io.shardkit.tx.impl.Hooks hooks =
@@ -215,27 +227,28 @@ public final class TccCoordinatorImpl {
       tried = tried(scope, body, transaction, span, hooks);
     }
     Future<T> decided =
-        keptAlive(
-                () -> transaction.get() == null ? null : transaction.get().globalId(),
-                tried.transform(
-                    outcome -> {
+        admission.releaseWhen(
+            keptAlive(
+                    () -> transaction.get() == null ? null : transaction.get().globalId(),
+                    tried.transform(
+                        outcome -> {
+                          TccTransactionImpl tx = transaction.get();
+                          if (tx == null) {
+                            return Future.<T>failedFuture(outcome.cause());
+                          }
+                          return finish(tx, outcome);
+                        }))
+                .andThen(
+                    ar -> {
                       TccTransactionImpl tx = transaction.get();
-                      if (tx == null) {
-                        return Future.<T>failedFuture(outcome.cause());
-                      }
-                      return finish(tx, outcome);
-                    }))
-            .andThen(
-                ar -> {
-                  TccTransactionImpl tx = transaction.get();
-                  metrics
-                      .spans()
-                      .end(
-                          tx == null ? null : tx.globalId(),
-                          span,
-                          ar.succeeded() ? "committed" : ar.cause().getClass().getSimpleName(),
-                          ar.failed() ? ar.cause() : null);
-                });
+                      metrics
+                          .spans()
+                          .end(
+                              tx == null ? null : tx.globalId(),
+                              span,
+                              ar.succeeded() ? "committed" : ar.cause().getClass().getSimpleName(),
+                              ar.failed() ? ar.cause() : null);
+                    }));
     // hooks run once the outcome is final, on the caller's context, before the caller hears it
     // the deadline is a promise: answered by it (plus DeadlineAnswer.SLACK) with what is known
     return io.shardkit.tx.impl.OnContext.on(

@@ -14,8 +14,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code shardkit.tx.phase} (timer; mode = tcc, phase = try|confirm|cancel, result =
  *       applied|duplicate|empty_rollback|refused|failed): one participant phase call;
  *   <li>{@code shardkit.tx.transactions} (counter; mode = tcc, outcome =
- *       committed|cancelled|pending_commit|pending_cancel|unknown): transactions the coordinator
- *       finished;
+ *       committed|cancelled|pending_commit|pending_cancel|unknown|refused): transactions the
+ *       coordinator finished, and new ones admission control refused before their first step;
+ *   <li>{@code shardkit.tx.in_flight} (gauge; mode = tcc): TCC and Saga transactions admitted and
+ *       not yet finished ({@code TccOptions.maxInFlight} bounds it);
  *   <li>{@code shardkit.tx.retries} (counter; mode = tcc, phase = confirm|cancel): repeated
  *       attempts;
  *   <li>{@code shardkit.tx.recovered.transactions} (counter; mode = tcc, decision = commit|cancel):
@@ -100,6 +102,19 @@ final class TccMetrics {
         .description("Transactions by outcome")
         .tag("mode", mode)
         .tag("outcome", outcome)
+        .register(registry)
+        .increment();
+  }
+
+  /**
+   * A new transaction refused by admission control before its first step: counted as outcome {@code
+   * refused}; observers hear nothing (no transaction, no global id).
+   */
+  void refused(String mode) {
+    Counter.builder("shardkit.tx.transactions")
+        .description("Transactions by outcome")
+        .tag("mode", mode)
+        .tag("outcome", "refused")
         .register(registry)
         .increment();
   }

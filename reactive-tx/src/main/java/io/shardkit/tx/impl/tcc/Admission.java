@@ -1,0 +1,52 @@
+package io.shardkit.tx.impl.tcc;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Admission control of one coordinator (TCC and Saga together): at most {@code limit} transactions
+ * between their admission and the end of their foreground work (the caller's answer and the second
+ * phase it waits for). A newcomer beyond the limit is refused at once, before any log write or
+ * connection, so that the steps of admitted transactions never wait behind newcomers' first steps.
+ */
+final class Admission {
+
+  private final int limit;
+  private final AtomicInteger inFlight = new AtomicInteger();
+
+  Admission(int limit, MeterRegistry registry) {
+    this.limit = limit;
+    Gauge.builder("shardkit.tx.in_flight", inFlight, AtomicInteger::get)
+        .description("TCC and Saga transactions admitted and not yet finished")
+        .tag("mode", "tcc")
+        .register(registry);
+  }
+
+  /** Admits one transaction; false (nothing taken) when the limit is reached. */
+  boolean tryAcquire() {
+    while (true) {
+      int now = inFlight.get();
+      if (now >= limit) {
+        return false;
+      }
+      if (inFlight.compareAndSet(now, now + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /** Releases one admission once {@code done} completes, whatever its outcome. */
+  <T> Future<T> releaseWhen(Future<T> done) {
+    return done.andThen(ar -> inFlight.decrementAndGet());
+  }
+
+  int limit() {
+    return limit;
+  }
+
+  int inFlight() {
+    return inFlight.get();
+  }
+}
