@@ -259,6 +259,23 @@ public final class OpenLoop {
               .put("p99Ratio", round(c.p99() / Math.max(0.001, b.p99())))
               .put("p50Ratio", round(c.p50() / Math.max(0.001, b.p50()))));
     }
+    // both at half the contender's own maximum: latency where the contender is not saturated
+    // (the shares above exceed its capacity when it is much slower than its baseline)
+    if (ownMax < baseMax * 0.75) {
+      double rate = ownMax * 0.5;
+      Level b = openLoop(pair.baseline(), rate, run);
+      Level c = openLoop(pair.contender(), rate, run);
+      System.out.print("  (half of the contender's own max)");
+      print(rate / baseMax, b, c);
+      levels.add(
+          new JsonObject()
+              .put("shareOfBaselineMax", round(rate / baseMax))
+              .put("halfOfContenderMax", true)
+              .put("baseline", b.toJson())
+              .put("contender", c.toJson())
+              .put("p99Ratio", round(c.p99() / Math.max(0.001, b.p99())))
+              .put("p50Ratio", round(c.p50() / Math.max(0.001, b.p50()))));
+    }
     Level overBase = openLoop(pair.baseline(), baseMax * 2, run);
     Level overOwn = openLoop(pair.contender(), ownMax * 2, run);
     System.out.printf(
@@ -401,9 +418,14 @@ public final class OpenLoop {
                             if (intended < measureFrom) {
                               return;
                             }
-                            long latency = System.nanoTime() - intended;
+                            long doneAt = System.nanoTime();
+                            long latency = doneAt - intended;
                             if (ar.succeeded()) {
-                              completed.incrementAndGet();
+                              // throughput: answers inside the window only (what the drain
+                              // finishes afterwards was not served at the offered rate)
+                              if (doneAt < end) {
+                                completed.incrementAndGet();
+                              }
                               synchronized (histogram) {
                                 histogram.recordValue(Math.min(latency, 60_000_000_000L));
                               }
