@@ -258,6 +258,55 @@ public sealed interface Having {
     }
   }
 
+  /**
+   * {@code x BETWEEN a AND b}. The server compares the three operands in one type aggregated over
+   * all of them, not pair by pair: when strings meet a number among them, all three compare as
+   * doubles ({@code '"x"' BETWEEN '{"a": 1}' AND 1} is true: 0 between 0 and 1), although {@code x
+   * >= a} alone would compare two strings. Otherwise it is {@code x >= a AND x <= b}.
+   */
+  record Between(Having left, Having start, Having end, Having pairwise) implements Having {
+    @Override
+    public Object eval(Object[] row, int visible, Tuple params) {
+      Object x = left.eval(row, visible, params);
+      Object a = start.eval(row, visible, params);
+      Object b = end.eval(row, visible, params);
+      if (x == null || a == null || b == null || !stringsMeetANumber(x, a, b)) {
+        return pairwise.eval(row, visible, params);
+      }
+      double v = asDouble(left, x);
+      return v >= asDouble(start, a) && v <= asDouble(end, b);
+    }
+
+    private static boolean stringsMeetANumber(Object... values) {
+      boolean text = false;
+      boolean number = false;
+      for (Object v : values) {
+        text |= v instanceof String || v instanceof io.vertx.core.buffer.Buffer;
+        number |= Values.isNumber(v);
+      }
+      return text && number;
+    }
+
+    private static double asDouble(Having node, Object v) {
+      if (v instanceof String s && node.ordinals() == null) {
+        return io.shardkit.router.impl.schema.MysqlValues.doubleOf(s);
+      }
+      if (v instanceof io.vertx.core.buffer.Buffer buf) {
+        return io.shardkit.router.impl.schema.MysqlValues.doubleOf(
+            buf.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
+      }
+      if (temporal(v)) {
+        // a date/time among strings and numbers: not reproduced, refused as in compare()
+        throw new io.shardkit.router.UnsupportedSqlException(
+            List.of(),
+            "HAVING compares the date/time value "
+                + v
+                + " in a BETWEEN that mixes strings and numbers across data nodes");
+      }
+      return numeric(node, v).doubleValue();
+    }
+  }
+
   /** IS [NOT] NULL. */
   record IsNull(Having inner, boolean not) implements Having {
     @Override

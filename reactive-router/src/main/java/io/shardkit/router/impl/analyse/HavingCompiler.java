@@ -166,20 +166,15 @@ final class HavingCompiler {
       refuseTwoDigitYear(b.getLeftExpression(), b.getBetweenExpressionStart());
       refuseTwoDigitYear(b.getLeftExpression(), b.getBetweenExpressionEnd());
       Having left = compile(b.getLeftExpression());
+      Having low =
+          collated(compile(b.getBetweenExpressionStart()), left, b.getBetweenExpressionStart());
+      Having high =
+          collated(compile(b.getBetweenExpressionEnd()), left, b.getBetweenExpressionEnd());
       Having range =
           new Having.Logic(
-              true,
-              new Having.Compare(
-                  ">=",
-                  left,
-                  collated(
-                      compile(b.getBetweenExpressionStart()), left, b.getBetweenExpressionStart())),
-              new Having.Compare(
-                  "<=",
-                  left,
-                  collated(
-                      compile(b.getBetweenExpressionEnd()), left, b.getBetweenExpressionEnd())));
-      return b.isNot() ? new Having.Not(range) : range;
+              true, new Having.Compare(">=", left, low), new Having.Compare("<=", left, high));
+      Having between = new Having.Between(left, low, high, range);
+      return b.isNot() ? new Having.Not(between) : between;
     }
     if (e instanceof net.sf.jsqlparser.expression.operators.relational.InExpression in
         && in.getRightExpression() instanceof ExpressionList<?> list
