@@ -79,6 +79,19 @@ final class PredicateGenerator {
         // bounds have no answer to reproduce: the generator uses one spelling for both.
         high = low;
       }
+      if (s.column().name().equals("k")
+          && s.column().type().isString()
+          && low instanceof Expr.Value l
+          && high instanceof Expr.Value h
+          && l.value() != null
+          && h.value() != null
+          && (l.value() instanceof String) != (h.value() instanceof String)) {
+        // MariaDB 10.11/11.4 compares k BETWEEN 'A' AND 17 as doubles in a table scan (' 17' is
+        // in) but, through the index on k with 17 as a prepared parameter, reads an index range
+        // of strings (' 17' sorts before 'A': out); measured with FORCE/IGNORE INDEX. One
+        // database's answer depends on its plan, so the generator does not mix them on k.
+        high = low;
+      }
       return new Pred.Between(col, low, high, literals.chance(10));
     }
     if (roll < 88) {
