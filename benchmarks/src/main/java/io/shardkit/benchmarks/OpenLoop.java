@@ -84,19 +84,22 @@ public final class OpenLoop {
   public static void main(String[] args) throws Exception {
     int seconds = 8;
     String only = ".*";
+    int waitQueue = -1;
     Path out = Path.of("benchmarks", "results");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--seconds" -> seconds = Integer.parseInt(args[++i]);
         case "--only" -> only = args[++i];
         case "--out" -> out = Path.of(args[++i]);
+        case "--wait-queue" -> waitQueue = Integer.parseInt(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
     try (BenchEnv env = BenchEnv.create()) {
       Vertx vertx = Vertx.vertx();
       try {
-        JsonObject result = new OpenLoop(vertx, Duration.ofSeconds(seconds)).runAll(env, only);
+        JsonObject result =
+            new OpenLoop(vertx, Duration.ofSeconds(seconds)).runAll(env, only, waitQueue);
         Files.createDirectories(out);
         Path file = out.resolve("openloop-" + LocalDate.now() + ".json");
         Files.writeString(file, result.encodePrettily() + "\n", StandardCharsets.UTF_8);
@@ -108,8 +111,9 @@ public final class OpenLoop {
     System.exit(0);
   }
 
-  private JsonObject runAll(BenchEnv env, String only) throws Exception {
-    PoolOptions poolOptions = new PoolOptions().setMaxSize(16);
+  private JsonObject runAll(BenchEnv env, String only, int waitQueue) throws Exception {
+    // every pool, baseline and shardkit alike; -1 (Vert.x's default) queues without bound
+    PoolOptions poolOptions = new PoolOptions().setMaxSize(16).setMaxWaitQueueSize(waitQueue);
     ShardedPool sharded =
         ShardedPool.builder(vertx)
             .rules(BenchEnv.rules())
@@ -222,6 +226,7 @@ public final class OpenLoop {
         .put("cores", Runtime.getRuntime().availableProcessors())
         .put("secondsPerLevel", run.toSeconds())
         .put("poolMaxSizePerDataSource", 16)
+        .put("poolMaxWaitQueueSize", poolOptions.getMaxWaitQueueSize())
         .put("pairs", results);
   }
 
@@ -468,7 +473,10 @@ public final class OpenLoop {
   private static boolean isRefusal(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       String name = c.getClass().getSimpleName();
-      if (name.contains("Overload") || name.contains("CircuitOpen") || name.contains("Refused")) {
+      if (name.contains("Overload")
+          || name.contains("CircuitOpen")
+          || name.contains("Refused")
+          || name.contains("TooBusy")) {
         return true;
       }
       if (c.getCause() == c) {

@@ -84,13 +84,19 @@ final class TransactionCheck {
   }
 
   private Future<Void> xaInDoubt(String ds) {
+    // xid deadlines are stamped on the coordinator log server's clock: judged on it too
+    return new io.shardkit.tx.impl.xa.DbClock(() -> Future.succeededFuture(log))
+        .read()
+        .compose(now -> xaInDoubt(ds, now));
+  }
+
+  private Future<Void> xaInDoubt(String ds, long now) {
     return pool.pool(ds)
         .query("XA RECOVER")
         .execute()
         .compose(
             rows -> {
               List<Xid> overdue = new ArrayList<>();
-              long now = System.currentTimeMillis();
               for (Row row : rows) {
                 Xid.fromRecover(
                         row.getInteger("formatID"),

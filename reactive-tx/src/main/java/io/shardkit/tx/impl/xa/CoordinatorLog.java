@@ -53,6 +53,11 @@ final class CoordinatorLog {
     return kept.close();
   }
 
+  /** One of the kept log connections (see LogConnections), e.g. to read the server's clock. */
+  Future<io.vertx.sqlclient.SqlConnection> keptConnection() {
+    return kept.get();
+  }
+
   /** See {@link LogConnections#ready()}. */
   Future<Void> ready() {
     return kept.ready();

@@ -223,14 +223,25 @@ final class XaRecoveryImpl implements XaRecovery {
                           xids.forEach(x -> gids.add(x.globalId()));
                           return bounded(owner.log().read(gids))
                               .compose(
-                                  decisions -> {
-                                    Future<Void> chain = Future.succeededFuture();
-                                    for (Xid xid : xids) {
-                                      chain =
-                                          chain.compose(v -> act(conn, ds, xid, decisions, tally));
-                                    }
-                                    return chain;
-                                  });
+                                  decisions ->
+                                      // deadlines are judged on the log server's clock, never
+                                      // this instance's (a fast clock would abort live work)
+                                      bounded(owner.clock().read())
+                                          .map(java.util.Optional::of)
+                                          .otherwise(java.util.Optional.empty())
+                                          .compose(
+                                              now -> {
+                                                Future<Void> chain = Future.succeededFuture();
+                                                for (Xid xid : xids) {
+                                                  chain =
+                                                      chain.compose(
+                                                          v ->
+                                                              act(
+                                                                  conn, ds, xid, decisions, now,
+                                                                  tally));
+                                                }
+                                                return chain;
+                                              }));
                         }))
         .recover(
             e -> {
@@ -310,13 +321,19 @@ final class XaRecoveryImpl implements XaRecovery {
   }
 
   private Future<Void> act(
-      SqlConnection conn, String ds, Xid xid, Map<String, Decision> decisions, Tally tally) {
+      SqlConnection conn,
+      String ds,
+      Xid xid,
+      Map<String, Decision> decisions,
+      java.util.Optional<Long> serverNow,
+      Tally tally) {
     Decision decision = decisions.get(xid.globalId());
     if (decision != null) {
       return finish(conn, ds, xid, decision, false, tally);
     }
     long expiredAt = xid.deadlineEpochMillis() + owner.options().recoveryGrace().toMillis();
-    if (System.currentTimeMillis() < expiredAt) {
+    // without the log server's time (unreachable) nothing undecided is judged expired
+    if (serverNow.isEmpty() || serverNow.get() < expiredAt) {
       tally.inDoubt++;
       return Future.succeededFuture();
     }
@@ -358,7 +375,7 @@ final class XaRecoveryImpl implements XaRecovery {
                     .register(owner.options().meterRegistry())
                     .record(
                         java.time.Duration.ofMillis(
-                            Math.max(0, System.currentTimeMillis() - xid.deadlineEpochMillis())));
+                            Math.max(0, owner.clock().now() - xid.deadlineEpochMillis())));
               } else if (SqlErrors.fromServer(ar.cause())) {
                 // 1397: still attached to its coordinator's connection, or finished meanwhile.
                 tally.inDoubt++;

@@ -65,7 +65,8 @@ final class XaTransaction {
     this.pool = pool;
     this.tx = tx;
     this.gid = tx.globalId();
-    this.deadlineEpochMillis = System.currentTimeMillis() + tx.deadline().remainingMillis() + 1;
+    // on the log server's clock, which every instance's recovery judges it by
+    this.deadlineEpochMillis = owner.clock().now() + tx.deadline().remainingMillis() + 1;
     this.timeout = tx.deadline().remaining();
     // Hears the scope's close (deadline, enclosing scope) even before any shard is enlisted.
     this.sentinel = TxScope.pin("xa-transaction", this::expire);
@@ -271,13 +272,21 @@ final class XaTransaction {
               if (ar.failed()) {
                 return rollback("prepare", failures, "XA PREPARE failed on " + failures.keySet());
               }
-              if (tx.deadline().isExpired()) {
-                return rollback("prepare", Map.of(), "deadline passed before the decision");
-              }
-              if (owner.stopAtPoint(StopPoint.AFTER_PREPARE)) {
-                return abandon(all);
-              }
-              return decide(all);
+              return here(owner.beforeDecision(gid))
+                  .transform(
+                      held -> {
+                        if (state != State.PREPARING) {
+                          return Future.failedFuture(notActive("decide"));
+                        }
+                        if (tx.deadline().isExpired()) {
+                          return rollback(
+                              "prepare", Map.of(), "deadline passed before the decision");
+                        }
+                        if (owner.stopAtPoint(StopPoint.AFTER_PREPARE)) {
+                          return abandon(all);
+                        }
+                        return decide(all);
+                      });
             });
   }
 

@@ -32,6 +32,7 @@ public final class XaTransactionsImpl {
   private final List<TransactionObserver> observers;
   private final XaRecoveryImpl recovery;
   private final io.shardkit.tx.impl.trace.TxSpans spans;
+  private final DbClock clock;
   private volatile StopPoint stopPoint = StopPoint.NONE;
 
   private XaTransactionsImpl(Vertx vertx, ShardedPool pool, TransactionsOptions options) {
@@ -59,6 +60,7 @@ public final class XaTransactionsImpl {
     all.add(new MetricsObserver(options.meterRegistry()));
     all.addAll(options.observers());
     this.observers = List.copyOf(all);
+    this.clock = new DbClock(log::keptConnection);
     this.recovery = new XaRecoveryImpl(this);
     this.spans = new io.shardkit.tx.impl.trace.TxSpans(options.openTelemetry());
   }
@@ -155,6 +157,7 @@ public final class XaTransactionsImpl {
   /** Opens the connections kept on the log data source for decisions (see LogConnections). */
   public Future<Void> warmUp() {
     return log.ready()
+        .compose(v -> clock.read().<Void>mapEmpty())
         .recover(
             e ->
                 Future.failedFuture(
@@ -195,12 +198,31 @@ public final class XaTransactionsImpl {
     return log;
   }
 
+  /** The log server's clock: XA deadlines are stamped and judged on it. */
+  DbClock clock() {
+    return clock;
+  }
+
   /** Test hook: abandon transactions at this step, as a crashed coordinator would. */
   public void stopAt(StopPoint point) {
     this.stopPoint = point;
   }
 
   private volatile java.util.function.Function<String, Future<Void>> beforeCommit;
+  private volatile java.util.function.Function<String, Future<Void>> beforeDecision;
+
+  /**
+   * Test hook: runs (and is waited for) once every branch is prepared, before the COMMIT decision
+   * is written (a live coordinator between its phases); null removes it.
+   */
+  public void beforeDecision(java.util.function.Function<String, Future<Void>> hook) {
+    this.beforeDecision = hook;
+  }
+
+  Future<Void> beforeDecision(String gid) {
+    java.util.function.Function<String, Future<Void>> hook = beforeDecision;
+    return hook == null ? Future.succeededFuture() : hook.apply(gid);
+  }
 
   /**
    * Test hook: runs (and is waited for) after the COMMIT decision is durable, before the branches'

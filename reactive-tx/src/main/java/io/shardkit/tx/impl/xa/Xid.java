@@ -13,8 +13,9 @@ import java.util.Optional;
  * decision in the coordinator log, whether its transaction may still be committed by a live
  * coordinator (deadline not passed) or is abandoned (deadline plus grace passed). Writing the
  * deadline into the id costs nothing on the hot path, where a log row before {@code XA START} would
- * cost a round trip and an fsync. The deadline is wall-clock epoch milliseconds in lower-case hex;
- * clock skew between app instances is what the recovery grace absorbs.
+ * cost a round trip and an fsync. The deadline is epoch milliseconds in lower-case hex on the
+ * coordinator log server's clock ({@link DbClock}), which every instance's recovery judges it by,
+ * so no instance's fast or slow clock can abort a live transaction.
  *
  * <p>Ids are written into SQL as hex literals ({@code X'..'}), so no data source name can break the
  * statement.
