@@ -338,6 +338,7 @@ class PgXaTest {
 
   @Test
   void coordinatorAbandonedAfterTheDecisionIsFinishedByASecondInstance() throws Exception {
+    AtomicReference<Integer> branchPid = new AtomicReference<>();
     fx.tx.stopAt(StopPoint.AFTER_DECISION);
     AtomicReference<String> gid = new AtomicReference<>();
     Throwable actual =
@@ -346,7 +347,10 @@ class PgXaTest {
                 Duration.ofSeconds(30),
                 sql -> {
                   gid.set(TxScope.current().orElseThrow().globalId());
-                  return transfer(sql, "c", 1, 100, 40);
+                  return transfer(sql, "c", 1, 100, 40)
+                      .compose(v -> fx.transactions.postgres("pg"))
+                      .compose(p -> p.query("SELECT pg_backend_pid() AS pid").execute())
+                      .map(rs -> branchPid.getAndSet(rs.iterator().next().getInteger("pid")));
                 }));
     fx.tx.stopAt(StopPoint.NONE);
     assertThat(actual)
@@ -354,6 +358,13 @@ class PgXaTest {
         .hasMessageContaining("abandoned");
     assertThat(pg.preparedTransactions()).hasSize(1);
     assertThat(fx.preparedBranchesEverywhere()).isEqualTo(1);
+    // the abandoned branch's connection was closed for real: its server backend is gone
+    String backend = "SELECT count(*) AS n FROM pg_stat_activity WHERE pid = " + branchPid.get();
+    long until = System.nanoTime() + 5_000_000_000L;
+    while (pg.query(backend).get(0).getInteger("n") > 0 && System.nanoTime() < until) {
+      Thread.sleep(50);
+    }
+    assertThat(pg.query(backend).get(0).getInteger("n")).as("backend of the branch").isZero();
     try (XaFixture second = fx.another(options(pg))) {
       RecoveryReport report = recoverAll(second.tx);
       assertThat(report.committed()).isEqualTo(2);
@@ -382,6 +393,69 @@ class PgXaTest {
     assertThat(report.abortsDecided()).isEqualTo(1);
     assertThat(report.rolledBack()).isEqualTo(2);
     assertApplied(false);
+  }
+
+  @Test
+  void theBreakerOfAPostgresSourceOpensWhenItIsDownAndRefusesEnlistmentBeforeAnyIo()
+      throws Exception {
+    try (XaFixture other =
+        new XaFixture(
+            fx.dbs,
+            XaFixture.options()
+                .meterRegistry(meters)
+                .postgres(
+                    "pg2",
+                    new PostgresSourceOptions(pg.connectOptions())
+                        .circuitBreaker(
+                            io.shardkit.router.CircuitBreakerOptions.builder()
+                                .consecutiveFailures(3)
+                                .openDuration(Duration.ofMillis(1500))
+                                .build())),
+            4)) {
+      await(other.transactions.warmUp());
+      pg.kill();
+      for (int attempt = 0; attempt < 3; attempt++) {
+        String tid = "b" + attempt;
+        Throwable down =
+            failure(
+                other.pool.withTransaction(
+                    Duration.ofSeconds(5), sql -> pgCreditOn(other, "pg2", tid, 100, 1)));
+        assertThat(down).isNotInstanceOf(io.shardkit.router.ShardCircuitOpenException.class);
+      }
+      long t0 = System.nanoTime();
+      Throwable refused =
+          failure(
+              other.pool.withTransaction(
+                  Duration.ofSeconds(5), sql -> pgCreditOn(other, "pg2", "open", 100, 1)));
+      long refusedMillis = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(refused)
+          .isInstanceOf(io.shardkit.router.ShardCircuitOpenException.class)
+          .hasMessageContaining("pg2");
+      System.out.println(
+          "pg breaker: open breaker refused an enlistment in " + refusedMillis + " ms");
+      assertThat(meters.find("shardkit.breaker.state").tag("shard", "pg2").gauge().value())
+          .isEqualTo(2.0);
+      assertThat(meters.find("shardkit.breaker.rejected").tag("shard", "pg2").counter().count())
+          .isEqualTo(1.0);
+      pg.startAgain();
+      Thread.sleep(1600);
+      await(
+          other.pool.withTransaction(
+              Duration.ofSeconds(5), sql -> pgCreditOn(other, "pg2", "after", 100, 1)));
+      assertThat(pgBalance(100)).isEqualTo(101);
+      assertThat(meters.find("shardkit.breaker.state").tag("shard", "pg2").gauge().value())
+          .isZero();
+    }
+  }
+
+  static Future<Void> pgCreditOn(XaFixture f, String source, String tid, long to, long amount) {
+    return f.transactions
+        .postgres(source)
+        .compose(
+            p ->
+                p.preparedQuery("UPDATE account SET balance = balance + $1 WHERE id = $2")
+                    .execute(Tuple.of(amount, to)))
+        .mapEmpty();
   }
 
   @Test
