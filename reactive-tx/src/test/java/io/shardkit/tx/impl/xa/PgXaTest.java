@@ -311,6 +311,34 @@ class PgXaTest {
   }
 
   @Test
+  void anAbortedPostgresBranchAloneIsRefusedAtItsOnePhaseCommit() throws Exception {
+    Throwable actual =
+        failure(
+            fx.pool.withTransaction(
+                Duration.ofSeconds(10),
+                sql ->
+                    pgCredit(fx.transactions, "one", 100, 5)
+                        .compose(
+                            v ->
+                                fx.transactions
+                                    .postgres("pg")
+                                    .compose(
+                                        p ->
+                                            p.query(
+                                                    "UPDATE account SET balance = -1 WHERE id = 100")
+                                                .execute())
+                                    .<Void>mapEmpty()
+                                    .otherwiseEmpty())));
+    assertThat(actual).isInstanceOf(TransactionRolledBackException.class);
+    TransactionRolledBackException rolledBack = (TransactionRolledBackException) actual;
+    assertThat(rolledBack.phase()).isEqualTo("commit");
+    assertThat(rolledBack.causes()).containsOnlyKeys("pg");
+    assertThat(rolledBack.getCause()).hasMessageContaining("25P02");
+    assertThat(pgBalance(100)).isEqualTo(100);
+    assertThat(pgTransfers()).isZero();
+  }
+
+  @Test
   void postgresKilledBetweenPrepareAndCommitIsCommittedByRecoveryAfterRestart() throws Exception {
     fx.tx.beforeCommit(
         gid ->
