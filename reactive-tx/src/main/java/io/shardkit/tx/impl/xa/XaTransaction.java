@@ -499,10 +499,14 @@ final class XaTransaction {
                   case ENLISTING, NOT_STARTED, COMMITTED, ROLLED_BACK -> Future.succeededFuture();
                   case UNKNOWN -> Future.failedFuture(new IllegalStateException("unknown state"));
                   case ACTIVE ->
-                      b.xa(b.rollbackActiveSql())
-                          .<Void>mapEmpty()
-                          // Already ended, or rollback-only after a deadlock: END refuses.
-                          .recover(e -> rollbackOnly(b, e));
+                      b.postgres
+                          // PostgreSQL's ROLLBACK ends any transaction state; if it fails, the
+                          // connection is closed for real below
+                          ? b.xa(b.rollbackActiveSql()).<Void>mapEmpty()
+                          : b.xa(b.rollbackActiveSql())
+                              .<Void>mapEmpty()
+                              // Already ended, or rollback-only after a deadlock: END refuses.
+                              .recover(e -> rollbackOnly(b, e));
                   case PREPARED -> b.xa(b.rollbackPreparedSql()).mapEmpty();
                 });
     return b.bounded(owner.vertx(), owner.options().rollbackTimeout().toMillis(), work)
