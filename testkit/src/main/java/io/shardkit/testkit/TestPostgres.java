@@ -121,12 +121,17 @@ public final class TestPostgres implements AutoCloseable {
 
   /** Connect options for the {@code postgres} database. */
   public PgConnectOptions connectOptions() {
+    return connectOptions(database());
+  }
+
+  /** Connect options for {@code database} on this server (create it with {@link #execute}). */
+  public PgConnectOptions connectOptions(String database) {
     return new PgConnectOptions()
         .setHost(host())
         .setPort(port)
         .setUser(user())
         .setPassword("")
-        .setDatabase(database());
+        .setDatabase(database);
   }
 
   /** The server's process id (the postmaster), or -1 when not running. */
@@ -208,7 +213,13 @@ public final class TestPostgres implements AutoCloseable {
 
   /** Runs each statement in order, text protocol, on a fresh connection. */
   public void execute(String... sql) {
+    executeIn(database(), sql);
+  }
+
+  /** {@link #execute} on {@code database}. */
+  public void executeIn(String database, String... sql) {
     withConnection(
+        database,
         conn -> {
           Future<Void> chain = Future.succeededFuture();
           for (String statement : sql) {
@@ -216,12 +227,18 @@ public final class TestPostgres implements AutoCloseable {
           }
           return chain;
         },
-        "execute on " + name());
+        "execute on " + name() + "/" + database);
   }
 
   /** Runs one query and returns its rows as JSON objects. */
   public List<JsonObject> query(String sql) {
+    return queryIn(database(), sql);
+  }
+
+  /** {@link #query} on {@code database}. */
+  public List<JsonObject> queryIn(String database, String sql) {
     return withConnection(
+        database,
         conn ->
             conn.query(sql)
                 .execute()
@@ -233,7 +250,7 @@ public final class TestPostgres implements AutoCloseable {
                       }
                       return out;
                     }),
-        "query on " + name() + ": " + sql);
+        "query on " + name() + "/" + database + ": " + sql);
   }
 
   /** The global ids of the transactions prepared on this server ({@code pg_prepared_xacts}). */
@@ -344,9 +361,10 @@ public final class TestPostgres implements AutoCloseable {
     }
   }
 
-  private <T> T withConnection(Function<SqlConnection, Future<T>> work, String what) {
+  private <T> T withConnection(
+      String database, Function<SqlConnection, Future<T>> work, String what) {
     Future<T> result =
-        PgConnection.connect(TestkitVertx.get(), connectOptions())
+        PgConnection.connect(TestkitVertx.get(), connectOptions(database))
             .compose(
                 conn ->
                     work.apply(conn).transform(ar -> conn.close().transform(v -> (Future<T>) ar)));

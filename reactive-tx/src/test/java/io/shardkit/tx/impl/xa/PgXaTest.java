@@ -64,7 +64,8 @@ class PgXaTest {
   @BeforeAll
   static void setUp(ShardDatabases dbs) throws Exception {
     pg = TestPostgres.start();
-    pg.execute(PG_ACCOUNT, PG_TRANSFER);
+    pg.execute(PG_ACCOUNT, PG_TRANSFER, "CREATE DATABASE other");
+    pg.executeIn("other", PG_ACCOUNT, PG_TRANSFER);
     XaFixture.createTables(dbs);
     fx = new XaFixture(dbs, options(pg), 4);
     await(fx.transactions.installSchema());
@@ -110,8 +111,9 @@ class PgXaTest {
     if (!pg.isRunning()) {
       pg.startAgain();
     }
-    for (String gid : pg.preparedTransactions()) {
-      pg.execute("ROLLBACK PREPARED '" + gid + "'");
+    for (io.vertx.core.json.JsonObject row :
+        pg.query("SELECT gid, database FROM pg_prepared_xacts")) {
+      pg.executeIn(row.getString("database"), "ROLLBACK PREPARED '" + row.getString("gid") + "'");
     }
     fx.drain(); // a failed test's MySQL branches, so that one failure does not cascade
   }
@@ -399,6 +401,54 @@ class PgXaTest {
       assertThat(await(second.transactions.decision(gid.get()))).contains(Decision.COMMIT);
     }
     assertApplied(true);
+  }
+
+  @Test
+  void twoPostgresSourcesAndAShardAbandonedAfterTheDecisionAreAllCommittedByASecondInstance()
+      throws Exception {
+    pg.executeIn("other", "DELETE FROM account", "INSERT INTO account VALUES (200, 100)");
+    java.util.function.Supplier<TransactionsOptions.Builder> two =
+        () ->
+            XaFixture.options()
+                .meterRegistry(new SimpleMeterRegistry())
+                .postgres("pg", new PostgresSourceOptions(pg.connectOptions()))
+                .postgres("pg_b", new PostgresSourceOptions(pg.connectOptions("other")));
+    try (XaFixture multi = new XaFixture(fx.dbs, two.get(), 4)) {
+      multi.tx.stopAt(StopPoint.AFTER_DECISION);
+      AtomicReference<String> gid = new AtomicReference<>();
+      Throwable actual =
+          failure(
+              multi.pool.withTransaction(
+                  Duration.ofSeconds(30),
+                  sql -> {
+                    gid.set(TxScope.current().orElseThrow().globalId());
+                    return sql.preparedQuery(
+                            "UPDATE account SET balance = balance - ? WHERE id = ?")
+                        .execute(Tuple.of(40, 1))
+                        .compose(v -> pgCreditOn(multi, "pg", "m", 100, 20))
+                        .compose(v -> pgCreditOn(multi, "pg_b", "m", 200, 20));
+                  }));
+      multi.tx.stopAt(StopPoint.NONE);
+      assertThat(actual).hasMessageContaining("abandoned");
+      // pg_prepared_xacts is the server's: one branch in each database
+      assertThat(pg.preparedTransactions())
+          .containsExactlyInAnyOrder(
+              "sk/" + gid.get() + "/pg@" + pg.preparedTransactions().get(0).split("@")[1],
+              "sk/" + gid.get() + "/pg_b@" + pg.preparedTransactions().get(0).split("@")[1]);
+      try (XaFixture second = multi.another(two.get())) {
+        RecoveryReport report = recoverAll(second.tx);
+        assertThat(report.committed()).isEqualTo(3);
+      }
+    }
+    assertThat(fx.balance(1)).isEqualTo(60);
+    assertThat(pgBalance(100)).isEqualTo(120);
+    assertThat(
+            pg.queryIn("other", "SELECT balance FROM account WHERE id = 200")
+                .get(0)
+                .getLong("balance"))
+        .isEqualTo(120);
+    assertThat(pg.preparedTransactions()).isEmpty();
+    assertThat(fx.preparedBranchesEverywhere()).isZero();
   }
 
   @Test
