@@ -63,4 +63,20 @@ public class TransactionRolledBackException extends ShardkitException {
   public Map<String, Throwable> causes() {
     return causes;
   }
+
+  private transient java.util.List<Participant> participants = java.util.List.of();
+
+  /**
+   * The participants of the XA transaction as they joined (protocol, data source, branch id,
+   * isolation level, time joined); empty for TCC and Saga.
+   */
+  public java.util.List<Participant> participants() {
+    return participants;
+  }
+
+  /** Set by the XA coordinator when it builds this outcome; returns this. */
+  public TransactionRolledBackException withParticipants(java.util.List<Participant> joined) {
+    this.participants = java.util.List.copyOf(joined);
+    return this;
+  }
 }

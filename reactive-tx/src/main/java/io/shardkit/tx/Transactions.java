@@ -230,6 +230,22 @@ public interface Transactions extends ShardTransactionManager {
   Future<Optional<Decision>> decision(String globalId);
 
   /**
+   * The connection of the named PostgreSQL data source ({@link
+   * TransactionsOptions.Builder#postgres}) in the global XA transaction the caller runs in (call it
+   * inside {@code pool.withTransaction}'s work, from the context the work was called on). The
+   * source joins the transaction on first use ({@code BEGIN} on a connection pinned to it; later
+   * calls get the same connection) and commits or rolls back with the MySQL shards: prepared with
+   * {@code PREPARE TRANSACTION} under the same COMMIT decision, or committed in one phase when it
+   * is the only participant. Run the source's own SQL on it (the router does not route or rewrite
+   * it); do not commit or roll back on it.
+   *
+   * @return fails with {@link ConfigurationException} for a name that is not configured or a server
+   *     with {@code max_prepared_transactions = 0}; with {@code ShardCircuitOpenException} while
+   *     its breaker is open; with {@code ShardkitException} outside a transaction
+   */
+  Future<io.vertx.sqlclient.SqlClient> postgres(String name);
+
+  /**
    * Stops recovery, waits for the background work of finished TCC and Saga transactions (second
    * phases still running after their caller was answered, done marks, hand-overs; at most the TCC
    * completion budget plus a phase timeout; what is left then, recovery finishes) and closes the

@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -55,6 +56,7 @@ public final class TransactionsOptions {
   private final io.opentelemetry.api.OpenTelemetry openTelemetry;
   private final List<TransactionObserver> observers;
   private final TccOptions tcc;
+  private final Map<String, PostgresSourceOptions> postgres;
 
   private TransactionsOptions(Builder b) {
     this.logDataSource = b.logDataSource;
@@ -66,6 +68,8 @@ public final class TransactionsOptions {
     this.openTelemetry = b.openTelemetry;
     this.observers = List.copyOf(b.observers);
     this.tcc = withDefaults(b.tcc, b.tablePrefix);
+    this.postgres =
+        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(b.postgres));
   }
 
   /**
@@ -270,6 +274,14 @@ public final class TransactionsOptions {
     return observers;
   }
 
+  /**
+   * The named PostgreSQL data sources global XA transactions may enlist ({@link Builder#postgres}),
+   * in the order they were added; set on the builder only (not in JSON).
+   */
+  public Map<String, PostgresSourceOptions> postgresSources() {
+    return postgres;
+  }
+
   @Override
   public String toString() {
     return "TransactionsOptions" + toJson().encode();
@@ -287,6 +299,7 @@ public final class TransactionsOptions {
     private io.opentelemetry.api.OpenTelemetry openTelemetry;
     private final List<TransactionObserver> observers = new ArrayList<>();
     private TccOptions tcc = TccOptions.defaults();
+    private final Map<String, PostgresSourceOptions> postgres = new java.util.LinkedHashMap<>();
 
     private Builder(String logDataSource) {
       if (logDataSource == null || logDataSource.isBlank()) {
@@ -348,6 +361,28 @@ public final class TransactionsOptions {
     /** The TCC section (default: {@link TccOptions#defaults()}). */
     public Builder tcc(TccOptions tcc) {
       this.tcc = Objects.requireNonNull(tcc, "tcc");
+      return this;
+    }
+
+    /**
+     * Adds a named PostgreSQL data source that global XA transactions may enlist next to the MySQL
+     * shards (the work reaches it with {@link Transactions#postgres(String)}): an unsharded
+     * participant whose branch commits with PostgreSQL's own two-phase commit ({@code PREPARE
+     * TRANSACTION}, {@code COMMIT PREPARED}) under the same decision log and recovery as the XA
+     * branches. The name must differ from the pool's data sources (checked at {@code create}), is
+     * at most 47 characters (it is part of the branch id) and may not contain {@code '}.
+     */
+    public Builder postgres(String name, PostgresSourceOptions source) {
+      String field = "postgres." + name;
+      if (name == null || name.isBlank() || name.length() > 47 || name.indexOf('\'') >= 0) {
+        throw new ConfigurationException(
+            field,
+            "a PostgreSQL data source name is 1 to 47 characters without ', got '" + name + "'");
+      }
+      if (postgres.containsKey(name)) {
+        throw new ConfigurationException(field, "added twice");
+      }
+      postgres.put(name, Objects.requireNonNull(source, field));
       return this;
     }
 

@@ -7,6 +7,7 @@ import io.shardkit.context.TxScope;
 import io.shardkit.router.ReadWriteSplittingOptions;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.router.ShardingRules;
+import io.shardkit.tx.PostgresSourceOptions;
 import io.shardkit.tx.SagaStep;
 import io.shardkit.tx.TccAction;
 import io.shardkit.tx.TccCodec;
@@ -34,6 +35,7 @@ import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.mysqlclient.MySQLConnectOptions;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
@@ -236,6 +238,49 @@ final class ReadmeSnippets {
                     rs ->
                         conn.preparedQuery("UPDATE account SET balance = balance + ? WHERE id = ?")
                             .execute(Tuple.of(10, 2))));
+  }
+
+  /** reactive-tx/README.md, PostgreSQL participants. */
+  static void postgresReadme(
+      Vertx vertx,
+      ShardingRules rules,
+      java.util.Map<String, MySQLConnectOptions> mysql,
+      PoolOptions poolOptions) {
+    ShardedPool pool =
+        ShardedPool.builder(vertx)
+            .rules(rules)
+            .dataSources(mysql, poolOptions)
+            .transactionManager(
+                p ->
+                    Transactions.create(
+                        vertx,
+                        p,
+                        TransactionsOptions.builder("ds_0")
+                            .postgres(
+                                "ledger",
+                                new PostgresSourceOptions(
+                                        new PgConnectOptions()
+                                            .setHost("pg1")
+                                            .setDatabase("ledger")
+                                            .setUser("app")
+                                            .setPassword("…"))
+                                    .poolOptions(new PoolOptions().setMaxSize(16)) // default 8
+                                    .isolationLevel("REPEATABLE READ")) // default: the server's
+                            .build()))
+            .build();
+    Transactions transactions = Transactions.of(pool);
+    transactions.warmUp(); // also refuses a server with max_prepared_transactions = 0
+
+    pool.withTransaction(
+        Duration.ofSeconds(2),
+        conn ->
+            conn.preparedQuery("UPDATE account SET balance = balance - ? WHERE id = ?")
+                .execute(Tuple.of(10, 1))
+                .compose(rs -> transactions.postgres("ledger")) // enlists it on first use
+                .compose(
+                    pg ->
+                        pg.preparedQuery("INSERT INTO entry (account, delta) VALUES ($1, $2)")
+                            .execute(Tuple.of(1, 10))));
   }
 
   /** An account and an amount: the argument of the TCC actions below. */

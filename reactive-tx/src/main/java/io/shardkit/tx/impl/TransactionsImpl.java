@@ -212,6 +212,11 @@ public final class TransactionsImpl implements Transactions {
   }
 
   @Override
+  public Future<io.vertx.sqlclient.SqlClient> postgres(String name) {
+    return xa.postgres(name);
+  }
+
+  @Override
   public Future<Optional<Decision>> decision(String globalId) {
     return xa.decision(globalId);
   }

@@ -58,6 +58,32 @@ public final class TxSpans {
     }
   }
 
+  /** The open span of transaction {@code gid} started here, or null. */
+  public Span span(String gid) {
+    return gid == null ? null : open.get(gid);
+  }
+
+  /**
+   * A participant joined transaction {@code gid}: an event {@code shardkit.tx.participant} on its
+   * span with the snapshot (protocol, data source, branch id, isolation level, time joined).
+   */
+  public void participant(String gid, io.shardkit.tx.Participant p) {
+    Span span = p == null ? null : open.get(gid);
+    if (span == null || !span.isRecording()) {
+      return;
+    }
+    io.opentelemetry.api.common.AttributesBuilder a =
+        io.opentelemetry.api.common.Attributes.builder()
+            .put("shardkit.participant.protocol", p.protocol())
+            .put("shardkit.participant.data_source", p.dataSource())
+            .put("shardkit.participant.branch_id", p.branchId())
+            .put("shardkit.participant.joined_at", p.joinedAt().toString());
+    if (p.isolationLevel() != null) {
+      a.put("shardkit.participant.isolation_level", p.isolationLevel());
+    }
+    span.addEvent("shardkit.tx.participant", a.build());
+  }
+
   /** Ends a transaction span with its outcome; {@code failure} null when it committed. */
   public void end(String gid, Span span, String outcome, Throwable failure) {
     if (gid != null) {

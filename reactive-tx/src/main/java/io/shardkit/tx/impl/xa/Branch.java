@@ -35,6 +35,16 @@ final class Branch {
 
   final String dataSource;
   final Xid xid;
+
+  /** A PostgreSQL data source's branch (PREPARE TRANSACTION) rather than a MySQL XA branch. */
+  final boolean postgres;
+
+  /** When it joined (its first statement may run), null until then. */
+  java.time.Instant joinedAt;
+
+  /** The isolation level the server reported as it joined (PostgreSQL), else null. */
+  String isolationLevel;
+
   State state = State.ENLISTING;
   Future<SqlClient> ready;
   SqlConnection conn;
@@ -44,8 +54,69 @@ final class Branch {
   private Throwable firstFailure;
 
   Branch(String dataSource, Xid xid) {
+    this(dataSource, xid, false);
+  }
+
+  Branch(String dataSource, Xid xid, boolean postgres) {
     this.dataSource = dataSource;
     this.xid = xid;
+    this.postgres = postgres;
+  }
+
+  // The coordinator's commands, by kind of branch. PostgreSQL: a failed statement aborts the
+  // transaction, and then COMMIT and PREPARE TRANSACTION answer as if they had worked (they roll
+  // back). A SELECT 1 in the same round trip fails first in that state (25P02), so an aborted
+  // branch can never be reported committed or prepared.
+
+  /** Starts the branch; PostgreSQL also reports its isolation level (second result). */
+  String startSql(String pgIsolation) {
+    return postgres
+        ? "BEGIN"
+            + (pgIsolation == null ? "" : " ISOLATION LEVEL " + pgIsolation)
+            + "; SHOW transaction_isolation"
+        : "XA START " + xid.sql();
+  }
+
+  String onePhaseSql() {
+    return postgres
+        ? "SELECT 1; COMMIT"
+        : "XA END " + xid.sql() + "; XA COMMIT " + xid.sql() + " ONE PHASE";
+  }
+
+  String prepareSql() {
+    return postgres
+        ? "SELECT 1; PREPARE TRANSACTION " + xid.pgLiteral()
+        : "XA END " + xid.sql() + "; XA PREPARE " + xid.sql();
+  }
+
+  String commitSql() {
+    return postgres ? "COMMIT PREPARED " + xid.pgLiteral() : "XA COMMIT " + xid.sql();
+  }
+
+  String rollbackActiveSql() {
+    return postgres ? "ROLLBACK" : "XA END " + xid.sql() + "; XA ROLLBACK " + xid.sql();
+  }
+
+  String rollbackPreparedSql() {
+    return postgres ? "ROLLBACK PREPARED " + xid.pgLiteral() : "XA ROLLBACK " + xid.sql();
+  }
+
+  /** The branch id as its server lists it (pg_prepared_xacts gid, or the xid). */
+  String branchId() {
+    return postgres ? xid.pgGid() : xid.sql();
+  }
+
+  /** A snapshot of this participant, or null when it never joined. */
+  io.shardkit.tx.Participant snapshot() {
+    if (joinedAt == null) {
+      return null;
+    }
+    return new io.shardkit.tx.Participant(
+        postgres ? io.shardkit.tx.Participant.POSTGRESQL : io.shardkit.tx.Participant.MYSQL,
+        dataSource,
+        branchId(),
+        isolationLevel,
+        joinedAt);
   }
 
   /** Runs {@code step} after the branch's previous coordinator command has finished. */
@@ -91,7 +162,19 @@ final class Branch {
     }
     released = true;
     unpin();
-    return clean ? conn.close().otherwiseEmpty() : HardClose.close(conn);
+    if (clean) {
+      return conn.close().otherwiseEmpty();
+    }
+    if (postgres) {
+      // The socket is closed at once, but the close of a PostgreSQL connection's socket was seen
+      // never to complete its future (the connection is gone from the pool all the same), so the
+      // coordinator does not wait for it. Nothing depends on it: a PostgreSQL prepared transaction
+      // belongs to no session.
+      return HardClose.close(conn)
+          .timeout(200, java.util.concurrent.TimeUnit.MILLISECONDS)
+          .otherwiseEmpty();
+    }
+    return HardClose.close(conn);
   }
 
   private void unpin() {

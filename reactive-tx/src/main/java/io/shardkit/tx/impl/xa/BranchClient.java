@@ -30,24 +30,39 @@ final class BranchClient implements SqlClient {
   private final SqlClient conn;
   private final Consumer<Throwable> onFailure;
   private final Supplier<RuntimeException> refusal;
+  private final Hook hook;
+
+  /** Wraps each statement sent (spans, meters, breaker of a PostgreSQL branch). */
+  interface Hook {
+    <R> Future<R> run(String sql, Supplier<Future<R>> statement);
+  }
 
   /**
    * @param refusal null while statements may run; otherwise the error to fail them with
    */
   BranchClient(SqlClient conn, Consumer<Throwable> onFailure, Supplier<RuntimeException> refusal) {
+    this(conn, onFailure, refusal, null);
+  }
+
+  BranchClient(
+      SqlClient conn,
+      Consumer<Throwable> onFailure,
+      Supplier<RuntimeException> refusal,
+      Hook hook) {
     this.conn = conn;
     this.onFailure = onFailure;
     this.refusal = refusal;
+    this.hook = hook;
   }
 
   @Override
   public Query<RowSet<Row>> query(String sql) {
-    return guarded(conn.query(sql));
+    return guarded(conn.query(sql), sql);
   }
 
   @Override
   public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
-    return guarded(conn.preparedQuery(sql));
+    return guarded(conn.preparedQuery(sql), sql);
   }
 
   @Override
@@ -60,58 +75,59 @@ final class BranchClient implements SqlClient {
     return Future.succeededFuture();
   }
 
-  private <R> Future<R> run(Supplier<Future<R>> statement) {
+  private <R> Future<R> run(String sql, Supplier<Future<R>> statement) {
     RuntimeException refused = refusal.get();
     if (refused != null) {
       return Future.failedFuture(refused);
     }
-    return statement.get().onFailure(onFailure::accept);
+    Future<R> sent = hook == null ? statement.get() : hook.run(sql, statement);
+    return sent.onFailure(onFailure::accept);
   }
 
-  private <R> Query<R> guarded(Query<R> q) {
+  private <R> Query<R> guarded(Query<R> q, String sql) {
     return new Query<>() {
       @Override
       public Future<R> execute() {
-        return run(q::execute);
+        return run(sql, q::execute);
       }
 
       @Override
       public <C> Query<SqlResult<C>> collecting(Collector<Row, ?, C> collector) {
-        return guarded(q.collecting(collector));
+        return guarded(q.collecting(collector), sql);
       }
 
       @Override
       public <U> Query<RowSet<U>> mapping(Function<Row, U> mapper) {
-        return guarded(q.mapping(mapper));
+        return guarded(q.mapping(mapper), sql);
       }
     };
   }
 
-  private <R> PreparedQuery<R> guarded(PreparedQuery<R> q) {
+  private <R> PreparedQuery<R> guarded(PreparedQuery<R> q, String sql) {
     return new PreparedQuery<>() {
       @Override
       public Future<R> execute() {
-        return run(q::execute);
+        return run(sql, q::execute);
       }
 
       @Override
       public Future<R> execute(Tuple params) {
-        return run(() -> q.execute(params));
+        return run(sql, () -> q.execute(params));
       }
 
       @Override
       public Future<R> executeBatch(List<Tuple> batch) {
-        return run(() -> q.executeBatch(batch));
+        return run(sql, () -> q.executeBatch(batch));
       }
 
       @Override
       public <C> PreparedQuery<SqlResult<C>> collecting(Collector<Row, ?, C> collector) {
-        return guarded(q.collecting(collector));
+        return guarded(q.collecting(collector), sql);
       }
 
       @Override
       public <U> PreparedQuery<RowSet<U>> mapping(Function<Row, U> mapper) {
-        return guarded(q.mapping(mapper));
+        return guarded(q.mapping(mapper), sql);
       }
     };
   }

@@ -34,7 +34,30 @@ final class SqlErrors {
 
   /** Whether the server answered (so the connection is alive and in a known state). */
   static boolean fromServer(Throwable failure) {
-    return code(failure) > 0;
+    return code(failure) > 0 || pgState(failure) != null;
+  }
+
+  /**
+   * PostgreSQL's SQLSTATE of the failure, or null when it did not come from a PostgreSQL server.
+   */
+  static String pgState(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof io.vertx.pgclient.PgException e) {
+        return e.getSqlState();
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The branch is not (or no longer) on the server: MySQL's XAER_NOTA, or PostgreSQL's 42704
+   * ("prepared transaction with identifier ... does not exist").
+   */
+  static boolean branchGone(Throwable failure) {
+    return code(failure) == XAER_NOTA || "42704".equals(pgState(failure));
   }
 
   /**

@@ -120,7 +120,7 @@ final class XaRecoveryImpl implements XaRecovery {
   private Future<RecoveryReport> pass() {
     Tally tally = new Tally();
     Future<Void> chain = ensureLeaseRows();
-    for (String ds : owner.pool().dataSourceNames()) {
+    for (String ds : owner.allDataSources()) {
       chain = chain.transform(ar -> underLease(ds, tally));
     }
     return chain
@@ -136,7 +136,7 @@ final class XaRecoveryImpl implements XaRecovery {
     if (leaseRowsReady) {
       return Future.succeededFuture();
     }
-    List<Object> names = new ArrayList<>(owner.pool().dataSourceNames());
+    List<Object> names = new ArrayList<>(owner.allDataSources());
     StringBuilder values = new StringBuilder();
     for (int i = 0; i < names.size(); i++) {
       values.append(i == 0 ? "(?)" : ", (?)");
@@ -255,7 +255,7 @@ final class XaRecoveryImpl implements XaRecovery {
    * shard that does not answer makes the pass move on (its connection is closed, not recycled).
    */
   private <T> Future<T> onShard(String ds, Function<SqlConnection, Future<T>> work) {
-    return bounded(owner.pool().pool(ds).getConnection())
+    return bounded(owner.poolOf(ds).getConnection())
         .compose(
             conn -> {
               Promise<T> promise = Promise.promise();
@@ -302,6 +302,26 @@ final class XaRecoveryImpl implements XaRecovery {
 
   /** shardkit's branches of {@code ds} that {@code XA RECOVER} lists on its server. */
   Future<List<Xid>> recover(SqlConnection conn, String ds) {
+    if (owner.isPostgres(ds)) {
+      // PostgreSQL: prepared transactions of this database whose gid is shardkit's format and
+      // names this source. They belong to no session: any connection may finish them at once.
+      return conn.query(
+              "SELECT gid FROM pg_prepared_xacts WHERE database = current_database()"
+                  + " AND gid LIKE '"
+                  + Xid.PG_PREFIX
+                  + "%'")
+          .execute()
+          .map(
+              rows -> {
+                List<Xid> out = new ArrayList<>();
+                for (Row row : rows) {
+                  Xid.fromPgGid(row.getString(0))
+                      .filter(x -> x.dataSource().equals(ds))
+                      .ifPresent(out::add);
+                }
+                return out;
+              });
+    }
     return conn.query("XA RECOVER")
         .execute()
         .map(
@@ -356,7 +376,8 @@ final class XaRecoveryImpl implements XaRecovery {
       SqlConnection conn, String ds, Xid xid, Decision decision, boolean decidedHere, Tally tally) {
     boolean commit = decision == Decision.COMMIT;
     String action = commit ? "commit" : "rollback";
-    return conn.query((commit ? "XA COMMIT " : "XA ROLLBACK ") + xid.sql())
+    Branch kind = new Branch(ds, xid, owner.isPostgres(ds));
+    return conn.query(commit ? kind.commitSql() : kind.rollbackPreparedSql())
         .execute()
         .transform(
             ar -> {
@@ -402,7 +423,7 @@ final class XaRecoveryImpl implements XaRecovery {
                 return Future.succeededFuture();
               }
               List<Future<List<Xid>>> scans = new ArrayList<>();
-              for (String ds : owner.pool().dataSourceNames()) {
+              for (String ds : owner.allDataSources()) {
                 scans.add(onShard(ds, conn -> recover(conn, ds)));
               }
               return Future.all(scans)

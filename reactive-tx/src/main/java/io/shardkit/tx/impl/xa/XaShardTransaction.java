@@ -77,6 +77,7 @@ final class XaShardTransaction implements ShardTransaction {
                 TxContext context = TxScope.current().orElseThrow();
                 owner.spans().bind(context.globalId(), span);
                 handle.tx = new XaTransaction(owner, context, pool);
+                owner.begun(context.globalId(), handle);
                 handle.scopeContext = Vertx.currentContext();
                 handle.startedNanos = System.nanoTime();
                 return owner
@@ -97,6 +98,7 @@ final class XaShardTransaction implements ShardTransaction {
                   started.tryFail(e);
                   return Future.failedFuture(handle.tx == null ? e : handle.tx.scopeFailure(e));
                 })
+            .andThen(ar -> owner.ended(handle.tx == null ? null : handle.tx.globalId()))
             .andThen(
                 ar ->
                     owner

@@ -88,7 +88,11 @@ final class XaTransaction {
     if (branch != null) {
       return branch.ready;
     }
-    branch = new Branch(dataSource, new Xid(gid, dataSource, deadlineEpochMillis));
+    branch =
+        new Branch(
+            dataSource,
+            new Xid(gid, dataSource, deadlineEpochMillis),
+            owner.isPostgres(dataSource));
     branches.put(dataSource, branch);
     branch.ready = enlist(branch);
     return branch.ready;
@@ -101,8 +105,9 @@ final class XaTransaction {
     }
     return b.then(
         () ->
-            pool.pool(b.dataSource)
-                .getConnection()
+            owner
+                .checkPostgres(b)
+                .compose(v -> owner.poolOf(b.dataSource).getConnection())
                 .compose(
                     conn -> {
                       if (state != State.ACTIVE) {
@@ -116,16 +121,18 @@ final class XaTransaction {
                         return conn.close().compose(v -> Future.failedFuture(scopeClosed));
                       }
                       b.conn = conn;
-                      return b.xa("XA START " + b.xid.sql())
+                      return b.xa(b.startSql(owner.pgIsolation(b)))
                           .transform(
                               ar -> {
                                 if (ar.succeeded()) {
                                   b.state = Branch.State.ACTIVE;
+                                  joined(b, ar.result());
                                   return Future.<SqlClient>succeededFuture(
                                       new BranchClient(
                                           conn,
                                           e -> b.recordFailure(e),
-                                          () -> refusal(b.dataSource)));
+                                          () -> refusal(b.dataSource),
+                                          owner.statementHook(b, gid)));
                                 }
                                 b.state =
                                     SqlErrors.fromServer(ar.cause())
@@ -136,8 +143,33 @@ final class XaTransaction {
                     },
                     e -> {
                       b.state = Branch.State.NOT_STARTED;
+                      owner.enlistFailed(b, e);
                       return Future.failedFuture(e);
                     }));
+  }
+
+  /** The branch joined: its snapshot on the transaction's span. */
+  private void joined(Branch b, io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row> started) {
+    b.joinedAt = java.time.Instant.now();
+    if (b.postgres) {
+      io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row> show = started.next();
+      if (show != null && show.iterator().hasNext()) {
+        b.isolationLevel = show.iterator().next().getString(0);
+      }
+    }
+    owner.spans().participant(gid, b.snapshot());
+  }
+
+  /** Snapshots of the participants that joined, in order. */
+  List<io.shardkit.tx.Participant> participants() {
+    List<io.shardkit.tx.Participant> out = new ArrayList<>();
+    for (Branch b : branches.values()) {
+      io.shardkit.tx.Participant p = b.snapshot();
+      if (p != null) {
+        out.add(p);
+      }
+    }
+    return out;
   }
 
   /**
@@ -172,7 +204,7 @@ final class XaTransaction {
    */
   private Future<SqlClient> refuseIfOpen(Branch b) {
     try {
-      pool.circuitBreaker(b.dataSource).checkAvailable();
+      owner.breakerOf(b.dataSource).checkAvailable();
       return null;
     } catch (RuntimeException open) {
       b.state = Branch.State.NOT_STARTED;
@@ -213,8 +245,7 @@ final class XaTransaction {
   private Future<Void> onePhase(Branch b) {
     state = State.ONE_PHASE;
     long t0 = System.nanoTime();
-    Future<?> commit =
-        b.then(() -> b.xa("XA END " + b.xid.sql() + "; XA COMMIT " + b.xid.sql() + " ONE PHASE"));
+    Future<?> commit = b.then(() -> b.xa(b.onePhaseSql()));
     finishing = commit.transform(ar -> Future.<Void>succeededFuture());
     return commit.transform(
         ar -> {
@@ -233,7 +264,8 @@ final class XaTransaction {
                 .compose(
                     v ->
                         Future.failedFuture(
-                            new TransactionOutcomeUnknownException(gid, "commit", ar.cause())));
+                            new TransactionOutcomeUnknownException(gid, "commit", ar.cause())
+                                .withParticipants(participants())));
           }
           // The server refused: the branch is not committed; roll it back to be sure.
           finishing = null;
@@ -248,7 +280,7 @@ final class XaTransaction {
     Map<String, Throwable> failures = new LinkedHashMap<>();
     for (Branch b : all) {
       prepares.add(
-          b.then(() -> b.xa("XA END " + b.xid.sql() + "; XA PREPARE " + b.xid.sql()))
+          b.then(() -> b.xa(b.prepareSql()))
               .transform(
                   ar -> {
                     if (ar.succeeded()) {
@@ -354,7 +386,10 @@ final class XaTransaction {
     sentinel.unpin();
     return Future.join(closes)
         .transform(
-            v -> Future.failedFuture(new TransactionOutcomeUnknownException(gid, "decide", cause)));
+            v ->
+                Future.failedFuture(
+                    new TransactionOutcomeUnknownException(gid, "decide", cause)
+                        .withParticipants(participants())));
   }
 
   /** Commits every prepared branch in parallel (once; the deadline may join it). */
@@ -396,7 +431,8 @@ final class XaTransaction {
           finish(Outcome.PENDING);
           Throwable cause = null;
           return Future.failedFuture(
-              new TransactionOutcomePendingException(gid, Decision.COMMIT, pending, cause));
+              new TransactionOutcomePendingException(gid, Decision.COMMIT, pending, cause)
+                  .withParticipants(participants()));
         });
   }
 
@@ -404,11 +440,11 @@ final class XaTransaction {
     return b.bounded(
             owner.vertx(),
             owner.options().rollbackTimeout().toMillis(),
-            b.then(() -> b.xa("XA COMMIT " + b.xid.sql())))
+            b.then(() -> b.xa(b.commitSql())))
         .transform(
             ar -> {
               // 1397: the branch is gone (a read-only branch after a restart): nothing to do.
-              if (ar.succeeded() || SqlErrors.code(ar.cause()) == SqlErrors.XAER_NOTA) {
+              if (ar.succeeded() || SqlErrors.branchGone(ar.cause())) {
                 b.state = Branch.State.COMMITTED;
                 return b.release(true);
               }
@@ -435,7 +471,10 @@ final class XaTransaction {
     Future<Void> done = rollbackAll();
     finish(Outcome.ROLLED_BACK);
     return done.transform(
-        v -> Future.failedFuture(new TransactionRolledBackException(gid, phase, causes, message)));
+        v ->
+            Future.failedFuture(
+                new TransactionRolledBackException(gid, phase, causes, message)
+                    .withParticipants(participants())));
   }
 
   /** Rolls every branch back (once); completes when every connection is returned or closed. */
@@ -469,19 +508,22 @@ final class XaTransaction {
                   case ENLISTING, NOT_STARTED, COMMITTED, ROLLED_BACK -> Future.succeededFuture();
                   case UNKNOWN -> Future.failedFuture(new IllegalStateException("unknown state"));
                   case ACTIVE ->
-                      b.xa("XA END " + b.xid.sql() + "; XA ROLLBACK " + b.xid.sql())
-                          .<Void>mapEmpty()
-                          // Already ended, or rollback-only after a deadlock: END refuses.
-                          .recover(e -> rollbackOnly(b, e));
-                  case PREPARED -> b.xa("XA ROLLBACK " + b.xid.sql()).mapEmpty();
+                      b.postgres
+                          // PostgreSQL's ROLLBACK ends any transaction state; if it fails, the
+                          // connection is closed for real below
+                          ? b.xa(b.rollbackActiveSql()).<Void>mapEmpty()
+                          : b.xa(b.rollbackActiveSql())
+                              .<Void>mapEmpty()
+                              // Already ended, or rollback-only after a deadlock: END refuses.
+                              .recover(e -> rollbackOnly(b, e));
+                  case PREPARED -> b.xa(b.rollbackPreparedSql()).mapEmpty();
                 });
     return b.bounded(owner.vertx(), owner.options().rollbackTimeout().toMillis(), work)
         .transform(
             ar -> {
               boolean clean =
                   ar.succeeded()
-                      || (SqlErrors.code(ar.cause()) == SqlErrors.XAER_NOTA
-                          && b.state != Branch.State.PREPARED);
+                      || (SqlErrors.branchGone(ar.cause()) && b.state != Branch.State.PREPARED);
               if (b.state != Branch.State.NOT_STARTED && b.state != Branch.State.ENLISTING) {
                 b.state = clean ? Branch.State.ROLLED_BACK : Branch.State.UNKNOWN;
               }
@@ -493,13 +535,9 @@ final class XaTransaction {
     if (!SqlErrors.fromServer(endFailure)) {
       return Future.failedFuture(endFailure);
     }
-    return b.xa("XA ROLLBACK " + b.xid.sql())
+    return b.xa(b.rollbackPreparedSql())
         .<Void>mapEmpty()
-        .recover(
-            e ->
-                SqlErrors.code(e) == SqlErrors.XAER_NOTA
-                    ? Future.succeededFuture()
-                    : Future.failedFuture(e));
+        .recover(e -> SqlErrors.branchGone(e) ? Future.succeededFuture() : Future.failedFuture(e));
   }
 
   // ---------------------------------------------------------------- deadline
@@ -552,7 +590,8 @@ final class XaTransaction {
       branches.values().stream()
           .filter(b -> b.state != Branch.State.COMMITTED)
           .forEach(b -> left.add(b.dataSource));
-      return new TransactionOutcomePendingException(gid, Decision.COMMIT, left, failure);
+      return new TransactionOutcomePendingException(gid, Decision.COMMIT, left, failure)
+          .withParticipants(participants());
     }
     if ((at == State.DECIDING || at == State.ONE_PHASE)
         && failure instanceof ShardkitTimeoutException t) {
@@ -572,7 +611,8 @@ final class XaTransaction {
       // decided: it may still commit, so never report a rollback
       finish(Outcome.UNKNOWN);
       return new TransactionOutcomeUnknownException(
-          gid, at == State.DECIDING ? "decide" : "commit", failure);
+              gid, at == State.DECIDING ? "decide" : "commit", failure)
+          .withParticipants(participants());
     }
     finish(failure instanceof ShardkitTimeoutException ? Outcome.TIMED_OUT : Outcome.ROLLED_BACK);
     return failure;

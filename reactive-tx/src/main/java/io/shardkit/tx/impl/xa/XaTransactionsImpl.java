@@ -33,7 +33,12 @@ public final class XaTransactionsImpl {
   private final XaRecoveryImpl recovery;
   private final io.shardkit.tx.impl.trace.TxSpans spans;
   private final DbClock clock;
+  private final PgSources pg;
   private volatile StopPoint stopPoint = StopPoint.NONE;
+
+  /** Transactions begun here and not ended, by global id (to enlist PostgreSQL sources). */
+  private final java.util.Map<String, XaShardTransaction> active =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private XaTransactionsImpl(Vertx vertx, ShardedPool pool, TransactionsOptions options) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
@@ -63,6 +68,7 @@ public final class XaTransactionsImpl {
     this.clock = new DbClock(log::keptConnection);
     this.recovery = new XaRecoveryImpl(this);
     this.spans = new io.shardkit.tx.impl.trace.TxSpans(options.openTelemetry());
+    this.pg = new PgSources(vertx, options, pool.dataSourceNames(), spans);
   }
 
   private static void checkDataSourceNames(ShardedPool pool) {
@@ -154,14 +160,111 @@ public final class XaTransactionsImpl {
     return log.install();
   }
 
-  /** Opens the connections kept on the log data source for decisions (see LogConnections). */
+  /**
+   * Opens the connections kept on the log data source for decisions (see LogConnections), and
+   * checks that every PostgreSQL source allows prepared transactions.
+   */
   public Future<Void> warmUp() {
-    return log.ready()
-        .compose(v -> clock.read().<Void>mapEmpty())
-        .recover(
-            e ->
-                Future.failedFuture(
-                    new io.shardkit.router.ShardUnavailableException(options.logDataSource(), e)));
+    Future<Void> kept =
+        log.ready()
+            .compose(v -> clock.read().<Void>mapEmpty())
+            .recover(
+                e ->
+                    Future.failedFuture(
+                        new io.shardkit.router.ShardUnavailableException(
+                            options.logDataSource(), e)));
+    return Future.all(kept, pg.checkAll()).mapEmpty();
+  }
+
+  // ---------------------------------------------------------------- PostgreSQL sources
+
+  /**
+   * The connection of PostgreSQL source {@code name} in the current XA transaction (the one whose
+   * scope the caller runs in), enlisted on first use: {@code BEGIN} on a connection pinned to the
+   * transaction; the commit prepares it with the other branches.
+   */
+  public Future<io.vertx.sqlclient.SqlClient> postgres(String name) {
+    if (!pg.contains(name)) {
+      return Future.failedFuture(
+          new ConfigurationException(
+              "postgres." + name,
+              "unknown PostgreSQL data source '"
+                  + name
+                  + "' (configured: "
+                  + pg.names()
+                  + "; add it with TransactionsOptions.Builder.postgres)"));
+    }
+    XaShardTransaction handle =
+        io.shardkit.context.TxScope.current().map(t -> active.get(t.globalId())).orElse(null);
+    if (handle == null) {
+      return Future.failedFuture(
+          new io.shardkit.context.ShardkitException(
+              "postgres('"
+                  + name
+                  + "') called outside a global transaction of this manager: call it inside"
+                  + " pool.withTransaction(...)"));
+    }
+    // answered on the caller's context (the work's, with its scope), as every statement on it
+    io.vertx.core.Context here = io.shardkit.tx.impl.OnContext.callerOrNew(vertx);
+    return io.shardkit.tx.impl.OnContext.on(here, handle.clientFor(name));
+  }
+
+  void begun(String gid, XaShardTransaction handle) {
+    active.put(gid, handle);
+  }
+
+  void ended(String gid) {
+    if (gid != null) {
+      active.remove(gid);
+    }
+  }
+
+  boolean isPostgres(String dataSource) {
+    return pg.contains(dataSource);
+  }
+
+  /** The pool's data sources, then the PostgreSQL sources: what recovery scans. */
+  List<String> allDataSources() {
+    List<String> all = new ArrayList<>(pool.dataSourceNames());
+    all.addAll(pg.names());
+    return all;
+  }
+
+  io.vertx.sqlclient.Pool poolOf(String dataSource) {
+    PgSources.Source source = pg.get(dataSource);
+    return source != null ? source.pool : pool.pool(dataSource);
+  }
+
+  io.shardkit.router.ShardCircuitBreaker breakerOf(String dataSource) {
+    PgSources.Source source = pg.get(dataSource);
+    return source != null ? source.breaker : pool.circuitBreaker(dataSource);
+  }
+
+  /** A PostgreSQL branch's source must allow prepared transactions (checked once). */
+  Future<Void> checkPostgres(Branch b) {
+    return b.postgres ? pg.check(b.dataSource) : Future.succeededFuture();
+  }
+
+  String pgIsolation(Branch b) {
+    return b.postgres ? pg.get(b.dataSource).options.isolationLevel() : null;
+  }
+
+  BranchClient.Hook statementHook(Branch b, String gid) {
+    if (!b.postgres) {
+      return null;
+    }
+    return new BranchClient.Hook() {
+      @Override
+      public <R> Future<R> run(String sql, java.util.function.Supplier<Future<R>> statement) {
+        return pg.statement(b.dataSource, gid, sql, statement);
+      }
+    };
+  }
+
+  void enlistFailed(Branch b, Throwable failure) {
+    if (b.postgres) {
+      pg.get(b.dataSource).breaker.failure(failure);
+    }
   }
 
   public XaRecovery recovery() {
@@ -177,7 +280,7 @@ public final class XaTransactionsImpl {
   }
 
   public Future<Void> close() {
-    return recovery.stop().eventually(log::close);
+    return recovery.stop().eventually(log::close).eventually(pg::close);
   }
 
   // ---------------------------------------------------------------- for the coordinator

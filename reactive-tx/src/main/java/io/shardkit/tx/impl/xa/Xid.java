@@ -90,6 +90,43 @@ public record Xid(String globalId, String dataSource, long deadlineEpochMillis) 
     return Optional.of(new Xid(gtrid, bqual.substring(0, at), deadline));
   }
 
+  /** Prefix of every shardkit branch id in PostgreSQL's {@code pg_prepared_xacts}. */
+  static final String PG_PREFIX = "sk/";
+
+  /**
+   * The branch id of a PostgreSQL branch, the {@code gid} of its {@code PREPARE TRANSACTION}:
+   * {@code sk/<global id>/<data source>@<deadline hex>} ('/' never occurs in a global id).
+   */
+  public String pgGid() {
+    return PG_PREFIX + globalId + "/" + dataSource + "@" + Long.toHexString(deadlineEpochMillis);
+  }
+
+  /** {@link #pgGid()} as a SQL string literal. */
+  String pgLiteral() {
+    return "'" + pgGid().replace("'", "''") + "'";
+  }
+
+  /** Reads a {@code pg_prepared_xacts.gid}: shardkit's branches, anything else ignored. */
+  public static Optional<Xid> fromPgGid(String gid) {
+    if (gid == null || !gid.startsWith(PG_PREFIX)) {
+      return Optional.empty();
+    }
+    int slash = gid.indexOf('/', PG_PREFIX.length());
+    int at = gid.lastIndexOf('@');
+    if (slash <= PG_PREFIX.length() || at <= slash + 1 || at == gid.length() - 1) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          new Xid(
+              gid.substring(PG_PREFIX.length(), slash),
+              gid.substring(slash + 1, at),
+              Long.parseLong(gid.substring(at + 1), 16)));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
   @Override
   public String toString() {
     return globalId + "/" + dataSource;

@@ -1,0 +1,390 @@
+package io.shardkit.tx.impl.xa;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.shardkit.context.ConfigurationException;
+import io.shardkit.context.TxContext;
+import io.shardkit.router.CircuitBreakerOptions;
+import io.shardkit.router.ShardCircuitBreaker;
+import io.shardkit.router.ShardCircuitOpenException;
+import io.shardkit.router.ShardUnavailableException;
+import io.shardkit.tx.PostgresSourceOptions;
+import io.shardkit.tx.TransactionsOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The named PostgreSQL data sources of a {@code Transactions} instance: their pools, the check that
+ * each allows prepared transactions, their circuit breakers, meters (the router's names, tagged
+ * {@code shard=<name>}) and statement spans ({@code db.system=postgresql}).
+ */
+final class PgSources {
+
+  static final AttributeKey<String> DB_SYSTEM = AttributeKey.stringKey("db.system");
+  static final AttributeKey<String> DB_SYSTEM_NAME = AttributeKey.stringKey("db.system.name");
+  static final AttributeKey<String> DB_NAMESPACE = AttributeKey.stringKey("db.namespace");
+  static final AttributeKey<String> DB_OPERATION = AttributeKey.stringKey("db.operation.name");
+  static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
+  static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
+  static final AttributeKey<String> SHARD = AttributeKey.stringKey("shardkit.shard");
+  static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
+
+  /** One PostgreSQL data source. */
+  static final class Source {
+    final String name;
+    final PostgresSourceOptions options;
+    final PgConnectOptions connect;
+    final Pool pool;
+    final Breaker breaker;
+    private volatile boolean checked;
+
+    Source(String name, PostgresSourceOptions options, Pool pool, Breaker breaker) {
+      this.name = name;
+      this.options = options;
+      this.connect = options.connectOptions();
+      this.pool = pool;
+      this.breaker = breaker;
+    }
+
+    String where() {
+      return connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase();
+    }
+  }
+
+  private final Map<String, Source> sources;
+  private final MeterRegistry registry;
+  private final Tracer tracer;
+  private final io.shardkit.tx.impl.trace.TxSpans spans;
+  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+
+  PgSources(
+      Vertx vertx,
+      TransactionsOptions options,
+      Set<String> poolDataSources,
+      io.shardkit.tx.impl.trace.TxSpans spans) {
+    this.registry = options.meterRegistry();
+    this.tracer = options.openTelemetry().getTracer("io.shardkit.tx");
+    this.spans = spans;
+    Map<String, Source> all = new LinkedHashMap<>();
+    options
+        .postgresSources()
+        .forEach(
+            (name, source) -> {
+              if (poolDataSources.contains(name)) {
+                throw new ConfigurationException(
+                    "postgres." + name,
+                    "'"
+                        + name
+                        + "' is also a data source of the pool: a PostgreSQL source needs a name"
+                        + " of its own");
+              }
+              Pool pool =
+                  PgBuilder.pool()
+                      .with(source.poolOptions())
+                      .connectingTo(source.connectOptions())
+                      .using(vertx)
+                      .build();
+              Breaker breaker = new Breaker(name, source.circuitBreaker(), registry);
+              all.put(name, new Source(name, source, pool, breaker));
+              int max = source.poolOptions().getMaxSize();
+              Gauge.builder("shardkit.pool.size", pool, Pool::size)
+                  .description("Open connections of the data source's pool")
+                  .tag("shard", name)
+                  .register(registry);
+              Gauge.builder("shardkit.pool.max", () -> max)
+                  .description("Maximum size of the data source's pool")
+                  .tag("shard", name)
+                  .register(registry);
+              Gauge.builder("shardkit.breaker.state", breaker, b -> b.state().ordinal())
+                  .description("Circuit breaker state: 0 closed, 1 half-open, 2 open")
+                  .tag("shard", name)
+                  .register(registry);
+            });
+    this.sources = all;
+  }
+
+  boolean contains(String name) {
+    return sources.containsKey(name);
+  }
+
+  Set<String> names() {
+    return sources.keySet();
+  }
+
+  Source get(String name) {
+    return sources.get(name);
+  }
+
+  /**
+   * Fails with a {@link ConfigurationException} naming the setting and the source when the server
+   * has {@code max_prepared_transactions = 0} (PostgreSQL's default: PREPARE TRANSACTION is
+   * disabled); with {@link ShardUnavailableException} when it cannot be reached. A success is kept.
+   */
+  Future<Void> check(String name) {
+    Source s = sources.get(name);
+    if (s.checked) {
+      return Future.succeededFuture();
+    }
+    return s.pool
+        .query("SHOW max_prepared_transactions")
+        .execute()
+        .recover(e -> Future.failedFuture(new ShardUnavailableException(name, e)))
+        .compose(
+            rows -> {
+              String value = rows.iterator().next().getString(0);
+              if ("0".equals(value.trim())) {
+                return Future.failedFuture(
+                    new ConfigurationException(
+                        "postgres." + name,
+                        "PostgreSQL data source '"
+                            + name
+                            + "' ("
+                            + s.where()
+                            + ") has max_prepared_transactions = 0 (PostgreSQL's default), so"
+                            + " PREPARE TRANSACTION is disabled and it cannot take part in a global"
+                            + " transaction: set max_prepared_transactions to at least the number"
+                            + " of transactions that may be prepared at once (e.g. 100) in"
+                            + " postgresql.conf and restart the server"));
+              }
+              s.checked = true;
+              return Future.<Void>succeededFuture();
+            });
+  }
+
+  /** Checks every source (warm-up). */
+  Future<Void> checkAll() {
+    List<Future<Void>> all = new ArrayList<>();
+    for (String name : sources.keySet()) {
+      all.add(check(name));
+    }
+    return Future.all(all).mapEmpty();
+  }
+
+  Future<Void> close() {
+    List<Future<Void>> all = new ArrayList<>();
+    for (Source s : sources.values()) {
+      all.add(s.pool.close());
+    }
+    return Future.join(all).<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  /**
+   * Runs one statement of the work on a PostgreSQL branch: a CLIENT span under the transaction's
+   * span, the router's per-shard statement timer, and the breaker's count.
+   */
+  <R> Future<R> statement(String name, String gid, String sql, Supplier<Future<R>> run) {
+    Source s = sources.get(name);
+    String operation = operation(sql);
+    long t0 = System.nanoTime();
+    Span parent = spans.span(gid);
+    Span span =
+        tracer
+            .spanBuilder(operation + " " + name)
+            .setParent(parent == null ? Context.current() : Context.root().with(parent))
+            .setSpanKind(SpanKind.CLIENT)
+            .startSpan();
+    if (span.isRecording()) {
+      span.setAttribute(DB_SYSTEM, "postgresql")
+          .setAttribute(DB_SYSTEM_NAME, "postgresql")
+          .setAttribute(DB_OPERATION, operation)
+          .setAttribute(SHARD, name)
+          .setAttribute(SERVER_ADDRESS, s.connect.getHost())
+          .setAttribute(SERVER_PORT, (long) s.connect.getPort())
+          .setAttribute(TxContext.GLOBAL_ID_ATTRIBUTE, gid);
+      if (s.connect.getDatabase() != null) {
+        span.setAttribute(DB_NAMESPACE, s.connect.getDatabase());
+      }
+    }
+    Future<R> result;
+    try {
+      result = run.get();
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    // answered on the context that sent it (the work's, where its transaction scope is current),
+    // not on the one the connection was taken on
+    io.vertx.core.Context caller = io.vertx.core.Vertx.currentContext();
+    if (caller != null) {
+      result = io.shardkit.tx.impl.OnContext.on(caller, result);
+    }
+    return result.andThen(
+        ar -> {
+          String outcome =
+              ar.succeeded()
+                  ? "success"
+                  : ar.cause() instanceof ShardUnavailableException ? "unavailable" : "failure";
+          timer(name, operation.toLowerCase(Locale.ROOT), outcome)
+              .record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+          if (ar.succeeded()) {
+            s.breaker.success();
+          } else {
+            s.breaker.failure(ar.cause());
+          }
+          if (span.isRecording()) {
+            if (ar.failed()) {
+              span.recordException(ar.cause());
+              span.setAttribute(ERROR_TYPE, ar.cause().getClass().getName());
+              span.setStatus(StatusCode.ERROR);
+            }
+            span.end();
+          }
+        });
+  }
+
+  private Timer timer(String name, String kind, String outcome) {
+    return timers.computeIfAbsent(
+        name + '|' + kind + '|' + outcome,
+        k ->
+            Timer.builder("shardkit.router.shard.statements")
+                .description("Statement latency on one shard (one route unit)")
+                .tag("shard", name)
+                .tag("kind", kind)
+                .tag("outcome", outcome)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry));
+  }
+
+  /** The statement's first keyword, upper case (SELECT, INSERT, ...), or OTHER. */
+  static String operation(String sql) {
+    String s = sql.stripLeading();
+    int end = 0;
+    while (end < s.length() && Character.isLetter(s.charAt(end))) {
+      end++;
+    }
+    return end == 0 ? "OTHER" : s.substring(0, end).toUpperCase(Locale.ROOT);
+  }
+
+  /**
+   * The circuit breaker of one PostgreSQL source: opens after {@code consecutiveFailures}
+   * statements or enlistments in a row failed without a server answer (unreachable, reset, timed
+   * out; a server's error is an answer), stays open {@code openDuration}, then lets the next call
+   * probe: its success closes it, its failure re-opens it.
+   */
+  static final class Breaker implements ShardCircuitBreaker {
+    private final String name;
+    private final CircuitBreakerOptions options;
+    private final MeterRegistry registry;
+    private State state = State.CLOSED;
+    private int consecutive;
+    private long openedAt;
+    private String reason = "";
+
+    Breaker(String name, CircuitBreakerOptions options, MeterRegistry registry) {
+      this.name = name;
+      this.options = options;
+      this.registry = registry;
+    }
+
+    @Override
+    public String dataSource() {
+      return name;
+    }
+
+    @Override
+    public synchronized State state() {
+      if (state == State.OPEN && elapsed() >= options.openDuration().toNanos()) {
+        return State.HALF_OPEN;
+      }
+      return state;
+    }
+
+    @Override
+    public void checkAvailable() {
+      if (!options.enabled()) {
+        return;
+      }
+      Duration retryAfter;
+      String why;
+      synchronized (this) {
+        if (state != State.OPEN) {
+          return;
+        }
+        long left = options.openDuration().toNanos() - elapsed();
+        if (left <= 0) {
+          move(State.HALF_OPEN);
+          return;
+        }
+        retryAfter = Duration.ofNanos(left);
+        why = reason;
+      }
+      Counter.builder("shardkit.breaker.rejected")
+          .description("Statements and enlistments refused by an open breaker")
+          .tag("shard", name)
+          .register(registry)
+          .increment();
+      throw new ShardCircuitOpenException(name, State.OPEN, retryAfter, why);
+    }
+
+    synchronized void success() {
+      consecutive = 0;
+      if (state == State.HALF_OPEN) {
+        move(State.CLOSED);
+      }
+    }
+
+    void failure(Throwable failure) {
+      if (!options.enabled() || answered(failure)) {
+        return;
+      }
+      synchronized (this) {
+        consecutive++;
+        if (state == State.HALF_OPEN
+            || (state == State.CLOSED && consecutive >= options.consecutiveFailures())) {
+          reason = consecutive + " calls in a row failed: " + failure.getMessage();
+          openedAt = System.nanoTime();
+          move(State.OPEN);
+        }
+      }
+    }
+
+    private static boolean answered(Throwable failure) {
+      for (Throwable t = failure; t != null; t = t.getCause()) {
+        if (t instanceof PgException || t instanceof ShardCircuitOpenException) {
+          return true;
+        }
+        if (t.getCause() == t) {
+          break;
+        }
+      }
+      return false;
+    }
+
+    private long elapsed() {
+      return System.nanoTime() - openedAt;
+    }
+
+    private void move(State to) {
+      state = to;
+      Counter.builder("shardkit.breaker.transitions")
+          .description("Circuit breaker state changes, by the state entered")
+          .tag("shard", name)
+          .tag("state", to.name().toLowerCase(Locale.ROOT))
+          .register(registry)
+          .increment();
+    }
+  }
+}
