@@ -49,7 +49,7 @@ import java.util.concurrent.TimeUnit;
  * shardkit.router.shard.statements} (tags {@code shard} = the source name, {@code kind}, {@code
  * outcome}: the SQL data sources' meter), and traced as a client span ({@code db.system=redis},
  * {@code db.namespace} = the database index, {@code server.address}, {@code server.port}) under the
- * current span, else the transaction's.
+ * transaction's span (the scope's trace), else the current span.
  */
 public final class RedisSources {
 
@@ -194,22 +194,35 @@ public final class RedisSources {
               .recover(
                   failure ->
                       Future.failedFuture(
-                          failure instanceof java.util.concurrent.TimeoutException
-                              ? new RedisTimeoutException(
+                          isUnavailableReply(failure)
+                              ? new RedisUnavailableException(
                                   source.name,
                                   "redis source "
                                       + source.name
-                                      + ": "
+                                      + " is unavailable ("
                                       + operation
-                                      + " ("
+                                      + " for "
                                       + summary
                                       + " "
                                       + kind
-                                      + ") got no answer within "
-                                      + Duration.ofNanos(bound).toMillis()
-                                      + " ms (it may still run: fenced phases and idempotent"
-                                      + " effects are safe to retry)")
-                              : failure));
+                                      + "): "
+                                      + failure.getMessage())
+                              : failure instanceof java.util.concurrent.TimeoutException
+                                  ? new RedisTimeoutException(
+                                      source.name,
+                                      "redis source "
+                                          + source.name
+                                          + ": "
+                                          + operation
+                                          + " ("
+                                          + summary
+                                          + " "
+                                          + kind
+                                          + ") got no answer within "
+                                          + Duration.ofNanos(bound).toMillis()
+                                          + " ms (it may still run: fenced phases and idempotent"
+                                          + " effects are safe to retry)")
+                                  : failure));
     } catch (RuntimeException e) {
       sent = Future.failedFuture(e);
     }
@@ -236,6 +249,34 @@ public final class RedisSources {
     return failure instanceof Response;
   }
 
+  private static final List<String> UNAVAILABLE =
+      List.of(
+          "LOADING",
+          "BUSY",
+          "MASTERDOWN",
+          "READONLY",
+          "TRYAGAIN",
+          "CLUSTERDOWN",
+          "MISCONF",
+          "CONNECTION_CLOSED"); // the client's own, for requests in flight on a lost connection
+
+  /**
+   * An error reply that says the server cannot serve now (nothing ran), or the client's for a
+   * request whose connection was lost (it may have run): counted as unhealthy, retried.
+   */
+  static boolean isUnavailableReply(Throwable failure) {
+    if (!isErrorReply(failure)) {
+      return false;
+    }
+    String message = String.valueOf(failure.getMessage());
+    for (String code : UNAVAILABLE) {
+      if (message.startsWith(code)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A fenced script or effect ran: the outcome counter of the transaction meters' shape. */
   void count(String name, String source, String kind, String outcome) {
     counters
@@ -252,9 +293,10 @@ public final class RedisSources {
   }
 
   private Span span(Source source, String operation, String summary) {
-    Context parent = Context.current();
+    // the transaction's trace first (its span parents the work of its scope), else the current one
     Optional<TxContext> tx = TxScope.current();
-    if (!Span.fromContext(parent).getSpanContext().isValid() && tx.isPresent()) {
+    Context parent = Context.current();
+    if (tx.isPresent() && Span.fromContext(tx.get().traceContext()).getSpanContext().isValid()) {
       parent = tx.get().traceContext();
     }
     Span span =

@@ -84,6 +84,17 @@ final class RedisTestSupport {
     }
   }
 
+  static <T> T await(Future<T> future, Duration timeout) throws Exception {
+    try {
+      return future
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw new AssertionError("expected success, got " + e.getCause(), e.getCause());
+    }
+  }
+
   static Throwable awaitFailure(Future<?> future) throws Exception {
     try {
       Object value = future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
