@@ -76,6 +76,18 @@ public final class RedisEffects {
             DESTINATION_PREFIX + source, aggregateKey, new JsonObject().put("effects", all)));
   }
 
+  /**
+   * Records {@code effects} in the local transaction of a TCC phase or saga step (its routed {@code
+   * client()}; the aggregate key must route to the phase's own shard). In a TCC confirm the effects
+   * run exactly when the transaction committed; in a saga action they run once the step committed,
+   * also if the saga is compensated later (so record idempotent, versioned effects, and the
+   * compensation's own).
+   */
+  public Future<String> afterCommit(
+      io.shardkit.tx.TccPhaseContext phase, Object aggregateKey, RedisEffect... effects) {
+    return afterCommit(phase.client(), aggregateKey, effects);
+  }
+
   /** A sink running the Redis effects; any other message fails (it stays in the outbox). */
   public OutboxSink sink(RedisSources sources) {
     return sink(sources, null);

@@ -401,6 +401,66 @@ class RedisCacheConsistencyTest {
     }
   }
 
+  @Test
+  void aTccConfirmRecordsItsEffectThroughItsOwnConnection() throws Exception {
+    Transactions transactions = Transactions.of(pool);
+    io.shardkit.tx.TccAction<Long> deposit =
+        io.shardkit.tx.TccAction.builder(
+                "deposit",
+                io.shardkit.tx.TccCodec.of(
+                    (Long id) -> new JsonObject().put("id", id), json -> json.getLong("id")))
+            .shardedBy("account", id -> id)
+            .onTry((ctx, id) -> Future.succeededFuture())
+            .onConfirm(
+                (ctx, id) ->
+                    ctx.client()
+                        .preparedQuery(
+                            "UPDATE account SET balance = balance + 5, version = version + 1"
+                                + " WHERE id = ?")
+                        .execute(Tuple.of(id))
+                        .compose(
+                            v ->
+                                ctx.client()
+                                    .preparedQuery("SELECT version FROM account WHERE id = ?")
+                                    .execute(Tuple.of(id)))
+                        .compose(
+                            rows ->
+                                effects.afterCommit(
+                                    ctx,
+                                    id,
+                                    RedisEffect.evict(
+                                        "cache", key(id), rows.iterator().next().getLong(0))))
+                        .mapEmpty())
+            .onCancel((ctx, id) -> Future.succeededFuture())
+            .build();
+    transactions.register(deposit);
+    await(transactions.installSchema());
+    redis.command("HSET", key(3), "v", "0", "val", "1000");
+    redis.command("HSET", key(4), "v", "0", "val", "1000");
+    OutboxRelay relay = outbox.relay(effects.sink(sources));
+    await(relay.start());
+    try {
+      io.shardkit.tx.TransactionOptions timeout =
+          io.shardkit.tx.TransactionOptions.ofTimeout(Duration.ofSeconds(5));
+      await(transactions.tcc(timeout, tx -> tx.enlist(deposit, 3L)));
+      awaitFailure(
+          transactions.tcc(
+              timeout,
+              tx ->
+                  tx.enlist(deposit, 4L)
+                      .compose(v -> Future.failedFuture(new IllegalStateException("declined")))));
+      assertThat(
+              RedisTestSupport.eventually(
+                  Duration.ofSeconds(10), () -> redis.command("HGET", key(3), "val") == null))
+          .isTrue();
+      assertThat(redis.command("HGET", key(3), "v")).isEqualTo("1");
+      assertThat(redis.command("HGET", key(4), "val")).isEqualTo("1000"); // cancelled: untouched
+      assertThat(pendingEffects()).isZero();
+    } finally {
+      await(relay.stop());
+    }
+  }
+
   long pendingEffects() {
     long pending = 0;
     for (var db : databases.all()) {
