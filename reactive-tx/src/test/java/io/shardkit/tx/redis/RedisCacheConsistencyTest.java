@@ -201,11 +201,17 @@ class RedisCacheConsistencyTest {
                   .compose(
                       rows -> {
                         Row row = rows.iterator().next();
-                        return cache
-                            .putIfNewer(
-                                key(account),
-                                row.getLong("version"),
-                                Long.toString(row.getLong("balance")))
+                        // a slow reader (a GC pause, a busy loop): commits and their effects may
+                        // land between its read and its put
+                        long pause = 1 + ThreadLocalRandom.current().nextInt(100);
+                        return vertx
+                            .timer(pause)
+                            .compose(
+                                t ->
+                                    cache.putIfNewer(
+                                        key(account),
+                                        row.getLong("version"),
+                                        Long.toString(row.getLong("balance"))))
                             .recover(f -> Future.succeededFuture(true))
                             .map(
                                 stored -> {
@@ -227,7 +233,7 @@ class RedisCacheConsistencyTest {
     AtomicInteger failed = new AtomicInteger();
     AtomicInteger reads = new AtomicInteger();
     int writers = 8;
-    int readers = 6;
+    int readers = 12;
     AtomicInteger running = new AtomicInteger(writers + readers);
     Promise<Void> done = Promise.promise();
     Runnable[] write = new Runnable[1];
