@@ -200,6 +200,10 @@ class RedisStockTest {
   }
 
   void manager(io.opentelemetry.api.OpenTelemetry otel) throws Exception {
+    manager(otel, otel == null);
+  }
+
+  void manager(io.opentelemetry.api.OpenTelemetry otel, boolean reorder) throws Exception {
     pool =
         ShardedPool.builder(vertx)
             .rules(
@@ -233,7 +237,7 @@ class RedisStockTest {
         Transactions.create(vertx, pool, TransactionsOptions.builder("ds_0").tcc(tcc).build());
     transactions.register(PLACE).register(PLACE_TCC);
     RedisParticipant participant = RedisParticipant.create(sources).register(RESERVE_STEP);
-    if (otel != null) {
+    if (!reorder) {
       participant.installOn(transactions);
     } else {
       // the coordinator reaches Redis through a network that loses replies, duplicates and delays
@@ -560,6 +564,54 @@ class RedisStockTest {
       assertThat(problems).isEmpty();
     }
     return problems.isEmpty();
+  }
+
+  @Test
+  void aSagaAbandonedAfterBothStepsIsCompensatedByAnotherInstanceOnceRedisIsBack()
+      throws Exception {
+    manager(null, false);
+    ((io.shardkit.tx.impl.TransactionsImpl) transactions)
+        .tccCoordinator()
+        .saga()
+        .stopAt(io.shardkit.tx.impl.tcc.SagaCoordinatorImpl.StopAt.BEFORE_DECISION);
+    Order order = new Order(1, "pear", 4);
+    RedisTestSupport.awaitFailure(
+        transactions.saga(
+            TransactionOptions.ofTimeout(Duration.ofSeconds(1)),
+            saga ->
+                saga.step(RESERVE_STEP.sagaStep(), order).compose(v -> saga.step(PLACE, order))));
+    // both steps applied, nothing decided: the coordinator is gone
+    assertThat(RedisTestSupport.number(redis, "stock:pear")).isEqualTo(1996);
+    assertThat(placedOrders()).containsOnlyKeys(1L);
+    redis.kill(); // and Redis is down when another instance's recovery comes
+    Transactions survivor =
+        Transactions.create(vertx, pool, TransactionsOptions.builder("ds_0").tcc(TCC).build());
+    survivor.register(PLACE).register(PLACE_TCC);
+    RedisParticipant.create(sources).register(RESERVE_STEP).installOn(survivor);
+    try {
+      await(survivor.startRecovery());
+      assertThat(
+              RedisTestSupport.eventually(
+                  Duration.ofSeconds(10),
+                  () ->
+                      meters
+                              .find("shardkit.redis.phases")
+                              .tag("kind", "cancel")
+                              .tag("outcome", "failed")
+                              .counter()
+                          != null))
+          .as("recovery tried the Redis compensation while Redis was down")
+          .isTrue();
+      redis.start();
+      assertThat(RedisTestSupport.eventually(Duration.ofSeconds(20), () -> consistent(false)))
+          .isTrue();
+      consistent(true);
+      assertThat(placedOrders()).isEmpty();
+      assertThat(RedisTestSupport.number(redis, "stock:pear")).isEqualTo(2000);
+      assertThat(redis.command("HLEN", "reservations:pear")).isEqualTo("0");
+    } finally {
+      await(survivor.close());
+    }
   }
 
   @Test
