@@ -33,13 +33,28 @@ public final class RedisEffects {
   public static final String DESTINATION_PREFIX = "redis:";
 
   private final Outbox outbox;
+  private final RedisSources sources;
 
-  private RedisEffects(Outbox outbox) {
+  private RedisEffects(Outbox outbox, RedisSources sources) {
     this.outbox = outbox;
+    this.sources = sources;
   }
 
+  /** Effects recorded in {@code outbox}; source names are checked by the sink only. */
   public static RedisEffects create(Outbox outbox) {
-    return new RedisEffects(java.util.Objects.requireNonNull(outbox, "outbox"));
+    return new RedisEffects(java.util.Objects.requireNonNull(outbox, "outbox"), null);
+  }
+
+  /**
+   * Effects recorded in {@code outbox}, their source names checked against {@code sources} when
+   * recorded: an unknown one fails {@link #afterCommit} (and so the transaction, unless the caller
+   * recovers) with a {@link RedisStepConfigurationException} instead of leaving a message no sink
+   * can run.
+   */
+  public static RedisEffects create(Outbox outbox, RedisSources sources) {
+    return new RedisEffects(
+        java.util.Objects.requireNonNull(outbox, "outbox"),
+        java.util.Objects.requireNonNull(sources, "sources"));
   }
 
   /**
@@ -67,6 +82,13 @@ public final class RedisEffects {
                     + source
                     + " and "
                     + effect.source()));
+      }
+      if (sources != null) {
+        try {
+          sources.source(null, effect.source());
+        } catch (RuntimeException unknown) {
+          return Future.failedFuture(unknown);
+        }
       }
       all.add(effect.toJson());
     }

@@ -130,7 +130,7 @@ class RedisCacheConsistencyTest {
                     .build())
             .source("cache", RedisTestSupport.clientOptions(redis))
             .build();
-    effects = RedisEffects.create(outbox);
+    effects = RedisEffects.create(outbox, sources);
     cache = VersionedCache.of(sources, "cache", null);
   }
 
@@ -398,10 +398,22 @@ class RedisCacheConsistencyTest {
                   Duration.ofSeconds(10), () -> redis.command("GET", "greeting:2") == null))
           .isTrue();
       assertThat(redis.command("GET", "greeting:1")).isEqualTo("hello");
-      assertThat(pendingEffects()).isZero();
+      assertThat(RedisTestSupport.eventually(Duration.ofSeconds(5), () -> pendingEffects() == 0))
+          .isTrue();
       // a pool is not a transaction: the effect would not be tied to any commit
       assertThat(awaitFailure(effects.afterCommit(pool, 3L, RedisEffect.evict("cache", "x"))))
           .isInstanceOf(IllegalArgumentException.class);
+      // an unknown source fails the recording, so the transaction rolls back
+      Throwable unknown =
+          awaitFailure(
+              pool.withTransaction(
+                  conn -> effects.afterCommit(conn, 3L, RedisEffect.evict("sessions", "x"))));
+      assertThat(unknown)
+          .isInstanceOf(RedisStepConfigurationException.class)
+          .hasMessageContaining("unknown Redis source 'sessions'")
+          .hasMessageContaining("[cache]");
+      assertThat(RedisTestSupport.eventually(Duration.ofSeconds(5), () -> pendingEffects() == 0))
+          .isTrue();
     } finally {
       await(relay.stop());
     }
@@ -461,7 +473,8 @@ class RedisCacheConsistencyTest {
           .isTrue();
       assertThat(redis.command("HGET", key(3), "v")).isEqualTo("1");
       assertThat(redis.command("HGET", key(4), "val")).isEqualTo("1000"); // cancelled: untouched
-      assertThat(pendingEffects()).isZero();
+      assertThat(RedisTestSupport.eventually(Duration.ofSeconds(5), () -> pendingEffects() == 0))
+          .isTrue();
     } finally {
       await(relay.stop());
     }
