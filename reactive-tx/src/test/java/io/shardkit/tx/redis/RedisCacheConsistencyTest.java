@@ -480,6 +480,47 @@ class RedisCacheConsistencyTest {
     }
   }
 
+  @Test
+  void aNotificationIsPublishedAfterCommitOnly() throws Exception {
+    io.vertx.redis.client.RedisConnection subscriber =
+        await(io.vertx.redis.client.Redis.createClient(vertx, redis.uri()).connect());
+    List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+    subscriber.handler(
+        message -> {
+          // RESP2 push: [message, channel, payload]
+          if (message.size() == 3 && "message".equals(message.get(0).toString())) {
+            received.add(message.get(2).toString());
+          }
+        });
+    await(
+        subscriber.send(
+            io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SUBSCRIBE)
+                .arg("accounts")));
+    OutboxRelay relay = outbox.relay(effects.sink(sources));
+    await(relay.start());
+    try {
+      awaitFailure(
+          pool.withTransaction(
+              conn ->
+                  effects
+                      .afterCommit(
+                          conn, 1L, RedisEffect.publish("cache", "accounts", "rolled back"))
+                      .compose(id -> Future.failedFuture(new IllegalStateException("refused")))));
+      await(
+          pool.withTransaction(
+              conn ->
+                  effects.afterCommit(
+                      conn, 2L, RedisEffect.publish("cache", "accounts", "account 2 changed"))));
+      assertThat(RedisTestSupport.eventually(Duration.ofSeconds(10), () -> !received.isEmpty()))
+          .isTrue();
+      Thread.sleep(300);
+      assertThat(received).containsExactly("account 2 changed");
+    } finally {
+      await(relay.stop());
+      subscriber.close();
+    }
+  }
+
   long pendingEffects() {
     long pending = 0;
     for (var db : databases.all()) {
