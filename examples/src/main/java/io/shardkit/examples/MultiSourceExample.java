@@ -159,6 +159,7 @@ public final class MultiSourceExample {
         for (Transfer transfer : TRANSFERS) {
           long outboxRowsBefore = outboxRows(databases);
           Map<Long, List<String>> cachedBefore = cacheEntries(cache);
+          long creditedBefore = balance(databases, transfer.to());
           try {
             join(transfer(pool, transactions, effects, transfer));
           } catch (CompletionException e) {
@@ -181,7 +182,9 @@ public final class MultiSourceExample {
                     : "A CACHE EFFECT",
                 "account "
                     + transfer.to()
-                    + "'s credit undone (balance "
+                    + "'s credit "
+                    + (balance(databases, transfer.to()) == creditedBefore ? "undone" : "KEPT")
+                    + " (balance "
                     + balance(databases, transfer.to())
                     + ")");
             continue;
