@@ -66,6 +66,26 @@ class ExamplesEndTest {
                 "outbox example: done, 19 orders applied once, 1 refused without a message")),
         new Example(TccGrpcExample.class, List.of(), List.of("TCC gRPC example: done, consistent")),
         new Example(
+            MultiSourceExample.class,
+            List.of(),
+            List.of(
+                "transfer 1 (account 1 -> 2, 30): committed, ledger row 1, cache evicted"
+                    + " (balance:1 tombstone at version 1, balance:2 tombstone at version 1)",
+                "transfer 2 (account 2 -> 3, 50): committed, ledger row 2, cache refreshed"
+                    + " (balance:2 = 180 at version 2, balance:3 = 200 at version 1)",
+                "transfer 3 (account 4 -> 1, 500): rolled back, InsufficientFundsException:"
+                    + " account 4 cannot pay 500; no ledger row, no cache effect, account 1's"
+                    + " credit undone (balance 70)",
+                "transfer 5 (account 4 -> 1, 70): committed, ledger row 5, cache evicted",
+                "account 1: read 140 (cache miss, read from the database and cached), cached 140"
+                    + " at version 2, database 140 at version 2: equal",
+                "account 3: read 80 (cache hit), cached 80 at version 2, database 80 at version 2:"
+                    + " equal",
+                "cache consistent: 4 of 4 cached balances equal the database",
+                "money conserved: 500 before, 500 after",
+                "ledger: 4 rows for 4 committed transfers; prepared transactions left: 0",
+                "multi-source example: done, 4 transfers committed, 1 rolled back, consistent")),
+        new Example(
             ReadReplicasExample.class,
             List.of(),
             List.of(
