@@ -170,12 +170,12 @@ public class PgTransferBenchmark {
         .take();
   }
 
-  private static Future<Void> pgUpdate(SqlClient client, long delta, long id) {
+  static Future<Void> pgUpdate(SqlClient client, long delta, long id) {
     return client.preparedQuery(PG_UPDATE).execute(Tuple.of(delta, id)).mapEmpty();
   }
 
   /** A random PostgreSQL account. */
-  private static long pgAccount() {
+  static long pgAccount() {
     return ThreadLocalRandom.current().nextInt(BenchEnv.ACCOUNTS_PER_SHARD);
   }
 
