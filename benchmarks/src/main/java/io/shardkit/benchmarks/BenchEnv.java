@@ -4,10 +4,12 @@ import io.shardkit.router.ShardingRules;
 import io.shardkit.testkit.Shard;
 import io.shardkit.testkit.ShardDatabase;
 import io.shardkit.testkit.ShardDatabases;
+import io.shardkit.testkit.TestPostgres;
 import io.shardkit.testkit.TestShards;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mysqlclient.MySQLConnectOptions;
+import io.vertx.pgclient.PgConnectOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,6 +27,10 @@ import java.util.Map;
  * ds_<id mod 4>}; the unsharded database has them all) and {@code account} ({@value
  * #ACCOUNTS_PER_SHARD} per shard, account {@code id} on {@code ds_<id mod 4>}, with the {@code
  * frozen}/{@code incoming} columns TCC reserves in).
+ *
+ * <p>With PostgreSQL ({@link #create(boolean)}, for {@link PgTransferBenchmark}): one testkit
+ * PostgreSQL 14 server ({@code max_prepared_transactions} = {@value #PG_MAX_PREPARED}), database
+ * {@code bench}, table {@code account} with accounts {@code 0..}{@value #ACCOUNTS_PER_SHARD}-1.
  *
  * <p>Where they come from: the {@link BenchmarkRunner} starts the shards once (testkit), loads the
  * data and hands every JMH fork a small JSON file named by {@code -D}{@value #ENV_PROPERTY}. A
@@ -49,14 +55,29 @@ public final class BenchEnv implements AutoCloseable {
       "CREATE TABLE account (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL,"
           + " frozen BIGINT NOT NULL DEFAULT 0, incoming BIGINT NOT NULL DEFAULT 0) ENGINE=InnoDB";
 
+  /**
+   * PostgreSQL's {@code max_prepared_transactions}: above the most XA branches prepared at once (64
+   * in flight, plus what recovery may hold).
+   */
+  static final int PG_MAX_PREPARED = 128;
+
+  static final String PG_DATABASE = "bench";
+  private static final String PG_ACCOUNT_DDL =
+      "CREATE TABLE account (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)";
+
   private final List<MySQLConnectOptions> shards;
   private final MySQLConnectOptions single;
+  private final PgConnectOptions postgres;
   private final AutoCloseable owned;
 
   private BenchEnv(
-      List<MySQLConnectOptions> shards, MySQLConnectOptions single, AutoCloseable owned) {
+      List<MySQLConnectOptions> shards,
+      MySQLConnectOptions single,
+      PgConnectOptions postgres,
+      AutoCloseable owned) {
     this.shards = List.copyOf(shards);
     this.single = single;
+    this.postgres = postgres;
     this.owned = owned;
   }
 
@@ -65,16 +86,37 @@ public final class BenchEnv implements AutoCloseable {
    * shards with the data loaded (closed by {@link #close()}).
    */
   public static BenchEnv open() throws IOException {
+    return open(false);
+  }
+
+  /**
+   * {@link #open()}; with {@code postgres}, fresh databases include a PostgreSQL server, and the
+   * runner's environment must have one.
+   */
+  public static BenchEnv open(boolean postgres) throws IOException {
     String file = System.getProperty(ENV_PROPERTY);
     if (file != null && !file.isBlank()) {
-      return read(Path.of(file));
+      BenchEnv env = read(Path.of(file));
+      if (postgres && env.postgres == null) {
+        throw new IllegalStateException(
+            "the runner's environment " + file + " has no PostgreSQL server");
+      }
+      return env;
     }
-    return create();
+    return create(postgres);
   }
 
   /** Starts testkit shards (or uses the configured endpoints) and loads the data. */
   public static BenchEnv create() {
+    return create(false);
+  }
+
+  /**
+   * {@link #create()}; with {@code postgres}, also a testkit PostgreSQL server with its accounts.
+   */
+  public static BenchEnv create(boolean postgres) {
     TestShards testShards = TestShards.start(SHARDS);
+    TestPostgres[] pg = new TestPostgres[1];
     try {
       ShardDatabases databases = testShards.createDatabases("bench", SHARDS);
       Shard first = testShards.shard(0);
@@ -86,20 +128,49 @@ public final class BenchEnv implements AutoCloseable {
       for (ShardDatabase db : databases.all()) {
         options.add(db.connectOptions());
       }
+      PgConnectOptions pgOptions = null;
+      if (postgres) {
+        pg[0] = TestPostgres.start(PG_MAX_PREPARED);
+        loadPostgres(pg[0]);
+        pgOptions = pg[0].connectOptions(PG_DATABASE);
+      }
       AutoCloseable owned =
           () -> {
             try {
               first.execute(null, "DROP DATABASE IF EXISTS `" + singleName + "`");
               databases.close();
             } finally {
-              testShards.close();
+              try {
+                testShards.close();
+              } finally {
+                if (pg[0] != null) {
+                  pg[0].close();
+                }
+              }
             }
           };
-      return new BenchEnv(options, singleDb.connectOptions(), owned);
+      return new BenchEnv(options, singleDb.connectOptions(), pgOptions, owned);
     } catch (RuntimeException e) {
       testShards.close();
+      if (pg[0] != null) {
+        pg[0].close();
+      }
       throw e;
     }
+  }
+
+  private static void loadPostgres(TestPostgres pg) {
+    pg.execute("CREATE DATABASE " + PG_DATABASE);
+    pg.executeIn(PG_DATABASE, PG_ACCOUNT_DDL);
+    List<String> accounts = new ArrayList<>();
+    for (int i = 0; i < ACCOUNTS_PER_SHARD; i++) {
+      accounts.add("(" + i + "," + INITIAL_BALANCE + ")");
+    }
+    for (int from = 0; from < accounts.size(); from += 2_000) {
+      List<String> chunk = accounts.subList(from, Math.min(accounts.size(), from + 2_000));
+      pg.executeIn(PG_DATABASE, "INSERT INTO account VALUES " + String.join(",", chunk));
+    }
+    pg.executeIn(PG_DATABASE, "VACUUM ANALYZE account");
   }
 
   static BenchEnv read(Path file) throws IOException {
@@ -108,7 +179,12 @@ public final class BenchEnv implements AutoCloseable {
     for (Object o : json.getJsonArray("shards")) {
       shards.add(new MySQLConnectOptions((JsonObject) o));
     }
-    return new BenchEnv(shards, new MySQLConnectOptions(json.getJsonObject("single")), null);
+    JsonObject pg = json.getJsonObject("postgres");
+    return new BenchEnv(
+        shards,
+        new MySQLConnectOptions(json.getJsonObject("single")),
+        pg == null ? null : new PgConnectOptions(pg),
+        null);
   }
 
   /** Writes the file a fork reads with {@link #read}; the databases stay owned by this instance. */
@@ -118,6 +194,16 @@ public final class BenchEnv implements AutoCloseable {
       array.add(connectJson(o));
     }
     JsonObject json = new JsonObject().put("shards", array).put("single", connectJson(single));
+    if (postgres != null) {
+      json.put(
+          "postgres",
+          new JsonObject()
+              .put("host", postgres.getHost())
+              .put("port", postgres.getPort())
+              .put("user", postgres.getUser())
+              .put("password", postgres.getPassword() == null ? "" : postgres.getPassword())
+              .put("database", postgres.getDatabase()));
+    }
     Files.createDirectories(file.toAbsolutePath().getParent());
     Files.writeString(file, json.encodePrettily(), StandardCharsets.UTF_8);
   }
@@ -198,6 +284,19 @@ public final class BenchEnv implements AutoCloseable {
   /** The unsharded database holding all orders. */
   MySQLConnectOptions single() {
     return new MySQLConnectOptions(single).setCachePreparedStatements(true);
+  }
+
+  /**
+   * Connect options of the PostgreSQL server's {@code bench} database (prepared statements cached,
+   * as the shards'); each call a fresh copy.
+   *
+   * @throws IllegalStateException when this environment has no PostgreSQL server
+   */
+  PgConnectOptions postgres() {
+    if (postgres == null) {
+      throw new IllegalStateException("this benchmark environment has no PostgreSQL server");
+    }
+    return new PgConnectOptions(postgres).setCachePreparedStatements(true);
   }
 
   /** A JDBC URL (MySQL Connector/J) for shard {@code index}. */

@@ -31,12 +31,12 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
  * The one-command benchmark run: starts the shards once (testkit: configured endpoints, else
- * Testcontainers, else embedded MariaDB), loads the data ({@link BenchEnv}), runs the suite ({@link
- * Plan}) through the JMH Runner API one benchmark and concurrency at a time (each in its own fork,
- * which reads the shards' addresses from a file named by {@code -Dshardkit.bench.env}), prints
- * progress with an ETA, and writes {@code <out>/<date>-<machine>.json} (every measurement and every
- * ratio at every concurrency), {@code <out>/summary.json} (the named figures) and one SVG chart per
- * group.
+ * Testcontainers, else embedded MariaDB; and a testkit PostgreSQL when the plan has {@link
+ * PgTransferBenchmark}), loads the data ({@link BenchEnv}), runs the suite ({@link Plan}) through
+ * the JMH Runner API one benchmark and concurrency at a time (each in its own fork, which reads the
+ * shards' addresses from a file named by {@code -Dshardkit.bench.env}), prints progress with an
+ * ETA, and writes {@code <out>/<date>-<machine>.json} (every measurement and every ratio at every
+ * concurrency), {@code <out>/summary.json} (the named figures) and one SVG chart per group.
  *
  * <p>Start it with {@code benchmarks/run.sh [--quick|--full]}; {@link RunnerOptions} lists the
  * options.
@@ -94,7 +94,7 @@ public final class BenchmarkRunner {
     boolean needsDatabase = steps.stream().anyMatch(s -> !s.cpuOnly());
     try (PrintStream jmhLog =
             new PrintStream(new FileOutputStream(log.toFile()), true, StandardCharsets.UTF_8);
-        BenchEnv env = needsDatabase ? startDatabases() : null) {
+        BenchEnv env = needsDatabase ? startDatabases(Plan.needsPostgres(steps)) : null) {
       if (env != null) {
         env.write(envFile);
       }
@@ -185,10 +185,13 @@ public final class BenchmarkRunner {
         context.getValue("mode"));
   }
 
-  private BenchEnv startDatabases() {
-    out.println("starting shards and loading data (testkit) ...");
+  private BenchEnv startDatabases(boolean postgres) {
+    out.println(
+        "starting shards"
+            + (postgres ? " and PostgreSQL" : "")
+            + " and loading data (testkit) ...");
     long t = System.nanoTime();
-    BenchEnv env = BenchEnv.create();
+    BenchEnv env = BenchEnv.create(postgres);
     out.printf("  ready in %s%n", minutes(seconds(System.nanoTime() - t)));
     return env;
   }

@@ -1,6 +1,7 @@
 package io.shardkit.benchmarks;
 
 import io.shardkit.router.ShardedPool;
+import io.shardkit.tx.PostgresSourceOptions;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
@@ -9,6 +10,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mysqlclient.MySQLBuilder;
+import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Tuple;
@@ -17,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
@@ -31,7 +34,10 @@ import org.HdrHistogram.Histogram;
  *
  * <p>For each pair: the baseline's closed-loop maximum (64 in flight), then each contender at 25,
  * 50 and 75 % of that maximum (interleaved: baseline, shardkit, at each rate), then each at twice
- * its own maximum (overload: what completes, what is refused, how fast). Writes {@code
+ * its own maximum. Pairs: point select, scatter, XA and TCC transfers (vs a local one-shard
+ * transfer) and the XA transfer across a MySQL shard and PostgreSQL (vs a local PostgreSQL
+ * transfer; {@link PgTransferBenchmark}'s pair, on a testkit PostgreSQL started only when that pair
+ * is selected) (overload: what completes, what is refused, how fast). Writes {@code
  * benchmarks/results/openloop-<date>.json} and prints a table. Run: {@code benchmarks/run.sh
  * --open-loop} (or {@code java -cp benchmarks/target/benchmarks.jar io.shardkit.benchmarks.OpenLoop
  * [--seconds 8] [--only REGEX]}).
@@ -39,6 +45,9 @@ import org.HdrHistogram.Histogram;
 public final class OpenLoop {
 
   private static final long MAX_IN_FLIGHT = 20_000;
+
+  /** The multi-source pair's name; PostgreSQL is started only when {@code --only} selects it. */
+  static final String PG_PAIR = "XA transfer MySQL + PostgreSQL";
 
   /** One contender: a name and the operation it offers. */
   record Op(String name, Supplier<Future<?>> call) {}
@@ -95,7 +104,7 @@ public final class OpenLoop {
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
-    try (BenchEnv env = BenchEnv.create()) {
+    try (BenchEnv env = BenchEnv.create(PG_PAIR.matches(only))) {
       Vertx vertx = Vertx.vertx();
       try {
         JsonObject result =
@@ -114,12 +123,18 @@ public final class OpenLoop {
   private JsonObject runAll(BenchEnv env, String only, int waitQueue) throws Exception {
     // every pool, baseline and shardkit alike; -1 (Vert.x's default) queues without bound
     PoolOptions poolOptions = new PoolOptions().setMaxSize(16).setMaxWaitQueueSize(waitQueue);
+    boolean withPg = PG_PAIR.matches(only);
+    TransactionsOptions.Builder txOptions = TransactionsOptions.builder("ds_0");
+    if (withPg) {
+      txOptions.postgres(
+          PgTransferBenchmark.PG_SOURCE,
+          new PostgresSourceOptions(env.postgres()).poolOptions(new PoolOptions(poolOptions)));
+    }
     ShardedPool sharded =
         ShardedPool.builder(vertx)
             .rules(BenchEnv.rules())
             .dataSources(env.dataSources(), poolOptions)
-            .transactionManager(
-                p -> Transactions.create(vertx, p, TransactionsOptions.builder("ds_0").build()))
+            .transactionManager(p -> Transactions.create(vertx, p, txOptions.build()))
             .build();
     Transactions transactions = Transactions.of(sharded);
     var debit = TransferBenchmark.debitAction();
@@ -145,67 +160,105 @@ public final class OpenLoop {
                         transfer(
                             c, TransferBenchmark.account(0), c, TransferBenchmark.account(0))));
     List<Pair> pairs =
-        List.of(
-            new Pair(
-                "point select",
-                new Op(
-                    "plain pool",
-                    () -> {
-                      long id = ThreadLocalRandom.current().nextLong(BenchEnv.ORDERS);
-                      return sharded
-                          .pool("ds_" + BenchEnv.shardOf(id))
-                          .preparedQuery(point)
-                          .execute(Tuple.of(id));
-                    }),
-                new Op(
-                    "routed",
-                    () ->
-                        sharded
-                            .preparedQuery(point)
-                            .execute(
-                                Tuple.of(ThreadLocalRandom.current().nextLong(BenchEnv.ORDERS))))),
-            new Pair(
-                "scatter ORDER BY LIMIT 10",
-                new Op(
-                    "one server",
-                    () ->
-                        single
-                            .preparedQuery(ScatterBenchmark.SQL)
-                            .execute(Tuple.of(ThreadLocalRandom.current().nextInt(90_000)))),
-                new Op(
-                    "4 shards",
-                    () ->
-                        sharded
-                            .preparedQuery(ScatterBenchmark.SQL)
-                            .execute(Tuple.of(ThreadLocalRandom.current().nextInt(90_000))))),
-            new Pair(
-                "XA transfer",
-                local,
-                new Op(
-                    "XA two shards",
-                    () ->
-                        sharded.withTransaction(
-                            tenSeconds.timeout(),
-                            c ->
-                                transfer(
-                                    c,
-                                    TransferBenchmark.account(0),
-                                    c,
-                                    TransferBenchmark.account(1))))),
-            new Pair(
-                "TCC transfer",
-                local,
-                new Op(
-                    "TCC two shards",
-                    () -> {
-                      long amount = 1 + ThreadLocalRandom.current().nextInt(100);
-                      var out = new TransferBenchmark.Move(TransferBenchmark.account(0), amount);
-                      var in = new TransferBenchmark.Move(TransferBenchmark.account(1), amount);
-                      return transactions.tcc(
-                          tenSeconds,
-                          tx ->
-                              Future.all(tx.enlist(debit, out), tx.enlist(credit, in)).mapEmpty());
-                    })));
+        new ArrayList<>(
+            List.of(
+                new Pair(
+                    "point select",
+                    new Op(
+                        "plain pool",
+                        () -> {
+                          long id = ThreadLocalRandom.current().nextLong(BenchEnv.ORDERS);
+                          return sharded
+                              .pool("ds_" + BenchEnv.shardOf(id))
+                              .preparedQuery(point)
+                              .execute(Tuple.of(id));
+                        }),
+                    new Op(
+                        "routed",
+                        () ->
+                            sharded
+                                .preparedQuery(point)
+                                .execute(
+                                    Tuple.of(
+                                        ThreadLocalRandom.current().nextLong(BenchEnv.ORDERS))))),
+                new Pair(
+                    "scatter ORDER BY LIMIT 10",
+                    new Op(
+                        "one server",
+                        () ->
+                            single
+                                .preparedQuery(ScatterBenchmark.SQL)
+                                .execute(Tuple.of(ThreadLocalRandom.current().nextInt(90_000)))),
+                    new Op(
+                        "4 shards",
+                        () ->
+                            sharded
+                                .preparedQuery(ScatterBenchmark.SQL)
+                                .execute(Tuple.of(ThreadLocalRandom.current().nextInt(90_000))))),
+                new Pair(
+                    "XA transfer",
+                    local,
+                    new Op(
+                        "XA two shards",
+                        () ->
+                            sharded.withTransaction(
+                                tenSeconds.timeout(),
+                                c ->
+                                    transfer(
+                                        c,
+                                        TransferBenchmark.account(0),
+                                        c,
+                                        TransferBenchmark.account(1))))),
+                new Pair(
+                    "TCC transfer",
+                    local,
+                    new Op(
+                        "TCC two shards",
+                        () -> {
+                          long amount = 1 + ThreadLocalRandom.current().nextInt(100);
+                          var out =
+                              new TransferBenchmark.Move(TransferBenchmark.account(0), amount);
+                          var in = new TransferBenchmark.Move(TransferBenchmark.account(1), amount);
+                          return transactions.tcc(
+                              tenSeconds,
+                              tx ->
+                                  Future.all(tx.enlist(debit, out), tx.enlist(credit, in))
+                                      .mapEmpty());
+                        }))));
+    Pool localPg =
+        withPg
+            ? PgBuilder.pool().with(poolOptions).connectingTo(env.postgres()).using(vertx).build()
+            : null;
+    if (withPg) {
+      Bench.await(transactions.warmUp());
+      pairs.add(
+          new Pair(
+              PG_PAIR,
+              new Op(
+                  "local PostgreSQL",
+                  () ->
+                      localPg.withTransaction(
+                          c ->
+                              PgTransferBenchmark.pgUpdate(c, -1, PgTransferBenchmark.pgAccount())
+                                  .compose(
+                                      v ->
+                                          PgTransferBenchmark.pgUpdate(
+                                              c, 1, PgTransferBenchmark.pgAccount())))),
+              new Op(
+                  "XA MySQL + PostgreSQL",
+                  () ->
+                      sharded.withTransaction(
+                          tenSeconds.timeout(),
+                          c ->
+                              c.preparedQuery(TransferBenchmark.UPDATE)
+                                  .execute(Tuple.of(-1, TransferBenchmark.account(0)))
+                                  .compose(
+                                      rows -> transactions.postgres(PgTransferBenchmark.PG_SOURCE))
+                                  .compose(
+                                      pg ->
+                                          PgTransferBenchmark.pgUpdate(
+                                              pg, 1, PgTransferBenchmark.pgAccount()))))));
+    }
     JsonArray results = new JsonArray();
     try {
       for (Pair pair : pairs) {
@@ -219,6 +272,9 @@ public final class OpenLoop {
       Bench.await(sharded.close());
       Bench.await(shard0.close());
       Bench.await(single.close());
+      if (localPg != null) {
+        Bench.await(localPg.close());
+      }
     }
     return new JsonObject()
         .put("generated", java.time.Instant.now().toString())

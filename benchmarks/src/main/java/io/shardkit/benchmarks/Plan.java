@@ -66,7 +66,12 @@ final class Plan {
                   "local, one shard",
                   "shardkit XA, 2 shards",
                   "shardkit TCC, 2 shards",
-                  "ShardingSphere XA, 2 shards")));
+                  "ShardingSphere XA, 2 shards")),
+          new Group(
+              "transfer-pg.svg",
+              "Transfer: local PostgreSQL vs XA MySQL + PostgreSQL",
+              List.of("PgTransferBenchmark.localPg", "PgTransferBenchmark.xaMysqlPg"),
+              List.of("local, PostgreSQL", "shardkit XA, MySQL + PostgreSQL")));
 
   private Plan() {}
 
@@ -87,6 +92,11 @@ final class Plan {
       steps.removeIf(s -> !options.only().matcher(s.benchmark()).find());
     }
     return steps;
+  }
+
+  /** Whether a step needs the PostgreSQL server ({@link PgTransferBenchmark}). */
+  static boolean needsPostgres(List<Step> steps) {
+    return steps.stream().anyMatch(s -> s.benchmark().startsWith("PgTransferBenchmark."));
   }
 
   /** Planned seconds of warmup and measurement for the steps. */

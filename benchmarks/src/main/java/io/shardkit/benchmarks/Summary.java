@@ -53,7 +53,11 @@ final class Summary {
           new Ratio(
               "transfer_xa_vs_shardingsphere_xa",
               "TransferBenchmark.xaTwoShards",
-              "ShardingSphereBenchmark.xaTransfer"));
+              "ShardingSphereBenchmark.xaTransfer"),
+          new Ratio(
+              "transfer_xa_mysql_pg_vs_local_pg",
+              "PgTransferBenchmark.xaMysqlPg",
+              "PgTransferBenchmark.localPg"));
 
   private Summary() {}
 

@@ -122,14 +122,16 @@ public class TransferBenchmark {
     if (window != null) {
       window.stop();
     }
-    printPhases();
+    printPhases(phases, inFlight);
     Bench.await(transactions.close());
     Bench.await(sharded.close());
     Bench.await(vertx.close());
     env.close();
   }
 
-  private void printPhases() {
+  /** Prints the coordinator's phase timers recorded in {@code phases} (into JMH's log). */
+  static void printPhases(
+      io.micrometer.core.instrument.simple.SimpleMeterRegistry phases, int inFlight) {
     StringBuilder out = new StringBuilder();
     for (io.micrometer.core.instrument.Timer t : phases.find("shardkit.tx.phase").timers()) {
       if (t.count() > 0) {

@@ -76,7 +76,12 @@ class RunnerOptionsTest {
   @Test
   void planCoversTheSuiteWithPairsSideBySide() {
     List<Plan.Step> steps = Plan.steps(RunnerOptions.parse("--quick"));
-    assertThat(steps).hasSize(3 + 3 * (4 + 2 + 4));
+    assertThat(steps).hasSize(3 + 3 * (4 + 2 + 4 + 2));
+    assertThat(Plan.needsPostgres(steps)).isTrue();
+    assertThat(steps.subList(steps.size() - 2, steps.size()))
+        .extracting(Plan.Step::label)
+        .containsExactly(
+            "PgTransferBenchmark.localPg inFlight=64", "PgTransferBenchmark.xaMysqlPg inFlight=64");
     assertThat(steps.subList(0, 3)).allMatch(Plan.Step::cpuOnly);
     assertThat(steps.get(3).label()).isEqualTo("PointSelectBenchmark.direct inFlight=1");
     assertThat(steps.get(4).label()).isEqualTo("PointSelectBenchmark.routed inFlight=1");
@@ -99,6 +104,9 @@ class RunnerOptionsTest {
             "TransferBenchmark.localOneShard inFlight=16",
             "TransferBenchmark.xaTwoShards inFlight=16",
             "TransferBenchmark.tccTwoShards inFlight=16",
-            "ShardingSphereBenchmark.xaTransfer inFlight=16");
+            "ShardingSphereBenchmark.xaTransfer inFlight=16",
+            "PgTransferBenchmark.localPg inFlight=16",
+            "PgTransferBenchmark.xaMysqlPg inFlight=16");
+    assertThat(Plan.needsPostgres(Plan.steps(RunnerOptions.parse("--only", "Point")))).isFalse();
   }
 }

@@ -83,6 +83,24 @@ class SummaryTest {
   }
 
   @Test
+  void multiSourceTransferRatioIsXaMysqlPgOverLocalPg() throws Exception {
+    // not in the fixture: null there, never 0
+    assertThat(Summary.figures(fixture()).containsKey("transfer_xa_mysql_pg_vs_local_pg")).isTrue();
+    assertThat(Summary.figures(fixture()).getValue("transfer_xa_mysql_pg_vs_local_pg")).isNull();
+    List<Measurement> m =
+        List.of(
+            new Measurement("PgTransferBenchmark.localPg", 1, "thrpt", 1000, 10, "ops/s"),
+            new Measurement("PgTransferBenchmark.xaMysqlPg", 1, "thrpt", 300, 10, "ops/s"),
+            new Measurement("PgTransferBenchmark.localPg", 16, "thrpt", 4000, 10, "ops/s"),
+            new Measurement("PgTransferBenchmark.xaMysqlPg", 16, "thrpt", 1000, 10, "ops/s"));
+    assertThat(Summary.figures(m).getDouble("transfer_xa_mysql_pg_vs_local_pg")).isEqualTo(0.25);
+    JsonObject byConcurrency =
+        Summary.ratiosByConcurrency(m).getJsonObject("transfer_xa_mysql_pg_vs_local_pg");
+    assertThat(byConcurrency.getDouble("1")).isEqualTo(0.3);
+    assertThat(byConcurrency.fieldNames()).containsExactlyInAnyOrder("1", "16");
+  }
+
+  @Test
   void nanosecondsAndThroughputUnitsBecomeMicros() {
     List<Measurement> m =
         List.of(
