@@ -2,7 +2,6 @@ package io.shardkit.tx.redis;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -13,6 +12,8 @@ import io.shardkit.context.ConfigurationException;
 import io.shardkit.context.TxContext;
 import io.shardkit.context.TxScope;
 import io.shardkit.router.ShardCircuitBreaker;
+import io.shardkit.tx.impl.SourceBreaker;
+import io.shardkit.tx.impl.SourceMeters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
@@ -71,7 +72,7 @@ public final class RedisSources {
     final String host;
     final int port;
     final String database;
-    final RedisBreaker breaker;
+    final SourceBreaker breaker;
 
     Source(
         String name,
@@ -80,7 +81,7 @@ public final class RedisSources {
         String host,
         int port,
         String database,
-        RedisBreaker breaker) {
+        SourceBreaker breaker) {
       this.name = name;
       this.client = client;
       this.owned = owned;
@@ -96,7 +97,7 @@ public final class RedisSources {
   private final Map<String, Source> sources;
   private final Tracer tracer;
   private final MeterRegistry registry;
-  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+  private final SourceMeters meters;
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
   private RedisSources(Builder builder) {
@@ -104,12 +105,17 @@ public final class RedisSources {
     this.options = builder.options;
     this.tracer = options.openTelemetry().getTracer("io.shardkit.tx.redis");
     this.registry = options.meterRegistry();
+    this.meters = new SourceMeters(registry);
     Map<String, Source> all = new LinkedHashMap<>();
     builder.clients.forEach(
         (name, spec) -> {
-          RedisBreaker breaker =
-              new RedisBreaker(
-                  name, options.circuitBreaker(), this::transition, () -> rejected(name));
+          SourceBreaker breaker =
+              new SourceBreaker(
+                  name,
+                  "redis",
+                  options.circuitBreaker(),
+                  meters::transition,
+                  () -> meters.rejected(name));
           all.put(
               name,
               new Source(
@@ -232,7 +238,9 @@ public final class RedisSources {
           Throwable health = ar.succeeded() || isErrorReply(ar.cause()) ? null : ar.cause();
           source.breaker.release(health);
           String outcome = ar.succeeded() ? "ok" : health == null ? "error_reply" : "failed";
-          timer(source.name, kind, outcome).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+          meters
+              .statements(source.name, kind, outcome)
+              .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
           if (span.isRecording()) {
             if (ar.failed()) {
               span.recordException(ar.cause());
@@ -318,46 +326,6 @@ public final class RedisSources {
           t.branchId().ifPresent(b -> span.setAttribute(TxContext.BRANCH_ID_ATTRIBUTE, b));
         });
     return span;
-  }
-
-  private Timer timer(String source, String kind, String outcome) {
-    return timers.computeIfAbsent(
-        source + '|' + kind + '|' + outcome,
-        k ->
-            Timer.builder("shardkit.router.shard.statements")
-                .description("Statement latency on one shard (one route unit)")
-                .tag("shard", source)
-                .tag("kind", kind)
-                .tag("outcome", outcome)
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofSeconds(10))
-                .register(registry));
-  }
-
-  private void transition(String source, ShardCircuitBreaker.State to) {
-    counters
-        .computeIfAbsent(
-            "transitions|" + source + '|' + to,
-            k ->
-                Counter.builder("shardkit.breaker.transitions")
-                    .description("Circuit breaker state changes, by the state entered")
-                    .tag("shard", source)
-                    .tag("state", to.name().toLowerCase(Locale.ROOT))
-                    .register(registry))
-        .increment();
-  }
-
-  private void rejected(String source) {
-    counters
-        .computeIfAbsent(
-            "rejected|" + source,
-            k ->
-                Counter.builder("shardkit.breaker.rejected")
-                    .description("Statements and enlistments refused by an open breaker")
-                    .tag("shard", source)
-                    .register(registry))
-        .increment();
   }
 
   Vertx vertx() {

@@ -1,9 +1,7 @@
 package io.shardkit.tx.impl.xa;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -12,26 +10,24 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.shardkit.context.ConfigurationException;
 import io.shardkit.context.TxContext;
-import io.shardkit.router.CircuitBreakerOptions;
-import io.shardkit.router.ShardCircuitBreaker;
 import io.shardkit.router.ShardCircuitOpenException;
 import io.shardkit.router.ShardUnavailableException;
 import io.shardkit.tx.PostgresSourceOptions;
 import io.shardkit.tx.TransactionsOptions;
+import io.shardkit.tx.impl.SourceBreaker;
+import io.shardkit.tx.impl.SourceMeters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -57,10 +53,10 @@ final class PgSources {
     final PostgresSourceOptions options;
     final PgConnectOptions connect;
     final Pool pool;
-    final Breaker breaker;
+    final SourceBreaker breaker;
     private volatile boolean checked;
 
-    Source(String name, PostgresSourceOptions options, Pool pool, Breaker breaker) {
+    Source(String name, PostgresSourceOptions options, Pool pool, SourceBreaker breaker) {
       this.name = name;
       this.options = options;
       this.connect = options.connectOptions();
@@ -77,7 +73,7 @@ final class PgSources {
   private final MeterRegistry registry;
   private final Tracer tracer;
   private final io.shardkit.tx.impl.trace.TxSpans spans;
-  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+  private final SourceMeters meters;
 
   PgSources(
       Vertx vertx,
@@ -85,6 +81,7 @@ final class PgSources {
       Set<String> poolDataSources,
       io.shardkit.tx.impl.trace.TxSpans spans) {
     this.registry = options.meterRegistry();
+    this.meters = new SourceMeters(registry);
     this.tracer = options.openTelemetry().getTracer("io.shardkit.tx");
     this.spans = spans;
     Map<String, Source> all = new LinkedHashMap<>();
@@ -106,7 +103,13 @@ final class PgSources {
                       .connectingTo(source.connectOptions())
                       .using(vertx)
                       .build();
-              Breaker breaker = new Breaker(name, source.circuitBreaker(), registry);
+              SourceBreaker breaker =
+                  new SourceBreaker(
+                      name,
+                      "postgresql",
+                      source.circuitBreaker(),
+                      meters::transition,
+                      () -> meters.rejected(name));
               all.put(name, new Source(name, source, pool, breaker));
               int max = source.poolOptions().getMaxSize();
               Gauge.builder("shardkit.pool.size", pool, Pool::size)
@@ -196,6 +199,11 @@ final class PgSources {
    */
   <R> Future<R> statement(String name, String gid, String sql, Supplier<Future<R>> run) {
     Source s = sources.get(name);
+    try {
+      s.breaker.acquire(); // refused at once while open; counts a half-open probe
+    } catch (ShardCircuitOpenException open) {
+      return Future.failedFuture(open);
+    }
     String operation = operation(sql);
     long t0 = System.nanoTime();
     Span parent = spans.span(gid);
@@ -235,13 +243,10 @@ final class PgSources {
               ar.succeeded()
                   ? "success"
                   : ar.cause() instanceof ShardUnavailableException ? "unavailable" : "failure";
-          timer(name, operation.toLowerCase(Locale.ROOT), outcome)
+          meters
+              .statements(name, operation.toLowerCase(Locale.ROOT), outcome)
               .record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-          if (ar.succeeded()) {
-            s.breaker.success();
-          } else {
-            s.breaker.failure(ar.cause());
-          }
+          s.breaker.release(ar.succeeded() ? null : unanswered(ar.cause()));
           if (span.isRecording()) {
             if (ar.failed()) {
               span.recordException(ar.cause());
@@ -253,19 +258,21 @@ final class PgSources {
         });
   }
 
-  private Timer timer(String name, String kind, String outcome) {
-    return timers.computeIfAbsent(
-        name + '|' + kind + '|' + outcome,
-        k ->
-            Timer.builder("shardkit.router.shard.statements")
-                .description("Statement latency on one shard (one route unit)")
-                .tag("shard", name)
-                .tag("kind", kind)
-                .tag("outcome", outcome)
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofSeconds(10))
-                .register(registry));
+  /**
+   * What the breaker counts of a call's failure: nothing when the server answered (a PostgreSQL
+   * error is an answer: the server is there), the failure otherwise (unreachable, reset, timed
+   * out).
+   */
+  static Throwable unanswered(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof PgException || t instanceof ShardCircuitOpenException) {
+        return null;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return failure;
   }
 
   /** The statement's first keyword, upper case (SELECT, INSERT, ...), or OTHER. */
@@ -276,115 +283,5 @@ final class PgSources {
       end++;
     }
     return end == 0 ? "OTHER" : s.substring(0, end).toUpperCase(Locale.ROOT);
-  }
-
-  /**
-   * The circuit breaker of one PostgreSQL source: opens after {@code consecutiveFailures}
-   * statements or enlistments in a row failed without a server answer (unreachable, reset, timed
-   * out; a server's error is an answer), stays open {@code openDuration}, then lets the next call
-   * probe: its success closes it, its failure re-opens it.
-   */
-  static final class Breaker implements ShardCircuitBreaker {
-    private final String name;
-    private final CircuitBreakerOptions options;
-    private final MeterRegistry registry;
-    private State state = State.CLOSED;
-    private int consecutive;
-    private long openedAt;
-    private String reason = "";
-
-    Breaker(String name, CircuitBreakerOptions options, MeterRegistry registry) {
-      this.name = name;
-      this.options = options;
-      this.registry = registry;
-    }
-
-    @Override
-    public String dataSource() {
-      return name;
-    }
-
-    @Override
-    public synchronized State state() {
-      if (state == State.OPEN && elapsed() >= options.openDuration().toNanos()) {
-        return State.HALF_OPEN;
-      }
-      return state;
-    }
-
-    @Override
-    public void checkAvailable() {
-      if (!options.enabled()) {
-        return;
-      }
-      Duration retryAfter;
-      String why;
-      synchronized (this) {
-        if (state != State.OPEN) {
-          return;
-        }
-        long left = options.openDuration().toNanos() - elapsed();
-        if (left <= 0) {
-          move(State.HALF_OPEN);
-          return;
-        }
-        retryAfter = Duration.ofNanos(left);
-        why = reason;
-      }
-      Counter.builder("shardkit.breaker.rejected")
-          .description("Statements and enlistments refused by an open breaker")
-          .tag("shard", name)
-          .register(registry)
-          .increment();
-      throw new ShardCircuitOpenException(name, State.OPEN, retryAfter, why);
-    }
-
-    synchronized void success() {
-      consecutive = 0;
-      if (state == State.HALF_OPEN) {
-        move(State.CLOSED);
-      }
-    }
-
-    void failure(Throwable failure) {
-      if (!options.enabled() || answered(failure)) {
-        return;
-      }
-      synchronized (this) {
-        consecutive++;
-        if (state == State.HALF_OPEN
-            || (state == State.CLOSED && consecutive >= options.consecutiveFailures())) {
-          reason = consecutive + " calls in a row failed: " + failure.getMessage();
-          openedAt = System.nanoTime();
-          move(State.OPEN);
-        }
-      }
-    }
-
-    private static boolean answered(Throwable failure) {
-      for (Throwable t = failure; t != null; t = t.getCause()) {
-        if (t instanceof PgException || t instanceof ShardCircuitOpenException) {
-          return true;
-        }
-        if (t.getCause() == t) {
-          break;
-        }
-      }
-      return false;
-    }
-
-    private long elapsed() {
-      return System.nanoTime() - openedAt;
-    }
-
-    private void move(State to) {
-      state = to;
-      Counter.builder("shardkit.breaker.transitions")
-          .description("Circuit breaker state changes, by the state entered")
-          .tag("shard", name)
-          .tag("state", to.name().toLowerCase(Locale.ROOT))
-          .register(registry)
-          .increment();
-    }
   }
 }

@@ -263,7 +263,10 @@ public final class XaTransactionsImpl {
 
   void enlistFailed(Branch b, Throwable failure) {
     if (b.postgres) {
-      pg.get(b.dataSource).breaker.failure(failure);
+      Throwable counted = PgSources.unanswered(failure);
+      if (counted != null) {
+        pg.get(b.dataSource).breaker.release(counted);
+      }
     }
   }
 

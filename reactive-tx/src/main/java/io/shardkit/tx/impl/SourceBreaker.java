@@ -1,4 +1,4 @@
-package io.shardkit.tx.redis;
+package io.shardkit.tx.impl;
 
 import io.shardkit.router.CircuitBreakerOptions;
 import io.shardkit.router.ShardCircuitBreaker;
@@ -7,16 +7,18 @@ import java.time.Duration;
 import java.util.function.BiConsumer;
 
 /**
- * The circuit breaker of one Redis source, with the SQL data sources' {@link CircuitBreakerOptions}
- * and the same states: opens after {@code consecutiveFailures} failed commands in a row or a
- * failure rate of at least {@code failureRateThreshold} % over the last {@code windowSize} commands
- * (once {@code minimumCalls} were seen); while open, commands fail at once with {@link
- * ShardCircuitOpenException} naming the source; after {@code openDuration}, {@code halfOpenProbes}
- * commands pass and their outcome closes or re-opens it. A lock around a few counters, no I/O.
+ * The circuit breaker of one data source outside the router (a Redis source, a PostgreSQL source),
+ * with the SQL data sources' {@link CircuitBreakerOptions} and the same states: opens after {@code
+ * consecutiveFailures} failed commands in a row or a failure rate of at least {@code
+ * failureRateThreshold} % over the last {@code windowSize} commands (once {@code minimumCalls} were
+ * seen); while open, commands fail at once with {@link ShardCircuitOpenException} naming the
+ * source; after {@code openDuration}, {@code halfOpenProbes} commands pass and their outcome closes
+ * or re-opens it. A lock around a few counters, no I/O.
  */
-final class RedisBreaker implements ShardCircuitBreaker {
+public final class SourceBreaker implements ShardCircuitBreaker {
 
   private final String source;
+  private final String system;
   private final CircuitBreakerOptions options;
   private final BiConsumer<String, State> transitions;
   private final Runnable rejected;
@@ -30,12 +32,19 @@ final class RedisBreaker implements ShardCircuitBreaker {
   private int probesInFlight;
   private String reason = "";
 
-  RedisBreaker(
+  /**
+   * @param system what the source is, for the refusal's reason ({@code redis}, {@code postgresql})
+   * @param transitions hears every state entered
+   * @param rejected runs for every call refused
+   */
+  public SourceBreaker(
       String source,
+      String system,
       CircuitBreakerOptions options,
       BiConsumer<String, State> transitions,
       Runnable rejected) {
     this.source = source;
+    this.system = system;
     this.options = options;
     this.transitions = transitions;
     this.rejected = rejected;
@@ -67,8 +76,8 @@ final class RedisBreaker implements ShardCircuitBreaker {
     }
   }
 
-  /** A command starts: refused when open (or half-open with every probe in flight). */
-  void acquire() {
+  /** A call starts: refused when open (or half-open with every probe in flight). */
+  public void acquire() {
     if (!options.enabled()) {
       return;
     }
@@ -100,8 +109,11 @@ final class RedisBreaker implements ShardCircuitBreaker {
     }
   }
 
-  /** A command ended; {@code failure} is null when Redis answered (an error reply counts as OK). */
-  void release(Throwable failure) {
+  /**
+   * A call ended; {@code failure} is null when the server answered (an error reply counts as OK:
+   * the server is there).
+   */
+  public void release(Throwable failure) {
     if (!options.enabled()) {
       return;
     }
@@ -171,6 +183,6 @@ final class RedisBreaker implements ShardCircuitBreaker {
   private ShardCircuitOpenException refusal() {
     long left = options.openDuration().toNanos() - (System.nanoTime() - openedAt);
     return new ShardCircuitOpenException(
-        source, state, Duration.ofNanos(Math.max(0, left)), "redis: " + reason);
+        source, state, Duration.ofNanos(Math.max(0, left)), system + ": " + reason);
   }
 }
