@@ -97,7 +97,7 @@ final class CoordinatorLog {
    *
    * @return the decision that holds: {@code wanted} if this call inserted it, else the existing one
    */
-  Future<Decision> decide(String gid, Decision wanted, Collection<String> branches, String by) {
+  Future<Decision> decide(String gid, Decision wanted, Collection<?> branches, String by) {
     return decideReporting(gid, wanted, branches, by).map(Decided::decision);
   }
 
@@ -120,7 +120,7 @@ final class CoordinatorLog {
    *
    * @return the decision that holds
    */
-  Future<Decision> decideCommit(String gid, Collection<String> branches) {
+  Future<Decision> decideCommit(String gid, Collection<?> branches) {
     Promise<Decision> promise = Promise.promise();
     synchronized (this) {
       queue.add(new Pending(gid, branchesJson(branches), promise));
@@ -201,8 +201,7 @@ final class CoordinatorLog {
   }
 
   /** {@link #decide}, also telling whether this call inserted the row. */
-  Future<Decided> decideReporting(
-      String gid, Decision wanted, Collection<String> branches, String by) {
+  Future<Decided> decideReporting(String gid, Decision wanted, Collection<?> branches, String by) {
     return kept.get()
         .compose(
             conn ->
@@ -326,8 +325,27 @@ final class CoordinatorLog {
   private static final String NOW = "UTC_TIMESTAMP(3)";
 
   /** The data sources as a JSON array of strings. */
-  static String branchesJson(Collection<String> dataSources) {
-    return new io.vertx.core.json.JsonArray(new ArrayList<Object>(dataSources)).encode();
+  /**
+   * The {@code branches} column of an XA row: one object per participant, its snapshot as it joined
+   * ({@code dataSource}, {@code protocol}, {@code branchId}, {@code isolationLevel}, {@code
+   * joinedAt}) when the coordinator decides, only {@code dataSource} when a name is all there is.
+   */
+  static String branchesJson(Collection<?> branches) {
+    io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+    for (Object b : branches) {
+      if (b instanceof io.shardkit.tx.Participant p) {
+        out.add(
+            new io.vertx.core.json.JsonObject()
+                .put("dataSource", p.dataSource())
+                .put("protocol", p.protocol())
+                .put("branchId", p.branchId())
+                .put("isolationLevel", p.isolationLevel())
+                .put("joinedAt", p.joinedAt().toString()));
+      } else {
+        out.add(new io.vertx.core.json.JsonObject().put("dataSource", String.valueOf(b)));
+      }
+    }
+    return out.encode();
   }
 
   static String marks(int n) {

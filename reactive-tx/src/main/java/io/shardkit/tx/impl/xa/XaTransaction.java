@@ -325,19 +325,26 @@ final class XaTransaction {
   private Future<Void> decide(List<Branch> all) {
     state = State.DECIDING;
     long t0 = System.nanoTime();
-    List<String> names = all.stream().map(b -> b.dataSource).toList();
+    // the decision row carries each participant's snapshot as it joined
+    List<Object> participants = new ArrayList<>();
+    for (Branch b : all) {
+      io.shardkit.tx.Participant p = b.snapshot();
+      participants.add(p != null ? p : b.dataSource);
+    }
     Throwable[] commitFailure = new Throwable[1];
     decisionWrite =
         here(
             owner
                 .log()
-                .decideCommit(gid, names)
+                .decideCommit(gid, participants)
                 // The insert may have landed with its answer lost: settle it by trying ABORT,
                 // which either wins or reads back the COMMIT that did land.
                 .recover(
                     e -> {
                       commitFailure[0] = e;
-                      return owner.log().decide(gid, Decision.ROLLBACK, names, "coordinator");
+                      return owner
+                          .log()
+                          .decide(gid, Decision.ROLLBACK, participants, "coordinator");
                     }));
     return decisionWrite.transform(
         ar -> {

@@ -204,6 +204,25 @@ class PgXaTest {
     assertThat(fx.logRows()).isEqualTo(rowsBefore + 1);
     assertThat(await(fx.transactions.decision(gid.get()))).contains(Decision.COMMIT);
 
+    // the decision row: each participant's snapshot as it joined
+    io.vertx.core.json.JsonArray logged =
+        new io.vertx.core.json.JsonArray(
+            fx.dbs
+                .get(0)
+                .query("SELECT branches FROM shardkit_tx WHERE gid = '" + gid.get() + "'")
+                .get(0)
+                .getString("branches"));
+    assertThat(logged).hasSize(2);
+    assertThat(logged.stream().map(o -> ((io.vertx.core.json.JsonObject) o).getString("protocol")))
+        .containsExactlyInAnyOrder("mysql", "postgresql");
+    for (Object o : logged) {
+      io.vertx.core.json.JsonObject p = (io.vertx.core.json.JsonObject) o;
+      assertThat(p.getString("dataSource")).isIn("ds_1", "pg");
+      assertThat(p.getString("branchId")).isNotBlank();
+      assertThat(java.time.Instant.parse(p.getString("joinedAt")))
+          .isBefore(java.time.Instant.now());
+    }
+
     // the transaction's span: one event per participant, PostgreSQL statements under it
     SpanData txSpan =
         spans.getFinishedSpanItems().stream()
