@@ -40,7 +40,7 @@ import java.util.function.Supplier;
  * each allows prepared transactions, their circuit breakers, meters (the router's names, tagged
  * {@code shard=<name>}) and statement spans ({@code db.system=postgresql}).
  */
-final class PgSources {
+public final class PgSources {
 
   static final AttributeKey<String> DB_SYSTEM = AttributeKey.stringKey("db.system");
   static final AttributeKey<String> DB_SYSTEM_NAME = AttributeKey.stringKey("db.system.name");
@@ -282,9 +282,10 @@ final class PgSources {
    * The circuit breaker of one PostgreSQL source: opens after {@code consecutiveFailures}
    * statements or enlistments in a row failed without a server answer (unreachable, reset, timed
    * out; a server's error is an answer), stays open {@code openDuration}, then lets the next call
-   * probe: its success closes it, its failure re-opens it.
+   * probe: its success closes it, its failure re-opens it. Public for the PostgreSQL TCC/Saga
+   * participant ({@code io.shardkit.tx.pg}), which guards its sources the same way.
    */
-  static final class Breaker implements ShardCircuitBreaker {
+  public static final class Breaker implements ShardCircuitBreaker {
     private final String name;
     private final CircuitBreakerOptions options;
     private final MeterRegistry registry;
@@ -293,7 +294,7 @@ final class PgSources {
     private long openedAt;
     private String reason = "";
 
-    Breaker(String name, CircuitBreakerOptions options, MeterRegistry registry) {
+    public Breaker(String name, CircuitBreakerOptions options, MeterRegistry registry) {
       this.name = name;
       this.options = options;
       this.registry = registry;
@@ -339,14 +340,14 @@ final class PgSources {
       throw new ShardCircuitOpenException(name, State.OPEN, retryAfter, why);
     }
 
-    synchronized void success() {
+    public synchronized void success() {
       consecutive = 0;
       if (state == State.HALF_OPEN) {
         move(State.CLOSED);
       }
     }
 
-    void failure(Throwable failure) {
+    public void failure(Throwable failure) {
       if (!options.enabled() || answered(failure)) {
         return;
       }
