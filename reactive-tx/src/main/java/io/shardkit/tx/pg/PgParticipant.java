@@ -12,7 +12,6 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.shardkit.context.ScopeOptions;
-import io.shardkit.context.ShardkitException;
 import io.shardkit.context.TxContext;
 import io.shardkit.context.TxScope;
 import io.shardkit.router.CircuitBreakerOptions;
@@ -31,7 +30,6 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,7 +43,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -360,12 +357,15 @@ public final class PgParticipant implements TccParticipant {
     long start = System.nanoTime();
     Span span = span(source, step.name() + " " + phase, phase, branch);
     PgStep.Phase<A> body = step.phase(phase);
+    AtomicBoolean stepFailed =
+        new AtomicBoolean(); // the step's own failure: not the server's health
     return TxScope.run(
             vertx,
             scope,
             () ->
                 inTransaction(
                     source,
+                    stepFailed,
                     conn ->
                         fence
                             .enter(phase, conn, branch, source.name)
@@ -386,7 +386,8 @@ public final class PgParticipant implements TccParticipant {
                                             new NullPointerException(
                                                 "the " + phase + " function returned null"));
                                   }
-                                  return ran.map(TccPhaseOutcome.APPLIED);
+                                  return ran.onFailure(f -> stepFailed.set(true))
+                                      .map(TccPhaseOutcome.APPLIED);
                                 })))
         .transform(
             ar -> {
@@ -424,82 +425,39 @@ public final class PgParticipant implements TccParticipant {
   }
 
   /**
-   * One local transaction on a connection of the source, bounded by the current scope: at its
-   * deadline the connection is given back, which rolls the transaction back, and a connection that
-   * arrives after it is given back at once. Failures of the transaction's own statements (not the
-   * step's) feed the breaker.
+   * One local transaction on a connection of the source, pinned to the current scope ({@code
+   * LocalTx}, as the MySQL fence's phases): at the deadline the connection is given back, which
+   * rolls the transaction back, and the handle the step holds refuses any further statement (so a
+   * late statement cannot commit on its own, outside the fence's transaction). The transaction is
+   * READ COMMITTED and its statements end at the deadline ({@code statement_timeout}). The body
+   * ends with {@code SELECT 1}: in a transaction PostgreSQL has aborted (a statement failed and the
+   * step carried on) it fails, instead of letting {@code COMMIT} succeed as a rollback. Failures
+   * that are not the step's own feed the breaker.
    */
-  private <T> Future<T> inTransaction(Source source, Function<SqlConnection, Future<T>> body) {
-    AtomicReference<SqlConnection> held = new AtomicReference<>();
-    AtomicBoolean abandoned = new AtomicBoolean();
-    return TxScope.bound(
-        () ->
-            source
-                .pool
-                .getConnection()
-                .andThen(ar -> health(source, ar.failed() ? ar.cause() : null))
-                .compose(
-                    conn -> {
-                      if (abandoned.get()) {
-                        conn.close();
-                        return Future.failedFuture(
-                            new ShardkitException("the phase's deadline passed"));
-                      }
-                      held.set(conn);
-                      long ms =
-                          TxScope.current()
-                              .map(tx -> tx.deadline().remainingNanos() / 1_000_000L)
-                              .orElse(phaseTimeout.toMillis());
-                      return conn.begin()
-                          .compose(
-                              tx ->
-                                  conn.query(
-                                          "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;"
-                                              + " SET LOCAL statement_timeout = "
-                                              + Math.max(1, ms))
-                                      .execute()
-                                      .andThen(
-                                          ar -> health(source, ar.failed() ? ar.cause() : null))
-                                      .compose(v -> body.apply(conn))
-                                      .compose(
-                                          value -> commit(source, conn, tx).map(value),
-                                          failure ->
-                                              tx.rollback()
-                                                  .transform(x -> Future.<T>failedFuture(failure))))
-                          .andThen(
-                              ar -> {
-                                SqlConnection c = held.getAndSet(null);
-                                if (c != null) {
-                                  c.close();
-                                }
-                              });
-                    }),
-        () -> {
-          abandoned.set(true);
-          SqlConnection c = held.getAndSet(null);
-          if (c != null) {
-            c.close();
-          }
-        });
-  }
-
-  /**
-   * {@code SELECT 1} first: in a transaction PostgreSQL has aborted (a statement failed and the
-   * step carried on), it fails instead of letting {@code COMMIT} succeed as a rollback.
-   */
-  private static Future<Void> commit(Source source, SqlConnection conn, Transaction tx) {
-    return conn.query("SELECT 1")
-        .execute()
-        .compose(v -> tx.commit())
-        .andThen(ar -> health(source, ar.failed() ? ar.cause() : null));
-  }
-
-  private static void health(Source source, Throwable failure) {
-    if (failure == null) {
-      source.breaker.success();
-    } else {
-      source.breaker.failure(failure);
-    }
+  private <T> Future<T> inTransaction(
+      Source source, AtomicBoolean stepFailed, Function<SqlConnection, Future<T>> body) {
+    long ms =
+        TxScope.current()
+            .map(tx -> tx.deadline().remainingNanos() / 1_000_000L)
+            .orElse(phaseTimeout.toMillis());
+    return io.shardkit.tx.impl.tcc.LocalTx.run(
+            source.pool,
+            conn ->
+                conn.query(
+                        "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;"
+                            + " SET LOCAL statement_timeout = "
+                            + Math.max(1, ms))
+                    .execute()
+                    .compose(v -> body.apply(conn))
+                    .compose(value -> conn.query("SELECT 1").execute().map(value)))
+        .andThen(
+            ar -> {
+              if (ar.succeeded()) {
+                source.breaker.success();
+              } else if (!stepFailed.get()) {
+                source.breaker.failure(ar.cause());
+              }
+            });
   }
 
   private static TccPhaseOutcome outcome(PgFence.Step step) {
