@@ -520,6 +520,26 @@ class PgTccTest {
   }
 
   @Test
+  void cleanFenceRemovesRowsOlderThanTheRetention() throws Exception {
+    TccBranch b = branch("ledger.credit", new Transfer(1, 1, 100, 3));
+    await(ledger.tryBranch(b));
+    await(ledger.confirm(b));
+    assertThat(await(ledger.cleanFence())).isZero(); // 7 days by default
+    assertThat(pg.query("SELECT gid FROM shardkit_tcc_fence")).hasSize(2);
+    PgParticipant shortLived =
+        PgParticipant.builder(vertx)
+            .source("ledger", ledger.pool("ledger")) // a pool it was given: not closed by it
+            .fenceRetention(Duration.ofMillis(1))
+            .build();
+    Thread.sleep(20);
+    assertThat(await(shortLived.cleanFence())).isEqualTo(2);
+    assertThat(pg.query("SELECT gid FROM shardkit_tcc_fence")).isEmpty();
+    await(shortLived.close());
+    assertThat(await(ledger.tryBranch(branch("ledger.credit", new Transfer(2, 1, 100, 1)))))
+        .isEqualTo(TccPhaseOutcome.APPLIED);
+  }
+
+  @Test
   void typedErrorsNameStepSourceAndTransaction() throws Exception {
     assertThatThrownBy(
             () ->
