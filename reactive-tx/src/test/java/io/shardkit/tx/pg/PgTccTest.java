@@ -520,6 +520,69 @@ class PgTccTest {
   }
 
   @Test
+  void pgSpansAreChildrenOfTheSagaSpan() throws Exception {
+    io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter exporter =
+        io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+    io.opentelemetry.sdk.trace.SdkTracerProvider tracerProvider =
+        io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+            .addSpanProcessor(
+                io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(exporter))
+            .build();
+    io.opentelemetry.sdk.OpenTelemetrySdk otel =
+        io.opentelemetry.sdk.OpenTelemetrySdk.builder().setTracerProvider(tracerProvider).build();
+    Transactions traced =
+        Transactions.create(
+            vertx,
+            pool,
+            TransactionsOptions.builder("ds_0")
+                .tcc(TCC.toBuilder().openTelemetry(otel).build())
+                .build());
+    try {
+      traced.register(DEBIT).register(DEBIT_STEP);
+      PgParticipant.builder(vertx)
+          .source("ledger", ledger.pool("ledger"))
+          .openTelemetry(otel)
+          .build()
+          .register(CREDIT_STEP)
+          .installOn(traced);
+      Transfer t = new Transfer(1, 1, 100, 2);
+      await(
+          traced.saga(
+              TransactionOptions.ofTimeout(Duration.ofSeconds(3)),
+              saga -> saga.step(DEBIT_STEP, t).compose(v -> saga.step(CREDIT_STEP.sagaStep(), t))));
+      List<io.opentelemetry.sdk.trace.data.SpanData> spans = exporter.getFinishedSpanItems();
+      io.opentelemetry.sdk.trace.data.SpanData saga =
+          spans.stream()
+              .filter(s -> s.getName().equals("shardkit.tx saga"))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no saga span in " + spans));
+      io.opentelemetry.sdk.trace.data.SpanData pgSpan =
+          spans.stream()
+              .filter(
+                  s ->
+                      "postgresql"
+                          .equals(
+                              s.getAttributes()
+                                  .get(
+                                      io.opentelemetry.api.common.AttributeKey.stringKey(
+                                          "db.system"))))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no postgresql span in " + spans));
+      assertThat(pgSpan.getTraceId()).isEqualTo(saga.getTraceId());
+      assertThat(pgSpan.getParentSpanId()).isEqualTo(saga.getSpanId());
+      assertThat(pgSpan.getName()).isEqualTo("ledger.credit.saga try");
+      assertThat(
+              pgSpan
+                  .getAttributes()
+                  .get(io.opentelemetry.api.common.AttributeKey.stringKey("shardkit.shard")))
+          .isEqualTo("ledger");
+    } finally {
+      await(traced.close());
+      tracerProvider.close();
+    }
+  }
+
+  @Test
   void cleanFenceRemovesRowsOlderThanTheRetention() throws Exception {
     TccBranch b = branch("ledger.credit", new Transfer(1, 1, 100, 3));
     await(ledger.tryBranch(b));
@@ -736,6 +799,11 @@ class PgTccTest {
     assertThat(phases.getOrDefault("confirm failed", 0) + phases.getOrDefault("cancel failed", 0))
         .as("the kill hit confirms or cancels: %s", phases)
         .isPositive();
+    assertThat(meters.find("shardkit.breaker.transitions").tag("shard", "ledger").counters())
+        .as("the ledger's breaker opened while PostgreSQL was down")
+        .isNotEmpty();
+    assertThat(ledger.circuitBreaker("ledger").state())
+        .isNotEqualTo(io.shardkit.router.ShardCircuitBreaker.State.OPEN);
     System.out.printf(
         "pg tcc/saga: %d transfers in %d ms, outcomes %s, during the kill %s, converged %d ms"
             + " after the load, pg phases %s%n",
