@@ -60,8 +60,8 @@ import org.junit.jupiter.api.Test;
  * {@code credit} on PostgreSQL). Commit, rollback on a business refusal on either side, the fence
  * anomalies on PostgreSQL (empty compensation then a late try, retried and concurrent phases), the
  * typed errors, and PostgreSQL killed -9 during confirms and compensations (deterministically after
- * the decision, and under concurrent load): recovery finishes, and the data show every transfer
- * fully applied or fully compensated, money conserved, nothing held or pending.
+ * the decision, and under concurrent load, after a SIGSTOP pause): recovery finishes, and the data
+ * show every transfer fully applied or fully compensated, money conserved, nothing held or pending.
  */
 @Shards(2)
 class PgTccTest {
@@ -728,7 +728,7 @@ class PgTccTest {
   }
 
   @Test
-  void transfersStayWholeWhilePostgresIsKilledAndRestartedUnderLoad() throws Exception {
+  void transfersStayWholeWhilePostgresIsPausedKilledAndRestartedUnderLoad() throws Exception {
     await(transactions.startRecovery());
     Map<Long, String> outcomes = new ConcurrentHashMap<>();
     Map<String, Integer> duringFault = new ConcurrentHashMap<>();
@@ -777,6 +777,10 @@ class PgTccTest {
     }
     Thread.sleep(1200);
     inFault.set(true);
+    pg.pause(); // SIGSTOP: phases time out, their statements run late (after their cancel began)
+    Thread.sleep(1500);
+    pg.resume();
+    Thread.sleep(800);
     pg.kill(); // kill -9 of the postmaster and every backend, mid-phase
     Thread.sleep(1500);
     pg.startAgain();
