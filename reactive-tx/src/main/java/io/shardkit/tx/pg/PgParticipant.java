@@ -561,6 +561,17 @@ public final class PgParticipant implements TccParticipant {
       return this;
     }
 
+    /**
+     * The PostgreSQL sources named in {@code options} ({@link
+     * io.shardkit.tx.TransactionsOptions.Builder#postgres}), under the same names and settings, so
+     * XA work and TCC/Saga steps address one configuration (the participant opens pools of its own
+     * on them).
+     */
+    public Builder sources(io.shardkit.tx.TransactionsOptions options) {
+      options.postgresSources().forEach(this::source);
+      return this;
+    }
+
     private void checkName(String name) {
       if (name == null || name.isBlank()) {
         throw new PgStepConfigurationException(null, name, "a PostgreSQL source needs a name");

@@ -64,6 +64,7 @@ import org.junit.jupiter.api.Test;
  * show every transfer fully applied or fully compensated, money conserved, nothing held or pending.
  */
 @Shards(2)
+@org.junit.jupiter.api.extension.ExtendWith(io.shardkit.context.junit.LeakGuardExtension.class)
 class PgTccTest {
 
   static final TccOptions TCC =
@@ -579,6 +580,29 @@ class PgTccTest {
     } finally {
       await(traced.close());
       tracerProvider.close();
+    }
+  }
+
+  @Test
+  void sourcesNamedInTransactionsOptionsServeSteps() throws Exception {
+    PgParticipant named =
+        PgParticipant.builder(vertx)
+            .sources(
+                TransactionsOptions.builder("ds_0")
+                    .postgres("ledger", new PostgresSourceOptions(pg.connectOptions()))
+                    .build())
+            .build()
+            .register(CREDIT);
+    try {
+      assertThat(named.sources()).containsExactly("ledger");
+      TccBranch b = branch("ledger.credit", new Transfer(1, 1, 100, 4));
+      assertThat(await(named.tryBranch(b))).isEqualTo(TccPhaseOutcome.APPLIED);
+      // one fence table per source: the other participant on the same database sees the branch
+      assertThat(await(ledger.tryBranch(b))).isEqualTo(TccPhaseOutcome.DUPLICATE);
+      assertThat(await(named.cancel(b))).isEqualTo(TccPhaseOutcome.APPLIED);
+      assertThat(pgAccount(100)).containsEntry("pending", 0L);
+    } finally {
+      await(named.close());
     }
   }
 
