@@ -12,6 +12,7 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.shardkit.context.ScopeOptions;
+import io.shardkit.context.ShardkitException;
 import io.shardkit.context.TxContext;
 import io.shardkit.context.TxScope;
 import io.shardkit.router.CircuitBreakerOptions;
@@ -365,7 +366,6 @@ public final class PgParticipant implements TccParticipant {
             () ->
                 inTransaction(
                     source,
-                    stepFailed,
                     conn ->
                         fence
                             .enter(phase, conn, branch, source.name)
@@ -409,6 +409,7 @@ public final class PgParticipant implements TccParticipant {
                             : new PgStepFailedException(
                                 branch.globalId(), step.name(), phase, source.name, ar.cause()));
               }
+              health(source, stepFailed.get(), ar.failed() ? ar.cause() : null);
               count(source.name, phase, outcome);
               timer(source.name, phase, ar.succeeded() ? "success" : "failure")
                   .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
@@ -431,33 +432,39 @@ public final class PgParticipant implements TccParticipant {
    * late statement cannot commit on its own, outside the fence's transaction). The transaction is
    * READ COMMITTED and its statements end at the deadline ({@code statement_timeout}). The body
    * ends with {@code SELECT 1}: in a transaction PostgreSQL has aborted (a statement failed and the
-   * step carried on) it fails, instead of letting {@code COMMIT} succeed as a rollback. Failures
-   * that are not the step's own feed the breaker.
+   * step carried on) it fails, instead of letting {@code COMMIT} succeed as a rollback.
    */
-  private <T> Future<T> inTransaction(
-      Source source, AtomicBoolean stepFailed, Function<SqlConnection, Future<T>> body) {
+  private <T> Future<T> inTransaction(Source source, Function<SqlConnection, Future<T>> body) {
     long ms =
         TxScope.current()
             .map(tx -> tx.deadline().remainingNanos() / 1_000_000L)
             .orElse(phaseTimeout.toMillis());
     return io.shardkit.tx.impl.tcc.LocalTx.run(
-            source.pool,
-            conn ->
-                conn.query(
-                        "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;"
-                            + " SET LOCAL statement_timeout = "
-                            + Math.max(1, ms))
-                    .execute()
-                    .compose(v -> body.apply(conn))
-                    .compose(value -> conn.query("SELECT 1").execute().map(value)))
-        .andThen(
-            ar -> {
-              if (ar.succeeded()) {
-                source.breaker.success();
-              } else if (!stepFailed.get()) {
-                source.breaker.failure(ar.cause());
-              }
-            });
+        source.pool,
+        conn ->
+            conn.query(
+                    "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;"
+                        + " SET LOCAL statement_timeout = "
+                        + Math.max(1, ms))
+                .execute()
+                .compose(v -> body.apply(conn))
+                .compose(value -> conn.query("SELECT 1").execute().map(value)));
+  }
+
+  /**
+   * What a phase says about its server, for the breaker: success, or a failure without an answer
+   * (unreachable, reset, its own deadline passed). Not: the step's own failure, an answer of the
+   * server (a PostgreSQL error, the fence refusing), nor the end of the scope it ran in (its
+   * transaction ended: that says nothing about the server).
+   */
+  private static void health(Source source, boolean stepFailed, Throwable failure) {
+    if (failure == null) {
+      source.breaker.success();
+    } else if (!stepFailed
+        && (failure instanceof io.shardkit.context.ShardkitTimeoutException
+            || !(failure instanceof ShardkitException))) {
+      source.breaker.failure(failure);
+    }
   }
 
   private static TccPhaseOutcome outcome(PgFence.Step step) {

@@ -254,6 +254,7 @@ class PgTccTest {
   ShardedPool pool;
   Transactions transactions;
   PgParticipant ledger;
+  LateNetwork network;
   SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
   @org.junit.jupiter.api.BeforeAll
@@ -326,14 +327,22 @@ class PgTccTest {
             .meterRegistry(meters)
             .build()
             .register(CREDIT)
-            .register(CREDIT_STEP)
-            .installOn(transactions);
+            .register(CREDIT_STEP);
+    // installOn(transactions), through a network the load test makes faulty
+    network = new LateNetwork(ledger, 8);
+    for (PgStep<Transfer> step : List.of(CREDIT, CREDIT_STEP)) {
+      transactions.register(step.sagaStep());
+      transactions.registerParticipant(step.name(), network);
+    }
     await(transactions.installSchema());
     await(ledger.installSchema());
   }
 
   @AfterEach
   void stop() throws Exception {
+    if (network != null) {
+      network.close();
+    }
     if (transactions != null) {
       await(transactions.close());
     }
@@ -754,6 +763,7 @@ class PgTccTest {
   @Test
   void transfersStayWholeWhilePostgresIsPausedKilledAndRestartedUnderLoad() throws Exception {
     await(transactions.startRecovery());
+    network.faulty = true;
     Map<Long, String> outcomes = new ConcurrentHashMap<>();
     Map<String, Integer> duringFault = new ConcurrentHashMap<>();
     AtomicBoolean inFault = new AtomicBoolean();
@@ -814,6 +824,8 @@ class PgTccTest {
     stop.set(true);
     await(allDone.future(), Duration.ofSeconds(120));
     long ranMillis = (System.nanoTime() - start) / 1_000_000;
+    network.faulty = false;
+    assertThat(eventually(Duration.ofSeconds(10), () -> network.lateInFlight.get() == 0)).isTrue();
     long settleStart = System.nanoTime();
     boolean converged = eventually(Duration.ofSeconds(60), () -> consistent(outcomes, false));
     long settleMillis = (System.nanoTime() - settleStart) / 1_000_000;
@@ -830,12 +842,22 @@ class PgTccTest {
     assertThat(meters.find("shardkit.breaker.transitions").tag("shard", "ledger").counters())
         .as("the ledger's breaker opened while PostgreSQL was down")
         .isNotEmpty();
-    assertThat(ledger.circuitBreaker("ledger").state())
-        .isNotEqualTo(io.shardkit.router.ShardCircuitBreaker.State.OPEN);
+    assertThat(
+            network.lateOutcomes.getOrDefault("TccTryRefusedException", new AtomicInteger()).get())
+        .as("late tries refused after their compensation: %s", network.lateOutcomes)
+        .isPositive();
     System.out.printf(
         "pg tcc/saga: %d transfers in %d ms, outcomes %s, during the kill %s, converged %d ms"
-            + " after the load, pg phases %s%n",
-        outcomes.size(), ranMillis, counts, duringFault, settleMillis, phases);
+            + " after the load, pg phases %s, network faults %s, late tries %s, breaker %s%n",
+        outcomes.size(),
+        ranMillis,
+        counts,
+        duringFault,
+        settleMillis,
+        phases,
+        network.injected,
+        network.lateOutcomes,
+        ledger.circuitBreaker("ledger").state());
   }
 
   // ---- checks from the data
