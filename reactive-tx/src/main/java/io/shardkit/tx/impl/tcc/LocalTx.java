@@ -14,11 +14,15 @@ import java.util.function.Function;
  * GuardedConnection} the body holds refuses any further statement. A connection that arrives after
  * the scope closed is given back at once.
  */
-final class LocalTx {
+public final class LocalTx {
 
   private LocalTx() {}
 
-  static <T> Future<T> run(Pool pool, Function<SqlConnection, Future<T>> body) {
+  /**
+   * Runs {@code body} in a local transaction (public for the PostgreSQL participant, {@code
+   * io.shardkit.tx.pg}); must be called inside a scope.
+   */
+  public static <T> Future<T> run(Pool pool, Function<SqlConnection, Future<T>> body) {
     return run(pool, null, body);
   }
 

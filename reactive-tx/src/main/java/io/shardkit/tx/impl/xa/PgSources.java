@@ -36,7 +36,7 @@ import java.util.function.Supplier;
  * each allows prepared transactions, their circuit breakers, meters (the router's names, tagged
  * {@code shard=<name>}) and statement spans ({@code db.system=postgresql}).
  */
-final class PgSources {
+public final class PgSources {
 
   static final AttributeKey<String> DB_SYSTEM = AttributeKey.stringKey("db.system");
   static final AttributeKey<String> DB_SYSTEM_NAME = AttributeKey.stringKey("db.system.name");
@@ -263,7 +263,7 @@ final class PgSources {
    * error is an answer: the server is there), the failure otherwise (unreachable, reset, timed
    * out).
    */
-  static Throwable unanswered(Throwable failure) {
+  public static Throwable unanswered(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof PgException || t instanceof ShardCircuitOpenException) {
         return null;
