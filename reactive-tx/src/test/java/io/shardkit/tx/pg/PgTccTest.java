@@ -48,6 +48,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -249,7 +250,10 @@ class PgTccTest {
           .build();
 
   ShardDatabases databases;
-  TestPostgres pg;
+
+  /** One PostgreSQL for the class (tables recreated per test; a test that kills it restarts it). */
+  static TestPostgres pg;
+
   Vertx vertx;
   ShardedPool pool;
   Transactions transactions;
@@ -286,7 +290,12 @@ class PgTccTest {
           .get((int) (id % 2))
           .execute("INSERT INTO account (id, balance) VALUES (" + id + ", " + MYSQL_START + ")");
     }
-    pg = TestPostgres.start();
+    if (pg == null) {
+      pg = TestPostgres.start();
+    } else if (!pg.isRunning()) {
+      pg.startAgain();
+    }
+    pg.execute("DROP TABLE IF EXISTS account, credit, shardkit_tcc_fence");
     pg.execute(
         "CREATE TABLE account (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL,"
             + " pending BIGINT NOT NULL DEFAULT 0, frozen BOOLEAN NOT NULL DEFAULT false)",
@@ -353,7 +362,14 @@ class PgTccTest {
       await(pool.close());
     }
     vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    pg.close();
+  }
+
+  @AfterAll
+  static void stopPostgres() {
+    if (pg != null) {
+      pg.close();
+      pg = null;
+    }
   }
 
   // ---- the transactions
