@@ -135,20 +135,25 @@ public final class TransactionsImpl implements Transactions {
     new io.vertx.core.json.JsonObject().put("warm", true).encode();
     String logDataSource = options.logDataSource();
     boolean fences = !tcc.participants().actions().isEmpty();
-    List<Future<Void>> all = new ArrayList<>();
-    for (String ds : pool.dataSourceNames()) {
-      List<String> tables = new ArrayList<>();
-      if (ds.equals(logDataSource)) {
-        tables.add(options.logTable());
-        tables.add(options.tablePrefix() + "_xa_lease");
-      }
-      if (fences) {
-        tables.add(tcc.options().fenceTable());
-      }
-      all.add(warmUp(ds, tables));
-    }
-    all.add(xa.warmUp()); // the kept decision connections
-    return Future.all(all).mapEmpty();
+    // the kept decision connections first: opened alongside the pool's warm-up they could take
+    // its idle connection, and the first transaction would open one after all
+    return xa.warmUp()
+        .compose(
+            kept -> {
+              List<Future<Void>> all = new ArrayList<>();
+              for (String ds : pool.dataSourceNames()) {
+                List<String> tables = new ArrayList<>();
+                if (ds.equals(logDataSource)) {
+                  tables.add(options.logTable());
+                  tables.add(options.tablePrefix() + "_xa_lease");
+                }
+                if (fences) {
+                  tables.add(tcc.options().fenceTable());
+                }
+                all.add(warmUp(ds, tables));
+              }
+              return Future.all(all).mapEmpty();
+            });
   }
 
   /** Opens a connection of {@code ds}, checks {@code tables} on it, gives it back to the pool. */
