@@ -76,18 +76,18 @@ final class TransactionCheck {
   // ---------------------------------------------------------------- XA in doubt
 
   private Future<Void> xaInDoubt() {
-    Future<Void> all = Future.succeededFuture();
-    for (String ds : pool.rules().dataSourceNames()) {
-      all = all.compose(v -> xaInDoubt(ds));
-    }
-    return all;
-  }
-
-  private Future<Void> xaInDoubt(String ds) {
-    // xid deadlines are stamped on the coordinator log server's clock: judged on it too
+    // xid deadlines are stamped on the coordinator log server's clock: judged on it too (read
+    // once for the whole check)
     return new io.shardkit.tx.impl.xa.DbClock(() -> Future.succeededFuture(log))
         .read()
-        .compose(now -> xaInDoubt(ds, now));
+        .compose(
+            now -> {
+              Future<Void> all = Future.succeededFuture();
+              for (String ds : pool.rules().dataSourceNames()) {
+                all = all.compose(v -> xaInDoubt(ds, now));
+              }
+              return all;
+            });
   }
 
   private Future<Void> xaInDoubt(String ds, long now) {

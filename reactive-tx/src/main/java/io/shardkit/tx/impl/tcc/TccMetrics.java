@@ -98,12 +98,7 @@ final class TccMetrics {
           default -> io.shardkit.tx.spi.TransactionObserver.Outcome.ROLLED_BACK;
         };
     tell(o -> o.transactionEnded(mode, gid, heard, 0));
-    Counter.builder("shardkit.tx.transactions")
-        .description("Transactions by outcome")
-        .tag("mode", mode)
-        .tag("outcome", outcome)
-        .register(registry)
-        .increment();
+    countOutcome(mode, outcome);
   }
 
   /**
@@ -111,10 +106,14 @@ final class TccMetrics {
    * refused}; observers hear nothing (no transaction, no global id).
    */
   void refused(String mode) {
+    countOutcome(mode, "refused");
+  }
+
+  private void countOutcome(String mode, String outcome) {
     Counter.builder("shardkit.tx.transactions")
         .description("Transactions by outcome")
         .tag("mode", mode)
-        .tag("outcome", "refused")
+        .tag("outcome", outcome)
         .register(registry)
         .increment();
   }
