@@ -60,11 +60,13 @@ final class Plan {
               List.of(
                   "TransferBenchmark.localOneShard",
                   "TransferBenchmark.xaTwoShards",
+                  "TransferBenchmark.xaTwoShardsAsync",
                   "TransferBenchmark.tccTwoShards",
                   "ShardingSphereBenchmark.xaTransfer"),
               List.of(
                   "local, one shard",
                   "shardkit XA, 2 shards",
+                  "shardkit XA, 2 shards, async second phase",
                   "shardkit TCC, 2 shards",
                   "ShardingSphere XA, 2 shards")),
           new Group(

@@ -43,6 +43,10 @@ final class Summary {
               "TransferBenchmark.xaTwoShards",
               "TransferBenchmark.localOneShard"),
           new Ratio(
+              "transfer_xa_async_vs_local",
+              "TransferBenchmark.xaTwoShardsAsync",
+              "TransferBenchmark.localOneShard"),
+          new Ratio(
               "transfer_tcc_vs_local",
               "TransferBenchmark.tccTwoShards",
               "TransferBenchmark.localOneShard"),

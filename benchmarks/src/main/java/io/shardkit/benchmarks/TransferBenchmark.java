@@ -40,7 +40,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code localOneShard}: the baseline, {@code Pool.withTransaction} on shard 0 with both
  *       accounts there (two UPDATEs, one commit);
  *   <li>{@code xaTwoShards}: a shardkit XA transaction debiting an account on shard 0 and crediting
- *       one on shard 1 (two-phase commit, decision in the coordinator log on ds_0);
+ *       one on shard 1: shard 0, first touched, keeps the decision (a local transaction committed
+ *       with the COMMIT row once shard 1's branch is prepared), then shard 1's XA COMMIT ({@code
+ *       -Dshardkit.bench.xaDecision=log}: both prepared, the decision in the coordinator log);
+ *   <li>{@code xaTwoShardsAsync}: the same with the asynchronous second phase (answered once the
+ *       decision is durable, shard 1's XA COMMIT in the background);
  *   <li>{@code tccTwoShards}: the same transfer as TCC through {@code Transactions.tcc} (log on
  *       ds_0): debit freezes on try and applies on confirm on shard 0, credit reserves on try and
  *       applies on confirm on shard 1, tries in parallel. Per transfer: one log write (both
@@ -106,7 +110,13 @@ public class TransferBenchmark {
                     Transactions.create(
                         vertx,
                         p,
-                        TransactionsOptions.builder("ds_0").meterRegistry(phases).build()))
+                        TransactionsOptions.builder("ds_0")
+                            .meterRegistry(phases)
+                            // -Dshardkit.bench.xaDecision=log: the decision in the coordinator
+                            // log (every branch prepared), to compare with the default
+                            .decisionOnParticipant(
+                                !"log".equals(System.getProperty("shardkit.bench.xaDecision")))
+                            .build()))
             .build();
     transactions = Transactions.of(sharded);
     debit = debitAction();
@@ -170,6 +180,21 @@ public class TransferBenchmark {
             () ->
                 sharded.withTransaction(
                     timeout.timeout(), conn -> debitCredit(conn, account(0), account(1), conn)))
+        .take();
+  }
+
+  /**
+   * Two shards, one shardkit XA transaction with the asynchronous second phase: answered once the
+   * decision is durable, the other branch's commit runs in the background.
+   */
+  @Benchmark
+  public void xaTwoShardsAsync() throws InterruptedException {
+    window(
+            "xaTwoShardsAsync",
+            () ->
+                transactions.xaResult(
+                    TransactionOptions.ofTimeout(timeout.timeout()).withAsyncSecondPhase(true),
+                    conn -> debitCredit(conn, account(0), account(1), conn)))
         .take();
   }
 

@@ -83,6 +83,16 @@ class SummaryTest {
   }
 
   @Test
+  void asyncXaTransferRatioIsOverTheSameLocalTransfer() throws Exception {
+    assertThat(Summary.figures(fixture()).getValue("transfer_xa_async_vs_local")).isNull();
+    List<Measurement> m =
+        List.of(
+            new Measurement("TransferBenchmark.localOneShard", 16, "thrpt", 4000, 10, "ops/s"),
+            new Measurement("TransferBenchmark.xaTwoShardsAsync", 16, "thrpt", 2000, 10, "ops/s"));
+    assertThat(Summary.figures(m).getDouble("transfer_xa_async_vs_local")).isEqualTo(0.5);
+  }
+
+  @Test
   void multiSourceTransferRatioIsXaMysqlPgOverLocalPg() throws Exception {
     // not in the fixture: null there, never 0
     assertThat(Summary.figures(fixture()).containsKey("transfer_xa_mysql_pg_vs_local_pg")).isTrue();

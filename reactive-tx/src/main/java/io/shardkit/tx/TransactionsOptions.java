@@ -45,6 +45,7 @@ public final class TransactionsOptions {
           "recoveryIntervalMs",
           "rollbackTimeoutMs",
           "logRetentionMs",
+          "decisionOnParticipant",
           "tcc");
 
   private final String logDataSource;
@@ -52,6 +53,7 @@ public final class TransactionsOptions {
   private final Duration recoveryInterval;
   private final Duration rollbackTimeout;
   private final Duration logRetention;
+  private final boolean decisionOnParticipant;
   private final MeterRegistry meterRegistry;
   private final io.opentelemetry.api.OpenTelemetry openTelemetry;
   private final List<TransactionObserver> observers;
@@ -64,6 +66,7 @@ public final class TransactionsOptions {
     this.recoveryInterval = b.recoveryInterval;
     this.rollbackTimeout = b.rollbackTimeout;
     this.logRetention = b.logRetention;
+    this.decisionOnParticipant = b.decisionOnParticipant;
     this.meterRegistry = b.meterRegistry;
     this.openTelemetry = b.openTelemetry;
     this.observers = List.copyOf(b.observers);
@@ -126,9 +129,10 @@ public final class TransactionsOptions {
 
   /**
    * Reads {@code logDataSource} (required), {@code logTable}, {@code recoveryGraceMs}, {@code
-   * recoveryIntervalMs}, {@code rollbackTimeoutMs}, {@code logRetentionMs} and {@code tcc} (an
-   * object read by {@link TccOptions#fromJson}); any other field is rejected. The meter registry,
-   * OpenTelemetry and observers are set on the builder only.
+   * recoveryIntervalMs}, {@code rollbackTimeoutMs}, {@code logRetentionMs}, {@code
+   * decisionOnParticipant} and {@code tcc} (an object read by {@link TccOptions#fromJson}); any
+   * other field is rejected. The meter registry, OpenTelemetry and observers are set on the builder
+   * only.
    */
   public static TransactionsOptions fromJson(JsonObject json) {
     return new TransactionsOptions(json);
@@ -164,6 +168,14 @@ public final class TransactionsOptions {
     b.recoveryInterval = millis(json, "recoveryIntervalMs", b.recoveryInterval, false);
     b.rollbackTimeout = millis(json, "rollbackTimeoutMs", b.rollbackTimeout, false);
     b.logRetention = millis(json, "logRetentionMs", b.logRetention, true);
+    if (json.containsKey("decisionOnParticipant")) {
+      if (!(json.getValue("decisionOnParticipant") instanceof Boolean on)) {
+        throw new ConfigurationException(
+            "decisionOnParticipant",
+            "must be true or false, got " + json.getValue("decisionOnParticipant"));
+      }
+      b.decisionOnParticipant(on);
+    }
     if (json.containsKey("tcc")) {
       if (!(json.getValue("tcc") instanceof JsonObject section)) {
         throw new ConfigurationException("tcc", "must be an object, got " + json.getValue("tcc"));
@@ -205,6 +217,7 @@ public final class TransactionsOptions {
         .put("recoveryIntervalMs", recoveryInterval.toMillis())
         .put("rollbackTimeoutMs", rollbackTimeout.toMillis())
         .put("logRetentionMs", logRetention.toMillis())
+        .put("decisionOnParticipant", decisionOnParticipant)
         .put("tcc", tcc.toJson());
   }
 
@@ -228,6 +241,14 @@ public final class TransactionsOptions {
     return tcc.txTable();
   }
 
+  /**
+   * The table of XA decisions kept on participants, {@code <tablePrefix>_xa_decision}, on every
+   * MySQL data source (see {@link #decisionOnParticipant()}).
+   */
+  public String xaDecisionTable() {
+    return tablePrefix() + "_xa_decision";
+  }
+
   /** Time after a branch's deadline before recovery may decide ABORT for it. */
   public Duration recoveryGrace() {
     return recoveryGrace;
@@ -246,6 +267,19 @@ public final class TransactionsOptions {
   /** Minimum age of a finished decision row before recovery deletes it. */
   public Duration logRetention() {
     return logRetention;
+  }
+
+  /**
+   * Whether an XA transaction's first MySQL branch keeps its decision (default true): that branch
+   * runs as a local transaction and, once every other branch is prepared, commits its work together
+   * with the COMMIT row in {@code <tablePrefix>_xa_decision} on its own data source, in one durable
+   * write; the others' xids name it. When false, every branch is prepared and the decision is
+   * written to the coordinator log on {@link #logDataSource()} (one prepare and one log write more,
+   * in sequence). Transactions whose first branch is a PostgreSQL source, and pools with a data
+   * source name containing '@' or longer than 23 characters, use the coordinator log.
+   */
+  public boolean decisionOnParticipant() {
+    return decisionOnParticipant;
   }
 
   /** Where {@code shardkit.tx.*} meters go; the global registry unless set. */
@@ -295,6 +329,7 @@ public final class TransactionsOptions {
     private Duration recoveryInterval = DEFAULT_RECOVERY_INTERVAL;
     private Duration rollbackTimeout = DEFAULT_ROLLBACK_TIMEOUT;
     private Duration logRetention = DEFAULT_LOG_RETENTION;
+    private boolean decisionOnParticipant = true;
     private MeterRegistry meterRegistry = Metrics.globalRegistry;
     private io.opentelemetry.api.OpenTelemetry openTelemetry;
     private final List<TransactionObserver> observers = new ArrayList<>();
@@ -339,6 +374,12 @@ public final class TransactionsOptions {
     /** Zero or positive. */
     public Builder logRetention(Duration retention) {
       this.logRetention = check("logRetention", retention, true);
+      return this;
+    }
+
+    /** See {@link TransactionsOptions#decisionOnParticipant()}; default true. */
+    public Builder decisionOnParticipant(boolean on) {
+      this.decisionOnParticipant = on;
       return this;
     }
 

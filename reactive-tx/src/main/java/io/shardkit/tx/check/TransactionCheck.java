@@ -115,8 +115,8 @@ final class TransactionCheck {
               if (overdue.isEmpty()) {
                 return Future.succeededFuture();
               }
-              Set<String> gids = new LinkedHashSet<>();
-              overdue.forEach(x -> gids.add(x.globalId()));
+              Map<String, String> gids = new LinkedHashMap<>();
+              overdue.forEach(x -> gids.put(x.globalId(), x.decidedOn()));
               return xaDecisions(gids)
                   .<Void>map(
                       decisions -> {
@@ -156,12 +156,46 @@ final class TransactionCheck {
     };
   }
 
-  /** The XA decisions logged for {@code gids}: gid → state (2 COMMIT, 3 CANCEL). */
-  private Future<Map<String, Integer>> xaDecisions(Set<String> gids) {
-    return logStates(gids, "protocol = 'XA'");
+  /**
+   * The XA decisions of {@code gids} (gid → the data source keeping its decision, null for the
+   * coordinator log): gid → state (2 COMMIT, 3 CANCEL).
+   */
+  private Future<Map<String, Integer>> xaDecisions(Map<String, String> gids) {
+    Map<String, Set<String>> byWhere = new LinkedHashMap<>();
+    gids.forEach(
+        (gid, where) ->
+            byWhere
+                .computeIfAbsent(where == null ? "" : where, k -> new LinkedHashSet<>())
+                .add(gid));
+    Map<String, Integer> out = new HashMap<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (Map.Entry<String, Set<String>> e : byWhere.entrySet()) {
+      String where = e.getKey();
+      chain =
+          chain.compose(
+              v ->
+                  (where.isEmpty()
+                          ? logStates(e.getValue(), "protocol = 'XA'")
+                          : states(
+                              pool.pool(where),
+                              CopyCheck.q(tx.xaDecisionTable()),
+                              e.getValue(),
+                              "1 = 1"))
+                      .map(
+                          found -> {
+                            out.putAll(found);
+                            return (Void) null;
+                          }));
+    }
+    return chain.map(v -> out);
   }
 
   private Future<Map<String, Integer>> logStates(Set<String> gids, String where) {
+    return states(log, logTable, gids, where);
+  }
+
+  private Future<Map<String, Integer>> states(
+      Pool on, String table, Set<String> gids, String where) {
     Map<String, Integer> out = new HashMap<>();
     List<String> all = new ArrayList<>(gids);
     Future<Void> chain = Future.succeededFuture();
@@ -170,9 +204,9 @@ final class TransactionCheck {
       chain =
           chain.compose(
               v ->
-                  log.preparedQuery(
+                  on.preparedQuery(
                           "SELECT gid, state FROM "
-                              + logTable
+                              + table
                               + " WHERE "
                               + where
                               + " AND gid IN ("
@@ -196,6 +230,9 @@ final class TransactionCheck {
 
   /** gid → data source → last XA event seen (PREPARE, COMMIT, ROLLBACK). */
   private final Map<String, Map<String, String>> witnessed = new LinkedHashMap<>();
+
+  /** gid → the data source keeping its decision, for the witnessed xids that name one. */
+  private final Map<String, String> decidedOn = new HashMap<>();
 
   private Future<Void> binlogs() {
     Map<String, Pool> servers = new LinkedHashMap<>();
@@ -269,13 +306,19 @@ final class TransactionCheck {
                 last = r.getLong("Pos");
                 report.count("binlog events read", 1);
                 Matcher m = XA_EVENT.matcher(String.valueOf(r.getValue("Info")));
-                if (!m.find() || Integer.parseInt(m.group(4)) != Xid.FORMAT_ID) {
+                if (!m.find() || !Xid.isShardkit(Integer.parseInt(m.group(4)))) {
                   continue;
                 }
                 String gid = new String(HEX.parseHex(m.group(2)), StandardCharsets.UTF_8);
                 String bqual = new String(HEX.parseHex(m.group(3)), StandardCharsets.UTF_8);
-                int at = bqual.lastIndexOf('@');
-                String ds = at < 0 ? bqual : bqual.substring(0, at);
+                Xid xid = Xid.of(Integer.parseInt(m.group(4)), gid, bqual).orElse(null);
+                if (xid == null) {
+                  continue;
+                }
+                String ds = xid.dataSource();
+                if (xid.decidedOn() != null) {
+                  decidedOn.put(gid, xid.decidedOn());
+                }
                 if (witnessed.size() >= MAX_WITNESSED && !witnessed.containsKey(gid)) {
                   report.note(
                       "more than "
@@ -293,7 +336,7 @@ final class TransactionCheck {
 
   private Future<Void> judgeWitnessed() {
     report.count("XA transactions witnessed in binary logs", witnessed.size());
-    Set<String> ended = new LinkedHashSet<>();
+    Map<String, String> ended = new LinkedHashMap<>();
     for (Map.Entry<String, Map<String, String>> e : witnessed.entrySet()) {
       Map<String, String> by = e.getValue();
       if (by.containsValue("COMMIT") && by.containsValue("ROLLBACK")) {
@@ -311,7 +354,7 @@ final class TransactionCheck {
                     + " (binary logs)"));
       }
       if (by.containsValue("COMMIT") || by.containsValue("ROLLBACK")) {
-        ended.add(e.getKey());
+        ended.put(e.getKey(), decidedOn.get(e.getKey()));
       }
     }
     return xaDecisions(ended)

@@ -83,7 +83,7 @@ public final class TransactionsImpl implements Transactions {
   public <T> Future<TransactionResult<T>> xaResult(
       TransactionOptions options, Function<SqlConnection, Future<T>> fn) {
     Objects.requireNonNull(options, "options");
-    return xa.withResult(options.timeout(), fn);
+    return xa.withResult(options, fn);
   }
 
   @Override

@@ -241,6 +241,14 @@ class ConsistencyCheckerTest {
         prepare(dbs, 1, b, "UPDATE account SET balance = balance + 10 WHERE id = 1");
         dbs.get(0).execute("XA COMMIT " + a.sql());
         dbs.get(1).execute("XA ROLLBACK " + b.sql());
+        // by hand: a branch whose decision ds_1 keeps (COMMIT) rolled back on ds_0
+        Xid c = new Xid("gidagainstdecision0000000c", "ds_0", past, "ds_1");
+        prepare(dbs, 0, c, "UPDATE account SET balance = balance - 7 WHERE id = 0");
+        dbs.get(1)
+            .execute(
+                "INSERT INTO shardkit_xa_decision (gid, state, decided_at)"
+                    + " VALUES ('gidagainstdecision0000000c', 2, UTC_TIMESTAMP(3))");
+        dbs.get(0).execute("XA ROLLBACK " + c.sql());
         // by hand: a branch left prepared a minute past its deadline
         Xid left = new Xid("gidleftprepared00000000000b", "ds_1", past);
         prepare(dbs, 1, left, "UPDATE account SET balance = balance + 1 WHERE id = 1");
@@ -260,9 +268,11 @@ class ConsistencyCheckerTest {
                 org.assertj.core.groups.Tuple.tuple(
                     Anomaly.Kind.XA_NOT_ATOMIC, "gidnotatomic000000000000a1"),
                 org.assertj.core.groups.Tuple.tuple(
+                    Anomaly.Kind.XA_AGAINST_DECISION, "gidagainstdecision0000000c"),
+                org.assertj.core.groups.Tuple.tuple(
                     Anomaly.Kind.XA_BRANCH_IN_DOUBT, "gidleftprepared00000000000b"));
         assertThat(report.counts().get("XA transactions witnessed in binary logs"))
-            .isGreaterThanOrEqualTo(2);
+            .isGreaterThanOrEqualTo(3);
         dbs.get(1).execute("XA ROLLBACK " + left.sql());
       } finally {
         await(pool.close());

@@ -577,7 +577,7 @@ class DeadlineUnderFreezeTest {
     int count = 0;
     for (int s = 0; s < databases.size(); s++) {
       for (JsonObject row : databases.get(s).shard().query(null, "XA RECOVER")) {
-        if (row.getInteger("formatID") == io.shardkit.tx.impl.xa.Xid.FORMAT_ID) {
+        if (io.shardkit.tx.impl.xa.Xid.isShardkit(row.getInteger("formatID"))) {
           count++;
         }
       }

@@ -242,7 +242,8 @@ final class ReadReplicas {
       Map<String, List<ShardedPool.Builder.Replica>> specs,
       ReadWriteSplittingOptions options,
       Function<String, Pool> primaries,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      java.util.function.UnaryOperator<io.vertx.mysqlclient.MySQLConnectOptions> connects) {
     this.vertx = vertx;
     this.options = options;
     this.table = options.heartbeatTable();
@@ -260,7 +261,11 @@ final class ReadReplicas {
                   .register(registry));
       for (ShardedPool.Builder.Replica spec : e.getValue()) {
         Pool pool =
-            MySQLBuilder.pool().with(spec.pool()).connectingTo(spec.connect()).using(vertx).build();
+            MySQLBuilder.pool()
+                .with(spec.pool())
+                .connectingTo(connects.apply(spec.connect()))
+                .using(vertx)
+                .build();
         Member m =
             new Member(
                 ds,
@@ -302,8 +307,9 @@ final class ReadReplicas {
       Map<String, List<ShardedPool.Builder.Replica>> specs,
       ReadWriteSplittingOptions options,
       Function<String, Pool> primaries,
-      MeterRegistry registry) {
-    return new ReadReplicas(vertx, specs, options, primaries, registry);
+      MeterRegistry registry,
+      java.util.function.UnaryOperator<io.vertx.mysqlclient.MySQLConnectOptions> connects) {
+    return new ReadReplicas(vertx, specs, options, primaries, registry, connects);
   }
 
   boolean has(String dataSource) {

@@ -74,7 +74,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
           ds,
           MySQLBuilder.pool()
               .with(builder.poolOptions().get(ds))
-              .connectingTo(builder.connectOptions().get(ds))
+              .connectingTo(builder.effectiveConnectOptions(builder.connectOptions().get(ds)))
               .using(vertx)
               .build());
     }
@@ -112,7 +112,12 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
             breakers);
     this.replicas =
         ReadReplicas.create(
-            vertx, builder.replicas(), builder.readWriteSplitting(), pools::get, registry);
+            vertx,
+            builder.replicas(),
+            builder.readWriteSplitting(),
+            pools::get,
+            registry,
+            builder::effectiveConnectOptions);
     this.poolSource =
         new StatementRunner.PooledSource(
             ds -> Future.succeededFuture(pools.get(ds)),

@@ -39,6 +39,12 @@ final class Branch {
   /** A PostgreSQL data source's branch (PREPARE TRANSACTION) rather than a MySQL XA branch. */
   final boolean postgres;
 
+  /**
+   * The branch that keeps the decision: a MySQL local transaction ({@code BEGIN}), never prepared,
+   * that commits its own work together with the transaction's COMMIT row (see XaTransaction).
+   */
+  final boolean decides;
+
   /** When it joined (its first statement may run), null until then. */
   java.time.Instant joinedAt;
 
@@ -58,9 +64,14 @@ final class Branch {
   }
 
   Branch(String dataSource, Xid xid, boolean postgres) {
+    this(dataSource, xid, postgres, false);
+  }
+
+  Branch(String dataSource, Xid xid, boolean postgres, boolean decides) {
     this.dataSource = dataSource;
     this.xid = xid;
     this.postgres = postgres;
+    this.decides = decides;
   }
 
   // The coordinator's commands, by kind of branch. PostgreSQL: a failed statement aborts the
@@ -74,13 +85,13 @@ final class Branch {
         ? "BEGIN"
             + (pgIsolation == null ? "" : " ISOLATION LEVEL " + pgIsolation)
             + "; SHOW transaction_isolation"
-        : "XA START " + xid.sql();
+        : decides ? "BEGIN" : "XA START " + xid.sql();
   }
 
   String onePhaseSql() {
     return postgres
         ? "SELECT 1; COMMIT"
-        : "XA END " + xid.sql() + "; XA COMMIT " + xid.sql() + " ONE PHASE";
+        : decides ? "COMMIT" : "XA END " + xid.sql() + "; XA COMMIT " + xid.sql() + " ONE PHASE";
   }
 
   String prepareSql() {
@@ -94,16 +105,19 @@ final class Branch {
   }
 
   String rollbackActiveSql() {
-    return postgres ? "ROLLBACK" : "XA END " + xid.sql() + "; XA ROLLBACK " + xid.sql();
+    return postgres || decides ? "ROLLBACK" : "XA END " + xid.sql() + "; XA ROLLBACK " + xid.sql();
   }
 
   String rollbackPreparedSql() {
     return postgres ? "ROLLBACK PREPARED " + xid.pgLiteral() : "XA ROLLBACK " + xid.sql();
   }
 
-  /** The branch id as its server lists it (pg_prepared_xacts gid, or the xid). */
+  /**
+   * The branch id as its server lists it (pg_prepared_xacts gid, or the xid); the deciding branch,
+   * a local transaction, has none: {@code local:<global id>}.
+   */
   String branchId() {
-    return postgres ? xid.pgGid() : xid.sql();
+    return postgres ? xid.pgGid() : decides ? "local:" + xid.globalId() : xid.sql();
   }
 
   /** A snapshot of this participant, or null when it never joined. */

@@ -17,6 +17,9 @@ final class SqlErrors {
   /** ER_DUP_ENTRY: the decision row already exists. */
   static final int DUP_ENTRY = 1062;
 
+  /** ER_NO_SUCH_TABLE: e.g. a decision table {@code installSchema()} did not create. */
+  static final int NO_SUCH_TABLE = 1146;
+
   private SqlErrors() {}
 
   /** The server's error code, or -1 when the failure did not come from the server. */

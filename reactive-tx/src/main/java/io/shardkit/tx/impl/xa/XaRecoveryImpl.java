@@ -219,9 +219,7 @@ final class XaRecoveryImpl implements XaRecovery {
                           if (xids.isEmpty()) {
                             return Future.succeededFuture();
                           }
-                          Set<String> gids = new HashSet<>();
-                          xids.forEach(x -> gids.add(x.globalId()));
-                          return bounded(owner.log().read(gids))
+                          return readDecisions(xids)
                               .compose(
                                   decisions ->
                                       // deadlines are judged on the log server's clock, never
@@ -248,6 +246,36 @@ final class XaRecoveryImpl implements XaRecovery {
               tally.unreachable.add(ds);
               return Future.succeededFuture();
             });
+  }
+
+  /**
+   * The decisions of these branches' transactions: from the coordinator log, or from the data
+   * source each xid names as keeping its decision. A source that cannot be read adds nothing (its
+   * branches are then judged undecided: ABORT is tried there, which cannot go wrong).
+   */
+  private Future<Map<String, Decision>> readDecisions(List<Xid> xids) {
+    Map<String, Set<String>> byWhere = new java.util.LinkedHashMap<>();
+    for (Xid x : xids) {
+      byWhere
+          .computeIfAbsent(x.decidedOn() == null ? "" : x.decidedOn(), k -> new HashSet<>())
+          .add(x.globalId());
+    }
+    Map<String, Decision> out = new java.util.HashMap<>();
+    List<Future<Void>> reads = new ArrayList<>();
+    byWhere.forEach(
+        (where, gids) -> {
+          Future<Map<String, Decision>> read =
+              where.isEmpty()
+                  ? bounded(owner.log().read(gids))
+                  : bounded(owner.decisions().read(owner.poolOf(where), gids)).otherwise(Map.of());
+          reads.add(
+              read.map(
+                  found -> {
+                    out.putAll(found);
+                    return (Void) null;
+                  }));
+        });
+    return Future.all(reads).map(v -> out);
   }
 
   /**
@@ -307,9 +335,11 @@ final class XaRecoveryImpl implements XaRecovery {
       // names this source. They belong to no session: any connection may finish them at once.
       return conn.query(
               "SELECT gid FROM pg_prepared_xacts WHERE database = current_database()"
-                  + " AND gid LIKE '"
+                  + " AND (gid LIKE '"
                   + Xid.PG_PREFIX
-                  + "%'")
+                  + "%' OR gid LIKE '"
+                  + Xid.PG_DECIDED_ON_PREFIX
+                  + "%')")
           .execute()
           .map(
               rows -> {
@@ -357,8 +387,13 @@ final class XaRecoveryImpl implements XaRecovery {
       tally.inDoubt++;
       return Future.succeededFuture();
     }
-    return bounded(
-            owner.log().decideReporting(xid.globalId(), Decision.ROLLBACK, List.of(), "recovery"))
+    Future<CoordinatorLog.Decided> abort =
+        xid.decidedOn() == null
+            ? owner.log().decideReporting(xid.globalId(), Decision.ROLLBACK, List.of(), "recovery")
+            : owner
+                .decisions()
+                .decide(owner.poolOf(xid.decidedOn()), xid.globalId(), Decision.ROLLBACK);
+    return bounded(abort)
         .transform(
             ar -> {
               if (ar.failed()) {
@@ -409,17 +444,38 @@ final class XaRecoveryImpl implements XaRecovery {
 
   /**
    * Deletes decision rows older than the retention whose transaction has no branch left on any
-   * shard. The log is read before the shards are scanned: a COMMIT row exists only once every
-   * branch is prepared, so a branch absent from the later scan is finished for good.
+   * shard, in the coordinator log and in every participant's decision table. The rows are read
+   * before the shards are scanned: a COMMIT row exists only once every other branch is prepared, so
+   * a branch absent from the later scan is finished for good.
    */
   private Future<Void> prune(Tally tally) {
     if (!tally.unreachable.isEmpty()) {
       return Future.succeededFuture();
     }
-    return bounded(owner.log().olderThan(owner.options().logRetention().toMillis(), PRUNE_BATCH))
+    long retention = owner.options().logRetention().toMillis();
+    Map<String, List<String>> candidates = new java.util.LinkedHashMap<>();
+    Future<Void> listed =
+        bounded(owner.log().olderThan(retention, PRUNE_BATCH))
+            .map(
+                gids -> {
+                  candidates.put("", gids);
+                  return (Void) null;
+                });
+    for (String ds : owner.decidingDataSources()) {
+      listed =
+          listed.compose(
+              v ->
+                  bounded(owner.decisions().olderThan(owner.poolOf(ds), retention, PRUNE_BATCH))
+                      .map(
+                          gids -> {
+                            candidates.put(ds, gids);
+                            return (Void) null;
+                          }));
+    }
+    return listed
         .compose(
-            candidates -> {
-              if (candidates.isEmpty()) {
+            v -> {
+              if (candidates.values().stream().allMatch(List::isEmpty)) {
                 return Future.succeededFuture();
               }
               List<Future<List<Xid>>> scans = new ArrayList<>();
@@ -434,14 +490,24 @@ final class XaRecoveryImpl implements XaRecovery {
                           List<Xid> xids = all.resultAt(i);
                           xids.forEach(x -> alive.add(x.globalId()));
                         }
-                        List<String> done = new ArrayList<>(candidates);
-                        done.removeAll(alive);
-                        return owner.log().delete(done);
-                      })
-                  .map(
-                      n -> {
-                        tally.pruned += n;
-                        return (Void) null;
+                        Future<Void> deletes = Future.succeededFuture();
+                        for (Map.Entry<String, List<String>> e : candidates.entrySet()) {
+                          List<String> done = new ArrayList<>(e.getValue());
+                          done.removeAll(alive);
+                          String where = e.getKey();
+                          deletes =
+                              deletes.compose(
+                                  x ->
+                                      (where.isEmpty()
+                                              ? owner.log().delete(done)
+                                              : owner.decisions().delete(owner.poolOf(where), done))
+                                          .map(
+                                              n -> {
+                                                tally.pruned += n;
+                                                return (Void) null;
+                                              }));
+                        }
+                        return deletes;
                       });
             })
         .otherwiseEmpty();

@@ -60,6 +60,12 @@ final class XaTransaction {
   private List<String> pending = List.of();
   private boolean outcomeReported;
 
+  /**
+   * The data source whose branch keeps the decision (the first branch, a local transaction), or
+   * null when the coordinator log does; fixed when the first branch is enlisted.
+   */
+  private String decider;
+
   XaTransaction(XaTransactionsImpl owner, TxContext tx, io.shardkit.router.ShardedPool pool) {
     this.owner = owner;
     this.pool = pool;
@@ -88,11 +94,16 @@ final class XaTransaction {
     if (branch != null) {
       return branch.ready;
     }
+    if (branches.isEmpty()) {
+      decider = owner.decider(dataSource);
+    }
+    boolean decides = dataSource.equals(decider);
     branch =
         new Branch(
             dataSource,
-            new Xid(gid, dataSource, deadlineEpochMillis),
-            owner.isPostgres(dataSource));
+            new Xid(gid, dataSource, deadlineEpochMillis, decides ? null : decider),
+            owner.isPostgres(dataSource),
+            decides);
     branches.put(dataSource, branch);
     branch.ready = enlist(branch);
     return branch.ready;
@@ -273,12 +284,20 @@ final class XaTransaction {
         });
   }
 
+  /**
+   * Two phases: every branch prepared, then the decision, then the commits. When a branch keeps the
+   * decision ({@link Branch#decides}), it is not prepared: its commit, carrying the COMMIT row, is
+   * the decision.
+   */
   private Future<Void> twoPhase(List<Branch> all) {
     state = State.PREPARING;
     long t0 = System.nanoTime();
     List<Future<Void>> prepares = new ArrayList<>();
     Map<String, Throwable> failures = new LinkedHashMap<>();
     for (Branch b : all) {
+      if (b.decides) {
+        continue;
+      }
       prepares.add(
           b.then(() -> b.xa(b.prepareSql()))
               .transform(
@@ -327,25 +346,33 @@ final class XaTransaction {
     long t0 = System.nanoTime();
     // the decision row carries each participant's snapshot as it joined
     List<Object> participants = new ArrayList<>();
+    Branch deciding = null;
     for (Branch b : all) {
       io.shardkit.tx.Participant p = b.snapshot();
       participants.add(p != null ? p : b.dataSource);
+      if (b.decides) {
+        deciding = b;
+      }
     }
     Throwable[] commitFailure = new Throwable[1];
+    boolean onLog = deciding == null;
+    String where = onLog ? owner.options().logDataSource() : deciding.dataSource;
     decisionWrite =
         here(
-            owner
-                .log()
-                .decideCommit(gid, participants)
-                // The insert may have landed with its answer lost: settle it by trying ABORT,
-                // which either wins or reads back the COMMIT that did land.
-                .recover(
-                    e -> {
-                      commitFailure[0] = e;
-                      return owner
-                          .log()
-                          .decide(gid, Decision.ROLLBACK, participants, "coordinator");
-                    }));
+            deciding == null
+                ? owner
+                    .log()
+                    .decideCommit(gid, participants)
+                    // The insert may have landed with its answer lost: settle it by trying ABORT,
+                    // which either wins or reads back the COMMIT that did land.
+                    .recover(
+                        e -> {
+                          commitFailure[0] = e;
+                          return owner
+                              .log()
+                              .decide(gid, Decision.ROLLBACK, participants, "coordinator");
+                        })
+                : decideOn(deciding, participants, commitFailure));
     return decisionWrite.transform(
         ar -> {
           owner.phase(gid, "decide", t0, ar.succeeded());
@@ -357,9 +384,10 @@ final class XaTransaction {
             }
             return rollback(
                 "decide",
-                Map.of(owner.options().logDataSource(), commitFailure[0]),
-                "the COMMIT decision could not be sent to the coordinator log on '"
-                    + owner.options().logDataSource()
+                Map.of(where, commitFailure[0]),
+                "the COMMIT decision could not be sent to "
+                    + (onLog ? "the coordinator log on '" : "data source '")
+                    + where
                     + "' ("
                     + commitFailure[0].getMessage()
                     + "): nothing was committed");
@@ -371,7 +399,16 @@ final class XaTransaction {
             if (state == State.DECIDING) {
               state = State.ACTIVE; // let rollback() run; nothing was committed
             }
-            return rollback("decide", Map.of(), "recovery decided ABORT first");
+            return rollback(
+                "decide",
+                Map.of(),
+                commitFailure[0] != null && SqlErrors.code(commitFailure[0]) != SqlErrors.DUP_ENTRY
+                    ? "the COMMIT decision on '"
+                        + where
+                        + "' failed ("
+                        + commitFailure[0].getMessage()
+                        + "): nothing was committed"
+                    : "recovery decided ABORT first");
           }
           if (state == State.DECIDING) {
             state = State.COMMITTING;
@@ -379,8 +416,75 @@ final class XaTransaction {
           if (owner.stopAtPoint(StopPoint.AFTER_DECISION)) {
             return abandon(all);
           }
+          if (owner.asyncSecondPhase(gid) && expiry == null) {
+            return detach(all);
+          }
           return here(owner.beforeCommit(gid)).transform(v -> commitAll(all));
         });
+  }
+
+  /**
+   * The deciding branch's commit: its work and the COMMIT row in one local commit. If it fails, the
+   * connection is closed for real (the server rolls back whatever it left open) and the outcome is
+   * settled by inserting ABORT on the same data source, which either wins or reads back the COMMIT
+   * that did land. A commit never sent is a failure, reported as such (nothing committed).
+   */
+  private Future<Decision> decideOn(
+      Branch d, List<Object> participants, Throwable[] commitFailure) {
+    return d.then(() -> d.xa(owner.decisions().commitSql(gid, participants)))
+        .transform(
+            ar -> {
+              if (ar.succeeded()) {
+                d.state = Branch.State.COMMITTED;
+                return d.release(true).map(Decision.COMMIT);
+              }
+              commitFailure[0] = ar.cause();
+              if (SqlErrors.neverSent(ar.cause())) {
+                return Future.failedFuture(ar.cause());
+              }
+              return d.release(false)
+                  .compose(
+                      v ->
+                          owner
+                              .decisions()
+                              .decide(owner.poolOf(d.dataSource), gid, Decision.ROLLBACK)
+                              // no decision table (installSchema() not run there): no COMMIT
+                              // row can exist, the transaction is not committed
+                              .recover(
+                                  e ->
+                                      SqlErrors.code(e) == SqlErrors.NO_SUCH_TABLE
+                                          ? Future.succeededFuture(
+                                              new CoordinatorLog.Decided(Decision.ROLLBACK, false))
+                                          : Future.failedFuture(e)))
+                  .map(
+                      decided -> {
+                        d.state =
+                            decided.decision() == Decision.COMMIT
+                                ? Branch.State.COMMITTED
+                                : Branch.State.ROLLED_BACK;
+                        return decided.decision();
+                      });
+            });
+  }
+
+  /**
+   * The asynchronous second phase: the COMMIT decision is durable, so the caller is answered now
+   * (committed, second phase pending) and the commits go on in the background, owned by the manager
+   * instead of the caller's scope: the branches' pins are dropped so the scope can close without
+   * waiting for them. Each commit stays bounded by the rollback timeout; a branch not committed is
+   * recovery's, as in the synchronous mode.
+   */
+  private Future<Void> detach(List<Branch> all) {
+    for (Branch b : all) {
+      if (b.pin != null) {
+        b.pin.unpin();
+      }
+    }
+    sentinel.unpin();
+    owner.committedPending(gid);
+    owner.runInBackground(
+        here(owner.beforeCommit(gid)).transform(v -> commitAll(all)).otherwiseEmpty());
+    return Future.succeededFuture();
   }
 
   private Future<Void> unknownDecision(List<Branch> all, Throwable cause) {
@@ -444,6 +548,9 @@ final class XaTransaction {
   }
 
   private Future<Void> commitBranch(Branch b) {
+    if (b.state == Branch.State.COMMITTED) { // the deciding branch: committed with the decision
+      return b.release(true);
+    }
     return b.bounded(
             owner.vertx(),
             owner.options().rollbackTimeout().toMillis(),
@@ -515,9 +622,9 @@ final class XaTransaction {
                   case ENLISTING, NOT_STARTED, COMMITTED, ROLLED_BACK -> Future.succeededFuture();
                   case UNKNOWN -> Future.failedFuture(new IllegalStateException("unknown state"));
                   case ACTIVE ->
-                      b.postgres
-                          // PostgreSQL's ROLLBACK ends any transaction state; if it fails, the
-                          // connection is closed for real below
+                      b.postgres || b.decides
+                          // ROLLBACK (PostgreSQL, or the deciding branch's local transaction) ends
+                          // any transaction state; if it fails, the connection is closed for real
                           ? b.xa(b.rollbackActiveSql()).<Void>mapEmpty()
                           : b.xa(b.rollbackActiveSql())
                               .<Void>mapEmpty()

@@ -34,6 +34,8 @@ public final class XaTransactionsImpl {
   private final io.shardkit.tx.impl.trace.TxSpans spans;
   private final DbClock clock;
   private final PgSources pg;
+  private final ParticipantDecisions decisions;
+  private final boolean decideOnParticipant;
   private volatile StopPoint stopPoint = StopPoint.NONE;
 
   /** Transactions begun here and not ended, by global id (to enlist PostgreSQL sources). */
@@ -69,6 +71,46 @@ public final class XaTransactionsImpl {
     this.recovery = new XaRecoveryImpl(this);
     this.spans = new io.shardkit.tx.impl.trace.TxSpans(options.openTelemetry());
     this.pg = new PgSources(vertx, options, pool.dataSourceNames(), spans);
+    this.decisions = new ParticipantDecisions(options.xaDecisionTable());
+    this.decideOnParticipant = options.decisionOnParticipant() && namesFit(allDataSources());
+    if (options.decisionOnParticipant() && !decideOnParticipant) {
+      LOG.log(
+          System.Logger.Level.INFO,
+          "XA decisions go to the coordinator log on "
+              + options.logDataSource()
+              + ": a data source name contains '@' or is too long to be named in another"
+              + " branch's xid (at most 23 characters)");
+    }
+  }
+
+  /** Whether every branch's xid can name any MySQL data source as the one keeping the decision. */
+  private boolean namesFit(List<String> all) {
+    for (String decider : pool.dataSourceNames()) {
+      for (String ds : all) {
+        if (!Xid.canDecideOn(ds, decider)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The data source that keeps the decision of a transaction whose first branch is on {@code
+   * first}: {@code first} itself when it is a MySQL data source and decisions on participants are
+   * on, else null (the coordinator log decides).
+   */
+  String decider(String first) {
+    return decideOnParticipant && !pg.contains(first) ? first : null;
+  }
+
+  ParticipantDecisions decisions() {
+    return decisions;
+  }
+
+  /** The MySQL data sources that may keep decisions ({@code <prefix>_xa_decision}). */
+  List<String> decidingDataSources() {
+    return decideOnParticipant ? List.copyOf(pool.dataSourceNames()) : List.of();
   }
 
   private static void checkDataSourceNames(ShardedPool pool) {
@@ -111,45 +153,71 @@ public final class XaTransactionsImpl {
     return XaShardTransaction.begin(this, pool, timeout);
   }
 
-  /** Global ids of transactions run by {@link #withResult}, and whether each is pending. */
-  private final java.util.Map<String, java.util.concurrent.atomic.AtomicBoolean> watched =
+  /** A transaction run by {@link #withResult}: its options, and whether it is left pending. */
+  private static final class Watched {
+    final boolean async;
+    volatile boolean pending;
+
+    Watched(boolean async) {
+      this.async = async;
+    }
+  }
+
+  /** Global ids of transactions run by {@link #withResult}. */
+  private final java.util.Map<String, Watched> watched =
       new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** Second phases running after their callers were answered (asynchronous second phase). */
+  private final java.util.Set<Future<Void>> background =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   /**
-   * {@code pool.withTransaction(timeout, fn)} on this manager's pool, answering the value with the
-   * transaction's global id and whether a branch was left to recovery (committed, pending).
+   * {@code pool.withTransaction(options.timeout(), fn)} on this manager's pool, answering the value
+   * with the transaction's global id and whether a branch was left to recovery or to the background
+   * (committed, pending); {@link io.shardkit.tx.TransactionOptions#asyncSecondPhase()} applies.
    */
   public <T> Future<io.shardkit.tx.TransactionResult<T>> withResult(
-      Duration timeout,
+      io.shardkit.tx.TransactionOptions options,
       java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<T>> fn) {
     Objects.requireNonNull(fn, "fn");
     String[] gid = new String[1];
     return pool.<T>withTransaction(
-            timeout,
+            options.timeout(),
             conn -> {
               gid[0] = io.shardkit.context.TxScope.current().orElseThrow().globalId();
-              watched.put(gid[0], new java.util.concurrent.atomic.AtomicBoolean());
+              watched.put(gid[0], new Watched(options.asyncSecondPhase()));
               return fn.apply(conn);
             })
         .transform(
             ar -> {
-              java.util.concurrent.atomic.AtomicBoolean pending =
-                  gid[0] == null ? null : watched.remove(gid[0]);
+              Watched w = gid[0] == null ? null : watched.remove(gid[0]);
               if (ar.failed()) {
                 return Future.failedFuture(ar.cause());
               }
               return Future.succeededFuture(
                   new io.shardkit.tx.TransactionResult<>(
-                      ar.result(), gid[0], pending != null && pending.get()));
+                      ar.result(), gid[0], w != null && w.pending));
             });
   }
 
   /** A transaction committed with a branch left to recovery (for {@link #withResult}). */
   void committedPending(String gid) {
-    java.util.concurrent.atomic.AtomicBoolean pending = watched.get(gid);
-    if (pending != null) {
-      pending.set(true);
+    Watched w = watched.get(gid);
+    if (w != null) {
+      w.pending = true;
     }
+  }
+
+  /** Whether {@code gid}'s caller asked for the asynchronous second phase. */
+  boolean asyncSecondPhase(String gid) {
+    Watched w = watched.get(gid);
+    return w != null && w.async;
+  }
+
+  /** Owns a second phase that runs on after its caller was answered, until it ends. */
+  void runInBackground(Future<Void> secondPhase) {
+    background.add(secondPhase);
+    secondPhase.onComplete(ar -> background.remove(secondPhase));
   }
 
   io.shardkit.tx.impl.trace.TxSpans spans() {
@@ -157,7 +225,12 @@ public final class XaTransactionsImpl {
   }
 
   public Future<Void> installSchema() {
-    return log.install();
+    Future<Void> chain = log.install();
+    for (String ds : decidingDataSources()) {
+      chain =
+          chain.compose(v -> pool.pool(ds).query(decisions.schema()).execute().<Void>mapEmpty());
+    }
+    return chain;
   }
 
   /**
@@ -278,12 +351,28 @@ public final class XaTransactionsImpl {
     return recovery;
   }
 
+  /** The decision of {@code globalId}: in the coordinator log, else on a deciding participant. */
   public Future<Optional<Decision>> decision(String globalId) {
-    return log.read(List.of(globalId)).map(found -> Optional.ofNullable(found.get(globalId)));
+    Future<Optional<Decision>> found =
+        log.read(List.of(globalId)).map(rows -> Optional.ofNullable(rows.get(globalId)));
+    for (String ds : decidingDataSources()) {
+      found =
+          found.compose(
+              d ->
+                  d.isPresent()
+                      ? Future.succeededFuture(d)
+                      : decisions
+                          .read(pool.pool(ds), List.of(globalId))
+                          .map(rows -> Optional.ofNullable(rows.get(globalId))));
+    }
+    return found;
   }
 
+  /** Waits for second phases still running in the background, then closes the rest. */
   public Future<Void> close() {
-    return recovery.stop().eventually(log::close).eventually(pg::close);
+    Future<Void> drained =
+        Future.join(new ArrayList<>(background)).<Void>mapEmpty().otherwiseEmpty();
+    return drained.eventually(recovery::stop).eventually(log::close).eventually(pg::close);
   }
 
   // ---------------------------------------------------------------- for the coordinator

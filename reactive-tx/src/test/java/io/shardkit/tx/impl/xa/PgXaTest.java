@@ -80,7 +80,10 @@ class PgXaTest {
                     .addSpanProcessor(SimpleSpanProcessor.create(spans))
                     .build())
             .build();
+    // every branch prepared and the decision in the log (what a transaction whose first branch
+    // is PostgreSQL does); decidedOnTheFirstShard... covers a shard keeping the decision
     return XaFixture.options()
+        .decisionOnParticipant(false)
         .meterRegistry(meters)
         .openTelemetry(otel)
         .postgres("pg", new PostgresSourceOptions(server.connectOptions()));
@@ -423,12 +426,55 @@ class PgXaTest {
   }
 
   @Test
+  void decidedOnTheFirstShardThePostgresBranchIsCommittedByASecondInstanceFromThatShard()
+      throws Exception {
+    // the first branch (ds_1) keeps the decision: it commits its work with the COMMIT row, and
+    // PostgreSQL's prepared branch names it; the coordinator is gone before committing it
+    try (XaFixture first = fx.another(options(pg).decisionOnParticipant(true))) {
+      await(first.transactions.installSchema());
+      first.tx.stopAt(StopPoint.AFTER_DECISION);
+      AtomicReference<String> gid = new AtomicReference<>();
+      Throwable actual =
+          failure(
+              first.pool.withTransaction(
+                  Duration.ofSeconds(30),
+                  sql -> {
+                    gid.set(TxScope.current().orElseThrow().globalId());
+                    return sql.preparedQuery(
+                            "UPDATE account SET balance = balance - ? WHERE id = ?")
+                        .execute(Tuple.of(40, 1))
+                        .compose(
+                            rs ->
+                                sql.preparedQuery(
+                                        "INSERT INTO transfer (tid, account, delta)"
+                                            + " VALUES (?, ?, ?)")
+                                    .execute(Tuple.of("d", 1, -40)))
+                        .compose(v -> pgCredit(first.transactions, "d", 100, 40));
+                  }));
+      assertThat(actual).hasMessageContaining("abandoned");
+      assertThat(pg.preparedTransactions())
+          .singleElement()
+          .matches(g -> g.startsWith("sa/" + gid.get() + "/pg@") && g.endsWith("@ds_1"));
+      assertThat(fx.preparedBranchesEverywhere()).as("no MySQL branch prepared").isZero();
+      assertThat(fx.balance(1)).as("ds_1 committed with the decision").isEqualTo(60);
+      // a second instance (whose own transactions the log decides) reads it from ds_1
+      try (XaFixture second = fx.another(options(pg))) {
+        RecoveryReport report = recoverAll(second.tx);
+        assertThat(report.committed()).isEqualTo(1);
+        assertThat(await(first.transactions.decision(gid.get()))).contains(Decision.COMMIT);
+      }
+    }
+    assertApplied(true);
+  }
+
+  @Test
   void twoPostgresSourcesAndAShardAbandonedAfterTheDecisionAreAllCommittedByASecondInstance()
       throws Exception {
     pg.executeIn("other", "DELETE FROM account", "INSERT INTO account VALUES (200, 100)");
     java.util.function.Supplier<TransactionsOptions.Builder> two =
         () ->
             XaFixture.options()
+                .decisionOnParticipant(false)
                 .meterRegistry(new SimpleMeterRegistry())
                 .postgres("pg", new PostgresSourceOptions(pg.connectOptions()))
                 .postgres("pg_b", new PostgresSourceOptions(pg.connectOptions("other")));

@@ -18,9 +18,11 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -31,19 +33,35 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @Shards(2)
 @ExtendWith(LeakGuardExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class XaFaultTest {
 
-  static XaFixture fx;
+  XaFixture fx;
+
+  /**
+   * Whether the decision is kept on the first participant (the default): the transfer 1 → 2 starts
+   * on ds_1, which then decides (a local transaction committed with the COMMIT row) and only ds_0
+   * is prepared; otherwise both are prepared and the decision goes to the coordinator log on ds_0
+   * ({@link XaFaultLogDecisionTest}).
+   */
+  boolean onParticipant() {
+    return true;
+  }
+
+  /** Branches prepared by a two-shard transfer: 1 with the decision on a participant, else 2. */
+  int preparedPerTransfer() {
+    return onParticipant() ? 1 : 2;
+  }
 
   @BeforeAll
-  static void setUp(ShardDatabases dbs) throws Exception {
+  void setUp(ShardDatabases dbs) throws Exception {
     XaFixture.createTables(dbs);
-    fx = new XaFixture(dbs, XaFixture.options(), 4);
+    fx = new XaFixture(dbs, XaFixture.options().decisionOnParticipant(onParticipant()), 4);
     await(fx.transactions.installSchema());
   }
 
   @AfterAll
-  static void tearDown() throws Exception {
+  void tearDown() throws Exception {
     fx.close();
   }
 
@@ -57,12 +75,21 @@ class XaFaultTest {
     fx.tx.stopAt(StopPoint.NONE);
   }
 
-  private static Shard shardB() {
+  private Shard shardB() {
     return fx.dbs.get(1).shard();
   }
 
+  /** The shard holding a prepared branch of the transfer 1 → 2 (ds_0 when ds_1 decides). */
+  private int preparedIndex() {
+    return onParticipant() ? 0 : 1;
+  }
+
+  private Shard preparedShard() {
+    return fx.dbs.get(preparedIndex()).shard();
+  }
+
   /** Runs the transfer 1 → 2 with the coordinator abandoning it at {@code stop}; its gid. */
-  private static String abandonedTransfer(StopPoint stop, Duration timeout) throws Exception {
+  private String abandonedTransfer(StopPoint stop, Duration timeout) throws Exception {
     fx.tx.stopAt(stop);
     AtomicReference<String> gid = new AtomicReference<>();
     Throwable actual =
@@ -80,7 +107,7 @@ class XaFaultTest {
     return gid.get();
   }
 
-  private static void assertApplied(boolean expectedApplied) {
+  private void assertApplied(boolean expectedApplied) {
     long expectedFrom = expectedApplied ? 60 : 100;
     long expectedTo = expectedApplied ? 140 : 100;
     assertThat(fx.balance(1)).as("account 1 on ds_1").isEqualTo(expectedFrom);
@@ -98,7 +125,7 @@ class XaFaultTest {
    * be needed: a branch stays attached to its closed connection until the server notices the close
    * (XA COMMIT answers 1397 until then), and a restarted shard needs a moment.
    */
-  private static RecoveryReport recoverAll() throws Exception {
+  private RecoveryReport recoverAll() throws Exception {
     long until = System.nanoTime() + 20_000_000_000L;
     RecoveryReport sum = await(fx.tx.recovery().runOnce());
     while (fx.preparedBranchesEverywhere() > 0 && System.nanoTime() < until) {
@@ -126,7 +153,8 @@ class XaFaultTest {
 
   @Test
   void prepareFailingOnOneShardRollsBackBoth() throws Exception {
-    // Shard B is killed after the work wrote on both shards: its XA PREPARE fails for real.
+    // The shard that prepares (B, or A when B decides) is killed after the work wrote on both
+    // shards: its XA PREPARE fails for real.
     Throwable actual =
         failure(
             fx.pool.withTransaction(
@@ -137,14 +165,14 @@ class XaFaultTest {
                             v ->
                                 fx.vertx.executeBlocking(
                                     () -> {
-                                      shardB().kill();
+                                      preparedShard().kill();
                                       return null;
                                     }))));
     assertThat(actual).isInstanceOf(TransactionRolledBackException.class);
     TransactionRolledBackException rolledBack = (TransactionRolledBackException) actual;
     assertThat(rolledBack.phase()).isEqualTo("prepare");
-    assertThat(rolledBack.causes()).containsOnlyKeys("ds_1");
-    shardB().start();
+    assertThat(rolledBack.causes()).containsOnlyKeys("ds_" + preparedIndex());
+    preparedShard().start();
     assertApplied(false);
   }
 
@@ -153,18 +181,18 @@ class XaFaultTest {
     Duration timeout = Duration.ofSeconds(2);
     long start = System.currentTimeMillis();
     String gid = abandonedTransfer(StopPoint.AFTER_PREPARE, timeout);
-    assertThat(fx.preparedBranchesEverywhere()).isEqualTo(2);
+    assertThat(fx.preparedBranchesEverywhere()).isEqualTo(preparedPerTransfer());
     // Before deadline + grace the branches may still belong to a live coordinator: left alone.
     RecoveryReport early = await(fx.tx.recovery().runOnce());
     if (System.currentTimeMillis() < start + timeout.toMillis()) {
       assertThat(early.rolledBack()).isZero();
-      assertThat(early.inDoubt()).isEqualTo(2);
-      assertThat(fx.preparedBranchesEverywhere()).isEqualTo(2);
+      assertThat(early.inDoubt()).isEqualTo(preparedPerTransfer());
+      assertThat(fx.preparedBranchesEverywhere()).isEqualTo(preparedPerTransfer());
     }
     Thread.sleep(Math.max(0, start + timeout.toMillis() + 400 - System.currentTimeMillis()));
     RecoveryReport report = recoverAll();
     assertThat(report.abortsDecided()).isEqualTo(1);
-    assertThat(report.rolledBack()).isEqualTo(2);
+    assertThat(report.rolledBack()).isEqualTo(preparedPerTransfer());
     assertThat(await(fx.tx.decision(gid))).contains(Decision.ROLLBACK);
     assertApplied(false);
   }
@@ -172,10 +200,12 @@ class XaFaultTest {
   @Test
   void coordinatorGoneAfterDecisionBeforeAnyCommitIsCommittedByRecovery() throws Exception {
     String gid = abandonedTransfer(StopPoint.AFTER_DECISION, Duration.ofSeconds(30));
-    assertThat(fx.preparedBranchesEverywhere()).isEqualTo(2);
-    assertThat(fx.balance(1)).isEqualTo(100); // nothing visible before the commits
+    assertThat(fx.preparedBranchesEverywhere()).isEqualTo(preparedPerTransfer());
+    // nothing visible before the commits, but the deciding branch's, committed with the decision
+    assertThat(fx.balance(1)).isEqualTo(onParticipant() ? 60 : 100);
+    assertThat(fx.balance(2)).isEqualTo(100);
     RecoveryReport report = recoverAll();
-    assertThat(report.committed()).isEqualTo(2);
+    assertThat(report.committed()).isEqualTo(preparedPerTransfer());
     assertThat(report.abortsDecided()).isZero();
     assertThat(await(fx.tx.decision(gid))).contains(Decision.COMMIT);
     assertApplied(true);
@@ -193,16 +223,22 @@ class XaFaultTest {
   @Test
   void shardKilledWhilePreparedWithCommitDecisionIsCommittedAfterRestart() throws Exception {
     abandonedTransfer(StopPoint.AFTER_DECISION, Duration.ofSeconds(30));
-    shardB().kill();
+    preparedShard().kill();
     RecoveryReport whileDown = await(fx.tx.recovery().runOnce());
-    assertThat(whileDown.unreachable()).contains("ds_1");
-    long until = System.nanoTime() + 10_000_000_000L;
-    while (fx.preparedBranches(0) > 0 && System.nanoTime() < until) {
-      await(fx.tx.recovery().runOnce());
+    assertThat(whileDown.unreachable()).contains("ds_" + preparedIndex());
+    if (!onParticipant()) {
+      long until = System.nanoTime() + 10_000_000_000L;
+      while (fx.preparedBranches(0) > 0 && System.nanoTime() < until) {
+        await(fx.tx.recovery().runOnce());
+      }
+      assertThat(fx.balance(2)).isEqualTo(140); // ds_0 committed from the log
+    } else {
+      assertThat(fx.balance(1)).isEqualTo(60); // ds_1 committed with the decision
     }
-    assertThat(fx.balance(2)).isEqualTo(140); // ds_0 committed from the log
-    shardB().start();
-    assertThat(fx.preparedBranches(1)).as("prepared branch survived kill -9").isEqualTo(1);
+    preparedShard().start();
+    assertThat(fx.preparedBranches(preparedIndex()))
+        .as("prepared branch survived kill -9")
+        .isEqualTo(1);
     recoverAll();
     assertApplied(true);
   }
@@ -211,9 +247,11 @@ class XaFaultTest {
   void shardKilledWhilePreparedWithoutDecisionIsRolledBackAfterRestart() throws Exception {
     long start = System.currentTimeMillis();
     abandonedTransfer(StopPoint.AFTER_PREPARE, Duration.ofSeconds(1));
-    shardB().kill();
-    shardB().start();
-    assertThat(fx.preparedBranches(1)).as("prepared branch survived kill -9").isEqualTo(1);
+    preparedShard().kill();
+    preparedShard().start();
+    assertThat(fx.preparedBranches(preparedIndex()))
+        .as("prepared branch survived kill -9")
+        .isEqualTo(1);
     Thread.sleep(Math.max(0, start + 1_400 - System.currentTimeMillis()));
     recoverAll();
     assertApplied(false);
@@ -225,7 +263,8 @@ class XaFaultTest {
     long start = System.nanoTime();
     Throwable actual;
     try {
-      // Shard B freezes after the work wrote on both: its XA END/PREPARE never answers.
+      // The preparing shard freezes after the work wrote on both: its XA END/PREPARE never
+      // answers.
       actual =
           failure(
               fx.pool.withTransaction(
@@ -236,18 +275,83 @@ class XaFaultTest {
                               v ->
                                   fx.vertx.executeBlocking(
                                       () -> {
-                                        shardB().pause();
+                                        preparedShard().pause();
                                         return null;
                                       }))));
     } finally {
       long actualMillis = (System.nanoTime() - start) / 1_000_000;
       Thread.sleep(1_500); // stay frozen well past the deadline and the rollback timeout
-      shardB().resume();
+      preparedShard().resume();
       assertThat(actualMillis).isBetween(timeout.toMillis(), timeout.toMillis() + 300);
     }
     assertThat(actual).isInstanceOf(ShardkitTimeoutException.class);
     Thread.sleep(Math.max(0, 500 - (System.nanoTime() - start) / 1_000_000));
     recoverAll();
     assertApplied(false);
+  }
+
+  @Test
+  void decidingShardKilledBeforeItsCommitIsUnknownThenRolledBack() throws Exception {
+    Assumptions.assumeTrue(onParticipant(), "only a participant decides");
+    // Shard B (ds_1) decides; it dies after the work wrote on both: ds_0 prepares, then the
+    // commit that carries the decision cannot be answered. Not known yet: the server may have
+    // committed it before dying. Recovery settles it once B is back (ABORT, as it never did).
+    long start = System.currentTimeMillis();
+    Throwable actual =
+        failure(
+            fx.pool.withTransaction(
+                Duration.ofSeconds(1),
+                sql ->
+                    transfer(sql, "k", 1, 2, 40)
+                        .compose(
+                            v ->
+                                fx.vertx.executeBlocking(
+                                    () -> {
+                                      shardB().kill();
+                                      return null;
+                                    }))));
+    assertThat(actual)
+        .as("the deciding commit had no answer")
+        .isInstanceOfAny(
+            io.shardkit.tx.TransactionOutcomeUnknownException.class,
+            TransactionRolledBackException.class);
+    assertThat(fx.preparedBranches(0)).as("ds_0 waits prepared").isEqualTo(1);
+    shardB().start();
+    Thread.sleep(Math.max(0, start + 1_400 - System.currentTimeMillis()));
+    RecoveryReport report = recoverAll();
+    assertThat(report.abortsDecided()).isEqualTo(1);
+    assertApplied(false);
+  }
+
+  @Test
+  void decidingShardPausedDuringItsCommitAnswersAtTheDeadlineAndCommitsAfter() throws Exception {
+    Assumptions.assumeTrue(onParticipant(), "only a participant decides");
+    // ds_0 prepares, then ds_1 freezes with the deciding commit on its way: the caller hears at
+    // the deadline that the outcome is not known; once ds_1 runs again the commit lands and ds_0
+    // is committed after it.
+    Duration timeout = Duration.ofSeconds(1);
+    long start = System.nanoTime();
+    fx.tx.beforeDecision(
+        gid ->
+            fx.vertx.executeBlocking(
+                () -> {
+                  shardB().pause();
+                  return null;
+                }));
+    Throwable actual;
+    try {
+      actual = failure(fx.pool.withTransaction(timeout, sql -> transfer(sql, "q", 1, 2, 40)));
+    } finally {
+      fx.tx.beforeDecision(gid -> io.vertx.core.Future.succeededFuture());
+      long actualMillis = (System.nanoTime() - start) / 1_000_000;
+      Thread.sleep(1_000);
+      shardB().resume();
+      assertThat(actualMillis).isBetween(timeout.toMillis(), timeout.toMillis() + 300);
+    }
+    assertThat(actual).isInstanceOf(ShardkitTimeoutException.class);
+    assertThat(actual.getCause())
+        .isInstanceOf(io.shardkit.tx.TransactionOutcomeUnknownException.class);
+    recoverAll();
+    assertApplied(true);
   }
 }

@@ -44,18 +44,7 @@ final class XaFixture implements AutoCloseable {
                 .setMaxEventLoopExecuteTime(200)
                 .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS));
     int n = dbs.size();
-    ShardingRules rules =
-        ShardingRules.builder()
-            .table(
-                "account",
-                t -> t.dataNodes("ds_${0.." + (n - 1) + "}.account").databaseStrategy("id", "mod"))
-            .table(
-                "transfer",
-                t ->
-                    t.dataNodes("ds_${0.." + (n - 1) + "}.transfer")
-                        .databaseStrategy("account", "mod"))
-            .broadcastTables("t_config")
-            .build();
+    ShardingRules rules = rules(n);
     this.pool =
         ShardedPool.builder(vertx)
             .rules(rules)
@@ -64,6 +53,22 @@ final class XaFixture implements AutoCloseable {
             .build();
     this.transactions = Transactions.of(pool);
     this.tx = ((io.shardkit.tx.impl.TransactionsImpl) transactions).xa();
+  }
+
+  /**
+   * {@code account} and {@code transfer} sharded by account id mod n, {@code t_config} broadcast.
+   */
+  static ShardingRules rules(int n) {
+    return ShardingRules.builder()
+        .table(
+            "account",
+            t -> t.dataNodes("ds_${0.." + (n - 1) + "}.account").databaseStrategy("id", "mod"))
+        .table(
+            "transfer",
+            t ->
+                t.dataNodes("ds_${0.." + (n - 1) + "}.transfer").databaseStrategy("account", "mod"))
+        .broadcastTables("t_config")
+        .build();
   }
 
   /** Default options for fault tests: short grace and rollback timeout. */
@@ -125,7 +130,7 @@ final class XaFixture implements AutoCloseable {
   int preparedBranches(int i) {
     int count = 0;
     for (JsonObject row : dbs.get(i).shard().query(null, "XA RECOVER")) {
-      if (row.getInteger("formatID") == Xid.FORMAT_ID) {
+      if (Xid.isShardkit(row.getInteger("formatID"))) {
         count++;
       }
     }
@@ -142,11 +147,29 @@ final class XaFixture implements AutoCloseable {
     return sum;
   }
 
+  /** XA decision rows: in the coordinator log on ds_0 and on every participant. */
   int logRows() {
-    return dbs.get(0)
-        .query("SELECT COUNT(*) AS c FROM shardkit_tx WHERE protocol = 'XA'")
-        .get(0)
-        .getInteger("c");
+    int rows =
+        dbs.get(0)
+            .query("SELECT COUNT(*) AS c FROM shardkit_tx WHERE protocol = 'XA'")
+            .get(0)
+            .getInteger("c");
+    for (int i = 0; i < dbs.size(); i++) {
+      boolean created =
+          !dbs.get(i)
+              .query(
+                  "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE()"
+                      + " AND table_name = 'shardkit_xa_decision'")
+              .isEmpty();
+      if (created) { // only where decisions on participants are on
+        rows +=
+            dbs.get(i)
+                .query("SELECT COUNT(*) AS c FROM shardkit_xa_decision")
+                .get(0)
+                .getInteger("c");
+      }
+    }
+    return rows;
   }
 
   /** The transfer: debit {@code from}, credit {@code to}, recording the transfer on both. */
@@ -202,7 +225,7 @@ final class XaFixture implements AutoCloseable {
         continue;
       }
       for (JsonObject row : shard.query(null, "XA RECOVER")) {
-        if (row.getInteger("formatID") == Xid.FORMAT_ID) {
+        if (Xid.isShardkit(row.getInteger("formatID"))) {
           byte[] data = row.getBinary("data");
           String hex = java.util.HexFormat.of().formatHex(data);
           int g = row.getInteger("gtrid_length") * 2;
@@ -214,7 +237,7 @@ final class XaFixture implements AutoCloseable {
                     + "',X'"
                     + hex.substring(g)
                     + "',"
-                    + Xid.FORMAT_ID);
+                    + row.getInteger("formatID"));
           } catch (RuntimeException stillAttached) {
             // Left to the next class's drain.
           }

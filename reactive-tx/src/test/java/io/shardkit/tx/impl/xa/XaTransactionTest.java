@@ -28,6 +28,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -37,21 +38,43 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @Shards(2)
 @ExtendWith(LeakGuardExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class XaTransactionTest {
 
   static final Duration FIVE_SECONDS = Duration.ofSeconds(5);
-  static XaFixture fx;
-  static SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  XaFixture fx;
+  SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+  /**
+   * Whether the first participant keeps the decision (the default; a transfer 1 → 2 starts on ds_1,
+   * which decides), or the coordinator log on ds_0 does ({@link XaTransactionLogDecisionTest}).
+   */
+  boolean onParticipant() {
+    return true;
+  }
+
+  /** Where the decision of a transfer 1 → 2 is written: ds_1's or the log's table. */
+  private io.vertx.sqlclient.Pool decisionPool() {
+    return fx.pool.pool(onParticipant() ? "ds_1" : "ds_0");
+  }
+
+  private String decisionTable() {
+    return onParticipant() ? "shardkit_xa_decision" : "shardkit_tx";
+  }
 
   @BeforeAll
-  static void setUp(ShardDatabases dbs) throws Exception {
+  void setUp(ShardDatabases dbs) throws Exception {
     XaFixture.createTables(dbs);
-    fx = new XaFixture(dbs, XaFixture.options().meterRegistry(meters), 4);
+    fx =
+        new XaFixture(
+            dbs,
+            XaFixture.options().meterRegistry(meters).decisionOnParticipant(onParticipant()),
+            4);
     await(fx.transactions.installSchema());
   }
 
   @AfterAll
-  static void tearDown() throws Exception {
+  void tearDown() throws Exception {
     fx.close();
   }
 
@@ -305,6 +328,64 @@ class XaTransactionTest {
   }
 
   @Test
+  void asyncSecondPhaseAnswersOnceDecidedAndCommitsInTheBackground() throws Exception {
+    // the commits after the decision are held until released: the caller is answered before
+    Promise<Void> release = Promise.promise();
+    AtomicReference<String> held = new AtomicReference<>();
+    fx.tx.beforeCommit(
+        gid -> {
+          held.set(gid);
+          return release.future();
+        });
+    io.shardkit.tx.TransactionResult<String> result;
+    try {
+      result =
+          await(
+              fx.transactions.xaResult(
+                  io.shardkit.tx.TransactionOptions.ofTimeout(FIVE_SECONDS)
+                      .withAsyncSecondPhase(true),
+                  sql -> transfer(sql, "async", 1, 2, 30).map("done")));
+      assertThat(result.value()).isEqualTo("done");
+      assertThat(result.secondPhasePending()).isTrue();
+      assertThat(held.get()).isEqualTo(result.globalId());
+      assertThat(await(fx.tx.decision(result.globalId()))).contains(Decision.COMMIT);
+      // answered with ds_0's branch still prepared (ds_1 committed with the decision, if it kept
+      // it): a read on ds_0 does not see the credit yet
+      assertThat(fx.balance(1)).isEqualTo(onParticipant() ? 70 : 100);
+      assertThat(fx.balance(2)).isEqualTo(100);
+      assertThat(fx.preparedBranches(0)).isEqualTo(1);
+    } finally {
+      fx.tx.beforeCommit(gid -> Future.succeededFuture());
+      release.complete();
+    }
+    long until = System.nanoTime() + 10_000_000_000L;
+    while (fx.balance(2) != 130 && System.nanoTime() < until) {
+      Thread.sleep(20);
+    }
+    assertThat(fx.balance(1)).isEqualTo(70);
+    assertThat(fx.balance(2)).isEqualTo(130);
+    waitForPoolsToSettle();
+    assertThat(fx.preparedBranchesEverywhere()).isZero();
+  }
+
+  @Test
+  void aDecidingShardWithoutItsDecisionTableRollsBackNamingTheTable() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(onParticipant(), "ds_1 decides");
+    fx.dbs.get(1).execute("RENAME TABLE shardkit_xa_decision TO shardkit_xa_decision_away");
+    Throwable actual;
+    try {
+      actual = failure(fx.pool.withTransaction(FIVE_SECONDS, sql -> transfer(sql, "nt", 1, 2, 30)));
+    } finally {
+      fx.dbs.get(1).execute("RENAME TABLE shardkit_xa_decision_away TO shardkit_xa_decision");
+    }
+    assertThat(actual).isInstanceOf(TransactionRolledBackException.class);
+    assertThat(((TransactionRolledBackException) actual).phase()).isEqualTo("decide");
+    assertThat(actual.getMessage()).contains("ds_1").contains("shardkit_xa_decision");
+    waitForPoolsToSettle();
+    assertUntouched();
+  }
+
+  @Test
   void committerThatFindsAnAbortDecisionObeysItAndRollsBack() throws Exception {
     // Recovery decided ABORT for this global id first (as it does for a coordinator slower than
     // its deadline plus the grace): the COMMIT insert loses and the transaction rolls back.
@@ -316,9 +397,12 @@ class XaTransactionTest {
                   String gid = TxScope.current().orElseThrow().globalId();
                   io.vertx.core.Context scope = io.vertx.core.Vertx.currentContext();
                   Promise<Void> back = Promise.promise();
-                  fx.tx
-                      .log()
-                      .decideReporting(gid, Decision.ROLLBACK, java.util.List.of(), "recovery")
+                  (onParticipant()
+                          ? fx.tx.decisions().decide(decisionPool(), gid, Decision.ROLLBACK)
+                          : fx.tx
+                              .log()
+                              .decideReporting(
+                                  gid, Decision.ROLLBACK, java.util.List.of(), "recovery"))
                       .onComplete(ar -> scope.runOnContext(v -> back.complete()));
                   return back.future().compose(v -> transfer(sql, "lost", 1, 2, 30));
                 }));
@@ -362,7 +446,7 @@ class XaTransactionTest {
     assertThat(meters.find("shardkit.tx.phase").tags("phase", "rollback").timer()).isNotNull();
   }
 
-  private static double count(String outcome) {
+  private double count(String outcome) {
     var counter = meters.find("shardkit.tx.transactions").tags("outcome", outcome).counter();
     return counter == null ? 0 : counter.count();
   }
@@ -372,13 +456,13 @@ class XaTransactionTest {
   void commitInFlightAtTheDeadlineIsReportedAsTheCommitEndsNotAsATimeout() throws Exception {
     // Hold every gap of the coordinator log so the COMMIT decision's insert waits past the
     // deadline; released afterwards, the decision is written and the transfer commits.
-    io.vertx.sqlclient.SqlConnection lock = await(fx.pool.pool("ds_0").getConnection());
+    io.vertx.sqlclient.SqlConnection lock = await(decisionPool().getConnection());
     AtomicReference<String> gid = new AtomicReference<>();
     Throwable actual;
     long actualMillis;
     try {
       await(lock.query("BEGIN").execute());
-      await(lock.query("SELECT gid FROM shardkit_tx FOR UPDATE").execute());
+      await(lock.query("SELECT gid FROM " + decisionTable() + " FOR UPDATE").execute());
       Duration timeout = Duration.ofMillis(800);
       long start = System.nanoTime();
       Future<Void> outcome =
@@ -414,12 +498,14 @@ class XaTransactionTest {
   @Test
   void anEnclosingScopeEndingWhileTheDecisionIsWrittenLeavesTheOutcomeUnknownNotRolledBack()
       throws Exception {
-    io.vertx.sqlclient.SqlConnection lock = await(fx.pool.pool("ds_0").getConnection());
+    io.vertx.sqlclient.SqlConnection lock = await(decisionPool().getConnection());
     AtomicReference<String> gid = new AtomicReference<>();
     Promise<Future<Void>> inner = Promise.promise();
     try {
       await(lock.query("BEGIN").execute());
-      await(lock.query("SELECT gid FROM shardkit_tx FOR UPDATE").execute()); // holds the decision
+      await(
+          lock.query("SELECT gid FROM " + decisionTable() + " FOR UPDATE")
+              .execute()); // holds the decision
       // the caller's own scope ends at 600 ms, while the transaction waits for its decision
       TxScope.run(
               fx.vertx,
@@ -455,7 +541,7 @@ class XaTransactionTest {
     assertThat(fx.preparedBranchesEverywhere()).isZero();
   }
 
-  private static void assertUntouched() {
+  private void assertUntouched() {
     for (long id = 1; id <= 10; id++) {
       assertThat(fx.balance(id)).as("balance of account %d", id).isEqualTo(100);
     }
@@ -466,7 +552,7 @@ class XaTransactionTest {
   }
 
   /** Rollbacks after a deadline finish in the background; give them a moment. */
-  private static void waitForPoolsToSettle() throws InterruptedException {
+  private void waitForPoolsToSettle() throws InterruptedException {
     long until = System.nanoTime() + 3_000_000_000L;
     while (System.nanoTime() < until) {
       boolean busy = false;

@@ -56,6 +56,34 @@ class XidTest {
         .isNotEmpty();
   }
 
+  @Test
+  void aBranchDecidedOnAParticipantNamesItInTheBqualUnderItsOwnFormatId() {
+    Xid xid = new Xid("G1", "ds_0", 0x1aL, "ds_1");
+    assertThat(xid.sql()).isEqualTo("X'4731',X'" + hex("ds_0@1a@ds_1") + "',21313");
+    String bqual = "ds_0@1a@ds_1";
+    assertThat(
+            Xid.fromRecover(
+                Xid.DECIDED_ON_FORMAT_ID, 2, bqual.length(), Buffer.buffer("G1" + bqual)))
+        .contains(xid);
+    assertThat(Xid.of(Xid.DECIDED_ON_FORMAT_ID, "G1", bqual)).contains(xid);
+    // the same bqual under the log's format id is a data source named "ds_0@1a"
+    assertThat(Xid.of(Xid.FORMAT_ID, "G1", bqual)).isEmpty();
+    assertThat(Xid.fromPgGid(xid.pgGid())).contains(xid);
+    assertThat(xid.pgGid()).isEqualTo("sa/G1/ds_0@1a@ds_1");
+  }
+
+  @Test
+  void aParticipantDecisionNeedsNamesThatFitAndHaveNoSeparator() {
+    assertThat(Xid.canDecideOn("ds_0", "ds_1")).isTrue();
+    assertThat(Xid.canDecideOn("d".repeat(23), "e".repeat(23))).isTrue();
+    assertThat(Xid.canDecideOn("d".repeat(23), "e".repeat(24))).isFalse();
+    assertThat(Xid.canDecideOn("ds@eu", "ds_1")).isFalse();
+    assertThatThrownBy(() -> new Xid("g", "ds@eu", 1, "ds_1"))
+        .isInstanceOf(IllegalArgumentException.class);
+    Buffer missingDecider = Buffer.buffer("gds_0@1a@");
+    assertThat(Xid.fromRecover(Xid.DECIDED_ON_FORMAT_ID, 1, 8, missingDecider)).isEmpty();
+  }
+
   private static String hex(String s) {
     return java.util.HexFormat.of().formatHex(s.getBytes(StandardCharsets.UTF_8));
   }
