@@ -60,12 +60,14 @@ final class Plan {
               List.of(
                   "TransferBenchmark.localOneShard",
                   "TransferBenchmark.xaTwoShards",
+                  "TransferBenchmark.xaTwoShardsLogDecision",
                   "TransferBenchmark.xaTwoShardsAsync",
                   "TransferBenchmark.tccTwoShards",
                   "ShardingSphereBenchmark.xaTransfer"),
               List.of(
                   "local, one shard",
                   "shardkit XA, 2 shards",
+                  "shardkit XA, 2 shards, decision in the log",
                   "shardkit XA, 2 shards, async second phase",
                   "shardkit TCC, 2 shards",
                   "ShardingSphere XA, 2 shards")),

@@ -43,6 +43,10 @@ final class Summary {
               "TransferBenchmark.xaTwoShards",
               "TransferBenchmark.localOneShard"),
           new Ratio(
+              "transfer_xa_log_decision_vs_local",
+              "TransferBenchmark.xaTwoShardsLogDecision",
+              "TransferBenchmark.localOneShard"),
+          new Ratio(
               "transfer_xa_async_vs_local",
               "TransferBenchmark.xaTwoShardsAsync",
               "TransferBenchmark.localOneShard"),

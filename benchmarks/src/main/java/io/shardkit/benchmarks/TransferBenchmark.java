@@ -41,8 +41,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       accounts there (two UPDATEs, one commit);
  *   <li>{@code xaTwoShards}: a shardkit XA transaction debiting an account on shard 0 and crediting
  *       one on shard 1: shard 0, first touched, keeps the decision (a local transaction committed
- *       with the COMMIT row once shard 1's branch is prepared), then shard 1's XA COMMIT ({@code
- *       -Dshardkit.bench.xaDecision=log}: both prepared, the decision in the coordinator log);
+ *       with the COMMIT row once shard 1's branch is prepared), then shard 1's XA COMMIT;
+ *   <li>{@code xaTwoShardsLogDecision}: the same with both branches prepared and the decision in
+ *       the coordinator log on ds_0 ({@code decisionOnParticipant(false)}), for comparison;
  *   <li>{@code xaTwoShardsAsync}: the same with the asynchronous second phase (answered once the
  *       decision is durable, shard 1's XA COMMIT in the background);
  *   <li>{@code tccTwoShards}: the same transfer as TCC through {@code Transactions.tcc} (log on
@@ -80,6 +81,9 @@ public class TransferBenchmark {
   private BenchEnv env;
   private Vertx vertx;
   private ShardedPool sharded;
+  private ShardedPool shardedLogDecision;
+  private final io.micrometer.core.instrument.simple.SimpleMeterRegistry phasesLogDecision =
+      new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
   private Transactions transactions;
   private TccAction<Move> debit;
   private TccAction<Move> credit;
@@ -110,12 +114,22 @@ public class TransferBenchmark {
                     Transactions.create(
                         vertx,
                         p,
+                        TransactionsOptions.builder("ds_0").meterRegistry(phases).build()))
+            .build();
+    // the same shards, every branch prepared and the decision in the coordinator log (the path
+    // before decisions on participants; measured beside it in the same run)
+    shardedLogDecision =
+        ShardedPool.builder(vertx)
+            .rules(BenchEnv.rules())
+            .dataSources(env.dataSources(), new PoolOptions().setMaxSize(inFlight + 4))
+            .transactionManager(
+                p ->
+                    Transactions.create(
+                        vertx,
+                        p,
                         TransactionsOptions.builder("ds_0")
-                            .meterRegistry(phases)
-                            // -Dshardkit.bench.xaDecision=log: the decision in the coordinator
-                            // log (every branch prepared), to compare with the default
-                            .decisionOnParticipant(
-                                !"log".equals(System.getProperty("shardkit.bench.xaDecision")))
+                            .meterRegistry(phasesLogDecision)
+                            .decisionOnParticipant(false)
                             .build()))
             .build();
     transactions = Transactions.of(sharded);
@@ -123,6 +137,7 @@ public class TransferBenchmark {
     credit = creditAction();
     transactions.register(debit).register(credit);
     Bench.await(transactions.installSchema());
+    Bench.await(Transactions.of(shardedLogDecision).installSchema());
     shard0 = sharded.pool("ds_0");
     shard1 = sharded.pool("ds_1");
   }
@@ -133,8 +148,11 @@ public class TransferBenchmark {
       window.stop();
     }
     printPhases(phases, inFlight);
+    printPhases(phasesLogDecision, inFlight);
     Bench.await(transactions.close());
+    Bench.await(Transactions.of(shardedLogDecision).close());
     Bench.await(sharded.close());
+    Bench.await(shardedLogDecision.close());
     Bench.await(vertx.close());
     env.close();
   }
@@ -179,6 +197,17 @@ public class TransferBenchmark {
             "xaTwoShards",
             () ->
                 sharded.withTransaction(
+                    timeout.timeout(), conn -> debitCredit(conn, account(0), account(1), conn)))
+        .take();
+  }
+
+  /** Two shards, one shardkit XA transaction decided in the coordinator log (both prepared). */
+  @Benchmark
+  public void xaTwoShardsLogDecision() throws InterruptedException {
+    window(
+            "xaTwoShardsLogDecision",
+            () ->
+                shardedLogDecision.withTransaction(
                     timeout.timeout(), conn -> debitCredit(conn, account(0), account(1), conn)))
         .take();
   }
