@@ -413,6 +413,10 @@ class TransactionsOperationsTest {
     TccCoordinatorImpl setup = TccTestSupport.coordinator(vertx, healthy, TCC);
     setup.register(bank.debit).register(bank.credit);
     await(setup.setup()); // fence on both shards, log on ds_0
+    // XA's tables too (its decision table lives on every shard), while ds_1 is reachable
+    Transactions installer = Transactions.create(vertx, healthy, xaOptions().tcc(TCC).build());
+    await(installer.installSchema());
+    await(installer.close());
     await(healthy.close());
     // ds_1 points at a port nothing listens on: its statements fail until the breaker opens
     Map<String, MySQLConnectOptions> sources = new LinkedHashMap<>();
@@ -433,7 +437,6 @@ class TransactionsOperationsTest {
     Transactions xa = Transactions.of(pool);
     Transactions tcc = xa; // one manager, both protocols
     try {
-      await(((TransactionsImpl) xa).xa().installSchema());
       tcc.register(bank.debit).register(bank.credit);
       for (int i = 0; i < 3; i++) {
         awaitFailure(pool.preparedQuery(CREDIT).execute(Tuple.of(1, 1L)));

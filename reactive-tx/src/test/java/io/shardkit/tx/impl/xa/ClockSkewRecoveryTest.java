@@ -12,10 +12,8 @@ import io.vertx.sqlclient.Tuple;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -156,17 +154,8 @@ class ClockSkewRecoveryTest {
   }
 
   private static Process startB(ShardDatabases dbs, String faketime) throws Exception {
-    JsonObject sources = new JsonObject();
-    dbs.dataSources("ds_").forEach((name, options) -> sources.put(name, options.toJson()));
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(SkewedRecoveryMain.class.getName());
-    command.add(sources.encode());
-    Path log = Files.createTempFile("skewed-recovery", ".log");
     ProcessBuilder builder =
-        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        XaFixture.childJvm(SkewedRecoveryMain.class, List.of(XaFixture.dataSourcesJson(dbs)));
     builder.environment().put("LD_PRELOAD", FAKETIME.toString());
     builder.environment().put("FAKETIME", faketime);
     builder.environment().put("FAKETIME_DONT_FAKE_MONOTONIC", "1");

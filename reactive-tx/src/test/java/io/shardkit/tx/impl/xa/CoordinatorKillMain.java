@@ -8,11 +8,9 @@ import io.shardkit.tx.impl.TransactionsImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.mysqlclient.MySQLConnectOptions;
 import io.vertx.sqlclient.PoolOptions;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -37,15 +35,12 @@ public final class CoordinatorKillMain {
   private CoordinatorKillMain() {}
 
   public static void main(String[] args) throws Exception {
-    JsonObject sources = new JsonObject(args[0]);
+    Map<String, MySQLConnectOptions> dataSources = XaFixture.dataSources(args[0]);
     int accounts = Integer.parseInt(args[1]);
     int warm = Integer.parseInt(args[2]);
     String mode = args[3];
     boolean onParticipant = !mode.equals("log");
     boolean async = mode.equals("async");
-    Map<String, MySQLConnectOptions> dataSources = new LinkedHashMap<>();
-    sources.forEach(
-        e -> dataSources.put(e.getKey(), new MySQLConnectOptions((JsonObject) e.getValue())));
     Vertx vertx = Vertx.vertx();
     ShardedPool pool =
         ShardedPool.builder(vertx)
@@ -100,7 +95,7 @@ public final class CoordinatorKillMain {
     long target = to;
     transactions
         .xaResult(
-            io.shardkit.tx.TransactionOptions.ofTimeout(Duration.ofSeconds(3))
+            io.shardkit.tx.TransactionOptions.ofTimeout(Duration.ofSeconds(2))
                 .withAsyncSecondPhase(async),
             sql ->
                 XaFixture.transfer(

@@ -11,8 +11,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -78,7 +76,7 @@ class CoordinatorKillTest {
             .isEqualTo(1);
       }
 
-      Thread.sleep(3_000 + 300 + 500); // the child's transactions' deadline and grace
+      Thread.sleep(2_000 + 300 + 500); // the child's transactions' deadline and grace
       for (int pass = 0; pass < 20 && fx.preparedBranchesEverywhere() > 0; pass++) {
         await(fx.tx.recovery().runOnce());
         Thread.sleep(200);
@@ -129,20 +127,9 @@ class CoordinatorKillTest {
   }
 
   private static Process start(String mode) throws Exception {
-    JsonObject sources = new JsonObject();
-    dbs.dataSources("ds_").forEach((name, options) -> sources.put(name, options.toJson()));
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(CoordinatorKillMain.class.getName());
-    command.add(sources.encode());
-    command.add(String.valueOf(ACCOUNTS));
-    command.add("100");
-    command.add(mode);
-    Path log = Files.createTempFile("coordinator-kill", ".log");
-    return new ProcessBuilder(command)
-        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+    return XaFixture.childJvm(
+            CoordinatorKillMain.class,
+            List.of(XaFixture.dataSourcesJson(dbs), String.valueOf(ACCOUNTS), "100", mode))
         .start();
   }
 

@@ -6,11 +6,9 @@ import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
 import io.shardkit.tx.impl.TransactionsImpl;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.mysqlclient.MySQLConnectOptions;
 import io.vertx.sqlclient.PoolOptions;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -27,10 +25,7 @@ public final class SkewedRecoveryMain {
   private SkewedRecoveryMain() {}
 
   public static void main(String[] args) throws Exception {
-    JsonObject sources = new JsonObject(args[0]);
-    Map<String, MySQLConnectOptions> dataSources = new LinkedHashMap<>();
-    sources.forEach(
-        e -> dataSources.put(e.getKey(), new MySQLConnectOptions((JsonObject) e.getValue())));
+    Map<String, MySQLConnectOptions> dataSources = XaFixture.dataSources(args[0]);
     int n = dataSources.size();
     Vertx vertx = Vertx.vertx();
     ShardedPool pool =

@@ -71,6 +71,42 @@ final class XaFixture implements AutoCloseable {
         .build();
   }
 
+  /** The shards' data sources as JSON, for a child JVM ({@link #childJvm}). */
+  static String dataSourcesJson(ShardDatabases dbs) {
+    JsonObject sources = new JsonObject();
+    dbs.dataSources("ds_").forEach((name, options) -> sources.put(name, options.toJson()));
+    return sources.encode();
+  }
+
+  /** Reads {@link #dataSourcesJson} back, in a child JVM's main. */
+  static java.util.Map<String, io.vertx.mysqlclient.MySQLConnectOptions> dataSources(String json) {
+    java.util.Map<String, io.vertx.mysqlclient.MySQLConnectOptions> out =
+        new java.util.LinkedHashMap<>();
+    new JsonObject(json)
+        .forEach(
+            e ->
+                out.put(
+                    e.getKey(),
+                    new io.vertx.mysqlclient.MySQLConnectOptions((JsonObject) e.getValue())));
+    return out;
+  }
+
+  /**
+   * A JVM running {@code main} with this test's class path and {@code args}; its stderr appended to
+   * a temporary file named after {@code main}.
+   */
+  static ProcessBuilder childJvm(Class<?> main, List<String> args) throws java.io.IOException {
+    List<String> command = new java.util.ArrayList<>();
+    command.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(main.getName());
+    command.addAll(args);
+    java.nio.file.Path log = java.nio.file.Files.createTempFile(main.getSimpleName(), ".log");
+    return new ProcessBuilder(command)
+        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+  }
+
   /** Default options for fault tests: short grace and rollback timeout. */
   static TransactionsOptions.Builder options() {
     return TransactionsOptions.builder("ds_0")
