@@ -80,6 +80,11 @@ public class TransferBenchmark {
 
   private BenchEnv env;
   private Vertx vertx;
+
+  /** The work's UPDATE times (one JVM per step: the step's own). */
+  static final io.micrometer.core.instrument.simple.SimpleMeterRegistry UPDATE_TIMES =
+      new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+
   private ShardedPool sharded;
   private ShardedPool shardedLogDecision;
   private final io.micrometer.core.instrument.simple.SimpleMeterRegistry phasesLogDecision =
@@ -149,6 +154,7 @@ public class TransferBenchmark {
     }
     printPhases(phases, inFlight);
     printPhases(phasesLogDecision, inFlight);
+    printPhases(UPDATE_TIMES, inFlight);
     Bench.await(transactions.close());
     Bench.await(Transactions.of(shardedLogDecision).close());
     Bench.await(sharded.close());
@@ -257,8 +263,24 @@ public class TransferBenchmark {
         tx -> Future.all(tx.enlist(debit, out), tx.enlist(credit, in)).mapEmpty());
   }
 
+  /** Time of each UPDATE of a transfer, as its work sees it (connection and start included). */
+  private static final io.micrometer.core.instrument.Timer UPDATES =
+      io.micrometer.core.instrument.Timer.builder("shardkit.tx.phase")
+          .tag("mode", "work")
+          .tag("phase", "update")
+          .tag("result", "ok")
+          .register(UPDATE_TIMES);
+
   private static Future<Void> debitCredit(SqlClient a, long from, long to, SqlClient b) {
-    return update(a, -1, from).compose(v -> update(b, 1, to));
+    long t0 = System.nanoTime();
+    return update(a, -1, from)
+        .compose(
+            v -> {
+              long t1 = System.nanoTime();
+              UPDATES.record(t1 - t0, TimeUnit.NANOSECONDS);
+              return update(b, 1, to)
+                  .onSuccess(w -> UPDATES.record(System.nanoTime() - t1, TimeUnit.NANOSECONDS));
+            });
   }
 
   private static Future<Void> update(SqlClient client, long delta, long id) {

@@ -114,6 +114,7 @@ final class XaTransaction {
     if (refused != null) {
       return refused;
     }
+    long asked = System.nanoTime();
     return b.then(
         () ->
             owner
@@ -121,6 +122,9 @@ final class XaTransaction {
                 .compose(v -> owner.poolOf(b.dataSource).getConnection())
                 .compose(
                     conn -> {
+                      // per branch: the wait for a pooled connection, then its start statement
+                      owner.phase(gid, "connect", asked, true);
+                      long starting = System.nanoTime();
                       if (state != State.ACTIVE) {
                         b.state = Branch.State.NOT_STARTED;
                         return conn.close().compose(v -> Future.failedFuture(notActive(b)));
@@ -135,6 +139,7 @@ final class XaTransaction {
                       return b.xa(b.startSql(owner.pgIsolation(b)))
                           .transform(
                               ar -> {
+                                owner.phase(gid, "start", starting, ar.succeeded());
                                 if (ar.succeeded()) {
                                   b.state = Branch.State.ACTIVE;
                                   joined(b, ar.result());
