@@ -53,6 +53,27 @@ final class Branch {
 
   State state = State.ENLISTING;
   Future<SqlClient> ready;
+
+  /**
+   * The answer to the start statement when it was pipelined (the client was handed out before it):
+   * the commit waits for it; null when the start was awaited before the first statement.
+   */
+  Future<Void> started;
+
+  /**
+   * The session runs with {@code autocommit=0} since its pipelined start: a statement behind a
+   * start that failed then waits uncommitted instead of committing on its own. Every clean end
+   * restores {@code autocommit=1} in the same round trip ({@link #RESTORE}); a connection that was
+   * not restored is never given back to the pool as is.
+   */
+  boolean autocommitOff;
+
+  /** {@code autocommit=1} was restored by a command that succeeded. */
+  private boolean restored;
+
+  /** Appended to a branch's last command when its session runs with {@code autocommit=0}. */
+  static final String RESTORE = "; SET autocommit=1";
+
   SqlConnection conn;
   Pin pin;
   private Future<?> tail = Future.succeededFuture();
@@ -81,17 +102,29 @@ final class Branch {
 
   /** Starts the branch; PostgreSQL also reports its isolation level (second result). */
   String startSql(String pgIsolation) {
-    return postgres
-        ? "BEGIN"
-            + (pgIsolation == null ? "" : " ISOLATION LEVEL " + pgIsolation)
-            + "; SHOW transaction_isolation"
-        : decides ? "BEGIN" : "XA START " + xid.sql();
+    if (postgres) {
+      return "BEGIN"
+          + (pgIsolation == null ? "" : " ISOLATION LEVEL " + pgIsolation)
+          + "; SHOW transaction_isolation";
+    }
+    if (autocommitOff) {
+      // pipelined: the deciding branch needs no BEGIN (its first statement opens the
+      // transaction); an XA branch's statements wait uncommitted should XA START fail
+      return decides ? "SET autocommit=0" : "SET autocommit=0; XA START " + xid.sql();
+    }
+    return decides ? "BEGIN" : "XA START " + xid.sql();
+  }
+
+  /** {@code sql}, restoring {@code autocommit=1} after it when the session turned it off. */
+  private String ending(String sql) {
+    return autocommitOff ? sql + RESTORE : sql;
   }
 
   String onePhaseSql() {
     return postgres
         ? "SELECT 1; COMMIT"
-        : decides ? "COMMIT" : "XA END " + xid.sql() + "; XA COMMIT " + xid.sql() + " ONE PHASE";
+        : ending(
+            decides ? "COMMIT" : "XA END " + xid.sql() + "; XA COMMIT " + xid.sql() + " ONE PHASE");
   }
 
   String prepareSql() {
@@ -101,15 +134,22 @@ final class Branch {
   }
 
   String commitSql() {
-    return postgres ? "COMMIT PREPARED " + xid.pgLiteral() : "XA COMMIT " + xid.sql();
+    return postgres ? "COMMIT PREPARED " + xid.pgLiteral() : ending("XA COMMIT " + xid.sql());
   }
 
   String rollbackActiveSql() {
-    return postgres || decides ? "ROLLBACK" : "XA END " + xid.sql() + "; XA ROLLBACK " + xid.sql();
+    return postgres
+        ? "ROLLBACK"
+        : ending(decides ? "ROLLBACK" : "XA END " + xid.sql() + "; XA ROLLBACK " + xid.sql());
   }
 
   String rollbackPreparedSql() {
-    return postgres ? "ROLLBACK PREPARED " + xid.pgLiteral() : "XA ROLLBACK " + xid.sql();
+    return postgres ? "ROLLBACK PREPARED " + xid.pgLiteral() : ending("XA ROLLBACK " + xid.sql());
+  }
+
+  /** The deciding branch's commit, carrying the decision row: {@code insert; COMMIT}. */
+  String decidingCommitSql(String insertAndCommit) {
+    return ending(insertAndCommit);
   }
 
   /**
@@ -146,7 +186,11 @@ final class Branch {
       return Future.failedFuture(
           new IllegalStateException("branch " + xid + " has no connection for: " + sql));
     }
-    return conn.query(sql).execute();
+    Future<RowSet<Row>> done = conn.query(sql).execute();
+    if (autocommitOff && sql.endsWith(RESTORE)) {
+      done.onSuccess(rs -> restored = true);
+    }
+    return done;
   }
 
   void recordFailure(Throwable failure) {
@@ -176,6 +220,13 @@ final class Branch {
     }
     released = true;
     unpin();
+    if (clean && autocommitOff && !restored) {
+      // never pooled with autocommit=0: roll back whatever is open, restore it, or close
+      SqlConnection c = conn;
+      return c.query("ROLLBACK" + RESTORE)
+          .execute()
+          .transform(ar -> ar.succeeded() ? c.close().otherwiseEmpty() : HardClose.close(c));
+    }
     if (clean) {
       return conn.close().otherwiseEmpty();
     }

@@ -136,6 +136,9 @@ final class XaTransaction {
                         return conn.close().compose(v -> Future.failedFuture(scopeClosed));
                       }
                       b.conn = conn;
+                      if (!b.postgres && owner.pipelineStart()) {
+                        return Future.succeededFuture(startPipelined(b, conn, starting));
+                      }
                       return b.xa(b.startSql(owner.pgIsolation(b)))
                           .transform(
                               ar -> {
@@ -162,6 +165,35 @@ final class XaTransaction {
                       owner.enlistFailed(b, e);
                       return Future.failedFuture(e);
                     }));
+  }
+
+  /**
+   * Sends the MySQL branch's start ({@code SET autocommit=0; XA START x}, or {@code SET
+   * autocommit=0} for the deciding branch) and hands out the client at once: its first statement
+   * goes out right behind the start on the same connection, saving a round trip. Safe because the
+   * session no longer autocommits: should the start fail, the statements behind it wait
+   * uncommitted, the commit sees the failure and rolls back, and the connection is closed rather
+   * than pooled.
+   */
+  private SqlClient startPipelined(Branch b, io.vertx.sqlclient.SqlConnection conn, long t0) {
+    b.autocommitOff = true;
+    b.state = Branch.State.ACTIVE;
+    b.started =
+        b.xa(b.startSql(null))
+            .transform(
+                ar -> {
+                  owner.phase(gid, "start", t0, ar.succeeded());
+                  if (ar.succeeded()) {
+                    return Future.<Void>succeededFuture();
+                  }
+                  // whatever ran behind it is uncommitted: never pooled, never committed
+                  b.recordFailure(ar.cause());
+                  b.state = Branch.State.UNKNOWN;
+                  return Future.failedFuture(ar.cause());
+                });
+    joined(b, null);
+    return new BranchClient(
+        conn, e -> b.recordFailure(e), () -> refusal(b.dataSource), owner.statementHook(b, gid));
   }
 
   /** The branch joined: its snapshot on the transaction's span. */
@@ -436,7 +468,7 @@ final class XaTransaction {
    */
   private Future<Decision> decideOn(
       Branch d, List<Object> participants, Throwable[] commitFailure) {
-    return d.then(() -> d.xa(owner.decisions().commitSql(gid, participants)))
+    return d.then(() -> d.xa(d.decidingCommitSql(owner.decisions().commitSql(gid, participants))))
         .transform(
             ar -> {
               if (ar.succeeded()) {
@@ -788,10 +820,11 @@ final class XaTransaction {
     return new ShardkitException("transaction " + gid + " is " + state + ": cannot " + step);
   }
 
-  private static List<Future<SqlClient>> readies(List<Branch> all) {
-    List<Future<SqlClient>> out = new ArrayList<>();
+  /** Every branch enlisted and, where the start was pipelined, started. */
+  private static List<Future<?>> readies(List<Branch> all) {
+    List<Future<?>> out = new ArrayList<>();
     for (Branch b : all) {
-      out.add(b.ready);
+      out.add(b.ready.compose(c -> b.started == null ? Future.succeededFuture() : b.started));
     }
     return out;
   }
@@ -802,6 +835,8 @@ final class XaTransaction {
       Future<SqlClient> ready = b.ready;
       if (ready.failed()) {
         out.put(b.dataSource, ready.cause());
+      } else if (b.started != null && b.started.failed()) {
+        out.put(b.dataSource, b.started.cause());
       }
     }
     return out;

@@ -104,6 +104,11 @@ public final class XaTransactionsImpl {
     return decideOnParticipant && !pg.contains(first) ? first : null;
   }
 
+  /** Whether MySQL branches pipeline their start with their first statement. */
+  boolean pipelineStart() {
+    return options.pipelineBranchStart();
+  }
+
   ParticipantDecisions decisions() {
     return decisions;
   }
