@@ -214,12 +214,6 @@ public interface ShardedPool extends Pool {
      */
     public static final int DEFAULT_STATEMENT_CACHE_SIZE = 256;
 
-    /**
-     * Pipelining limit set on every data source's connections whose connect options leave Vert.x's
-     * default (1): up to this many commands in flight on one connection.
-     */
-    public static final int DEFAULT_PIPELINING_LIMIT = 16;
-
     /** Default deadline of a transaction. */
     public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofSeconds(30);
 
@@ -612,12 +606,6 @@ public interface ShardedPool extends Pool {
       MySQLConnectOptions out = new MySQLConnectOptions(given);
       if (statementCacheSize > 0) {
         out.setCachePreparedStatements(true).setPreparedStatementCacheMaxSize(statementCacheSize);
-      }
-      if (given.getPipeliningLimit() == MySQLConnectOptions.DEFAULT_PIPELINING_LIMIT) {
-        // commands issued back to back on one connection go out without waiting for each
-        // answer (answers still come in order): e.g. a transaction branch's start and its first
-        // statement in one round trip
-        out.setPipeliningLimit(DEFAULT_PIPELINING_LIMIT);
       }
       return out;
     }

@@ -295,14 +295,15 @@ public final class TransactionsOptions {
   }
 
   /**
-   * Whether a MySQL branch's start is pipelined with its first statement (default true): the
+   * Whether a MySQL branch's start is pipelined with its first statement (default false): the
    * session is switched to {@code autocommit=0} and {@code XA START} (nothing, for the deciding
    * branch: its first statement opens the transaction) goes out in the same round trip as the first
    * statement instead of one before it. Safe because nothing autocommits: a statement behind a
    * start that failed waits uncommitted and is rolled back with the connection, which is closed
    * rather than pooled; every branch's last command restores {@code autocommit=1} in its own round
-   * trip. Needs a pipelining limit above 1 on the data sources' connect options ({@code
-   * ShardedPool} sets 16 unless told otherwise) to save the round trip.
+   * trip. It saves the round trip only when the data sources' connect options set a pipelining
+   * limit above 1, which {@code ShardedPool.stream} does not survive (see the router's README): off
+   * by default for that reason.
    */
   public boolean pipelineBranchStart() {
     return pipelineBranchStart;
@@ -356,7 +357,7 @@ public final class TransactionsOptions {
     private Duration rollbackTimeout = DEFAULT_ROLLBACK_TIMEOUT;
     private Duration logRetention = DEFAULT_LOG_RETENTION;
     private boolean decisionOnParticipant = true;
-    private boolean pipelineBranchStart = true;
+    private boolean pipelineBranchStart;
     private MeterRegistry meterRegistry = Metrics.globalRegistry;
     private io.opentelemetry.api.OpenTelemetry openTelemetry;
     private final List<TransactionObserver> observers = new ArrayList<>();
@@ -410,7 +411,7 @@ public final class TransactionsOptions {
       return this;
     }
 
-    /** See {@link TransactionsOptions#pipelineBranchStart()}; default true. */
+    /** See {@link TransactionsOptions#pipelineBranchStart()}; default false. */
     public Builder pipelineBranchStart(boolean on) {
       this.pipelineBranchStart = on;
       return this;

@@ -36,6 +36,11 @@ final class XaFixture implements AutoCloseable {
   final XaTransactionsImpl tx;
 
   XaFixture(ShardDatabases dbs, TransactionsOptions.Builder options, int poolSize) {
+    this(dbs, options, poolSize, 1);
+  }
+
+  /** With {@code pipelining} as the connections' pipelining limit (Vert.x's default is 1). */
+  XaFixture(ShardDatabases dbs, TransactionsOptions.Builder options, int poolSize, int pipelining) {
     this.dbs = dbs;
     this.vertx =
         Vertx.vertx(
@@ -48,7 +53,7 @@ final class XaFixture implements AutoCloseable {
     this.pool =
         ShardedPool.builder(vertx)
             .rules(rules)
-            .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(poolSize))
+            .dataSources(withPipelining(dbs, pipelining), new PoolOptions().setMaxSize(poolSize))
             .transactionManager(p -> Transactions.create(vertx, p, options.build()))
             .build();
     this.transactions = Transactions.of(pool);
@@ -69,6 +74,20 @@ final class XaFixture implements AutoCloseable {
                 t.dataNodes("ds_${0.." + (n - 1) + "}.transfer").databaseStrategy("account", "mod"))
         .broadcastTables("t_config")
         .build();
+  }
+
+  private static java.util.Map<String, io.vertx.mysqlclient.MySQLConnectOptions> withPipelining(
+      ShardDatabases dbs, int pipelining) {
+    java.util.Map<String, io.vertx.mysqlclient.MySQLConnectOptions> out =
+        new java.util.LinkedHashMap<>();
+    dbs.dataSources("ds_")
+        .forEach(
+            (name, o) ->
+                out.put(
+                    name,
+                    new io.vertx.mysqlclient.MySQLConnectOptions(o)
+                        .setPipeliningLimit(pipelining)));
+    return out;
   }
 
   /** The shards' data sources as JSON, for a child JVM ({@link #childJvm}). */

@@ -53,6 +53,14 @@ class XaTransactionTest {
     return true;
   }
 
+  /**
+   * Whether branch starts are pipelined with their first statements, on pools with a pipelining
+   * limit of 16 ({@link XaTransactionPipelinedTest}).
+   */
+  boolean pipelined() {
+    return false;
+  }
+
   /** Where the decision of a transfer 1 → 2 is written: ds_1's or the log's table. */
   private io.vertx.sqlclient.Pool decisionPool() {
     return fx.pool.pool(onParticipant() ? "ds_1" : "ds_0");
@@ -68,8 +76,12 @@ class XaTransactionTest {
     fx =
         new XaFixture(
             dbs,
-            XaFixture.options().meterRegistry(meters).decisionOnParticipant(onParticipant()),
-            4);
+            XaFixture.options()
+                .meterRegistry(meters)
+                .decisionOnParticipant(onParticipant())
+                .pipelineBranchStart(pipelined()),
+            4,
+            pipelined() ? 16 : 1);
     await(fx.transactions.installSchema());
   }
 
