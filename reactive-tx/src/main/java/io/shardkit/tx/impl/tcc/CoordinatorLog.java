@@ -10,7 +10,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -98,11 +97,12 @@ final class CoordinatorLog {
     }
     boolean pivot = withPivot;
     String pivotNext = Sql.nowPlus(options.recoveryTakeover());
+    String json = Sql.text(branches.encode());
     if (first) {
       return LocalTx.single(
           pool,
           conn ->
-              conn.preparedQuery(
+              conn.query(
                       "INSERT INTO "
                           + tx
                           + " (gid, protocol, state, deadline_at, next_attempt_at, attempts,"
@@ -118,13 +118,17 @@ final class CoordinatorLog {
                           + (pivot
                               ? pivotNext
                               : Sql.nowPlus(remaining.plus(options.recoveryGrace())))
-                          + ", 0, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?)")
-                  .execute(Tuple.of(branches.encode()))
+                          + ", 0, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), "
+                          + json
+                          + ")")
+                  .execute()
                   .mapEmpty());
     }
     String set =
         pivot
-            ? " SET branches = JSON_MERGE_PRESERVE(branches, ?), state = "
+            ? " SET branches = JSON_MERGE_PRESERVE(branches, "
+                + json
+                + "), state = "
                 + Sql.COMMIT
                 + ", next_attempt_at = IF(state = "
                 + Sql.TRYING
@@ -137,16 +141,17 @@ final class CoordinatorLog {
                 + ", "
                 + Sql.COMMIT
                 + ")"
-            : " SET branches = JSON_MERGE_PRESERVE(branches, ?),"
-                + " updated_at = UTC_TIMESTAMP(3) WHERE gid = "
+            : " SET branches = JSON_MERGE_PRESERVE(branches, "
+                + json
+                + "), updated_at = UTC_TIMESTAMP(3) WHERE gid = "
                 + Sql.quote(gid)
                 + " AND state = "
                 + Sql.TRYING;
     return LocalTx.single(
         pool,
         conn ->
-            conn.preparedQuery("UPDATE " + tx + set)
-                .execute(Tuple.of(branches.encode()))
+            conn.query("UPDATE " + tx + set)
+                .execute()
                 .compose(
                     updated ->
                         updated.rowCount() == 1
