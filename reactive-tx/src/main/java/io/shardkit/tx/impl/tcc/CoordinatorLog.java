@@ -10,7 +10,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -44,14 +43,30 @@ final class CoordinatorLog {
       Set<String> retryOnly,
       long overdueMicros) {}
 
+  /** Batches of one kind of write in flight at once, and transactions per batch. */
+  private static final int BATCHES_IN_FLIGHT = 2;
+
+  private static final int MAX_BATCH = 128;
+
+  /** The longest global id a batched insert takes (the column's length: never truncated). */
+  private static final int MAX_GID = 64;
+
   private final Pool pool;
   private final TccOptions options;
   private final String tx;
+  private final LogBatcher<String> inserts;
+  private final LogBatcher<Void> commits;
 
-  CoordinatorLog(Pool pool, TccOptions options) {
+  CoordinatorLog(io.vertx.core.Vertx vertx, Pool pool, TccOptions options) {
     this.pool = pool;
     this.options = options;
     this.tx = "`" + options.txTable() + "`";
+    this.inserts =
+        new LogBatcher<>(
+            vertx, BATCHES_IN_FLIGHT, MAX_BATCH, options.phaseTimeout(), this::insertRows);
+    this.commits =
+        new LogBatcher<>(
+            vertx, BATCHES_IN_FLIGHT, MAX_BATCH, options.phaseTimeout(), this::commitRows);
   }
 
   Future<Void> setup() {
@@ -98,33 +113,34 @@ final class CoordinatorLog {
     }
     boolean pivot = withPivot;
     String pivotNext = Sql.nowPlus(options.recoveryTakeover());
+    String json = Sql.text(branches.encode());
     if (first) {
+      String row =
+          "("
+              + Sql.quote(gid)
+              + ", "
+              + Sql.quote(protocol.column())
+              + ", "
+              + (pivot ? Sql.COMMIT : Sql.TRYING)
+              + ", "
+              + Sql.nowPlus(remaining)
+              + ", "
+              + (pivot ? pivotNext : Sql.nowPlus(remaining.plus(options.recoveryGrace())))
+              + ", 0, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), "
+              + json
+              + ")";
+      if (gid.length() <= MAX_GID) {
+        return inserts.submit(gid, row).mapEmpty();
+      }
       return LocalTx.single(
           pool,
-          conn ->
-              conn.preparedQuery(
-                      "INSERT INTO "
-                          + tx
-                          + " (gid, protocol, state, deadline_at, next_attempt_at, attempts,"
-                          + " created_at, updated_at, branches) VALUES ("
-                          + Sql.quote(gid)
-                          + ", "
-                          + Sql.quote(protocol.column())
-                          + ", "
-                          + (pivot ? Sql.COMMIT : Sql.TRYING)
-                          + ", "
-                          + Sql.nowPlus(remaining)
-                          + ", "
-                          + (pivot
-                              ? pivotNext
-                              : Sql.nowPlus(remaining.plus(options.recoveryGrace())))
-                          + ", 0, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?)")
-                  .execute(Tuple.of(branches.encode()))
-                  .mapEmpty());
+          conn -> conn.query("INSERT INTO " + tx + INSERT_COLUMNS + row).execute().mapEmpty());
     }
     String set =
         pivot
-            ? " SET branches = JSON_MERGE_PRESERVE(branches, ?), state = "
+            ? " SET branches = JSON_MERGE_PRESERVE(branches, "
+                + json
+                + "), state = "
                 + Sql.COMMIT
                 + ", next_attempt_at = IF(state = "
                 + Sql.TRYING
@@ -137,16 +153,17 @@ final class CoordinatorLog {
                 + ", "
                 + Sql.COMMIT
                 + ")"
-            : " SET branches = JSON_MERGE_PRESERVE(branches, ?),"
-                + " updated_at = UTC_TIMESTAMP(3) WHERE gid = "
+            : " SET branches = JSON_MERGE_PRESERVE(branches, "
+                + json
+                + "), updated_at = UTC_TIMESTAMP(3) WHERE gid = "
                 + Sql.quote(gid)
                 + " AND state = "
                 + Sql.TRYING;
     return LocalTx.single(
         pool,
         conn ->
-            conn.preparedQuery("UPDATE " + tx + set)
-                .execute(Tuple.of(branches.encode()))
+            conn.query("UPDATE " + tx + set)
+                .execute()
                 .compose(
                     updated ->
                         updated.rowCount() == 1
@@ -166,6 +183,123 @@ final class CoordinatorLog {
                                                     + (state.succeeded()
                                                         ? "already " + Sql.stateName(state.result())
                                                         : "unknown to the log"))))));
+  }
+
+  private static final String INSERT_COLUMNS =
+      " (gid, protocol, state, deadline_at, next_attempt_at, attempts, created_at, updated_at,"
+          + " branches) VALUES ";
+
+  /**
+   * The first writes of several transactions, one multi-row {@code INSERT IGNORE} (autocommit). All
+   * inserted: done. Otherwise a row was there already: a CANCEL row its coordinator inserted
+   * because it cancelled before this write committed ({@link #decideCancel}, branches {@code []}),
+   * so that transaction's write fails, as a plain INSERT would on the duplicate key; which ones is
+   * read back (a row this write inserted always has branches).
+   */
+  private Future<java.util.Map<String, LogBatcher.Outcome>> insertRows(
+      List<LogBatcher.Item<String>> rows) {
+    StringBuilder sql = new StringBuilder("INSERT IGNORE INTO ").append(tx).append(INSERT_COLUMNS);
+    List<String> gids = new ArrayList<>(rows.size());
+    for (LogBatcher.Item<String> row : rows) {
+      sql.append(gids.isEmpty() ? "" : ", ").append(row.value());
+      gids.add(row.gid());
+    }
+    return LocalTx.single(
+        pool,
+        conn ->
+            conn.query(sql.toString())
+                .execute()
+                .compose(
+                    inserted -> {
+                      java.util.Map<String, LogBatcher.Outcome> outcomes =
+                          new java.util.HashMap<>();
+                      if (inserted.rowCount() == rows.size()) {
+                        gids.forEach(g -> outcomes.put(g, LogBatcher.Outcome.of(Sql.TRYING)));
+                        return Future.succeededFuture(outcomes);
+                      }
+                      return conn.query(
+                              "SELECT gid, state, branches = '[]' FROM "
+                                  + tx
+                                  + " WHERE gid IN ("
+                                  + Sql.quoteAll(gids)
+                                  + ")")
+                          .execute()
+                          .map(
+                              found -> {
+                                for (Row row : found) {
+                                  String gid = row.getString(0);
+                                  outcomes.put(
+                                      gid,
+                                      row.getInteger(2) == 0
+                                          ? LogBatcher.Outcome.of(Sql.TRYING)
+                                          : LogBatcher.Outcome.failed(
+                                              new ShardkitException(
+                                                  "transaction "
+                                                      + gid
+                                                      + " is already "
+                                                      + Sql.stateName(row.getInteger(1))
+                                                      + ": it was cancelled before its first log"
+                                                      + " write")));
+                                }
+                                return outcomes;
+                              });
+                    }));
+  }
+
+  /**
+   * COMMIT decisions of several transactions, one {@code UPDATE … WHERE gid IN (…) AND state =
+   * TRYING} (autocommit): every row matched → all COMMIT; otherwise each one's state is read back
+   * (COMMIT: this decision, or an earlier attempt of it, won; CANCEL: recovery cancelled first).
+   */
+  private Future<java.util.Map<String, LogBatcher.Outcome>> commitRows(
+      List<LogBatcher.Item<Void>> decisions) {
+    List<String> gids = new ArrayList<>(decisions.size());
+    decisions.forEach(d -> gids.add(d.gid()));
+    String in = Sql.quoteAll(gids);
+    return LocalTx.single(
+        pool,
+        conn ->
+            conn.query(
+                    "UPDATE "
+                        + tx
+                        + " SET state = "
+                        + Sql.COMMIT
+                        + ", next_attempt_at = "
+                        + Sql.nowPlus(options.recoveryTakeover())
+                        + ", updated_at = UTC_TIMESTAMP(3) WHERE gid IN ("
+                        + in
+                        + ") AND state = "
+                        + Sql.TRYING)
+                .execute()
+                .compose(
+                    updated -> {
+                      java.util.Map<String, LogBatcher.Outcome> outcomes =
+                          new java.util.HashMap<>();
+                      if (updated.rowCount() == gids.size()) {
+                        gids.forEach(g -> outcomes.put(g, LogBatcher.Outcome.of(Sql.COMMIT)));
+                        return Future.succeededFuture(outcomes);
+                      }
+                      return conn.query(
+                              "SELECT gid, state FROM " + tx + " WHERE gid IN (" + in + ")")
+                          .execute()
+                          .map(
+                              found -> {
+                                for (Row row : found) {
+                                  outcomes.put(
+                                      row.getString(0), LogBatcher.Outcome.of(row.getInteger(1)));
+                                }
+                                for (String gid : gids) {
+                                  outcomes.putIfAbsent(
+                                      gid,
+                                      LogBatcher.Outcome.failed(
+                                          new ShardkitException(
+                                              "transaction "
+                                                  + gid
+                                                  + " is not in the coordinator log")));
+                                }
+                                return outcomes;
+                              });
+                    }));
   }
 
   /**
@@ -198,28 +332,12 @@ final class CoordinatorLog {
     return LocalTx.single(pool, conn -> state(conn, gid));
   }
 
-  /** Writes COMMIT if still TRYING; returns the state the transaction ends up with. */
+  /**
+   * Writes COMMIT if still TRYING; returns the state the transaction ends up with. Batched with the
+   * decisions of concurrent transactions ({@link #commitRows}).
+   */
   Future<Integer> decideCommit(String gid) {
-    return LocalTx.single(
-        pool,
-        conn ->
-            conn.query(
-                    "UPDATE "
-                        + tx
-                        + " SET state = "
-                        + Sql.COMMIT
-                        + ", next_attempt_at = "
-                        + Sql.nowPlus(options.recoveryTakeover())
-                        + ", updated_at = UTC_TIMESTAMP(3) WHERE gid = "
-                        + Sql.quote(gid)
-                        + " AND state = "
-                        + Sql.TRYING)
-                .execute()
-                .compose(
-                    updated ->
-                        updated.rowCount() == 1
-                            ? Future.succeededFuture(Sql.COMMIT)
-                            : state(conn, gid)));
+    return commits.submit(gid, null);
   }
 
   /**

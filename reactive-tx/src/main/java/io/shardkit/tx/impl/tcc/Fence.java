@@ -35,7 +35,7 @@ final class Fence {
   /**
    * @param phaseTimeout the confirm/cancel attempt timeout: on MariaDB their fence statement waits
    *     for a lock at most half of it, so an attempt that times out never leaves its statement
-   *     waiting on the server (see {@link #enterCancel})
+   *     waiting on the server (see the cancel insert in {@link #statements})
    */
   Fence(String table, java.time.Duration phaseTimeout) {
     this.table = table;
@@ -43,83 +43,101 @@ final class Fence {
     this.boundedWait = "SET STATEMENT innodb_lock_wait_timeout = " + seconds + " FOR ";
   }
 
-  Future<Step> enter(int phase, SqlConnection conn, TccBranch branch, String dataSource) {
+  /**
+   * The phase's fence statements, sent with the BEGIN that opens its local transaction, in one
+   * round trip ({@link LocalTx#opened}): try: its insert; confirm: its insert, then the plain read
+   * of the try row (a consistent read: no lock, so no gap lock when the row is absent; run even
+   * when the insert found a duplicate, whose answer ignores it); cancel: its two-row insert.
+   */
+  String statements(int phase, SqlConnection conn, TccBranch branch) {
     return switch (phase) {
-      case Sql.TRY -> enterTry(conn, branch, dataSource);
-      case Sql.CONFIRM -> enterConfirm(conn, branch, dataSource);
-      case Sql.CANCEL -> enterCancel(conn, branch);
+      case Sql.TRY -> insert(branch, row(branch, Sql.TRY, Sql.TRY));
+      case Sql.CONFIRM ->
+          bounded(conn)
+              + insert(branch, row(branch, Sql.CONFIRM, Sql.CONFIRM))
+              + "; "
+              + selectTryOrigin(branch, "");
+      case Sql.CANCEL ->
+          bounded(conn)
+              + insert(
+                  branch,
+                  row(branch, Sql.TRY, Sql.CANCEL) + ", " + row(branch, Sql.CANCEL, Sql.CANCEL));
       default -> throw new IllegalArgumentException("phase " + phase);
     };
   }
 
-  private Future<Step> enterTry(SqlConnection conn, TccBranch branch, String dataSource) {
-    return conn.query(insert(branch, row(branch, Sql.TRY, Sql.TRY)))
-        .execute()
-        .compose(
-            inserted -> {
-              if (inserted.rowCount() == 1) {
-                return Future.succeededFuture(Step.RUN);
-              }
-              // The row exists and is committed (the duplicate check waited for its writer); we
-              // already hold a shared record lock on it, so this locking read waits for nothing.
-              return conn.query(selectTryOrigin(branch, " LOCK IN SHARE MODE"))
-                  .execute()
-                  .compose(
-                      rows -> {
-                        Integer origin = origin(rows);
-                        if (origin != null && origin == Sql.CANCEL) {
-                          return Future.failedFuture(
-                              new TccTryRefusedException(
-                                  branch.globalId(),
-                                  branch.branchId(),
-                                  branch.action(),
-                                  dataSource));
-                        }
-                        return Future.succeededFuture(Step.DUPLICATE);
-                      });
-            });
-  }
-
-  private Future<Step> enterConfirm(SqlConnection conn, TccBranch branch, String dataSource) {
-    return conn.query(bounded(conn) + insert(branch, row(branch, Sql.CONFIRM, Sql.CONFIRM)))
-        .execute()
-        .compose(
-            inserted -> {
-              if (inserted.rowCount() == 0) {
-                return Future.succeededFuture(Step.DUPLICATE);
-              }
-              // A plain consistent read: no lock, so no gap lock when the row is absent.
-              return conn.query(selectTryOrigin(branch, ""))
-                  .execute()
-                  .compose(
-                      rows -> {
-                        Integer origin = origin(rows);
-                        if (origin == null || origin != Sql.TRY) {
-                          return Future.failedFuture(
-                              new ShardkitException(
-                                  "transaction "
-                                      + branch.globalId()
-                                      + ": confirm of branch "
-                                      + branch.branchId()
-                                      + " ("
-                                      + branch.action()
-                                      + ") on "
-                                      + dataSource
-                                      + " refused: "
-                                      + (origin == null
-                                          ? "no try is recorded (never tried, or its fence row"
-                                              + " was cleaned up before the confirm arrived)"
-                                          : "the branch was cancelled before its try")));
-                        }
-                        return Future.succeededFuture(Step.RUN);
-                      });
-            });
-  }
-
   /**
-   * One statement, rows in key order: the try row (written only when no try committed: the marker
-   * that refuses a late try), then the cancel row. rowCount: 2 = no try (empty rollback), 1 = the
-   * try committed and this is the first cancel, 0 = already cancelled.
+   * What the fence decided, from the results of {@link #statements} ({@code begun} is BEGIN's,
+   * {@code begun.next()} the first fence statement's).
+   */
+  Future<Step> decide(
+      int phase, SqlConnection conn, TccBranch branch, String dataSource, RowSet<Row> begun) {
+    RowSet<Row> inserted = begun.next();
+    return switch (phase) {
+      case Sql.TRY -> decideTry(conn, branch, dataSource, inserted);
+      case Sql.CONFIRM -> decideConfirm(branch, dataSource, inserted, inserted.next());
+      case Sql.CANCEL ->
+          Future.succeededFuture(
+              switch (inserted.rowCount()) {
+                case 2 -> Step.EMPTY_ROLLBACK;
+                case 1 -> Step.RUN;
+                default -> Step.DUPLICATE;
+              });
+      default -> throw new IllegalArgumentException("phase " + phase);
+    };
+  }
+
+  private Future<Step> decideTry(
+      SqlConnection conn, TccBranch branch, String dataSource, RowSet<Row> inserted) {
+    if (inserted.rowCount() == 1) {
+      return Future.succeededFuture(Step.RUN);
+    }
+    // The row exists and is committed (the duplicate check waited for its writer); we already
+    // hold a shared record lock on it, so this locking read waits for nothing.
+    return conn.query(selectTryOrigin(branch, " LOCK IN SHARE MODE"))
+        .execute()
+        .compose(
+            rows -> {
+              Integer origin = origin(rows);
+              if (origin != null && origin == Sql.CANCEL) {
+                return Future.failedFuture(
+                    new TccTryRefusedException(
+                        branch.globalId(), branch.branchId(), branch.action(), dataSource));
+              }
+              return Future.succeededFuture(Step.DUPLICATE);
+            });
+  }
+
+  private static Future<Step> decideConfirm(
+      TccBranch branch, String dataSource, RowSet<Row> inserted, RowSet<Row> tryRow) {
+    if (inserted.rowCount() == 0) {
+      return Future.succeededFuture(Step.DUPLICATE);
+    }
+    Integer origin = origin(tryRow);
+    if (origin == null || origin != Sql.TRY) {
+      return Future.failedFuture(
+          new ShardkitException(
+              "transaction "
+                  + branch.globalId()
+                  + ": confirm of branch "
+                  + branch.branchId()
+                  + " ("
+                  + branch.action()
+                  + ") on "
+                  + dataSource
+                  + " refused: "
+                  + (origin == null
+                      ? "no try is recorded (never tried, or its fence row"
+                          + " was cleaned up before the confirm arrived)"
+                      : "the branch was cancelled before its try")));
+    }
+    return Future.succeededFuture(Step.RUN);
+  }
+
+  /*
+   * The cancel's insert: one statement, rows in key order: the try row (written only when no try
+   * committed: the marker that refuses a late try), then the cancel row. rowCount: 2 = no try
+   * (empty rollback), 1 = the try committed and this is the first cancel, 0 = already cancelled.
    *
    * <p>While a try holds its row, a cancel waits for it (a record lock, no gap). The one pattern
    * that can still deadlock on a primary key is InnoDB's duplicate-key lock upgrade: two statements
@@ -131,22 +149,6 @@ final class Fence {
    * late), InnoDB rolls one back (1213) and that attempt is retried: the fence stays correct either
    * way.
    */
-  private Future<Step> enterCancel(SqlConnection conn, TccBranch branch) {
-    String both =
-        bounded(conn)
-            + insert(
-                branch,
-                row(branch, Sql.TRY, Sql.CANCEL) + ", " + row(branch, Sql.CANCEL, Sql.CANCEL));
-    return conn.query(both)
-        .execute()
-        .map(
-            inserted ->
-                switch (inserted.rowCount()) {
-                  case 2 -> Step.EMPTY_ROLLBACK;
-                  case 1 -> Step.RUN;
-                  default -> Step.DUPLICATE;
-                });
-  }
 
   private String bounded(SqlConnection conn) {
     return conn.databaseMetadata().productName().contains("MariaDB") ? boundedWait : "";

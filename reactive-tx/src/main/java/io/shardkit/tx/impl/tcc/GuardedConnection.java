@@ -36,6 +36,7 @@ final class GuardedConnection implements SqlConnection {
 
   private final SqlConnection delegate;
   private volatile boolean released;
+  private volatile boolean opened;
 
   GuardedConnection(SqlConnection delegate) {
     this.delegate = delegate;
@@ -49,6 +50,50 @@ final class GuardedConnection implements SqlConnection {
   /** Begins the transaction shardkit owns (refused once released). */
   Future<Transaction> beginOwned() {
     return released ? refused() : delegate.begin();
+  }
+
+  /**
+   * Opens the transaction shardkit owns and runs {@code statements} in it, in one round trip: the
+   * text query {@code BEGIN; statements} (the MySQL client always allows several statements in a
+   * text query). The result is BEGIN's; {@link RowSet#next()} gives each statement's in order. From
+   * now on, until {@link #endOpened} succeeds, giving the connection back rolls the transaction
+   * back first ({@link #giveBack}): the pool never hands out a connection in a transaction.
+   */
+  Future<RowSet<Row>> beginWith(String statements) {
+    if (released) {
+      return refused();
+    }
+    opened = true;
+    return delegate.query("BEGIN; " + statements).execute();
+  }
+
+  /** Commits or rolls back the transaction {@link #beginWith} opened (refused once released). */
+  Future<Void> endOpened(boolean commit) {
+    if (released) {
+      return refused();
+    }
+    return delegate
+        .query(commit ? "COMMIT" : "ROLLBACK")
+        .execute()
+        .map(
+            done -> {
+              opened = false;
+              return null;
+            });
+  }
+
+  /**
+   * Refuses every further statement and gives the connection back to its pool, rolling back first a
+   * transaction {@link #beginWith} opened and did not end (on a connection that broke meanwhile the
+   * rollback fails and the server rolls back when the socket closes).
+   */
+  Future<Void> giveBack() {
+    released = true;
+    if (!opened) {
+      return delegate.close();
+    }
+    opened = false;
+    return delegate.query("ROLLBACK").execute().transform(rolledBack -> delegate.close());
   }
 
   private <T> Future<T> refused() {

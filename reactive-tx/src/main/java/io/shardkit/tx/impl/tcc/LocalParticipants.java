@@ -237,11 +237,12 @@ public final class LocalParticipants implements TccParticipants {
         vertx,
         scope,
         () ->
-            LocalTx.run(
+            LocalTx.opened(
                 shard,
-                conn ->
+                conn -> fence.statements(phase, conn, branch),
+                (conn, begun) ->
                     fence
-                        .enter(phase, conn, branch, dataSource)
+                        .decide(phase, conn, branch, dataSource, begun)
                         .compose(
                             step -> {
                               if (step != Fence.Step.RUN) {

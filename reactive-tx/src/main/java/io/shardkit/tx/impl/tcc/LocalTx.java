@@ -52,6 +52,45 @@ public final class LocalTx {
                     }));
   }
 
+  /**
+   * Like {@link #run(Pool, Function)}, but the transaction is opened together with its first
+   * statements in one round trip ({@code BEGIN; statements}, a text query; {@code statements} gets
+   * the connection): {@code body} gets their results ({@code begun.next()} is the first
+   * statement's). Committed when {@code body} succeeds, rolled back otherwise, and rolled back
+   * before the connection goes back to the pool if the scope closes first (see {@link
+   * GuardedConnection#giveBack()}).
+   */
+  static <T> Future<T> opened(
+      Pool pool,
+      Function<SqlConnection, String> statements,
+      java.util.function.BiFunction<
+              SqlConnection, io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>, Future<T>>
+          body) {
+    return pool.getConnection()
+        .compose(
+            conn ->
+                pinned(
+                    conn,
+                    guarded -> {
+                      GuardedConnection owned = (GuardedConnection) guarded;
+                      return owned
+                          .beginWith(statements.apply(guarded))
+                          .transform(
+                              begun ->
+                                  begun.succeeded()
+                                      ? call(c -> body.apply(c, begun.result()), guarded)
+                                      : Future.<T>failedFuture(begun.cause()))
+                          .transform(
+                              outcome ->
+                                  outcome.succeeded()
+                                      ? owned.endOpened(true).map(outcome.result())
+                                      : owned
+                                          .endOpened(false)
+                                          .<T>transform(
+                                              ignored -> Future.failedFuture(outcome.cause())));
+                    }));
+  }
+
   /** One or more autocommit statements on a connection pinned to the current scope. */
   static <T> Future<T> single(Pool pool, Function<SqlConnection, Future<T>> body) {
     return pool.getConnection().compose(conn -> pinned(conn, body));
@@ -71,13 +110,7 @@ public final class LocalTx {
     GuardedConnection guarded = new GuardedConnection(conn);
     Pin pin;
     try {
-      pin =
-          TxScope.pin(
-              "connection",
-              () -> {
-                guarded.release();
-                return conn.close();
-              });
+      pin = TxScope.pin("connection", guarded::giveBack);
     } catch (RuntimeException scopeClosed) {
       // Already given back by the pin.
       return Future.failedFuture(scopeClosed);

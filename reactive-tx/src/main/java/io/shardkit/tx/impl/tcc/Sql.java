@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  * SQL text of the TCC tables. Ids (global id, branch id, action name, instance id) are written as
  * literals: they are validated to {@code [A-Za-z0-9._:-]} before they get here, which makes them
  * safe to inline, and a text query costs one round trip where an unprepared prepared statement
- * costs two. Arguments (free-form JSON) always go through prepared statements.
+ * costs two (a statement whose text changes with every transaction is never prepared once for all,
+ * even with the pool's cache on). Arguments (free-form JSON) go in as hex literals ({@link #text}).
  */
 final class Sql {
 
@@ -34,6 +35,17 @@ final class Sql {
       throw new IllegalArgumentException("not an id: '" + id + "'");
     }
     return "'" + id + "'";
+  }
+
+  /**
+   * Any text as a literal that needs no escaping: {@code _utf8mb4 X'<hex of its UTF-8 bytes>'} (a
+   * hex literal cannot end early, whatever the text or the session's SQL mode). Lets a statement
+   * carrying free-form JSON be a one-round-trip text query.
+   */
+  static String text(String text) {
+    return "_utf8mb4 X'"
+        + java.util.HexFormat.of().formatHex(text.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        + "'";
   }
 
   /** {@code 'a','b'} for an IN list. */

@@ -109,7 +109,7 @@ public final class TccCoordinatorImpl {
     io.shardkit.tx.impl.trace.TxSpans spans =
         new io.shardkit.tx.impl.trace.TxSpans(options.openTelemetry());
     this.local = LocalParticipants.create(vertx, pool, options, spans);
-    this.log = new CoordinatorLog(pool.pool(logDataSource), options);
+    this.log = new CoordinatorLog(vertx, pool.pool(logDataSource), options);
     this.metrics = new TccMetrics(options.meterRegistry(), spans, options.observers());
     this.completion = new Completion(vertx, options, metrics);
     this.doneMarks = new DoneMarks(vertx, log, options);
