@@ -226,20 +226,42 @@ final class CoordinatorLog {
                           }
                         }))
         .map(rs -> new Decided(wanted, true))
-        .recover(
-            e -> {
-              if (SqlErrors.code(e) != SqlErrors.DUP_ENTRY) {
-                return Future.failedFuture(e);
-              }
-              return read(List.of(gid))
-                  .compose(
-                      found -> {
-                        Decision winner = found.get(gid);
-                        return winner != null
-                            ? Future.succeededFuture(new Decided(winner, false))
-                            : Future.failedFuture(e); // deleted in between: cannot happen
-                      });
+        .recover(e -> lostTo(e, gid, () -> read(List.of(gid))));
+  }
+
+  /**
+   * After an insert of {@code gid}'s decision failed with {@code e}: on a duplicate key, the
+   * decision that was there first (read by {@code read}); any other failure as is.
+   */
+  static Future<Decided> lostTo(
+      Throwable e, String gid, java.util.function.Supplier<Future<Map<String, Decision>>> read) {
+    if (SqlErrors.code(e) != SqlErrors.DUP_ENTRY) {
+      return Future.failedFuture(e);
+    }
+    return read.get()
+        .compose(
+            found -> {
+              Decision winner = found.get(gid);
+              return winner != null
+                  ? Future.succeededFuture(new Decided(winner, false))
+                  : Future.failedFuture(e); // deleted in between: cannot happen
             });
+  }
+
+  /** gid → decision of rows {@code (gid, state)}. */
+  static Map<String, Decision> decisions(io.vertx.sqlclient.RowSet<Row> rows) {
+    Map<String, Decision> out = new HashMap<>();
+    for (Row row : rows) {
+      out.put(row.getString(0), decision(row.getInteger(1)));
+    }
+    return out;
+  }
+
+  /** The first column of every row: global ids. */
+  static List<String> gids(io.vertx.sqlclient.RowSet<Row> rows) {
+    List<String> out = new ArrayList<>();
+    rows.forEach(r -> out.add(r.getString(0)));
+    return out;
   }
 
   /**
@@ -263,14 +285,7 @@ final class CoordinatorLog {
                             + PROTOCOL
                             + "'")
                     .execute(Tuple.wrap(args)))
-        .map(
-            rows -> {
-              Map<String, Decision> out = new HashMap<>();
-              for (Row row : rows) {
-                out.put(row.getString(0), decision(row.getInteger(1)));
-              }
-              return out;
-            });
+        .map(CoordinatorLog::decisions);
   }
 
   /** Global ids whose decision is older than {@code retentionMillis}, oldest first. */
@@ -283,12 +298,7 @@ final class CoordinatorLog {
                 + "' AND updated_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND"
                 + " ORDER BY updated_at LIMIT ?")
         .execute(Tuple.of(retentionMillis * 1000, limit))
-        .map(
-            rows -> {
-              List<String> out = new ArrayList<>();
-              rows.forEach(r -> out.add(r.getString(0)));
-              return out;
-            });
+        .map(CoordinatorLog::gids);
   }
 
   Future<Integer> delete(Collection<String> gids) {

@@ -2,13 +2,11 @@ package io.shardkit.tx.impl.xa;
 
 import io.shardkit.tx.TransactionOutcomePendingException.Decision;
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -81,20 +79,7 @@ final class ParticipantDecisions {
             "INSERT INTO " + table + " (gid, state, decided_at) VALUES (?, ?, UTC_TIMESTAMP(3))")
         .execute(Tuple.of(gid, CoordinatorLog.code(wanted)))
         .map(rs -> new CoordinatorLog.Decided(wanted, true))
-        .recover(
-            e -> {
-              if (SqlErrors.code(e) != SqlErrors.DUP_ENTRY) {
-                return Future.failedFuture(e);
-              }
-              return read(client, List.of(gid))
-                  .compose(
-                      found -> {
-                        Decision winner = found.get(gid);
-                        return winner != null
-                            ? Future.succeededFuture(new CoordinatorLog.Decided(winner, false))
-                            : Future.failedFuture(e);
-                      });
-            });
+        .recover(e -> CoordinatorLog.lostTo(e, gid, () -> read(client, List.of(gid))));
   }
 
   /** The decisions recorded here for these global ids (absent ids have none). */
@@ -111,14 +96,7 @@ final class ParticipantDecisions {
                 + CoordinatorLog.marks(args.size())
                 + ")")
         .execute(Tuple.wrap(args))
-        .map(
-            rows -> {
-              Map<String, Decision> out = new HashMap<>();
-              for (Row row : rows) {
-                out.put(row.getString(0), CoordinatorLog.decision(row.getInteger(1)));
-              }
-              return out;
-            });
+        .map(CoordinatorLog::decisions);
   }
 
   /** Global ids decided here longer than {@code retentionMillis} ago, oldest first. */
@@ -130,12 +108,7 @@ final class ParticipantDecisions {
                 + " WHERE decided_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND"
                 + " ORDER BY decided_at LIMIT ?")
         .execute(Tuple.of(retentionMillis * 1000, limit))
-        .map(
-            rows -> {
-              List<String> out = new ArrayList<>();
-              rows.forEach(r -> out.add(r.getString(0)));
-              return out;
-            });
+        .map(CoordinatorLog::gids);
   }
 
   Future<Integer> delete(SqlClient client, Collection<String> gids) {
