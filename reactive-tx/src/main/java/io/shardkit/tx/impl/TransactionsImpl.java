@@ -90,7 +90,7 @@ public final class TransactionsImpl implements Transactions {
   public <T> Future<TransactionResult<T>> tccResult(
       TransactionOptions options, Function<TccTransaction, Future<T>> body) {
     Objects.requireNonNull(options, "options");
-    return tcc.executeResult(options.timeout(), body);
+    return tcc.executeResult(options, body);
   }
 
   @Override

@@ -195,6 +195,74 @@ class TransactionResultTest {
   }
 
   @Test
+  void tccAsyncConfirmAnswersOnceTheDecisionIsDurableAndConfirmsAfterwards() throws Exception {
+    // the credit's confirm stalls 1.5 s: with the asynchronous confirm the caller is answered at
+    // the decision, before it; the confirm lands afterwards, in the background
+    stall("confirm", "credit", 1_500);
+    long t0 = System.nanoTime();
+    TransactionResult<Integer> answered =
+        await(
+            transactions.tccResult(
+                TransactionOptions.ofTimeout(DEADLINE).withAsyncSecondPhase(true),
+                tx -> bank.transfer(tx, 0, 1, 10).map(5)));
+    long millis = (System.nanoTime() - t0) / 1_000_000;
+    long[] creditAtAnswer = Bank.account(databases, 1);
+    assertThat(answered.value()).isEqualTo(5);
+    assertThat(answered.secondPhasePending()).isTrue();
+    assertThat(millis).as("answered before the stalled confirm ends").isLessThan(1_500);
+    assertThat(creditAtAnswer)
+        .as("the credit is still held, not applied, when the caller hears committed")
+        .containsExactly(1_000, 0, 10);
+    assertThat(
+            TccTestSupport.eventually(
+                Duration.ofSeconds(10),
+                () ->
+                    java.util.Arrays.equals(Bank.account(databases, 1), new long[] {1_010, 0, 0})
+                        && java.util.Arrays.equals(
+                            Bank.account(databases, 0), new long[] {990, 0, 0})))
+        .as("both confirms applied in the background")
+        .isTrue();
+  }
+
+  @Test
+  void tccAsyncConfirmsLeftByADeadCoordinatorAreFinishedByRecovery() throws Exception {
+    // the coordinator answers (the decision is durable) and dies before sending any confirm
+    ((TransactionsImpl) transactions)
+        .tccCoordinator()
+        .stopAt(io.shardkit.tx.impl.tcc.TccCoordinatorImpl.StopAt.AFTER_DECISION);
+    TransactionResult<Integer> answered;
+    try {
+      answered =
+          await(
+              transactions.tccResult(
+                  TransactionOptions.ofTimeout(DEADLINE).withAsyncSecondPhase(true),
+                  tx -> bank.transfer(tx, 0, 1, 10).map(9)));
+    } finally {
+      ((TransactionsImpl) transactions)
+          .tccCoordinator()
+          .stopAt(io.shardkit.tx.impl.tcc.TccCoordinatorImpl.StopAt.NONE);
+    }
+    assertThat(answered.secondPhasePending()).isTrue();
+    Thread.sleep(300);
+    assertThat(Bank.account(databases, 0))
+        .as("debit tried, never confirmed")
+        .containsExactly(990, 10, 0);
+    assertThat(Bank.account(databases, 1))
+        .as("credit tried, never confirmed")
+        .containsExactly(1_000, 0, 10);
+    await(transactions.startRecovery());
+    assertThat(
+            TccTestSupport.eventually(
+                Duration.ofSeconds(15),
+                () ->
+                    java.util.Arrays.equals(Bank.account(databases, 1), new long[] {1_010, 0, 0})
+                        && java.util.Arrays.equals(
+                            Bank.account(databases, 0), new long[] {990, 0, 0})))
+        .as("recovery confirmed both branches")
+        .isTrue();
+  }
+
+  @Test
   void sagaResultCarriesTheGlobalIdAndSaysWhenARetryOnlyStepIsStillRunning() throws Exception {
     AtomicReference<String> seen = new AtomicReference<>();
     TransactionResult<Void> done =

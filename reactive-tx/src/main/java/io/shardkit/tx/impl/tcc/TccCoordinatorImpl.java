@@ -203,6 +203,22 @@ public final class TccCoordinatorImpl {
   /** {@link #execute}, answering the value with the global id and the pending flag. */
   public <T> Future<io.shardkit.tx.TransactionResult<T>> executeResult(
       Duration timeout, Function<TccTransaction, Future<T>> body) {
+    return executeResult(timeout, false, body);
+  }
+
+  /**
+   * {@link #execute} under {@code txOptions}: its timeout bounds the try phase; with {@link
+   * io.shardkit.tx.TransactionOptions#asyncSecondPhase()} the caller is answered once the COMMIT
+   * decision is durable, the confirms running in the background (kept alive, awaited by {@link
+   * #drainBackground()}, finished by recovery after a crash).
+   */
+  public <T> Future<io.shardkit.tx.TransactionResult<T>> executeResult(
+      io.shardkit.tx.TransactionOptions txOptions, Function<TccTransaction, Future<T>> body) {
+    return executeResult(txOptions.timeout(), txOptions.asyncSecondPhase(), body);
+  }
+
+  private <T> Future<io.shardkit.tx.TransactionResult<T>> executeResult(
+      Duration timeout, boolean asyncConfirm, Function<TccTransaction, Future<T>> body) {
     Objects.requireNonNull(body, "body");
     ScopeOptions scope;
     try {
@@ -236,7 +252,7 @@ public final class TccCoordinatorImpl {
                           if (tx == null) {
                             return Future.<T>failedFuture(outcome.cause());
                           }
-                          return finish(tx, outcome);
+                          return finish(tx, outcome, asyncConfirm);
                         }))
                 .andThen(
                     ar -> {
@@ -291,7 +307,7 @@ public final class TccCoordinatorImpl {
         });
   }
 
-  private <T> Future<T> finish(TccTransactionImpl tx, AsyncResult<T> tried) {
+  private <T> Future<T> finish(TccTransactionImpl tx, AsyncResult<T> tried, boolean asyncConfirm) {
     List<Completion.Target> targets = new ArrayList<>();
     for (TccTransactionImpl.Enlisted e : tx.logged()) {
       targets.add(new Completion.Target(e.branch(), e.participant()));
@@ -303,7 +319,7 @@ public final class TccCoordinatorImpl {
       }
       tx.progress.value(tried.result());
       tx.progress.stage = DeadlineAnswer.Stage.DECIDING;
-      return commit(tx, targets).map(tried.result());
+      return commit(tx, targets, asyncConfirm).map(tried.result());
     }
     Throwable failure = callerFailure(tried.cause(), tx.rolledBack(tried.cause()));
     tx.progress.cancelling(failure);
@@ -314,7 +330,8 @@ public final class TccCoordinatorImpl {
     return cancel(tx.globalId(), targets, failure);
   }
 
-  private Future<Void> commit(TccTransactionImpl tx, List<Completion.Target> targets) {
+  private Future<Void> commit(
+      TccTransactionImpl tx, List<Completion.Target> targets, boolean asyncConfirm) {
     String gid = tx.globalId();
     if (stopAt == StopAt.BEFORE_DECISION) {
       return abandoned(gid);
@@ -351,6 +368,9 @@ public final class TccCoordinatorImpl {
             return complete(gid, targets, false, tx.progress.failure, tx.progress);
           }
           tx.progress.stage = DeadlineAnswer.Stage.COMMITTED;
+          if (asyncConfirm) {
+            return confirmInBackground(tx, targets);
+          }
           if (stopAt == StopAt.AFTER_DECISION) {
             return abandoned(gid);
           }
@@ -361,6 +381,30 @@ public final class TccCoordinatorImpl {
           }
           return complete(gid, targets, true, null, tx.progress);
         });
+  }
+
+  /**
+   * The asynchronous confirm: the decision is durable, so the caller hears "committed" (pending)
+   * now; the confirms run detached from its scope, kept alive against takeover while they run,
+   * awaited by {@link #drainBackground()}, and confirmed by recovery if this process dies first
+   * (with {@link StopAt#AFTER_DECISION} none is sent: the test hook of that death).
+   */
+  private Future<Void> confirmInBackground(TccTransactionImpl tx, List<Completion.Target> targets) {
+    String gid = tx.globalId();
+    tx.progress.secondPhasePending = true;
+    if (stopAt == StopAt.AFTER_DECISION) {
+      return Future.succeededFuture();
+    }
+    keptAlive(
+        () -> gid,
+        Detached.run(
+            vertx,
+            ScopeOptions.builder()
+                .globalId(gid)
+                .timeout(options.completionTimeout().plus(options.phaseTimeout()))
+                .build(),
+            () -> complete(gid, targets, true, null, tx.progress)));
+    return Future.succeededFuture();
   }
 
   private <T> Future<T> cancel(String gid, List<Completion.Target> targets, Throwable failure) {

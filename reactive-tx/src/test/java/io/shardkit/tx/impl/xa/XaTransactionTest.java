@@ -498,7 +498,7 @@ class XaTransactionTest {
     assertThat(actual.getCause()).isInstanceOf(TransactionOutcomeUnknownException.class);
     // ... and the log decides: once written, the transfer is applied on both shards.
     long until = System.nanoTime() + 10_000_000_000L;
-    while (fx.balance(1) != 70 && System.nanoTime() < until) {
+    while ((fx.balance(1) != 70 || fx.balance(2) != 130) && System.nanoTime() < until) {
       Thread.sleep(50);
     }
     assertThat(await(fx.tx.decision(gid.get()))).contains(Decision.COMMIT);
@@ -544,7 +544,7 @@ class XaTransactionTest {
       await(lock.close());
     }
     long until = System.nanoTime() + 10_000_000_000L;
-    while (fx.balance(1) != 70 && System.nanoTime() < until) {
+    while ((fx.balance(1) != 70 || fx.balance(2) != 130) && System.nanoTime() < until) {
       Thread.sleep(50);
     }
     assertThat(await(fx.tx.decision(gid.get()))).contains(Decision.COMMIT);
