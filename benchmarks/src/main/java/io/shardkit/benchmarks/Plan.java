@@ -63,6 +63,7 @@ final class Plan {
                   "TransferBenchmark.xaTwoShardsLogDecision",
                   "TransferBenchmark.xaTwoShardsAsync",
                   "TransferBenchmark.tccTwoShards",
+                  "TransferBenchmark.tccTwoShardsAsync",
                   "ShardingSphereBenchmark.xaTransfer"),
               List.of(
                   "local, one shard",
@@ -70,6 +71,7 @@ final class Plan {
                   "shardkit XA, 2 shards, decision in the log",
                   "shardkit XA, 2 shards, async second phase",
                   "shardkit TCC, 2 shards",
+                  "shardkit TCC, 2 shards, async confirm",
                   "ShardingSphere XA, 2 shards")),
           new Group(
               "transfer-pg.svg",

@@ -124,7 +124,7 @@ record RunnerOptions(
     if (quick) {
       return cpuOnly ? new Timing(1, 1, 2, 1) : new Timing(1, 2, 2, 2);
     }
-    return cpuOnly ? new Timing(3, 2, 5, 2) : new Timing(2, 5, 3, 8);
+    return cpuOnly ? new Timing(3, 2, 5, 2) : new Timing(2, 4, 3, 8);
   }
 
   /** Iterations and seconds per iteration. */

@@ -55,6 +55,10 @@ final class Summary {
               "TransferBenchmark.tccTwoShards",
               "TransferBenchmark.localOneShard"),
           new Ratio(
+              "transfer_tcc_async_vs_local",
+              "TransferBenchmark.tccTwoShardsAsync",
+              "TransferBenchmark.localOneShard"),
+          new Ratio(
               "point_select_vs_shardingsphere",
               "PointSelectBenchmark.routed",
               "ShardingSphereBenchmark.pointSelect"),

@@ -51,6 +51,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       applies on confirm on shard 1, tries in parallel. Per transfer: one log write (both
  *       branches), two fenced tries, the COMMIT decision, two fenced confirms, and a batched
  *       "finished" mark;
+ *   <li>{@code tccTwoShardsAsync}: the same with the asynchronous confirm (answered once the COMMIT
+ *       decision is durable, both confirms in the background);
  *   <li>{@code nonAtomicTwoShards}: two local transactions in sequence, one per shard (what people
  *       do without shardkit: not atomic). Not in the runner's suite; for reference.
  * </ul>
@@ -236,7 +238,16 @@ public class TransferBenchmark {
   /** Two shards, one shardkit TCC transaction. */
   @Benchmark
   public void tccTwoShards() throws InterruptedException {
-    window("tccTwoShards", this::tccOnce).take();
+    window("tccTwoShards", () -> tccOnce(false)).take();
+  }
+
+  /**
+   * Two shards, one shardkit TCC transaction with the asynchronous confirm: answered once the
+   * COMMIT decision is durable, the confirms run in the background.
+   */
+  @Benchmark
+  public void tccTwoShardsAsync() throws InterruptedException {
+    window("tccTwoShardsAsync", () -> tccOnce(true)).take();
   }
 
   /** Two shards, two local transactions in sequence (not atomic). */
@@ -255,11 +266,11 @@ public class TransferBenchmark {
         .take();
   }
 
-  private Future<?> tccOnce() {
+  private Future<?> tccOnce(boolean asyncConfirm) {
     Move out = new Move(account(0), 1 + ThreadLocalRandom.current().nextInt(100));
     Move in = new Move(account(1), out.amount());
     return transactions.tcc(
-        TransactionOptions.ofTimeout(Duration.ofSeconds(10)),
+        TransactionOptions.ofTimeout(Duration.ofSeconds(10)).withAsyncSecondPhase(asyncConfirm),
         tx -> Future.all(tx.enlist(debit, out), tx.enlist(credit, in)).mapEmpty());
   }
 

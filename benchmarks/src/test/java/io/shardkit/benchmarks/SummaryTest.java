@@ -93,6 +93,16 @@ class SummaryTest {
   }
 
   @Test
+  void asyncTccTransferRatioIsOverTheSameLocalTransfer() throws Exception {
+    assertThat(Summary.figures(fixture()).getValue("transfer_tcc_async_vs_local")).isNull();
+    List<Measurement> m =
+        List.of(
+            new Measurement("TransferBenchmark.localOneShard", 16, "thrpt", 4000, 10, "ops/s"),
+            new Measurement("TransferBenchmark.tccTwoShardsAsync", 16, "thrpt", 1000, 10, "ops/s"));
+    assertThat(Summary.figures(m).getDouble("transfer_tcc_async_vs_local")).isEqualTo(0.25);
+  }
+
+  @Test
   void multiSourceTransferRatioIsXaMysqlPgOverLocalPg() throws Exception {
     // not in the fixture: null there, never 0
     assertThat(Summary.figures(fixture()).containsKey("transfer_xa_mysql_pg_vs_local_pg")).isTrue();
