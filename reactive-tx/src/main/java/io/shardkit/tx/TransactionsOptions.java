@@ -37,6 +37,12 @@ public final class TransactionsOptions {
    */
   public static final String DEFAULT_TABLE_PREFIX = TccOptions.DEFAULT_TABLE_PREFIX;
 
+  /**
+   * Default {@link #maxInFlight()}: 256 XA transactions one manager drives at once before it
+   * refuses new ones (as {@link TccOptions#DEFAULT_MAX_IN_FLIGHT} for TCC and Saga).
+   */
+  public static final int DEFAULT_MAX_IN_FLIGHT = 256;
+
   private static final Set<String> JSON_FIELDS =
       Set.of(
           "logDataSource",
@@ -47,6 +53,7 @@ public final class TransactionsOptions {
           "logRetentionMs",
           "decisionOnParticipant",
           "pipelineBranchStart",
+          "maxInFlight",
           "tcc");
 
   private final String logDataSource;
@@ -56,6 +63,7 @@ public final class TransactionsOptions {
   private final Duration logRetention;
   private final boolean decisionOnParticipant;
   private final boolean pipelineBranchStart;
+  private final int maxInFlight;
   private final MeterRegistry meterRegistry;
   private final io.opentelemetry.api.OpenTelemetry openTelemetry;
   private final List<TransactionObserver> observers;
@@ -70,6 +78,7 @@ public final class TransactionsOptions {
     this.logRetention = b.logRetention;
     this.decisionOnParticipant = b.decisionOnParticipant;
     this.pipelineBranchStart = b.pipelineBranchStart;
+    this.maxInFlight = b.maxInFlight;
     this.meterRegistry = b.meterRegistry;
     this.openTelemetry = b.openTelemetry;
     this.observers = List.copyOf(b.observers);
@@ -133,9 +142,9 @@ public final class TransactionsOptions {
   /**
    * Reads {@code logDataSource} (required), {@code logTable}, {@code recoveryGraceMs}, {@code
    * recoveryIntervalMs}, {@code rollbackTimeoutMs}, {@code logRetentionMs}, {@code
-   * decisionOnParticipant}, {@code pipelineBranchStart} and {@code tcc} (an object read by {@link
-   * TccOptions#fromJson}); any other field is rejected. The meter registry, OpenTelemetry and
-   * observers are set on the builder only.
+   * decisionOnParticipant}, {@code pipelineBranchStart}, {@code maxInFlight} and {@code tcc} (an
+   * object read by {@link TccOptions#fromJson}); any other field is rejected. The meter registry,
+   * OpenTelemetry and observers are set on the builder only.
    */
   public static TransactionsOptions fromJson(JsonObject json) {
     return new TransactionsOptions(json);
@@ -187,6 +196,13 @@ public final class TransactionsOptions {
       }
       b.pipelineBranchStart(on);
     }
+    if (json.containsKey("maxInFlight")) {
+      Object v = json.getValue("maxInFlight");
+      if (!(v instanceof Number n) || n.doubleValue() != n.longValue()) {
+        throw new ConfigurationException("maxInFlight", "must be a whole number, got " + v);
+      }
+      b.maxInFlight((int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, n.longValue())));
+    }
     if (json.containsKey("tcc")) {
       if (!(json.getValue("tcc") instanceof JsonObject section)) {
         throw new ConfigurationException("tcc", "must be an object, got " + json.getValue("tcc"));
@@ -230,6 +246,7 @@ public final class TransactionsOptions {
         .put("logRetentionMs", logRetention.toMillis())
         .put("decisionOnParticipant", decisionOnParticipant)
         .put("pipelineBranchStart", pipelineBranchStart)
+        .put("maxInFlight", maxInFlight)
         .put("tcc", tcc.toJson());
   }
 
@@ -309,6 +326,19 @@ public final class TransactionsOptions {
     return pipelineBranchStart;
   }
 
+  /**
+   * How many XA transactions this manager drives at once (from {@code begin} until the caller is
+   * answered, the second phase included unless it runs in the background). A new transaction beyond
+   * it is refused at once with {@link TransactionOverloadedException}, before any connection is
+   * taken or anything is logged: under overload the transactions already started keep their pace
+   * instead of waiting for connections behind newcomers. An XA transaction holds a connection per
+   * data source it touched from its first statement to its commit, so size it near the connections
+   * the pools have times a few; default {@value #DEFAULT_MAX_IN_FLIGHT}.
+   */
+  public int maxInFlight() {
+    return maxInFlight;
+  }
+
   /** Where {@code shardkit.tx.*} meters go; the global registry unless set. */
   public MeterRegistry meterRegistry() {
     return meterRegistry;
@@ -358,6 +388,7 @@ public final class TransactionsOptions {
     private Duration logRetention = DEFAULT_LOG_RETENTION;
     private boolean decisionOnParticipant = true;
     private boolean pipelineBranchStart;
+    private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
     private MeterRegistry meterRegistry = Metrics.globalRegistry;
     private io.opentelemetry.api.OpenTelemetry openTelemetry;
     private final List<TransactionObserver> observers = new ArrayList<>();
@@ -414,6 +445,16 @@ public final class TransactionsOptions {
     /** See {@link TransactionsOptions#pipelineBranchStart()}; default false. */
     public Builder pipelineBranchStart(boolean on) {
       this.pipelineBranchStart = on;
+      return this;
+    }
+
+    /** See {@link TransactionsOptions#maxInFlight()}; between 1 and 1,000,000. */
+    public Builder maxInFlight(int value) {
+      if (value < 1 || value > 1_000_000) {
+        throw new ConfigurationException(
+            "maxInFlight", "must be between 1 and 1000000, got " + value);
+      }
+      this.maxInFlight = value;
       return this;
     }
 

@@ -234,34 +234,52 @@ public final class LocalParticipants implements TccParticipants {
             .build();
     Pool shard = pool.pool(dataSource);
     return TxScope.run(
-        vertx,
-        scope,
-        () ->
-            LocalTx.opened(
-                shard,
-                conn -> fence.statements(phase, conn, branch),
-                (conn, begun) ->
-                    fence
-                        .decide(phase, conn, branch, dataSource, begun)
-                        .compose(
-                            step -> {
-                              if (step != Fence.Step.RUN) {
-                                return Future.succeededFuture(new Ran(outcome(step), null));
-                              }
-                              PhaseContextImpl context =
-                                  new PhaseContextImpl(
-                                      branch, action.phaseName(phase), dataSource, conn, pool);
-                              return action
-                                  .run(phase, context, argument)
-                                  .map(value -> new Ran(TccPhaseOutcome.APPLIED, value));
-                            })
-                        .compose(
-                            outcome -> {
-                              BiFunction<String, TccBranch, Future<Void>> hook = beforeCommit;
-                              return hook == null
-                                  ? Future.succeededFuture(outcome)
-                                  : hook.apply(action.phaseName(phase), branch).map(outcome);
-                            })));
+            vertx,
+            scope,
+            () ->
+                LocalTx.opened(
+                    shard,
+                    conn -> fence.statements(phase, conn, branch),
+                    (conn, begun) ->
+                        fence
+                            .decide(phase, conn, branch, dataSource, begun)
+                            .compose(
+                                step -> {
+                                  if (step != Fence.Step.RUN) {
+                                    return Future.succeededFuture(new Ran(outcome(step), null));
+                                  }
+                                  PhaseContextImpl context =
+                                      new PhaseContextImpl(
+                                          branch, action.phaseName(phase), dataSource, conn, pool);
+                                  return action
+                                      .run(phase, context, argument)
+                                      .map(value -> new Ran(TccPhaseOutcome.APPLIED, value));
+                                })
+                            .compose(
+                                outcome -> {
+                                  BiFunction<String, TccBranch, Future<Void>> hook = beforeCommit;
+                                  return hook == null
+                                      ? Future.succeededFuture(outcome)
+                                      : hook.apply(action.phaseName(phase), branch).map(outcome);
+                                })))
+        .recover(e -> Future.failedFuture(overloadTyped(dataSource, e)));
+  }
+
+  /**
+   * The pool's refusal to queue one more waiter ({@code PoolOptions.maxWaitQueueSize} reached) in
+   * the user's terms, as the router reports it: {@link io.shardkit.router.ShardOverloadedException}
+   * naming the data source (typed, retryable; nothing was sent). Other failures as they are.
+   */
+  static Throwable overloadTyped(String dataSource, Throwable e) {
+    for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof io.shardkit.router.ShardOverloadedException) {
+        return e;
+      }
+      if (t instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
+        return new io.shardkit.router.ShardOverloadedException(dataSource, e);
+      }
+    }
+    return e;
   }
 
   private static TccPhaseOutcome outcome(Fence.Step step) {

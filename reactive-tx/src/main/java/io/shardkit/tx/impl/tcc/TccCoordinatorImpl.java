@@ -89,7 +89,7 @@ public final class TccCoordinatorImpl {
   private final Completion completion;
   private final DoneMarks doneMarks;
   private final SagaCoordinatorImpl saga;
-  private final Admission admission;
+  private final io.shardkit.tx.impl.Admission admission;
   private volatile StopAt stopAt = StopAt.NONE;
   private volatile Function<String, Future<Void>> beforeDecision;
 
@@ -113,7 +113,12 @@ public final class TccCoordinatorImpl {
     this.metrics = new TccMetrics(options.meterRegistry(), spans, options.observers());
     this.completion = new Completion(vertx, options, metrics);
     this.doneMarks = new DoneMarks(vertx, log, options);
-    this.admission = new Admission(options.maxInFlight(), options.meterRegistry());
+    this.admission =
+        new io.shardkit.tx.impl.Admission(
+            options.maxInFlight(),
+            options.meterRegistry(),
+            TccMetrics.MODE,
+            "TCC and Saga transactions admitted and not yet finished");
     this.saga = new SagaCoordinatorImpl(vertx, this);
   }
 
@@ -130,7 +135,7 @@ public final class TccCoordinatorImpl {
     local.register(step);
   }
 
-  Admission admission() {
+  io.shardkit.tx.impl.Admission admission() {
     return admission;
   }
 

@@ -134,6 +134,9 @@ final class XaShardTransaction implements ShardTransaction {
         OnContext.on(caller, completion)
             .andThen(
                 ar -> handle.hooks.outcome(handle.tx == null ? null : handle.tx.globalId(), ar));
+    // the admission is given back when the caller is answered, whatever the outcome (a second
+    // phase left to the background no longer counts: it holds no caller and no deadline)
+    owner.admission().releaseWhen(handle.completion);
     return OnContext.on(caller, started.future());
   }
 

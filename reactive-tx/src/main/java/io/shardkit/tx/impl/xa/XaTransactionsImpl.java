@@ -36,6 +36,8 @@ public final class XaTransactionsImpl {
   private final PgSources pg;
   private final ParticipantDecisions decisions;
   private final boolean decideOnParticipant;
+  private final io.shardkit.tx.impl.Admission admission;
+  private final io.micrometer.core.instrument.Counter refused;
   private volatile StopPoint stopPoint = StopPoint.NONE;
 
   /** Transactions begun here and not ended, by global id (to enlist PostgreSQL sources). */
@@ -72,6 +74,17 @@ public final class XaTransactionsImpl {
     this.spans = new io.shardkit.tx.impl.trace.TxSpans(options.openTelemetry());
     this.pg = new PgSources(vertx, options, pool.dataSourceNames(), spans);
     this.decisions = new ParticipantDecisions(options.xaDecisionTable());
+    this.admission =
+        new io.shardkit.tx.impl.Admission(
+            options.maxInFlight(),
+            options.meterRegistry(),
+            MODE,
+            "XA transactions begun and not yet answered");
+    this.refused =
+        io.micrometer.core.instrument.Counter.builder("shardkit.tx.transactions")
+            .description("Transactions by outcome")
+            .tags("mode", MODE, "outcome", "refused")
+            .register(options.meterRegistry());
     this.decideOnParticipant = options.decisionOnParticipant() && namesFit(allDataSources());
     if (options.decisionOnParticipant() && !decideOnParticipant) {
       LOG.log(
@@ -155,7 +168,23 @@ public final class XaTransactionsImpl {
     } catch (RuntimeException invalid) {
       return Future.failedFuture(invalid);
     }
-    return XaShardTransaction.begin(this, pool, timeout);
+    // admission before anything else (no scope, connection or log write): refused at once
+    if (!admission.tryAcquire()) {
+      refused.increment();
+      return Future.failedFuture(
+          new io.shardkit.tx.TransactionOverloadedException("XA", admission.limit()));
+    }
+    try {
+      return XaShardTransaction.begin(this, pool, timeout); // gives the admission back at its end
+    } catch (RuntimeException e) {
+      admission.release();
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** Admission control of new XA transactions ({@link TransactionsOptions#maxInFlight()}). */
+  io.shardkit.tx.impl.Admission admission() {
+    return admission;
   }
 
   /** A transaction run by {@link #withResult}: its options, and whether it is left pending. */
