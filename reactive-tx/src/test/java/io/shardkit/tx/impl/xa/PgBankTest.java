@@ -103,7 +103,10 @@ class PgBankTest {
                     return null;
                   });
             });
-        long stopAt = System.nanoTime() + seconds * 1_000_000_000L;
+        // the transfers run until every fault below has been injected (a fixed end could come
+        // before the last fault on a slow machine: PostgreSQL's restart alone takes seconds)
+        java.util.concurrent.atomic.AtomicBoolean stopped =
+            new java.util.concurrent.atomic.AtomicBoolean();
         Promise<Void> allDone = Promise.promise();
         AtomicInteger loopsLeft = new AtomicInteger(LOOPS);
         for (int loop = 0; loop < LOOPS; loop++) {
@@ -116,7 +119,7 @@ class PgBankTest {
                       random,
                       loopId,
                       new int[1],
-                      stopAt,
+                      stopped,
                       seen,
                       gids,
                       abandoned,
@@ -140,7 +143,12 @@ class PgBankTest {
         Thread.sleep(phase / 2);
         fx.tx.stopAt(StopPoint.AFTER_DECISION);
         Thread.sleep(300);
+        for (int i = 0; i < 100 && abandoned.isEmpty(); i++) {
+          Thread.sleep(50);
+        }
         fx.tx.stopAt(StopPoint.NONE);
+        Thread.sleep(phase / 2);
+        stopped.set(true);
         await(allDone.future());
         fx.tx.beforeCommit((java.util.function.Function<String, Future<Void>>) null);
 
@@ -295,13 +303,13 @@ class PgBankTest {
       SplittableRandom random,
       int loopId,
       int[] n,
-      long stopAt,
+      java.util.concurrent.atomic.AtomicBoolean stopped,
       Map<String, Seen> seen,
       Map<String, String> gids,
       List<String> abandoned,
       AtomicInteger loopsLeft,
       Promise<Void> allDone) {
-    if (System.nanoTime() - stopAt >= 0) {
+    if (stopped.get()) {
       if (loopsLeft.decrementAndGet() == 0) {
         allDone.complete();
       }
@@ -336,7 +344,8 @@ class PgBankTest {
           long delay = ar.succeeded() ? 0 : 20;
           fx.vertx.setTimer(
               Math.max(1, delay),
-              id -> loop(fx, random, loopId, n, stopAt, seen, gids, abandoned, loopsLeft, allDone));
+              id ->
+                  loop(fx, random, loopId, n, stopped, seen, gids, abandoned, loopsLeft, allDone));
         });
   }
 }
