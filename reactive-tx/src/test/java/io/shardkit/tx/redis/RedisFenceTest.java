@@ -51,7 +51,7 @@ class RedisFenceTest {
         RedisSources.builder(
                 vertx,
                 RedisTxOptions.builder()
-                    .commandTimeout(Duration.ofSeconds(1))
+                    .commandTimeout(Duration.ofSeconds(3)) // no pause here: never expires
                     .meterRegistry(meters)
                     .circuitBreaker(
                         CircuitBreakerOptions.builder()

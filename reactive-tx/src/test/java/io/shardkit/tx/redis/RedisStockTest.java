@@ -204,6 +204,12 @@ class RedisStockTest {
   }
 
   void manager(io.opentelemetry.api.OpenTelemetry otel, boolean reorder) throws Exception {
+    manager(otel, reorder, Duration.ofMillis(500));
+  }
+
+  /** {@code commandTimeout}: short where a test pauses Redis, longer where it must not expire. */
+  void manager(io.opentelemetry.api.OpenTelemetry otel, boolean reorder, Duration commandTimeout)
+      throws Exception {
     pool =
         ShardedPool.builder(vertx)
             .rules(
@@ -220,7 +226,7 @@ class RedisStockTest {
     RedisTxOptions.Builder redisOptions =
         RedisTxOptions.builder()
             .meterRegistry(meters)
-            .commandTimeout(Duration.ofMillis(500))
+            .commandTimeout(commandTimeout)
             .circuitBreaker(
                 CircuitBreakerOptions.builder()
                     .consecutiveFailures(5)
@@ -569,7 +575,8 @@ class RedisStockTest {
   @Test
   void aSagaAbandonedAfterBothStepsIsCompensatedByAnotherInstanceOnceRedisIsBack()
       throws Exception {
-    manager(null, false);
+    // no fault before the abandon: timeouts long enough that a loaded machine cannot expire them
+    manager(null, false, Duration.ofSeconds(3));
     ((io.shardkit.tx.impl.TransactionsImpl) transactions)
         .tccCoordinator()
         .saga()
@@ -577,7 +584,7 @@ class RedisStockTest {
     Order order = new Order(1, "pear", 4);
     RedisTestSupport.awaitFailure(
         transactions.saga(
-            TransactionOptions.ofTimeout(Duration.ofSeconds(1)),
+            TransactionOptions.ofTimeout(Duration.ofSeconds(3)),
             saga ->
                 saga.step(RESERVE_STEP.sagaStep(), order).compose(v -> saga.step(PLACE, order))));
     // both steps applied, nothing decided: the coordinator is gone
