@@ -247,23 +247,24 @@ public final class TransactionsOptions {
   }
 
   public JsonObject toJson() {
-    JsonObject json =
-        new JsonObject()
-            .put("logDataSource", logDataSource)
-            .put("tablePrefix", tablePrefix())
-            .put("recoveryGraceMs", recoveryGrace.toMillis())
-            .put("recoveryIntervalMs", recoveryInterval.toMillis())
-            .put("rollbackTimeoutMs", rollbackTimeout.toMillis())
-            .put("logRetentionMs", logRetention.toMillis())
-            .put("decisionOnParticipant", decisionOnParticipant)
-            .put("pipelineBranchStart", pipelineBranchStart)
-            .put("tcc", tcc.toJson());
-    if (!postgres.isEmpty()) {
-      JsonObject sources = new JsonObject();
-      postgres.forEach((name, source) -> sources.put(name, source.toJson())); // no passwords
-      json.put("postgres", sources);
-    }
-    return json;
+    return new JsonObject()
+        .put("logDataSource", logDataSource)
+        .put("tablePrefix", tablePrefix())
+        .put("recoveryGraceMs", recoveryGrace.toMillis())
+        .put("recoveryIntervalMs", recoveryInterval.toMillis())
+        .put("rollbackTimeoutMs", rollbackTimeout.toMillis())
+        .put("logRetentionMs", logRetention.toMillis())
+        .put("decisionOnParticipant", decisionOnParticipant)
+        .put("pipelineBranchStart", pipelineBranchStart)
+        .put("tcc", tcc.toJson())
+        .put("postgres", postgresJson());
+  }
+
+  /** The PostgreSQL sources, by name, without their passwords. */
+  private JsonObject postgresJson() {
+    JsonObject sources = new JsonObject();
+    postgres.forEach((name, source) -> sources.put(name, source.toJson()));
+    return sources;
   }
 
   /** The data source holding the coordinator log and recovery's lease table. */
