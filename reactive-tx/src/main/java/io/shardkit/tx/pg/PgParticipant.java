@@ -185,8 +185,8 @@ public final class PgParticipant implements TccParticipant {
   }
 
   /**
-   * One timed pass: batches of {@link #cleanFence()} until one removes nothing (at most {@value
-   * #CLEANUP_BATCHES_PER_PASS} per pass), then the next pass after {@code cleanupInterval}.
+   * One timed pass: batches of {@link #cleanFence()} until one removes nothing (at most 100 per
+   * pass), then the next pass after {@code cleanupInterval}.
    */
   private void cleanupPass() {
     synchronized (this) {
