@@ -69,6 +69,13 @@ public class PgTransferBenchmark {
   @Param({"1", "16", "64"})
   public int inFlight;
 
+  /**
+   * The XA PostgreSQL source's pool size; 0 (the runner's default): {@code inFlight + 4}. For
+   * experiments outside the plan: {@code -p pgPoolSize=8,16}.
+   */
+  @Param({"0"})
+  public int pgPoolSize;
+
   private BenchEnv env;
   private Vertx vertx;
   private ShardedPool sharded;
@@ -98,7 +105,10 @@ public class PgTransferBenchmark {
                             .postgres(
                                 PG_SOURCE,
                                 new PostgresSourceOptions(env.postgres())
-                                    .poolOptions(new PoolOptions().setMaxSize(inFlight + 4)))
+                                    .poolOptions(
+                                        new PoolOptions()
+                                            .setMaxSize(
+                                                pgPoolSize > 0 ? pgPoolSize : inFlight + 4)))
                             .build()))
             .build();
     transactions = Transactions.of(sharded);

@@ -54,7 +54,8 @@ public final class TransactionsOptions {
           "decisionOnParticipant",
           "pipelineBranchStart",
           "maxInFlight",
-          "tcc");
+          "tcc",
+          "postgres");
 
   private final String logDataSource;
   private final Duration recoveryGrace;
@@ -142,9 +143,11 @@ public final class TransactionsOptions {
   /**
    * Reads {@code logDataSource} (required), {@code logTable}, {@code recoveryGraceMs}, {@code
    * recoveryIntervalMs}, {@code rollbackTimeoutMs}, {@code logRetentionMs}, {@code
-   * decisionOnParticipant}, {@code pipelineBranchStart}, {@code maxInFlight} and {@code tcc} (an
-   * object read by {@link TccOptions#fromJson}); any other field is rejected. The meter registry,
-   * OpenTelemetry and observers are set on the builder only.
+   * decisionOnParticipant}, {@code pipelineBranchStart}, {@code maxInFlight}, {@code tcc} (an
+   * object read by {@link TccOptions#fromJson}) and {@code postgres} (an object of named PostgreSQL
+   * sources, each read by {@link PostgresSourceOptions#fromJson}; errors name {@code
+   * postgres.<name>.<field>}); any other field is rejected. The meter registry, OpenTelemetry and
+   * observers are set on the builder only.
    */
   public static TransactionsOptions fromJson(JsonObject json) {
     return new TransactionsOptions(json);
@@ -214,7 +217,31 @@ public final class TransactionsOptions {
         throw new ConfigurationException("tcc." + e.field(), reason, e);
       }
     }
+    if (json.containsKey("postgres")) {
+      readPostgres(json.getValue("postgres"), b);
+    }
     return b;
+  }
+
+  /** {@code "postgres": {"<name>": {PostgresSourceOptions JSON}, ...}}. */
+  private static void readPostgres(Object value, Builder b) {
+    if (!(value instanceof JsonObject sources)) {
+      throw new ConfigurationException("postgres", "must be an object, got " + value);
+    }
+    for (String name : sources.fieldNames()) {
+      String field = "postgres." + name;
+      if (!(sources.getValue(name) instanceof JsonObject source)) {
+        throw new ConfigurationException(field, "must be an object, got " + sources.getValue(name));
+      }
+      PostgresSourceOptions options;
+      try {
+        options = PostgresSourceOptions.fromJson(source);
+      } catch (ConfigurationException e) {
+        String reason = e.getMessage().substring(e.field().length() + 2);
+        throw new ConfigurationException(field + "." + e.field(), reason, e);
+      }
+      b.postgres(name, options);
+    }
   }
 
   private static Duration millis(JsonObject json, String field, Duration dflt, boolean zeroOk) {
@@ -247,7 +274,15 @@ public final class TransactionsOptions {
         .put("decisionOnParticipant", decisionOnParticipant)
         .put("pipelineBranchStart", pipelineBranchStart)
         .put("maxInFlight", maxInFlight)
-        .put("tcc", tcc.toJson());
+        .put("tcc", tcc.toJson())
+        .put("postgres", postgresJson());
+  }
+
+  /** The PostgreSQL sources, by name, without their passwords. */
+  private JsonObject postgresJson() {
+    JsonObject sources = new JsonObject();
+    postgres.forEach((name, source) -> sources.put(name, source.toJson()));
+    return sources;
   }
 
   /** The data source holding the coordinator log and recovery's lease table. */

@@ -102,6 +102,8 @@ public final class PgParticipant implements TccParticipant {
 
   private static final System.Logger LOG = System.getLogger(PgParticipant.class.getName());
   private static final int CLEANUP_BATCH = 500;
+  private static final int CLEANUP_BATCHES_PER_PASS = 100;
+  private static final long FIRST_CLEANUP_MAX_DELAY_MS = 60_000;
 
   /** One named PostgreSQL source. */
   static final class Source {
@@ -130,6 +132,9 @@ public final class PgParticipant implements TccParticipant {
   private final Map<String, PgStep<?>> steps = new ConcurrentHashMap<>();
   private final SourceMeters meters;
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Duration cleanupInterval;
+  private long cleanupTimer = -1;
+  private boolean closed;
 
   private PgParticipant(Builder b) {
     this.vertx = b.vertx;
@@ -161,6 +166,48 @@ public final class PgParticipant implements TccParticipant {
                   breaker(name, options.circuitBreaker())));
         });
     this.sources = all;
+    this.cleanupInterval = b.cleanupInterval;
+    if (!cleanupInterval.isZero()) {
+      scheduleCleanup(Math.min(cleanupInterval.toMillis(), FIRST_CLEANUP_MAX_DELAY_MS));
+    }
+  }
+
+  /**
+   * The clean-up timer: a Vert.x timer, so each pass starts on an event loop and only sends
+   * statements (nothing waits); the next pass is scheduled when this one has finished, so passes
+   * never overlap.
+   */
+  private synchronized void scheduleCleanup(long delayMillis) {
+    if (closed) {
+      return;
+    }
+    cleanupTimer = vertx.setTimer(Math.max(1, delayMillis), id -> cleanupPass());
+  }
+
+  /**
+   * One timed pass: batches of {@link #cleanFence()} until one removes nothing (at most 100 per
+   * pass), then the next pass after {@code cleanupInterval}.
+   */
+  private void cleanupPass() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      cleanupTimer = -1;
+    }
+    cleanupBatches(CLEANUP_BATCHES_PER_PASS)
+        .onComplete(ignored -> scheduleCleanup(cleanupInterval.toMillis()));
+  }
+
+  private Future<Void> cleanupBatches(int left) {
+    synchronized (this) {
+      if (closed || left == 0) {
+        return Future.succeededFuture();
+      }
+    }
+    return cleanFence()
+        .compose(
+            removed -> removed > 0 ? cleanupBatches(left - 1) : Future.<Void>succeededFuture());
   }
 
   /** Starts a participant running its phases on {@code vertx}. */
@@ -233,7 +280,8 @@ public final class PgParticipant implements TccParticipant {
 
   /**
    * Deletes fence rows older than the retention on every reachable source (one batch of up to 500
-   * global ids per source and call; an unreachable source is skipped).
+   * global ids per source and call; an unreachable source is skipped). The participant's own timer
+   * calls it every {@link Builder#cleanupInterval}; call it yourself only to clean at other times.
    *
    * @return the number of rows deleted
    */
@@ -244,7 +292,13 @@ public final class PgParticipant implements TccParticipant {
           s.pool
               .preparedQuery(fence.cleanup(CLEANUP_BATCH))
               .execute(Tuple.of((double) fenceRetention.toMillis() / 1000.0))
-              .map(rows -> rows.rowCount())
+              .map(
+                  rows -> {
+                    if (rows.rowCount() > 0) {
+                      removedCounter(s.name).increment(rows.rowCount());
+                    }
+                    return rows.rowCount();
+                  })
               .recover(
                   failure -> {
                     LOG.log(
@@ -264,8 +318,18 @@ public final class PgParticipant implements TccParticipant {
             });
   }
 
-  /** Closes the pools this participant created (not the ones it was given). */
+  /**
+   * Stops the fence clean-up timer and closes the pools this participant created (not the ones it
+   * was given).
+   */
   public Future<Void> close() {
+    synchronized (this) {
+      closed = true;
+      if (cleanupTimer >= 0) {
+        vertx.cancelTimer(cleanupTimer);
+        cleanupTimer = -1;
+      }
+    }
     List<Future<Void>> all = new ArrayList<>();
     for (Source s : sources.values()) {
       if (s.owned) {
@@ -508,6 +572,16 @@ public final class PgParticipant implements TccParticipant {
         .increment();
   }
 
+  private Counter removedCounter(String source) {
+    return counters.computeIfAbsent(
+        source + "|fence.removed",
+        k ->
+            Counter.builder("shardkit.pg.fence.removed")
+                .description("PostgreSQL fence rows removed after their retention")
+                .tag("shard", source)
+                .register(registry));
+  }
+
   /** The breaker of one source: the one Redis and the XA PostgreSQL sources use. */
   private SourceBreaker breaker(String name, CircuitBreakerOptions options) {
     return new SourceBreaker(
@@ -516,12 +590,17 @@ public final class PgParticipant implements TccParticipant {
 
   /** Builds a {@link PgParticipant}. */
   public static final class Builder {
+
+    /** The default period of the fence clean-up timer: 10 min. */
+    public static final Duration DEFAULT_CLEANUP_INTERVAL = Duration.ofMinutes(10);
+
     private final Vertx vertx;
     private final Map<String, Pool> pools = new LinkedHashMap<>();
     private final Map<String, PostgresSourceOptions> options = new LinkedHashMap<>();
     private String fenceTable = "shardkit_tcc_fence";
     private Duration phaseTimeout = Duration.ofSeconds(5);
     private Duration fenceRetention = Duration.ofDays(7);
+    private Duration cleanupInterval = DEFAULT_CLEANUP_INTERVAL;
     private MeterRegistry registry = Metrics.globalRegistry;
     private OpenTelemetry openTelemetry = OpenTelemetry.noop();
     private CircuitBreakerOptions circuitBreaker = CircuitBreakerOptions.defaults();
@@ -597,6 +676,23 @@ public final class PgParticipant implements TccParticipant {
         throw new PgStepConfigurationException(null, null, "fenceRetention must be positive");
       }
       this.fenceRetention = retention;
+      return this;
+    }
+
+    /**
+     * How often the participant's own timer removes fence rows older than {@link #fenceRetention}
+     * (default 10 min, {@link #DEFAULT_CLEANUP_INTERVAL}, as TCC recovery cleans the MySQL fence;
+     * the first pass runs after the interval or after one minute, whichever comes first). A pass
+     * runs {@link PgParticipant#cleanFence()} batches until one removes nothing (at most 100 per
+     * pass), never blocking an event loop; {@link PgParticipant#close()} stops the timer. {@link
+     * Duration#ZERO} turns the timer off (then call {@code cleanFence()} yourself).
+     */
+    public Builder cleanupInterval(Duration interval) {
+      if (interval == null || interval.isNegative()) {
+        throw new PgStepConfigurationException(
+            null, null, "cleanupInterval must be zero (no timer) or positive, got " + interval);
+      }
+      this.cleanupInterval = interval;
       return this;
     }
 

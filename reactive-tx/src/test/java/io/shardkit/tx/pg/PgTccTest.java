@@ -652,6 +652,56 @@ class PgTccTest {
   }
 
   @Test
+  void theCleanupTimerRemovesOldFenceRowsKeepsFreshOnesAndStopsOnClose() throws Exception {
+    // old rows: a real TCC transfer's try and confirm rows, then dated back two days
+    await(tccTransfer(new Transfer(1, 1, 100, 3)));
+    assertThat(eventually(Duration.ofSeconds(5), () -> fenceRows() == 2)).isTrue();
+    pg.execute("UPDATE shardkit_tcc_fence SET created_at = now() - interval '2 days'");
+    String oldGid = pg.query("SELECT gid FROM shardkit_tcc_fence").get(0).getString("gid");
+    // fresh rows: a second transfer, now
+    await(tccTransfer(new Transfer(2, 2, 101, 4)));
+    assertThat(eventually(Duration.ofSeconds(5), () -> fenceRows() == 4)).isTrue();
+
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    PgParticipant timed =
+        PgParticipant.builder(vertx)
+            .source("ledger", ledger.pool("ledger")) // a pool it was given: not closed by it
+            .fenceRetention(Duration.ofDays(1))
+            .cleanupInterval(Duration.ofMillis(100))
+            .meterRegistry(registry)
+            .build();
+    try {
+      // nobody calls cleanFence(): the participant's timer removes the old transaction's rows
+      assertThat(
+              eventually(
+                  Duration.ofSeconds(5),
+                  () ->
+                      pg.query("SELECT gid FROM shardkit_tcc_fence WHERE gid = '" + oldGid + "'")
+                          .isEmpty()))
+          .as("old rows removed by the timer")
+          .isTrue();
+      Thread.sleep(500); // several more passes
+      assertThat(fenceRows()).as("the fresh transaction's try and confirm rows stay").isEqualTo(2);
+      assertThat(registry.get("shardkit.pg.fence.removed").tag("shard", "ledger").counter().count())
+          .isEqualTo(2.0);
+    } finally {
+      await(timed.close());
+    }
+    // closed: its timer no longer runs
+    pg.execute("UPDATE shardkit_tcc_fence SET created_at = now() - interval '2 days'");
+    Thread.sleep(500);
+    assertThat(fenceRows()).as("no pass after close").isEqualTo(2);
+
+    assertThatThrownBy(() -> PgParticipant.builder(vertx).cleanupInterval(Duration.ofSeconds(-1)))
+        .isInstanceOf(PgStepConfigurationException.class)
+        .hasMessageContaining("cleanupInterval");
+  }
+
+  int fenceRows() {
+    return pg.query("SELECT count(*) AS n FROM shardkit_tcc_fence").get(0).getInteger("n");
+  }
+
+  @Test
   void typedErrorsNameStepSourceAndTransaction() throws Exception {
     assertThatThrownBy(
             () ->

@@ -39,8 +39,21 @@ final class XaFixture implements AutoCloseable {
     this(dbs, options, poolSize, 1);
   }
 
+  /** With options already built (e.g. read from JSON). */
+  XaFixture(ShardDatabases dbs, TransactionsOptions options, int poolSize) {
+    this(dbs, () -> options, poolSize, 1);
+  }
+
   /** With {@code pipelining} as the connections' pipelining limit (Vert.x's default is 1). */
   XaFixture(ShardDatabases dbs, TransactionsOptions.Builder options, int poolSize, int pipelining) {
+    this(dbs, options::build, poolSize, pipelining);
+  }
+
+  private XaFixture(
+      ShardDatabases dbs,
+      java.util.function.Supplier<TransactionsOptions> options,
+      int poolSize,
+      int pipelining) {
     this.dbs = dbs;
     this.vertx =
         Vertx.vertx(
@@ -54,7 +67,7 @@ final class XaFixture implements AutoCloseable {
         ShardedPool.builder(vertx)
             .rules(rules)
             .dataSources(withPipelining(dbs, pipelining), new PoolOptions().setMaxSize(poolSize))
-            .transactionManager(p -> Transactions.create(vertx, p, options.build()))
+            .transactionManager(p -> Transactions.create(vertx, p, options.get()))
             .build();
     this.transactions = Transactions.of(pool);
     this.tx = ((io.shardkit.tx.impl.TransactionsImpl) transactions).xa();
