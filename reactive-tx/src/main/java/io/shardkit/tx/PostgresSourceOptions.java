@@ -144,7 +144,10 @@ public final class PostgresSourceOptions {
     return json.put("circuitBreaker", circuitBreaker.toJson());
   }
 
-  /** The pool of this source's connections (default: max size 8). */
+  /**
+   * The pool of this source's connections (default: max size 8; a wait queue left unbounded is
+   * bounded, see {@link #poolOptions()}).
+   */
   public PostgresSourceOptions poolOptions(PoolOptions poolOptions) {
     this.poolOptions = new PoolOptions(Objects.requireNonNull(poolOptions, "poolOptions"));
     return this;
@@ -173,8 +176,18 @@ public final class PostgresSourceOptions {
     return new PgConnectOptions(connectOptions);
   }
 
+  /**
+   * The pool options; a wait queue left at Vert.x's default (unbounded) is bounded to {@link
+   * io.shardkit.router.ShardedPool.Builder#DEFAULT_MAX_WAIT_QUEUE_SIZE} waiters, as on the MySQL
+   * shards: past it a caller is refused at once instead of queued until its deadline.
+   */
   public PoolOptions poolOptions() {
-    return new PoolOptions(poolOptions);
+    PoolOptions options = new PoolOptions(poolOptions);
+    if (options.getMaxWaitQueueSize() == PoolOptions.DEFAULT_MAX_WAIT_QUEUE_SIZE) {
+      options.setMaxWaitQueueSize(
+          io.shardkit.router.ShardedPool.Builder.DEFAULT_MAX_WAIT_QUEUE_SIZE);
+    }
+    return options;
   }
 
   public String isolationLevel() {

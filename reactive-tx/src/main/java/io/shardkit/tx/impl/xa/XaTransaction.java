@@ -119,7 +119,21 @@ final class XaTransaction {
         () ->
             owner
                 .checkPostgres(b)
-                .compose(v -> owner.poolOf(b.dataSource).getConnection())
+                .compose(
+                    v ->
+                        owner
+                            .poolOf(b.dataSource)
+                            .getConnection()
+                            .recover(
+                                t ->
+                                    // the source's wait queue is full: typed, retryable, by name
+                                    Future.failedFuture(
+                                        t
+                                                instanceof
+                                                io.vertx.core.http.ConnectionPoolTooBusyException
+                                            ? new io.shardkit.router.ShardOverloadedException(
+                                                b.dataSource, t)
+                                            : t)))
                 .compose(
                     conn -> {
                       // per branch: the wait for a pooled connection, then its start statement

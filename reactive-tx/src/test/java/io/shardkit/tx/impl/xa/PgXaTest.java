@@ -591,6 +591,64 @@ class PgXaTest {
     }
   }
 
+  @Test
+  void aFullWaitQueueOfAPostgresSourceRefusesTypedAndNamesIt() throws Exception {
+    // a wait queue left at Vert.x's default (unbounded) is bounded, as on the MySQL shards
+    assertThat(new PostgresSourceOptions(pg.connectOptions()).poolOptions().getMaxWaitQueueSize())
+        .isEqualTo(io.shardkit.router.ShardedPool.Builder.DEFAULT_MAX_WAIT_QUEUE_SIZE);
+    // one connection, one waiting place: of three transactions at once, one waits and one is
+    // refused before it enlists, typed and naming the source; the refused one changes nothing
+    try (XaFixture other =
+        new XaFixture(
+            fx.dbs,
+            XaFixture.options()
+                .postgres(
+                    "pg3",
+                    new PostgresSourceOptions(pg.connectOptions())
+                        .poolOptions(
+                            new io.vertx.sqlclient.PoolOptions()
+                                .setMaxSize(1)
+                                .setMaxWaitQueueSize(1))),
+            4)) {
+      await(other.transactions.warmUp());
+      long before = pgBalance(100);
+      List<Future<Void>> all = new java.util.ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        String tid = "q" + i;
+        all.add(
+            other.pool.withTransaction(
+                Duration.ofSeconds(10),
+                sql ->
+                    other
+                        .transactions
+                        .postgres("pg3")
+                        .compose(p -> p.query("SELECT pg_sleep(0.3)").execute())
+                        .compose(v -> pgCreditOn(other, "pg3", tid, 100, 1))));
+      }
+      int committed = 0;
+      int refused = 0;
+      for (Future<Void> f : all) {
+        Throwable t = null;
+        try {
+          await(f);
+        } catch (java.util.concurrent.ExecutionException e) {
+          t = e.getCause();
+        }
+        if (t == null) {
+          committed++;
+        } else {
+          assertThat(t)
+              .isInstanceOf(io.shardkit.router.ShardOverloadedException.class)
+              .hasMessageContaining("pg3");
+          refused++;
+        }
+      }
+      assertThat(refused).as("refused by the full wait queue").isPositive();
+      assertThat(committed).as("committed").isPositive();
+      assertThat(pgBalance(100)).isEqualTo(before + committed);
+    }
+  }
+
   static Future<Void> pgCreditOn(XaFixture f, String source, String tid, long to, long amount) {
     return f.transactions
         .postgres(source)
