@@ -77,7 +77,8 @@ final class PgTccReadmeSnippet {
             // its own)
             .phaseTimeout(Duration.ofSeconds(5)) // a confirm/cancel attempt (default 5 s)
             .fenceTable("shardkit_tcc_fence") // default
-            .fenceRetention(Duration.ofDays(7)) // default; cleanFence() removes older rows
+            .fenceRetention(Duration.ofDays(7)) // default; older rows are removed by the timer
+            .cleanupInterval(Duration.ofMinutes(10)) // default; the timer's period, ZERO: off
             .meterRegistry(registry)
             .openTelemetry(otel)
             .build()
