@@ -16,6 +16,8 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -96,6 +98,7 @@ class ExamplesEndTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("examples")
+  @Execution(ExecutionMode.CONCURRENT) // child JVMs, each with its own servers: two at a time
   void endsByItselfWithExitCodeZero(Example example) throws Exception {
     Path log = Files.createTempFile("shardkit-example-", ".log");
     List<String> command = new ArrayList<>();
