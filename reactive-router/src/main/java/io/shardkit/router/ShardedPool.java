@@ -149,6 +149,14 @@ public interface ShardedPool extends Pool {
   /** The underlying Vert.x pool of a data source (the router does not own its statements). */
   Pool pool(String dataSource);
 
+  /**
+   * A copy of the options of a data source's pool, as the pool was built with them (the wait
+   * queue's default bound applied).
+   *
+   * @throws IllegalArgumentException for an unknown data source
+   */
+  io.vertx.sqlclient.PoolOptions poolOptions(String dataSource);
+
   /** The rules this pool routes with. */
   ShardingRules rules();
 

@@ -63,6 +63,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   private final boolean ssl;
   private volatile Future<DatabaseMetadata> metadata;
   private volatile boolean closed;
+  private final Map<String, io.vertx.sqlclient.PoolOptions> poolOptions;
 
   private ShardedPoolImpl(
       ShardedPool.Builder builder, io.shardkit.router.impl.schema.SchemaCatalog preset) {
@@ -79,6 +80,9 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
               .build());
     }
     this.pools = Collections.unmodifiableMap(created);
+    Map<String, io.vertx.sqlclient.PoolOptions> built = new LinkedHashMap<>();
+    builder.poolOptions().forEach((ds, o) -> built.put(ds, new io.vertx.sqlclient.PoolOptions(o)));
+    this.poolOptions = Collections.unmodifiableMap(built);
     this.transactionTimeout = builder.transactionTimeout();
     this.ssl =
         builder.connectOptions().values().iterator().next().getSslMode()
@@ -345,6 +349,16 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   @Override
   public Set<String> dataSourceNames() {
     return rules.dataSourceNames();
+  }
+
+  @Override
+  public io.vertx.sqlclient.PoolOptions poolOptions(String dataSource) {
+    io.vertx.sqlclient.PoolOptions options = poolOptions.get(dataSource);
+    if (options == null) {
+      throw new IllegalArgumentException(
+          "unknown data source " + dataSource + " (known: " + poolOptions.keySet() + ")");
+    }
+    return new io.vertx.sqlclient.PoolOptions(options);
   }
 
   @Override

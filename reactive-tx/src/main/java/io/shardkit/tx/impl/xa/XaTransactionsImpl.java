@@ -58,6 +58,22 @@ public final class XaTransactionsImpl {
               + ")");
     }
     checkDataSourceNames(pool);
+    int logPoolSize = pool.poolOptions(options.logDataSource()).getMaxSize();
+    if (logPoolSize <= LOG_CONNECTIONS) {
+      // the kept decision connections would leave recovery no connection to read decisions with
+      throw new ConfigurationException(
+          "logDataSource",
+          "the pool of '"
+              + options.logDataSource()
+              + "' has maxSize "
+              + logPoolSize
+              + ": the XA coordinator keeps "
+              + LOG_CONNECTIONS
+              + " of its connections for decisions, and recovery and transactions need at least"
+              + " one more (maxSize "
+              + (LOG_CONNECTIONS + 1)
+              + " or more)");
+    }
     this.log =
         new CoordinatorLog(
             pool.pool(options.logDataSource()),

@@ -15,6 +15,7 @@ import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
 import io.shardkit.tx.TransactionOutcomePendingException.Decision;
 import io.shardkit.tx.Transactions;
+import io.shardkit.tx.TransactionsOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -51,7 +52,7 @@ class PoolWithTransactionTest {
   static void setUp(ShardDatabases databases) throws Exception {
     dbs = databases;
     XaFixture.createTables(dbs);
-    fx = new XaFixture(dbs, XaFixture.options(), 2); // for balances and the reset only
+    fx = new XaFixture(dbs, XaFixture.options(), 3); // for balances and the reset only
     vertx = Vertx.vertx();
     ShardingRules rules =
         ShardingRules.builder()
@@ -192,6 +193,26 @@ class PoolWithTransactionTest {
           .hasMessageContaining("transactionManager");
     } finally {
       without.close();
+    }
+  }
+
+  @Test
+  void aLogDataSourcePoolTooSmallForRecoveryIsRefusedAtStartNamingIt() {
+    // the coordinator keeps two of the log data source's connections for decisions: with a pool
+    // of two, recovery could never read a decision; refused when the manager is built
+    for (int size : new int[] {1, 2}) {
+      assertThatThrownBy(
+              () ->
+                  ShardedPool.builder(vertx)
+                      .rules(pool.rules())
+                      .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(size))
+                      .transactionManager(
+                          p -> Transactions.create(vertx, p, TransactionsOptions.of("ds_0")))
+                      .build())
+          .isInstanceOf(io.shardkit.context.ConfigurationException.class)
+          .hasMessageContaining("logDataSource")
+          .hasMessageContaining("'ds_0' has maxSize " + size)
+          .hasMessageContaining("maxSize 3 or more");
     }
   }
 }
