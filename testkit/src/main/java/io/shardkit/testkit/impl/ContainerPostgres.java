@@ -1,6 +1,5 @@
 package io.shardkit.testkit.impl;
 
-import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
@@ -8,7 +7,6 @@ import io.shardkit.testkit.TestShardsException;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
-import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
@@ -27,12 +25,10 @@ public final class ContainerPostgres implements PgServer {
   private static final long READY_TIMEOUT_MS = 180_000;
 
   private final GenericContainer<?> container;
+  private final ContainerProcess process;
   private final String image;
   private final int port;
   private final int maxPreparedTransactions;
-  private boolean created;
-  private boolean running;
-  private boolean paused;
 
   @SuppressWarnings("resource")
   private ContainerPostgres(String image, int port, int maxPreparedTransactions) {
@@ -63,6 +59,7 @@ public final class ContainerPostgres implements PgServer {
             .waitingFor(
                 Wait.forLogMessage(".*database system is ready to accept connections.*", 2)
                     .withStartupTimeout(Duration.ofMillis(READY_TIMEOUT_MS)));
+    this.process = new ContainerProcess(container);
   }
 
   /** A fresh container (new data, free host port), started and answering. */
@@ -123,32 +120,14 @@ public final class ContainerPostgres implements PgServer {
     return true;
   }
 
-  private DockerClient docker() {
-    return DockerClientFactory.instance().client();
-  }
-
   @Override
   public synchronized long pid() {
-    if (!running || !created) {
-      return -1;
-    }
-    Long pid =
-        docker().inspectContainerCmd(container.getContainerId()).exec().getState().getPidLong();
-    return pid == null || pid == 0 ? -1 : pid;
+    return process.pid();
   }
 
   @Override
   public synchronized void startAgain() {
-    if (!created) {
-      container.start();
-      created = true;
-    } else if (!running) {
-      docker().startContainerCmd(container.getContainerId()).exec();
-    } else if (paused) {
-      resume();
-    }
-    running = true;
-    paused = false;
+    process.start();
     long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
     while (!PostgresProviders.ping(PostgresProviders.connectOptions(this, database()))) {
       if (System.currentTimeMillis() > deadline) {
@@ -161,56 +140,32 @@ public final class ContainerPostgres implements PgServer {
 
   @Override
   public synchronized void kill() {
-    if (running) {
-      if (paused) {
-        docker().unpauseContainerCmd(container.getContainerId()).exec();
-        paused = false;
-      }
-      docker().killContainerCmd(container.getContainerId()).withSignal("SIGKILL").exec();
-      running = false;
-    }
+    process.kill();
   }
 
   @Override
   public synchronized void stop() {
-    if (running) {
-      resume();
-      docker().stopContainerCmd(container.getContainerId()).exec(); // the image stops with SIGINT
-      running = false;
-    }
+    process.stop(); // the image stops with SIGINT
   }
 
   @Override
   public synchronized void pause() {
-    if (running && !paused) {
-      docker().pauseContainerCmd(container.getContainerId()).exec();
-      paused = true;
-    }
+    process.pause();
   }
 
   @Override
   public synchronized void resume() {
-    if (running && paused) {
-      docker().unpauseContainerCmd(container.getContainerId()).exec();
-      paused = false;
-    }
+    process.resume();
   }
 
   @Override
   public synchronized boolean isRunning() {
-    return running;
+    return process.isRunning();
   }
 
   @Override
   public synchronized void close() {
-    if (created) {
-      try {
-        container.stop();
-      } catch (RuntimeException ignored) {
-        // gone already; Testcontainers' reaper removes what is left
-      }
-    }
-    running = false;
+    process.destroy();
   }
 
   private static int freePort() {

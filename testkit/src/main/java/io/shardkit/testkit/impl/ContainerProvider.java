@@ -1,6 +1,5 @@
 package io.shardkit.testkit.impl;
 
-import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
@@ -93,10 +92,8 @@ public final class ContainerProvider implements ShardProvider {
   private static final class ContainerShard extends AbstractShard {
 
     private final GenericContainer<?> container;
+    private final ContainerProcess process;
     private final int port;
-    private boolean created;
-    private boolean running;
-    private boolean paused;
 
     @SuppressWarnings("resource")
     ContainerShard(int index, String image, int port) {
@@ -120,6 +117,7 @@ public final class ContainerProvider implements ShardProvider {
               .waitingFor(
                   Wait.forLogMessage(".*ready for connections.*port: 3306.*", 1)
                       .withStartupTimeout(Duration.ofMinutes(3)));
+      this.process = new ContainerProcess(container);
     }
 
     @Override
@@ -158,20 +156,9 @@ public final class ContainerProvider implements ShardProvider {
       return true;
     }
 
-    private DockerClient docker() {
-      return DockerClientFactory.instance().client();
-    }
-
     @Override
     public synchronized void start() {
-      if (!created) {
-        container.start();
-        created = true;
-      } else if (!running) {
-        docker().startContainerCmd(container.getContainerId()).exec();
-      }
-      running = true;
-      paused = false;
+      process.start();
       long deadline = System.currentTimeMillis() + 180_000;
       while (!Admin.ping(connectOptions(null))) {
         if (System.currentTimeMillis() > deadline) {
@@ -183,56 +170,37 @@ public final class ContainerProvider implements ShardProvider {
 
     @Override
     public synchronized void stop() {
-      if (running) {
-        resume();
-        docker().stopContainerCmd(container.getContainerId()).exec();
-        running = false;
-      }
+      process.stop();
     }
 
     @Override
     public synchronized void kill() {
-      if (running) {
-        if (paused) {
-          docker().unpauseContainerCmd(container.getContainerId()).exec();
-          paused = false;
-        }
-        docker().killContainerCmd(container.getContainerId()).withSignal("SIGKILL").exec();
-        running = false;
-      }
+      process.kill();
     }
 
     @Override
     public synchronized void pause() {
-      if (running && !paused) {
-        docker().pauseContainerCmd(container.getContainerId()).exec();
-        paused = true;
-      }
+      process.pause();
     }
 
     @Override
     public synchronized void resume() {
-      if (running && paused) {
-        docker().unpauseContainerCmd(container.getContainerId()).exec();
-        paused = false;
-      }
+      process.resume();
     }
 
     @Override
     public synchronized boolean isRunning() {
-      return running;
+      return process.isRunning();
     }
 
     @Override
     public synchronized boolean isPaused() {
-      return paused;
+      return process.isPaused();
     }
 
     synchronized void destroy() {
       closeProxies();
-      if (created) {
-        container.stop();
-      }
+      process.destroy();
     }
   }
 }
