@@ -37,6 +37,7 @@ final class GuardedConnection implements SqlConnection {
   private final SqlConnection delegate;
   private volatile boolean released;
   private volatile boolean opened;
+  private volatile boolean detached;
 
   GuardedConnection(SqlConnection delegate) {
     this.delegate = delegate;
@@ -89,11 +90,28 @@ final class GuardedConnection implements SqlConnection {
    */
   Future<Void> giveBack() {
     released = true;
+    if (detached) {
+      return Future.succeededFuture();
+    }
     if (!opened) {
       return delegate.close();
     }
     opened = false;
     return delegate.query("ROLLBACK").execute().transform(rolledBack -> delegate.close());
+  }
+
+  /**
+   * Hands the underlying connection over to the caller (idle: the transaction {@link #beginWith}
+   * opened has ended) and refuses every further statement on this handle; {@link #giveBack} then
+   * leaves it alone. Null (nothing handed over) once released or while a transaction is open.
+   */
+  SqlConnection detach() {
+    if (released || opened) {
+      return null;
+    }
+    released = true;
+    detached = true;
+    return delegate;
   }
 
   private <T> Future<T> refused() {

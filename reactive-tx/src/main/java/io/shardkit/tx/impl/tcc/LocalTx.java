@@ -66,29 +66,66 @@ public final class LocalTx {
       java.util.function.BiFunction<
               SqlConnection, io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>, Future<T>>
           body) {
-    return pool.getConnection()
-        .compose(
-            conn ->
-                pinned(
-                    conn,
-                    guarded -> {
-                      GuardedConnection owned = (GuardedConnection) guarded;
-                      return owned
-                          .beginWith(statements.apply(guarded))
-                          .transform(
-                              begun ->
-                                  begun.succeeded()
-                                      ? call(c -> body.apply(c, begun.result()), guarded)
-                                      : Future.<T>failedFuture(begun.cause()))
-                          .transform(
-                              outcome ->
-                                  outcome.succeeded()
-                                      ? owned.endOpened(true).map(outcome.result())
-                                      : owned
-                                          .endOpened(false)
-                                          .<T>transform(
-                                              ignored -> Future.failedFuture(outcome.cause())));
-                    }));
+    return opened(pool.getConnection(), statements, body, null);
+  }
+
+  /**
+   * {@link #opened(Pool, Function, java.util.function.BiFunction)} on {@code connection} (from a
+   * pool, or one {@code keep} kept before); once the transaction committed, {@code keep} (if not
+   * null) may take the idle connection over: it returns true when it did, false to let it go back
+   * to its pool as usual.
+   */
+  static <T> Future<T> opened(
+      Future<SqlConnection> connection,
+      Function<SqlConnection, String> statements,
+      java.util.function.BiFunction<
+              SqlConnection, io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>, Future<T>>
+          body,
+      java.util.function.BiPredicate<T, SqlConnection> keep) {
+    return connection.compose(
+        conn ->
+            pinned(
+                conn,
+                guarded -> {
+                  GuardedConnection owned = (GuardedConnection) guarded;
+                  return owned
+                      .beginWith(statements.apply(guarded))
+                      .transform(
+                          begun ->
+                              begun.succeeded()
+                                  ? call(c -> body.apply(c, begun.result()), guarded)
+                                  : Future.<T>failedFuture(begun.cause()))
+                      .transform(
+                          outcome ->
+                              outcome.succeeded()
+                                  ? owned
+                                      .endOpened(true)
+                                      .map(
+                                          committed -> {
+                                            kept(keep, outcome.result(), owned);
+                                            return outcome.result();
+                                          })
+                                  : owned
+                                      .endOpened(false)
+                                      .<T>transform(
+                                          ignored -> Future.failedFuture(outcome.cause())));
+                }));
+  }
+
+  private static <T> void kept(
+      java.util.function.BiPredicate<T, SqlConnection> keep, T value, GuardedConnection owned) {
+    if (keep == null) {
+      return;
+    }
+    SqlConnection idle = owned.detach();
+    boolean taken = false;
+    try {
+      taken = idle != null && keep.test(value, idle);
+    } finally {
+      if (idle != null && !taken) {
+        idle.close(); // back to its pool, as giveBack would have done
+      }
+    }
   }
 
   /** One or more autocommit statements on a connection pinned to the current scope. */
