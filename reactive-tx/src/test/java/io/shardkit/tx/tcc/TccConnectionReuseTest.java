@@ -174,6 +174,31 @@ class TccConnectionReuseTest {
   }
 
   @Test
+  void nothingIsKeptOnTheLogDataSource() throws Exception {
+    // ds_0 holds the coordinator log: its connections serve the decision the others wait for
+    Promise<Void> decide = Promise.promise();
+    List<String> waiting = new java.util.concurrent.CopyOnWriteArrayList<>();
+    coordinator.beforeDecision(
+        gid -> {
+          waiting.add(gid);
+          return decide.future();
+        });
+    Future<?> transfer =
+        transactions.tcc(
+            TransactionOptions.ofTimeout(Duration.ofSeconds(5)),
+            tx ->
+                Future.all(
+                        tx.enlist(PROBE, new Bank.Move(0, 1)),
+                        tx.enlist(PROBE, new Bank.Move(1, 1)))
+                    .mapEmpty());
+    assertThat(TccTestSupport.eventually(Duration.ofSeconds(5), () -> waiting.size() == 1))
+        .isTrue();
+    assertThat(coordinator.parkedConnections()).as("ds_1's kept, ds_0's given back").isEqualTo(1);
+    vertx.runOnContext(v -> decide.complete());
+    await(transfer);
+  }
+
+  @Test
   void cancelRunsOnTheConnectionItsTryRanOn() throws Exception {
     String[] gid = new String[1];
     Throwable failure =

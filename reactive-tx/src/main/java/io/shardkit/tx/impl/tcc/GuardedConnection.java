@@ -3,6 +3,9 @@ package io.shardkit.tx.impl.tcc;
 import io.shardkit.context.ShardkitException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.sqlclient.PrepareOptions;
 import io.vertx.sqlclient.PreparedQuery;
 import io.vertx.sqlclient.PreparedStatement;
@@ -39,8 +42,31 @@ final class GuardedConnection implements SqlConnection {
   private volatile boolean opened;
   private volatile boolean detached;
 
+  /**
+   * The context the phase runs on (its scope's), where every result is delivered. A pooled
+   * connection answers on the context that took it from the pool: for a connection a try kept for
+   * its confirm or cancel ({@link ParkedConnections}) that is the try's, whose scope has closed.
+   */
+  private final ContextInternal home;
+
   GuardedConnection(SqlConnection delegate) {
+    this(delegate, null);
+  }
+
+  /** With results delivered on {@code home} (null: where the connection delivers them). */
+  GuardedConnection(SqlConnection delegate, io.vertx.core.Context home) {
     this.delegate = delegate;
+    this.home = (ContextInternal) home;
+  }
+
+  /** {@code result}, delivered on {@link #home} (as is when there is none or it is already). */
+  private <T> Future<T> home(Future<T> result) {
+    if (home == null || Vertx.currentContext() == home && result.isComplete()) {
+      return result;
+    }
+    Promise<T> promise = home.promise();
+    result.onComplete(promise);
+    return promise.future();
   }
 
   /** From now on every statement fails. */
@@ -50,7 +76,7 @@ final class GuardedConnection implements SqlConnection {
 
   /** Begins the transaction shardkit owns (refused once released). */
   Future<Transaction> beginOwned() {
-    return released ? refused() : delegate.begin();
+    return released ? refused() : home(delegate.begin());
   }
 
   /**
@@ -65,7 +91,7 @@ final class GuardedConnection implements SqlConnection {
       return refused();
     }
     opened = true;
-    return delegate.query("BEGIN; " + statements).execute();
+    return home(delegate.query("BEGIN; " + statements).execute());
   }
 
   /** Commits or rolls back the transaction {@link #beginWith} opened (refused once released). */
@@ -73,14 +99,15 @@ final class GuardedConnection implements SqlConnection {
     if (released) {
       return refused();
     }
-    return delegate
-        .query(commit ? "COMMIT" : "ROLLBACK")
-        .execute()
-        .map(
-            done -> {
-              opened = false;
-              return null;
-            });
+    return home(
+        delegate
+            .query(commit ? "COMMIT" : "ROLLBACK")
+            .execute()
+            .map(
+                done -> {
+                  opened = false;
+                  return null;
+                }));
   }
 
   /**
@@ -200,7 +227,7 @@ final class GuardedConnection implements SqlConnection {
 
     @Override
     public Future<T> execute() {
-      return released ? refused() : query.execute();
+      return released ? refused() : home(query.execute());
     }
 
     @Override
@@ -224,12 +251,12 @@ final class GuardedConnection implements SqlConnection {
 
     @Override
     public Future<T> execute(Tuple tuple) {
-      return released ? refused() : query.execute(tuple);
+      return released ? refused() : home(query.execute(tuple));
     }
 
     @Override
     public Future<T> executeBatch(List<Tuple> batch) {
-      return released ? refused() : query.executeBatch(batch);
+      return released ? refused() : home(query.executeBatch(batch));
     }
 
     @Override

@@ -60,7 +60,17 @@ public final class LocalParticipants implements TccParticipants {
     this.vertx = vertx;
     this.pool = pool;
     this.options = options;
-    this.parked = coordinated ? new ParkedConnections(vertx, pool::poolMaxSize) : null;
+    // never on the log data source: its pool serves the coordinator log's writes (and XA keeps
+    // some of its connections), which the parked connections' transactions wait for
+    String logDataSource =
+        options.logDataSource() != null
+            ? options.logDataSource()
+            : pool.dataSourceNames().iterator().next();
+    this.parked =
+        coordinated
+            ? new ParkedConnections(
+                vertx, ds -> ds.equals(logDataSource) ? 0 : pool.poolMaxSize(ds))
+            : null;
     this.fence = new Fence(options.fenceTable(), options.phaseTimeout());
     this.metrics = new TccMetrics(options.meterRegistry(), spans, options.observers());
   }

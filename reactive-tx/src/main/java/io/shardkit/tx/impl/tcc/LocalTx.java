@@ -37,6 +37,7 @@ public final class LocalTx {
             conn ->
                 pinned(
                     conn,
+                    null,
                     guarded -> {
                       GuardedConnection owned = (GuardedConnection) guarded;
                       Future<Void> prepare =
@@ -82,10 +83,13 @@ public final class LocalTx {
               SqlConnection, io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>, Future<T>>
           body,
       java.util.function.BiPredicate<T, SqlConnection> keep) {
+    // the phase's scope context: a kept connection answers on the context that took it
+    io.vertx.core.Context phase = io.vertx.core.Vertx.currentContext();
     return connection.compose(
         conn ->
             pinned(
                 conn,
+                phase,
                 guarded -> {
                   GuardedConnection owned = (GuardedConnection) guarded;
                   return owned
@@ -130,7 +134,7 @@ public final class LocalTx {
 
   /** One or more autocommit statements on a connection pinned to the current scope. */
   static <T> Future<T> single(Pool pool, Function<SqlConnection, Future<T>> body) {
-    return pool.getConnection().compose(conn -> pinned(conn, body));
+    return pool.getConnection().compose(conn -> pinned(conn, null, body));
   }
 
   private static <T> Future<T> inTransaction(
@@ -143,8 +147,9 @@ public final class LocalTx {
                     : tx.rollback().<T>transform(ignored -> Future.failedFuture(outcome.cause())));
   }
 
-  private static <T> Future<T> pinned(SqlConnection conn, Function<SqlConnection, Future<T>> body) {
-    GuardedConnection guarded = new GuardedConnection(conn);
+  private static <T> Future<T> pinned(
+      SqlConnection conn, io.vertx.core.Context home, Function<SqlConnection, Future<T>> body) {
+    GuardedConnection guarded = new GuardedConnection(conn, home);
     Pin pin;
     try {
       pin = TxScope.pin("connection", guarded::giveBack);

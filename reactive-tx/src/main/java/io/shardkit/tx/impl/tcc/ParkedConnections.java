@@ -16,19 +16,23 @@ import java.util.function.ToIntFunction;
  * connection from the pool, so under overload it does not wait in the pool's FIFO queue behind the
  * first steps of transactions admitted after it.
  *
- * <p>Bounded three ways: per data source at most half the pool's {@code maxSize} connections are
- * parked (the rest serve tries and the coordinator log: parked connections wait for a decision
- * written through the same pools, so parking them all could stall everything until the deadlines);
- * each one at most until its transaction's deadline (a timer gives it back); and the coordinator
- * gives back whatever its transaction left parked when the transaction ends ({@link #release}) and
- * everything when it closes ({@link #close}). A parked connection is handed out once ({@link
- * #take}); if it broke meanwhile the phase fails and its retry takes a fresh one from the pool.
+ * <p>Bounded three ways: none on the coordinator log's data source (parked connections wait for
+ * their decision, written through that pool, where XA also keeps connections for its own log: a
+ * pool of 4 with 2 kept by XA and 2 parked left no connection for the decision, and every
+ * transaction waited for its deadline), and on the others at most half the pool's {@code maxSize}
+ * (the rest serve tries); each one at most until its transaction's deadline (a timer gives it
+ * back); and the coordinator gives back whatever its transaction left parked when the transaction
+ * ends ({@link #release}) and everything when it closes ({@link #close}). A parked connection is
+ * handed out once ({@link #take}); if it broke meanwhile the phase fails and its retry takes a
+ * fresh one from the pool.
  */
 final class ParkedConnections {
 
   private record Parked(String dataSource, SqlConnection connection, long timer) {}
 
   private final Vertx vertx;
+
+  /** Per data source, the pool's {@code maxSize} (0: never park there). */
   private final ToIntFunction<String> poolMaxSize;
 
   /** Parked connections by global id, then branch id; guarded by {@code this}. */
