@@ -149,14 +149,6 @@ public interface ShardedPool extends Pool {
   /** The underlying Vert.x pool of a data source (the router does not own its statements). */
   Pool pool(String dataSource);
 
-  /**
-   * The most connections {@link #pool(String) pool(dataSource)} opens ({@code
-   * PoolOptions.maxSize}); Vert.x's default when the implementation does not know it.
-   */
-  default int poolMaxSize(String dataSource) {
-    return io.vertx.sqlclient.PoolOptions.DEFAULT_MAX_SIZE;
-  }
-
   /** The rules this pool routes with. */
   ShardingRules rules();
 

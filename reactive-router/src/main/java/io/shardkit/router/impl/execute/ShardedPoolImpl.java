@@ -49,7 +49,6 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
 
   private final ShardingRules rules;
   private final Map<String, Pool> pools;
-  private final Map<String, Integer> maxSizes;
   private final StatementRunner runner;
   private final StatementRunner.PooledSource poolSource;
   private final ReadReplicas replicas;
@@ -93,7 +92,6 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     this.metrics = new RouterMetrics(registry, cache);
     Map<String, Integer> maxSizes = new LinkedHashMap<>();
     builder.poolOptions().forEach((ds, options) -> maxSizes.put(ds, options.getMaxSize()));
-    this.maxSizes = Map.copyOf(maxSizes);
     metrics.pools(pools, maxSizes);
     if (registry != io.micrometer.core.instrument.Metrics.globalRegistry) {
       // the leak guard's gauges (open scopes, pinned resources) next to the pool's meters
@@ -347,12 +345,6 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   @Override
   public Set<String> dataSourceNames() {
     return rules.dataSourceNames();
-  }
-
-  @Override
-  public int poolMaxSize(String dataSource) {
-    Integer size = maxSizes.get(dataSource);
-    return size != null ? size : ShardedPool.super.poolMaxSize(dataSource);
   }
 
   @Override

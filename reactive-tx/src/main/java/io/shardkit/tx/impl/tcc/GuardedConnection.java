@@ -3,9 +3,6 @@ package io.shardkit.tx.impl.tcc;
 import io.shardkit.context.ShardkitException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.sqlclient.PrepareOptions;
 import io.vertx.sqlclient.PreparedQuery;
 import io.vertx.sqlclient.PreparedStatement;
@@ -40,33 +37,9 @@ final class GuardedConnection implements SqlConnection {
   private final SqlConnection delegate;
   private volatile boolean released;
   private volatile boolean opened;
-  private volatile boolean detached;
-
-  /**
-   * The context the phase runs on (its scope's), where every result is delivered. A pooled
-   * connection answers on the context that took it from the pool: for a connection a try kept for
-   * its confirm or cancel ({@link ParkedConnections}) that is the try's, whose scope has closed.
-   */
-  private final ContextInternal home;
 
   GuardedConnection(SqlConnection delegate) {
-    this(delegate, null);
-  }
-
-  /** With results delivered on {@code home} (null: where the connection delivers them). */
-  GuardedConnection(SqlConnection delegate, io.vertx.core.Context home) {
     this.delegate = delegate;
-    this.home = (ContextInternal) home;
-  }
-
-  /** {@code result}, delivered on {@link #home} (as is when there is none or it is already). */
-  private <T> Future<T> home(Future<T> result) {
-    if (home == null || Vertx.currentContext() == home && result.isComplete()) {
-      return result;
-    }
-    Promise<T> promise = home.promise();
-    result.onComplete(promise);
-    return promise.future();
   }
 
   /** From now on every statement fails. */
@@ -76,7 +49,7 @@ final class GuardedConnection implements SqlConnection {
 
   /** Begins the transaction shardkit owns (refused once released). */
   Future<Transaction> beginOwned() {
-    return released ? refused() : home(delegate.begin());
+    return released ? refused() : delegate.begin();
   }
 
   /**
@@ -91,7 +64,7 @@ final class GuardedConnection implements SqlConnection {
       return refused();
     }
     opened = true;
-    return home(delegate.query("BEGIN; " + statements).execute());
+    return delegate.query("BEGIN; " + statements).execute();
   }
 
   /** Commits or rolls back the transaction {@link #beginWith} opened (refused once released). */
@@ -99,15 +72,14 @@ final class GuardedConnection implements SqlConnection {
     if (released) {
       return refused();
     }
-    return home(
-        delegate
-            .query(commit ? "COMMIT" : "ROLLBACK")
-            .execute()
-            .map(
-                done -> {
-                  opened = false;
-                  return null;
-                }));
+    return delegate
+        .query(commit ? "COMMIT" : "ROLLBACK")
+        .execute()
+        .map(
+            done -> {
+              opened = false;
+              return null;
+            });
   }
 
   /**
@@ -117,28 +89,11 @@ final class GuardedConnection implements SqlConnection {
    */
   Future<Void> giveBack() {
     released = true;
-    if (detached) {
-      return Future.succeededFuture();
-    }
     if (!opened) {
       return delegate.close();
     }
     opened = false;
     return delegate.query("ROLLBACK").execute().transform(rolledBack -> delegate.close());
-  }
-
-  /**
-   * Hands the underlying connection over to the caller (idle: the transaction {@link #beginWith}
-   * opened has ended) and refuses every further statement on this handle; {@link #giveBack} then
-   * leaves it alone. Null (nothing handed over) once released or while a transaction is open.
-   */
-  SqlConnection detach() {
-    if (released || opened) {
-      return null;
-    }
-    released = true;
-    detached = true;
-    return delegate;
   }
 
   private <T> Future<T> refused() {
@@ -227,7 +182,7 @@ final class GuardedConnection implements SqlConnection {
 
     @Override
     public Future<T> execute() {
-      return released ? refused() : home(query.execute());
+      return released ? refused() : query.execute();
     }
 
     @Override
@@ -251,12 +206,12 @@ final class GuardedConnection implements SqlConnection {
 
     @Override
     public Future<T> execute(Tuple tuple) {
-      return released ? refused() : home(query.execute(tuple));
+      return released ? refused() : query.execute(tuple);
     }
 
     @Override
     public Future<T> executeBatch(List<Tuple> batch) {
-      return released ? refused() : home(query.executeBatch(batch));
+      return released ? refused() : query.executeBatch(batch);
     }
 
     @Override

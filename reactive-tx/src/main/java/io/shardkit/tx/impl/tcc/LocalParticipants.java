@@ -16,15 +16,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.SqlConnection;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
-import java.util.function.BiPredicate;
 
 /** Runs each phase of a registered action in a fenced local transaction on the owning shard. */
 public final class LocalParticipants implements TccParticipants {
@@ -44,78 +41,29 @@ public final class LocalParticipants implements TccParticipants {
 
   private volatile BiFunction<String, TccBranch, Future<Void>> beforeCommit;
 
-  /**
-   * A TCC try's idle connection kept for its confirm or cancel (see {@link ParkedConnections});
-   * null for participants serving another process's coordinator (nothing here ends their
-   * transactions).
-   */
-  private final ParkedConnections parked;
-
   private LocalParticipants(
-      Vertx vertx,
-      ShardedPool pool,
-      TccOptions options,
-      io.shardkit.tx.impl.trace.TxSpans spans,
-      boolean coordinated) {
+      Vertx vertx, ShardedPool pool, TccOptions options, io.shardkit.tx.impl.trace.TxSpans spans) {
     this.vertx = vertx;
     this.pool = pool;
     this.options = options;
-    // never on the log data source: its pool serves the coordinator log's writes (and XA keeps
-    // some of its connections), which the parked connections' transactions wait for
-    String logDataSource =
-        options.logDataSource() != null
-            ? options.logDataSource()
-            : pool.dataSourceNames().iterator().next();
-    this.parked =
-        coordinated
-            ? new ParkedConnections(
-                vertx, ds -> ds.equals(logDataSource) ? 0 : pool.poolMaxSize(ds))
-            : null;
     this.fence = new Fence(options.fenceTable(), options.phaseTimeout());
     this.metrics = new TccMetrics(options.meterRegistry(), spans, options.observers());
   }
 
   public static LocalParticipants create(Vertx vertx, ShardedPool pool, TccOptions options) {
     java.util.Objects.requireNonNull(options, "options");
-    return new LocalParticipants(
-        java.util.Objects.requireNonNull(vertx, "vertx"),
-        java.util.Objects.requireNonNull(pool, "pool"),
-        options,
-        new io.shardkit.tx.impl.trace.TxSpans(options.openTelemetry()),
-        false);
+    return create(
+        vertx, pool, options, new io.shardkit.tx.impl.trace.TxSpans(options.openTelemetry()));
   }
 
-  /**
-   * The coordinator's own participants: with its spans, so local phases land under its transaction
-   * spans, and keeping a try's connection for the same branch's second phase.
-   */
+  /** With the coordinator's spans, so local phases land under its transaction spans. */
   static LocalParticipants create(
       Vertx vertx, ShardedPool pool, TccOptions options, io.shardkit.tx.impl.trace.TxSpans spans) {
     return new LocalParticipants(
         java.util.Objects.requireNonNull(vertx, "vertx"),
         java.util.Objects.requireNonNull(pool, "pool"),
         java.util.Objects.requireNonNull(options, "options"),
-        spans,
-        true);
-  }
-
-  /** Gives back the connections tries of {@code gid} kept and its second phase did not use. */
-  void releaseParked(String gid) {
-    if (parked != null) {
-      parked.release(gid);
-    }
-  }
-
-  /** Gives back every kept connection and keeps none from now on. */
-  void closeParked() {
-    if (parked != null) {
-      parked.close();
-    }
-  }
-
-  /** Connections kept for second phases now (tests). */
-  int parkedCount() {
-    return parked == null ? 0 : parked.size();
+        spans);
   }
 
   @Override
@@ -285,23 +233,12 @@ public final class LocalParticipants implements TccParticipants {
                 phase == Sql.TRY && inScope ? ScopeOptions.MAX_TIMEOUT : options.phaseTimeout())
             .build();
     Pool shard = pool.pool(dataSource);
-    // TCC only: a saga's action is followed by another phase only when it is compensated
-    ParkedConnections parking = action.protocol == Protocol.TCC ? parked : null;
-    BiPredicate<Ran, SqlConnection> keep =
-        parking != null && phase == Sql.TRY && inScope
-            ? (ran, idle) ->
-                parking.park(
-                    branch,
-                    dataSource,
-                    idle,
-                    TxScope.current().map(c -> c.deadline().remaining()).orElse(Duration.ZERO))
-            : null;
     return TxScope.run(
             vertx,
             scope,
             () ->
                 LocalTx.opened(
-                    connection(parking, phase, branch, shard),
+                    shard,
                     conn -> fence.statements(phase, conn, branch),
                     (conn, begun) ->
                         fence
@@ -324,16 +261,8 @@ public final class LocalParticipants implements TccParticipants {
                                   return hook == null
                                       ? Future.succeededFuture(outcome)
                                       : hook.apply(action.phaseName(phase), branch).map(outcome);
-                                }),
-                    keep))
+                                })))
         .recover(e -> Future.failedFuture(overloadTyped(dataSource, e)));
-  }
-
-  /** A confirm or cancel takes the connection its branch's try kept, if any; else the pool's. */
-  private static Future<SqlConnection> connection(
-      ParkedConnections parking, int phase, TccBranch branch, Pool shard) {
-    SqlConnection kept = parking != null && phase != Sql.TRY ? parking.take(branch) : null;
-    return kept != null ? Future.succeededFuture(kept) : shard.getConnection();
   }
 
   /**

@@ -37,7 +37,6 @@ public final class LocalTx {
             conn ->
                 pinned(
                     conn,
-                    null,
                     guarded -> {
                       GuardedConnection owned = (GuardedConnection) guarded;
                       Future<Void> prepare =
@@ -67,74 +66,34 @@ public final class LocalTx {
       java.util.function.BiFunction<
               SqlConnection, io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>, Future<T>>
           body) {
-    return opened(pool.getConnection(), statements, body, null);
-  }
-
-  /**
-   * {@link #opened(Pool, Function, java.util.function.BiFunction)} on {@code connection} (from a
-   * pool, or one {@code keep} kept before); once the transaction committed, {@code keep} (if not
-   * null) may take the idle connection over: it returns true when it did, false to let it go back
-   * to its pool as usual.
-   */
-  static <T> Future<T> opened(
-      Future<SqlConnection> connection,
-      Function<SqlConnection, String> statements,
-      java.util.function.BiFunction<
-              SqlConnection, io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>, Future<T>>
-          body,
-      java.util.function.BiPredicate<T, SqlConnection> keep) {
-    // the phase's scope context: a kept connection answers on the context that took it
-    io.vertx.core.Context phase = io.vertx.core.Vertx.currentContext();
-    return connection.compose(
-        conn ->
-            pinned(
-                conn,
-                phase,
-                guarded -> {
-                  GuardedConnection owned = (GuardedConnection) guarded;
-                  return owned
-                      .beginWith(statements.apply(guarded))
-                      .transform(
-                          begun ->
-                              begun.succeeded()
-                                  ? call(c -> body.apply(c, begun.result()), guarded)
-                                  : Future.<T>failedFuture(begun.cause()))
-                      .transform(
-                          outcome ->
-                              outcome.succeeded()
-                                  ? owned
-                                      .endOpened(true)
-                                      .map(
-                                          committed -> {
-                                            kept(keep, outcome.result(), owned);
-                                            return outcome.result();
-                                          })
-                                  : owned
-                                      .endOpened(false)
-                                      .<T>transform(
-                                          ignored -> Future.failedFuture(outcome.cause())));
-                }));
-  }
-
-  private static <T> void kept(
-      java.util.function.BiPredicate<T, SqlConnection> keep, T value, GuardedConnection owned) {
-    if (keep == null) {
-      return;
-    }
-    SqlConnection idle = owned.detach();
-    boolean taken = false;
-    try {
-      taken = idle != null && keep.test(value, idle);
-    } finally {
-      if (idle != null && !taken) {
-        idle.close(); // back to its pool, as giveBack would have done
-      }
-    }
+    return pool.getConnection()
+        .compose(
+            conn ->
+                pinned(
+                    conn,
+                    guarded -> {
+                      GuardedConnection owned = (GuardedConnection) guarded;
+                      return owned
+                          .beginWith(statements.apply(guarded))
+                          .transform(
+                              begun ->
+                                  begun.succeeded()
+                                      ? call(c -> body.apply(c, begun.result()), guarded)
+                                      : Future.<T>failedFuture(begun.cause()))
+                          .transform(
+                              outcome ->
+                                  outcome.succeeded()
+                                      ? owned.endOpened(true).map(outcome.result())
+                                      : owned
+                                          .endOpened(false)
+                                          .<T>transform(
+                                              ignored -> Future.failedFuture(outcome.cause())));
+                    }));
   }
 
   /** One or more autocommit statements on a connection pinned to the current scope. */
   static <T> Future<T> single(Pool pool, Function<SqlConnection, Future<T>> body) {
-    return pool.getConnection().compose(conn -> pinned(conn, null, body));
+    return pool.getConnection().compose(conn -> pinned(conn, body));
   }
 
   private static <T> Future<T> inTransaction(
@@ -147,9 +106,8 @@ public final class LocalTx {
                     : tx.rollback().<T>transform(ignored -> Future.failedFuture(outcome.cause())));
   }
 
-  private static <T> Future<T> pinned(
-      SqlConnection conn, io.vertx.core.Context home, Function<SqlConnection, Future<T>> body) {
-    GuardedConnection guarded = new GuardedConnection(conn, home);
+  private static <T> Future<T> pinned(SqlConnection conn, Function<SqlConnection, Future<T>> body) {
+    GuardedConnection guarded = new GuardedConnection(conn);
     Pin pin;
     try {
       pin = TxScope.pin("connection", guarded::giveBack);

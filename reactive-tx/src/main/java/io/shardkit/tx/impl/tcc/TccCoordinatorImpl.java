@@ -67,8 +67,7 @@ public final class TccCoordinatorImpl {
    * phase timeout; never fails (recovery finishes what is left).
    */
   public Future<Void> drainBackground() {
-    return Detached.drain(vertx, options.completionTimeout().plus(options.phaseTimeout()))
-        .andThen(done -> local.closeParked());
+    return Detached.drain(vertx, options.completionTimeout().plus(options.phaseTimeout()));
   }
 
   public enum StopAt {
@@ -263,11 +262,6 @@ public final class TccCoordinatorImpl {
                 .andThen(
                     ar -> {
                       TccTransactionImpl tx = transaction.get();
-                      if (tx != null && !tx.progress.secondPhasePending) {
-                        // what its confirms or cancels did not take (one left to the background
-                        // gives back its own when it ends)
-                        local.releaseParked(tx.globalId());
-                      }
                       metrics
                           .spans()
                           .end(
@@ -451,7 +445,6 @@ public final class TccCoordinatorImpl {
       DeadlineAnswer.Progress progress) {
     return completion
         .drive(targets, commit, options.completionTimeout())
-        .andThen(driven -> local.releaseParked(gid))
         .compose(
             pending -> {
               if (pending.isEmpty()) {
@@ -509,11 +502,6 @@ public final class TccCoordinatorImpl {
   private static <T> Future<T> abandoned(String gid) {
     return Future.failedFuture(
         new ShardkitException("transaction " + gid + ": coordinator abandoned it (test hook)"));
-  }
-
-  /** Connections tries keep now for their branches' confirm or cancel (tests, diagnostics). */
-  public int parkedConnections() {
-    return local.parkedCount();
   }
 
   public TccParticipants participants() {
