@@ -40,7 +40,7 @@ import org.HdrHistogram.Histogram;
  * is selected) (overload: what completes, what is refused, how fast). Writes {@code
  * benchmarks/results/openloop-<date>.json} and prints a table. Run: {@code benchmarks/run.sh
  * --open-loop} (or {@code java -cp benchmarks/target/benchmarks.jar io.shardkit.benchmarks.OpenLoop
- * [--seconds 8] [--only REGEX]}).
+ * [--seconds 8] [--only REGEX] [--wait-queue N] [--overload-only]}).
  */
 public final class OpenLoop {
 
@@ -85,15 +85,20 @@ public final class OpenLoop {
   private final Vertx vertx;
   private final Duration run;
 
-  private OpenLoop(Vertx vertx, Duration run) {
+  /** Only the maxima and the levels at twice them (no latency levels below capacity). */
+  private final boolean overloadOnly;
+
+  private OpenLoop(Vertx vertx, Duration run, boolean overloadOnly) {
     this.vertx = vertx;
     this.run = run;
+    this.overloadOnly = overloadOnly;
   }
 
   public static void main(String[] args) throws Exception {
     int seconds = 8;
     String only = ".*";
     int waitQueue = -1;
+    boolean overloadOnly = false;
     Path out = Path.of("benchmarks", "results");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -101,6 +106,7 @@ public final class OpenLoop {
         case "--only" -> only = args[++i];
         case "--out" -> out = Path.of(args[++i]);
         case "--wait-queue" -> waitQueue = Integer.parseInt(args[++i]);
+        case "--overload-only" -> overloadOnly = true;
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -108,7 +114,8 @@ public final class OpenLoop {
       Vertx vertx = Vertx.vertx();
       try {
         JsonObject result =
-            new OpenLoop(vertx, Duration.ofSeconds(seconds)).runAll(env, only, waitQueue);
+            new OpenLoop(vertx, Duration.ofSeconds(seconds), overloadOnly)
+                .runAll(env, only, waitQueue);
         Files.createDirectories(out);
         Path file = out.resolve("openloop-" + LocalDate.now() + ".json");
         Files.writeString(file, result.encodePrettily() + "\n", StandardCharsets.UTF_8);
@@ -307,7 +314,7 @@ public final class OpenLoop {
         pair.contender().name(),
         ownMax);
     JsonArray levels = new JsonArray();
-    for (double share : new double[] {0.25, 0.50, 0.75}) {
+    for (double share : overloadOnly ? new double[0] : new double[] {0.25, 0.50, 0.75}) {
       double rate = baseMax * share;
       Level b = openLoop(pair.baseline(), rate, run);
       Level c = openLoop(pair.contender(), rate, run);
@@ -322,7 +329,7 @@ public final class OpenLoop {
     }
     // both at half the contender's own maximum: latency where the contender is not saturated
     // (the shares above exceed its capacity when it is much slower than its baseline)
-    if (ownMax < baseMax * 0.75) {
+    if (!overloadOnly && ownMax < baseMax * 0.75) {
       double rate = ownMax * 0.5;
       Level b = openLoop(pair.baseline(), rate, run);
       Level c = openLoop(pair.contender(), rate, run);
@@ -342,7 +349,7 @@ public final class OpenLoop {
     System.out.printf(
         Locale.ROOT,
         "  2x own max: %s completed %.0f/s (%.0f%% of its max), %s completed %.0f/s (%.0f%% of its"
-            + " max; %d refused, %d failed)%n",
+            + " max; %d refused, %d failed; p50 %.2f ms, p99 %.2f ms)%n",
         pair.baseline().name(),
         overBase.completed(),
         100 * overBase.completed() / baseMax,
@@ -350,7 +357,9 @@ public final class OpenLoop {
         overOwn.completed(),
         100 * overOwn.completed() / ownMax,
         overOwn.refused(),
-        overOwn.failed());
+        overOwn.failed(),
+        overOwn.p50(),
+        overOwn.p99());
     return new JsonObject()
         .put("pair", pair.name())
         .put("baseline", pair.baseline().name())

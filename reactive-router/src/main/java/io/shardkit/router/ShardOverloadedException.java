@@ -19,4 +19,14 @@ public class ShardOverloadedException extends ShardUnavailableException {
             + " (PoolOptions.maxWaitQueueSize); refused without being sent, retry later",
         cause);
   }
+
+  /**
+   * No stack trace of its own: under overload this is what most requests get, and filling a stack
+   * trace (deep asynchronous stacks) costs more than the refusal; where the refusal came from is
+   * the data source in the message and the driver's exception in the cause.
+   */
+  @Override
+  public synchronized Throwable fillInStackTrace() {
+    return this;
+  }
 }

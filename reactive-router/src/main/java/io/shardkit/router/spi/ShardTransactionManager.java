@@ -36,6 +36,37 @@ public interface ShardTransactionManager {
    */
   Future<ShardTransaction> begin(ShardedPool pool, Duration timeout);
 
+  /**
+   * A transaction admitted by {@link #admit()} before the pool set it up; given to {@link
+   * #begin(ShardedPool, Duration, Admitted)}, or released if the pool fails before it begins.
+   */
+  interface Admitted {
+    /** Nothing reserved: {@link #begin(ShardedPool, Duration)} admits (or refuses) as usual. */
+    Admitted NONE = () -> {};
+
+    /** Gives the admission back if {@code begin} has not taken it over (idempotent). */
+    void release();
+  }
+
+  /**
+   * Admits one transaction before {@code ShardedPool.withTransaction} sets it up (its scope,
+   * deadline timer and connection), so that a refusal costs none of that; throws the manager's
+   * typed refusal (e.g. reactive-tx's {@code TransactionOverloadedException}) when it refuses. The
+   * default admits without reserving anything.
+   */
+  default Admitted admit() {
+    return Admitted.NONE;
+  }
+
+  /**
+   * {@link #begin(ShardedPool, Duration)} for a transaction {@link #admit()} admitted: the
+   * admission is the transaction's from now on. The default releases it and begins as usual.
+   */
+  default Future<ShardTransaction> begin(ShardedPool pool, Duration timeout, Admitted admitted) {
+    admitted.release();
+    return begin(pool, timeout);
+  }
+
   /** Stops what the manager runs in the background (recovery). The pool's owner closes the pool. */
   Future<Void> close();
 }

@@ -68,6 +68,16 @@ public final class TransactionsImpl implements Transactions {
   }
 
   @Override
+  public Admitted admit() {
+    return xa.admit();
+  }
+
+  @Override
+  public Future<ShardTransaction> begin(ShardedPool pool, Duration timeout, Admitted admitted) {
+    return xa.begin(pool, timeout, admitted);
+  }
+
+  @Override
   public <T> Future<T> tcc(TransactionOptions options, Function<TccTransaction, Future<T>> body) {
     Objects.requireNonNull(options, "options");
     return tcc.execute(options.timeout(), body);

@@ -47,6 +47,14 @@ final class PoolTransactions {
         return joined(joined, fn);
       }
     }
+    // the manager's admission before the scope, its timer and the connection: a refusal is
+    // answered at once and costs none of them
+    io.shardkit.router.spi.ShardTransactionManager.Admitted admitted;
+    try {
+      admitted = pool.admitTransaction();
+    } catch (RuntimeException refused) {
+      return Future.failedFuture(refused);
+    }
     Attempt<T> attempt = new Attempt<>();
     return TxScope.run(
             vertx,
@@ -56,7 +64,7 @@ final class PoolTransactions {
                     .compose(
                         conn ->
                             ((RoutedConnection) conn)
-                                .begin(timeout)
+                                .begin(timeout, admitted)
                                 .compose(
                                     tx ->
                                         inTransactionScope(
@@ -78,7 +86,9 @@ final class PoolTransactions {
                 return Future.failedFuture(failure);
               }
               return commitOutcome(tx, attempt.result, failure);
-            });
+            })
+        // an admission begin did not take over (the scope or the connection failed first)
+        .andThen(ar -> admitted.release());
   }
 
   /**

@@ -64,11 +64,20 @@ final class RoutedConnection implements SqlConnection, SqlClientInternal {
 
   /** Begins with a deadline {@code timeout} from now, or the pool's default when null. */
   Future<Transaction> begin(java.time.Duration timeout) {
+    return begin(timeout, io.shardkit.router.spi.ShardTransactionManager.Admitted.NONE);
+  }
+
+  /** {@link #begin(java.time.Duration)} for a transaction the manager {@code admitted} before. */
+  Future<Transaction> begin(
+      java.time.Duration timeout,
+      io.shardkit.router.spi.ShardTransactionManager.Admitted admitted) {
     synchronized (this) {
       if (closed) {
+        admitted.release();
         return Future.failedFuture(new IllegalStateException("connection closed"));
       }
       if (transaction != null && !transaction.released()) {
+        admitted.release();
         return Future.failedFuture(
             new IllegalStateException(
                 "transaction "
@@ -76,7 +85,7 @@ final class RoutedConnection implements SqlConnection, SqlClientInternal {
                     + " is still open on this connection"));
       }
     }
-    return pool.beginTransaction(timeout)
+    return pool.beginTransaction(timeout, admitted)
         .map(
             tx -> {
               TransactionHandle handle = new TransactionHandle(tx);

@@ -259,6 +259,19 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
    * one data source otherwise.
    */
   Future<ShardTransaction> beginTransaction(Duration timeout) {
+    return beginTransaction(timeout, ShardTransactionManager.Admitted.NONE);
+  }
+
+  /** The manager's admission of this transaction (before the pool set it up). */
+  ShardTransactionManager.Admitted admitTransaction() {
+    return transactionManager != null
+        ? transactionManager.admit()
+        : ShardTransactionManager.Admitted.NONE;
+  }
+
+  /** {@link #beginTransaction(Duration)} for a transaction {@code admitted} beforehand. */
+  Future<ShardTransaction> beginTransaction(
+      Duration timeout, ShardTransactionManager.Admitted admitted) {
     Duration effective = timeout == null ? transactionTimeout : timeout;
     java.util.Optional<TxContext> scope = TxScope.current();
     if (scope.isPresent()) {
@@ -269,8 +282,12 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     }
     if (transactionManager != null) {
       return StatementRunner.onCaller(
-          vertx.getOrCreateContext(), transactionManager.begin(this, effective));
+          vertx.getOrCreateContext(),
+          admitted == ShardTransactionManager.Admitted.NONE
+              ? transactionManager.begin(this, effective)
+              : transactionManager.begin(this, effective, admitted));
     }
+    admitted.release();
     String globalId = scope.map(TxContext::globalId).orElseGet(TxContext::newGlobalId);
     return Future.succeededFuture(LocalTransaction.begin(vertx, globalId, effective, pools::get));
   }

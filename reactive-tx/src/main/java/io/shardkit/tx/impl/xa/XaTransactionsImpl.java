@@ -190,6 +190,64 @@ public final class XaTransactionsImpl {
       return Future.failedFuture(
           new io.shardkit.tx.TransactionOverloadedException("XA", admission.limit()));
     }
+    return admitted(pool, timeout);
+  }
+
+  /**
+   * Admits one transaction before {@code ShardedPool.withTransaction} sets it up (scope, timer,
+   * connection): a refusal then costs none of that. Throws {@link
+   * io.shardkit.tx.TransactionOverloadedException} beyond {@link
+   * TransactionsOptions#maxInFlight()}.
+   */
+  public io.shardkit.router.spi.ShardTransactionManager.Admitted admit() {
+    if (!admission.tryAcquire()) {
+      refused.increment();
+      throw new io.shardkit.tx.TransactionOverloadedException("XA", admission.limit());
+    }
+    return new Reserved();
+  }
+
+  /** {@link #begin(ShardedPool, Duration)} for a transaction {@link #admit()} admitted. */
+  public Future<ShardTransaction> begin(
+      ShardedPool pool,
+      Duration timeout,
+      io.shardkit.router.spi.ShardTransactionManager.Admitted admitted) {
+    if (!(admitted instanceof Reserved reserved) || !reserved.take(this)) {
+      admitted.release();
+      return begin(pool, timeout);
+    }
+    Objects.requireNonNull(pool, "pool");
+    Objects.requireNonNull(timeout, "timeout");
+    try {
+      TransactionOptions.ofTimeout(timeout); // validates: positive, at most the maximum
+      checkDataSourceNames(pool);
+    } catch (RuntimeException invalid) {
+      admission.release();
+      return Future.failedFuture(invalid);
+    }
+    return admitted(pool, timeout);
+  }
+
+  /** An admission {@link #admit()} took: given back once, by its release or its transaction. */
+  private final class Reserved implements io.shardkit.router.spi.ShardTransactionManager.Admitted {
+    private final java.util.concurrent.atomic.AtomicBoolean held =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+
+    /** Hands the admission over to the transaction {@code owner} begins; false if released. */
+    boolean take(XaTransactionsImpl owner) {
+      return owner == XaTransactionsImpl.this && held.compareAndSet(true, false);
+    }
+
+    @Override
+    public void release() {
+      if (held.compareAndSet(true, false)) {
+        admission.release();
+      }
+    }
+  }
+
+  /** Begins a transaction holding an admission; the admission is given back at its end. */
+  private Future<ShardTransaction> admitted(ShardedPool pool, Duration timeout) {
     try {
       return XaShardTransaction.begin(this, pool, timeout); // gives the admission back at its end
     } catch (RuntimeException e) {

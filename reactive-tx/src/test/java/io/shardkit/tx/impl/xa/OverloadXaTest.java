@@ -179,8 +179,10 @@ class OverloadXaTest {
     assertThat(heard.committed()).hasSizeGreaterThanOrEqualTo(LIMIT);
     assertThat(heard.committed().size() + heard.refused().size()).isEqualTo(BURST);
     assertThat(heard.slowestRefusalUs())
-        .as("refused at once, not after a wait (the deadline is 20 s)")
-        .isLessThan(1_000_000);
+        .as(
+            "refused in withTransaction before the pool sets the transaction up (scope, timer,"
+                + " connection): refused in begin, after 300 such set-ups, took 29-99 ms")
+        .isLessThan(25_000);
     // exactly the admitted ones ran their work and committed; a refused one left nothing
     assertThat(bodiesRun.get()).isEqualTo(heard.committed().size());
     Map<String, Integer> rows = transferRows();
