@@ -294,6 +294,7 @@ public final class OpenLoop {
         .put("secondsPerLevel", run.toSeconds())
         .put("poolMaxSizePerDataSource", 16)
         .put("poolMaxWaitQueueSize", poolOptions.getMaxWaitQueueSize())
+        .put("routerMaxInFlight", sharded.maxInFlight())
         .put("pairs", results);
   }
 
