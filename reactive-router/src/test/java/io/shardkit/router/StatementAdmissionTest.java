@@ -218,7 +218,7 @@ class StatementAdmissionTest {
   }
 
   @Test
-  void aStreamHoldsItsSlotUntilItEndsIsClosedOrFailsToOpen(ShardDatabases dbs) throws Exception {
+  void aStreamHoldsItsSlotUntilItEndsFailsOrIsClosed(ShardDatabases dbs) throws Exception {
     table(dbs);
     Vertx vertx = Vertx.vertx();
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -247,6 +247,21 @@ class StatementAdmissionTest {
       await(closed.close());
       assertThat(inFlight(meters)).isZero();
       await(closed.close()); // a second close counts nothing out twice
+      assertThat(inFlight(meters)).isZero();
+      // failing mid-way: the row handler throws on the second row
+      ShardedRowStream failing = await(pool.stream(all, Tuple.tuple(), 1));
+      assertThat(inFlight(meters)).isEqualTo(1);
+      Promise<Throwable> failed = Promise.promise();
+      AtomicInteger seen = new AtomicInteger();
+      failing.endHandler(v -> failed.tryFail("ended instead of failing"));
+      failing.exceptionHandler(failed::tryComplete);
+      failing.handler(
+          r -> {
+            if (seen.incrementAndGet() == 2) {
+              throw new IllegalStateException("handler failed");
+            }
+          });
+      assertThat(await(failed.future())).hasMessage("handler failed");
       assertThat(inFlight(meters)).isZero();
       // failing to open (an unknown column), or refused by the router (an aggregate to merge)
       assertThat(failure(pool.stream("SELECT nope FROM t ORDER BY id", Tuple.tuple(), 1)))
