@@ -36,7 +36,9 @@ import java.util.function.Function;
  * fewer values than the statement has {@code ?}, with {@link ParameterCountException} (for a batch,
  * before any tuple runs). A data source that cannot be reached fails it with {@link
  * ShardUnavailableException}. Errors a shard returns (duplicate key, ...) fail it with the driver's
- * exception as they would on one database.
+ * exception as they would on one database. A statement beyond the pool's limit of statements in
+ * flight ({@link #maxInFlight()}) fails at once, before it is parsed, with {@link
+ * PoolOverloadedException}.
  *
  * <p>It is a Vert.x {@link Pool}: {@link #getConnection()} gives a routed {@link SqlConnection}
  * (its statements are routed like the pool's) whose {@link SqlConnection#begin()} starts a
