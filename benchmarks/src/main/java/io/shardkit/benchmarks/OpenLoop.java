@@ -40,7 +40,7 @@ import org.HdrHistogram.Histogram;
  * is selected) (overload: what completes, what is refused, how fast). Writes {@code
  * benchmarks/results/openloop-<date>.json} and prints a table. Run: {@code benchmarks/run.sh
  * --open-loop} (or {@code java -cp benchmarks/target/benchmarks.jar io.shardkit.benchmarks.OpenLoop
- * [--seconds 8] [--only REGEX] [--wait-queue N] [--overload-only]}).
+ * [--seconds 8] [--only REGEX] [--wait-queue N] [--max-in-flight N] [--overload-only]}).
  */
 public final class OpenLoop {
 
@@ -98,6 +98,7 @@ public final class OpenLoop {
     int seconds = 8;
     String only = ".*";
     int waitQueue = -1;
+    int maxInFlight = ShardedPool.Builder.DEFAULT_MAX_IN_FLIGHT;
     boolean overloadOnly = false;
     Path out = Path.of("benchmarks", "results");
     for (int i = 0; i < args.length; i++) {
@@ -107,6 +108,7 @@ public final class OpenLoop {
         case "--out" -> out = Path.of(args[++i]);
         case "--wait-queue" -> waitQueue = Integer.parseInt(args[++i]);
         case "--overload-only" -> overloadOnly = true;
+        case "--max-in-flight" -> maxInFlight = Integer.parseInt(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -115,7 +117,7 @@ public final class OpenLoop {
       try {
         JsonObject result =
             new OpenLoop(vertx, Duration.ofSeconds(seconds), overloadOnly)
-                .runAll(env, only, waitQueue);
+                .runAll(env, only, waitQueue, maxInFlight);
         Files.createDirectories(out);
         Path file = out.resolve("openloop-" + LocalDate.now() + ".json");
         Files.writeString(file, result.encodePrettily() + "\n", StandardCharsets.UTF_8);
@@ -127,7 +129,8 @@ public final class OpenLoop {
     System.exit(0);
   }
 
-  private JsonObject runAll(BenchEnv env, String only, int waitQueue) throws Exception {
+  private JsonObject runAll(BenchEnv env, String only, int waitQueue, int maxInFlight)
+      throws Exception {
     // every pool, baseline and shardkit alike; -1 (Vert.x's default) queues without bound
     PoolOptions poolOptions = new PoolOptions().setMaxSize(16).setMaxWaitQueueSize(waitQueue);
     boolean withPg = PG_PAIR.matches(only);
@@ -141,6 +144,7 @@ public final class OpenLoop {
         ShardedPool.builder(vertx)
             .rules(BenchEnv.rules())
             .dataSources(env.dataSources(), poolOptions)
+            .maxInFlight(maxInFlight)
             .transactionManager(p -> Transactions.create(vertx, p, txOptions.build()))
             .build();
     Transactions transactions = Transactions.of(sharded);
@@ -290,6 +294,7 @@ public final class OpenLoop {
         .put("secondsPerLevel", run.toSeconds())
         .put("poolMaxSizePerDataSource", 16)
         .put("poolMaxWaitQueueSize", poolOptions.getMaxWaitQueueSize())
+        .put("routerMaxInFlight", sharded.maxInFlight())
         .put("pairs", results);
   }
 

@@ -20,6 +20,11 @@ public class ShardOverloadedException extends ShardUnavailableException {
         cause);
   }
 
+  /** For subtypes: a message of their own; the data source and the cause may be null. */
+  protected ShardOverloadedException(String dataSource, String message, Throwable cause) {
+    super(dataSource, message, cause);
+  }
+
   /**
    * No stack trace of its own: under overload this is what most requests get, and filling a stack
    * trace (deep asynchronous stacks) costs more than the refusal; where the refusal came from is

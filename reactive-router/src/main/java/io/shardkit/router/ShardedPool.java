@@ -36,7 +36,9 @@ import java.util.function.Function;
  * fewer values than the statement has {@code ?}, with {@link ParameterCountException} (for a batch,
  * before any tuple runs). A data source that cannot be reached fails it with {@link
  * ShardUnavailableException}. Errors a shard returns (duplicate key, ...) fail it with the driver's
- * exception as they would on one database.
+ * exception as they would on one database. A statement beyond the pool's limit of statements in
+ * flight ({@link #maxInFlight()}) fails at once, before it is parsed, with {@link
+ * PoolOverloadedException}.
  *
  * <p>It is a Vert.x {@link Pool}: {@link #getConnection()} gives a routed {@link SqlConnection}
  * (its statements are routed like the pool's) whose {@link SqlConnection#begin()} starts a
@@ -143,6 +145,14 @@ public interface ShardedPool extends Pool {
   io.vertx.sqlclient.PreparedQuery<io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>> preparedQuery(
       String sql, PrepareOptions options);
 
+  /**
+   * The pool's limit of statements in flight ({@link Builder#maxInFlight}; by default what the data
+   * sources' and replicas' pools hold: connections plus wait queues); 0 when there is none.
+   */
+  default int maxInFlight() {
+    return 0;
+  }
+
   /** The data source names, in rule order. */
   Set<String> dataSourceNames();
 
@@ -238,6 +248,15 @@ public interface ShardedPool extends Pool {
      */
     public static final int DEFAULT_MAX_WAIT_QUEUE_SIZE = 1024;
 
+    /**
+     * {@link #maxInFlight(int)}'s default: derived from the pools, the sum over the data sources
+     * and their replicas of {@code maxSize + maxWaitQueueSize} (capped at {@link
+     * Integer#MAX_VALUE}), i.e. as many statements as the pools can hold running and waiting. Under
+     * normal load nothing changes; a statement beyond it is refused before it costs a route and a
+     * pool's refusal.
+     */
+    public static final int DEFAULT_MAX_IN_FLIGHT = -1;
+
     /** Default deadline of a transaction. */
     public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofSeconds(30);
 
@@ -255,6 +274,7 @@ public interface ShardedPool extends Pool {
     private boolean nonAtomicMultiNodeWrites;
     private final Map<String, java.util.List<Replica>> replicas = new LinkedHashMap<>();
     private ReadWriteSplittingOptions readWriteSplitting = ReadWriteSplittingOptions.defaults();
+    private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
 
     /**
      * A read replica of a data source.
@@ -369,9 +389,9 @@ public interface ShardedPool extends Pool {
      * "dataSources": {"ds_0": {MySQLConnectOptions JSON, optionally "pool": {PoolOptions JSON}},
      * ...}, "pool": {shared PoolOptions JSON}, "planCacheSize": 4096, "statementCacheSize": 256,
      * "transactionTimeoutMs": 30000, "circuitBreaker": {CircuitBreakerOptions JSON},
-     * "nonAtomicMultiNodeWrites": false, "readWriteSplitting": {ReadWriteSplittingOptions JSON}}}.
-     * A data source may list read replicas: {@code "ds_0": {..., "replicas": {"ds_0_r1":
-     * {MySQLConnectOptions JSON, "weight": 1, "pool": {...}}}}}.
+     * "nonAtomicMultiNodeWrites": false, "readWriteSplitting": {ReadWriteSplittingOptions JSON},
+     * "maxInFlight": -1}}. A data source may list read replicas: {@code "ds_0": {..., "replicas":
+     * {"ds_0_r1": {MySQLConnectOptions JSON, "weight": 1, "pool": {...}}}}}.
      *
      * @throws ShardingConfigurationException naming the field path and value of an invalid entry
      */
@@ -492,6 +512,16 @@ public interface ShardedPool extends Pool {
         }
         transactionTimeout(Duration.ofMillis(n.longValue()));
       }
+      if (json.containsKey("maxInFlight")) {
+        Object limit = json.getValue("maxInFlight");
+        if (!(limit instanceof Number n) || n.intValue() != n.doubleValue()) {
+          throw new ShardingConfigurationException(
+              "maxInFlight",
+              "must be an integer: -1 (derived from the pools), 0 (no limit) or positive, got "
+                  + limit);
+        }
+        maxInFlight(n.intValue());
+      }
       if (json.containsKey("nonAtomicMultiNodeWrites")) {
         if (!(json.getValue("nonAtomicMultiNodeWrites") instanceof Boolean b)) {
           throw new ShardingConfigurationException(
@@ -501,6 +531,56 @@ public interface ShardedPool extends Pool {
         nonAtomicMultiNodeWrites(b);
       }
       return this;
+    }
+
+    /**
+     * At most this many statements of the pool in flight (JSON {@code "maxInFlight"}): a statement
+     * ({@code query}, {@code preparedQuery} execute or batch, {@code stream}) beyond it is refused
+     * at once with {@link PoolOverloadedException} (a {@link ShardOverloadedException}), before it
+     * is parsed or routed and with nothing sent. A statement counts until its result is answered (a
+     * stream: until it ends, fails or is closed). Statements of an open connection ({@link
+     * ShardedPool#getConnection()}, {@code withConnection}) or transaction ({@code
+     * withTransaction}, a manager's connections) count too but are never refused: work already
+     * started goes first (transactions have their own admission, reactive-tx's {@code
+     * maxInFlight}). {@link #DEFAULT_MAX_IN_FLIGHT} (-1, the default) derives it from the pools; 0
+     * turns the limit off (statements are still counted in {@code shardkit.router.in_flight}).
+     *
+     * @throws ShardingConfigurationException for a value below -1
+     */
+    public Builder maxInFlight(int limit) {
+      if (limit < DEFAULT_MAX_IN_FLIGHT) {
+        throw new ShardingConfigurationException(
+            "maxInFlight",
+            "must be -1 (derived from the pools), 0 (no limit) or positive, got " + limit);
+      }
+      this.maxInFlight = limit;
+      return this;
+    }
+
+    /** As set: -1 (derived from the pools), 0 (no limit) or the limit. */
+    public int maxInFlight() {
+      return maxInFlight;
+    }
+
+    /**
+     * The limit the pool applies: {@link #maxInFlight()} when set, else the sum over the data
+     * sources and replicas given so far of {@code maxSize + maxWaitQueueSize} (capped at {@link
+     * Integer#MAX_VALUE}); 0 means none.
+     */
+    public int effectiveMaxInFlight() {
+      if (maxInFlight != DEFAULT_MAX_IN_FLIGHT) {
+        return maxInFlight;
+      }
+      long sum = 0;
+      for (PoolOptions o : poolOptions.values()) {
+        sum += (long) o.getMaxSize() + Math.max(0, o.getMaxWaitQueueSize());
+      }
+      for (java.util.List<Replica> list : replicas.values()) {
+        for (Replica r : list) {
+          sum += (long) r.pool().getMaxSize() + Math.max(0, r.pool().getMaxWaitQueueSize());
+        }
+      }
+      return (int) Math.min(Integer.MAX_VALUE, Math.max(1, sum));
     }
 
     /**

@@ -52,6 +52,7 @@ final class MergingRowStream implements ShardedRowStream {
   private int buffered;
   private int highWaterMark;
   private UnaryOperator<Row> projector;
+  private final Runnable onFinished;
 
   private static final class Source {
     final SqlConnection connection;
@@ -75,7 +76,9 @@ final class MergingRowStream implements ShardedRowStream {
       MergeSpec spec,
       long offset,
       long limit,
-      int fetchSize) {
+      int fetchSize,
+      Runnable onFinished) {
+    this.onFinished = onFinished;
     this.context = context;
     this.sources = sources;
     this.spec = spec;
@@ -92,7 +95,8 @@ final class MergingRowStream implements ShardedRowStream {
           connect,
       String sql,
       Tuple params,
-      int fetchSize) {
+      int fetchSize,
+      Runnable onFinished) {
     Context context = vertx.getOrCreateContext();
     Rewriter.Routed routed;
     try {
@@ -143,7 +147,13 @@ final class MergingRowStream implements ShardedRowStream {
                   MergeSpec spec = routed.merge();
                   return Future.succeededFuture(
                       new MergingRowStream(
-                          context, sources, spec, routed.offset(), routed.limit(), fetchSize));
+                          context,
+                          sources,
+                          spec,
+                          routed.offset(),
+                          routed.limit(),
+                          fetchSize,
+                          onFinished));
                 });
     return StatementRunner.onCaller(context, result);
   }
@@ -385,6 +395,8 @@ final class MergingRowStream implements ShardedRowStream {
     Future<Void> all = closeAll(sources);
     all.onComplete(
         ar -> {
+          // the connections are back in their pools: the pool's admission counts this one out
+          onFinished.run();
           if (failure != null) {
             if (exceptionHandler != null) {
               exceptionHandler.handle(failure);

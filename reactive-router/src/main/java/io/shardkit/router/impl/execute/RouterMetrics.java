@@ -44,6 +44,7 @@ final class RouterMetrics implements ShardBreaker.Listener {
   private final DistributionSummary[] fanout = new DistributionSummary[KINDS.length];
   private final DistributionSummary[] fanoutUnits = new DistributionSummary[KINDS.length];
   private final Counter refused;
+  private final Counter overloaded;
 
   /** Gauges and function counters of this pool: removed on close (they read this pool's state). */
   private final List<Meter> own = new CopyOnWriteArrayList<>();
@@ -65,6 +66,7 @@ final class RouterMetrics implements ShardBreaker.Listener {
               .register(registry);
     }
     refused = statements("refused", "unknown");
+    overloaded = statements("overloaded", "unknown");
     own(
         "shardkit.router.plans",
         new String[] {},
@@ -210,6 +212,24 @@ final class RouterMetrics implements ShardBreaker.Listener {
 
   void refused() {
     refused.increment();
+  }
+
+  /** A statement refused by the pool's limit of statements in flight, before routing. */
+  void overloaded() {
+    overloaded.increment();
+  }
+
+  /** The pool's statements in flight ({@code shardkit.router.in_flight}). */
+  void inFlight(AtomicInteger count) {
+    own(
+        "shardkit.router.in_flight",
+        new String[] {},
+        () ->
+            Gauge.builder("shardkit.router.in_flight", count, AtomicInteger::get)
+                .description(
+                    "Statements of the pool in flight: admitted and not answered (bound:"
+                        + " ShardedPool maxInFlight)")
+                .register(registry));
   }
 
   /** A pool statement started on {@code ds} (for the in-use / waiting estimate). */

@@ -113,7 +113,8 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
             new RouterTracing(
                 builder.openTelemetry().getTracer("io.shardkit.router"), builder.connectOptions()),
             metrics,
-            breakers);
+            breakers,
+            builder.effectiveMaxInFlight());
     this.replicas =
         ReadReplicas.create(
             vertx,
@@ -128,7 +129,8 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
             new ImplicitTransactions(
                 this, builder.transactionManager() != null, builder.nonAtomicMultiNodeWrites()),
             replicas,
-            null);
+            null,
+            true);
     // Load the parser's classes on a worker (their static initialisation takes hundreds of
     // milliseconds once per JVM, and any other thread parsing meanwhile waits on the class lock),
     // and let the first statements wait for it with the first schema read: never on an event loop.
@@ -408,9 +410,39 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     return new LinkedHashSet<>(runner.dataSourcesFor(sql, params));
   }
 
+  /**
+   * A stream is one statement of the pool for admission: it counts from its opening until it ends,
+   * fails or is closed (or until its opening fails).
+   */
   @Override
   public Future<ShardedRowStream> stream(String sql, Tuple params, int fetchSize) {
-    return MergingRowStream.open(vertx, runner, this::streamConnection, sql, params, fetchSize);
+    StatementAdmission admission = runner.admission();
+    if (!admission.tryEnter(true)) {
+      return admission.refused();
+    }
+    java.util.concurrent.atomic.AtomicBoolean counted =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    Runnable exit =
+        () -> {
+          if (counted.compareAndSet(true, false)) {
+            admission.exit();
+          }
+        };
+    Future<ShardedRowStream> opened;
+    try {
+      opened =
+          MergingRowStream.open(
+              vertx, runner, this::streamConnection, sql, params, fetchSize, exit);
+    } catch (RuntimeException | Error e) {
+      exit.run();
+      throw e;
+    }
+    return opened.onFailure(e -> exit.run());
+  }
+
+  @Override
+  public int maxInFlight() {
+    return runner.admission().limit();
   }
 
   /** A connection for a stream's units on a data source: a healthy replica's for a plain read. */

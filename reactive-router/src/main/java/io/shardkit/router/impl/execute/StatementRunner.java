@@ -66,6 +66,15 @@ final class StatementRunner {
       return this;
     }
 
+    /**
+     * Whether the pool's limit of statements in flight may refuse a statement through this source:
+     * true for the pool's own statements (new work); false for an open connection's or
+     * transaction's, which are counted but never refused (work already started goes first).
+     */
+    default boolean refusable() {
+      return false;
+    }
+
     /** An admitted statement started; {@code statement} completes when it is done on every unit. */
     default void started(Future<?> statement) {}
 
@@ -89,7 +98,7 @@ final class StatementRunner {
 
     /** A gated source: the pool's, whose multi-statement writes run in implicit transactions. */
     static ClientSource pooled(ClientSource source, ImplicitTransactions implicit) {
-      return new PooledSource(source, implicit, null, null);
+      return new PooledSource(source, implicit, null, null, false);
     }
   }
 
@@ -104,26 +113,40 @@ final class StatementRunner {
     private final ImplicitTransactions implicit;
     private final ReadReplicas replicas;
     private final Runnable onWrite;
+    private final boolean refusable;
 
     PooledSource(
         ClientSource primaries,
         ImplicitTransactions implicit,
         ReadReplicas replicas,
-        Runnable onWrite) {
+        Runnable onWrite,
+        boolean refusable) {
       this.primaries = primaries;
       this.implicit = implicit;
       this.replicas = replicas;
       this.onWrite = onWrite;
+      this.refusable = refusable;
     }
 
-    /** The same source, reporting each admitted write to {@code listener}. */
+    /**
+     * The same source for an open connection, reporting each admitted write to {@code listener}:
+     * its statements are not refused by the pool's limit of statements in flight.
+     */
     PooledSource observingWrites(Runnable listener) {
-      return new PooledSource(primaries, implicit, replicas, listener);
+      return new PooledSource(primaries, implicit, replicas, listener, false);
     }
 
-    /** The same source without replicas: every statement on the primaries. */
+    /**
+     * The same source for an open connection without replicas: every statement on the primaries,
+     * none refused by the pool's limit of statements in flight.
+     */
     PooledSource primariesOnly() {
-      return replicas == null ? this : new PooledSource(primaries, implicit, null, onWrite);
+      return new PooledSource(primaries, implicit, null, onWrite, false);
+    }
+
+    @Override
+    public boolean refusable() {
+      return refusable;
     }
 
     @Override
@@ -187,6 +210,7 @@ final class StatementRunner {
   private final RouterTracing tracing;
   private final RouterMetrics metrics;
   private final ShardBreakers breakers;
+  private final StatementAdmission admission;
 
   StatementRunner(
       Vertx vertx,
@@ -196,7 +220,9 @@ final class StatementRunner {
       HintSource hints,
       RouterTracing tracing,
       RouterMetrics metrics,
-      ShardBreakers breakers) {
+      ShardBreakers breakers,
+      int maxInFlight) {
+    this.admission = new StatementAdmission(maxInFlight, metrics);
     this.tracing = tracing;
     this.metrics = metrics;
     this.breakers = breakers;
@@ -205,6 +231,11 @@ final class StatementRunner {
     this.router = router;
     this.rewriter = rewriter;
     this.hints = hints;
+  }
+
+  /** The pool's admission control of statements in flight. */
+  StatementAdmission admission() {
+    return admission;
   }
 
   /** Route + rewrite only (pure). */
@@ -292,12 +323,31 @@ final class StatementRunner {
     return promise.future();
   }
 
-  /** Executes one statement; {@code params} null means a text query. */
+  /**
+   * Executes one statement; {@code params} null means a text query. Admission first: a statement of
+   * the pool beyond its limit of statements in flight is refused before anything else; an admitted
+   * one counts until its result completes, whatever the outcome.
+   */
   <T> Future<T> execute(
       String sql, Tuple params, ClientSource current, Function<RowSet<Row>, T> finish) {
     ClientSource source = current.resolve();
+    if (!admission.tryEnter(source.refusable())) {
+      return admission.refused();
+    }
+    Future<T> result;
+    try {
+      result = executeAdmitted(sql, params, source, finish);
+    } catch (RuntimeException | Error e) {
+      admission.exit();
+      throw e;
+    }
+    return admission.exitWhen(result);
+  }
+
+  private <T> Future<T> executeAdmitted(
+      String sql, Tuple params, ClientSource source, Function<RowSet<Row>, T> finish) {
     if (!schemaReady.isComplete()) {
-      return afterSchema(() -> execute(sql, params, source, finish));
+      return afterSchema(() -> executeAdmitted(sql, params, source, finish));
     }
     Context caller = vertx.getOrCreateContext();
     Future<T> result;
@@ -308,7 +358,7 @@ final class StatementRunner {
         if (!unknown.isEmpty()) {
           // first use of tables created elsewhere: read their types, then plan again
           Future<?> load = afterDdl.apply(unknown);
-          return afterSchemaLoad(load, () -> execute(sql, params, source, finish));
+          return afterSchemaLoad(load, () -> executeAdmitted(sql, params, source, finish));
         }
       }
       java.util.function.Supplier<Future<ShardTransaction>> implicit =
@@ -339,7 +389,10 @@ final class StatementRunner {
     return onCaller(caller, result);
   }
 
-  /** Executes a batch: each parameter tuple routed on its own, results chained in order. */
+  /**
+   * Executes a batch: each parameter tuple routed on its own, results chained in order. It is one
+   * statement for admission (as in {@link #execute}).
+   */
   <T> Future<T> executeBatch(
       String sql,
       List<Tuple> batch,
@@ -347,8 +400,27 @@ final class StatementRunner {
       Function<RowSet<Row>, T> finish,
       Linker<T> linker) {
     ClientSource source = current.resolve();
+    if (!admission.tryEnter(source.refusable())) {
+      return admission.refused();
+    }
+    Future<T> result;
+    try {
+      result = executeBatchAdmitted(sql, batch, source, finish, linker);
+    } catch (RuntimeException | Error e) {
+      admission.exit();
+      throw e;
+    }
+    return admission.exitWhen(result);
+  }
+
+  private <T> Future<T> executeBatchAdmitted(
+      String sql,
+      List<Tuple> batch,
+      ClientSource source,
+      Function<RowSet<Row>, T> finish,
+      Linker<T> linker) {
     if (!schemaReady.isComplete()) {
-      return afterSchema(() -> executeBatch(sql, batch, source, finish, linker));
+      return afterSchema(() -> executeBatchAdmitted(sql, batch, source, finish, linker));
     }
     try {
       Plan plan = cache.plan(sql);
@@ -356,7 +428,8 @@ final class StatementRunner {
           plan.kind() == Plan.Kind.DDL ? List.of() : unknownTables.apply(plan.tables());
       if (!unknown.isEmpty()) {
         return afterSchemaLoad(
-            afterDdl.apply(unknown), () -> executeBatch(sql, batch, source, finish, linker));
+            afterDdl.apply(unknown),
+            () -> executeBatchAdmitted(sql, batch, source, finish, linker));
       }
     } catch (RuntimeException refused) {
       // refused statements are reported below, per tuple, as before
