@@ -20,6 +20,24 @@ public class ShardOverloadedException extends ShardUnavailableException {
         cause);
   }
 
+  /**
+   * {@code failure} in the user's terms when it is (or is caused by) a pool's refusal to queue one
+   * more waiter (Vert.x's {@code ConnectionPoolTooBusyException}): a {@code
+   * ShardOverloadedException} naming {@code dataSource}; {@code failure} itself otherwise, or when
+   * it already carries one.
+   */
+  public static Throwable typed(String dataSource, Throwable failure) {
+    for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof ShardOverloadedException) {
+        return failure;
+      }
+      if (t instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
+        return new ShardOverloadedException(dataSource, failure);
+      }
+    }
+    return failure;
+  }
+
   /** For subtypes: a message of their own; the data source and the cause may be null. */
   protected ShardOverloadedException(String dataSource, String message, Throwable cause) {
     super(dataSource, message, cause);

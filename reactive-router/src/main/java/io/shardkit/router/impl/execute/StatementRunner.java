@@ -813,23 +813,11 @@ final class StatementRunner {
 
   /** The driver's failure in the user's terms: unreachable or overloaded shards are typed. */
   static Throwable typed(String dataSource, Throwable e) {
-    if (isPoolSaturated(e)) {
-      return new io.shardkit.router.ShardOverloadedException(dataSource, e);
+    Throwable overloaded = io.shardkit.router.ShardOverloadedException.typed(dataSource, e);
+    if (overloaded != e) {
+      return overloaded;
     }
     return isConnectFailure(e) ? new ShardUnavailableException(dataSource, e) : e;
-  }
-
-  /** The pool refused to queue one more waiter (its {@code maxWaitQueueSize} is reached). */
-  static boolean isPoolSaturated(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
-        return true;
-      }
-      if (t.getCause() == t) {
-        break;
-      }
-    }
-    return false;
   }
 
   static boolean isConnectFailure(Throwable e) {

@@ -262,24 +262,10 @@ public final class LocalParticipants implements TccParticipants {
                                       ? Future.succeededFuture(outcome)
                                       : hook.apply(action.phaseName(phase), branch).map(outcome);
                                 })))
-        .recover(e -> Future.failedFuture(overloadTyped(dataSource, e)));
-  }
-
-  /**
-   * The pool's refusal to queue one more waiter ({@code PoolOptions.maxWaitQueueSize} reached) in
-   * the user's terms, as the router reports it: {@link io.shardkit.router.ShardOverloadedException}
-   * naming the data source (typed, retryable; nothing was sent). Other failures as they are.
-   */
-  static Throwable overloadTyped(String dataSource, Throwable e) {
-    for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
-      if (t instanceof io.shardkit.router.ShardOverloadedException) {
-        return e;
-      }
-      if (t instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
-        return new io.shardkit.router.ShardOverloadedException(dataSource, e);
-      }
-    }
-    return e;
+        .recover(
+            e ->
+                Future.failedFuture(
+                    io.shardkit.router.ShardOverloadedException.typed(dataSource, e)));
   }
 
   private static TccPhaseOutcome outcome(Fence.Step step) {

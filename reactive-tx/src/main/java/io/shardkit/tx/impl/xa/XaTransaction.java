@@ -128,12 +128,8 @@ final class XaTransaction {
                                 t ->
                                     // the source's wait queue is full: typed, retryable, by name
                                     Future.failedFuture(
-                                        t
-                                                instanceof
-                                                io.vertx.core.http.ConnectionPoolTooBusyException
-                                            ? new io.shardkit.router.ShardOverloadedException(
-                                                b.dataSource, t)
-                                            : t)))
+                                        io.shardkit.router.ShardOverloadedException.typed(
+                                            b.dataSource, t))))
                 .compose(
                     conn -> {
                       // per branch: the wait for a pooled connection, then its start statement

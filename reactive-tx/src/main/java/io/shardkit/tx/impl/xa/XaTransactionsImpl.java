@@ -179,16 +179,13 @@ public final class XaTransactionsImpl {
     Objects.requireNonNull(pool, "pool");
     Objects.requireNonNull(timeout, "timeout");
     try {
-      TransactionOptions.ofTimeout(timeout); // validates: positive, at most the maximum
-      checkDataSourceNames(pool);
+      validate(pool, timeout);
     } catch (RuntimeException invalid) {
       return Future.failedFuture(invalid);
     }
     // admission before anything else (no scope, connection or log write): refused at once
-    if (!admission.tryAcquire()) {
-      refused.increment();
-      return Future.failedFuture(
-          new io.shardkit.tx.TransactionOverloadedException("XA", admission.limit()));
+    if (!tryAdmit()) {
+      return Future.failedFuture(overloaded());
     }
     return admitted(pool, timeout);
   }
@@ -200,9 +197,8 @@ public final class XaTransactionsImpl {
    * TransactionsOptions#maxInFlight()}.
    */
   public io.shardkit.router.spi.ShardTransactionManager.Admitted admit() {
-    if (!admission.tryAcquire()) {
-      refused.increment();
-      throw new io.shardkit.tx.TransactionOverloadedException("XA", admission.limit());
+    if (!tryAdmit()) {
+      throw overloaded();
     }
     return new Reserved();
   }
@@ -219,13 +215,31 @@ public final class XaTransactionsImpl {
     Objects.requireNonNull(pool, "pool");
     Objects.requireNonNull(timeout, "timeout");
     try {
-      TransactionOptions.ofTimeout(timeout); // validates: positive, at most the maximum
-      checkDataSourceNames(pool);
+      validate(pool, timeout);
     } catch (RuntimeException invalid) {
       admission.release();
       return Future.failedFuture(invalid);
     }
     return admitted(pool, timeout);
+  }
+
+  /** The timeout (positive, at most the maximum) and the pool's data source names. */
+  private void validate(ShardedPool pool, Duration timeout) {
+    TransactionOptions.ofTimeout(timeout);
+    checkDataSourceNames(pool);
+  }
+
+  /** Takes an admission; false (counted as refused) beyond the limit. */
+  private boolean tryAdmit() {
+    if (admission.tryAcquire()) {
+      return true;
+    }
+    refused.increment();
+    return false;
+  }
+
+  private io.shardkit.tx.TransactionOverloadedException overloaded() {
+    return new io.shardkit.tx.TransactionOverloadedException("XA", admission.limit());
   }
 
   /** An admission {@link #admit()} took: given back once, by its release or its transaction. */
