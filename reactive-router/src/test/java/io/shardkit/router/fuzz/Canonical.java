@@ -75,13 +75,26 @@ final class Canonical {
 
   /**
    * Without a separator the elements cannot be told apart, and their order is unspecified: compare
-   * the multiset of characters (each by collation).
+   * the multiset of the characters' collation weights. A character may weigh as several (ß is ss in
+   * utf8mb4_unicode_ci), so each character's sort key is cut into weights of the width the
+   * collation gives one letter, and the weights are compared, not the characters.
    */
   private String characters(String s, ValueCompare compare) {
-    List<String> chars = new ArrayList<>();
-    s.codePoints().forEach(c -> chars.add(element(Character.toString(c), compare)));
-    chars.sort(null);
-    return "{" + String.join("\u0001", chars) + "}";
+    int width =
+        compare.collation() == null
+            ? Integer.MAX_VALUE
+            : Math.max(1, collations.key(compare.collation(), "a").length());
+    List<String> weights = new ArrayList<>();
+    s.codePoints()
+        .forEach(
+            c -> {
+              String key = element(Character.toString(c), compare);
+              for (int i = 0; i < key.length(); i += width) {
+                weights.add(key.substring(i, Math.min(key.length(), i + width)));
+              }
+            });
+    weights.sort(null);
+    return "{" + String.join("\u0001", weights) + "}";
   }
 
   private String element(String s, ValueCompare compare) {

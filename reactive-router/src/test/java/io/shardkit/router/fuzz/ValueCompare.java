@@ -39,6 +39,14 @@ record ValueCompare(Mode mode, String collation, String separator, boolean conca
     BITS
   }
 
+  /**
+   * Whether equal values may differ in digits this comparison drops ({@link Mode#APPROX}, {@link
+   * Mode#DIVISION}): then the order of two such values is each side's own.
+   */
+  boolean tolerant() {
+    return mode == Mode.APPROX || mode == Mode.DIVISION;
+  }
+
   static final ValueCompare EXACT = new ValueCompare(Mode.EXACT, null, null, false);
   static final ValueCompare APPROX = new ValueCompare(Mode.APPROX, null, null, false);
   static final ValueCompare DIVISION = new ValueCompare(Mode.DIVISION, null, null, false);
