@@ -37,8 +37,19 @@ public final class StatementParser {
 
   private StatementParser() {}
 
+  /**
+   * A parsed statement and, for a SELECT, the labels one database gives its unaliased expression
+   * items: their text as written (see {@link SelectLabels}).
+   */
+  public record Parsed(Statement statement, java.util.Map<Object, String> labels) {}
+
   /** Parses one statement; fails with an {@link UnsupportedSqlException} before any I/O. */
   public static Statement parse(String sql) {
+    return parseLabelled(sql).statement();
+  }
+
+  /** As {@link #parse}, with the labels of the top-level SELECT's unaliased expression items. */
+  public static Parsed parseLabelled(String sql) {
     String keyword = firstKeyword(sql);
     if (keyword.isEmpty()) {
       throw new SqlParseException(sql, "the statement is empty");
@@ -83,7 +94,7 @@ public final class StatementParser {
               + "; send them one by one");
     }
     checkRouted(sql, statement);
-    return statement;
+    return new Parsed(statement, SelectLabels.of(sql, syntax, statement));
   }
 
   /** Statements that parse but that the router would run wrongly: refused by name. */

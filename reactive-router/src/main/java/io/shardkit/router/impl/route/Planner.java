@@ -41,6 +41,8 @@ public final class Planner {
   private final ShardingRules rules;
   private final SchemaCatalog catalog;
   private String originalSql = "";
+  private Map<Object, String> labels = Map.of();
+  private String addedLabels = "";
 
   private Planner(ShardingRules rules, SchemaCatalog catalog) {
     this.rules = rules;
@@ -60,9 +62,11 @@ public final class Planner {
   /** Parses and analyses; throws an {@link UnsupportedSqlException} when refused. */
   public Plan plan(String sql) {
     String text = DoubleQuotedStrings.normalise(sql);
-    Statement statement = StatementParser.parse(text);
+    StatementParser.Parsed parsed = StatementParser.parseLabelled(text);
+    Statement statement = parsed.statement();
     Planner planner = new Planner(rules, catalog);
     planner.originalSql = text;
+    planner.labels = parsed.labels();
     return planner.planParsed(text, statement);
   }
 
@@ -135,13 +139,13 @@ public final class Planner {
     for (PlainSelect ps : blocks) {
       conds.add(ps == null ? Cond.ANY : blockConditions(ctx, ps));
     }
-    List<Object[]> labels = unaliasedLabels(top);
+    List<Object[]> labels = unaliasedLabels(top, this.labels);
     ColumnTypes types =
         top == null
             ? ColumnTypes.NONE
             : ColumnTypes.of(catalog.schema(), top, blockTables(blockOf, top));
     ctx.renameToMarkers();
-    keepLabels(labels);
+    addedLabels = keepLabels(labels);
     ValueRef[] limit = top == null ? null : limitMarker(top);
     String singleSql = select.toString();
     SqlTemplate single = verified(singleSql, ctx, limit);
@@ -234,10 +238,12 @@ public final class Planner {
   }
 
   /**
-   * MySQL labels an unaliased expression with its text: {@code t_order.id + 1} must not come back
-   * as {@code t_order_3.id + 1}. Records the logical text of such items before renaming.
+   * MySQL labels an unaliased expression with its text as written: {@code t_order.id+1} must not
+   * come back as {@code t_order_3.id + 1}, nor {@code TRIM(c)} as JSqlParser's {@code Trim( c )}.
+   * Records each such item's label before renaming: the text the user wrote ({@code written}, from
+   * the parser's offsets), else the printed text.
    */
-  private static List<Object[]> unaliasedLabels(PlainSelect top) {
+  private static List<Object[]> unaliasedLabels(PlainSelect top, Map<Object, String> written) {
     List<Object[]> out = new ArrayList<>();
     if (top == null) {
       return out;
@@ -247,21 +253,26 @@ public final class Planner {
       if (item.getAlias() == null
           && !(e instanceof Column)
           && !(e instanceof net.sf.jsqlparser.statement.select.AllColumns)) {
-        out.add(new Object[] {item, e.toString()});
+        String label = written == null ? null : written.get(item);
+        out.add(new Object[] {item, label != null ? label : e.toString()});
       }
     }
     return out;
   }
 
-  private static void keepLabels(List<Object[]> labels) {
+  /** Aliases the items whose printed text differs from their label; returns the aliases added. */
+  private static String keepLabels(List<Object[]> labels) {
+    StringBuilder added = new StringBuilder();
     for (Object[] l : labels) {
       var item = (net.sf.jsqlparser.statement.select.SelectItem<?>) l[0];
       String logical = (String) l[1];
       if (!item.getExpression().toString().equals(logical)) {
-        item.setAlias(
-            new net.sf.jsqlparser.expression.Alias("`" + logical.replace("`", "``") + "`", false));
+        String alias = "`" + logical.replace("`", "``") + "`";
+        item.setAlias(new net.sf.jsqlparser.expression.Alias(alias, false));
+        added.append(' ').append(alias);
       }
     }
+    return added.toString();
   }
 
   /** Replaces a LIMIT of plain values by the template's LIMIT slot; returns [offset, count]. */
@@ -435,7 +446,8 @@ public final class Planner {
    */
   private SqlTemplate verified(String deparsed, StatementContext ctx, ValueRef[] limit) {
     String hidden = inListText(ctx) + limitText(limit);
-    if (!RoundTrip.sameQuotes(originalSql, deparsed + hidden)) {
+    // the labels the router added as aliases hold the user's text, quotes included
+    if (!RoundTrip.sameQuotes(originalSql + addedLabels, deparsed + hidden)) {
       throw new UnsupportedSqlException(
           List.copyOf(ctx.tables),
           "the statement cannot be rewritten safely (a quoted string or identifier does not survive the parser)");
