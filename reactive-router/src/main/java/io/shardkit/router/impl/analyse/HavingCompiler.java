@@ -214,6 +214,17 @@ final class HavingCompiler {
       return new Having.Literal(new java.math.BigDecimal(d.toString()));
     }
     if (e instanceof net.sf.jsqlparser.expression.StringValue str) {
+      String prefix = str.getPrefix();
+      if (prefix != null && !prefix.isEmpty() && !prefix.equalsIgnoreCase("N")) {
+        // b'101' is a number next to a number or BIT value and bytes next to a string, like
+        // X'05'; _latin1'x' / _binary'x' compare in another character set: the merge would
+        // compare the letters as written, so such literals are refused rather than guessed
+        throw new MergePlanner.Refusal(
+            "HAVING compares with "
+                + e
+                + ", a bit-value or character-set literal the router does not evaluate across"
+                + " data nodes; write it as a number or a plain string");
+      }
       return new Having.Literal(str.getNotExcapedValue());
     }
     if (e instanceof net.sf.jsqlparser.expression.NullValue) {
