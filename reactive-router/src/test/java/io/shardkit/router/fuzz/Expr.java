@@ -82,7 +82,7 @@ sealed interface Expr {
 
     @Override
     public ValueCompare compare(boolean grouping) {
-      String collation = argument instanceof Col c ? c.column().type().collation() : null;
+      String collation = collationOf(argument);
       boolean floating = argument instanceof Col c && c.column().type().isFloating();
       return switch (fn) {
         case "MIN", "MAX" ->
@@ -108,7 +108,8 @@ sealed interface Expr {
     }
 
     private static boolean isTextual(Expr e) {
-      return e instanceof Col c && !c.column().type().isNumeric();
+      return e instanceof Col c && !c.column().type().isNumeric()
+          || e instanceof Scalar sc && sc.text();
     }
 
     @Override
@@ -198,6 +199,63 @@ sealed interface Expr {
     public boolean isAggregate() {
       return args.stream().anyMatch(Expr::isAggregate);
     }
+  }
+
+  /**
+   * A scalar function of one column ({@code UPPER(c1)}, {@code COALESCE(c1, 'zz')}, {@code MOD(c3,
+   * 7)}, {@code CHAR_LENGTH(c1)}) and literal arguments after it. {@code text}: the result is a
+   * string in the column's collation (so a query that picks representatives compares it by that
+   * collation), else a number compared exactly.
+   */
+  record Scalar(String fn, Expr argument, java.util.List<Expr> rest, boolean text) implements Expr {
+    @Override
+    public void render(SqlWriter w) {
+      w.append(fn).append("(");
+      argument.render(w);
+      for (Expr e : rest) {
+        w.append(", ");
+        e.render(w);
+      }
+      w.append(")");
+    }
+
+    @Override
+    public ValueCompare compare(boolean grouping) {
+      return text && grouping ? ValueCompare.collation(collationOf(argument)) : ValueCompare.EXACT;
+    }
+
+    @Override
+    public boolean isAggregate() {
+      return argument.isAggregate();
+    }
+  }
+
+  /** Whether a scalar function of a column is part of the expression. */
+  static boolean hasScalar(Expr e) {
+    if (e instanceof Scalar) {
+      return true;
+    }
+    if (e instanceof Aggregate a) {
+      return a.argument() != null && hasScalar(a.argument());
+    }
+    if (e instanceof Arithmetic a) {
+      return hasScalar(a.left()) || hasScalar(a.right());
+    }
+    if (e instanceof Call c) {
+      return c.args().stream().anyMatch(Expr::hasScalar);
+    }
+    if (e instanceof Collated c) {
+      return hasScalar(c.inner());
+    }
+    return e instanceof Ref r && hasScalar(r.of());
+  }
+
+  /** The collation of a string expression's values, null when binary or not a string. */
+  static String collationOf(Expr e) {
+    if (e instanceof Col c) {
+      return c.column().type().collation();
+    }
+    return e instanceof Scalar s && s.text() ? collationOf(s.argument()) : null;
   }
 
   /** {@code inner COLLATE collation}, or {@code BINARY inner} when the collation is null. */

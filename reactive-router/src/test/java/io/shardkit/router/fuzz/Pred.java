@@ -64,6 +64,16 @@ sealed interface Pred {
     }
   }
 
+  /** {@code e [NOT] LIKE pattern}. */
+  record Like(Expr e, Expr pattern, boolean not) implements Pred {
+    @Override
+    public void render(SqlWriter w) {
+      e.render(w);
+      w.append(not ? " NOT LIKE " : " LIKE ");
+      pattern.render(w);
+    }
+  }
+
   /** {@code e IS [NOT] NULL}. */
   record IsNull(Expr e, boolean not) implements Pred {
     @Override

@@ -94,8 +94,16 @@ final class PredicateGenerator {
       }
       return new Pred.Between(col, low, high, literals.chance(10));
     }
-    if (roll < 88) {
+    if (roll < 86) {
       return new Pred.IsNull(col, literals.chance(50));
+    }
+    if (roll < 90) {
+      return like(s);
+    }
+    if (roll < 92) {
+      // an expression of the key: not a condition on the key, so it must not route as one
+      return new Pred.Compare(
+          new Expr.Arithmetic("+", col, new Expr.Value(0L, false)), literals.pick(OPS), value(s));
     }
     if (s.column().type().isString() && literals.chance(50)) {
       String collation =
@@ -119,6 +127,29 @@ final class PredicateGenerator {
         .replace("ß", "s")
         .toLowerCase(java.util.Locale.ROOT)
         .replaceAll(" +$", "");
+  }
+
+  /**
+   * {@code col [NOT] LIKE pattern} with a pattern made from a value of the column: a prefix with
+   * {@code %}, a suffix after {@code %}, a first letter replaced by {@code _}, or the value itself
+   * (on a key, a LIKE without wildcards is still not an equality: collations and numbers).
+   */
+  private Pred like(Scoped s) {
+    Object v = literals.valueFor(s.table(), s.column());
+    String text = v instanceof String str ? str : v instanceof Number n ? n.toString() : "a";
+    if (text.indexOf('\\') >= 0) {
+      text = "a";
+    }
+    int cut = Math.max(1, text.length() / 2);
+    String pattern =
+        switch (literals.between(0, 3)) {
+          case 0 -> text.substring(0, Math.min(cut, text.length())) + "%";
+          case 1 -> "%" + text.substring(Math.min(cut, text.length()));
+          case 2 -> text.isEmpty() ? "_" : "_" + text.substring(1);
+          default -> text;
+        };
+    return new Pred.Like(
+        s.expr(), new Expr.Value(pattern, literals.chance(40)), literals.chance(15));
   }
 
   /** A literal or parameter for the column. */

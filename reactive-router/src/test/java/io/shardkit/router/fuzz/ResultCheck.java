@@ -36,7 +36,7 @@ final class ResultCheck {
     if (!expected.columns().equals(actual.columns())) {
       return diff("column labels", expected.columns() + " vs " + actual.columns());
     }
-    if (!sameTypes(expected.types(), actual.types())
+    if (!sameTypes(widthFree(spec, expected.types()), widthFree(spec, actual.types()))
         && !(expected.rows().isEmpty()
             && actual.rows().isEmpty()
             && sameTypes(bitsAsIntegers(expected.types()), bitsAsIntegers(actual.types())))) {
@@ -132,6 +132,25 @@ final class ResultCheck {
         }
       }
       out.add(k);
+    }
+    return out;
+  }
+
+  /**
+   * The types with every integer width read as one for the columns that hold a scalar function of a
+   * column: MariaDB 11.4 reports {@code COALESCE(int_column, 0)} as INT or BIGINT depending on its
+   * plan (measured: LONG when the query sorts, LONGLONG when not; {@code MAX(COALESCE(id, 0))} is
+   * LONG once a GROUP BY is sorted), so one database has no single width to reproduce.
+   */
+  private static List<String> widthFree(SelectSpec spec, List<String> types) {
+    if (spec.star()) {
+      return types;
+    }
+    List<String> out = new ArrayList<>(types);
+    for (int i = 0; i < out.size() && i < spec.items().size(); i++) {
+      if (Expr.hasScalar(spec.items().get(i).expr()) && out.get(i).matches("INT(8|16|24|32|64)")) {
+        out.set(i, "INT");
+      }
     }
     return out;
   }

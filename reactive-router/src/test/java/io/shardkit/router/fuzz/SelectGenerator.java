@@ -181,6 +181,8 @@ final class SelectGenerator {
         if (overflowFree(s.column().type()) && literals.chance(15)) {
           e = new Expr.Arithmetic(literals.pick(List.of("+", "*", "/")), e, literal(2L));
           alias = "e" + i;
+        } else if (literals.chance(15)) {
+          e = scalarOr(s);
         }
         items.add(new Item(e, alias));
       }
@@ -197,6 +199,48 @@ final class SelectGenerator {
         null,
         null,
         false);
+  }
+
+  /**
+   * A scalar function of the column where its type has one: on strings UPPER, LOWER, TRIM, LEFT,
+   * SUBSTRING, REPLACE, CONCAT and COALESCE with a literal (a string in the column's collation) or
+   * CHAR_LENGTH/LENGTH; on exact numbers MOD, SIGN, COALESCE, and ABS/FLOOR where they cannot
+   * overflow; else the column itself.
+   */
+  private Expr scalarOr(Scoped s) {
+    Expr col = s.expr();
+    ColumnType type = s.column().type();
+    if (type.isString()) {
+      return switch (literals.between(0, 8)) {
+        case 0 -> new Expr.Scalar("UPPER", col, List.of(), true);
+        case 1 -> new Expr.Scalar("LOWER", col, List.of(), true);
+        case 2 -> new Expr.Scalar("TRIM", col, List.of(), true);
+        case 3 -> new Expr.Scalar("LEFT", col, List.of(literal(2L)), true);
+        case 4 -> new Expr.Scalar("SUBSTRING", col, List.of(literal(2L)), true);
+        case 5 -> new Expr.Scalar("REPLACE", col, List.of(literal("u"), literal("ü")), true);
+        case 6 -> new Expr.Scalar("CONCAT", col, List.of(literal("-")), true);
+        case 7 -> new Expr.Scalar("COALESCE", col, List.of(literal("zz")), true);
+        default ->
+            new Expr.Scalar(literals.pick(List.of("CHAR_LENGTH", "LENGTH")), col, List.of(), false);
+      };
+    }
+    return switch (type.kind()) {
+      case INT, DECIMAL ->
+          switch (literals.between(0, 4)) {
+            case 0 -> new Expr.Scalar("ABS", col, List.of(), false);
+            case 1 -> new Expr.Scalar("FLOOR", col, List.of(), false);
+            case 2 -> new Expr.Scalar("MOD", col, List.of(literal(7L)), false);
+            case 3 -> new Expr.Scalar("SIGN", col, List.of(), false);
+            default -> new Expr.Scalar("COALESCE", col, List.of(literal(0L)), false);
+          };
+      case BIGINT, UNSIGNED ->
+          switch (literals.between(0, 2)) {
+            case 0 -> new Expr.Scalar("MOD", col, List.of(literal(7L)), false);
+            case 1 -> new Expr.Scalar("SIGN", col, List.of(), false);
+            default -> new Expr.Scalar("COALESCE", col, List.of(literal(0L)), false);
+          };
+      default -> col;
+    };
   }
 
   /**
@@ -217,7 +261,7 @@ final class SelectGenerator {
     int keys = literals.chance(25) ? 0 : literals.between(1, 2);
     for (int i = 0; i < keys; i++) {
       Scoped s = literals.pick(scope);
-      Expr g = s.expr();
+      Expr g = literals.chance(15) ? scalarOr(s) : s.expr();
       if (groups.contains(g)) {
         continue;
       }
@@ -275,7 +319,12 @@ final class SelectGenerator {
           literals.chance(30) ? literals.chance(50) : null);
     }
     if (roll < 38) {
-      return new Expr.Aggregate(literals.pick(List.of("MIN", "MAX")), false, col, null, null);
+      return new Expr.Aggregate(
+          literals.pick(List.of("MIN", "MAX")),
+          false,
+          literals.chance(25) ? scalarOr(s) : col,
+          null,
+          null);
     }
     if (roll < 45) {
       Expr sum = new Expr.Aggregate("SUM", false, col, null, null);
