@@ -230,6 +230,76 @@ sealed interface Expr {
     }
   }
 
+  /** {@code IF(condition, a, b)} over a column's condition with two literal results of one kind. */
+  record If(Pred condition, Expr then, Expr otherwise) implements Expr {
+    @Override
+    public void render(SqlWriter w) {
+      w.append("IF(");
+      condition.render(w);
+      w.append(", ");
+      then.render(w);
+      w.append(", ");
+      otherwise.render(w);
+      w.append(")");
+    }
+
+    @Override
+    public ValueCompare compare(boolean grouping) {
+      // string literals are in the connection's collation, utf8mb4_general_ci ('Zürich' =
+      // 'zurich': equal results tie in ORDER BY and are one in DISTINCT)
+      return grouping && then instanceof Value v && v.value() instanceof String
+          ? ValueCompare.collation("utf8mb4_general_ci")
+          : ValueCompare.EXACT;
+    }
+
+    @Override
+    public boolean isAggregate() {
+      return false;
+    }
+  }
+
+  /**
+   * A window function over all rows or per key ({@code COUNT(*) OVER ()}, {@code MAX(c) OVER
+   * (PARTITION BY k)}): deterministic whatever the row order; across data nodes the router must
+   * refuse it (each node would see its own rows only).
+   */
+  record Window(String fn, Expr argument, Expr partition) implements Expr {
+    @Override
+    public void render(SqlWriter w) {
+      w.append(fn).append("(");
+      if (argument == null) {
+        w.append("*");
+      } else {
+        argument.render(w);
+      }
+      w.append(") OVER (");
+      if (partition != null) {
+        w.append("PARTITION BY ");
+        partition.render(w);
+      }
+      w.append(")");
+    }
+
+    @Override
+    public ValueCompare compare(boolean grouping) {
+      boolean floating =
+          argument instanceof Col c
+              && (c.column().type().isFloating() || !c.column().type().isNumeric());
+      return fn.equals("SUM") || fn.equals("AVG")
+          ? floating ? ValueCompare.APPROX : ValueCompare.EXACT
+          : (fn.equals("MIN") || fn.equals("MAX")) && argument instanceof Col c
+              ? c.column().type().kind() == ColumnType.Kind.BIT
+                  ? ValueCompare.BITS
+                  : ValueCompare.collation(grouping ? c.column().type().collation() : null)
+              : ValueCompare.EXACT;
+    }
+
+    @Override
+    public boolean isAggregate() {
+      return false;
+    }
+  }
+
   /** Whether a scalar function of a column is part of the expression. */
   static boolean hasScalar(Expr e) {
     if (e instanceof Scalar) {

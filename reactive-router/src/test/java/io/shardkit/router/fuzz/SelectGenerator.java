@@ -183,6 +183,15 @@ final class SelectGenerator {
           alias = "e" + i;
         } else if (literals.chance(15)) {
           e = scalarOr(s);
+        } else if (literals.chance(6)) {
+          int kind = literals.between(0, 2);
+          e =
+              new Expr.If(
+                  predicates.atom(s),
+                  literal(List.<Object>of(1L, "yes", "Zürich").get(kind)),
+                  literal(List.<Object>of(0L, "no", "zurich").get(kind)));
+        } else if (literals.chance(5)) {
+          e = window(scope, s);
         }
         items.add(new Item(e, alias));
       }
@@ -241,6 +250,24 @@ final class SelectGenerator {
           };
       default -> col;
     };
+  }
+
+  /** {@code COUNT(*) OVER ()}, {@code SUM/MIN/MAX(c) OVER ([PARTITION BY k])}. */
+  private Expr window(List<Scoped> scope, Scoped s) {
+    Expr partition =
+        literals.chance(50)
+            ? scope.stream()
+                .filter(x -> x.column().name().equals("k"))
+                .findFirst()
+                .map(Scoped::expr)
+                .orElse(null)
+            : null;
+    String fn = literals.pick(List.of("COUNT", "SUM", "MIN", "MAX"));
+    Expr argument =
+        fn.equals("COUNT")
+            ? null
+            : fn.equals("SUM") && !s.column().type().isNumeric() ? null : s.expr();
+    return new Expr.Window(argument == null ? "COUNT" : fn, argument, partition);
   }
 
   /**

@@ -345,6 +345,16 @@ public sealed interface Having {
       if (l == null || r == null) {
         return null;
       }
+      if (!computable(left, l) || !computable(right, r)) {
+        // the server reads a string as a double (its numeric prefix) and a date/time as digits
+        // (20240115100000.5) before computing: not reproduced, so refused rather than guessed
+        throw new io.shardkit.router.UnsupportedSqlException(
+            List.of(),
+            "HAVING computes with the value "
+                + (computable(left, l) ? r : l)
+                + ", which is not a number, across data nodes; compute with numeric columns or"
+                + " CAST the value in the select list");
+      }
       BigDecimal a = numeric(left, l);
       BigDecimal b = numeric(right, r);
       return switch (op) {
@@ -364,6 +374,11 @@ public sealed interface Having {
 
   private static int compareBytes(byte[] x, byte[] y) {
     return Integer.signum(java.util.Arrays.compareUnsigned(x, y));
+  }
+
+  /** Whether the merge computes with this value as the server does: a number, or an ENUM's. */
+  private static boolean computable(Having node, Object v) {
+    return Values.isNumber(v) || v instanceof String && node.ordinals() != null;
   }
 
   private static BigDecimal numeric(Having node, Object v) {

@@ -27,6 +27,29 @@ class HavingTemporalTest {
   }
 
   @Test
+  void arithmeticOnAStringOrADateTimeIsRefusedTyped() {
+    // fuzz seed 102: HAVING (json_key + 0) <=> ? and (timestamp_key + 0) < '...' failed with an
+    // IllegalArgumentException; the server computes with the string's numeric prefix or the
+    // date-time's digits
+    for (Object value : new Object[] {"x", LocalDateTime.of(2024, 1, 15, 10, 0)}) {
+      Having h =
+          new Having.Compare(
+              "<",
+              new Having.Arithmetic('+', new Having.Literal(value), new Having.Literal(0L)),
+              new Having.Literal(3L));
+      assertThatThrownBy(() -> h.test(new Object[0], 0, null))
+          .isInstanceOf(UnsupportedSqlException.class)
+          .hasMessageContaining("HAVING computes with the value " + value);
+    }
+    Having numbers =
+        new Having.Compare(
+            "<",
+            new Having.Arithmetic('+', new Having.Literal(2L), new Having.Literal(0L)),
+            new Having.Literal(3L));
+    assertThat(numbers.test(new Object[0], 0, null)).isTrue();
+  }
+
+  @Test
   void aDateTimeComparedWithADateTimeStillCompares() {
     Having h =
         new Having.Compare(
