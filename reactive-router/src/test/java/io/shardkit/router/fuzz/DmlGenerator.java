@@ -54,7 +54,7 @@ final class DmlGenerator {
       return new Pred.Compare(key.expr(), "=", predicates.value(key));
     }
     if (roll < 45) {
-      return new Pred.Between(key.expr(), predicates.value(key), predicates.value(key), false);
+      return predicates.between(key, false);
     }
     if (roll < 55) {
       return new Pred.In(key.expr(), List.of(predicates.value(key), predicates.value(key)), false);

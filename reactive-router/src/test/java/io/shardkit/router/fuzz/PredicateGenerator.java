@@ -63,36 +63,7 @@ final class PredicateGenerator {
       return new Pred.In(col, values, literals.chance(15));
     }
     if (roll < 80) {
-      Expr low = value(s);
-      Expr high = value(s);
-      if (s.column().name().equals("k")
-          && low instanceof Expr.Value l
-          && high instanceof Expr.Value h
-          && l.value() instanceof String a
-          && h.value() instanceof String b
-          && !a.equals(b)
-          && connectionEqual(a, b)) {
-        // MariaDB 11.4.5 answers k BETWEEN a AND b through an index on k as k = a when a and b are
-        // equal in the connection's collation (utf8mb4_general_ci) but not in k's (utf8mb4_bin):
-        // 'ZOE@EXAMPLE.COM ' .. 'zoe@example.com' finds only 'ZOE@EXAMPLE.COM ', a table scan
-        // finds every key between them. One database's answer depends on its plan, so such
-        // bounds have no answer to reproduce: the generator uses one spelling for both.
-        high = low;
-      }
-      if (s.column().name().equals("k")
-          && s.column().type().isString()
-          && low instanceof Expr.Value l
-          && high instanceof Expr.Value h
-          && l.value() != null
-          && h.value() != null
-          && (l.value() instanceof String) != (h.value() instanceof String)) {
-        // MariaDB 10.11/11.4 compares k BETWEEN 'A' AND 17 as doubles in a table scan (' 17' is
-        // in) but, through the index on k with 17 as a prepared parameter, reads an index range
-        // of strings (' 17' sorts before 'A': out); measured with FORCE/IGNORE INDEX. One
-        // database's answer depends on its plan, so the generator does not mix them on k.
-        high = low;
-      }
-      return new Pred.Between(col, low, high, literals.chance(10));
+      return between(s, true);
     }
     if (roll < 86) {
       return new Pred.IsNull(col, literals.chance(50));
@@ -111,6 +82,44 @@ final class PredicateGenerator {
       return new Pred.Compare(new Expr.Collated(col, collation), "=", value(s));
     }
     return new Pred.Compare(col, "=", value(s));
+  }
+
+  /**
+   * {@code col BETWEEN low AND high} (sometimes NOT when {@code mayNegate}) with bounds for the
+   * column, never bounds on which one database's answer depends on its plan (see below).
+   */
+  Pred between(Scoped s, boolean mayNegate) {
+    Expr col = s.expr();
+    Expr low = value(s);
+    Expr high = value(s);
+    if (s.column().name().equals("k")
+        && low instanceof Expr.Value l
+        && high instanceof Expr.Value h
+        && l.value() instanceof String a
+        && h.value() instanceof String b
+        && !a.equals(b)
+        && connectionEqual(a, b)) {
+      // MariaDB 11.4.5 answers k BETWEEN a AND b through an index on k as k = a when a and b are
+      // equal in the connection's collation (utf8mb4_general_ci) but not in k's (utf8mb4_bin):
+      // 'ZOE@EXAMPLE.COM ' .. 'zoe@example.com' finds only 'ZOE@EXAMPLE.COM ', a table scan
+      // finds every key between them. One database's answer depends on its plan, so such
+      // bounds have no answer to reproduce: the generator uses one spelling for both.
+      high = low;
+    }
+    if (s.column().name().equals("k")
+        && s.column().type().isString()
+        && low instanceof Expr.Value l
+        && high instanceof Expr.Value h
+        && l.value() != null
+        && h.value() != null
+        && (l.value() instanceof String) != (h.value() instanceof String)) {
+      // MariaDB 10.11/11.4 compares k BETWEEN 'A' AND 17 as doubles in a table scan (' 17' is
+      // in) but, through the index on k with 17 as a prepared parameter, reads an index range
+      // of strings (' 17' sorts before 'A': out); measured with FORCE/IGNORE INDEX. One
+      // database's answer depends on its plan, so the generator does not mix them on k.
+      high = low;
+    }
+    return new Pred.Between(col, low, high, mayNegate && literals.chance(10));
   }
 
   /**

@@ -515,19 +515,9 @@ public final class MergePlanner {
       return ColumnRef.start(p);
     }
     if (e instanceof Column c && c.getTable() == null && !(kind.equals("g") && columnFirst(c))) {
-      String name = c.getColumnName().replace("`", "").toLowerCase(Locale.ROOT);
-      for (int i = 0; i < items.size(); i++) {
-        Alias alias = items.get(i).getAlias();
-        if (alias != null
-            && alias
-                .getName()
-                .replace("`", "")
-                .replace("'", "")
-                .toLowerCase(Locale.ROOT)
-                .equals(name)
-            && itemRefs.get(i) != null) {
-          return itemRefs.get(i);
-        }
+      int i = aliasIndex(c);
+      if (i >= 0) {
+        return itemRefs.get(i);
       }
     }
     ColumnRef found = findItem(e);
@@ -536,6 +526,32 @@ public final class MergePlanner {
     }
     checkNoAggregate(e);
     return addDerived(e, kind);
+  }
+
+  /**
+   * The select item whose alias a bare name in ORDER BY / GROUP BY / HAVING names, or -1. Two items
+   * with that alias are refused: one database orders by the last of them and rejects the name as
+   * ambiguous in GROUP BY (1052), where the merge would pick one.
+   */
+  private int aliasIndex(Column c) {
+    String name = c.getColumnName().replace("`", "").toLowerCase(Locale.ROOT);
+    int found = -1;
+    for (int i = 0; i < items.size(); i++) {
+      Alias alias = items.get(i).getAlias();
+      if (alias != null
+          && alias.getName().replace("`", "").replace("'", "").toLowerCase(Locale.ROOT).equals(name)
+          && itemRefs.get(i) != null) {
+        if (found >= 0) {
+          throw new Refusal(
+              c
+                  + " names two select items (both aliased "
+                  + c.getColumnName()
+                  + "): ambiguous across data nodes; give them different aliases");
+        }
+        found = i;
+      }
+    }
+    return found;
   }
 
   /** A GROUP BY / ORDER BY key with the sort key columns its strings need. */
@@ -679,19 +695,9 @@ public final class MergePlanner {
       return named ? items.get(p).getExpression() : null;
     }
     if (e instanceof Column c && c.getTable() == null) {
-      String name = c.getColumnName().replace("`", "").toLowerCase(Locale.ROOT);
-      for (int i = 0; i < items.size(); i++) {
-        Alias alias = items.get(i).getAlias();
-        if (alias != null
-            && alias
-                .getName()
-                .replace("`", "")
-                .replace("'", "")
-                .toLowerCase(Locale.ROOT)
-                .equals(name)
-            && itemRefs.get(i) != null) {
-          return items.get(i).getExpression();
-        }
+      int i = aliasIndex(c);
+      if (i >= 0) {
+        return items.get(i).getExpression();
       }
     }
     return e;
