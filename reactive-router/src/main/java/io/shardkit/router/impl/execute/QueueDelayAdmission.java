@@ -97,6 +97,10 @@ final class QueueDelayAdmission {
       }
       if (!e.limit.admits(now)) {
         e.refused.increment();
+        if (e.limit.limit(now) >= e.limit.ceiling()) {
+          // no standing queue: the pool's wait queue is full, refused as the pool would
+          throw new ShardOverloadedException(ds, null);
+        }
         throw ShardOverloadedException.queueing(
             ds,
             TimeUnit.NANOSECONDS.toMillis(e.limit.lastMinWaitNanos()),

@@ -190,8 +190,8 @@ final class RouterMetrics implements ShardBreaker.Listener {
   Counter queueRefused(String ds) {
     return Counter.builder("shardkit.pool.refused")
         .description(
-            "Statements refused by adaptive admission (a standing queue at the data source),"
-                + " nothing sent")
+            "Pool statements refused for the data source before a connection was asked for (a"
+                + " standing queue there, or its wait queue full), nothing sent")
         .tag("shard", ds)
         .register(registry);
   }
