@@ -38,7 +38,9 @@ import java.util.function.Function;
  * ShardUnavailableException}. Errors a shard returns (duplicate key, ...) fail it with the driver's
  * exception as they would on one database. A statement beyond the pool's limit of statements in
  * flight ({@link #maxInFlight()}) fails at once, before it is parsed, with {@link
- * PoolOverloadedException}.
+ * PoolOverloadedException}; one that needs a data source where a queue stands (its statements have
+ * waited longer than {@link Builder#queueDelayTarget} for a connection over a whole interval) fails
+ * after routing, with nothing sent anywhere, with {@link ShardOverloadedException} naming it.
  *
  * <p>It is a Vert.x {@link Pool}: {@link #getConnection()} gives a routed {@link SqlConnection}
  * (its statements are routed like the pool's) whose {@link SqlConnection#begin()} starts a
