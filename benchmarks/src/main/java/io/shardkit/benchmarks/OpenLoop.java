@@ -40,7 +40,8 @@ import org.HdrHistogram.Histogram;
  * is selected) (overload: what completes, what is refused, how fast). Writes {@code
  * benchmarks/results/openloop-<date>.json} and prints a table. Run: {@code benchmarks/run.sh
  * --open-loop} (or {@code java -cp benchmarks/target/benchmarks.jar io.shardkit.benchmarks.OpenLoop
- * [--seconds 8] [--only REGEX] [--wait-queue N] [--max-in-flight N] [--overload-only]}).
+ * [--seconds 8] [--only REGEX] [--wait-queue N] [--max-in-flight N] [--queue-delay-target MS]
+ * [--overload-only]}).
  */
 public final class OpenLoop {
 
@@ -99,6 +100,7 @@ public final class OpenLoop {
     String only = ".*";
     int waitQueue = -1;
     int maxInFlight = ShardedPool.Builder.DEFAULT_MAX_IN_FLIGHT;
+    long queueDelayTargetMs = ShardedPool.Builder.DEFAULT_QUEUE_DELAY_TARGET.toMillis();
     boolean overloadOnly = false;
     Path out = Path.of("benchmarks", "results");
     for (int i = 0; i < args.length; i++) {
@@ -109,6 +111,7 @@ public final class OpenLoop {
         case "--wait-queue" -> waitQueue = Integer.parseInt(args[++i]);
         case "--overload-only" -> overloadOnly = true;
         case "--max-in-flight" -> maxInFlight = Integer.parseInt(args[++i]);
+        case "--queue-delay-target" -> queueDelayTargetMs = Long.parseLong(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -117,7 +120,7 @@ public final class OpenLoop {
       try {
         JsonObject result =
             new OpenLoop(vertx, Duration.ofSeconds(seconds), overloadOnly)
-                .runAll(env, only, waitQueue, maxInFlight);
+                .runAll(env, only, waitQueue, maxInFlight, Duration.ofMillis(queueDelayTargetMs));
         Files.createDirectories(out);
         Path file = out.resolve("openloop-" + LocalDate.now() + ".json");
         Files.writeString(file, result.encodePrettily() + "\n", StandardCharsets.UTF_8);
@@ -129,7 +132,8 @@ public final class OpenLoop {
     System.exit(0);
   }
 
-  private JsonObject runAll(BenchEnv env, String only, int waitQueue, int maxInFlight)
+  private JsonObject runAll(
+      BenchEnv env, String only, int waitQueue, int maxInFlight, Duration queueDelayTarget)
       throws Exception {
     // every pool, baseline and shardkit alike; -1 (Vert.x's default) queues without bound
     PoolOptions poolOptions = new PoolOptions().setMaxSize(16).setMaxWaitQueueSize(waitQueue);
@@ -145,6 +149,7 @@ public final class OpenLoop {
             .rules(BenchEnv.rules())
             .dataSources(env.dataSources(), poolOptions)
             .maxInFlight(maxInFlight)
+            .queueDelayTarget(queueDelayTarget)
             .transactionManager(p -> Transactions.create(vertx, p, txOptions.build()))
             .build();
     Transactions transactions = Transactions.of(sharded);
@@ -295,6 +300,7 @@ public final class OpenLoop {
         .put("poolMaxSizePerDataSource", 16)
         .put("poolMaxWaitQueueSize", poolOptions.getMaxWaitQueueSize())
         .put("routerMaxInFlight", sharded.maxInFlight())
+        .put("routerQueueDelayTargetMs", queueDelayTarget.toMillis())
         .put("pairs", results);
   }
 
@@ -439,7 +445,13 @@ public final class OpenLoop {
               if (System.nanoTime() >= warm && System.nanoTime() < end && ar.succeeded()) {
                 counted.incrementAndGet();
               }
-              loop(op, end, warm, done, counted, outstanding, finished);
+              if (ar.failed()) {
+                // a refusal (typed overload, open breaker) comes at once, often before op returns:
+                // back off a millisecond as a client would, instead of recursing on this stack
+                vertx.setTimer(1, t -> loop(op, end, warm, done, counted, outstanding, finished));
+              } else {
+                loop(op, end, warm, done, counted, outstanding, finished);
+              }
             });
   }
 

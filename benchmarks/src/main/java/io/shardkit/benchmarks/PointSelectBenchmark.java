@@ -51,6 +51,14 @@ public class PointSelectBenchmark {
   @Param({"1", "16", "64"})
   public int inFlight;
 
+  /**
+   * The router's adaptive admission target in ms ({@code ShardedPool.Builder.queueDelayTarget}; 0:
+   * off, statements run on the pools directly). Its cost on the routed path: {@code -p
+   * queueDelayTargetMs=10,0}.
+   */
+  @Param({"10"})
+  public long queueDelayTargetMs;
+
   private BenchEnv env;
   private Vertx vertx;
   private ShardedPool sharded;
@@ -64,6 +72,7 @@ public class PointSelectBenchmark {
         ShardedPool.builder(vertx)
             .rules(BenchEnv.rules())
             .dataSources(env.dataSources(), new PoolOptions().setMaxSize(inFlight))
+            .queueDelayTarget(java.time.Duration.ofMillis(queueDelayTargetMs))
             .build();
   }
 

@@ -3,8 +3,12 @@ package io.shardkit.router;
 /**
  * A statement was refused without being sent because its data source's pool is saturated: every
  * connection is busy and as many statements as {@code PoolOptions.maxWaitQueueSize} already wait
- * for one. Nothing ran on that data source; retry later (with back-off) or shed the request. Bound
- * the wait queue to get this fast refusal instead of waits that grow until every caller times out.
+ * for one, or (the {@link ShardedPool}'s adaptive admission, {@link
+ * ShardedPool.Builder#queueDelayTarget}) its statements have been waiting longer than the target
+ * for a whole interval and as many as its current limit are already outstanding. Nothing ran on
+ * that data source (nor, for a statement of several data sources, on any other); retry later (with
+ * back-off) or shed the request. Bound the wait queue to get this fast refusal instead of waits
+ * that grow until every caller times out.
  */
 public class ShardOverloadedException extends ShardUnavailableException {
 
@@ -36,6 +40,30 @@ public class ShardOverloadedException extends ShardUnavailableException {
       }
     }
     return failure;
+  }
+
+  /**
+   * The refusal of the pool's adaptive admission: {@code dataSource}'s statements waited at least
+   * {@code minWaitMs} for a connection over the last interval (above {@code targetMs}) and {@code
+   * limit} of them are outstanding.
+   */
+  public static ShardOverloadedException queueing(
+      String dataSource, long minWaitMs, long targetMs, long intervalMs, int limit) {
+    return new ShardOverloadedException(
+        dataSource,
+        "data source "
+            + dataSource
+            + " is overloaded: its statements waited at least "
+            + minWaitMs
+            + " ms for a connection over the last "
+            + intervalMs
+            + " ms (target "
+            + targetMs
+            + " ms, ShardedPool.Builder.queueDelayTarget) and "
+            + limit
+            + " are already waiting or running, its limit now; refused without being sent,"
+            + " retry later",
+        null);
   }
 
   /** For subtypes: a message of their own; the data source and the cause may be null. */

@@ -38,7 +38,9 @@ import java.util.function.Function;
  * ShardUnavailableException}. Errors a shard returns (duplicate key, ...) fail it with the driver's
  * exception as they would on one database. A statement beyond the pool's limit of statements in
  * flight ({@link #maxInFlight()}) fails at once, before it is parsed, with {@link
- * PoolOverloadedException}.
+ * PoolOverloadedException}; one that needs a data source where a queue stands (its statements have
+ * waited longer than {@link Builder#queueDelayTarget} for a connection over a whole interval) fails
+ * after routing, with nothing sent anywhere, with {@link ShardOverloadedException} naming it.
  *
  * <p>It is a Vert.x {@link Pool}: {@link #getConnection()} gives a routed {@link SqlConnection}
  * (its statements are routed like the pool's) whose {@link SqlConnection#begin()} starts a
@@ -257,6 +259,18 @@ public interface ShardedPool extends Pool {
      */
     public static final int DEFAULT_MAX_IN_FLIGHT = -1;
 
+    /**
+     * {@link #queueDelayTarget(Duration)}'s default, 10 ms: the wait for a connection that, when
+     * every statement of a data source exceeded it for a whole {@link #queueDelayInterval
+     * interval}, marks a standing queue at that data source. Chosen by measurement (benchmarks
+     * README, issue 21): a 1 ms point select waits a few ms in a short burst; at twice the capacity
+     * a 1024-deep queue means waits of 0.25 s and more.
+     */
+    public static final Duration DEFAULT_QUEUE_DELAY_TARGET = Duration.ofMillis(10);
+
+    /** {@link #queueDelayInterval(Duration)}'s default, 100 ms. */
+    public static final Duration DEFAULT_QUEUE_DELAY_INTERVAL = Duration.ofMillis(100);
+
     /** Default deadline of a transaction. */
     public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofSeconds(30);
 
@@ -275,6 +289,8 @@ public interface ShardedPool extends Pool {
     private final Map<String, java.util.List<Replica>> replicas = new LinkedHashMap<>();
     private ReadWriteSplittingOptions readWriteSplitting = ReadWriteSplittingOptions.defaults();
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+    private Duration queueDelayTarget = DEFAULT_QUEUE_DELAY_TARGET;
+    private Duration queueDelayInterval = DEFAULT_QUEUE_DELAY_INTERVAL;
 
     /**
      * A read replica of a data source.
@@ -390,8 +406,9 @@ public interface ShardedPool extends Pool {
      * ...}, "pool": {shared PoolOptions JSON}, "planCacheSize": 4096, "statementCacheSize": 256,
      * "transactionTimeoutMs": 30000, "circuitBreaker": {CircuitBreakerOptions JSON},
      * "nonAtomicMultiNodeWrites": false, "readWriteSplitting": {ReadWriteSplittingOptions JSON},
-     * "maxInFlight": -1}}. A data source may list read replicas: {@code "ds_0": {..., "replicas":
-     * {"ds_0_r1": {MySQLConnectOptions JSON, "weight": 1, "pool": {...}}}}}.
+     * "maxInFlight": -1, "queueDelayTargetMs": 10, "queueDelayIntervalMs": 100}}. A data source may
+     * list read replicas: {@code "ds_0": {..., "replicas": {"ds_0_r1": {MySQLConnectOptions JSON,
+     * "weight": 1, "pool": {...}}}}}.
      *
      * @throws ShardingConfigurationException naming the field path and value of an invalid entry
      */
@@ -522,6 +539,22 @@ public interface ShardedPool extends Pool {
         }
         maxInFlight(n.intValue());
       }
+      if (json.containsKey("queueDelayTargetMs")) {
+        Object ms = json.getValue("queueDelayTargetMs");
+        if (!(ms instanceof Number n) || n.longValue() != n.doubleValue() || n.longValue() < 0) {
+          throw new ShardingConfigurationException(
+              "queueDelayTargetMs", "must be an integer, 0 (off) or positive, got " + ms);
+        }
+        queueDelayTarget(Duration.ofMillis(n.longValue()));
+      }
+      if (json.containsKey("queueDelayIntervalMs")) {
+        Object ms = json.getValue("queueDelayIntervalMs");
+        if (!(ms instanceof Number n) || n.longValue() != n.doubleValue() || n.longValue() < 1) {
+          throw new ShardingConfigurationException(
+              "queueDelayIntervalMs", "must be a positive integer, got " + ms);
+        }
+        queueDelayInterval(Duration.ofMillis(n.longValue()));
+      }
       if (json.containsKey("nonAtomicMultiNodeWrites")) {
         if (!(json.getValue("nonAtomicMultiNodeWrites") instanceof Boolean b)) {
           throw new ShardingConfigurationException(
@@ -581,6 +614,58 @@ public interface ShardedPool extends Pool {
         }
       }
       return (int) Math.min(Integer.MAX_VALUE, Math.max(1, sum));
+    }
+
+    /**
+     * Adaptive admission per data source (JSON {@code "queueDelayTargetMs"}, default {@link
+     * #DEFAULT_QUEUE_DELAY_TARGET}; {@link Duration#ZERO} turns it off). The pool's own statements
+     * take their connections from a data source's pool one by one, and the time until the pool
+     * hands one over is their wait. When the shortest wait over a whole {@link #queueDelayInterval
+     * interval} is above this target (a standing queue, not a burst: every statement waited), the
+     * data source's limit of outstanding statements (waiting for or holding a connection) falls in
+     * proportion, down to its {@code maxSize} at the lowest; each interval whose shortest wait is
+     * at or below the target doubles it again, up to {@code maxSize + maxWaitQueueSize} (the pool's
+     * own bound, so that a burst after a quiet interval queues as without it). A new statement of
+     * the pool that needs a data source at its limit is refused at once, after routing and before a
+     * connection is asked for anywhere, with {@link ShardOverloadedException} naming the data
+     * source. Statements of an open connection or transaction are never refused by it (work already
+     * started goes first); reactive-tx's transactions take their connections from the data sources'
+     * pools themselves and are neither timed nor refused by it. {@link #maxInFlight} stays the hard
+     * cap over the whole pool, checked first.
+     *
+     * @throws ShardingConfigurationException for a negative or null duration
+     */
+    public Builder queueDelayTarget(Duration target) {
+      if (target == null || target.isNegative()) {
+        throw new ShardingConfigurationException(
+            "queueDelayTarget", "must be zero (off) or positive, got " + target);
+      }
+      this.queueDelayTarget = target;
+      return this;
+    }
+
+    public Duration queueDelayTarget() {
+      return queueDelayTarget;
+    }
+
+    /**
+     * The interval over which {@link #queueDelayTarget(Duration)} judges the shortest wait (JSON
+     * {@code "queueDelayIntervalMs"}, default {@link #DEFAULT_QUEUE_DELAY_INTERVAL}): long enough
+     * that a burst drains inside it, short enough that a standing queue is cut soon.
+     *
+     * @throws ShardingConfigurationException for a null, zero or negative duration
+     */
+    public Builder queueDelayInterval(Duration interval) {
+      if (interval == null || interval.isNegative() || interval.isZero()) {
+        throw new ShardingConfigurationException(
+            "queueDelayInterval", "must be positive, got " + interval);
+      }
+      this.queueDelayInterval = interval;
+      return this;
+    }
+
+    public Duration queueDelayInterval() {
+      return queueDelayInterval;
     }
 
     /**

@@ -168,6 +168,42 @@ final class RouterMetrics implements ShardBreaker.Listener {
         });
   }
 
+  /**
+   * The data source's limit of the pool's statements outstanding under adaptive admission ({@code
+   * shardkit.pool.admission.limit}).
+   */
+  void admissionLimit(String ds, QueueDelayLimit limit) {
+    own(
+        "shardkit.pool.admission.limit",
+        new String[] {"shard", ds},
+        () ->
+            Gauge.builder("shardkit.pool.admission.limit", limit, l -> l.limit(System.nanoTime()))
+                .description(
+                    "Adaptive admission: the pool's statements that may wait for or hold a"
+                        + " connection of the data source (connections + wait queue when no queue"
+                        + " stands)")
+                .tag("shard", ds)
+                .register(registry));
+  }
+
+  /** Statements refused by the data source's adaptive admission ({@code shardkit.pool.refused}). */
+  Counter queueRefused(String ds) {
+    return Counter.builder("shardkit.pool.refused")
+        .description(
+            "Pool statements refused for the data source before a connection was asked for (a"
+                + " standing queue there, or its wait queue full), nothing sent")
+        .tag("shard", ds)
+        .register(registry);
+  }
+
+  /** How long the pool's statements waited for a connection of the data source. */
+  Timer connectionWait(String ds) {
+    return Timer.builder("shardkit.pool.wait")
+        .description("Time a pool statement waited for a connection of the data source")
+        .tag("shard", ds)
+        .register(registry);
+  }
+
   /** Breaker state gauges: 0 closed, 1 half-open, 2 open. */
   void breakers(Collection<ShardCircuitBreaker> breakers) {
     for (ShardCircuitBreaker b : breakers) {

@@ -54,6 +54,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   private final ReadReplicas replicas;
   private final ShardBreakers breakers;
   private final RouterMetrics metrics;
+  private final QueueDelayAdmission queueDelay;
   private final Vertx vertx;
   private final io.shardkit.router.impl.schema.SchemaCatalog catalog;
   private final PlanCache cache;
@@ -123,6 +124,21 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
             pools::get,
             registry,
             builder::effectiveConnectOptions);
+    Duration target = builder.queueDelayTarget();
+    if (!target.isZero()) {
+      Map<String, Integer> queues = new LinkedHashMap<>();
+      builder.poolOptions().forEach((ds, options) -> queues.put(ds, options.getMaxWaitQueueSize()));
+      this.queueDelay =
+          new QueueDelayAdmission(
+              pools,
+              maxSizes,
+              queues,
+              target.toNanos(),
+              builder.queueDelayInterval().toNanos(),
+              metrics);
+    } else {
+      this.queueDelay = null;
+    }
     this.poolSource =
         new StatementRunner.PooledSource(
             ds -> Future.succeededFuture(pools.get(ds)),
@@ -130,7 +146,8 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
                 this, builder.transactionManager() != null, builder.nonAtomicMultiNodeWrites()),
             replicas,
             null,
-            true);
+            true,
+            queueDelay);
     // Load the parser's classes on a worker (their static initialisation takes hundreds of
     // milliseconds once per JVM, and any other thread parsing meanwhile waits on the class lock),
     // and let the first statements wait for it with the first schema read: never on an event loop.

@@ -45,6 +45,15 @@ final class StatementRunner {
     Future<SqlClient> clientFor(String dataSource);
 
     /**
+     * Runs {@code op} on a client of {@code dataSource}: by default on {@link #clientFor}'s; the
+     * pool's source with adaptive admission on a connection taken from the data source's pool for
+     * it, timing the wait for it.
+     */
+    default <T> Future<T> run(String dataSource, Function<SqlClient, Future<T>> op) {
+      return clientFor(dataSource).compose(op);
+    }
+
+    /**
      * Whether statements through this source are new work the circuit breakers may refuse (the
      * pool); false for a transaction's own connections, whose outcomes are only reported.
      */
@@ -93,12 +102,12 @@ final class StatementRunner {
      * #clientFor} says.
      */
     default <T> Future<T> read(String dataSource, Function<SqlClient, Future<T>> op) {
-      return clientFor(dataSource).compose(op);
+      return run(dataSource, op);
     }
 
     /** A gated source: the pool's, whose multi-statement writes run in implicit transactions. */
     static ClientSource pooled(ClientSource source, ImplicitTransactions implicit) {
-      return new PooledSource(source, implicit, null, null, false);
+      return new PooledSource(source, implicit, null, null, false, null);
     }
   }
 
@@ -114,18 +123,25 @@ final class StatementRunner {
     private final ReadReplicas replicas;
     private final Runnable onWrite;
     private final boolean refusable;
+    private final QueueDelayAdmission admission;
 
+    /**
+     * @param admission the adaptive admission per data source, or null (statements run on the pools
+     *     as they are, nothing timed or refused per data source)
+     */
     PooledSource(
         ClientSource primaries,
         ImplicitTransactions implicit,
         ReadReplicas replicas,
         Runnable onWrite,
-        boolean refusable) {
+        boolean refusable,
+        QueueDelayAdmission admission) {
       this.primaries = primaries;
       this.implicit = implicit;
       this.replicas = replicas;
       this.onWrite = onWrite;
       this.refusable = refusable;
+      this.admission = admission;
     }
 
     /**
@@ -133,7 +149,7 @@ final class StatementRunner {
      * its statements are not refused by the pool's limit of statements in flight.
      */
     PooledSource observingWrites(Runnable listener) {
-      return new PooledSource(primaries, implicit, replicas, listener, false);
+      return new PooledSource(primaries, implicit, replicas, listener, false, admission);
     }
 
     /**
@@ -141,7 +157,7 @@ final class StatementRunner {
      * none refused by the pool's limit of statements in flight.
      */
     PooledSource primariesOnly() {
-      return new PooledSource(primaries, implicit, null, onWrite, false);
+      return new PooledSource(primaries, implicit, null, onWrite, false, admission);
     }
 
     @Override
@@ -155,10 +171,15 @@ final class StatementRunner {
     }
 
     @Override
+    public <T> Future<T> run(String dataSource, Function<SqlClient, Future<T>> op) {
+      return admission == null ? clientFor(dataSource).compose(op) : admission.run(dataSource, op);
+    }
+
+    @Override
     public <T> Future<T> read(String dataSource, Function<SqlClient, Future<T>> op) {
       ReadReplicas.Member replica = replicas == null ? null : replicas.pick(dataSource);
       if (replica == null) {
-        return clientFor(dataSource).compose(op);
+        return run(dataSource, op);
       }
       return op.apply(replica.pool)
           .recover(
@@ -169,12 +190,16 @@ final class StatementRunner {
                 // a replica that cannot be reached: the read goes to the primary, the replica gets
                 // no reads until its heartbeat answers again
                 replicas.unreachable(replica, e);
-                return clientFor(dataSource).compose(op);
+                return run(dataSource, op);
               });
     }
 
     @Override
     public void admit(String sql, Rewriter.Routed routed) {
+      if (refusable && admission != null) {
+        // the pool's own new statement: refused when a data source it needs has a standing queue
+        admission.check(routed, replicas);
+      }
       if (onWrite != null && routed.write()) {
         onWrite.run();
       }
@@ -559,17 +584,14 @@ final class StatementRunner {
       for (int i : group.getValue()) {
         tuples.add(routes.get(i).units().get(0).params());
       }
-      Future<SqlClient> client;
-      try {
-        client = source.clientFor(ds);
-      } catch (RuntimeException e) {
-        client = Future.failedFuture(e);
-      }
       long start = System.nanoTime();
-      Future<RowSet<Row>> batchResult =
-          client
-              .compose(c -> c.preparedQuery(unitSql).executeBatch(tuples))
-              .recover(e -> Future.failedFuture(typed(ds, e)));
+      Future<RowSet<Row>> sent;
+      try {
+        sent = source.run(ds, c -> c.preparedQuery(unitSql).executeBatch(tuples));
+      } catch (RuntimeException e) {
+        sent = Future.failedFuture(e);
+      }
+      Future<RowSet<Row>> batchResult = sent.recover(e -> Future.failedFuture(typed(ds, e)));
       batchResult.onComplete(ar -> metrics.unit(ds, kind, outcome(ar), start));
       runDataSources.add(ds);
       runs.add(
@@ -782,7 +804,7 @@ final class StatementRunner {
       sent =
           pooled && replicaRead(routed)
               ? source.read(unit.dataSource(), op)
-              : source.clientFor(unit.dataSource()).compose(op);
+              : source.run(unit.dataSource(), op);
     } catch (RuntimeException e) {
       sent = Future.failedFuture(e);
     }

@@ -1,0 +1,178 @@
+package io.shardkit.router.impl.execute;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The adaptive limit of one data source pool's statements (waiting for or holding one of its
+ * connections), judged on how long they wait for a connection (pure logic: the clock is passed in).
+ *
+ * <p>Time is cut into intervals. At the end of each, the minimum wait seen in it decides, as in
+ * CoDel: a minimum above {@code target} means that every statement of the interval waited, i.e. a
+ * standing queue, not a burst; the limit then falls in proportion ({@code limit × target /
+ * minimum}, taken from the statements actually outstanding when fewer), never below {@code floor}
+ * (the pool's connections: a statement that would get a connection at once is not refused). An
+ * interval whose minimum is at or below the target (or with no statement at all) doubles the limit,
+ * up to {@code ceiling} (the pool's connections plus its wait queue: what it holds without this
+ * limit), so a burst after a quiet interval queues as it would without it. An interval in which
+ * statements waited and none got a connection decides nothing (the limit stays): it may be a
+ * stalled server, or an event loop still busy sending a burst, which hands the connections over
+ * once it is done; the waits then measured decide at the next interval's end. (A stalled server is
+ * the circuit breaker's: its slow-call rule.)
+ *
+ * <p>Thread-safe: samples and reads are lock-free; the interval's end is handled once, under a
+ * lock.
+ */
+final class QueueDelayLimit {
+
+  private final int floor;
+  private final int ceiling;
+  private final long targetNanos;
+  private final long intervalNanos;
+
+  private volatile int limit;
+  private volatile long intervalEnd;
+  private volatile long lastMinWaitNanos;
+
+  private final AtomicLong minWait = new AtomicLong(Long.MAX_VALUE);
+  private final AtomicInteger samples = new AtomicInteger();
+  private final AtomicInteger waiting = new AtomicInteger();
+  private final AtomicInteger outstanding = new AtomicInteger();
+
+  QueueDelayLimit(int floor, int ceiling, long targetNanos, long intervalNanos, long now) {
+    if (floor < 1 || ceiling < floor || targetNanos <= 0 || intervalNanos <= 0) {
+      throw new IllegalArgumentException(
+          "floor "
+              + floor
+              + ", ceiling "
+              + ceiling
+              + ", target "
+              + targetNanos
+              + ", interval "
+              + intervalNanos);
+    }
+    this.floor = floor;
+    this.ceiling = ceiling;
+    this.targetNanos = targetNanos;
+    this.intervalNanos = intervalNanos;
+    this.limit = ceiling;
+    this.intervalEnd = now + intervalNanos;
+  }
+
+  /**
+   * Whether one more statement may ask for a connection now: fewer than the limit outstanding. Does
+   * not count it in ({@link #asked}).
+   */
+  boolean admits(long now) {
+    return outstanding.get() < limit(now);
+  }
+
+  /** The limit in force at {@code now}. */
+  int limit(long now) {
+    if (now - intervalEnd >= 0) {
+      roll(now);
+    }
+    return limit;
+  }
+
+  /** A statement asks the pool for a connection: outstanding and waiting until {@link #got}. */
+  void asked() {
+    outstanding.incrementAndGet();
+    waiting.incrementAndGet();
+  }
+
+  /**
+   * The statement that asked at {@code askedAt} got its connection (or failed to) at {@code now}.
+   */
+  void got(long askedAt, long now) {
+    if (now - intervalEnd >= 0) {
+      roll(now); // the interval that ended is judged on the waits seen in it, not this one
+    }
+    waiting.decrementAndGet();
+    long wait = Math.max(0, now - askedAt);
+    long min;
+    while (wait < (min = minWait.get()) && !minWait.compareAndSet(min, wait)) {
+      // retry
+    }
+    samples.incrementAndGet();
+  }
+
+  /**
+   * The statement that asked got no connection (the pool refused or failed it): no longer waiting,
+   * and not a sample (a refusal's wait of zero says nothing about the queue).
+   */
+  void gotNone() {
+    waiting.decrementAndGet();
+  }
+
+  /** The statement is done with its connection (or never got one). */
+  void done() {
+    outstanding.decrementAndGet();
+  }
+
+  private synchronized void roll(long now) {
+    long end = intervalEnd;
+    if (now - end < 0) {
+      return; // another thread rolled it
+    }
+    long elapsed = 1 + (now - end) / intervalNanos;
+    intervalEnd = end + elapsed * intervalNanos;
+    int seen = samples.getAndSet(0);
+    long min = minWait.getAndSet(Long.MAX_VALUE);
+    if (seen == 0) {
+      if (waiting.get() == 0) {
+        // quiet: nobody asked
+        lastMinWaitNanos = 0;
+        limit = grown(limit, elapsed);
+      }
+      // else statements wait and none got a connection: undecided, the limit stays
+      return;
+    }
+    lastMinWaitNanos = min;
+    if (min > targetNanos) {
+      int base = Math.min(limit, Math.max(outstanding.get(), floor));
+      long cut = (long) ((double) base * targetNanos / min);
+      limit = (int) Math.max(floor, Math.min(base, cut));
+    } else {
+      // a good interval, then any quiet ones after it
+      limit = grown(limit, elapsed);
+    }
+  }
+
+  private int grown(int from, long doublings) {
+    long l = from;
+    for (long i = 0; i < doublings && l < ceiling; i++) {
+      l *= 2;
+    }
+    return (int) Math.min(ceiling, l);
+  }
+
+  /** The minimum wait of the last interval that ended (0 when it had no statement). */
+  long lastMinWaitNanos() {
+    return lastMinWaitNanos;
+  }
+
+  int outstanding() {
+    return outstanding.get();
+  }
+
+  int waiting() {
+    return waiting.get();
+  }
+
+  int floor() {
+    return floor;
+  }
+
+  int ceiling() {
+    return ceiling;
+  }
+
+  long targetNanos() {
+    return targetNanos;
+  }
+
+  long intervalNanos() {
+    return intervalNanos;
+  }
+}
