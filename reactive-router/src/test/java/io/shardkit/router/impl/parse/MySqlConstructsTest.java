@@ -61,6 +61,14 @@ class MySqlConstructsTest {
             "SELECT * FROM t_order WHERE BINARY LOWER(status) = 'a' AND " + ONE,
             "write CAST(expression AS BINARY)"),
         refused(
+            "LAST_INSERT_ID(), FOUND_ROWS(), ROW_COUNT(), CONNECTION_ID(), GET_LOCK(), @var",
+            "SELECT LAST_INSERT_ID()",
+            "\"LAST_INSERT_ID()\" belongs to one connection of one server"),
+        refused(
+            "a user variable",
+            "SELECT * FROM t_order WHERE " + ONE + " AND status = @s",
+            "\"@s\" belongs to one connection of one server"),
+        refused(
             "REPLACE INTO ... VALUES",
             "REPLACE INTO t_order (order_id, user_id, status) VALUES (2, 1, 'a')",
             "\"REPLACE INTO t_order\": REPLACE is not routed"),
