@@ -106,7 +106,13 @@ public sealed interface Having {
 
     @Override
     public Object eval(Object[] row, int visible, Tuple params) {
-      return params.getValue(index);
+      Object v = params.getValue(index);
+      // the MySQL client sends a BigDecimal (or Numeric) parameter as its text, and the server
+      // compares it as a string: 'Zurich' < ? is false for 1.5 as a BigDecimal, true as a Double
+      // (measured through Vert.x on MariaDB 11.4)
+      return v instanceof BigDecimal || v instanceof io.vertx.sqlclient.data.Numeric
+          ? v.toString()
+          : v;
     }
 
     @Override
@@ -364,6 +370,9 @@ public sealed interface Having {
       }
       if (v instanceof String s && node.ordinals() != null) {
         return (long) node.ordinals().ordinal(s);
+      }
+      if (v instanceof String && !(node instanceof Ref)) {
+        return v; // a string literal or parameter: the server computes with it as a double
       }
       if (!Values.isNumber(v)) {
         // the server reads a string as a double (its numeric prefix; a JSON string with its
