@@ -55,9 +55,13 @@ final class ResultCheck {
     List<List<String>> a = canonicalRows(actual, compares);
     Optional<List<SortKey>> keys = spec.sortKeys();
     if (keys.isEmpty()) {
-      return unlimited == null
-          ? multiset(e, a, "wrong rows")
-          : subset(a, canonicalRows(unlimited, compares), "wrong rows");
+      if (unlimited == null) {
+        Optional<Difference> d = multiset(e, a, "wrong rows");
+        return d.isPresent() && withinTolerance(expected.rows(), actual.rows(), compares)
+            ? Optional.empty()
+            : d;
+      }
+      return subset(a, canonicalRows(unlimited, compares), "wrong rows");
     }
     List<List<String>> ek = sortKeys(expected, keys.get());
     List<List<String>> ak = sortKeys(actual, keys.get());
@@ -77,7 +81,11 @@ final class ResultCheck {
       if (i + 1 == e.size() || !ek.get(i + 1).equals(ek.get(i))) {
         Optional<Difference> d =
             multiset(e.subList(start, i + 1), a.subList(start, i + 1), "wrong rows");
-        if (d.isPresent()) {
+        if (d.isPresent()
+            && !withinTolerance(
+                expected.rows().subList(start, i + 1),
+                actual.rows().subList(start, i + 1),
+                compares)) {
           return diff(d.get().kind(), "rows " + start + ".." + i + ": " + d.get().detail());
         }
         start = i + 1;
@@ -153,6 +161,65 @@ final class ResultCheck {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether the rows pair up as multisets when floating-point columns compare within a relative
+   * 1e-9 instead of by their 9-digit rounding: two values a few units of the 15th digit apart round
+   * differently when they straddle a 9-digit boundary (seed 106: VAR_POP 2.0254392249999999e19
+   * exactly, the server's 2.025439224999561e19 and the merge's ...25e19 rounded to ...22 and
+   * ...23).
+   */
+  private boolean withinTolerance(
+      List<List<Object>> expected, List<List<Object>> actual, List<ValueCompare> compares) {
+    if (compares.stream().noneMatch(c -> c.mode() == ValueCompare.Mode.APPROX)
+        || expected.size() != actual.size()
+        || expected.size() > 2000) {
+      return false;
+    }
+    boolean[] used = new boolean[expected.size()];
+    for (List<Object> row : actual) {
+      boolean found = false;
+      for (int j = 0; j < expected.size() && !found; j++) {
+        if (!used[j] && sameWithinTolerance(expected.get(j), row, compares)) {
+          used[j] = true;
+          found = true;
+        }
+      }
+      if (!found) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private boolean sameWithinTolerance(
+      List<Object> expected, List<Object> actual, List<ValueCompare> compares) {
+    for (int i = 0; i < expected.size(); i++) {
+      ValueCompare c = i < compares.size() ? compares.get(i) : ValueCompare.EXACT;
+      Object x = expected.get(i);
+      Object y = actual.get(i);
+      if (c.mode() == ValueCompare.Mode.APPROX && number(x) != null && number(y) != null) {
+        double a = number(x);
+        double b = number(y);
+        if (Math.abs(a - b) > 1e-9 * Math.max(Math.abs(a), Math.abs(b))) {
+          return false;
+        }
+      } else if (!java.util.Objects.equals(canonical.value(x, c), canonical.value(y, c))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static Double number(Object v) {
+    if (v instanceof io.vertx.sqlclient.data.Numeric n) {
+      return n.doubleValue();
+    }
+    if (v instanceof Number n) {
+      return n.doubleValue();
+    }
+    return null;
   }
 
   /** Equal as multisets. */

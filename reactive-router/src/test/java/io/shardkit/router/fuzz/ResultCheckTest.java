@@ -215,6 +215,34 @@ class ResultCheckTest {
   }
 
   @Test
+  void floatingPointValuesStraddlingANineDigitBoundaryAreEqualWithinTolerance() {
+    // seed 106: VAR_POP is 2.0254392249999999e19 exactly; the server's 2.025439224999561e19 and
+    // the merge's 2.0254392250000e19 round to ...22 and ...23 at 9 digits
+    Expr variance = new Expr.Aggregate("VAR_POP", false, new Expr.Col(null, AMOUNT), null, null);
+    SelectSpec spec =
+        new SelectSpec(
+            new From(TABLE, null, null, null, null),
+            false,
+            false,
+            List.of(new Item(variance, "v")),
+            null,
+            List.of(),
+            null,
+            List.of(),
+            null,
+            null,
+            false);
+    List<String> labels = List.of("v");
+    List<String> types = List.of("DOUBLE");
+    QueryResult expected = new QueryResult(labels, types, List.of(row(2.025439224999561e19)), 0);
+    QueryResult close = new QueryResult(labels, types, List.of(row(2.0254392250000e19)), 0);
+    QueryResult far = new QueryResult(labels, types, List.of(row(2.0254392350000e19)), 0);
+
+    assertThat(compare(spec, expected, close)).isEmpty();
+    assertThat(compare(spec, expected, far)).isPresent();
+  }
+
+  @Test
   void concatenatedCharactersCompareByCollationWeightsSoAnExpandingLetterEqualsItsExpansion() {
     // seed 46: GROUP_CONCAT(DISTINCT c1 SEPARATOR '') over 'ss' and 'ß', equal in
     // utf8mb4_unicode_ci, where the key of 'ß' is the two weights of 'ss'
