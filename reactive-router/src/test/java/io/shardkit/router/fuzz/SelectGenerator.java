@@ -335,7 +335,7 @@ final class SelectGenerator {
       return new Expr.Aggregate("COUNT", false, null, null, null);
     }
     if (roll < 20) {
-      return new Expr.Aggregate("COUNT", true, col, null, null);
+      return new Expr.Aggregate("COUNT", true, literals.chance(25) ? scalarOr(s) : col, null, null);
     }
     if (roll < 30) {
       return new Expr.Aggregate(
@@ -463,7 +463,8 @@ final class SelectGenerator {
         && spec.items().stream().noneMatch(i -> i.expr().isAggregate())
         && literals.chance(15)) {
       Scoped s = literals.pick(scope);
-      orders.add(new Order(-1, s.expr(), Order.Style.EXPRESSION, null, literals.chance(50)));
+      Expr by = literals.chance(30) ? scalarOr(s) : s.expr();
+      orders.add(new Order(-1, by, Order.Style.EXPRESSION, null, literals.chance(50)));
     }
     spec = spec.withOrderBy(orders);
     if (literals.chance(35)) {
