@@ -66,7 +66,8 @@ final class ResultCheck {
     List<List<String>> ek = sortKeys(expected, keys.get());
     List<List<String>> ak = sortKeys(actual, keys.get());
     for (int i = 0; i < ek.size(); i++) {
-      if (!ek.get(i).equals(ak.get(i))) {
+      if (!ek.get(i).equals(ak.get(i))
+          && !keysWithinTolerance(expected.rows().get(i), actual.rows().get(i), keys.get())) {
         return diff(
             "wrong order",
             "row " + i + ": expected sort key " + ek.get(i) + ", actual " + ak.get(i));
@@ -207,6 +208,22 @@ final class ResultCheck {
         }
       } else if (!java.util.Objects.equals(canonical.value(x, c), canonical.value(y, c))) {
         return false;
+      }
+    }
+    return true;
+  }
+
+  /** The sort keys of two rows, floating-point ones within a relative 1e-9 (see above). */
+  private boolean keysWithinTolerance(List<Object> e, List<Object> a, List<SortKey> keys) {
+    for (SortKey key : keys) {
+      if (!sameWithinTolerance(
+          java.util.Arrays.asList(e.get(key.column())),
+          java.util.Arrays.asList(a.get(key.column())),
+          List.of(key.compare()))) {
+        return false;
+      }
+      if (key.compare().tolerant()) {
+        break;
       }
     }
     return true;

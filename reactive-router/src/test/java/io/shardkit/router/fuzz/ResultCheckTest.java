@@ -212,6 +212,12 @@ class ResultCheckTest {
 
     assertThat(compare(spec, expected, tiedByTheRouter)).isEmpty();
     assertThat(compare(spec, expected, otherValue)).isPresent();
+    // seed 110: 2490.109375 exactly, the server's and the merge's values round to ...37 and ...38
+    QueryResult boundary =
+        new QueryResult(labels, types, List.of(row(2490.10937499999, "b"), row(3.5, "a")), 0);
+    QueryResult otherSide =
+        new QueryResult(labels, types, List.of(row(2490.10937500001, "b"), row(3.5, "a")), 0);
+    assertThat(compare(spec, boundary, otherSide)).isEmpty();
   }
 
   @Test
