@@ -74,6 +74,12 @@ class BlockedThreadGuardExtensionTest {
         .isTrue();
     assertThat(BlockedThreadGuardExtension.warmingUp(new StackTraceElement[] {sleep, init}))
         .isTrue();
+    // JaCoCo's per-class probe set-up on a class's first use (seen in a Jackson serializer's first
+    // build on an event loop under the agent)
+    StackTraceElement probes =
+        new StackTraceElement("com.fasterxml.Lib", "$jacocoInit", "Lib.java", -1);
+    assertThat(BlockedThreadGuardExtension.warmingUp(new StackTraceElement[] {probes, app}))
+        .isTrue();
     // Class loading below application code is not what the thread is doing now.
     assertThat(BlockedThreadGuardExtension.warmingUp(new StackTraceElement[] {sleep, app, load}))
         .isFalse();

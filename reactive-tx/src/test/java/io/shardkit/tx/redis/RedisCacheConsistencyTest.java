@@ -107,6 +107,15 @@ class RedisCacheConsistencyTest {
                 .build());
     await(outbox.installSchema());
     outbox.warmUp(1L);
+    // Jackson builds its serializers on first use (2 s on an event loop once, under the coverage
+    // agent on a loaded machine): built here, on the test thread
+    io.vertx.core.json.Json.encode(
+        new io.vertx.core.json.JsonObject()
+            .put(
+                "a",
+                new io.vertx.core.json.JsonArray()
+                    .add(new io.vertx.core.json.JsonObject().put("b", 1).put("c", "d"))
+                    .add(java.util.Map.of("e", java.util.List.of(1L, "f")))));
     // routed once here, so the first transfer does not load the SQL parser on an event loop
     pool.dataSourcesFor(
         "UPDATE account SET balance = balance - ?, version = version + 1 WHERE id = ? AND"
