@@ -220,6 +220,10 @@ final class MySqlSyntax {
         default -> {}
       }
     }
+    String session = SessionReads.find(tokens);
+    if (session != null) {
+      throw SessionReads.refusal(session);
+    }
     if (out == null) {
       return new MySqlSyntax(sql, List.of());
     }
@@ -297,11 +301,10 @@ final class MySqlSyntax {
   }
 
   /** A word, a quoted string or identifier, or one punctuation character. */
-  private record Token(
-      int start, int end, String text, String upper, boolean word, boolean quoted) {}
+  record Token(int start, int end, String text, String upper, boolean word, boolean quoted) {}
 
   /** Tokens outside comments; quoted strings and identifiers are single tokens. */
-  private static List<Token> tokens(String sql) {
+  static List<Token> tokens(String sql) {
     List<Token> out = new ArrayList<>();
     int n = sql.length();
     int i = 0;

@@ -71,17 +71,6 @@ public final class StatementParser {
               + " configure it in the data source's connect options instead");
     }
     MySqlSyntax syntax = MySqlSyntax.prepare(sql);
-    String session = SessionReads.find(sql);
-    if (session != null) {
-      throw new UnsupportedSqlException(
-          List.of(),
-          quote(session)
-              + " belongs to one connection of one server: on a sharded pool the statement runs on"
-              + " whichever pooled connection of whichever shard it routes to, so it would read or"
-              + " hold another connection's state; read a generated key from the INSERT's result"
-              + " (MySQLClient.LAST_INSERTED_ID), pass values as parameters, and run"
-              + " connection-bound SQL on one shard's pool(ds)");
-    }
     Statement statement;
     CCJSqlParser parser =
         CCJSqlParserUtil.newParser(syntax.text()).withBackslashEscapeCharacter(true);
