@@ -90,18 +90,7 @@ class ResultCheckTest {
   @Test
   void numbersCompareByValue() {
     SelectSpec spec =
-        new SelectSpec(
-            new From(TABLE, null, null, null, null),
-            false,
-            false,
-            List.of(new Item(new Expr.Col(null, AMOUNT), null)),
-            null,
-            List.of(),
-            null,
-            List.of(),
-            null,
-            null,
-            false);
+        spec(false, List.of(new Item(new Expr.Col(null, AMOUNT), null)), List.of(), List.of());
     QueryResult expected =
         new QueryResult(List.of("c2"), List.of("NEWDECIMAL"), rows(new BigDecimal("1.50")), 0);
     QueryResult same =
@@ -148,19 +137,7 @@ class ResultCheckTest {
   @Test
   void groupConcatElementsWithoutOrderCompareAsASet() {
     Expr concat = new Expr.Aggregate("GROUP_CONCAT", false, new Expr.Col(null, NAME), null, null);
-    SelectSpec spec =
-        new SelectSpec(
-            new From(TABLE, null, null, null, null),
-            false,
-            false,
-            List.of(new Item(concat, null)),
-            null,
-            List.of(),
-            null,
-            List.of(),
-            null,
-            null,
-            false);
+    SelectSpec spec = spec(false, List.of(new Item(concat, null)), List.of(), List.of());
     List<String> labels = List.of("GROUP_CONCAT(c1)");
     QueryResult expected = new QueryResult(labels, List.of("BLOB"), rows("a,Zürich,b"), 0);
 
@@ -178,20 +155,13 @@ class ResultCheckTest {
     // by their last bits, the router's merged values by its own: the next key must not decide
     Expr variance = new Expr.Aggregate("VAR_POP", false, new Expr.Col(null, AMOUNT), null, null);
     SelectSpec spec =
-        new SelectSpec(
-            new From(TABLE, null, null, null, null),
-            false,
+        spec(
             false,
             List.of(new Item(variance, "a0"), new Item(new Expr.Col(null, NAME), null)),
-            null,
             List.of(new Expr.Col(null, NAME)),
-            null,
             List.of(
                 new Order(0, null, Order.Style.POSITION, null, false),
-                new Order(1, null, Order.Style.POSITION, null, false)),
-            null,
-            null,
-            false);
+                new Order(1, null, Order.Style.POSITION, null, false)));
     List<String> labels = List.of("a0", "c1");
     List<String> types = List.of("DOUBLE", "VARSTRING");
     QueryResult expected =
@@ -225,19 +195,7 @@ class ResultCheckTest {
     // seed 106: VAR_POP is 2.0254392249999999e19 exactly; the server's 2.025439224999561e19 and
     // the merge's 2.0254392250000e19 round to ...22 and ...23 at 9 digits
     Expr variance = new Expr.Aggregate("VAR_POP", false, new Expr.Col(null, AMOUNT), null, null);
-    SelectSpec spec =
-        new SelectSpec(
-            new From(TABLE, null, null, null, null),
-            false,
-            false,
-            List.of(new Item(variance, "v")),
-            null,
-            List.of(),
-            null,
-            List.of(),
-            null,
-            null,
-            false);
+    SelectSpec spec = spec(false, List.of(new Item(variance, "v")), List.of(), List.of());
     List<String> labels = List.of("v");
     List<String> types = List.of("DOUBLE");
     QueryResult expected = new QueryResult(labels, types, List.of(row(2.025439224999561e19)), 0);
@@ -280,13 +238,19 @@ class ResultCheckTest {
   }
 
   private static SelectSpec select(boolean distinct, List<Order> orderBy) {
+    return spec(distinct, List.of(new Item(new Expr.Col(null, NAME), null)), List.of(), orderBy);
+  }
+
+  /** {@code SELECT [DISTINCT] items FROM t_x [GROUP BY ...] [ORDER BY ...]}. */
+  private static SelectSpec spec(
+      boolean distinct, List<Item> items, List<Expr> groupBy, List<Order> orderBy) {
     return new SelectSpec(
         new From(TABLE, null, null, null, null),
         false,
         distinct,
-        List.of(new Item(new Expr.Col(null, NAME), null)),
+        items,
         null,
-        List.of(),
+        groupBy,
         null,
         orderBy,
         null,
