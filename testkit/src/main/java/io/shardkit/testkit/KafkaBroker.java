@@ -75,9 +75,7 @@ public final class KafkaBroker implements AutoCloseable {
               + "\n",
           StandardCharsets.UTF_8);
       Path log = dir.resolve("kafka.log");
-      byte[] id = new byte[16];
-      new SecureRandom().nextBytes(id);
-      String clusterId = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
+      String clusterId = clusterId(new SecureRandom());
       Process format =
           java(
               dir,
@@ -189,6 +187,23 @@ public final class KafkaBroker implements AutoCloseable {
       return text.length() > 2000 ? text.substring(text.length() - 2000) : text;
     } catch (IOException e) {
       return "(no log)";
+    }
+  }
+
+  /**
+   * A random cluster id in Kafka's form (16 bytes, URL-safe base64 without padding). One that
+   * starts with '-' is drawn again: the storage tool's argument parser reads it as an option and
+   * fails with "--cluster-id: expected one argument" (Kafka's own {@code Uuid.randomUuid} redraws
+   * for the same reason).
+   */
+  static String clusterId(SecureRandom random) {
+    byte[] id = new byte[16];
+    while (true) {
+      random.nextBytes(id);
+      String encoded = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
+      if (!encoded.startsWith("-")) {
+        return encoded;
+      }
     }
   }
 }
