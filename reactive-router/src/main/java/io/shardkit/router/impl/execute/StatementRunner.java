@@ -724,17 +724,47 @@ final class StatementRunner {
     ShardBreakers.end(calls, dataSources, futures);
     return settled(futures, routed.write())
         .map(
-            all -> {
-              List<RowSet<Row>> results = new ArrayList<>(all);
-              if (routed.union() != null) {
-                return new io.shardkit.router.impl.merge.UnionMerge(routed.union()).merge(results);
-              }
-              if (routed.write() || routed.merge() == null) {
-                return WriteResults.combine(routed, results);
-              }
-              return ResultMerger.merge(
-                  results, routed.merge(), routed.offset(), routed.limit(), routed.params());
-            });
+            all ->
+                combined(
+                    routed,
+                    dataSources,
+                    () -> {
+                      List<RowSet<Row>> results = new ArrayList<>(all);
+                      if (routed.union() != null) {
+                        return new io.shardkit.router.impl.merge.UnionMerge(routed.union())
+                            .merge(results);
+                      }
+                      if (routed.write() || routed.merge() == null) {
+                        return WriteResults.combine(routed, results);
+                      }
+                      return ResultMerger.merge(
+                          results,
+                          routed.merge(),
+                          routed.offset(),
+                          routed.limit(),
+                          routed.params());
+                    }));
+  }
+
+  /**
+   * Runs the combination of the units' answers. shardkit's own exceptions (refusals found only in
+   * the data, e.g. values the merge cannot compare) pass as they are; any other runtime exception
+   * (a bug) becomes a typed {@link io.shardkit.router.ResultMergeException} naming the statement
+   * and the data sources, with the original as its cause, instead of reaching the caller bare.
+   */
+  static <T> T combined(
+      Rewriter.Routed routed, List<String> dataSources, java.util.function.Supplier<T> combine) {
+    try {
+      return combine.get();
+    } catch (io.shardkit.context.ShardkitException typed) {
+      throw typed;
+    } catch (RuntimeException unexpected) {
+      throw new io.shardkit.router.ResultMergeException(
+          routed.plan() == null ? "(statement not known)" : routed.plan().sql(),
+          new ArrayList<>(new LinkedHashSet<>(dataSources)),
+          routed.write(),
+          unexpected);
+    }
   }
 
   /**
