@@ -54,7 +54,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code tccTwoShardsAsync}: the same with the asynchronous confirm (answered once the COMMIT
  *       decision is durable, both confirms in the background);
  *   <li>{@code nonAtomicTwoShards}: two local transactions in sequence, one per shard (what people
- *       do without shardkit: not atomic). Not in the runner's suite; for reference.
+ *       do without shardkit: not atomic). Not in the runner's suite; for reference;
+ *   <li>{@code xaTwoShardsPipelined}: {@code xaTwoShards} with {@code pipelineBranchStart(true)} on
+ *       pools with a pipelining limit of 2 (each branch's start in the round trip of its first
+ *       statement). Not in the runner's suite; for reference (benchmarks/README.md, CPU per
+ *       transfer).
  * </ul>
  *
  * Budget (DESIGN.md): xa / local ≥ 0.6. Run alone: {@code java -jar
@@ -89,6 +93,7 @@ public class TransferBenchmark {
 
   private ShardedPool sharded;
   private ShardedPool shardedLogDecision;
+  private ShardedPool shardedPipelined;
   private final io.micrometer.core.instrument.simple.SimpleMeterRegistry phasesLogDecision =
       new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
   private Transactions transactions;
@@ -139,12 +144,29 @@ public class TransferBenchmark {
                             .decisionOnParticipant(false)
                             .build()))
             .build();
+    // the same shards, each branch's start pipelined with its first statement (pools with a
+    // pipelining limit of 2)
+    java.util.Map<String, io.vertx.mysqlclient.MySQLConnectOptions> pipelining =
+        new java.util.LinkedHashMap<>();
+    env.dataSources().forEach((ds, o) -> pipelining.put(ds, o.setPipeliningLimit(2)));
+    shardedPipelined =
+        ShardedPool.builder(vertx)
+            .rules(BenchEnv.rules())
+            .dataSources(pipelining, new PoolOptions().setMaxSize(inFlight + 4))
+            .transactionManager(
+                p ->
+                    Transactions.create(
+                        vertx,
+                        p,
+                        TransactionsOptions.builder("ds_0").pipelineBranchStart(true).build()))
+            .build();
     transactions = Transactions.of(sharded);
     debit = debitAction();
     credit = creditAction();
     transactions.register(debit).register(credit);
     Bench.await(transactions.installSchema());
     Bench.await(Transactions.of(shardedLogDecision).installSchema());
+    Bench.await(Transactions.of(shardedPipelined).installSchema());
     shard0 = sharded.pool("ds_0");
     shard1 = sharded.pool("ds_1");
   }
@@ -161,6 +183,8 @@ public class TransferBenchmark {
     Bench.await(Transactions.of(shardedLogDecision).close());
     Bench.await(sharded.close());
     Bench.await(shardedLogDecision.close());
+    Bench.await(Transactions.of(shardedPipelined).close());
+    Bench.await(shardedPipelined.close());
     Bench.await(vertx.close());
     env.close();
   }
@@ -205,6 +229,20 @@ public class TransferBenchmark {
             "xaTwoShards",
             () ->
                 sharded.withTransaction(
+                    timeout.timeout(), conn -> debitCredit(conn, account(0), account(1), conn)))
+        .take();
+  }
+
+  /**
+   * Two shards, one shardkit XA transaction, each branch's start pipelined with its first
+   * statement.
+   */
+  @Benchmark
+  public void xaTwoShardsPipelined() throws InterruptedException {
+    window(
+            "xaTwoShardsPipelined",
+            () ->
+                shardedPipelined.withTransaction(
                     timeout.timeout(), conn -> debitCredit(conn, account(0), account(1), conn)))
         .take();
   }
