@@ -290,7 +290,9 @@ sealed interface Expr {
           : (fn.equals("MIN") || fn.equals("MAX")) && argument instanceof Col c
               ? c.column().type().kind() == ColumnType.Kind.BIT
                   ? ValueCompare.BITS
-                  : ValueCompare.collation(grouping ? c.column().type().collation() : null)
+                  // like the aggregate: of collation-equal values ('emile', 'émile') the engine
+                  // shows the one its scan order met first, grouped or not
+                  : ValueCompare.collation(c.column().type().collation())
               : ValueCompare.EXACT;
     }
 
