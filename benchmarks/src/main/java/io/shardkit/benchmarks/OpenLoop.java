@@ -34,14 +34,14 @@ import org.HdrHistogram.Histogram;
  *
  * <p>For each pair: the baseline's closed-loop maximum (64 in flight), then each contender at 25,
  * 50 and 75 % of that maximum (interleaved: baseline, shardkit, at each rate), then each at twice
- * its own maximum. Pairs: point select, scatter, XA and TCC transfers (vs a local one-shard
- * transfer) and the XA transfer across a MySQL shard and PostgreSQL (vs a local PostgreSQL
- * transfer; {@link PgTransferBenchmark}'s pair, on a testkit PostgreSQL started only when that pair
- * is selected) (overload: what completes, what is refused, how fast). Writes {@code
- * benchmarks/results/openloop-<date>.json} and prints a table. Run: {@code benchmarks/run.sh
- * --open-loop} (or {@code java -cp benchmarks/target/benchmarks.jar io.shardkit.benchmarks.OpenLoop
- * [--seconds 8] [--only REGEX] [--wait-queue N] [--max-in-flight N] [--queue-delay-target MS]
- * [--overload-only]}).
+ * its own maximum. Pairs: point select, scatter (also streamed), a routed one-shard transfer, XA
+ * and TCC transfers (vs a local one-shard transfer) and the XA transfer across a MySQL shard and
+ * PostgreSQL (vs a local PostgreSQL transfer; {@link PgTransferBenchmark}'s pair, on a testkit
+ * PostgreSQL started only when that pair is selected) (overload: what completes, what is refused,
+ * how fast). Writes {@code benchmarks/results/openloop-<date>.json} and prints a table. Run: {@code
+ * benchmarks/run.sh --open-loop} (or {@code java -cp benchmarks/target/benchmarks.jar
+ * io.shardkit.benchmarks.OpenLoop [--seconds 8] [--only REGEX] [--wait-queue N] [--max-in-flight N]
+ * [--queue-delay-target MS] [--overload-only]}).
  */
 public final class OpenLoop {
 
@@ -212,6 +212,45 @@ public final class OpenLoop {
                                 .preparedQuery(ScatterBenchmark.SQL)
                                 .execute(Tuple.of(ThreadLocalRandom.current().nextInt(90_000))))),
                 new Pair(
+                    "scatter stream ORDER BY LIMIT 10",
+                    new Op(
+                        "one server stream",
+                        () ->
+                            single.withConnection(
+                                c ->
+                                    c.prepare(ScatterBenchmark.SQL)
+                                        .compose(
+                                            ps ->
+                                                drain(
+                                                        ps.createStream(
+                                                            10,
+                                                            Tuple.of(
+                                                                ThreadLocalRandom.current()
+                                                                    .nextInt(90_000))))
+                                                    .eventually(ps::close)))),
+                    new Op(
+                        "4 shards stream",
+                        () ->
+                            sharded.stream(
+                                    ScatterBenchmark.SQL,
+                                    Tuple.of(ThreadLocalRandom.current().nextInt(90_000)),
+                                    10)
+                                .compose(OpenLoop::drain))),
+                new Pair(
+                    "routed local transfer",
+                    local,
+                    new Op(
+                        "ShardedPool one shard",
+                        () ->
+                            sharded.withTransaction(
+                                tenSeconds.timeout(),
+                                c ->
+                                    transfer(
+                                        c,
+                                        TransferBenchmark.account(0),
+                                        c,
+                                        TransferBenchmark.account(0))))),
+                new Pair(
                     "XA transfer",
                     local,
                     new Op(
@@ -302,6 +341,13 @@ public final class OpenLoop {
         .put("routerMaxInFlight", sharded.maxInFlight())
         .put("routerQueueDelayTargetMs", queueDelayTarget.toMillis())
         .put("pairs", results);
+  }
+
+  /** Reads a stream to its end, dropping its rows. */
+  private static Future<Void> drain(io.vertx.core.streams.ReadStream<?> stream) {
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    stream.exceptionHandler(done::tryFail).endHandler(v -> done.tryComplete()).handler(row -> {});
+    return done.future();
   }
 
   private static Future<Void> transfer(
@@ -445,6 +491,9 @@ public final class OpenLoop {
               if (System.nanoTime() >= warm && System.nanoTime() < end && ar.succeeded()) {
                 counted.incrementAndGet();
               }
+              if (ar.failed() && !isRefusal(ar.cause()) && done.get() == 1) {
+                System.out.printf("  %s: first failure (closed loop): %s%n", op.name(), ar.cause());
+              }
               if (ar.failed()) {
                 // a refusal (typed overload, open breaker) comes at once, often before op returns:
                 // back off a millisecond as a client would, instead of recursing on this stack
@@ -460,6 +509,10 @@ public final class OpenLoop {
    * the same rate); latency from each request's intended start.
    */
   private Level openLoop(Op op, double rate, Duration time) throws Exception {
+    if (!(rate > 0)) {
+      throw new IllegalStateException(
+          op.name() + ": no rate to offer (" + rate + "/s): its closed-loop maximum was 0");
+    }
     Histogram histogram = new Histogram(60_000_000_000L, 3);
     AtomicLong failed = new AtomicLong();
     AtomicLong refused = new AtomicLong();
@@ -518,8 +571,10 @@ public final class OpenLoop {
                               }
                             } else if (isRefusal(ar.cause())) {
                               refused.incrementAndGet();
-                            } else {
-                              failed.incrementAndGet();
+                            } else if (failed.incrementAndGet() == 1) {
+                              System.out.printf(
+                                  "  %s: first failure at %.0f/s: %s%n",
+                                  op.name(), rate, ar.cause());
                             }
                           });
                     }

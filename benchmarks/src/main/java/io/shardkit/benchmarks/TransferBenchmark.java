@@ -222,6 +222,20 @@ public class TransferBenchmark {
         .take();
   }
 
+  /**
+   * One shard through {@code ShardedPool.withTransaction} (transaction manager on): both accounts
+   * on shard 0, the same statements as {@link #localOneShard}, routed, in the manager's scope.
+   */
+  @Benchmark
+  public void routedOneShard() throws InterruptedException {
+    window(
+            "routedOneShard",
+            () ->
+                sharded.withTransaction(
+                    timeout.timeout(), conn -> debitCredit(conn, account(0), account(0), conn)))
+        .take();
+  }
+
   /** Two shards, one shardkit XA transaction. */
   @Benchmark
   public void xaTwoShards() throws InterruptedException {
