@@ -39,6 +39,8 @@ class QueueDelayAdmissionTest {
   private static final String POINT = "SELECT v FROM t WHERE id = ?";
   private static final String SLOW = "SELECT SLEEP(0.02), v FROM t WHERE id = ?";
   private static final String INSERT = "INSERT INTO t (id, v) VALUES (?, ?)";
+  private static final String STREAM_DS0 = "SELECT v FROM t WHERE id IN (0, 2, 4) ORDER BY v";
+  private static final String STREAM_DS1 = "SELECT v FROM t WHERE id IN (1, 3, 5) ORDER BY v";
 
   private static ShardedPool.Builder builder(
       Vertx vertx, ShardDatabases dbs, SimpleMeterRegistry meters) {
@@ -141,6 +143,8 @@ class QueueDelayAdmissionTest {
       AtomicInteger ds1ServedAfterRefusal = new AtomicInteger();
       AtomicInteger refusedAtOnce = new AtomicInteger();
       AtomicInteger scatterRefused = new AtomicInteger();
+      java.util.concurrent.atomic.AtomicReference<Throwable> streamRefusal =
+          new java.util.concurrent.atomic.AtomicReference<>();
       Set<Integer> inserted = java.util.concurrent.ConcurrentHashMap.newKeySet();
       Set<Integer> insertsRefused = java.util.concurrent.ConcurrentHashMap.newKeySet();
       AtomicInteger nextId = new AtomicInteger(1000);
@@ -206,6 +210,25 @@ class QueueDelayAdmissionTest {
           assertThat(scatter).isInstanceOf(ShardOverloadedException.class);
           scatterRefused.incrementAndGet();
         }
+        // a new stream needing ds_0 is refused the same way, before it takes a connection there
+        // (tried while the queue stands until one is; a stream let in reads its rows), and a
+        // stream on ds_1 only is served
+        for (int i = 0; i < 200 && streamRefusal.get() == null; i++) {
+          Future<Integer> read = streamed(pool, STREAM_DS0);
+          Throwable failed = failureOrNull(read);
+          if (failed == null) {
+            assertThat(read.result()).isEqualTo(3);
+          } else {
+            streamRefusal.set(failed);
+          }
+        }
+        assertThat(streamRefusal.get())
+            .as("a stream on ds_0 refused while its queue stands")
+            .isInstanceOf(ShardOverloadedException.class)
+            .hasMessageContaining("ds_0")
+            .hasMessageContaining("queueDelayTarget");
+        int ds1Rows = await(streamed(pool, STREAM_DS1));
+        assertThat(ds1Rows).isEqualTo(3);
       } finally {
         Promise<Void> stopped = Promise.promise();
         vertx.runOnContext(
@@ -246,7 +269,7 @@ class QueueDelayAdmissionTest {
       assertThat(rows).isEqualTo(inserted);
       assertThat(insertsRefused).isNotEmpty().doesNotContainAnyElementsOf(rows);
       // the meters: each refusal counted once, on its data source; nothing in flight any more
-      assertThat(refused(meters, "ds_0")).isEqualTo(ds0Refusals.size() + scatterRefused.get());
+      assertThat(refused(meters, "ds_0")).isEqualTo(ds0Refusals.size() + scatterRefused.get() + 1);
       assertThat(refused(meters, "ds_1")).isZero();
       assertThat(meters.get("shardkit.router.in_flight").gauge().value()).isZero();
       assertThat(
@@ -258,7 +281,11 @@ class QueueDelayAdmissionTest {
       // the queue is gone: the limit grows back to the pool's own bound and a burst is absorbed
       awaitLimit(meters, "ds_0", 1026);
       assertThat(burst(vertx, pool, 1000, 0)).isEmpty();
-      assertThat(refused(meters, "ds_0")).isEqualTo(ds0Refusals.size() + scatterRefused.get());
+      assertThat(refused(meters, "ds_0")).isEqualTo(ds0Refusals.size() + scatterRefused.get() + 1);
+      // streams are let in again, and their connections counted out when they end
+      int ds0Rows = await(streamed(pool, STREAM_DS0));
+      assertThat(ds0Rows).isEqualTo(3);
+      assertThat(meters.get("shardkit.pool.in.use").tag("shard", "ds_0").gauge().value()).isZero();
     } finally {
       await(pool.close());
       vertx.close();
@@ -337,6 +364,21 @@ class QueueDelayAdmissionTest {
       Thread.sleep(20);
     }
     assertThat(limit(meters, ds)).isEqualTo(expected);
+  }
+
+  /** Streams {@code sql} one row at a time to its end; the number of rows. */
+  private static Future<Integer> streamed(ShardedPool pool, String sql) {
+    return pool.stream(sql, Tuple.tuple(), 1).compose(QueueDelayAdmissionTest::rows);
+  }
+
+  private static Future<Integer> rows(ShardedRowStream stream) {
+    Promise<Integer> done = Promise.promise();
+    AtomicInteger count = new AtomicInteger();
+    stream
+        .exceptionHandler(done::tryFail)
+        .endHandler(v -> done.tryComplete(count.get()))
+        .handler(row -> count.incrementAndGet());
+    return done.future();
   }
 
   private static Throwable failureOrNull(Future<?> f) throws Exception {

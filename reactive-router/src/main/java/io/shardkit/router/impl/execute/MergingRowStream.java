@@ -93,6 +93,7 @@ final class MergingRowStream implements ShardedRowStream {
       java.util.function.BiFunction<
               String, Rewriter.Routed, Future<io.vertx.sqlclient.SqlConnection>>
           connect,
+      java.util.function.Consumer<Rewriter.Routed> admit,
       String sql,
       Tuple params,
       int fetchSize,
@@ -120,6 +121,7 @@ final class MergingRowStream implements ShardedRowStream {
             List.of(),
             "stream() merges ORDER BY and LIMIT only; GROUP BY, aggregates and DISTINCT across data nodes need preparedQuery");
       }
+      admit.accept(routed); // refused here, before any connection is asked for
     } catch (RuntimeException e) {
       return StatementRunner.onCaller(context, Future.failedFuture(e));
     }

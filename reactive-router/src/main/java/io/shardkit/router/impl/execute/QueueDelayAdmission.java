@@ -153,6 +153,42 @@ final class QueueDelayAdmission {
         });
   }
 
+  /**
+   * Takes a connection of {@code dataSource}'s pool through {@code connect} for a stream, timing
+   * the wait as {@link #run} does; the stream counts as outstanding on the data source from now
+   * until {@link #released} (call it once, when the stream lets the connection go). When no
+   * connection comes, the count ends here and {@link #released} must not be called.
+   */
+  Future<SqlConnection> take(
+      String dataSource, java.util.function.Supplier<Future<SqlConnection>> connect) {
+    Entry e = entries.get(dataSource);
+    QueueDelayLimit limit = e.limit;
+    long asked = System.nanoTime();
+    limit.asked();
+    Future<SqlConnection> connection;
+    try {
+      connection = connect.get();
+    } catch (RuntimeException failed) {
+      connection = Future.failedFuture(failed);
+    }
+    return connection.andThen(
+        ar -> {
+          if (ar.failed()) {
+            limit.gotNone();
+            limit.done();
+            return;
+          }
+          long now = System.nanoTime();
+          limit.got(asked, now);
+          e.waits.record(now - asked, TimeUnit.NANOSECONDS);
+        });
+  }
+
+  /** A stream's connection taken by {@link #take} was let go. */
+  void released(String dataSource) {
+    entries.get(dataSource).limit.done();
+  }
+
   /** The data source's limit now (for tests and the gauge). */
   int limit(String dataSource) {
     return entries.get(dataSource).limit.limit(System.nanoTime());

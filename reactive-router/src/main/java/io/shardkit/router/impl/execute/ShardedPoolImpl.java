@@ -429,7 +429,10 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
 
   /**
    * A stream is one statement of the pool for admission: it counts from its opening until it ends,
-   * fails or is closed (or until its opening fails).
+   * fails or is closed (or until its opening fails). With adaptive admission it is also one of each
+   * primary data source's outstanding statements for as long as it holds a connection there: it is
+   * refused (typed, nothing opened) when one of them has a standing queue, and its waits for
+   * connections are timed like a statement's.
    */
   @Override
   public Future<ShardedRowStream> stream(String sql, Tuple params, int fetchSize) {
@@ -439,17 +442,43 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     }
     java.util.concurrent.atomic.AtomicBoolean counted =
         new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.Queue<String> taken = new java.util.concurrent.ConcurrentLinkedQueue<>();
     Runnable exit =
         () -> {
           if (counted.compareAndSet(true, false)) {
             admission.exit();
+            for (String ds; (ds = taken.poll()) != null; ) {
+              queueDelay.released(ds);
+            }
           }
         };
+    java.util.function.BiFunction<String, Rewriter.Routed, Future<SqlConnection>> connect =
+        queueDelay == null
+            ? this::streamConnection
+            : (ds, routed) -> {
+              if (StatementRunner.replicaRead(routed) && replicas.pick(ds) != null) {
+                return streamConnection(ds, routed); // a replica serves it: not the primary's queue
+              }
+              return queueDelay
+                  .take(ds, () -> pools.get(ds).getConnection())
+                  .onSuccess(c -> taken.add(ds));
+            };
     Future<ShardedRowStream> opened;
     try {
       opened =
           MergingRowStream.open(
-              vertx, runner, this::streamConnection, sql, params, fetchSize, exit);
+              vertx,
+              runner,
+              connect,
+              routed -> {
+                if (queueDelay != null) {
+                  queueDelay.check(routed, replicas);
+                }
+              },
+              sql,
+              params,
+              fetchSize,
+              exit);
     } catch (RuntimeException | Error e) {
       exit.run();
       throw e;
