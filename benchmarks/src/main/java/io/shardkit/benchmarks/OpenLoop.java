@@ -153,6 +153,26 @@ public final class OpenLoop {
             .transactionManager(p -> Transactions.create(vertx, p, txOptions.build()))
             .build();
     Transactions transactions = Transactions.of(sharded);
+    // the same shards, each XA branch's start pipelined with its first statement (pools with a
+    // pipelining limit of 2), for the latency of the XA pairs below
+    java.util.Map<String, io.vertx.mysqlclient.MySQLConnectOptions> pipelining =
+        new java.util.LinkedHashMap<>();
+    env.dataSources().forEach((ds, o) -> pipelining.put(ds, o.setPipeliningLimit(2)));
+    ShardedPool pipelined =
+        ShardedPool.builder(vertx)
+            .rules(BenchEnv.rules())
+            .dataSources(pipelining, poolOptions)
+            .maxInFlight(maxInFlight)
+            .queueDelayTarget(queueDelayTarget)
+            .transactionManager(
+                p ->
+                    Transactions.create(
+                        vertx,
+                        p,
+                        TransactionsOptions.builder("ds_0").pipelineBranchStart(true).build()))
+            .build();
+    Transactions pipelinedTransactions = Transactions.of(pipelined);
+    Bench.await(pipelinedTransactions.installSchema());
     var debit = TransferBenchmark.debitAction();
     var credit = TransferBenchmark.creditAction();
     transactions.register(debit).register(credit);
@@ -265,6 +285,34 @@ public final class OpenLoop {
                                         c,
                                         TransferBenchmark.account(1))))),
                 new Pair(
+                    "XA transfer, async second phase",
+                    local,
+                    new Op(
+                        "XA two shards, async",
+                        () ->
+                            transactions.xaResult(
+                                tenSeconds.withAsyncSecondPhase(true),
+                                c ->
+                                    transfer(
+                                        c,
+                                        TransferBenchmark.account(0),
+                                        c,
+                                        TransferBenchmark.account(1))))),
+                new Pair(
+                    "XA transfer, pipelined start and async second phase",
+                    local,
+                    new Op(
+                        "XA two shards, pipelined, async",
+                        () ->
+                            pipelinedTransactions.xaResult(
+                                tenSeconds.withAsyncSecondPhase(true),
+                                c ->
+                                    transfer(
+                                        c,
+                                        TransferBenchmark.account(0),
+                                        c,
+                                        TransferBenchmark.account(1))))),
+                new Pair(
                     "TCC transfer",
                     local,
                     new Op(
@@ -325,6 +373,8 @@ public final class OpenLoop {
     } finally {
       Bench.await(transactions.close());
       Bench.await(sharded.close());
+      Bench.await(pipelinedTransactions.close());
+      Bench.await(pipelined.close());
       Bench.await(shard0.close());
       Bench.await(single.close());
       if (localPg != null) {
