@@ -55,6 +55,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       decision is durable, both confirms in the background);
  *   <li>{@code nonAtomicTwoShards}: two local transactions in sequence, one per shard (what people
  *       do without shardkit: not atomic). Not in the runner's suite; for reference;
+ *   <li>{@code routedOneShard}: {@code localOneShard}'s transaction through {@code
+ *       ShardedPool.withTransaction} with the transaction manager on (one shard: no XA, the same
+ *       server commands). Not in the runner's suite; for reference;
  *   <li>{@code xaTwoShardsPipelined}: {@code xaTwoShards} with {@code pipelineBranchStart(true)} on
  *       pools with a pipelining limit of 2 (each branch's start in the round trip of its first
  *       statement). Not in the runner's suite; for reference (benchmarks/README.md, CPU per
