@@ -453,16 +453,18 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
           }
         };
     java.util.function.BiFunction<String, Rewriter.Routed, Future<SqlConnection>> connect =
-        queueDelay == null
-            ? this::streamConnection
-            : (ds, routed) -> {
-              if (StatementRunner.replicaRead(routed) && replicas.pick(ds) != null) {
-                return streamConnection(ds, routed); // a replica serves it: not the primary's queue
-              }
-              return queueDelay
+        (ds, routed) -> {
+          ReadReplicas.Member replica =
+              StatementRunner.replicaRead(routed) ? replicas.pick(ds) : null;
+          if (replica != null) {
+            return replicaConnection(ds, replica); // not the primary's queue
+          }
+          return queueDelay == null
+              ? pools.get(ds).getConnection()
+              : queueDelay
                   .take(ds, () -> pools.get(ds).getConnection())
                   .onSuccess(c -> taken.add(ds));
-            };
+        };
     Future<ShardedRowStream> opened;
     try {
       opened =
@@ -491,12 +493,11 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     return runner.admission().limit();
   }
 
-  /** A connection for a stream's units on a data source: a healthy replica's for a plain read. */
-  private Future<SqlConnection> streamConnection(String ds, Rewriter.Routed routed) {
-    ReadReplicas.Member replica = StatementRunner.replicaRead(routed) ? replicas.pick(ds) : null;
-    if (replica == null) {
-      return pools.get(ds).getConnection();
-    }
+  /**
+   * A connection of a healthy replica for a stream's units on a data source (a plain read); the
+   * primary's when the replica cannot be reached.
+   */
+  private Future<SqlConnection> replicaConnection(String ds, ReadReplicas.Member replica) {
     return replica
         .pool
         .getConnection()
