@@ -286,7 +286,10 @@ class RouterOperationsTest {
     // after the breaker opened nothing waited for the 2 s deadline: refusals are immediate, the
     // few half-open probes give up after the slow-call duration
     assertThat(fastFailed).isGreaterThan(50);
-    assertThat(maxFastFail).isLessThan(100);
+    // a refusal is sent no I/O and waits for nothing; what it measures above that is how late the
+    // event loop ran it (112 ms once in a CI run on a machine loaded by another build), so the
+    // bound is a quarter of the deadline, not a scheduling figure
+    assertThat(maxFastFail).isLessThan(requestTimeout.toMillis() / 4);
     assertThat(maxAfterOpen).isLessThan(requestTimeout.toMillis() - 500);
     assertThat(probes).isBetween(1L, 5L);
     // after resume the half-open probe closed it and ds_3 answers again
