@@ -281,6 +281,16 @@ public final class BenchEnv implements AutoCloseable {
     return out;
   }
 
+  /**
+   * {@link #dataSources()} with a pipelining limit of 2: for a {@code ShardedPool} whose XA
+   * branches pipeline their start with their first statement ({@code pipelineBranchStart}).
+   */
+  Map<String, MySQLConnectOptions> pipelinedDataSources() {
+    Map<String, MySQLConnectOptions> out = dataSources();
+    out.values().forEach(o -> o.setPipeliningLimit(2));
+    return out;
+  }
+
   /** The unsharded database holding all orders. */
   MySQLConnectOptions single() {
     return new MySQLConnectOptions(single).setCachePreparedStatements(true);

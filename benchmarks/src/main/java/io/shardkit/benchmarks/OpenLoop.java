@@ -155,13 +155,10 @@ public final class OpenLoop {
     Transactions transactions = Transactions.of(sharded);
     // the same shards, each XA branch's start pipelined with its first statement (pools with a
     // pipelining limit of 2), for the latency of the XA pairs below
-    java.util.Map<String, io.vertx.mysqlclient.MySQLConnectOptions> pipelining =
-        new java.util.LinkedHashMap<>();
-    env.dataSources().forEach((ds, o) -> pipelining.put(ds, o.setPipeliningLimit(2)));
     ShardedPool pipelined =
         ShardedPool.builder(vertx)
             .rules(BenchEnv.rules())
-            .dataSources(pipelining, poolOptions)
+            .dataSources(env.pipelinedDataSources(), poolOptions)
             .maxInFlight(maxInFlight)
             .queueDelayTarget(queueDelayTarget)
             .transactionManager(
@@ -287,31 +284,11 @@ public final class OpenLoop {
                 new Pair(
                     "XA transfer, async second phase",
                     local,
-                    new Op(
-                        "XA two shards, async",
-                        () ->
-                            transactions.xaResult(
-                                tenSeconds.withAsyncSecondPhase(true),
-                                c ->
-                                    transfer(
-                                        c,
-                                        TransferBenchmark.account(0),
-                                        c,
-                                        TransferBenchmark.account(1))))),
+                    asyncXa("XA two shards, async", transactions, tenSeconds)),
                 new Pair(
                     "XA transfer, pipelined start and async second phase",
                     local,
-                    new Op(
-                        "XA two shards, pipelined, async",
-                        () ->
-                            pipelinedTransactions.xaResult(
-                                tenSeconds.withAsyncSecondPhase(true),
-                                c ->
-                                    transfer(
-                                        c,
-                                        TransferBenchmark.account(0),
-                                        c,
-                                        TransferBenchmark.account(1))))),
+                    asyncXa("XA two shards, pipelined, async", pipelinedTransactions, tenSeconds)),
                 new Pair(
                     "TCC transfer",
                     local,
@@ -391,6 +368,18 @@ public final class OpenLoop {
         .put("routerMaxInFlight", sharded.maxInFlight())
         .put("routerQueueDelayTargetMs", queueDelayTarget.toMillis())
         .put("pairs", results);
+  }
+
+  /**
+   * The two-shard XA transfer through {@code transactions}, answered once the decision is durable.
+   */
+  private static Op asyncXa(String name, Transactions transactions, TransactionOptions timeout) {
+    return new Op(
+        name,
+        () ->
+            transactions.xaResult(
+                timeout.withAsyncSecondPhase(true),
+                c -> transfer(c, TransferBenchmark.account(0), c, TransferBenchmark.account(1))));
   }
 
   /** Reads a stream to its end, dropping its rows. */

@@ -149,13 +149,10 @@ public class TransferBenchmark {
             .build();
     // the same shards, each branch's start pipelined with its first statement (pools with a
     // pipelining limit of 2)
-    java.util.Map<String, io.vertx.mysqlclient.MySQLConnectOptions> pipelining =
-        new java.util.LinkedHashMap<>();
-    env.dataSources().forEach((ds, o) -> pipelining.put(ds, o.setPipeliningLimit(2)));
     shardedPipelined =
         ShardedPool.builder(vertx)
             .rules(BenchEnv.rules())
-            .dataSources(pipelining, new PoolOptions().setMaxSize(inFlight + 4))
+            .dataSources(env.pipelinedDataSources(), new PoolOptions().setMaxSize(inFlight + 4))
             .transactionManager(
                 p ->
                     Transactions.create(

@@ -116,48 +116,29 @@ final class QueueDelayAdmission {
    * to hand it over, and releases the connection when {@code op}'s future completes.
    */
   <T> Future<T> run(String dataSource, Function<SqlClient, Future<T>> op) {
-    Entry e = entries.get(dataSource);
-    QueueDelayLimit limit = e.limit;
-    long asked = System.nanoTime();
-    limit.asked();
-    Future<SqlConnection> connection;
-    try {
-      connection = e.pool.getConnection();
-    } catch (RuntimeException failed) {
-      limit.gotNone();
-      limit.done();
-      return Future.failedFuture(failed);
-    }
-    return connection.transform(
-        ar -> {
-          if (ar.failed()) {
-            limit.gotNone();
-            limit.done();
-            return Future.failedFuture(ar.cause());
-          }
-          long now = System.nanoTime();
-          limit.got(asked, now);
-          e.waits.record(now - asked, TimeUnit.NANOSECONDS);
-          SqlConnection c = ar.result();
-          Future<T> out;
-          try {
-            out = op.apply(c);
-          } catch (RuntimeException failed) {
-            out = Future.failedFuture(failed);
-          }
-          return out.andThen(
-              done -> {
-                limit.done();
-                c.close();
-              });
-        });
+    Pool pool = entries.get(dataSource).pool;
+    return take(dataSource, pool::getConnection)
+        .compose(
+            c -> {
+              Future<T> out;
+              try {
+                out = op.apply(c);
+              } catch (RuntimeException failed) {
+                out = Future.failedFuture(failed);
+              }
+              return out.andThen(
+                  done -> {
+                    released(dataSource);
+                    c.close();
+                  });
+            });
   }
 
   /**
-   * Takes a connection of {@code dataSource}'s pool through {@code connect} for a stream, timing
-   * the wait as {@link #run} does; the stream counts as outstanding on the data source from now
-   * until {@link #released} (call it once, when the stream lets the connection go). When no
-   * connection comes, the count ends here and {@link #released} must not be called.
+   * Takes a connection of {@code dataSource}'s pool through {@code connect} (for {@link #run}, or
+   * for a stream, which holds it until it ends), timing the wait: the taker counts as outstanding
+   * on the data source from now until {@link #released} (call it once, when the connection is let
+   * go). When no connection comes, the count ends here and {@link #released} must not be called.
    */
   Future<SqlConnection> take(
       String dataSource, java.util.function.Supplier<Future<SqlConnection>> connect) {
@@ -171,20 +152,21 @@ final class QueueDelayAdmission {
     } catch (RuntimeException failed) {
       connection = Future.failedFuture(failed);
     }
-    return connection.andThen(
+    return connection.transform(
         ar -> {
           if (ar.failed()) {
             limit.gotNone();
             limit.done();
-            return;
+            return Future.failedFuture(ar.cause());
           }
           long now = System.nanoTime();
           limit.got(asked, now);
           e.waits.record(now - asked, TimeUnit.NANOSECONDS);
+          return Future.succeededFuture(ar.result());
         });
   }
 
-  /** A stream's connection taken by {@link #take} was let go. */
+  /** A connection taken by {@link #take} was let go. */
   void released(String dataSource) {
     entries.get(dataSource).limit.done();
   }
