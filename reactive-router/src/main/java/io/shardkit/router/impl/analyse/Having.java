@@ -110,7 +110,10 @@ public sealed interface Having {
       // the MySQL client sends a BigDecimal (or Numeric) parameter as its text, and the server
       // compares it as a string: 'Zurich' < ? is false for 1.5 as a BigDecimal, true as a Double
       // (measured through Vert.x on MariaDB 11.4)
-      return v instanceof BigDecimal || v instanceof io.vertx.sqlclient.data.Numeric
+      // a BigInteger too: the client infers no number type for it and sends its decimal text
+      return v instanceof BigDecimal
+              || v instanceof io.vertx.sqlclient.data.Numeric
+              || v instanceof java.math.BigInteger
           ? v.toString()
           : v;
     }
@@ -122,9 +125,11 @@ public sealed interface Having {
   }
 
   /**
-   * Compares two HAVING operands by the server's rules: a number with a string as doubles, a date,
-   * datetime or time with a string as that temporal type, two strings by their sort keys in the
-   * collation of the column side, other values by value.
+   * Compares two HAVING operands by the server's rules: an integer with a string exactly (as
+   * DECIMAL), a DECIMAL or DOUBLE with a string as doubles (refused when the router cannot tell
+   * which a value is and the two differ), a date, datetime or time with a string as that temporal
+   * type, two strings by their sort keys in the collation of the column side, other values by
+   * value.
    */
   static int compare(Having left, Object l, Having right, Object r, Object[] row, int visible) {
     // an ENUM or SET value compared with a number compares by its position (bits for a SET)
@@ -180,9 +185,26 @@ public sealed interface Having {
 
   private static int compareWithString(Object value, String text) {
     if (Values.isNumber(value)) {
-      return Double.compare(
-          Values.toBigDecimal(value).doubleValue(),
-          io.shardkit.router.impl.schema.MysqlValues.doubleOf(text));
+      int kinds = kinds(value);
+      Integer exact = null;
+      Integer real = null;
+      if ((kinds & INT) != 0) {
+        // an integer next to a string compares as DECIMAL: exactly
+        exact =
+            Values.toBigDecimal(value)
+                .compareTo(io.shardkit.router.impl.schema.MysqlValues.decimalOf(text));
+      }
+      if ((kinds & (DEC | REAL)) != 0) {
+        // a DECIMAL or a DOUBLE next to a string compares as doubles
+        real =
+            Double.compare(
+                Values.toBigDecimal(value).doubleValue(),
+                io.shardkit.router.impl.schema.MysqlValues.doubleOf(text));
+      }
+      if (exact != null && real != null && Integer.signum(exact) != Integer.signum(real)) {
+        throw typeUnknown(value, text);
+      }
+      return exact != null ? exact : real;
     }
     if (value instanceof java.time.Duration d) {
       java.time.Duration t = io.shardkit.router.impl.schema.MysqlValues.time(text);
@@ -200,6 +222,66 @@ public sealed interface Having {
       return v.compareTo(t);
     }
     return Values.compare(value, text);
+  }
+
+  /** Comparison types of a number as the server aggregates them (a bit set of the candidates). */
+  static final int INT = 1;
+
+  static final int DEC = 2;
+  static final int REAL = 4;
+  static final int STR = 8;
+
+  /**
+   * The comparison types a value may have on the server: a Long or BigInteger is an integer, a
+   * Double a DOUBLE, a string a string; a BigDecimal (a DECIMAL, an unsigned BIGINT read as a
+   * Numeric, a literal beyond 63 bits) may be an integer when it has no fraction digits.
+   */
+  static int kinds(Object v) {
+    if (v instanceof String || v instanceof io.vertx.core.buffer.Buffer) {
+      return STR;
+    }
+    if (v instanceof Double || v instanceof Float) {
+      return REAL;
+    }
+    if (v instanceof BigDecimal || v instanceof io.vertx.sqlclient.data.Numeric) {
+      return Values.toBigDecimal(v).scale() > 0 ? DEC | REAL : INT | DEC | REAL;
+    }
+    return INT;
+  }
+
+  /**
+   * The type MariaDB compares two operands in (measured on 11.4: {@code 9007199254740993 =
+   * '9007199254740992'} is 0, {@code 2.5 = '2.5000000000000001'} is 1): an integer with a string as
+   * DECIMAL, a DECIMAL with a string as DOUBLE; BETWEEN aggregates its three operands left to right
+   * ({@code 9007199254740993 BETWEEN '9007199254740992' AND '9007199254740992'} is 1: the DECIMAL
+   * of the first two meets a string).
+   */
+  static int aggregate(int a, int b) {
+    if (a == REAL || b == REAL) {
+      return REAL;
+    }
+    if (a == STR && b == STR) {
+      return STR;
+    }
+    if (a == INT && b == INT) {
+      return INT;
+    }
+    if (a == STR || b == STR) {
+      return a == DEC || b == DEC ? REAL : DEC;
+    }
+    return DEC;
+  }
+
+  private static io.shardkit.router.UnsupportedSqlException typeUnknown(Object v, String text) {
+    return new io.shardkit.router.UnsupportedSqlException(
+        List.of(),
+        "HAVING compares "
+            + (v instanceof BigDecimal d ? d.toPlainString() : String.valueOf(v))
+            + " with '"
+            + text
+            + "' across data nodes: the server compares an integer with a string exactly but a"
+            + " DECIMAL with a string as doubles, which differ here, and the router cannot tell"
+            + " which the value is; compare with a number of the column's type");
   }
 
   private static io.shardkit.router.UnsupportedSqlException notComparable(Object v, String text) {
@@ -265,9 +347,10 @@ public sealed interface Having {
 
   /**
    * {@code x BETWEEN a AND b}. The server compares the three operands in one type aggregated over
-   * all of them, not pair by pair: when strings meet a number among them, all three compare as
-   * doubles ({@code '"x"' BETWEEN '{"a": 1}' AND 1} is true: 0 between 0 and 1), although {@code x
-   * >= a} alone would compare two strings. Otherwise it is {@code x >= a AND x <= b}.
+   * all of them left to right, not pair by pair: when strings meet a number among them, all three
+   * compare as DECIMAL or as doubles ({@code '"x"' BETWEEN '{"a": 1}' AND 1} is true: 0 between 0
+   * and 1), although {@code x >= a} alone would compare two strings; see {@link #aggregate}.
+   * Otherwise it is {@code x >= a AND x <= b}.
    */
   record Between(Having left, Having start, Having end, Having pairwise) implements Having {
     @Override
@@ -278,8 +361,70 @@ public sealed interface Having {
       if (x == null || a == null || b == null || !stringsMeetANumber(x, a, b)) {
         return pairwise.eval(row, visible, params);
       }
-      double v = asDouble(left, x);
-      return v >= asDouble(start, a) && v <= asDouble(end, b);
+      if (left.ordinals() != null
+          || start.ordinals() != null
+          || end.ordinals() != null
+          || temporal(x)
+          || temporal(a)
+          || temporal(b)) {
+        double v = asDouble(left, x);
+        return v >= asDouble(start, a) && v <= asDouble(end, b);
+      }
+      // every type each operand may have, aggregated left to right as the server does
+      Boolean result = null;
+      for (int kx : split(kinds(x))) {
+        for (int ka : split(kinds(a))) {
+          for (int kb : split(kinds(b))) {
+            boolean r;
+            if (aggregate(aggregate(kx, ka), kb) == REAL) {
+              double v = asDouble(left, x);
+              r = v >= asDouble(start, a) && v <= asDouble(end, b);
+            } else {
+              BigDecimal v = asDecimal(x);
+              r = v.compareTo(asDecimal(a)) >= 0 && v.compareTo(asDecimal(b)) <= 0;
+            }
+            if (result != null && result != r) {
+              throw new io.shardkit.router.UnsupportedSqlException(
+                  List.of(),
+                  "HAVING compares "
+                      + shown(x)
+                      + " BETWEEN "
+                      + shown(a)
+                      + " AND "
+                      + shown(b)
+                      + " across data nodes: the server compares these as DECIMAL or as doubles"
+                      + " depending on the operands' types (an integer with a string exactly, a"
+                      + " DECIMAL with a string as doubles), which differ here, and the router"
+                      + " cannot tell the types; write bounds of the column's type");
+            }
+            result = r;
+          }
+        }
+      }
+      return result;
+    }
+
+    private static int[] split(int kinds) {
+      return java.util.stream.IntStream.of(INT, DEC, REAL, STR)
+          .filter(k -> (kinds & k) != 0)
+          .toArray();
+    }
+
+    private static String shown(Object v) {
+      return v instanceof String s
+          ? "'" + s + "'"
+          : v instanceof BigDecimal d ? d.toPlainString() : String.valueOf(v);
+    }
+
+    private static BigDecimal asDecimal(Object v) {
+      if (v instanceof String s) {
+        return io.shardkit.router.impl.schema.MysqlValues.decimalOf(s);
+      }
+      if (v instanceof io.vertx.core.buffer.Buffer buf) {
+        return io.shardkit.router.impl.schema.MysqlValues.decimalOf(
+            buf.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
+      }
+      return Values.toBigDecimal(v);
     }
 
     private static boolean stringsMeetANumber(Object... values) {
