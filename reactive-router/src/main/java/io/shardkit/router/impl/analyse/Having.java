@@ -1,5 +1,11 @@
 package io.shardkit.router.impl.analyse;
 
+import static io.shardkit.router.impl.analyse.ComparisonTypes.DEC;
+import static io.shardkit.router.impl.analyse.ComparisonTypes.INT;
+import static io.shardkit.router.impl.analyse.ComparisonTypes.REAL;
+import static io.shardkit.router.impl.analyse.ComparisonTypes.STR;
+import static io.shardkit.router.impl.analyse.ComparisonTypes.aggregate;
+
 import io.vertx.sqlclient.Tuple;
 import java.math.BigDecimal;
 import java.util.List;
@@ -224,19 +230,12 @@ public sealed interface Having {
     return Values.compare(value, text);
   }
 
-  /** Comparison types of a number as the server aggregates them (a bit set of the candidates). */
-  static final int INT = 1;
-
-  static final int DEC = 2;
-  static final int REAL = 4;
-  static final int STR = 8;
-
   /**
-   * The comparison types a value may have on the server: a Long or BigInteger is an integer, a
-   * Double a DOUBLE, a string a string; a BigDecimal (a DECIMAL, an unsigned BIGINT read as a
-   * Numeric, a literal beyond 63 bits) may be an integer when it has no fraction digits.
+   * The {@link ComparisonTypes} a value may have on the server, as a set: a Long or BigInteger is
+   * an integer, a Double a DOUBLE, a string a string; a BigDecimal (a DECIMAL, an unsigned BIGINT
+   * read as a Numeric, a literal beyond 63 bits) may be an integer when it has no fraction digits.
    */
-  static int kinds(Object v) {
+  private static int kinds(Object v) {
     if (v instanceof String || v instanceof io.vertx.core.buffer.Buffer) {
       return STR;
     }
@@ -247,29 +246,6 @@ public sealed interface Having {
       return Values.toBigDecimal(v).scale() > 0 ? DEC | REAL : INT | DEC | REAL;
     }
     return INT;
-  }
-
-  /**
-   * The type MariaDB compares two operands in (measured on 11.4: {@code 9007199254740993 =
-   * '9007199254740992'} is 0, {@code 2.5 = '2.5000000000000001'} is 1): an integer with a string as
-   * DECIMAL, a DECIMAL with a string as DOUBLE; BETWEEN aggregates its three operands left to right
-   * ({@code 9007199254740993 BETWEEN '9007199254740992' AND '9007199254740992'} is 1: the DECIMAL
-   * of the first two meets a string).
-   */
-  static int aggregate(int a, int b) {
-    if (a == REAL || b == REAL) {
-      return REAL;
-    }
-    if (a == STR && b == STR) {
-      return STR;
-    }
-    if (a == INT && b == INT) {
-      return INT;
-    }
-    if (a == STR || b == STR) {
-      return a == DEC || b == DEC ? REAL : DEC;
-    }
-    return DEC;
   }
 
   private static io.shardkit.router.UnsupportedSqlException typeUnknown(Object v, String text) {
@@ -349,7 +325,7 @@ public sealed interface Having {
    * {@code x BETWEEN a AND b}. The server compares the three operands in one type aggregated over
    * all of them left to right, not pair by pair: when strings meet a number among them, all three
    * compare as DECIMAL or as doubles ({@code '"x"' BETWEEN '{"a": 1}' AND 1} is true: 0 between 0
-   * and 1), although {@code x >= a} alone would compare two strings; see {@link #aggregate}.
+   * and 1), although {@code x >= a} alone would compare two strings; see {@link ComparisonTypes}.
    * Otherwise it is {@code x >= a AND x <= b}.
    */
   record Between(Having left, Having start, Having end, Having pairwise) implements Having {
