@@ -6,8 +6,10 @@ package io.shardkit.router.impl.analyse;
  * DOUBLE ({@code 2.5 = '2.5000000000000001'} is 1), anything with a DOUBLE as DOUBLE. BETWEEN
  * aggregates its three operands left to right: {@code 9007199254740993 BETWEEN '9007199254740992'
  * AND '9007199254740992'} is 1 (the DECIMAL of the first two meets a string), {@code ... BETWEEN
- * 9007199254740992 AND '9007199254740992'} is 0. Types are bits, so that a set of candidates is an
- * int.
+ * 9007199254740992 AND '9007199254740992'} is 0. One exception the types alone do not show: a
+ * BIGINT (or YEAR) column compared with constants it holds exactly converts them and compares as
+ * integers ({@code bigint_col BETWEEN '1' AND '9007199254740992'} is exact, {@code MAX(bigint_col)
+ * BETWEEN ...} is not). Types are bits, so that a set of candidates is an int.
  */
 public final class ComparisonTypes {
 

@@ -360,24 +360,61 @@ public sealed interface Having {
               r = v.compareTo(asDecimal(a)) >= 0 && v.compareTo(asDecimal(b)) <= 0;
             }
             if (result != null && result != r) {
-              throw new io.shardkit.router.UnsupportedSqlException(
-                  List.of(),
-                  "HAVING compares "
-                      + shown(x)
-                      + " BETWEEN "
-                      + shown(a)
-                      + " AND "
-                      + shown(b)
-                      + " across data nodes: the server compares these as DECIMAL or as doubles"
-                      + " depending on the operands' types (an integer with a string exactly, a"
-                      + " DECIMAL with a string as doubles), which differ here, and the router"
-                      + " cannot tell the types; write bounds of the column's type");
+              throw refused(x, a, b);
             }
             result = r;
           }
         }
       }
+      if (left instanceof Ref && (kinds(x) & INT) != 0 && fieldInteger(a) && fieldInteger(b)) {
+        // a BIGINT column (or YEAR) with bounds it holds exactly: the server converts them to
+        // integers and compares exactly (measured on 11.4: HAVING c1 BETWEEN '1' AND
+        // '9007199254740992' drops the BIGINT group 9007199254740993, HAVING MAX(c1) ... keeps it)
+        BigDecimal v = asDecimal(x);
+        boolean exact = v.compareTo(asDecimal(a)) >= 0 && v.compareTo(asDecimal(b)) <= 0;
+        if (exact != result) {
+          throw refused(x, a, b);
+        }
+      }
       return result;
+    }
+
+    /** Whether the server may convert a bound to the integer column it is compared with. */
+    private static boolean fieldInteger(Object v) {
+      if (v instanceof Double || v instanceof Float) {
+        double d = ((Number) v).doubleValue();
+        return Double.isFinite(d) && d == Math.rint(d);
+      }
+      if (!(v instanceof String)
+          && !(v instanceof io.vertx.core.buffer.Buffer)
+          && !Values.isNumber(v)) {
+        return false;
+      }
+      BigDecimal d = asDecimal(v);
+      return d.stripTrailingZeros().scale() <= 0
+          && d.compareTo(BIGINT_MIN) >= 0
+          && d.compareTo(UNSIGNED_MAX) <= 0;
+    }
+
+    private static final BigDecimal BIGINT_MIN = BigDecimal.valueOf(Long.MIN_VALUE);
+    private static final BigDecimal UNSIGNED_MAX =
+        new BigDecimal(java.math.BigInteger.ONE.shiftLeft(64).subtract(java.math.BigInteger.ONE));
+
+    private static io.shardkit.router.UnsupportedSqlException refused(
+        Object x, Object a, Object b) {
+      return new io.shardkit.router.UnsupportedSqlException(
+          List.of(),
+          "HAVING compares "
+              + shown(x)
+              + " BETWEEN "
+              + shown(a)
+              + " AND "
+              + shown(b)
+              + " across data nodes: the server compares these as DECIMAL, as integers or as"
+              + " doubles depending on the operands' types (an integer with a string exactly, a"
+              + " DECIMAL with a string as doubles, a BIGINT column with bounds it holds as"
+              + " integers), which differ here, and the router cannot tell the types; write bounds"
+              + " of the column's type");
     }
 
     private static int[] split(int kinds) {
