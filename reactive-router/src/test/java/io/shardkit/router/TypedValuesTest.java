@@ -14,6 +14,7 @@ import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -65,6 +66,14 @@ class TypedValuesTest {
                     {"dataNodes": "ds_0.t_event_2026${['01','02','03','04']}",
                      "tableStrategy": {"column": "created", "algorithm": {"type": "interval",
                         "props": {"start": "2026-01-01", "unit": "MONTHS", "suffix": "yyyyMM"}}}}
+                    """))
+            .table(
+                "t_big",
+                new io.vertx.core.json.JsonObject(
+                    """
+                    {"dataNodes": "ds_${0..1}.t_big",
+                     "databaseStrategy": {"column": "k", "algorithm": {"type": "range",
+                        "props": {"boundaries": [9007199254740997]}}}}
                     """))
             .build();
     pool =
@@ -197,6 +206,53 @@ class TypedValuesTest {
         .isEqualTo(((io.vertx.mysqlclient.MySQLException) single.getCause()).getErrorCode())
         .isEqualTo(1048);
     assertThat(rows(pool, "SELECT id FROM t_order WHERE id = 300", null)).isEmpty();
+  }
+
+  @Test
+  void aBetweenTheServerComparesAsDoublesRoutesToEveryNodeItsDoublesReach() throws Exception {
+    // fuzz seed 113 showed MariaDB comparing an integer key with a BETWEEN's bounds as doubles
+    // (measured on 11.4, table scan): k BETWEEN ? AND ? with the BigIntegers 2^53 + 5 and 2^63,
+    // sent as text, on a BIGINT k (2^63 does not convert to a BIGINT) holds for k = 2^53 + 4 (2^53
+    // + 5 is 2^53 + 4 as a double), which the range places on ds_0; the exact range [2^53 + 5,
+    // 2^63] names ds_1 only
+    String columns = " (id INT, k BIGINT)";
+    await(pool.query("CREATE TABLE t_big" + columns).execute());
+    await(reference.query("CREATE TABLE ref_big" + columns).execute());
+    for (Tuple row :
+        List.of(Tuple.of(1, 5L), Tuple.of(2, 9007199254740996L), Tuple.of(3, 9007199254741000L))) {
+      await(pool.preparedQuery("INSERT INTO t_big (id, k) VALUES (?, ?)").execute(row));
+      await(reference.preparedQuery("INSERT INTO ref_big (id, k) VALUES (?, ?)").execute(row));
+    }
+    java.math.BigInteger low = new java.math.BigInteger("9007199254740997");
+    java.math.BigInteger high = java.math.BigInteger.ONE.shiftLeft(63);
+    List<Object[]> cases =
+        List.of(
+            new Object[] {"SELECT id FROM %s WHERE k BETWEEN ? AND ? ORDER BY id", low, high},
+            new Object[] {
+              "SELECT id FROM %s WHERE k BETWEEN ? AND ? ORDER BY id", "9007199254740997", high
+            },
+            new Object[] {
+              "SELECT id FROM %s WHERE k BETWEEN ? AND ? ORDER BY id", new BigDecimal(low), high
+            },
+            // an integer literal makes the comparison exact: 2^53 + 4 is out, on both
+            new Object[] {
+              "SELECT id FROM %s WHERE k BETWEEN ? AND 9223372036854775808 ORDER BY id", low
+            });
+    for (Object[] c : cases) {
+      String sql = (String) c[0];
+      Tuple params = Tuple.tuple();
+      for (int i = 1; i < c.length; i++) {
+        params.addValue(c[i]);
+      }
+      List<List<Object>> expected = rows(reference, String.format(sql, "ref_big"), params);
+      assertThat(rows(pool, String.format(sql, "t_big"), params))
+          .as("%s %s", sql, params.deepToString())
+          .containsExactlyElementsOf(expected);
+      assertThat(expected)
+          .as(sql)
+          .contains(List.of(3))
+          .hasSize(sql.contains("9223372036854775808") ? 1 : 2);
+    }
   }
 
   @Test

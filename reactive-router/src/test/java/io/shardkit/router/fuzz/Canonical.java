@@ -130,8 +130,18 @@ final class Canonical {
     return v.toString();
   }
 
-  /** A BIT MIN/MAX in either of the server's encodings (see {@link ValueCompare.Mode#BITS}). */
+  /**
+   * A BIT value or MIN/MAX in any of the server's encodings (see {@link ValueCompare.Mode#BITS}).
+   */
   static String bits(Object v) {
+    if (v instanceof Numeric || v instanceof Number && !(v instanceof Long)) {
+      // described as an unsigned integer (a Numeric, or a Short or Integer for a narrow BIT): its
+      // digits are the number
+      String text = exact(v);
+      return text.startsWith("-")
+          ? exact(v)
+          : "bits:" + (text.length() > 8 ? text.substring(text.length() - 8) : text);
+    }
     if (!(v instanceof Long l)) {
       return exact(v);
     }

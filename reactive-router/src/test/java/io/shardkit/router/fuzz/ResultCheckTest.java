@@ -134,6 +134,47 @@ class ResultCheckTest {
   }
 
   @Test
+  void aBitColumnMatchesItsUnsignedIntegerReadingWhenThePlanChangesTheEncoding() {
+    // seed 113: SELECT DISTINCT d.c1 ... LIMIT 10 on a BIT(64) holding 2^63 reads as the Long
+    // -9223372036854775808 (BIT); the same query without the LIMIT as the Numeric
+    // 9223372036854775808 (U_INT64), and a BIT sent as digits as the Long of their last 8 bytes
+    FuzzColumn bits = new FuzzColumn("c1", ColumnType.BIT64);
+    SelectSpec spec =
+        spec(true, List.of(new Item(new Expr.Col(null, bits), "e1")), List.of(), List.of())
+            .withLimit(new Limit(null, 10L, false, false));
+    List<String> labels = List.of("e1");
+    QueryResult limited = new QueryResult(labels, List.of("BIT"), rows(Long.MIN_VALUE, -1L), 0);
+    QueryResult unlimited =
+        new QueryResult(
+            labels,
+            List.of("U_INT64"),
+            rows(
+                io.vertx.sqlclient.data.Numeric.parse("9223372036854775808"),
+                io.vertx.sqlclient.data.Numeric.parse("18446744073709551615")),
+            0);
+    QueryResult digits =
+        new QueryResult(
+            labels,
+            List.of("BIT"),
+            // the last 8 bytes of '9223372036854775808' and of '18446744073709551615'
+            rows(0x3534373735383038L, 0x3039353531363135L),
+            0);
+    QueryResult other =
+        new QueryResult(
+            labels,
+            List.of("U_INT64"),
+            rows(
+                io.vertx.sqlclient.data.Numeric.parse("9223372036854775809"),
+                io.vertx.sqlclient.data.Numeric.parse("18446744073709551615")),
+            0);
+
+    assertThat(check.compare(spec, limited, limited, unlimited)).isEmpty();
+    assertThat(check.compare(spec, limited, limited, digits)).isEmpty();
+    assertThat(check.compare(spec, limited, limited, other))
+        .hasValueSatisfying(d -> assertThat(d.kind()).isEqualTo("wrong rows"));
+  }
+
+  @Test
   void labelsTypesAndRowCountsMustBeEqual() {
     SelectSpec spec = select(false, List.of());
     QueryResult expected = result(row("a"));

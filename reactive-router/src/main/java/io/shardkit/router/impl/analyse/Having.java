@@ -1,5 +1,11 @@
 package io.shardkit.router.impl.analyse;
 
+import static io.shardkit.router.impl.analyse.ComparisonTypes.DEC;
+import static io.shardkit.router.impl.analyse.ComparisonTypes.INT;
+import static io.shardkit.router.impl.analyse.ComparisonTypes.REAL;
+import static io.shardkit.router.impl.analyse.ComparisonTypes.STR;
+import static io.shardkit.router.impl.analyse.ComparisonTypes.aggregate;
+
 import io.vertx.sqlclient.Tuple;
 import java.math.BigDecimal;
 import java.util.List;
@@ -110,7 +116,10 @@ public sealed interface Having {
       // the MySQL client sends a BigDecimal (or Numeric) parameter as its text, and the server
       // compares it as a string: 'Zurich' < ? is false for 1.5 as a BigDecimal, true as a Double
       // (measured through Vert.x on MariaDB 11.4)
-      return v instanceof BigDecimal || v instanceof io.vertx.sqlclient.data.Numeric
+      // a BigInteger too: the client infers no number type for it and sends its decimal text
+      return v instanceof BigDecimal
+              || v instanceof io.vertx.sqlclient.data.Numeric
+              || v instanceof java.math.BigInteger
           ? v.toString()
           : v;
     }
@@ -122,9 +131,11 @@ public sealed interface Having {
   }
 
   /**
-   * Compares two HAVING operands by the server's rules: a number with a string as doubles, a date,
-   * datetime or time with a string as that temporal type, two strings by their sort keys in the
-   * collation of the column side, other values by value.
+   * Compares two HAVING operands by the server's rules: an integer with a string exactly (as
+   * DECIMAL), a DECIMAL or DOUBLE with a string as doubles (refused when the router cannot tell
+   * which a value is and the two differ), a date, datetime or time with a string as that temporal
+   * type, two strings by their sort keys in the collation of the column side, other values by
+   * value.
    */
   static int compare(Having left, Object l, Having right, Object r, Object[] row, int visible) {
     // an ENUM or SET value compared with a number compares by its position (bits for a SET)
@@ -180,9 +191,26 @@ public sealed interface Having {
 
   private static int compareWithString(Object value, String text) {
     if (Values.isNumber(value)) {
-      return Double.compare(
-          Values.toBigDecimal(value).doubleValue(),
-          io.shardkit.router.impl.schema.MysqlValues.doubleOf(text));
+      int kinds = kinds(value);
+      Integer exact = null;
+      Integer real = null;
+      if ((kinds & INT) != 0) {
+        // an integer next to a string compares as DECIMAL: exactly
+        exact =
+            Values.toBigDecimal(value)
+                .compareTo(io.shardkit.router.impl.schema.MysqlValues.decimalOf(text));
+      }
+      if ((kinds & (DEC | REAL)) != 0) {
+        // a DECIMAL or a DOUBLE next to a string compares as doubles
+        real =
+            Double.compare(
+                Values.toBigDecimal(value).doubleValue(),
+                io.shardkit.router.impl.schema.MysqlValues.doubleOf(text));
+      }
+      if (exact != null && real != null && Integer.signum(exact) != Integer.signum(real)) {
+        throw typeUnknown(value, text);
+      }
+      return exact != null ? exact : real;
     }
     if (value instanceof java.time.Duration d) {
       java.time.Duration t = io.shardkit.router.impl.schema.MysqlValues.time(text);
@@ -200,6 +228,36 @@ public sealed interface Having {
       return v.compareTo(t);
     }
     return Values.compare(value, text);
+  }
+
+  /**
+   * The {@link ComparisonTypes} a value may have on the server, as a set: a Long or BigInteger is
+   * an integer, a Double a DOUBLE, a string a string; a BigDecimal (a DECIMAL, an unsigned BIGINT
+   * read as a Numeric, a literal beyond 63 bits) may be an integer when it has no fraction digits.
+   */
+  private static int kinds(Object v) {
+    if (v instanceof String || v instanceof io.vertx.core.buffer.Buffer) {
+      return STR;
+    }
+    if (v instanceof Double || v instanceof Float) {
+      return REAL;
+    }
+    if (v instanceof BigDecimal || v instanceof io.vertx.sqlclient.data.Numeric) {
+      return Values.toBigDecimal(v).scale() > 0 ? DEC | REAL : INT | DEC | REAL;
+    }
+    return INT;
+  }
+
+  private static io.shardkit.router.UnsupportedSqlException typeUnknown(Object v, String text) {
+    return new io.shardkit.router.UnsupportedSqlException(
+        List.of(),
+        "HAVING compares "
+            + (v instanceof BigDecimal d ? d.toPlainString() : String.valueOf(v))
+            + " with '"
+            + text
+            + "' across data nodes: the server compares an integer with a string exactly but a"
+            + " DECIMAL with a string as doubles, which differ here, and the router cannot tell"
+            + " which the value is; compare with a number of the column's type");
   }
 
   private static io.shardkit.router.UnsupportedSqlException notComparable(Object v, String text) {
@@ -265,9 +323,10 @@ public sealed interface Having {
 
   /**
    * {@code x BETWEEN a AND b}. The server compares the three operands in one type aggregated over
-   * all of them, not pair by pair: when strings meet a number among them, all three compare as
-   * doubles ({@code '"x"' BETWEEN '{"a": 1}' AND 1} is true: 0 between 0 and 1), although {@code x
-   * >= a} alone would compare two strings. Otherwise it is {@code x >= a AND x <= b}.
+   * all of them left to right, not pair by pair: when strings meet a number among them, all three
+   * compare as DECIMAL or as doubles ({@code '"x"' BETWEEN '{"a": 1}' AND 1} is true: 0 between 0
+   * and 1), although {@code x >= a} alone would compare two strings; see {@link ComparisonTypes}.
+   * Otherwise it is {@code x >= a AND x <= b}.
    */
   record Between(Having left, Having start, Having end, Having pairwise) implements Having {
     @Override
@@ -278,8 +337,107 @@ public sealed interface Having {
       if (x == null || a == null || b == null || !stringsMeetANumber(x, a, b)) {
         return pairwise.eval(row, visible, params);
       }
-      double v = asDouble(left, x);
-      return v >= asDouble(start, a) && v <= asDouble(end, b);
+      if (left.ordinals() != null
+          || start.ordinals() != null
+          || end.ordinals() != null
+          || temporal(x)
+          || temporal(a)
+          || temporal(b)) {
+        double v = asDouble(left, x);
+        return v >= asDouble(start, a) && v <= asDouble(end, b);
+      }
+      // every type each operand may have, aggregated left to right as the server does
+      Boolean result = null;
+      for (int kx : split(kinds(x))) {
+        for (int ka : split(kinds(a))) {
+          for (int kb : split(kinds(b))) {
+            boolean r;
+            if (aggregate(aggregate(kx, ka), kb) == REAL) {
+              double v = asDouble(left, x);
+              r = v >= asDouble(start, a) && v <= asDouble(end, b);
+            } else {
+              BigDecimal v = asDecimal(x);
+              r = v.compareTo(asDecimal(a)) >= 0 && v.compareTo(asDecimal(b)) <= 0;
+            }
+            if (result != null && result != r) {
+              throw refused(x, a, b);
+            }
+            result = r;
+          }
+        }
+      }
+      if (left instanceof Ref && (kinds(x) & INT) != 0 && fieldInteger(a) && fieldInteger(b)) {
+        // a BIGINT column (or YEAR) with bounds it holds exactly: the server converts them to
+        // integers and compares exactly (measured on 11.4: HAVING c1 BETWEEN '1' AND
+        // '9007199254740992' drops the BIGINT group 9007199254740993, HAVING MAX(c1) ... keeps it)
+        BigDecimal v = asDecimal(x);
+        boolean exact = v.compareTo(asDecimal(a)) >= 0 && v.compareTo(asDecimal(b)) <= 0;
+        if (exact != result) {
+          throw refused(x, a, b);
+        }
+      }
+      return result;
+    }
+
+    /** Whether the server may convert a bound to the integer column it is compared with. */
+    private static boolean fieldInteger(Object v) {
+      if (v instanceof Double || v instanceof Float) {
+        double d = ((Number) v).doubleValue();
+        return Double.isFinite(d) && d == Math.rint(d);
+      }
+      if (!(v instanceof String)
+          && !(v instanceof io.vertx.core.buffer.Buffer)
+          && !Values.isNumber(v)) {
+        return false;
+      }
+      BigDecimal d = asDecimal(v);
+      return d.stripTrailingZeros().scale() <= 0
+          && d.compareTo(BIGINT_MIN) >= 0
+          && d.compareTo(UNSIGNED_MAX) <= 0;
+    }
+
+    private static final BigDecimal BIGINT_MIN = BigDecimal.valueOf(Long.MIN_VALUE);
+    private static final BigDecimal UNSIGNED_MAX =
+        new BigDecimal(java.math.BigInteger.ONE.shiftLeft(64).subtract(java.math.BigInteger.ONE));
+
+    private static io.shardkit.router.UnsupportedSqlException refused(
+        Object x, Object a, Object b) {
+      return new io.shardkit.router.UnsupportedSqlException(
+          List.of(),
+          "HAVING compares "
+              + shown(x)
+              + " BETWEEN "
+              + shown(a)
+              + " AND "
+              + shown(b)
+              + " across data nodes: the server compares these as DECIMAL, as integers or as"
+              + " doubles depending on the operands' types (an integer with a string exactly, a"
+              + " DECIMAL with a string as doubles, a BIGINT column with bounds it holds as"
+              + " integers), which differ here, and the router cannot tell the types; write bounds"
+              + " of the column's type");
+    }
+
+    private static int[] split(int kinds) {
+      return java.util.stream.IntStream.of(INT, DEC, REAL, STR)
+          .filter(k -> (kinds & k) != 0)
+          .toArray();
+    }
+
+    private static String shown(Object v) {
+      return v instanceof String s
+          ? "'" + s + "'"
+          : v instanceof BigDecimal d ? d.toPlainString() : String.valueOf(v);
+    }
+
+    private static BigDecimal asDecimal(Object v) {
+      if (v instanceof String s) {
+        return io.shardkit.router.impl.schema.MysqlValues.decimalOf(s);
+      }
+      if (v instanceof io.vertx.core.buffer.Buffer buf) {
+        return io.shardkit.router.impl.schema.MysqlValues.decimalOf(
+            buf.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
+      }
+      return Values.toBigDecimal(v);
     }
 
     private static boolean stringsMeetANumber(Object... values) {

@@ -33,6 +33,8 @@ public sealed interface Cond {
    * @param upper the upper bound or null
    * @param upperInclusive whether the upper bound is included
    * @param inSlot the IN-list slot of the template to prune per unit, or -1
+   * @param between the range is one {@code BETWEEN}, whose three operands the server compares in
+   *     one aggregated type (see {@link io.shardkit.router.impl.analyse.ComparisonTypes})
    */
   record Leaf(
       int group,
@@ -43,8 +45,32 @@ public sealed interface Cond {
       boolean lowerInclusive,
       ValueRef upper,
       boolean upperInclusive,
-      int inSlot)
+      int inSlot,
+      boolean between)
       implements Cond {
+
+    Leaf(
+        int group,
+        String table,
+        String column,
+        List<ValueRef> values,
+        ValueRef lower,
+        boolean lowerInclusive,
+        ValueRef upper,
+        boolean upperInclusive,
+        int inSlot) {
+      this(
+          group,
+          table,
+          column,
+          values,
+          lower,
+          lowerInclusive,
+          upper,
+          upperInclusive,
+          inSlot,
+          false);
+    }
 
     public boolean isRange() {
       return values.isEmpty();

@@ -95,7 +95,16 @@ final class Conditions {
           c,
           t ->
               new Cond.Leaf(
-                  (int) t[1], (String) t[0], name(c), List.of(), lower, true, upper, true, -1));
+                  (int) t[1],
+                  (String) t[0],
+                  name(c),
+                  List.of(),
+                  lower,
+                  true,
+                  upper,
+                  true,
+                  -1,
+                  true));
     }
     if (e instanceof InExpression in
         && !in.isNot()

@@ -181,6 +181,9 @@ final class NodeSets {
       }
       return out;
     }
+    if (comparesAsDoubles(leaf, params)) {
+      return null;
+    }
     Object lower =
         leaf.lower() == null
             ? null
@@ -219,6 +222,24 @@ final class NodeSets {
   }
 
   /**
+   * Whether the leaf is a {@code BETWEEN} on an integer column that the server compares as doubles,
+   * where that differs from its exact bounds: such a range routes everywhere, each node answering
+   * by its own comparison.
+   */
+  private boolean comparesAsDoubles(Cond.Leaf leaf, Tuple params) {
+    return leaf.between()
+        && leaf.lower() != null
+        && leaf.upper() != null
+        && coercion.betweenAsDoubles(
+            leaf.table(),
+            leaf.column(),
+            leaf.lower(),
+            resolve(leaf.lower(), params),
+            leaf.upper(),
+            resolve(leaf.upper(), params));
+  }
+
+  /**
    * {@code c > a AND c <= b}: half-open ranges on one column of an AND route as the bounded range
    * they make together (each alone would route everywhere).
    */
@@ -226,7 +247,10 @@ final class NodeSets {
     BitSet result = null;
     List<Cond.Leaf> ranges = new ArrayList<>();
     for (Cond child : and.children()) {
-      if (child instanceof Cond.Leaf leaf && leaf.group() == group && leaf.isRange()) {
+      if (child instanceof Cond.Leaf leaf
+          && leaf.group() == group
+          && leaf.isRange()
+          && !comparesAsDoubles(leaf, params)) {
         ranges.add(leaf);
       }
     }

@@ -32,6 +32,21 @@ public final class MysqlValues {
     }
   }
 
+  /**
+   * A string as the exact decimal the server reads to compare it with an integer (MariaDB 11.4
+   * compares an integer with a string as DECIMAL, not as doubles: {@code 9007199254740993 =
+   * '9007199254740992'} is 0): the longest numeric prefix after leading white space, 0 when there
+   * is none.
+   */
+  public static java.math.BigDecimal decimalOf(String s) {
+    Matcher m = NUMBER_PREFIX.matcher(s);
+    try {
+      return m.find() ? new java.math.BigDecimal(m.group(1)) : java.math.BigDecimal.ZERO;
+    } catch (NumberFormatException | ArithmeticException e) {
+      return java.math.BigDecimal.ZERO;
+    }
+  }
+
   /** A TIME literal ({@code '100:00:00'}, {@code '-1:30'}) as a Duration, or null. */
   public static Duration time(String s) {
     Matcher m = TIME.matcher(s);
