@@ -53,6 +53,13 @@ final class ResultCheck {
     }
     List<List<String>> e = canonicalRows(expected, compares);
     List<List<String>> a = canonicalRows(actual, compares);
+    if (unlimited != null && e.equals(a)) {
+      // row for row what one database answered to this very statement: right by definition, even
+      // where that database's answer with the LIMIT is not a part of its answer without it (seeds
+      // 48 and 115: MariaDB 11.4.5 returns another group under HAVING on a TIMESTAMP(3) with a
+      // LIMIT)
+      return Optional.empty();
+    }
     Optional<List<SortKey>> keys = spec.sortKeys();
     if (keys.isEmpty()) {
       if (unlimited == null) {
