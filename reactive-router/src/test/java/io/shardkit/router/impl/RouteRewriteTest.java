@@ -54,6 +54,43 @@ class RouteRewriteTest {
   }
 
   @Test
+  void aCachedPlanRendersTheSameSqlInstanceForTheSameTablesAndItsParametersEachTime() {
+    Plan plan =
+        Planner.of(RULES)
+            .plan("SELECT status FROM t_order WHERE user_id = ? AND order_id = ? AND status <> ?");
+    io.shardkit.router.impl.route.Router router = io.shardkit.router.impl.route.Router.of(RULES);
+    SqlUnit first =
+        Fixtures.routeAndRewrite(router, plan, Tuple.of(3, 6, "a"), RoutingHint.NONE)
+            .units()
+            .get(0);
+    SqlUnit again =
+        Fixtures.routeAndRewrite(router, plan, Tuple.of(5, 10, "b"), RoutingHint.NONE)
+            .units()
+            .get(0);
+    SqlUnit other =
+        Fixtures.routeAndRewrite(router, plan, Tuple.of(2, 7, "c"), RoutingHint.NONE)
+            .units()
+            .get(0);
+    assertThat(first.dataSource() + ":" + first.sql())
+        .isEqualTo(
+            "ds_1:SELECT status FROM t_order_2 WHERE user_id = ? AND order_id = ? AND status <> ?");
+    // the same tables: the very same text (the shard's statement cache finds it by identity)
+    assertThat(again.sql()).isSameAs(first.sql());
+    assertThat(again.params().deepToString()).isEqualTo("[5,10,b]");
+    assertThat(other.dataSource() + ":" + other.sql())
+        .isEqualTo(
+            "ds_0:SELECT status FROM t_order_3 WHERE user_id = ? AND order_id = ? AND status <> ?");
+    assertThat(other.params().deepToString()).isEqualTo("[2,7,c]");
+    // a template with an IN list or a LIMIT renders per call, its text depending on the values
+    Plan in = Planner.of(RULES).plan("SELECT status FROM t_order WHERE order_id IN (?, ?, ?)");
+    assertThat(Fixtures.routeAndRewrite(router, in, Tuple.of(1, 5, 2), RoutingHint.NONE).units())
+        .extracting(u -> u.dataSource() + ":" + u.sql() + " " + u.params().deepToString())
+        .contains(
+            "ds_0:SELECT status FROM t_order_1 WHERE order_id IN (?, ?) [1,5]",
+            "ds_1:SELECT status FROM t_order_1 WHERE order_id IN (?, ?) [1,5]");
+  }
+
+  @Test
   void aNullShardingKeyInAnInsertGoesToTheFirstNodeItsOtherKeysLeave() {
     assertThat(
             route(RULES, "INSERT INTO t_order (user_id, order_id, status) VALUES (NULL, 1, 'a')"))

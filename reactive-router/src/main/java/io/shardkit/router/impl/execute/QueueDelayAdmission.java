@@ -43,6 +43,26 @@ final class QueueDelayAdmission {
       this.refused = refused;
       this.waits = waits;
     }
+
+    /** A connection is asked for: counted outstanding from now; returns the time asked. */
+    long asked() {
+      long asked = System.nanoTime();
+      limit.asked();
+      return asked;
+    }
+
+    /** The connection asked for at {@code asked} came: the wait is measured. */
+    void got(long asked) {
+      long now = System.nanoTime();
+      limit.got(asked, now);
+      waits.record(now - asked, TimeUnit.NANOSECONDS);
+    }
+
+    /** No connection came: the count ends. */
+    void gotNone() {
+      limit.gotNone();
+      limit.done();
+    }
   }
 
   /**
@@ -116,22 +136,36 @@ final class QueueDelayAdmission {
    * to hand it over, and releases the connection when {@code op}'s future completes.
    */
   <T> Future<T> run(String dataSource, Function<SqlClient, Future<T>> op) {
-    Pool pool = entries.get(dataSource).pool;
-    return take(dataSource, pool::getConnection)
-        .compose(
-            c -> {
-              Future<T> out;
-              try {
-                out = op.apply(c);
-              } catch (RuntimeException failed) {
-                out = Future.failedFuture(failed);
-              }
-              return out.andThen(
-                  done -> {
-                    released(dataSource);
-                    c.close();
-                  });
-            });
+    Entry e = entries.get(dataSource);
+    long asked = e.asked();
+    Future<SqlConnection> connection;
+    try {
+      connection = e.pool.getConnection();
+    } catch (RuntimeException failed) {
+      connection = Future.failedFuture(failed);
+    }
+    // one stage: the connection's answer, then op's (released before the caller hears back)
+    return connection.transform(
+        ar -> {
+          if (ar.failed()) {
+            e.gotNone();
+            return Future.failedFuture(ar.cause());
+          }
+          e.got(asked);
+          SqlConnection c = ar.result();
+          Future<T> out;
+          try {
+            out = op.apply(c);
+          } catch (RuntimeException failed) {
+            out = Future.failedFuture(failed);
+          }
+          out.onComplete(
+              done -> {
+                e.limit.done();
+                c.close();
+              });
+          return out;
+        });
   }
 
   /**
@@ -143,9 +177,7 @@ final class QueueDelayAdmission {
   Future<SqlConnection> take(
       String dataSource, java.util.function.Supplier<Future<SqlConnection>> connect) {
     Entry e = entries.get(dataSource);
-    QueueDelayLimit limit = e.limit;
-    long asked = System.nanoTime();
-    limit.asked();
+    long asked = e.asked();
     Future<SqlConnection> connection;
     try {
       connection = connect.get();
@@ -155,13 +187,10 @@ final class QueueDelayAdmission {
     return connection.transform(
         ar -> {
           if (ar.failed()) {
-            limit.gotNone();
-            limit.done();
+            e.gotNone();
             return Future.failedFuture(ar.cause());
           }
-          long now = System.nanoTime();
-          limit.got(asked, now);
-          e.waits.record(now - asked, TimeUnit.NANOSECONDS);
+          e.got(asked);
           return Future.succeededFuture(ar.result());
         });
   }

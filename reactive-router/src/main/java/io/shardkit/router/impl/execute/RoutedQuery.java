@@ -47,7 +47,7 @@ final class RoutedQuery<T> implements PreparedQuery<T> {
   static RoutedQuery<RowSet<Row>> of(
       StatementRunner runner, StatementRunner.ClientSource source, String sql, boolean prepared) {
     return new RoutedQuery<>(
-        runner, source, sql, prepared, Function.identity(), RoutedQuery::linkRowSets);
+        runner, source, sql, prepared, StatementRunner.AS_IS, RoutedQuery::linkRowSets);
   }
 
   @Override

@@ -36,7 +36,7 @@ final class RouterMetrics implements ShardBreaker.Listener {
   private static final String[] KINDS = kinds();
 
   private final MeterRegistry registry;
-  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+  private final Map<String, Timer[]> unitTimers = new ConcurrentHashMap<>();
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   private final Counter[] single = new Counter[KINDS.length];
@@ -284,20 +284,46 @@ final class RouterMetrics implements ShardBreaker.Listener {
   }
 
   void unit(String dataSource, String kind, String outcome, long startNanos) {
-    timers
-        .computeIfAbsent(
-            dataSource + '|' + kind + '|' + outcome,
-            k ->
-                Timer.builder("shardkit.router.shard.statements")
-                    .description("Statement latency on one shard (one route unit)")
-                    .tag("shard", dataSource)
-                    .tag("kind", kind)
-                    .tag("outcome", outcome)
-                    .publishPercentileHistogram()
-                    .minimumExpectedValue(Duration.ofMillis(1))
-                    .maximumExpectedValue(Duration.ofSeconds(10))
-                    .register(registry))
-        .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    // one array of timers per data source, by kind and outcome: no key built per statement
+    Timer[] byKind = unitTimers.computeIfAbsent(dataSource, k -> new Timer[KINDS.length * 3]);
+    int i = kindIndex(kind) * 3 + outcomeIndex(outcome);
+    Timer timer = byKind[i];
+    if (timer == null) {
+      timer =
+          Timer.builder("shardkit.router.shard.statements")
+              .description("Statement latency on one shard (one route unit)")
+              .tag("shard", dataSource)
+              .tag("kind", kind)
+              .tag("outcome", outcome)
+              .publishPercentileHistogram()
+              .minimumExpectedValue(Duration.ofMillis(1))
+              .maximumExpectedValue(Duration.ofSeconds(10))
+              .register(registry); // the registry hands back the same timer to a racing thread
+      byKind[i] = timer;
+    }
+    timer.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private static int kindIndex(String kind) {
+    for (int i = 0; i < KINDS.length; i++) {
+      if (KINDS[i].equals(kind)) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("statement kind " + kind);
+  }
+
+  private static int outcomeIndex(String outcome) {
+    switch (outcome) {
+      case "success":
+        return 0;
+      case "unavailable":
+        return 1;
+      case "failure":
+        return 2;
+      default:
+        throw new IllegalArgumentException("outcome " + outcome);
+    }
   }
 
   @Override

@@ -56,7 +56,9 @@ final class StatementAdmission {
 
   /** Counts one statement out when {@code done} completes, whatever its outcome. */
   <T> Future<T> exitWhen(Future<T> done) {
-    return done.andThen(ar -> inFlight.decrementAndGet());
+    // the first listener: the count is down before the caller hears back
+    done.onComplete(ar -> inFlight.decrementAndGet());
+    return done;
   }
 
   int limit() {

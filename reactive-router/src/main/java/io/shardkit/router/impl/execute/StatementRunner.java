@@ -398,7 +398,7 @@ final class StatementRunner {
                       run(routed, source)
                           .compose(rs -> afterDdl.apply(routed.plan().tables()).map(rs))
                           .map(finish::apply)
-                  : () -> run(routed, source).map(finish::apply);
+                  : () -> finished(run(routed, source), finish);
       source.admit(sql, routed);
       if (io.shardkit.context.TxScope.current().isPresent()) {
         // Inside a transaction scope: nothing is sent once the deadline has passed, and the
@@ -413,6 +413,15 @@ final class StatementRunner {
     }
     return onCaller(caller, result);
   }
+
+  /** The rows as the caller's query shapes them ({@link #AS_IS}: the rows themselves). */
+  @SuppressWarnings("unchecked")
+  private static <T> Future<T> finished(Future<RowSet<Row>> rows, Function<RowSet<Row>, T> finish) {
+    return finish == AS_IS ? (Future<T>) rows : rows.map(finish);
+  }
+
+  /** The finishing function of a plain {@code execute}: its result is the statement's rows. */
+  static final Function<RowSet<Row>, RowSet<Row>> AS_IS = rs -> rs;
 
   /**
    * Executes a batch: each parameter tuple routed on its own, results chained in order. It is one
@@ -661,7 +670,7 @@ final class StatementRunner {
       SqlUnit unit = units.get(0);
       Future<RowSet<Row>> one = runUnit(unit, source, routed, statement);
       ShardBreakers.end(calls, List.of(unit.dataSource()), List.of(one));
-      out = one.map(rs -> finishSingle(routed, rs));
+      out = routed.generatedKeys().isEmpty() ? one : one.map(rs -> finishSingle(routed, rs));
     } else {
       out = runAll(routed, source, statement, calls);
     }
@@ -890,8 +899,16 @@ final class StatementRunner {
     return false;
   }
 
-  /** Completes on the caller's context, whichever thread finished the work. */
+  /**
+   * Completes on the caller's context, whichever thread finished the work. A future already bound
+   * to that context (the pools' answers to a statement sent from it) is returned as it is: Vert.x
+   * runs its listeners there.
+   */
   static <T> Future<T> onCaller(Context caller, Future<T> future) {
+    if (future instanceof io.vertx.core.internal.FutureInternal<T> bound
+        && bound.context() == caller) {
+      return future;
+    }
     Promise<T> promise = Promise.promise();
     future.onComplete(
         ar -> {

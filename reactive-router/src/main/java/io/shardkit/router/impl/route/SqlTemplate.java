@@ -3,6 +3,7 @@ package io.shardkit.router.impl.route;
 import io.shardkit.router.impl.parse.ValueRef;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -25,16 +26,34 @@ public final class SqlTemplate {
     WIDENED
   }
 
+  /** The most rendered texts a template keeps (one per set of actual tables it was routed to). */
+  static final int RENDERED_KEPT = 64;
+
   private final Object[] segments;
   private final boolean hasParams;
+
+  /**
+   * Whether the text depends on the actual tables only (no IN list, no LIMIT slot): its renderings
+   * are kept and the same String handed out again, so the shard's prepared-statement cache finds it
+   * by identity with its hash already computed, as for a constant statement sent directly.
+   */
+  private final boolean textByTables;
+
+  /** Renderings of a {@link #textByTables} template, copied on write; at most RENDERED_KEPT. */
+  private volatile Rendered[] rendered = new Rendered[0];
+
+  private record Rendered(String[] tables, String sql) {}
 
   private SqlTemplate(Object[] segments) {
     this.segments = segments;
     boolean params = false;
+    boolean byTables = true;
     for (Object s : segments) {
       params |= s instanceof Param || s instanceof InList || s instanceof Limit;
+      byTables &= !(s instanceof InList || s instanceof Limit);
     }
     this.hasParams = params;
+    this.textByTables = byTables;
   }
 
   record Table(int slot, boolean quoted) {}
@@ -157,6 +176,43 @@ public final class SqlTemplate {
    * @param outParams receives the unit's parameters
    */
   public String render(
+      RouteUnit unit,
+      Tuple params,
+      int[][] inLists,
+      List<List<ValueRef>> inItems,
+      ValueRef[] limit,
+      LimitMode limitMode,
+      List<Object> outParams) {
+    if (textByTables) {
+      return renderByTables(unit.actualTables(), params, outParams);
+    }
+    return renderText(unit, params, inLists, inItems, limit, limitMode, outParams);
+  }
+
+  private String renderByTables(String[] tables, Tuple params, List<Object> outParams) {
+    if (params != null) {
+      for (Object segment : segments) {
+        if (segment instanceof Param p) {
+          outParams.add(params.getValue(p.index));
+        }
+      }
+    }
+    Rendered[] kept = rendered;
+    for (Rendered r : kept) {
+      if (Arrays.equals(r.tables, tables)) {
+        return r.sql;
+      }
+    }
+    String sql = renderText(new RouteUnit("", tables, null), null, null, null, null, null, null);
+    if (kept.length < RENDERED_KEPT) {
+      Rendered[] more = Arrays.copyOf(kept, kept.length + 1);
+      more[kept.length] = new Rendered(tables.clone(), sql);
+      rendered = more; // a racing rendering of other tables may be lost: it is rendered again
+    }
+    return sql;
+  }
+
+  private String renderText(
       RouteUnit unit,
       Tuple params,
       int[][] inLists,
