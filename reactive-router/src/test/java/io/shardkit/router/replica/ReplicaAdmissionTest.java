@@ -280,6 +280,86 @@ class ReplicaAdmissionTest {
     }
   }
 
+  @Test
+  void aReplicaAtItsLimitGivesWayToAnotherHealthyReplicaOfItsDataSourceInsteadOfRefusing()
+      throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    // ds_0 with two replicas: ds_0_r1 of 1 connection (about 50 slow reads a second), ds_0_r2 of
+    // 8 (about 400); round robin offers each half of 250 a second: a standing queue on ds_0_r1,
+    // none on ds_0_r2
+    ShardedPool pool =
+        ShardedPool.builder(vertx)
+            .rules(
+                ShardingRules.builder()
+                    .table(
+                        "t_acct",
+                        t -> t.dataNodes("ds_${0..1}.t_acct").databaseStrategy("id", "mod"))
+                    .build())
+            .dataSource(
+                "ds_0", servers.primary().connectOptions("ra_0"), new PoolOptions().setMaxSize(4))
+            .dataSource(
+                "ds_1", servers.primary().connectOptions("ra_1"), new PoolOptions().setMaxSize(4))
+            .replica(
+                "ds_0",
+                "ds_0_r1",
+                servers.replica(0).connectOptions("ra_0"),
+                new PoolOptions().setMaxSize(1))
+            .replica(
+                "ds_0",
+                "ds_0_r2",
+                servers.replica(1).connectOptions("ra_0"),
+                new PoolOptions().setMaxSize(8))
+            .readWriteSplitting(
+                ReadWriteSplittingOptions.defaults()
+                    .withHeartbeatInterval(Duration.ofMillis(50))
+                    .withMaxReplicationLag(Duration.ofSeconds(20)))
+            .queueDelayTarget(Duration.ofMillis(10))
+            .meterRegistry(meters)
+            .build();
+    try {
+      awaitHealthy(pool);
+      List<Future<?>> all = new CopyOnWriteArrayList<>();
+      List<Throwable> failures = new CopyOnWriteArrayList<>();
+      List<Integer> servedBy = new CopyOnWriteArrayList<>();
+      AtomicInteger lowestR1Limit = new AtomicInteger(Integer.MAX_VALUE);
+      AtomicInteger offered = new AtomicInteger();
+      Promise<Void> done = Promise.promise();
+      vertx.runOnContext(
+          v ->
+              vertx.setPeriodic(
+                  4,
+                  t -> {
+                    if (offered.incrementAndGet() > 500) {
+                      vertx.cancelTimer(t);
+                      done.complete();
+                      return;
+                    }
+                    lowestR1Limit.accumulateAndGet((int) limit(meters, "ds_0_r1"), Math::min);
+                    all.add(
+                        pool.preparedQuery(SLOW)
+                            .execute(Tuple.of(0))
+                            .onSuccess(rs -> servedBy.add(rs.iterator().next().getInteger("sid")))
+                            .onFailure(failures::add));
+                  }));
+      await(done.future());
+      await(Future.join(new ArrayList<>(all)).otherwiseEmpty());
+      long r1 = servedBy.stream().filter(sid -> sid == 2).count();
+      long r2 = servedBy.stream().filter(sid -> sid == 3).count();
+      System.out.printf(
+          "two replicas, ds_0_r1 overloaded: %d reads on ds_0_r1, %d on ds_0_r2, %d failed;"
+              + " lowest ds_0_r1 limit %d%n",
+          r1, r2, failures.size(), lowestR1Limit.get());
+      assertThat(failures).as("no read refused while ds_0_r2 has room").isEmpty();
+      assertThat(servedBy).hasSize(500).containsOnly(2, 3);
+      assertThat(lowestR1Limit.get()).as("a standing queue on ds_0_r1").isLessThan(1025);
+      assertThat(r2).as("ds_0_r1's excess read on ds_0_r2").isGreaterThan(2 * r1);
+      assertThat(refused(meters, "ds_0_r1")).isZero();
+      assertThat(refused(meters, "ds_0_r2")).isZero();
+    } finally {
+      await(pool.close());
+    }
+  }
+
   /** Polls the gauge (no load is faked) until the limit is back at {@code expected}. */
   private static void awaitLimit(SimpleMeterRegistry meters, String replica, int expected)
       throws InterruptedException {
