@@ -9,7 +9,10 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -24,20 +27,41 @@ import java.util.function.Function;
  * ShardOverloadedException} naming it, before anything is sent anywhere; statements of open
  * connections and transactions are never refused by it (the caller decides: {@link #check} is only
  * called for the pool's own statements).
+ *
+ * <p>Each read replica has a limit of its own, on the same rule, for the reads it serves (plain
+ * reads of the pool outside transactions): a new read whose data source's healthy replicas are all
+ * at their limits is refused with a {@link ShardOverloadedException} naming the data source and the
+ * replica, before anything is sent; while one of them is below its limit, the read goes there (the
+ * load balancer's choice first). A read is not moved to the primary: the primary's connections are
+ * its writes' and its transactions', and a replica's overload would become theirs (a read goes to
+ * the primary only when no replica is healthy, and is then admitted as one of the primary's
+ * statements).
  */
 final class QueueDelayAdmission {
 
-  private final Map<String, Entry> entries = new LinkedHashMap<>();
+  private final Map<String, Gate> primaries = new LinkedHashMap<>();
 
-  private static final class Entry {
+  /** Built once, read only afterwards (from any thread). */
+  private final Map<ReadReplicas.Member, Gate> replicas = new IdentityHashMap<>();
+
+  /** One pool under admission: a data source's primary, or one of its read replicas. */
+  static final class Gate {
     final String dataSource;
+    final String replica; // null: the primary
     final Pool pool;
     final QueueDelayLimit limit;
     final Counter refused;
     final Timer waits;
 
-    Entry(String dataSource, Pool pool, QueueDelayLimit limit, Counter refused, Timer waits) {
+    Gate(
+        String dataSource,
+        String replica,
+        Pool pool,
+        QueueDelayLimit limit,
+        Counter refused,
+        Timer waits) {
       this.dataSource = dataSource;
+      this.replica = replica;
       this.pool = pool;
       this.limit = limit;
       this.refused = refused;
@@ -70,6 +94,8 @@ final class QueueDelayAdmission {
    * @param maxSizes each pool's connections: the floor of its limit
    * @param maxWaitQueueSizes each pool's wait queue (negative: unbounded); connections + queue are
    *     the ceiling
+   * @param readReplicas the data sources' read replicas (each gets a limit of its own on its pool's
+   *     sizes), or null
    */
   QueueDelayAdmission(
       Map<String, Pool> pools,
@@ -77,28 +103,70 @@ final class QueueDelayAdmission {
       Map<String, Integer> maxWaitQueueSizes,
       long targetNanos,
       long intervalNanos,
-      RouterMetrics metrics) {
+      RouterMetrics metrics,
+      ReadReplicas readReplicas) {
     long now = System.nanoTime();
     pools.forEach(
         (ds, pool) -> {
-          int floor = Math.max(1, maxSizes.get(ds));
-          int queue = maxWaitQueueSizes.get(ds);
-          int ceiling =
-              (int) Math.min(Integer.MAX_VALUE, (long) floor + (queue < 0 ? 1 << 20 : queue));
           QueueDelayLimit limit =
-              new QueueDelayLimit(floor, Math.max(floor, ceiling), targetNanos, intervalNanos, now);
-          metrics.admissionLimit(ds, limit); // held strongly by its entry (Micrometer's is weak)
-          entries.put(
-              ds, new Entry(ds, pool, limit, metrics.queueRefused(ds), metrics.connectionWait(ds)));
+              limit(maxSizes.get(ds), maxWaitQueueSizes.get(ds), targetNanos, intervalNanos, now);
+          metrics.admissionLimit(ds, limit); // held strongly by its gate (Micrometer's is weak)
+          primaries.put(
+              ds,
+              new Gate(
+                  ds, null, pool, limit, metrics.queueRefused(ds), metrics.connectionWait(ds)));
         });
+    if (readReplicas != null) {
+      for (ReadReplicas.Member m : readReplicas.members()) {
+        QueueDelayLimit limit =
+            limit(
+                m.poolOptions.getMaxSize(),
+                m.poolOptions.getMaxWaitQueueSize(),
+                targetNanos,
+                intervalNanos,
+                now);
+        metrics.replicaAdmissionLimit(m.dataSource, m.name, limit);
+        replicas.put(
+            m,
+            new Gate(
+                m.dataSource,
+                m.name,
+                m.pool,
+                limit,
+                metrics.replicaQueueRefused(m.dataSource, m.name),
+                metrics.replicaConnectionWait(m.dataSource, m.name)));
+      }
+    }
+  }
+
+  private static QueueDelayLimit limit(
+      int maxSize, int maxWaitQueueSize, long targetNanos, long intervalNanos, long now) {
+    int floor = Math.max(1, maxSize);
+    int ceiling =
+        (int)
+            Math.min(
+                Integer.MAX_VALUE,
+                (long) floor + (maxWaitQueueSize < 0 ? 1 << 20 : maxWaitQueueSize));
+    return new QueueDelayLimit(floor, Math.max(floor, ceiling), targetNanos, intervalNanos, now);
+  }
+
+  /** The gate of {@code dataSource}'s primary. */
+  Gate primary(String dataSource) {
+    return primaries.get(dataSource);
+  }
+
+  /** The gate of a read replica. */
+  Gate replica(ReadReplicas.Member replica) {
+    return replicas.get(replica);
   }
 
   /**
-   * Refuses (throws {@link ShardOverloadedException}) when a data source of {@code routed} that the
-   * statement would run on through its pool is at its limit; nothing is counted in.
+   * Refuses (throws {@link ShardOverloadedException}) when a pool that {@code routed} would run on
+   * is at its limit; nothing is counted in. A read a replica may serve ({@code replicas} given) is
+   * checked against the data source's healthy replicas: refused when every one of them is at its
+   * limit; against the primary's limit when none is healthy (it then runs there).
    *
-   * @param replicas the pool's read replicas, or null: a read a replica serves is not checked
-   *     against the primary's limit
+   * @param replicas the pool's read replicas, or null
    */
   void check(Rewriter.Routed routed, ReadReplicas replicas) {
     boolean replicaRead = replicas != null && StatementRunner.replicaRead(routed);
@@ -106,41 +174,101 @@ final class QueueDelayAdmission {
     for (SqlUnit unit : routed.units()) {
       String ds = unit.dataSource();
       if (replicaRead && replicas.has(ds)) {
-        continue;
+        List<ReadReplicas.Member> healthy = replicas.healthy(ds);
+        if (!healthy.isEmpty()) {
+          if (now == 0) {
+            now = System.nanoTime();
+          }
+          checkReplicas(ds, healthy, now);
+          continue;
+        }
+        // no healthy replica: the read runs on the primary, admitted there
       }
-      Entry e = entries.get(ds);
-      if (e == null) {
+      Gate g = primaries.get(ds);
+      if (g == null) {
         continue;
       }
       if (now == 0) {
         now = System.nanoTime();
       }
-      if (!e.limit.admits(now)) {
-        e.refused.increment();
-        if (e.limit.limit(now) >= e.limit.ceiling()) {
+      if (!g.limit.admits(now)) {
+        g.refused.increment();
+        if (g.limit.limit(now) >= g.limit.ceiling()) {
           // no standing queue: the pool's wait queue is full, refused as the pool would
           throw new ShardOverloadedException(ds, null);
         }
         throw ShardOverloadedException.queueing(
             ds,
-            TimeUnit.NANOSECONDS.toMillis(e.limit.lastMinWaitNanos()),
-            TimeUnit.NANOSECONDS.toMillis(e.limit.targetNanos()),
-            TimeUnit.NANOSECONDS.toMillis(e.limit.intervalNanos()),
-            e.limit.limit(now));
+            TimeUnit.NANOSECONDS.toMillis(g.limit.lastMinWaitNanos()),
+            TimeUnit.NANOSECONDS.toMillis(g.limit.targetNanos()),
+            TimeUnit.NANOSECONDS.toMillis(g.limit.intervalNanos()),
+            g.limit.limit(now));
       }
     }
   }
 
+  /** Refuses the read when every healthy replica of {@code ds} is at its limit. */
+  private void checkReplicas(String ds, List<ReadReplicas.Member> healthy, long now) {
+    for (ReadReplicas.Member m : healthy) {
+      Gate g = replicas.get(m);
+      if (g == null || g.limit.admits(now)) {
+        return;
+      }
+    }
+    List<String> names = new ArrayList<>(healthy.size());
+    List<String> details = new ArrayList<>(healthy.size());
+    for (ReadReplicas.Member m : healthy) {
+      QueueDelayLimit l = replicas.get(m).limit;
+      names.add(m.name);
+      int limit = l.limit(now);
+      details.add(
+          limit >= l.ceiling()
+              ? m.name
+                  + ": all its connections are busy and its wait queue is full"
+                  + " (PoolOptions.maxWaitQueueSize)"
+              : m.name
+                  + ": its reads waited at least "
+                  + TimeUnit.NANOSECONDS.toMillis(l.lastMinWaitNanos())
+                  + " ms for a connection over the last "
+                  + TimeUnit.NANOSECONDS.toMillis(l.intervalNanos())
+                  + " ms (target "
+                  + TimeUnit.NANOSECONDS.toMillis(l.targetNanos())
+                  + " ms, ShardedPool.Builder.queueDelayTarget) and "
+                  + limit
+                  + " are already waiting or running, its limit now");
+    }
+    replicas.get(healthy.get(0)).refused.increment();
+    throw ShardOverloadedException.replicaQueueing(ds, names, details);
+  }
+
   /**
-   * Runs {@code op} on a connection of {@code dataSource}'s pool, measuring how long the pool took
-   * to hand it over, and releases the connection when {@code op}'s future completes.
+   * A healthy replica of {@code dataSource} for a read, or null (the read goes to the primary): the
+   * load balancer's choice, or when that one is at its limit the next healthy one below its limit.
+   */
+  ReadReplicas.Member pickReplica(String dataSource, ReadReplicas readReplicas) {
+    long now = System.nanoTime();
+    return readReplicas.pick(
+        dataSource,
+        m -> {
+          Gate g = replicas.get(m);
+          return g == null || g.limit.admits(now);
+        });
+  }
+
+  /**
+   * Runs {@code op} on a connection of {@code dataSource}'s primary pool, measuring how long the
+   * pool took to hand it over, and releases the connection when {@code op}'s future completes.
    */
   <T> Future<T> run(String dataSource, Function<SqlClient, Future<T>> op) {
-    Entry e = entries.get(dataSource);
-    long asked = e.asked();
+    return run(primaries.get(dataSource), op);
+  }
+
+  /** As {@link #run(String, Function)}, on the gate's pool (a primary's or a replica's). */
+  <T> Future<T> run(Gate gate, Function<SqlClient, Future<T>> op) {
+    long asked = gate.asked();
     Future<SqlConnection> connection;
     try {
-      connection = e.pool.getConnection();
+      connection = gate.pool.getConnection();
     } catch (RuntimeException failed) {
       connection = Future.failedFuture(failed);
     }
@@ -148,10 +276,10 @@ final class QueueDelayAdmission {
     return connection.transform(
         ar -> {
           if (ar.failed()) {
-            e.gotNone();
+            gate.gotNone();
             return Future.failedFuture(ar.cause());
           }
-          e.got(asked);
+          gate.got(asked);
           SqlConnection c = ar.result();
           Future<T> out;
           try {
@@ -161,7 +289,7 @@ final class QueueDelayAdmission {
           }
           out.onComplete(
               done -> {
-                e.limit.done();
+                released(gate);
                 c.close();
               });
           return out;
@@ -169,15 +297,14 @@ final class QueueDelayAdmission {
   }
 
   /**
-   * Takes a connection of {@code dataSource}'s pool through {@code connect} (for {@link #run}, or
-   * for a stream, which holds it until it ends), timing the wait: the taker counts as outstanding
-   * on the data source from now until {@link #released} (call it once, when the connection is let
-   * go). When no connection comes, the count ends here and {@link #released} must not be called.
+   * Takes a connection of the gate's pool through {@code connect} (for {@link #run}, or for a
+   * stream, which holds it until it ends), timing the wait: the taker counts as outstanding on the
+   * gate from now until {@link #released} (call it once, when the connection is let go). When no
+   * connection comes, the count ends here and {@link #released} must not be called.
    */
   Future<SqlConnection> take(
-      String dataSource, java.util.function.Supplier<Future<SqlConnection>> connect) {
-    Entry e = entries.get(dataSource);
-    long asked = e.asked();
+      Gate gate, java.util.function.Supplier<Future<SqlConnection>> connect) {
+    long asked = gate.asked();
     Future<SqlConnection> connection;
     try {
       connection = connect.get();
@@ -187,25 +314,25 @@ final class QueueDelayAdmission {
     return connection.transform(
         ar -> {
           if (ar.failed()) {
-            e.gotNone();
+            gate.gotNone();
             return Future.failedFuture(ar.cause());
           }
-          e.got(asked);
+          gate.got(asked);
           return Future.succeededFuture(ar.result());
         });
   }
 
   /** A connection taken by {@link #take} was let go. */
-  void released(String dataSource) {
-    entries.get(dataSource).limit.done();
+  void released(Gate gate) {
+    gate.limit.done();
   }
 
   /** The data source's limit now (for tests and the gauge). */
   int limit(String dataSource) {
-    return entries.get(dataSource).limit.limit(System.nanoTime());
+    return primaries.get(dataSource).limit.limit(System.nanoTime());
   }
 
   int outstanding(String dataSource) {
-    return entries.get(dataSource).limit.outstanding();
+    return primaries.get(dataSource).limit.outstanding();
   }
 }

@@ -10,6 +10,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.mysqlclient.MySQLBuilder;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
@@ -43,6 +44,7 @@ final class ReadReplicas {
     final String dataSource;
     final String name;
     final Pool pool;
+    final PoolOptions poolOptions;
     final int weight;
     volatile long lagNanos = -1;
     volatile long answeredAt;
@@ -50,10 +52,17 @@ final class ReadReplicas {
     volatile boolean reading;
     final Counter reads;
 
-    Member(String dataSource, String name, Pool pool, int weight, Counter reads) {
+    Member(
+        String dataSource,
+        String name,
+        Pool pool,
+        PoolOptions poolOptions,
+        int weight,
+        Counter reads) {
       this.dataSource = dataSource;
       this.name = name;
       this.pool = pool;
+      this.poolOptions = poolOptions;
       this.weight = weight;
       this.reads = reads;
     }
@@ -190,8 +199,8 @@ final class ReadReplicas {
               });
     }
 
-    /** A healthy member chosen by the load balancer, or null. */
-    Member pick() {
+    /** The members that get reads now (empty when none). */
+    List<Member> healthy() {
       List<Member> healthy = null;
       long now = System.nanoTime();
       for (Member m : members) {
@@ -202,27 +211,51 @@ final class ReadReplicas {
           healthy.add(m);
         }
       }
-      if (healthy == null) {
+      return healthy == null ? List.of() : healthy;
+    }
+
+    /**
+     * A healthy member chosen by the load balancer, or null. With {@code admits} (adaptive
+     * admission), a chosen member it does not admit gives way to the next healthy member that it
+     * admits, in order; when it admits none, the balancer's choice stays (the statement was let in
+     * by {@link QueueDelayAdmission#check} just before).
+     */
+    Member pick(java.util.function.Predicate<Member> admits) {
+      List<Member> healthy = healthy();
+      if (healthy.isEmpty()) {
         return null;
       }
+      int chosen = chosen(healthy);
+      if (admits != null && !admits.test(healthy.get(chosen))) {
+        for (int i = 1; i < healthy.size(); i++) {
+          Member next = healthy.get((chosen + i) % healthy.size());
+          if (admits.test(next)) {
+            return next;
+          }
+        }
+      }
+      return healthy.get(chosen);
+    }
+
+    private int chosen(List<Member> healthy) {
       switch (options.loadBalancer()) {
         case RANDOM:
-          return healthy.get(ThreadLocalRandom.current().nextInt(healthy.size()));
+          return ThreadLocalRandom.current().nextInt(healthy.size());
         case WEIGHT:
           int total = 0;
           for (Member m : healthy) {
             total += m.weight;
           }
           int r = ThreadLocalRandom.current().nextInt(total);
-          for (Member m : healthy) {
-            r -= m.weight;
+          for (int i = 0; i < healthy.size(); i++) {
+            r -= healthy.get(i).weight;
             if (r < 0) {
-              return m;
+              return i;
             }
           }
-          return healthy.get(healthy.size() - 1);
+          return healthy.size() - 1;
         default:
-          return healthy.get((int) Math.floorMod(turn.getAndIncrement(), (long) healthy.size()));
+          return (int) Math.floorMod(turn.getAndIncrement(), (long) healthy.size());
       }
     }
   }
@@ -271,6 +304,7 @@ final class ReadReplicas {
                 ds,
                 spec.name(),
                 pool,
+                spec.pool(),
                 spec.weight(),
                 Counter.builder("shardkit.router.replica.reads")
                     .description("reads a data source's replicas could serve, by where they ran")
@@ -321,13 +355,36 @@ final class ReadReplicas {
    * primary).
    */
   Member pick(String dataSource) {
+    return pick(dataSource, null);
+  }
+
+  /**
+   * As {@link #pick(String)}, preferring a healthy replica that {@code admits} (adaptive admission:
+   * one below its limit) to the load balancer's choice when that one is not.
+   */
+  Member pick(String dataSource, java.util.function.Predicate<Member> admits) {
     Group group = groups.get(dataSource);
     if (group == null) {
       return null;
     }
-    Member m = group.pick();
+    Member m = group.pick(admits);
     (m == null ? group.primaryReads : m.reads).increment();
     return m;
+  }
+
+  /** The replicas of {@code dataSource} that get reads now, in their order (empty: none). */
+  List<Member> healthy(String dataSource) {
+    Group group = groups.get(dataSource);
+    return group == null ? List.of() : group.healthy();
+  }
+
+  /** Every replica of every data source, in order. */
+  List<Member> members() {
+    List<Member> out = new ArrayList<>();
+    for (Group g : groups.values()) {
+      out.addAll(g.members);
+    }
+    return out;
   }
 
   /** The replica could not be reached: no reads until a heartbeat read succeeds again. */

@@ -204,6 +204,46 @@ final class RouterMetrics implements ShardBreaker.Listener {
         .register(registry);
   }
 
+  /**
+   * The adaptive admission limit of a read replica's pool ({@code
+   * shardkit.pool.replica.admission.limit}, tagged with the data source and the replica: its own
+   * name, so that the primaries' meter keeps one set of tag keys).
+   */
+  void replicaAdmissionLimit(String ds, String replica, QueueDelayLimit limit) {
+    own(
+        "shardkit.pool.replica.admission.limit",
+        new String[] {"shard", ds, "replica", replica},
+        () ->
+            Gauge.builder(
+                    "shardkit.pool.replica.admission.limit", limit, l -> l.limit(System.nanoTime()))
+                .description(
+                    "Adaptive admission: the pool's reads that may wait for or hold a connection"
+                        + " of the read replica (connections + wait queue when no queue stands)")
+                .tags("shard", ds, "replica", replica)
+                .register(registry));
+  }
+
+  /**
+   * Reads refused by a read replica's adaptive admission ({@code shardkit.pool.replica.refused}).
+   */
+  Counter replicaQueueRefused(String ds, String replica) {
+    return Counter.builder("shardkit.pool.replica.refused")
+        .description(
+            "Pool reads refused for the data source's read replica (every healthy replica of the"
+                + " data source at its limit; counted on the first) before a connection was asked"
+                + " for, nothing sent")
+        .tags("shard", ds, "replica", replica)
+        .register(registry);
+  }
+
+  /** How long the pool's reads waited for a connection of the read replica. */
+  Timer replicaConnectionWait(String ds, String replica) {
+    return Timer.builder("shardkit.pool.replica.wait")
+        .description("Time a pool read waited for a connection of the read replica")
+        .tags("shard", ds, "replica", replica)
+        .register(registry);
+  }
+
   /** Breaker state gauges: 0 closed, 1 half-open, 2 open. */
   void breakers(Collection<ShardCircuitBreaker> breakers) {
     for (ShardCircuitBreaker b : breakers) {

@@ -135,7 +135,8 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
               queues,
               target.toNanos(),
               builder.queueDelayInterval().toNanos(),
-              metrics);
+              metrics,
+              replicas);
     } else {
       this.queueDelay = null;
     }
@@ -429,10 +430,11 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
 
   /**
    * A stream is one statement of the pool for admission: it counts from its opening until it ends,
-   * fails or is closed (or until its opening fails). With adaptive admission it is also one of each
-   * primary data source's outstanding statements for as long as it holds a connection there: it is
-   * refused (typed, nothing opened) when one of them has a standing queue, and its waits for
-   * connections are timed like a statement's.
+   * fails or is closed (or until its opening fails). With adaptive admission it is also one of the
+   * outstanding statements of each pool it holds a connection of (a primary's, or for a plain read
+   * a read replica's) for as long as it holds it: it is refused (typed, nothing opened) when one of
+   * its primaries has a standing queue, or when every healthy replica of a data source it reads
+   * from has one; its waits for connections are timed like a statement's.
    */
   @Override
   public Future<ShardedRowStream> stream(String sql, Tuple params, int fetchSize) {
@@ -442,28 +444,27 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     }
     java.util.concurrent.atomic.AtomicBoolean counted =
         new java.util.concurrent.atomic.AtomicBoolean(true);
-    java.util.Queue<String> taken = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    java.util.Queue<QueueDelayAdmission.Gate> taken =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
     Runnable exit =
         () -> {
           if (counted.compareAndSet(true, false)) {
             admission.exit();
-            for (String ds; (ds = taken.poll()) != null; ) {
-              queueDelay.released(ds);
+            for (QueueDelayAdmission.Gate gate; (gate = taken.poll()) != null; ) {
+              queueDelay.released(gate);
             }
           }
         };
     java.util.function.BiFunction<String, Rewriter.Routed, Future<SqlConnection>> connect =
         (ds, routed) -> {
           ReadReplicas.Member replica =
-              StatementRunner.replicaRead(routed) ? replicas.pick(ds) : null;
+              !StatementRunner.replicaRead(routed)
+                  ? null
+                  : queueDelay == null ? replicas.pick(ds) : queueDelay.pickReplica(ds, replicas);
           if (replica != null) {
-            return replicaConnection(ds, replica); // not the primary's queue
+            return replicaConnection(ds, replica, taken); // not the primary's queue
           }
-          return queueDelay == null
-              ? pools.get(ds).getConnection()
-              : queueDelay
-                  .take(ds, () -> pools.get(ds).getConnection())
-                  .onSuccess(c -> taken.add(ds));
+          return primaryConnection(ds, taken);
         };
     Future<ShardedRowStream> opened;
     try {
@@ -494,21 +495,43 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   }
 
   /**
-   * A connection of a healthy replica for a stream's units on a data source (a plain read); the
-   * primary's when the replica cannot be reached.
+   * A connection of {@code ds}'s primary for a stream's units there; with adaptive admission timed
+   * and counted on the primary until the stream lets it go ({@code taken}).
    */
-  private Future<SqlConnection> replicaConnection(String ds, ReadReplicas.Member replica) {
-    return replica
-        .pool
-        .getConnection()
-        .recover(
-            e -> {
-              if (!StatementRunner.isConnectFailure(e)) {
-                return Future.failedFuture(e);
-              }
-              replicas.unreachable(replica, e);
-              return pools.get(ds).getConnection();
-            });
+  private Future<SqlConnection> primaryConnection(
+      String ds, java.util.Queue<QueueDelayAdmission.Gate> taken) {
+    if (queueDelay == null) {
+      return pools.get(ds).getConnection();
+    }
+    QueueDelayAdmission.Gate gate = queueDelay.primary(ds);
+    return queueDelay
+        .take(gate, () -> pools.get(ds).getConnection())
+        .onSuccess(c -> taken.add(gate));
+  }
+
+  /**
+   * A connection of a healthy replica for a stream's units on a data source (a plain read), with
+   * adaptive admission timed and counted on the replica until the stream lets it go ({@code
+   * taken}); the primary's when the replica cannot be reached.
+   */
+  private Future<SqlConnection> replicaConnection(
+      String ds, ReadReplicas.Member replica, java.util.Queue<QueueDelayAdmission.Gate> taken) {
+    Future<SqlConnection> connection;
+    if (queueDelay == null) {
+      connection = replica.pool.getConnection();
+    } else {
+      QueueDelayAdmission.Gate gate = queueDelay.replica(replica);
+      connection =
+          queueDelay.take(gate, replica.pool::getConnection).onSuccess(c -> taken.add(gate));
+    }
+    return connection.recover(
+        e -> {
+          if (!StatementRunner.isConnectFailure(e)) {
+            return Future.failedFuture(e);
+          }
+          replicas.unreachable(replica, e);
+          return primaryConnection(ds, taken);
+        });
   }
 
   @Override

@@ -177,27 +177,38 @@ final class StatementRunner {
 
     @Override
     public <T> Future<T> read(String dataSource, Function<SqlClient, Future<T>> op) {
-      ReadReplicas.Member replica = replicas == null ? null : replicas.pick(dataSource);
+      ReadReplicas.Member replica =
+          replicas == null
+              ? null
+              : admission == null
+                  ? replicas.pick(dataSource)
+                  : admission.pickReplica(dataSource, replicas);
       if (replica == null) {
         return run(dataSource, op);
       }
-      return op.apply(replica.pool)
-          .recover(
-              e -> {
-                if (!isConnectFailure(e)) {
-                  return Future.failedFuture(e);
-                }
-                // a replica that cannot be reached: the read goes to the primary, the replica gets
-                // no reads until its heartbeat answers again
-                replicas.unreachable(replica, e);
-                return run(dataSource, op);
-              });
+      // with adaptive admission, on a connection of the replica's pool, its wait timed and the
+      // read counted outstanding on the replica until it is done (checked in admit)
+      Future<T> sent =
+          admission == null
+              ? op.apply(replica.pool)
+              : admission.run(admission.replica(replica), op);
+      return sent.recover(
+          e -> {
+            if (!isConnectFailure(e)) {
+              return Future.failedFuture(e);
+            }
+            // a replica that cannot be reached: the read goes to the primary, the replica gets
+            // no reads until its heartbeat answers again
+            replicas.unreachable(replica, e);
+            return run(dataSource, op);
+          });
     }
 
     @Override
     public void admit(String sql, Rewriter.Routed routed) {
       if (refusable && admission != null) {
-        // the pool's own new statement: refused when a data source it needs has a standing queue
+        // the pool's own new statement: refused when a data source it needs (or, for a read a
+        // replica serves, every healthy replica of it) has a standing queue
         admission.check(routed, replicas);
       }
       if (onWrite != null && routed.write()) {
