@@ -6,7 +6,6 @@ import io.shardkit.router.ShardCircuitOpenException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 /**
@@ -218,14 +217,19 @@ final class ShardBreaker implements ShardCircuitBreaker {
     return null;
   }
 
-  private synchronized void report(Call call, byte outcome) {
+  /** Reports the call's outcome unless it has ended already; whether it was its end. */
+  private synchronized boolean report(Call call, byte outcome) {
+    if (call.done) {
+      return false;
+    }
+    call.done = true;
     unlink(call);
     if (call.generation != generation) {
-      return; // started before the last state change
+      return true; // started before the last state change
     }
     if (state == State.HALF_OPEN) {
       if (!call.probe) {
-        return;
+        return true;
       }
       probesInFlight--;
       if (outcome != OK) {
@@ -233,10 +237,10 @@ final class ShardBreaker implements ShardCircuitBreaker {
       } else if (++probeSuccesses >= options.halfOpenProbes()) {
         closeAndReset();
       }
-      return;
+      return true;
     }
     if (state != State.CLOSED) {
-      return;
+      return true;
     }
     if (size == window.length) {
       byte old = window[next];
@@ -275,9 +279,14 @@ final class ShardBreaker implements ShardCircuitBreaker {
               + options.slowCallDuration().toMillis()
               + " ms)");
     }
+    return true;
   }
 
   private synchronized void release(Call call) {
+    if (call.done) {
+      return;
+    }
+    call.done = true;
     unlink(call);
     if (call.probe && call.generation == generation && state == State.HALF_OPEN) {
       probesInFlight--;
@@ -312,9 +321,9 @@ final class ShardBreaker implements ShardCircuitBreaker {
   final class Call {
     private final long generation;
     private final boolean probe;
-    private final AtomicBoolean done = new AtomicBoolean();
     private volatile Runnable onSlow;
     // guarded by the breaker
+    private boolean done;
     private long startedAt;
     private boolean linked;
     private Call older;
@@ -344,14 +353,11 @@ final class ShardBreaker implements ShardCircuitBreaker {
 
     /** The call never ran (another data source refused the statement): frees its probe slot. */
     void abandon() {
-      if (done.compareAndSet(false, true)) {
-        release(this);
-      }
+      release(this);
     }
 
     private void finish(byte outcome) {
-      if (done.compareAndSet(false, true)) {
-        report(this, outcome);
+      if (report(this, outcome)) {
         Runnable action = onSlow;
         if (outcome == SLOW && action != null) {
           action.run();

@@ -130,6 +130,15 @@ final class ShardBreakers {
     return calls;
   }
 
+  /** Ends the one data source's call when its one unit's future has completed. */
+  static void end(Map<String, ShardBreaker.Call> calls, String dataSource, Future<?> result) {
+    if (calls == null) {
+      return;
+    }
+    ShardBreaker.Call call = calls.get(dataSource);
+    result.onComplete(ar -> end(call, ar.failed() ? ar.cause() : null, ar));
+  }
+
   /** Ends each data source's call when all of its units' futures have completed. */
   static void end(
       Map<String, ShardBreaker.Call> calls,

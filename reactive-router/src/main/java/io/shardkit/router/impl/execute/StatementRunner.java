@@ -535,14 +535,16 @@ final class StatementRunner {
     if (implicit == null) {
       return null;
     }
+    for (Rewriter.Routed routed : routes) {
+      if (!isDml(routed)) {
+        return null; // reads and the rest: no implicit transaction, nothing to collect
+      }
+    }
     Set<String> dataSources = new LinkedHashSet<>();
     Set<List<String>> groups = new HashSet<>();
     Set<String> tables = new LinkedHashSet<>();
     int sends = 0;
     for (Rewriter.Routed routed : routes) {
-      if (!isDml(routed)) {
-        return null;
-      }
       tables.addAll(routed.plan().tables());
       for (SqlUnit unit : routed.units()) {
         dataSources.add(unit.dataSource());
@@ -680,7 +682,7 @@ final class StatementRunner {
     if (units.size() == 1) {
       SqlUnit unit = units.get(0);
       Future<RowSet<Row>> one = runUnit(unit, source, routed, statement);
-      ShardBreakers.end(calls, List.of(unit.dataSource()), List.of(one));
+      ShardBreakers.end(calls, unit.dataSource(), one);
       out = routed.generatedKeys().isEmpty() ? one : one.map(rs -> finishSingle(routed, rs));
     } else {
       out = runAll(routed, source, statement, calls);

@@ -168,6 +168,8 @@ public final class Router {
     boolean broadcast = false;
     boolean broadcastTarget = false;
     boolean sharded = false;
+    Plan.Use onlySharded = null; // the one sharded table reference, when there is one
+    int shardedUses = 0;
     for (Plan.Use use : plan.uses()) {
       switch (use.kind()) {
         case SINGLE -> {
@@ -186,7 +188,11 @@ public final class Router {
           broadcast = true;
           broadcastTarget |= use.block() == 0 && plan.write() && plan.uses().get(0) == use;
         }
-        case SHARDED -> sharded = true;
+        case SHARDED -> {
+          sharded = true;
+          shardedUses++;
+          onlySharded = use;
+        }
       }
     }
     String forced = hint.dataSource();
@@ -213,6 +219,19 @@ public final class Router {
     if (broadcastTarget) {
       throw new UnsupportedSqlException(
           plan.tables(), "a write to a broadcast table cannot also read sharded tables");
+    }
+    if (shardedUses == 1 && onlySharded.block() == 0) {
+      // one sharded table in the outer block (the common statement): its nodes, no join checks
+      BitSet nodes = nodes(plan, 0, onlySharded.group(), params, hint);
+      List<RouteUnit> units = new ArrayList<>(nodes.cardinality());
+      for (int k = nodes.nextSetBit(0); k >= 0; k = nodes.nextSetBit(k + 1)) {
+        String[] actual = new String[slots];
+        int[] indexes = new int[slots];
+        String ds = fill(plan, onlySharded.group(), k, actual, indexes);
+        units.add(new RouteUnit(ds, actual, indexes));
+      }
+      checkOnSingleDataSource(plan, singleDs, units);
+      return units;
     }
     Map<Integer, BitSet> top = new LinkedHashMap<>();
     Map<Long, BitSet> nested = new LinkedHashMap<>();
@@ -340,6 +359,12 @@ public final class Router {
         fill(plan, group, k, unit.actualTables(), unit.nodeIndexes());
       }
     }
+    checkOnSingleDataSource(plan, singleDs, units);
+    return units;
+  }
+
+  /** A single (unsharded) table joined with sharded ones: they must all route to its source. */
+  private static void checkOnSingleDataSource(Plan plan, String singleDs, List<RouteUnit> units) {
     if (singleDs != null) {
       for (RouteUnit unit : units) {
         if (!unit.dataSource().equals(singleDs)) {
@@ -353,7 +378,6 @@ public final class Router {
         }
       }
     }
-    return units;
   }
 
   /**
