@@ -63,10 +63,9 @@ class RouteRewriteTest {
         Fixtures.routeAndRewrite(router, plan, Tuple.of(3, 6, "a"), RoutingHint.NONE)
             .units()
             .get(0);
+    Tuple againParams = Tuple.of(5, 10, "b");
     SqlUnit again =
-        Fixtures.routeAndRewrite(router, plan, Tuple.of(5, 10, "b"), RoutingHint.NONE)
-            .units()
-            .get(0);
+        Fixtures.routeAndRewrite(router, plan, againParams, RoutingHint.NONE).units().get(0);
     SqlUnit other =
         Fixtures.routeAndRewrite(router, plan, Tuple.of(2, 7, "c"), RoutingHint.NONE)
             .units()
@@ -77,6 +76,9 @@ class RouteRewriteTest {
     // the same tables: the very same text (the shard's statement cache finds it by identity)
     assertThat(again.sql()).isSameAs(first.sql());
     assertThat(again.params().deepToString()).isEqualTo("[5,10,b]");
+    assertThat(again.params())
+        .as("the statement's parameters in order: its own tuple, not a copy")
+        .isSameAs(againParams);
     assertThat(other.dataSource() + ":" + other.sql())
         .isEqualTo(
             "ds_0:SELECT status FROM t_order_3 WHERE user_id = ? AND order_id = ? AND status <> ?");

@@ -115,6 +115,10 @@ final class ShardBreakers {
     if (!enabled) {
       return null;
     }
+    if (units.size() == 1) {
+      String ds = units.get(0).dataSource(); // one unit: its call alone, refused or not
+      return Map.of(ds, ((ShardBreaker) breakers.get(ds)).start(gated));
+    }
     Map<String, ShardBreaker.Call> calls = new LinkedHashMap<>(4);
     try {
       for (SqlUnit unit : units) {

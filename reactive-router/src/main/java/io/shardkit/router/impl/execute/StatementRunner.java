@@ -398,7 +398,9 @@ final class StatementRunner {
         }
       }
       java.util.function.Supplier<Future<ShardTransaction>> implicit =
-          implicitFor(sql, List.of(routed), source, false);
+          source.implicit() == null || !isDml(routed)
+              ? null
+              : implicitFor(sql, List.of(routed), source, false);
       java.util.function.Supplier<Future<T>> work =
           implicit != null
               ? () -> source.implicit().run(implicit, tx -> run(routed, tx)).map(finish::apply)

@@ -95,6 +95,12 @@ public final class Rewriter {
     java.util.BitSet[][] inNodes = routed.inNodes();
     for (RouteUnit unit : units) {
       int[][] kept = inNodes == null ? null : prune(plan, unit, inNodes);
+      if (kept == null && template.sendsAsGiven(params)) {
+        // the unit's parameters are the statement's, in order: its own tuple, not a copy
+        String sql = template.render(unit, null, null, inItems, limitRef, mode, null);
+        out.add(new SqlUnit(unit.dataSource(), sql, params));
+        continue;
+      }
       List<Object> unitParams = params == null ? null : new ArrayList<>(params.size());
       String sql = template.render(unit, params, kept, inItems, limitRef, mode, unitParams);
       out.add(new SqlUnit(unit.dataSource(), sql, params == null ? null : Tuple.wrap(unitParams)));

@@ -54,6 +54,28 @@ public final class SqlTemplate {
     }
     this.hasParams = params;
     this.textByTables = byTables;
+    int next = 0;
+    boolean inOrder = byTables;
+    for (Object s : segments) {
+      if (s instanceof Param p) {
+        inOrder &= p.index == next++;
+      }
+    }
+    this.paramsInOrder = inOrder ? next : -1;
+  }
+
+  /**
+   * The number of parameters when a rendering sends the statement's parameters exactly as given
+   * (text by tables only, placeholders 1..n in order), else -1.
+   */
+  private final int paramsInOrder;
+
+  /**
+   * Whether a unit of this template sends exactly {@code params}, in order: its tuple can be the
+   * statement's own (render it with {@code params} null).
+   */
+  public boolean sendsAsGiven(Tuple params) {
+    return params != null && paramsInOrder >= 0 && params.size() == paramsInOrder;
   }
 
   record Table(int slot, boolean quoted) {}
