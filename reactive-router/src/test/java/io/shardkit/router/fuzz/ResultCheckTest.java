@@ -307,6 +307,47 @@ class ResultCheckTest {
     assertThat(c.value("ßa", noSeparator)).isNotEqualTo(c.value("ssb", noSeparator));
   }
 
+  @Test
+  void aUnionColumnTiesUnderTheCollationOfEveryBranchNotJustTheFirstTwo() {
+    // seed 118: TIME in the first two branches, a latin1_swedish_ci VARCHAR in the third; the
+    // union's column is that VARCHAR, so 'Åsa' and 'åsa' tie under ORDER BY 1 DESC
+    FuzzColumn time = new FuzzColumn("c2", ColumnType.TIME);
+    FuzzColumn latin1 = new FuzzColumn("c5", ColumnType.varchar("latin1_swedish_ci"));
+    SelectSpec third =
+        spec(false, List.of(new Item(new Expr.Col(null, latin1), null)), List.of(), List.of());
+    SelectSpec second =
+        new SelectSpec(
+            new From(TABLE, null, null, null, null),
+            false,
+            false,
+            List.of(new Item(new Expr.Col(null, time), null)),
+            null,
+            List.of(),
+            null,
+            List.of(),
+            null,
+            third,
+            false);
+    SelectSpec spec =
+        new SelectSpec(
+            new From(TABLE, null, null, null, null),
+            false,
+            false,
+            List.of(new Item(new Expr.Col(null, time), null)),
+            null,
+            List.of(),
+            null,
+            List.of(new Order(0, null, Order.Style.POSITION, null, true)),
+            null,
+            second,
+            false);
+
+    assertThat(compare(spec, result(row("Åsa"), row("åsa")), result(row("åsa"), row("Åsa"))))
+        .isEmpty();
+    assertThat(compare(spec, result(row("Åsa"), row("b")), result(row("b"), row("Åsa"))))
+        .isPresent();
+  }
+
   private Optional<Difference> compare(SelectSpec spec, QueryResult expected, QueryResult actual) {
     return check.compare(spec, expected, actual, null);
   }
