@@ -1,6 +1,7 @@
 package io.shardkit.router.fuzz;
 
 import io.shardkit.router.fuzz.SelectSpec.SortKey;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -210,7 +211,8 @@ final class ResultCheck {
       if (c.mode() == ValueCompare.Mode.APPROX && number(x) != null && number(y) != null) {
         double a = number(x);
         double b = number(y);
-        if (Math.abs(a - b) > 1e-9 * Math.max(Math.abs(a), Math.abs(b))) {
+        if (Math.abs(a - b) > 1e-9 * Math.max(Math.abs(a), Math.abs(b))
+            && !adjacentRoundings(x, y, c.shownScale())) {
           return false;
         }
       } else if (!java.util.Objects.equals(canonical.value(x, c), canonical.value(y, c))) {
@@ -218,6 +220,39 @@ final class ResultCheck {
       }
     }
     return true;
+  }
+
+  /**
+   * Whether two values shown rounded to {@code scale} decimals are one unit of that last decimal
+   * apart: the roundings of two doubles that straddle a half at that scale (see {@link
+   * ValueCompare#approxShown}). Only for values that do hold at most that many decimals, so an
+   * unrounded double (the binary protocol) is not given the unit.
+   */
+  private static boolean adjacentRoundings(Object x, Object y, int scale) {
+    if (scale < 0) {
+      return false;
+    }
+    BigDecimal a = decimal(x);
+    BigDecimal b = decimal(y);
+    return a != null
+        && b != null
+        && a.stripTrailingZeros().scale() <= scale
+        && b.stripTrailingZeros().scale() <= scale
+        && a.subtract(b).abs().compareTo(BigDecimal.ONE.movePointLeft(scale)) == 0;
+  }
+
+  private static BigDecimal decimal(Object v) {
+    if (v instanceof io.vertx.sqlclient.data.Numeric n) {
+      return n.bigDecimalValue();
+    }
+    if (v instanceof BigDecimal d) {
+      return d;
+    }
+    if (v instanceof Double || v instanceof Float) {
+      double d = ((Number) v).doubleValue();
+      return Double.isFinite(d) ? new BigDecimal(Double.toString(d)) : null;
+    }
+    return null;
   }
 
   /** The sort keys of two rows, floating-point ones within a relative 1e-9 (see above). */

@@ -348,6 +348,47 @@ class ResultCheckTest {
         .isPresent();
   }
 
+  @Test
+  void aVarianceShownRoundedMayDifferByOneUnitOfItsLastDecimal() {
+    // seed 120: VARIANCE of a DECIMAL(6,3) over -0.010, -0.010, -0.010, 0.000 is 0.00001875
+    // exactly; the server shows 0.0000187 or 0.0000188 (7 decimals) depending on its row order
+    FuzzColumn dec = new FuzzColumn("c1", ColumnType.decimal(6, 3));
+    SelectSpec spec =
+        spec(
+            false,
+            List.of(
+                new Item(
+                    new Expr.Aggregate("VARIANCE", false, new Expr.Col(null, dec), null, null),
+                    null)),
+            List.of(),
+            orderByName());
+
+    assertThat(compare(spec, variances(0.0, 0.0000187), variances(0.0, 0.0000188))).isEmpty();
+    assertThat(compare(spec, variances(0.0000187), variances(0.0000189))).isPresent();
+    // an unrounded double (binary protocol) is not given the unit
+    assertThat(compare(spec, variances(0.00001875), variances(0.00001885))).isPresent();
+
+    FuzzColumn dbl = new FuzzColumn("c1", ColumnType.DOUBLE);
+    SelectSpec ofDoubles =
+        spec(
+            false,
+            List.of(
+                new Item(
+                    new Expr.Aggregate("VARIANCE", false, new Expr.Col(null, dbl), null, null),
+                    null)),
+            List.of(),
+            orderByName());
+    assertThat(compare(ofDoubles, variances(0.0000187), variances(0.0000188))).isPresent();
+  }
+
+  private static QueryResult variances(Double... values) {
+    List<List<Object>> rows = new ArrayList<>();
+    for (Double v : values) {
+      rows.add(row(v));
+    }
+    return new QueryResult(List.of("c1"), List.of("DOUBLE"), rows, 0);
+  }
+
   private Optional<Difference> compare(SelectSpec spec, QueryResult expected, QueryResult actual) {
     return check.compare(spec, expected, actual, null);
   }
