@@ -43,15 +43,7 @@ final class ResultCheck {
             && sameTypes(bitsAsIntegers(expected.types()), bitsAsIntegers(actual.types())))) {
       return diff("column types", expected.types() + " vs " + actual.types());
     }
-    if (expected.rows().size() != actual.rows().size()) {
-      return diff(
-          "row count",
-          "expected " + expected.rows().size() + " rows, actual " + actual.rows().size());
-    }
-    List<ValueCompare> compares = spec.columnCompares();
-    if (spec.star()) {
-      compares = List.of();
-    }
+    List<ValueCompare> compares = spec.star() ? List.<ValueCompare>of() : spec.columnCompares();
     List<List<String>> e = canonicalRows(expected, compares);
     List<List<String>> a = canonicalRows(actual, compares);
     if (unlimited != null && e.equals(a)) {
@@ -60,6 +52,24 @@ final class ResultCheck {
       // 48 and 115: MariaDB 11.4.5 returns another group under HAVING on a TIMESTAMP(3) with a
       // LIMIT)
       return Optional.empty();
+    }
+    if (unlimited != null
+        && subset(e, canonicalRows(unlimited, compares), "").isPresent()
+        && spec.limit() != null) {
+      QueryResult window = window(spec.limit(), expected, unlimited);
+      if (window != null) {
+        // the reference's LIMITed answer holds a row its answer without the LIMIT lacks, so one
+        // database contradicts itself (seed 121: MariaDB 11.4.5 returns the group 1970-01-02 for
+        // HAVING timestamp3_key = '2024-01-15 10:00:00.500000' ... LIMIT 1 next to a
+        // GROUP_CONCAT, and the group 2024-01-15 without the LIMIT): the router's answer is judged
+        // as that un-limited answer cut by the LIMIT
+        return compare(spec, window, actual, unlimited);
+      }
+    }
+    if (expected.rows().size() != actual.rows().size()) {
+      return diff(
+          "row count",
+          "expected " + expected.rows().size() + " rows, actual " + actual.rows().size());
     }
     Optional<List<SortKey>> keys = spec.sortKeys();
     if (keys.isEmpty()) {
@@ -101,6 +111,34 @@ final class ResultCheck {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * The rows of {@code unlimited} that the LIMIT keeps (its offset and count as literals or
+   * parameter values), or null when they cannot be read as numbers.
+   */
+  private static QueryResult window(
+      SelectSpec.Limit limit, QueryResult expected, QueryResult unlimited) {
+    try {
+      long offset =
+          limit.offset() == null
+              ? 0
+              : new BigDecimal(String.valueOf(limit.offset())).longValueExact();
+      BigDecimal count = new BigDecimal(String.valueOf(limit.count()));
+      int size = unlimited.rows().size();
+      int from = (int) Math.min(size, Math.max(0, offset));
+      int to =
+          (int)
+              Math.min(
+                  size, from + count.max(BigDecimal.ZERO).min(BigDecimal.valueOf(size)).intValue());
+      return new QueryResult(
+          expected.columns(),
+          expected.types(),
+          new ArrayList<>(unlimited.rows().subList(from, to)),
+          expected.rowCount());
+    } catch (NumberFormatException | ArithmeticException e) {
+      return null;
+    }
   }
 
   private Optional<Difference> limitedRuns(

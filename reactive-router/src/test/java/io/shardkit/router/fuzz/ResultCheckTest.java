@@ -122,6 +122,26 @@ class ResultCheckTest {
   }
 
   @Test
+  void whenTheReferencesLimitedAnswerHoldsARowItsUnlimitedOneLacksTheLimitCutsTheUnlimitedOne() {
+    // seed 121: MariaDB 11.4.5 answers HAVING timestamp3_key = '2024-01-15 10:00:00.500000' ...
+    // ORDER BY 1 LIMIT 1 with the group 1970-01-02, without the LIMIT with the group 2024-01-15
+    SelectSpec spec = select(false, orderByName()).withLimit(new Limit(null, 1L, false, false));
+    QueryResult limited = result(row("a"));
+    QueryResult unlimited = result(row("b"), row("c"));
+
+    assertThat(check.compare(spec, limited, result(row("b")), unlimited))
+        .as("the first row of the un-limited answer")
+        .isEmpty();
+    assertThat(check.compare(spec, limited, result(row("a")), unlimited))
+        .as("row for row one database's answer to the same statement")
+        .isEmpty();
+    assertThat(check.compare(spec, limited, result(row("c")), unlimited)).isPresent();
+    SelectSpec offset = select(false, orderByName()).withLimit(new Limit(1L, 1L, true, false));
+    assertThat(check.compare(offset, limited, result(row("c")), unlimited)).isEmpty();
+    assertThat(check.compare(offset, limited, result(row("b")), unlimited)).isPresent();
+  }
+
+  @Test
   void numbersCompareByValue() {
     SelectSpec spec =
         spec(false, List.of(new Item(new Expr.Col(null, AMOUNT), null)), List.of(), List.of());
