@@ -114,6 +114,17 @@ final class ResultCheck {
   }
 
   /**
+   * Whether the reference's ordered answer differs, as a multiset, from its {@code unordered}
+   * answer to the same query without the ORDER BY, and the router's {@code actual} answer does not
+   * (see {@code DifferentialCheck}: one database contradicts itself).
+   */
+  boolean orderContradicts(
+      SelectSpec unorderedSpec, QueryResult unordered, QueryResult expected, QueryResult actual) {
+    return compare(unorderedSpec, unordered, expected, null).isPresent()
+        && compare(unorderedSpec, unordered, actual, null).isEmpty();
+  }
+
+  /**
    * The rows of {@code unlimited} that the LIMIT keeps (its offset and count as literals or
    * parameter values), or null when they cannot be read as numbers.
    */
