@@ -55,7 +55,7 @@ final class DifferentialCheck {
     Optional<ResultCheck.Difference> difference =
         results.compare(st.select(), expected.result(), actual.result(), unlimited);
     if (difference.isPresent() && contradictedByItsOrder(st, expected, actual)) {
-      return Verdict.MATCH;
+      return Verdict.REFERENCE_CONTRADICTED;
     }
     if (difference.isPresent()) {
       return Verdict.mismatch(
