@@ -120,8 +120,37 @@ final class ResultCheck {
    */
   boolean orderContradicts(
       SelectSpec unorderedSpec, QueryResult unordered, QueryResult expected, QueryResult actual) {
-    return compare(unorderedSpec, unordered, expected, null).isPresent()
-        && compare(unorderedSpec, unordered, actual, null).isEmpty();
+    return orderContradicts(unorderedSpec, unordered, expected, actual, null);
+  }
+
+  /**
+   * As above for a query with a LIMIT: {@code ordered} is the reference's answer without the LIMIT,
+   * {@code unordered} its answer without the LIMIT and the ORDER BY; the router's rows must be as
+   * many as the LIMIT keeps of the unordered answer, each one of its rows (which ones the LIMIT
+   * keeps, and their order, are not checked: the reference's order is what contradicts itself).
+   */
+  boolean orderContradicts(
+      SelectSpec unorderedSpec,
+      QueryResult unordered,
+      QueryResult ordered,
+      QueryResult actual,
+      SelectSpec.Limit limit) {
+    if (compare(unorderedSpec, unordered, ordered, null).isEmpty()) {
+      return false;
+    }
+    if (limit == null) {
+      return compare(unorderedSpec, unordered, actual, null).isEmpty();
+    }
+    QueryResult window = window(limit, ordered, unordered);
+    if (window == null
+        || window.rows().size() != actual.rows().size()
+        || !unordered.columns().equals(actual.columns())) {
+      return false;
+    }
+    List<ValueCompare> compares =
+        unorderedSpec.star() ? List.<ValueCompare>of() : unorderedSpec.columnCompares();
+    return subset(canonicalRows(actual, compares), canonicalRows(unordered, compares), "")
+        .isEmpty();
   }
 
   /**

@@ -157,6 +157,16 @@ class ResultCheckTest {
     assertThat(check.orderContradicts(unordered, plain, plain, result(row("a"))))
         .as("the reference agrees with itself")
         .isFalse();
+    // seed 128: with LIMIT 10, the answers without the LIMIT are compared
+    Limit ten = new Limit(null, 10L, false, false);
+    assertThat(check.orderContradicts(unordered, plain, ordered, result(row("b"), row("a")), ten))
+        .isTrue();
+    assertThat(check.orderContradicts(unordered, plain, ordered, result(row("a")), ten))
+        .as("fewer rows than the LIMIT keeps")
+        .isFalse();
+    Limit one = new Limit(null, 1L, false, false);
+    assertThat(check.orderContradicts(unordered, plain, ordered, result(row("b")), one)).isTrue();
+    assertThat(check.orderContradicts(unordered, plain, ordered, result(row("c")), one)).isFalse();
   }
 
   @Test
