@@ -266,6 +266,18 @@ record ColumnType(String ddl, Kind kind, String collation) {
     return out;
   }
 
+  /**
+   * The decimals the text protocol shows a variance of this column with (the argument's scale + 4
+   * for an integer or DECIMAL, see the router's {@code Spread}), or -1 when it is sent unrounded.
+   */
+  int shownVarianceScale() {
+    return switch (kind) {
+      case INT, BIGINT, UNSIGNED -> 4;
+      case DECIMAL -> Integer.parseInt(ddl.substring(ddl.indexOf(',') + 1, ddl.length() - 1)) + 4;
+      default -> -1;
+    };
+  }
+
   private List<Object> decimals() {
     int open = ddl.indexOf('(');
     int comma = ddl.indexOf(',');

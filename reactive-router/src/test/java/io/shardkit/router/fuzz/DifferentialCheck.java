@@ -54,6 +54,9 @@ final class DifferentialCheck {
     }
     Optional<ResultCheck.Difference> difference =
         results.compare(st.select(), expected.result(), actual.result(), unlimited);
+    if (difference.isPresent() && contradictedByItsOrder(st, expected, actual, unlimited)) {
+      return Verdict.REFERENCE_CONTRADICTED;
+    }
     if (difference.isPresent()) {
       return Verdict.mismatch(
           difference.get().kind(), difference.get().detail() + expectedActual(expected, actual));
@@ -63,6 +66,38 @@ final class DifferentialCheck {
     return st.paramDelta() == 0 && !st.select().grouping()
         ? streamed(st, expected.result(), unlimited)
         : Verdict.MATCH;
+  }
+
+  /**
+   * Whether the reference's ordered answer is not, as a multiset, its answer to the same query
+   * without the ORDER BY (and without a LIMIT, the ORDER BY cannot change which rows there are),
+   * while the router's answer is: one database contradicts itself, and the router has the rows it
+   * answers unordered. Seed 122: MariaDB 11.4.5 merges the NULL group into the group 3.000 for
+   * {@code SELECT MOD(c3, 7), AVG(DISTINCT c5) FROM t GROUP BY MOD(c3, 7) ORDER BY MOD(c3, 7) DESC}
+   * (a DECIMAL c3 holding 17.000 and NULL; right with ASC, without the ORDER BY or without
+   * DISTINCT), measured on one table of two rows. The router's order is then not checked. With a
+   * LIMIT (seed 128: the same with {@code ABS(dec)} and {@code COUNT(DISTINCT datetime)}, {@code
+   * LIMIT 10}) the reference's answers without the LIMIT are compared, and the router's rows must
+   * be as many as the LIMIT keeps, each a row of the unordered answer.
+   */
+  private boolean contradictedByItsOrder(
+      FuzzStatement st, Attempt expected, Attempt actual, QueryResult unlimited) {
+    SelectSpec.Limit limit = st.select().limit();
+    if (st.select().orderBy().isEmpty()
+        || st.paramDelta() != 0
+        || limit != null && unlimited == null) {
+      return false;
+    }
+    FuzzStatement unordered = st.with(st.select().withOrderBy(List.of()).withLimit(null));
+    Attempt plain =
+        Attempt.run(world.reference(), unordered.sql(), unordered.params(), st.prepared());
+    return !plain.failed()
+        && results.orderContradicts(
+            unordered.select(),
+            plain.result(),
+            limit == null ? expected.result() : unlimited,
+            actual.result(),
+            limit);
   }
 
   /** The same query through {@code stream()}: a refusal is fine, a wrong row is not. */

@@ -98,7 +98,9 @@ sealed interface Expr {
             ValueCompare.concat(
                 collation, separator == null ? "," : separator, concatDescending != null);
         case "STDDEV", "VARIANCE", "STDDEV_SAMP", "VAR_SAMP", "STD", "STDDEV_POP", "VAR_POP" ->
-            ValueCompare.APPROX;
+            argument instanceof Col c && c.column().type().shownVarianceScale() >= 0
+                ? ValueCompare.approxShown(c.column().type().shownVarianceScale())
+                : ValueCompare.APPROX;
         case "SUM", "AVG" ->
             floating || isTextual(argument)
                 ? ValueCompare.APPROX

@@ -14,6 +14,7 @@ final class FuzzStats {
   private int queries;
   private int matches;
   private int bothFailed;
+  private int contradicted;
   private int partialWrites;
   private final Map<String, Integer> refused = new TreeMap<>();
   private final Map<String, Integer> mismatches = new TreeMap<>();
@@ -29,6 +30,7 @@ final class FuzzStats {
       case MATCH -> {
         matches++;
         bothFailed += verdict == Verdict.BOTH_FAILED ? 1 : 0;
+        contradicted += verdict == Verdict.REFERENCE_CONTRADICTED ? 1 : 0;
       }
       case PARTIAL_WRITE -> {
         partialWrites++;
@@ -77,7 +79,8 @@ final class FuzzStats {
     out.append(
         String.format(
             "fuzz seed %d: %d statements (%d queries, %d writes) in %.1f s: %d match (%d of them"
-                + " errors on both sides), %d refused, %d mismatch, %d partial non-atomic writes%n",
+                + " errors on both sides, %d against a reference that contradicted itself), %d"
+                + " refused, %d mismatch, %d partial non-atomic writes%n",
             seed,
             statements,
             queries,
@@ -85,6 +88,7 @@ final class FuzzStats {
             millis / 1000.0,
             matches,
             bothFailed,
+            contradicted,
             refusedCount(),
             mismatchCount(),
             partialWrites));
@@ -112,6 +116,7 @@ final class FuzzStats {
         .put("millis", millis)
         .put("match", matches)
         .put("matchBothFailed", bothFailed)
+        .put("matchReferenceContradicted", contradicted)
         .put("refused", refusedCount())
         .put("mismatch", mismatchCount())
         .put("partialNonAtomicWrites", partialWrites)

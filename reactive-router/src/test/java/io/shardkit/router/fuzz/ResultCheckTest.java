@@ -122,6 +122,54 @@ class ResultCheckTest {
   }
 
   @Test
+  void whenTheReferencesLimitedAnswerHoldsARowItsUnlimitedOneLacksTheLimitCutsTheUnlimitedOne() {
+    // seed 121: MariaDB 11.4.5 answers HAVING timestamp3_key = '2024-01-15 10:00:00.500000' ...
+    // ORDER BY 1 LIMIT 1 with the group 1970-01-02, without the LIMIT with the group 2024-01-15
+    SelectSpec spec = select(false, orderByName()).withLimit(new Limit(null, 1L, false, false));
+    QueryResult limited = result(row("a"));
+    QueryResult unlimited = result(row("b"), row("c"));
+
+    assertThat(check.compare(spec, limited, result(row("b")), unlimited))
+        .as("the first row of the un-limited answer")
+        .isEmpty();
+    assertThat(check.compare(spec, limited, result(row("a")), unlimited))
+        .as("row for row one database's answer to the same statement")
+        .isEmpty();
+    assertThat(check.compare(spec, limited, result(row("c")), unlimited)).isPresent();
+    SelectSpec offset = select(false, orderByName()).withLimit(new Limit(1L, 1L, true, false));
+    assertThat(check.compare(offset, limited, result(row("c")), unlimited)).isEmpty();
+    assertThat(check.compare(offset, limited, result(row("b")), unlimited)).isPresent();
+  }
+
+  @Test
+  void anOrderedReferenceAnswerThatIsNotItsUnorderedOneIsASelfContradiction() {
+    // seed 122: MariaDB 11.4.5 merges a NULL group into another under GROUP BY MOD(c3, 7) ORDER
+    // BY MOD(c3, 7) DESC next to AVG(DISTINCT c5); without the ORDER BY both groups come back
+    SelectSpec unordered = select(false, List.of());
+    QueryResult plain = result(row("a"), row("b"));
+    QueryResult ordered = result(row("a"));
+
+    assertThat(check.orderContradicts(unordered, plain, ordered, result(row("b"), row("a"))))
+        .isTrue();
+    assertThat(check.orderContradicts(unordered, plain, ordered, result(row("a"))))
+        .as("the router's answer is not the unordered one either")
+        .isFalse();
+    assertThat(check.orderContradicts(unordered, plain, plain, result(row("a"))))
+        .as("the reference agrees with itself")
+        .isFalse();
+    // seed 128: with LIMIT 10, the answers without the LIMIT are compared
+    Limit ten = new Limit(null, 10L, false, false);
+    assertThat(check.orderContradicts(unordered, plain, ordered, result(row("b"), row("a")), ten))
+        .isTrue();
+    assertThat(check.orderContradicts(unordered, plain, ordered, result(row("a")), ten))
+        .as("fewer rows than the LIMIT keeps")
+        .isFalse();
+    Limit one = new Limit(null, 1L, false, false);
+    assertThat(check.orderContradicts(unordered, plain, ordered, result(row("b")), one)).isTrue();
+    assertThat(check.orderContradicts(unordered, plain, ordered, result(row("c")), one)).isFalse();
+  }
+
+  @Test
   void numbersCompareByValue() {
     SelectSpec spec =
         spec(false, List.of(new Item(new Expr.Col(null, AMOUNT), null)), List.of(), List.of());
@@ -305,6 +353,88 @@ class ResultCheckTest {
     assertThat(c.value("Sß", noSeparator)).isEqualTo(c.value("sss", noSeparator));
     assertThat(c.value("ß", noSeparator)).isNotEqualTo(c.value("s", noSeparator));
     assertThat(c.value("ßa", noSeparator)).isNotEqualTo(c.value("ssb", noSeparator));
+  }
+
+  @Test
+  void aUnionColumnTiesUnderTheCollationOfEveryBranchNotJustTheFirstTwo() {
+    // seed 118: TIME in the first two branches, a latin1_swedish_ci VARCHAR in the third; the
+    // union's column is that VARCHAR, so 'Åsa' and 'åsa' tie under ORDER BY 1 DESC
+    FuzzColumn time = new FuzzColumn("c2", ColumnType.TIME);
+    FuzzColumn latin1 = new FuzzColumn("c5", ColumnType.varchar("latin1_swedish_ci"));
+    SelectSpec third =
+        spec(false, List.of(new Item(new Expr.Col(null, latin1), null)), List.of(), List.of());
+    SelectSpec second =
+        new SelectSpec(
+            new From(TABLE, null, null, null, null),
+            false,
+            false,
+            List.of(new Item(new Expr.Col(null, time), null)),
+            null,
+            List.of(),
+            null,
+            List.of(),
+            null,
+            third,
+            false);
+    SelectSpec spec =
+        new SelectSpec(
+            new From(TABLE, null, null, null, null),
+            false,
+            false,
+            List.of(new Item(new Expr.Col(null, time), null)),
+            null,
+            List.of(),
+            null,
+            List.of(new Order(0, null, Order.Style.POSITION, null, true)),
+            null,
+            second,
+            false);
+
+    assertThat(compare(spec, result(row("Åsa"), row("åsa")), result(row("åsa"), row("Åsa"))))
+        .isEmpty();
+    assertThat(compare(spec, result(row("Åsa"), row("b")), result(row("b"), row("Åsa"))))
+        .isPresent();
+  }
+
+  @Test
+  void aVarianceShownRoundedMayDifferByOneUnitOfItsLastDecimal() {
+    // seed 120: VARIANCE of a DECIMAL(6,3) over -0.010, -0.010, -0.010, 0.000 is 0.00001875
+    // exactly; the server shows 0.0000187 or 0.0000188 (7 decimals) depending on its row order
+    FuzzColumn dec = new FuzzColumn("c1", ColumnType.decimal(6, 3));
+    SelectSpec spec =
+        spec(
+            false,
+            List.of(
+                new Item(
+                    new Expr.Aggregate("VARIANCE", false, new Expr.Col(null, dec), null, null),
+                    null)),
+            List.of(),
+            orderByName());
+
+    assertThat(compare(spec, variances(0.0, 0.0000187), variances(0.0, 0.0000188))).isEmpty();
+    assertThat(compare(spec, variances(0.0000187), variances(0.0000189))).isPresent();
+    // an unrounded double (binary protocol) is not given the unit
+    assertThat(compare(spec, variances(0.00001875), variances(0.00001885))).isPresent();
+
+    FuzzColumn dbl = new FuzzColumn("c1", ColumnType.DOUBLE);
+    SelectSpec ofDoubles =
+        spec(
+            false,
+            List.of(
+                new Item(
+                    new Expr.Aggregate("VARIANCE", false, new Expr.Col(null, dbl), null, null),
+                    null)),
+            List.of(),
+            orderByName());
+    assertThat(compare(ofDoubles, variances(0.0000187), variances(0.0000188))).isPresent();
+  }
+
+  private static QueryResult variances(Double... values) {
+    List<List<Object>> rows = new ArrayList<>();
+    for (Double v : values) {
+      rows.add(row(v));
+    }
+    return new QueryResult(List.of("c1"), List.of("DOUBLE"), rows, 0);
   }
 
   private Optional<Difference> compare(SelectSpec spec, QueryResult expected, QueryResult actual) {

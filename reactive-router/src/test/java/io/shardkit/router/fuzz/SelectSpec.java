@@ -177,11 +177,7 @@ record SelectSpec(
     boolean grouping = grouping();
     List<ValueCompare> out = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
-      ValueCompare c = items.get(i).expr().compare(grouping);
-      if (union != null && c.mode() == ValueCompare.Mode.EXACT) {
-        c = union.items.get(i).expr().compare(grouping);
-      }
-      out.add(c);
+      out.add(unionCompare(i, grouping));
     }
     return out;
   }
@@ -242,12 +238,54 @@ record SelectSpec(
     if (o.collate() != null) {
       return ValueCompare.collation(o.collate());
     }
-    Expr e = items.get(o.item()).expr();
-    ValueCompare c = e.compare(true);
-    if (union != null && c.mode() == ValueCompare.Mode.EXACT) {
-      c = union.items.get(o.item()).expr().compare(true);
+    return unionCompare(o.item(), true);
+  }
+
+  /**
+   * How column {@code i} compares, over every branch of a union (seed 118: a TIME column in the
+   * first two branches and a {@code latin1_swedish_ci} VARCHAR in the third, where the union's
+   * column is that VARCHAR's collation, so 'Åsa' and 'åsa' tie; only the first two branches were
+   * looked at, which compared exactly). A column of strings under several collations takes the one
+   * the server aggregates (measured on MariaDB 11.4.5 with {@code COLLATION()} over a derived
+   * union): numbers, dates and times give way to any string, a binary string wins over every
+   * collation, a utf8mb4 collation over a latin1 one, and within one character set a {@code _bin}
+   * collation over a case-insensitive one (two others are an "illegal mix" the server rejects).
+   */
+  private ValueCompare unionCompare(int i, boolean grouping) {
+    ValueCompare first = items.get(i).expr().compare(grouping);
+    if (union == null) {
+      return first;
     }
-    return c;
+    List<ValueCompare> compares = new ArrayList<>();
+    List<String> collations = new ArrayList<>();
+    boolean binary = false;
+    for (SelectSpec b = this; b != null; b = b.union) {
+      Expr e = b.items.get(i).expr();
+      ValueCompare c = e.compare(grouping);
+      compares.add(c);
+      if (e instanceof Expr.Col col && col.column().type().kind() == ColumnType.Kind.BINARY) {
+        binary = true;
+      }
+      if (e instanceof Expr.Col col && col.column().type().kind() == ColumnType.Kind.JSON) {
+        collations.add("utf8mb4_bin");
+      } else if (c.mode() == ValueCompare.Mode.COLLATION) {
+        collations.add(c.collation());
+      }
+    }
+    ValueCompare nonExact =
+        compares.stream().filter(c -> c.mode() != ValueCompare.Mode.EXACT).findFirst().orElse(null);
+    if (nonExact == null || nonExact.mode() != ValueCompare.Mode.COLLATION) {
+      return nonExact == null ? first : nonExact;
+    }
+    if (binary) {
+      return ValueCompare.EXACT;
+    }
+    List<String> strongest = collations;
+    if (strongest.stream().anyMatch(c -> c.startsWith("utf8mb4"))) {
+      strongest = strongest.stream().filter(c -> c.startsWith("utf8mb4")).toList();
+    }
+    List<String> bins = strongest.stream().filter(c -> c.endsWith("_bin")).distinct().toList();
+    return ValueCompare.collation(bins.size() == 1 ? bins.get(0) : strongest.get(0));
   }
 
   SelectSpec withWhere(Pred p) {

@@ -8,8 +8,15 @@ package io.shardkit.router.fuzz;
  *     equality; null compares element texts exactly
  * @param separator for {@link Mode#CONCAT}: the GROUP_CONCAT separator
  * @param concatOrdered for {@link Mode#CONCAT}: GROUP_CONCAT has an ORDER BY inside
+ * @param shownScale for {@link Mode#APPROX}: the decimals the text protocol rounds the value to (a
+ *     variance of an integer or DECIMAL argument: its scale + 4), or -1
  */
-record ValueCompare(Mode mode, String collation, String separator, boolean concatOrdered) {
+record ValueCompare(
+    Mode mode, String collation, String separator, boolean concatOrdered, int shownScale) {
+
+  ValueCompare(Mode mode, String collation, String separator, boolean concatOrdered) {
+    this(mode, collation, separator, concatOrdered, -1);
+  }
 
   enum Mode {
     /** The same value (numbers by value, strings byte for byte). */
@@ -54,6 +61,17 @@ record ValueCompare(Mode mode, String collation, String separator, boolean conca
   static final ValueCompare APPROX = new ValueCompare(Mode.APPROX, null, null, false);
   static final ValueCompare DIVISION = new ValueCompare(Mode.DIVISION, null, null, false);
   static final ValueCompare BITS = new ValueCompare(Mode.BITS, null, null, false);
+
+  /**
+   * A floating-point value the text protocol shows rounded to {@code scale} decimals from the
+   * double its engine computed: two doubles a few ulps apart on either side of a half at that scale
+   * show one unit apart (seed 120: the server's own {@code VARIANCE} of -0.010, -0.010, -0.010,
+   * 0.000 is 0.0000187 or 0.0000188 depending on the order it reads the rows, the exact value being
+   * 0.00001875; measured on MariaDB 11.4.5).
+   */
+  static ValueCompare approxShown(int scale) {
+    return new ValueCompare(Mode.APPROX, null, null, false, scale);
+  }
 
   static ValueCompare collation(String collation) {
     return collation == null ? EXACT : new ValueCompare(Mode.COLLATION, collation, null, false);

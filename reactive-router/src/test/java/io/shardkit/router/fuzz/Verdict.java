@@ -26,6 +26,13 @@ record Verdict(Status status, String category, String detail) {
   /** Both sides failed, as they should. */
   static final Verdict BOTH_FAILED = new Verdict(Status.MATCH, "both failed", "");
 
+  /**
+   * The reference's ordered answer is not its unordered one, and the router's answer is that
+   * unordered one (see {@code DifferentialCheck}): a match, counted apart, order unchecked.
+   */
+  static final Verdict REFERENCE_CONTRADICTED =
+      new Verdict(Status.MATCH, "reference contradicts itself", "");
+
   static Verdict refused(String reason) {
     return new Verdict(Status.REFUSED, reason, "");
   }
