@@ -266,34 +266,27 @@ final class QueueDelayAdmission {
   /** As {@link #run(String, Function)}, on the gate's pool (a primary's or a replica's). */
   <T> Future<T> run(Gate gate, Function<SqlClient, Future<T>> op) {
     long asked = gate.asked();
-    Future<SqlConnection> connection;
-    try {
-      connection = gate.pool.getConnection();
-    } catch (RuntimeException failed) {
-      connection = Future.failedFuture(failed);
-    }
     // one stage: the connection's answer, then op's (released before the caller hears back)
-    return connection.transform(
-        ar -> {
-          if (ar.failed()) {
-            gate.gotNone();
-            return Future.failedFuture(ar.cause());
-          }
-          gate.got(asked);
-          SqlConnection c = ar.result();
-          Future<T> out;
-          try {
-            out = op.apply(c);
-          } catch (RuntimeException failed) {
-            out = Future.failedFuture(failed);
-          }
-          out.onComplete(
-              done -> {
-                released(gate);
-                c.close();
-              });
-          return out;
-        });
+    return ask(gate.pool::getConnection)
+        .transform(
+            ar -> {
+              if (!came(gate, asked, ar)) {
+                return Future.failedFuture(ar.cause());
+              }
+              SqlConnection c = ar.result();
+              Future<T> out;
+              try {
+                out = op.apply(c);
+              } catch (RuntimeException failed) {
+                out = Future.failedFuture(failed);
+              }
+              out.onComplete(
+                  done -> {
+                    released(gate);
+                    c.close();
+                  });
+              return out;
+            });
   }
 
   /**
@@ -305,21 +298,33 @@ final class QueueDelayAdmission {
   Future<SqlConnection> take(
       Gate gate, java.util.function.Supplier<Future<SqlConnection>> connect) {
     long asked = gate.asked();
-    Future<SqlConnection> connection;
+    return ask(connect)
+        .transform(
+            ar ->
+                came(gate, asked, ar)
+                    ? Future.succeededFuture(ar.result())
+                    : Future.failedFuture(ar.cause()));
+  }
+
+  /** The pool's answer to a request for a connection; a throw becomes a failed future. */
+  private static Future<SqlConnection> ask(
+      java.util.function.Supplier<Future<SqlConnection>> connect) {
     try {
-      connection = connect.get();
+      return connect.get();
     } catch (RuntimeException failed) {
-      connection = Future.failedFuture(failed);
+      return Future.failedFuture(failed);
     }
-    return connection.transform(
-        ar -> {
-          if (ar.failed()) {
-            gate.gotNone();
-            return Future.failedFuture(ar.cause());
-          }
-          gate.got(asked);
-          return Future.succeededFuture(ar.result());
-        });
+  }
+
+  /** Counts the answer to a request made at {@code asked}; whether a connection came. */
+  private static boolean came(
+      Gate gate, long asked, io.vertx.core.AsyncResult<SqlConnection> answer) {
+    if (answer.failed()) {
+      gate.gotNone();
+      return false;
+    }
+    gate.got(asked);
+    return true;
   }
 
   /** A connection taken by {@link #take} was let go. */
