@@ -95,6 +95,17 @@ final class Branch {
     this.decides = decides;
   }
 
+  /** The xid as the XA commands write it, built once per branch (a benign race at worst). */
+  private String xidSql;
+
+  private String xidSql() {
+    String sql = xidSql;
+    if (sql == null) {
+      xidSql = sql = xid.sql();
+    }
+    return sql;
+  }
+
   // The coordinator's commands, by kind of branch. PostgreSQL: a failed statement aborts the
   // transaction, and then COMMIT and PREPARE TRANSACTION answer as if they had worked (they roll
   // back). A SELECT 1 in the same round trip fails first in that state (25P02), so an aborted
@@ -110,9 +121,9 @@ final class Branch {
     if (autocommitOff) {
       // pipelined: the deciding branch needs no BEGIN (its first statement opens the
       // transaction); an XA branch's statements wait uncommitted should XA START fail
-      return decides ? "SET autocommit=0" : "SET autocommit=0; XA START " + xid.sql();
+      return decides ? "SET autocommit=0" : "SET autocommit=0; XA START " + xidSql();
     }
-    return decides ? "BEGIN" : "XA START " + xid.sql();
+    return decides ? "BEGIN" : "XA START " + xidSql();
   }
 
   /** {@code sql}, restoring {@code autocommit=1} after it when the session turned it off. */
@@ -124,27 +135,27 @@ final class Branch {
     return postgres
         ? "SELECT 1; COMMIT"
         : ending(
-            decides ? "COMMIT" : "XA END " + xid.sql() + "; XA COMMIT " + xid.sql() + " ONE PHASE");
+            decides ? "COMMIT" : "XA END " + xidSql() + "; XA COMMIT " + xidSql() + " ONE PHASE");
   }
 
   String prepareSql() {
     return postgres
         ? "SELECT 1; PREPARE TRANSACTION " + xid.pgLiteral()
-        : "XA END " + xid.sql() + "; XA PREPARE " + xid.sql();
+        : "XA END " + xidSql() + "; XA PREPARE " + xidSql();
   }
 
   String commitSql() {
-    return postgres ? "COMMIT PREPARED " + xid.pgLiteral() : ending("XA COMMIT " + xid.sql());
+    return postgres ? "COMMIT PREPARED " + xid.pgLiteral() : ending("XA COMMIT " + xidSql());
   }
 
   String rollbackActiveSql() {
     return postgres
         ? "ROLLBACK"
-        : ending(decides ? "ROLLBACK" : "XA END " + xid.sql() + "; XA ROLLBACK " + xid.sql());
+        : ending(decides ? "ROLLBACK" : "XA END " + xidSql() + "; XA ROLLBACK " + xidSql());
   }
 
   String rollbackPreparedSql() {
-    return postgres ? "ROLLBACK PREPARED " + xid.pgLiteral() : ending("XA ROLLBACK " + xid.sql());
+    return postgres ? "ROLLBACK PREPARED " + xid.pgLiteral() : ending("XA ROLLBACK " + xidSql());
   }
 
   /** The deciding branch's commit, carrying the decision row: {@code insert; COMMIT}. */
@@ -157,7 +168,7 @@ final class Branch {
    * a local transaction, has none: {@code local:<global id>}.
    */
   String branchId() {
-    return postgres ? xid.pgGid() : decides ? "local:" + xid.globalId() : xid.sql();
+    return postgres ? xid.pgGid() : decides ? "local:" + xid.globalId() : xidSql();
   }
 
   /** A snapshot of this participant, or null when it never joined. */

@@ -18,7 +18,11 @@ final class MetricsObserver implements TransactionObserver {
 
   private final MeterRegistry registry;
   private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
-  private final ConcurrentMap<String, Timer> timers = new ConcurrentHashMap<>();
+
+  /** Phase timers by mode, then phase: [ok, error]; no key string built per phase. */
+  private final ConcurrentMap<String, ConcurrentMap<String, Timer[]>> phaseTimers =
+      new ConcurrentHashMap<>();
+
   private final AtomicInteger inDoubt = new AtomicInteger();
   private final AtomicInteger unreachable = new AtomicInteger();
 
@@ -47,16 +51,21 @@ final class MetricsObserver implements TransactionObserver {
 
   @Override
   public void phaseEnded(String mode, String globalId, String phase, Duration took, boolean ok) {
-    String result = ok ? "ok" : "error";
-    timers
-        .computeIfAbsent(
-            mode + '|' + phase + '|' + result,
-            k ->
-                Timer.builder("shardkit.tx.phase")
-                    .description("Duration of one transaction phase")
-                    .tags("mode", mode, "phase", phase, "result", result)
-                    .register(registry))
-        .record(took);
+    Timer[] byResult =
+        phaseTimers
+            .computeIfAbsent(mode, k -> new ConcurrentHashMap<>())
+            .computeIfAbsent(phase, k -> new Timer[2]);
+    int i = ok ? 0 : 1;
+    Timer timer = byResult[i];
+    if (timer == null) {
+      timer =
+          Timer.builder("shardkit.tx.phase")
+              .description("Duration of one transaction phase")
+              .tags("mode", mode, "phase", phase, "result", ok ? "ok" : "error")
+              .register(registry); // the registry hands back the same timer to a racing thread
+      byResult[i] = timer;
+    }
+    timer.record(took);
   }
 
   @Override
