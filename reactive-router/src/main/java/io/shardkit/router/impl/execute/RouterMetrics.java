@@ -121,10 +121,6 @@ final class RouterMetrics implements ShardBreaker.Listener {
     return out;
   }
 
-  static String kind(Rewriter.Routed routed) {
-    return KINDS[routed.plan().kind().ordinal()];
-  }
-
   /** Per-data-source pool gauges. */
   void pools(Map<String, Pool> pools, Map<String, Integer> maxSizes) {
     pools.forEach(
@@ -323,18 +319,28 @@ final class RouterMetrics implements ShardBreaker.Listener {
     }
   }
 
-  void unit(String dataSource, String kind, String outcome, long startNanos) {
+  /** A unit's outcomes, indexed as {@link #unit} takes them. */
+  static final String[] OUTCOMES = {"success", "unavailable", "failure"};
+
+  /**
+   * Records one route unit's latency.
+   *
+   * @param kind the statement kind's ordinal ({@code Plan.Kind})
+   * @param outcome an index of {@link #OUTCOMES}
+   */
+  void unit(String dataSource, int kind, int outcome, long startNanos) {
     // one array of timers per data source, by kind and outcome: no key built per statement
-    Timer[] byKind = unitTimers.computeIfAbsent(dataSource, k -> new Timer[KINDS.length * 3]);
-    int i = kindIndex(kind) * 3 + outcomeIndex(outcome);
+    Timer[] byKind =
+        unitTimers.computeIfAbsent(dataSource, k -> new Timer[KINDS.length * OUTCOMES.length]);
+    int i = kind * OUTCOMES.length + outcome;
     Timer timer = byKind[i];
     if (timer == null) {
       timer =
           Timer.builder("shardkit.router.shard.statements")
               .description("Statement latency on one shard (one route unit)")
               .tag("shard", dataSource)
-              .tag("kind", kind)
-              .tag("outcome", outcome)
+              .tag("kind", KINDS[kind])
+              .tag("outcome", OUTCOMES[outcome])
               .publishPercentileHistogram()
               .minimumExpectedValue(Duration.ofMillis(1))
               .maximumExpectedValue(Duration.ofSeconds(10))
@@ -342,28 +348,6 @@ final class RouterMetrics implements ShardBreaker.Listener {
       byKind[i] = timer;
     }
     timer.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
-  }
-
-  private static int kindIndex(String kind) {
-    for (int i = 0; i < KINDS.length; i++) {
-      if (KINDS[i].equals(kind)) {
-        return i;
-      }
-    }
-    throw new IllegalArgumentException("statement kind " + kind);
-  }
-
-  private static int outcomeIndex(String outcome) {
-    switch (outcome) {
-      case "success":
-        return 0;
-      case "unavailable":
-        return 1;
-      case "failure":
-        return 2;
-      default:
-        throw new IllegalArgumentException("outcome " + outcome);
-    }
   }
 
   @Override

@@ -398,9 +398,7 @@ final class StatementRunner {
         }
       }
       java.util.function.Supplier<Future<ShardTransaction>> implicit =
-          source.implicit() == null || !isDml(routed)
-              ? null
-              : implicitFor(sql, List.of(routed), source, false);
+          implicitFor(sql, List.of(routed), source, false);
       java.util.function.Supplier<Future<T>> work =
           implicit != null
               ? () -> source.implicit().run(implicit, tx -> run(routed, tx)).map(finish::apply)
@@ -600,7 +598,7 @@ final class StatementRunner {
     } catch (RuntimeException refused) {
       return Future.failedFuture(refused);
     }
-    String kind = RouterMetrics.kind(routes.get(0));
+    int kind = routes.get(0).plan().kind().ordinal();
     for (Map.Entry<List<String>, List<Integer>> group : groups.entrySet()) {
       String ds = group.getKey().get(0);
       String unitSql = group.getKey().get(1);
@@ -864,7 +862,7 @@ final class StatementRunner {
     }
     Future<RowSet<Row>> result =
         sent.recover(e -> Future.failedFuture(typed(unit.dataSource(), e)));
-    String kind = RouterMetrics.kind(routed);
+    int kind = routed.plan().kind().ordinal();
     result.onComplete(
         ar -> {
           if (pooled) {
@@ -876,10 +874,9 @@ final class StatementRunner {
     return result;
   }
 
-  private static String outcome(io.vertx.core.AsyncResult<?> ar) {
-    return ar.succeeded()
-        ? "success"
-        : ar.cause() instanceof ShardUnavailableException ? "unavailable" : "failure";
+  /** The unit's outcome as an index of {@link RouterMetrics#OUTCOMES}. */
+  private static int outcome(io.vertx.core.AsyncResult<?> ar) {
+    return ar.succeeded() ? 0 : ar.cause() instanceof ShardUnavailableException ? 1 : 2;
   }
 
   /** Refuses (throws) when a data source of {@code routed} must not take new work now. */

@@ -44,31 +44,29 @@ public final class SqlTemplate {
 
   private record Rendered(String[] tables, String sql) {}
 
-  private SqlTemplate(Object[] segments) {
-    this.segments = segments;
-    boolean params = false;
-    boolean byTables = true;
-    for (Object s : segments) {
-      params |= s instanceof Param || s instanceof InList || s instanceof Limit;
-      byTables &= !(s instanceof InList || s instanceof Limit);
-    }
-    this.hasParams = params;
-    this.textByTables = byTables;
-    int next = 0;
-    boolean inOrder = byTables;
-    for (Object s : segments) {
-      if (s instanceof Param p) {
-        inOrder &= p.index == next++;
-      }
-    }
-    this.paramsInOrder = inOrder ? next : -1;
-  }
-
   /**
    * The number of parameters when a rendering sends the statement's parameters exactly as given
    * (text by tables only, placeholders 1..n in order), else -1.
    */
   private final int paramsInOrder;
+
+  private SqlTemplate(Object[] segments) {
+    this.segments = segments;
+    boolean params = false;
+    boolean byTables = true;
+    boolean inOrder = true;
+    int next = 0;
+    for (Object s : segments) {
+      params |= s instanceof Param || s instanceof InList || s instanceof Limit;
+      byTables &= !(s instanceof InList || s instanceof Limit);
+      if (s instanceof Param p) {
+        inOrder &= p.index == next++;
+      }
+    }
+    this.hasParams = params;
+    this.textByTables = byTables;
+    this.paramsInOrder = byTables && inOrder ? next : -1;
+  }
 
   /**
    * Whether a unit of this template sends exactly {@code params}, in order: its tuple can be the
@@ -208,7 +206,7 @@ public final class SqlTemplate {
     if (textByTables) {
       return renderByTables(unit.actualTables(), params, outParams);
     }
-    return renderText(unit, params, inLists, inItems, limit, limitMode, outParams);
+    return renderText(unit.actualTables(), params, inLists, inItems, limit, limitMode, outParams);
   }
 
   private String renderByTables(String[] tables, Tuple params, List<Object> outParams) {
@@ -225,7 +223,7 @@ public final class SqlTemplate {
         return r.sql;
       }
     }
-    String sql = renderText(new RouteUnit("", tables, null), null, null, null, null, null, null);
+    String sql = renderText(tables, null, null, null, null, null, null);
     if (kept.length < RENDERED_KEPT) {
       Rendered[] more = Arrays.copyOf(kept, kept.length + 1);
       more[kept.length] = new Rendered(tables.clone(), sql);
@@ -235,7 +233,7 @@ public final class SqlTemplate {
   }
 
   private String renderText(
-      RouteUnit unit,
+      String[] tables,
       Tuple params,
       int[][] inLists,
       List<List<ValueRef>> inItems,
@@ -247,7 +245,7 @@ public final class SqlTemplate {
       if (segment instanceof String s) {
         sb.append(s);
       } else if (segment instanceof Table t) {
-        String actual = unit.actualTables()[t.slot];
+        String actual = tables[t.slot];
         if (t.quoted) {
           sb.append('`').append(actual).append('`');
         } else {
