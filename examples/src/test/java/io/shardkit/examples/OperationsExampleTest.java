@@ -94,7 +94,9 @@ class OperationsExampleTest {
     }
     Set<String> queried = names(Files.readString(Path.of("grafana/shardkit-dashboard.json")));
     // the replica panels' meters: ReadReplicasExampleTest checks them against its own scrape
-    queried.removeIf(name -> name.startsWith("shardkit_router_replica_"));
+    queried.removeIf(
+        name ->
+            name.startsWith("shardkit_router_replica_") || name.startsWith("shardkit_pool_replica_"));
     assertThat(queried).isNotEmpty();
     assertThat(available).containsAll(queried);
   }

@@ -55,6 +55,9 @@ public final class TccOptions {
    */
   public static final int DEFAULT_MAX_IN_FLIGHT = 256;
 
+  /** Default {@link #queueDelayTarget()}: zero, off (the count limit alone). */
+  public static final Duration DEFAULT_QUEUE_DELAY_TARGET = Duration.ZERO;
+
   private static final Pattern TABLE_PREFIX = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,39}");
   private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
   private static final Map<String, BiConsumer<Builder, Object>> JSON_FIELDS = jsonFields();
@@ -75,6 +78,7 @@ public final class TccOptions {
   private final Duration logRetention;
   private final Duration cleanupInterval;
   private final int maxInFlight;
+  private final Duration queueDelayTarget;
   private final String instanceId;
   private final MeterRegistry meterRegistry;
   private final boolean meterRegistrySet;
@@ -99,6 +103,7 @@ public final class TccOptions {
     this.logRetention = b.logRetention;
     this.cleanupInterval = b.cleanupInterval;
     this.maxInFlight = b.maxInFlight;
+    this.queueDelayTarget = b.queueDelayTarget;
     this.instanceId = b.instanceId != null ? b.instanceId : "tcc-" + UUID.randomUUID();
     this.meterRegistry = b.meterRegistry != null ? b.meterRegistry : Metrics.globalRegistry;
     this.meterRegistrySet = b.meterRegistry != null;
@@ -167,6 +172,7 @@ public final class TccOptions {
             .put("logRetentionMs", logRetention.toMillis())
             .put("cleanupIntervalMs", cleanupInterval.toMillis())
             .put("maxInFlight", maxInFlight)
+            .put("queueDelayTargetMs", queueDelayTarget.toMillis())
             .put("instanceId", instanceId);
     if (logDataSource != null) {
       json.put("logDataSource", logDataSource);
@@ -284,6 +290,21 @@ public final class TccOptions {
     return maxInFlight;
   }
 
+  /**
+   * The wait for a connection that lowers {@link #maxInFlight()} while it lasts: the steps of the
+   * TCC and Saga transactions in flight (log writes, phases) time how long the pools take to hand
+   * them a connection; when every step over an interval (100 ms) waited longer than this, a
+   * standing queue, the coordinator lets in fewer transactions at once (in proportion, never fewer
+   * than the pools' connections together) and refuses the others at once with {@link
+   * TransactionOverloadedException} ({@link TransactionOverloadedException#queueing()}); the limit
+   * grows back once the waits are short. A stalled shard makes every step wait too: new
+   * transactions are then refused until the waits are short again. Zero (the default): only the
+   * count limit; 10 ms turns it on with the router's target for statements.
+   */
+  public Duration queueDelayTarget() {
+    return queueDelayTarget;
+  }
+
   /** This instance's name in recovery leases; random unless set. */
   public String instanceId() {
     return instanceId;
@@ -341,6 +362,7 @@ public final class TccOptions {
     b.logRetention = logRetention;
     b.cleanupInterval = cleanupInterval;
     b.maxInFlight = maxInFlight;
+    b.queueDelayTarget = queueDelayTarget;
     b.instanceId = instanceId;
     b.meterRegistry = meterRegistrySet ? meterRegistry : null;
     b.observers = observers;
@@ -374,6 +396,7 @@ public final class TccOptions {
     fields.put(
         "maxInFlight",
         (b, v) -> b.maxInFlight((int) Math.min(Integer.MAX_VALUE, whole("maxInFlight", v))));
+    fields.put("queueDelayTargetMs", millis("queueDelayTargetMs", Builder::queueDelayTarget));
     fields.put("instanceId", (b, v) -> b.instanceId(string("instanceId", v)));
     return fields;
   }
@@ -426,6 +449,7 @@ public final class TccOptions {
     private Duration logRetention = DEFAULT_LOG_RETENTION;
     private Duration cleanupInterval = DEFAULT_CLEANUP_INTERVAL;
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+    private Duration queueDelayTarget = DEFAULT_QUEUE_DELAY_TARGET;
     private String instanceId;
     private MeterRegistry meterRegistry;
     private java.util.List<io.shardkit.tx.spi.TransactionObserver> observers = java.util.List.of();
@@ -528,6 +552,15 @@ public final class TccOptions {
             "maxInFlight", "must be between 1 and 1000000, got " + value);
       }
       this.maxInFlight = value;
+      return this;
+    }
+
+    /** See {@link TccOptions#queueDelayTarget()}; zero (off) or positive, at most 1 min. */
+    public Builder queueDelayTarget(Duration value) {
+      this.queueDelayTarget =
+          value != null && value.isZero()
+              ? Duration.ZERO
+              : positive("queueDelayTarget", value, Duration.ofMinutes(1));
       return this;
     }
 

@@ -43,6 +43,12 @@ public final class TransactionsOptions {
    */
   public static final int DEFAULT_MAX_IN_FLIGHT = 256;
 
+  /**
+   * Default {@link #queueDelayTarget()}: zero, off (the count limit alone); 10 ms is a good value
+   * to turn it on with (the router's default for statements).
+   */
+  public static final Duration DEFAULT_QUEUE_DELAY_TARGET = Duration.ZERO;
+
   private static final Set<String> JSON_FIELDS =
       Set.of(
           "logDataSource",
@@ -54,6 +60,7 @@ public final class TransactionsOptions {
           "decisionOnParticipant",
           "pipelineBranchStart",
           "maxInFlight",
+          "queueDelayTargetMs",
           "tcc",
           "postgres");
 
@@ -65,6 +72,7 @@ public final class TransactionsOptions {
   private final boolean decisionOnParticipant;
   private final boolean pipelineBranchStart;
   private final int maxInFlight;
+  private final Duration queueDelayTarget;
   private final MeterRegistry meterRegistry;
   private final io.opentelemetry.api.OpenTelemetry openTelemetry;
   private final List<TransactionObserver> observers;
@@ -80,6 +88,7 @@ public final class TransactionsOptions {
     this.decisionOnParticipant = b.decisionOnParticipant;
     this.pipelineBranchStart = b.pipelineBranchStart;
     this.maxInFlight = b.maxInFlight;
+    this.queueDelayTarget = b.queueDelayTarget;
     this.meterRegistry = b.meterRegistry;
     this.openTelemetry = b.openTelemetry;
     this.observers = List.copyOf(b.observers);
@@ -143,11 +152,11 @@ public final class TransactionsOptions {
   /**
    * Reads {@code logDataSource} (required), {@code logTable}, {@code recoveryGraceMs}, {@code
    * recoveryIntervalMs}, {@code rollbackTimeoutMs}, {@code logRetentionMs}, {@code
-   * decisionOnParticipant}, {@code pipelineBranchStart}, {@code maxInFlight}, {@code tcc} (an
-   * object read by {@link TccOptions#fromJson}) and {@code postgres} (an object of named PostgreSQL
-   * sources, each read by {@link PostgresSourceOptions#fromJson}; errors name {@code
-   * postgres.<name>.<field>}); any other field is rejected. The meter registry, OpenTelemetry and
-   * observers are set on the builder only.
+   * decisionOnParticipant}, {@code pipelineBranchStart}, {@code maxInFlight}, {@code
+   * queueDelayTargetMs}, {@code tcc} (an object read by {@link TccOptions#fromJson}) and {@code
+   * postgres} (an object of named PostgreSQL sources, each read by {@link
+   * PostgresSourceOptions#fromJson}; errors name {@code postgres.<name>.<field>}); any other field
+   * is rejected. The meter registry, OpenTelemetry and observers are set on the builder only.
    */
   public static TransactionsOptions fromJson(JsonObject json) {
     return new TransactionsOptions(json);
@@ -183,6 +192,7 @@ public final class TransactionsOptions {
     b.recoveryInterval = millis(json, "recoveryIntervalMs", b.recoveryInterval, false);
     b.rollbackTimeout = millis(json, "rollbackTimeoutMs", b.rollbackTimeout, false);
     b.logRetention = millis(json, "logRetentionMs", b.logRetention, true);
+    b.queueDelayTarget = millis(json, "queueDelayTargetMs", b.queueDelayTarget, true);
     if (json.containsKey("decisionOnParticipant")) {
       if (!(json.getValue("decisionOnParticipant") instanceof Boolean on)) {
         throw new ConfigurationException(
@@ -274,6 +284,7 @@ public final class TransactionsOptions {
         .put("decisionOnParticipant", decisionOnParticipant)
         .put("pipelineBranchStart", pipelineBranchStart)
         .put("maxInFlight", maxInFlight)
+        .put("queueDelayTargetMs", queueDelayTarget.toMillis())
         .put("tcc", tcc.toJson())
         .put("postgres", postgresJson());
   }
@@ -374,6 +385,23 @@ public final class TransactionsOptions {
     return maxInFlight;
   }
 
+  /**
+   * The wait for a connection that lowers {@link #maxInFlight()} while it lasts: the steps of the
+   * XA transactions in flight time how long the pools take to hand them a connection; when every
+   * step over an interval (100 ms) waited longer than this, a standing queue, the manager lets in
+   * fewer transactions at once (in proportion, never fewer than the pools' connections together)
+   * and refuses the others at once with {@link TransactionOverloadedException} ({@link
+   * TransactionOverloadedException#queueing()}); the limit grows back once the waits are short.
+   * Under overload the admitted transactions then take about their own time plus this, instead of
+   * waiting behind up to {@link #maxInFlight()} others. It judges waits, not their cause: a shard
+   * that stalls (paused, killed, restarting) makes every step wait too, and new transactions are
+   * then refused until the waits are short again. Zero (the default): only the count limit; 10 ms
+   * turns it on with the router's target for statements.
+   */
+  public Duration queueDelayTarget() {
+    return queueDelayTarget;
+  }
+
   /** Where {@code shardkit.tx.*} meters go; the global registry unless set. */
   public MeterRegistry meterRegistry() {
     return meterRegistry;
@@ -424,6 +452,7 @@ public final class TransactionsOptions {
     private boolean decisionOnParticipant = true;
     private boolean pipelineBranchStart;
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+    private Duration queueDelayTarget = DEFAULT_QUEUE_DELAY_TARGET;
     private MeterRegistry meterRegistry = Metrics.globalRegistry;
     private io.opentelemetry.api.OpenTelemetry openTelemetry;
     private final List<TransactionObserver> observers = new ArrayList<>();
@@ -490,6 +519,12 @@ public final class TransactionsOptions {
             "maxInFlight", "must be between 1 and 1000000, got " + value);
       }
       this.maxInFlight = value;
+      return this;
+    }
+
+    /** See {@link TransactionsOptions#queueDelayTarget()}; zero (off) or positive. */
+    public Builder queueDelayTarget(Duration target) {
+      this.queueDelayTarget = check("queueDelayTarget", target, true);
       return this;
     }
 

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Timer;
 import io.shardkit.router.ShardOverloadedException;
 import io.shardkit.router.impl.rewrite.Rewriter;
 import io.shardkit.router.impl.rewrite.SqlUnit;
+import io.shardkit.router.spi.QueueDelayLimit;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;

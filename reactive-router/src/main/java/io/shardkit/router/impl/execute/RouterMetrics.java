@@ -11,6 +11,7 @@ import io.shardkit.router.ShardCircuitBreaker;
 import io.shardkit.router.impl.rewrite.Rewriter;
 import io.shardkit.router.impl.rewrite.SqlUnit;
 import io.shardkit.router.impl.route.Plan;
+import io.shardkit.router.spi.QueueDelayLimit;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.Collection;

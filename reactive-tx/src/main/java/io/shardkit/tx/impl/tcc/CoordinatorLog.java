@@ -52,13 +52,26 @@ final class CoordinatorLog {
   private static final int MAX_GID = 64;
 
   private final Pool pool;
+
+  /** The log's connections; timed by the coordinator's admission once {@link #measuredBy}. */
+  private volatile LocalTx.Connector connector;
+
   private final TccOptions options;
   private final String tx;
   private final LogBatcher<String> inserts;
   private final LogBatcher<Void> commits;
 
+  /**
+   * Times the waits for this log's connections in {@code admission} (the TCC coordinator's: its log
+   * writes are its transactions' steps).
+   */
+  void measuredBy(io.shardkit.tx.impl.Admission admission) {
+    this.connector = LocalTx.Connector.of(pool, admission);
+  }
+
   CoordinatorLog(io.vertx.core.Vertx vertx, Pool pool, TccOptions options) {
     this.pool = pool;
+    this.connector = LocalTx.Connector.of(pool, null);
     this.options = options;
     this.tx = "`" + options.txTable() + "`";
     this.inserts =
@@ -133,7 +146,7 @@ final class CoordinatorLog {
         return inserts.submit(gid, row).mapEmpty();
       }
       return LocalTx.single(
-          pool,
+          connector,
           conn -> conn.query("INSERT INTO " + tx + INSERT_COLUMNS + row).execute().mapEmpty());
     }
     String set =
@@ -160,7 +173,7 @@ final class CoordinatorLog {
                 + " AND state = "
                 + Sql.TRYING;
     return LocalTx.single(
-        pool,
+        connector,
         conn ->
             conn.query("UPDATE " + tx + set)
                 .execute()
@@ -205,7 +218,7 @@ final class CoordinatorLog {
       gids.add(row.gid());
     }
     return LocalTx.single(
-        pool,
+        connector,
         conn ->
             conn.query(sql.toString())
                 .execute()
@@ -257,7 +270,7 @@ final class CoordinatorLog {
     decisions.forEach(d -> gids.add(d.gid()));
     String in = Sql.quoteAll(gids);
     return LocalTx.single(
-        pool,
+        connector,
         conn ->
             conn.query(
                     "UPDATE "
@@ -308,7 +321,7 @@ final class CoordinatorLog {
    */
   Future<Integer> commitFinished(String gid) {
     return LocalTx.single(
-        pool,
+        connector,
         conn ->
             conn.query(
                     "UPDATE "
@@ -329,7 +342,7 @@ final class CoordinatorLog {
 
   /** The state of a transaction (fails if the log has no row for it). */
   Future<Integer> state(String gid) {
-    return LocalTx.single(pool, conn -> state(conn, gid));
+    return LocalTx.single(connector, conn -> state(conn, gid));
   }
 
   /**
@@ -353,7 +366,7 @@ final class CoordinatorLog {
   Future<Integer> decideCancel(String gid, Protocol protocol) {
     String next = Sql.nowPlus(options.recoveryTakeover());
     return LocalTx.single(
-        pool,
+        connector,
         conn ->
             conn.query(
                     "UPDATE "
@@ -415,7 +428,7 @@ final class CoordinatorLog {
       return Future.succeededFuture(0);
     }
     return LocalTx.single(
-        pool,
+        connector,
         conn ->
             conn.query(
                     "UPDATE "
@@ -439,7 +452,7 @@ final class CoordinatorLog {
    */
   Future<Void> extend(String gid) {
     return LocalTx.single(
-        pool,
+        connector,
         conn ->
             conn.query(
                     "UPDATE "
@@ -460,7 +473,7 @@ final class CoordinatorLog {
   /** Lets recovery take a decided transaction now (the coordinator gave up on it). */
   Future<Void> handOver(String gid) {
     return LocalTx.single(
-        pool,
+        connector,
         conn ->
             conn.query(
                     "UPDATE "
@@ -484,7 +497,7 @@ final class CoordinatorLog {
    */
   Future<List<Claimed>> claim(String owner, int limit) {
     return LocalTx.run(
-        pool,
+        connector,
         "READ COMMITTED",
         conn ->
             conn.query(
@@ -554,7 +567,7 @@ final class CoordinatorLog {
   /** Gives a claimed transaction back, to be retried after {@code delay}. */
   Future<Void> release(String gid, String owner, Duration delay) {
     return LocalTx.single(
-        pool,
+        connector,
         conn ->
             conn.query(
                     "UPDATE "
@@ -592,7 +605,7 @@ final class CoordinatorLog {
                 return Future.succeededFuture(0);
               }
               return LocalTx.run(
-                  pool,
+                  connector,
                   "READ COMMITTED",
                   conn ->
                       conn.query(

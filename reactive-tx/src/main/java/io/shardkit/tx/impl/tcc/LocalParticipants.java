@@ -31,6 +31,10 @@ public final class LocalParticipants implements TccParticipants {
 
   private final Vertx vertx;
   private final ShardedPool pool;
+
+  /** Times the waits for the phases' connections, once {@link #measuredBy}; else null. */
+  private volatile io.shardkit.tx.impl.Admission admission;
+
   private final TccOptions options;
   private final Fence fence;
   private final TccMetrics metrics;
@@ -48,6 +52,11 @@ public final class LocalParticipants implements TccParticipants {
     this.options = options;
     this.fence = new Fence(options.fenceTable(), options.phaseTimeout());
     this.metrics = new TccMetrics(options.meterRegistry(), spans, options.observers());
+  }
+
+  /** Times the waits for the phases' connections in the coordinator's {@code admission}. */
+  void measuredBy(io.shardkit.tx.impl.Admission admission) {
+    this.admission = admission;
   }
 
   public static LocalParticipants create(Vertx vertx, ShardedPool pool, TccOptions options) {
@@ -238,7 +247,7 @@ public final class LocalParticipants implements TccParticipants {
             scope,
             () ->
                 LocalTx.opened(
-                    shard,
+                    LocalTx.Connector.of(shard, admission),
                     conn -> fence.statements(phase, conn, branch),
                     (conn, begun) ->
                         fence
@@ -339,7 +348,7 @@ public final class LocalParticipants implements TccParticipants {
                 return Future.succeededFuture(0);
               }
               return LocalTx.run(
-                  shard,
+                  LocalTx.Connector.of(shard, admission),
                   "READ COMMITTED",
                   conn ->
                       conn.query(

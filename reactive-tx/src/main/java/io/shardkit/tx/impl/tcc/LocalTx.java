@@ -23,7 +23,7 @@ public final class LocalTx {
    * io.shardkit.tx.pg}); must be called inside a scope.
    */
   public static <T> Future<T> run(Pool pool, Function<SqlConnection, Future<T>> body) {
-    return run(pool, null, body);
+    return run(pool::getConnection, null, body);
   }
 
   /**
@@ -31,8 +31,8 @@ public final class LocalTx {
    * (e.g. {@code READ COMMITTED} for statements that must not take gap locks).
    */
   static <T> Future<T> run(
-      Pool pool, String isolationLevel, Function<SqlConnection, Future<T>> body) {
-    return pool.getConnection()
+      Connector pool, String isolationLevel, Function<SqlConnection, Future<T>> body) {
+    return pool.get()
         .compose(
             conn ->
                 pinned(
@@ -61,12 +61,12 @@ public final class LocalTx {
    * GuardedConnection#giveBack()}).
    */
   static <T> Future<T> opened(
-      Pool pool,
+      Connector pool,
       Function<SqlConnection, String> statements,
       java.util.function.BiFunction<
               SqlConnection, io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>, Future<T>>
           body) {
-    return pool.getConnection()
+    return pool.get()
         .compose(
             conn ->
                 pinned(
@@ -92,8 +92,21 @@ public final class LocalTx {
   }
 
   /** One or more autocommit statements on a connection pinned to the current scope. */
-  static <T> Future<T> single(Pool pool, Function<SqlConnection, Future<T>> body) {
-    return pool.getConnection().compose(conn -> pinned(conn, body));
+  static <T> Future<T> single(Connector pool, Function<SqlConnection, Future<T>> body) {
+    return pool.get().compose(conn -> pinned(conn, body));
+  }
+
+  /**
+   * Where a local transaction's connection comes from: a pool's {@code getConnection}, or that
+   * through the coordinator's admission, which times the wait ({@code Admission.connect}).
+   */
+  @FunctionalInterface
+  interface Connector extends java.util.function.Supplier<Future<SqlConnection>> {
+
+    /** {@code pool}'s connections, timed by {@code admission} when it is not null. */
+    static Connector of(Pool pool, io.shardkit.tx.impl.Admission admission) {
+      return admission == null ? pool::getConnection : () -> admission.connect(pool::getConnection);
+    }
   }
 
   private static <T> Future<T> inTransaction(

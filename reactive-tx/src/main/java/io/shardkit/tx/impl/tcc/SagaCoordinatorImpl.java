@@ -134,8 +134,7 @@ public final class SagaCoordinatorImpl {
     // admission before the first step, shared with TCC: refused at once, nothing logged
     if (!core.admission().tryAcquire()) {
       core.metrics().refused(SAGA.mode());
-      return Future.failedFuture(
-          new io.shardkit.tx.TransactionOverloadedException("Saga", core.admission().limit()));
+      return Future.failedFuture(core.admission().refusal("Saga"));
     }
     AtomicReference<SagaTransactionImpl> saga = new AtomicReference<>();
     AtomicReference<Future<T>> bodyResult = new AtomicReference<>();

@@ -116,9 +116,16 @@ public final class TccCoordinatorImpl {
     this.admission =
         new io.shardkit.tx.impl.Admission(
             options.maxInFlight(),
+            options.queueDelayTarget(),
+            io.shardkit.tx.impl.Admission.connections(pool),
             options.meterRegistry(),
             TccMetrics.MODE,
-            "TCC and Saga transactions admitted and not yet finished");
+            "TCC and Saga transactions admitted and not yet finished",
+            "TCC",
+            "TccOptions");
+    // their steps' waits for connections (phases and log writes) are what the limit is judged on
+    local.measuredBy(admission);
+    log.measuredBy(admission);
     this.saga = new SagaCoordinatorImpl(vertx, this);
   }
 
@@ -234,8 +241,7 @@ public final class TccCoordinatorImpl {
     // admission before the first step: refused at once, nothing logged, nothing opened
     if (!admission.tryAcquire()) {
       metrics.refused(TccMetrics.MODE);
-      return Future.failedFuture(
-          new io.shardkit.tx.TransactionOverloadedException("TCC", admission.limit()));
+      return Future.failedFuture(admission.refusal());
     }
     AtomicReference<TccTransactionImpl> transaction = new AtomicReference<>();
     io.vertx.core.Context caller = io.shardkit.tx.impl.OnContext.callerOrNew(vertx);

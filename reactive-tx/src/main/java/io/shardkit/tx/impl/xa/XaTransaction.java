@@ -122,8 +122,8 @@ final class XaTransaction {
                 .compose(
                     v ->
                         owner
-                            .poolOf(b.dataSource)
-                            .getConnection()
+                            .admission()
+                            .connect(owner.poolOf(b.dataSource)::getConnection)
                             .recover(
                                 t ->
                                     // the source's wait queue is full: typed, retryable, by name

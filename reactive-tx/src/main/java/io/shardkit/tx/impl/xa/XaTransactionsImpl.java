@@ -93,9 +93,13 @@ public final class XaTransactionsImpl {
     this.admission =
         new io.shardkit.tx.impl.Admission(
             options.maxInFlight(),
+            options.queueDelayTarget(),
+            io.shardkit.tx.impl.Admission.connections(pool),
             options.meterRegistry(),
             MODE,
-            "XA transactions begun and not yet answered");
+            "XA transactions begun and not yet answered",
+            "XA",
+            "TransactionsOptions");
     this.refused =
         io.micrometer.core.instrument.Counter.builder("shardkit.tx.transactions")
             .description("Transactions by outcome")
@@ -239,7 +243,7 @@ public final class XaTransactionsImpl {
   }
 
   private io.shardkit.tx.TransactionOverloadedException overloaded() {
-    return new io.shardkit.tx.TransactionOverloadedException("XA", admission.limit());
+    return admission.refusal();
   }
 
   /** An admission {@link #admit()} took: given back once, by its release or its transaction. */

@@ -1,4 +1,4 @@
-package io.shardkit.router.impl.execute;
+package io.shardkit.router.spi;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,10 +20,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * once it is done; the waits then measured decide at the next interval's end. (A stalled server is
  * the circuit breaker's: its slow-call rule.)
  *
+ * <p>What is limited is the caller's: the router limits a data source's statements (each asks for
+ * one connection: {@link #asked}, {@link #got}, {@link #done}); a transaction manager limits its
+ * new transactions, each of which asks for connections at several steps while it runs ({@link
+ * #entered}, then per step {@link #waitStarted} and {@link #got}, and {@link #done} at its end).
+ *
  * <p>Thread-safe: samples and reads are lock-free; the interval's end is handled once, under a
  * lock.
  */
-final class QueueDelayLimit {
+public final class QueueDelayLimit {
 
   private final int floor;
   private final int ceiling;
@@ -39,7 +44,14 @@ final class QueueDelayLimit {
   private final AtomicInteger waiting = new AtomicInteger();
   private final AtomicInteger outstanding = new AtomicInteger();
 
-  QueueDelayLimit(int floor, int ceiling, long targetNanos, long intervalNanos, long now) {
+  /**
+   * @param floor the lowest limit (what is never refused for queueing)
+   * @param ceiling the highest limit (and the first)
+   * @param targetNanos the wait that, exceeded by every sample of an interval, cuts the limit
+   * @param intervalNanos the length of an interval
+   * @param now {@link System#nanoTime()} now
+   */
+  public QueueDelayLimit(int floor, int ceiling, long targetNanos, long intervalNanos, long now) {
     if (floor < 1 || ceiling < floor || targetNanos <= 0 || intervalNanos <= 0) {
       throw new IllegalArgumentException(
           "floor "
@@ -63,12 +75,12 @@ final class QueueDelayLimit {
    * Whether one more statement may ask for a connection now: fewer than the limit outstanding. Does
    * not count it in ({@link #asked}).
    */
-  boolean admits(long now) {
+  public boolean admits(long now) {
     return outstanding.get() < limit(now);
   }
 
   /** The limit in force at {@code now}. */
-  int limit(long now) {
+  public int limit(long now) {
     if (now - intervalEnd >= 0) {
       roll(now);
     }
@@ -76,15 +88,28 @@ final class QueueDelayLimit {
   }
 
   /** A statement asks the pool for a connection: outstanding and waiting until {@link #got}. */
-  void asked() {
+  public void asked() {
     outstanding.incrementAndGet();
+    waiting.incrementAndGet();
+  }
+
+  /**
+   * A unit of work was let in: outstanding until {@link #done}; it asks later ({@link
+   * #waitStarted}).
+   */
+  public void entered() {
+    outstanding.incrementAndGet();
+  }
+
+  /** A unit already in asks for a connection: waiting until {@link #got} or {@link #gotNone}. */
+  public void waitStarted() {
     waiting.incrementAndGet();
   }
 
   /**
    * The statement that asked at {@code askedAt} got its connection (or failed to) at {@code now}.
    */
-  void got(long askedAt, long now) {
+  public void got(long askedAt, long now) {
     if (now - intervalEnd >= 0) {
       roll(now); // the interval that ended is judged on the waits seen in it, not this one
     }
@@ -101,12 +126,12 @@ final class QueueDelayLimit {
    * The statement that asked got no connection (the pool refused or failed it): no longer waiting,
    * and not a sample (a refusal's wait of zero says nothing about the queue).
    */
-  void gotNone() {
+  public void gotNone() {
     waiting.decrementAndGet();
   }
 
   /** The statement is done with its connection (or never got one). */
-  void done() {
+  public void done() {
     outstanding.decrementAndGet();
   }
 
@@ -148,31 +173,31 @@ final class QueueDelayLimit {
   }
 
   /** The minimum wait of the last interval that ended (0 when it had no statement). */
-  long lastMinWaitNanos() {
+  public long lastMinWaitNanos() {
     return lastMinWaitNanos;
   }
 
-  int outstanding() {
+  public int outstanding() {
     return outstanding.get();
   }
 
-  int waiting() {
+  public int waiting() {
     return waiting.get();
   }
 
-  int floor() {
+  public int floor() {
     return floor;
   }
 
-  int ceiling() {
+  public int ceiling() {
     return ceiling;
   }
 
-  long targetNanos() {
+  public long targetNanos() {
     return targetNanos;
   }
 
-  long intervalNanos() {
+  public long intervalNanos() {
     return intervalNanos;
   }
 }

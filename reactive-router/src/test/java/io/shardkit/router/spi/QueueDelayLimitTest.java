@@ -1,4 +1,4 @@
-package io.shardkit.router.impl.execute;
+package io.shardkit.router.spi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
