@@ -4,7 +4,7 @@
 # benchmarks/results/. See benchmarks/README.md.
 #   benchmarks/run.sh --quick     # a few minutes, numbers are rough
 #   benchmarks/run.sh             # the full suite (--full), about 20 minutes on 2 cores
-#   benchmarks/run.sh --open-loop [--seconds 8] [--only REGEX] [--wait-queue N] [--max-in-flight N] [--queue-delay-target MS] [--overload-only]   # open-loop latency (OpenLoop)
+#   benchmarks/run.sh --open-loop [--seconds 8] [--only REGEX] [--wait-queue N] [--max-in-flight N] [--queue-delay-target MS] [--tx-queue-delay-target MS] [--overload-only]   # open-loop latency (OpenLoop)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ "${SKIP_BUILD:-}" != "1" ]]; then

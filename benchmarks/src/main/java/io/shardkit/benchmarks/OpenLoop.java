@@ -41,7 +41,7 @@ import org.HdrHistogram.Histogram;
  * how fast). Writes {@code benchmarks/results/openloop-<date>.json} and prints a table. Run: {@code
  * benchmarks/run.sh --open-loop} (or {@code java -cp benchmarks/target/benchmarks.jar
  * io.shardkit.benchmarks.OpenLoop [--seconds 8] [--only REGEX] [--wait-queue N] [--max-in-flight N]
- * [--queue-delay-target MS] [--overload-only]}).
+ * [--queue-delay-target MS] [--tx-queue-delay-target MS] [--overload-only]}).
  */
 public final class OpenLoop {
 
@@ -101,6 +101,7 @@ public final class OpenLoop {
     int waitQueue = -1;
     int maxInFlight = ShardedPool.Builder.DEFAULT_MAX_IN_FLIGHT;
     long queueDelayTargetMs = ShardedPool.Builder.DEFAULT_QUEUE_DELAY_TARGET.toMillis();
+    long txQueueDelayTargetMs = TransactionsOptions.DEFAULT_QUEUE_DELAY_TARGET.toMillis();
     boolean overloadOnly = false;
     Path out = Path.of("benchmarks", "results");
     for (int i = 0; i < args.length; i++) {
@@ -112,6 +113,7 @@ public final class OpenLoop {
         case "--overload-only" -> overloadOnly = true;
         case "--max-in-flight" -> maxInFlight = Integer.parseInt(args[++i]);
         case "--queue-delay-target" -> queueDelayTargetMs = Long.parseLong(args[++i]);
+        case "--tx-queue-delay-target" -> txQueueDelayTargetMs = Long.parseLong(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -120,7 +122,13 @@ public final class OpenLoop {
       try {
         JsonObject result =
             new OpenLoop(vertx, Duration.ofSeconds(seconds), overloadOnly)
-                .runAll(env, only, waitQueue, maxInFlight, Duration.ofMillis(queueDelayTargetMs));
+                .runAll(
+                    env,
+                    only,
+                    waitQueue,
+                    maxInFlight,
+                    Duration.ofMillis(queueDelayTargetMs),
+                    Duration.ofMillis(txQueueDelayTargetMs));
         Files.createDirectories(out);
         Path file = out.resolve("openloop-" + LocalDate.now() + ".json");
         Files.writeString(file, result.encodePrettily() + "\n", StandardCharsets.UTF_8);
@@ -133,12 +141,25 @@ public final class OpenLoop {
   }
 
   private JsonObject runAll(
-      BenchEnv env, String only, int waitQueue, int maxInFlight, Duration queueDelayTarget)
+      BenchEnv env,
+      String only,
+      int waitQueue,
+      int maxInFlight,
+      Duration queueDelayTarget,
+      Duration txQueueDelayTarget)
       throws Exception {
     // every pool, baseline and shardkit alike; -1 (Vert.x's default) queues without bound
     PoolOptions poolOptions = new PoolOptions().setMaxSize(16).setMaxWaitQueueSize(waitQueue);
     boolean withPg = PG_PAIR.matches(only);
-    TransactionsOptions.Builder txOptions = TransactionsOptions.builder("ds_0");
+    // the transaction managers' admission on queueing delay (XA and TCC alike; 0: the count alone)
+    TransactionsOptions.Builder txOptions =
+        TransactionsOptions.builder("ds_0")
+            .queueDelayTarget(txQueueDelayTarget)
+            .tcc(
+                io.shardkit.tx.TccOptions.builder()
+                    .logDataSource("ds_0")
+                    .queueDelayTarget(txQueueDelayTarget)
+                    .build());
     if (withPg) {
       txOptions.postgres(
           PgTransferBenchmark.PG_SOURCE,
@@ -166,7 +187,10 @@ public final class OpenLoop {
                     Transactions.create(
                         vertx,
                         p,
-                        TransactionsOptions.builder("ds_0").pipelineBranchStart(true).build()))
+                        TransactionsOptions.builder("ds_0")
+                            .pipelineBranchStart(true)
+                            .queueDelayTarget(txQueueDelayTarget)
+                            .build()))
             .build();
     Transactions pipelinedTransactions = Transactions.of(pipelined);
     Bench.await(pipelinedTransactions.installSchema());
@@ -367,6 +391,7 @@ public final class OpenLoop {
         .put("poolMaxWaitQueueSize", poolOptions.getMaxWaitQueueSize())
         .put("routerMaxInFlight", sharded.maxInFlight())
         .put("routerQueueDelayTargetMs", queueDelayTarget.toMillis())
+        .put("txQueueDelayTargetMs", txQueueDelayTarget.toMillis())
         .put("pairs", results);
   }
 

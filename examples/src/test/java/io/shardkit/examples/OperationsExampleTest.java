@@ -96,7 +96,8 @@ class OperationsExampleTest {
     // the replica panels' meters: ReadReplicasExampleTest checks them against its own scrape
     queried.removeIf(
         name ->
-            name.startsWith("shardkit_router_replica_") || name.startsWith("shardkit_pool_replica_"));
+            name.startsWith("shardkit_router_replica_")
+                || name.startsWith("shardkit_pool_replica_"));
     assertThat(queried).isNotEmpty();
     assertThat(available).containsAll(queried);
   }

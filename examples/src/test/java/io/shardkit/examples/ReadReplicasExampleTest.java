@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  */
 class ReadReplicasExampleTest {
 
-  private static final Pattern REPLICA_METRIC = Pattern.compile("shardkit_(?:router|pool)_replica_[a-z_]+");
+  private static final Pattern REPLICA_METRIC =
+      Pattern.compile("shardkit_(?:router|pool)_replica_[a-z_]+");
 
   @Test
   void lagAndReadsPerReplicaAreServedAndQueriedByTheDashboard() throws Exception {

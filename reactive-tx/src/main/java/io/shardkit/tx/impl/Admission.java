@@ -42,7 +42,7 @@ public final class Admission {
 
   /**
    * Counts in the gauge {@code shardkit.tx.in_flight} tagged {@code mode} ({@code what} is its
-   * description), and with a target the limit now in {@code shardkit.tx.admission.limit}.
+   * description), and the limit now in {@code shardkit.tx.admission.limit}.
    *
    * @param protocol {@code XA} or {@code TCC}, for refusals (Saga passes its own name per refusal)
    * @param options where the settings are, for refusals ({@code TransactionsOptions} or {@code
@@ -76,14 +76,12 @@ public final class Admission {
         .description(what)
         .tag("mode", mode)
         .register(registry);
-    if (queueing != null) {
-      Gauge.builder("shardkit.tx.admission.limit", queueing, q -> q.limit(System.nanoTime()))
-          .description(
-              "Transactions let in flight now: the count limit, lowered while their steps queue"
-                  + " for connections")
-          .tag("mode", mode)
-          .register(registry);
-    }
+    Gauge.builder("shardkit.tx.admission.limit", this, Admission::currentLimit)
+        .description(
+            "Transactions let in flight now: the count limit, lowered while their steps queue for"
+                + " connections (queueDelayTarget)")
+        .tag("mode", mode)
+        .register(registry);
   }
 
   /**
