@@ -124,7 +124,7 @@ public final class BenchmarkRunner {
         }
         done++;
         double took = seconds(System.nanoTime() - stepBegin);
-        double extra = Math.max(0, took - options.timing(step.cpuOnly()).seconds());
+        double extra = Math.max(0, took - options.timing(step.cpuOnly(), step.threads()).seconds());
         overhead = done == 1 ? extra : (overhead * (done - 1) + extra) / done;
       }
     }
@@ -198,7 +198,7 @@ public final class BenchmarkRunner {
 
   private Measurement runStep(Plan.Step step, Path envFile, PrintStream jmhLog)
       throws RunnerException {
-    RunnerOptions.Timing timing = options.timing(step.cpuOnly());
+    RunnerOptions.Timing timing = options.timing(step.cpuOnly(), step.threads());
     ChainedOptionsBuilder builder =
         new OptionsBuilder()
             .include("^" + Pattern.quote(step.className() + "." + step.method()) + "$")
@@ -246,6 +246,7 @@ public final class BenchmarkRunner {
     measurements.forEach(m -> raw.add(m.toJson()));
     RunnerOptions.Timing db = options.timing(false);
     RunnerOptions.Timing cpu = options.timing(true);
+    RunnerOptions.Timing jdbc = options.timing(false, true);
     JsonObject full =
         context
             .copy()
@@ -256,6 +257,7 @@ public final class BenchmarkRunner {
                     .put("forks", 1)
                     .put("database", timingJson(db))
                     .put("router", timingJson(cpu))
+                    .put("jdbc_peer", timingJson(jdbc))
                     .put("concurrency", new JsonArray(new ArrayList<>(options.concurrency()))))
             .put("summary", Summary.figures(measurements))
             .put("ratios_by_concurrency", Summary.ratiosByConcurrency(measurements))

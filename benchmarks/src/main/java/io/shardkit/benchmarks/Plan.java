@@ -109,7 +109,7 @@ final class Plan {
   static int plannedSeconds(List<Step> steps, RunnerOptions options) {
     int total = 0;
     for (Step step : steps) {
-      total += options.timing(step.cpuOnly()).seconds();
+      total += options.timing(step.cpuOnly(), step.threads()).seconds();
     }
     return total;
   }
