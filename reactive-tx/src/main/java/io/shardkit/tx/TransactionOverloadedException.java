@@ -56,6 +56,7 @@ public class TransactionOverloadedException extends ShardkitException {
   public static TransactionOverloadedException queueing(
       String protocol,
       String options,
+      String dataSource,
       int limit,
       long minWaitMillis,
       long targetMillis,
@@ -64,7 +65,9 @@ public class TransactionOverloadedException extends ShardkitException {
         "new "
             + protocol
             + " transaction refused before its first step: the steps of the transactions in"
-            + " flight waited at least "
+            + " flight on '"
+            + dataSource
+            + "' waited at least "
             + minWaitMillis
             + " ms for a connection over the last "
             + intervalMillis

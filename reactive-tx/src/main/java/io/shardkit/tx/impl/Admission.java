@@ -7,6 +7,7 @@ import io.shardkit.tx.TransactionOverloadedException;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -20,13 +21,16 @@ import java.util.function.Supplier;
  *   <li>a count: at most {@code maxInFlight} transactions between their admission and the end of
  *       their foreground work (the caller's answer and the second phase it waits for);
  *   <li>a limit judged on queueing delay (when a target is set): the admitted transactions' steps
- *       time how long the pools take to hand them a connection ({@link #connect}); when every step
- *       of an interval waited longer than the target (a standing queue, not a burst), the limit of
- *       transactions in flight falls in proportion, never below {@code floor} (the pools'
- *       connections together), and it grows back once the waits are short ({@link
- *       QueueDelayLimit}). Under overload, the admitted transactions then finish in about their own
- *       time plus the target, instead of queueing behind up to {@code maxInFlight} others until
- *       their deadlines.
+ *       time how long each data source's pool takes to hand them a connection ({@link #connect});
+ *       each data source has its own {@link QueueDelayLimit} of the transactions in flight, judged
+ *       on its own pool's waits (a minimum over all pools together would be the least loaded
+ *       pool's: one that drains for a moment hides the others' standing queues): when every step on
+ *       a pool waited longer than the target over an interval (a standing queue, not a burst), its
+ *       limit falls in proportion, never below {@code floor} (the pools' connections together), and
+ *       it grows back once the waits are short. A transaction is let in while it is under every
+ *       data source's limit (it may touch any of them). Under overload, the admitted transactions
+ *       then finish in about their own time plus the target, instead of queueing behind up to
+ *       {@code maxInFlight} others until their deadlines.
  * </ul>
  */
 public final class Admission {
@@ -36,7 +40,11 @@ public final class Admission {
 
   private final int limit;
   private final AtomicInteger inFlight = new AtomicInteger();
-  private final QueueDelayLimit queueing; // null: no target
+
+  /** Per data source (empty: no target); built once, read only afterwards. */
+  private final Map<String, QueueDelayLimit> queueing;
+
+  private final QueueDelayLimit[] limits;
   private final String protocol;
   private final String options;
 
@@ -44,16 +52,18 @@ public final class Admission {
    * Counts in the gauge {@code shardkit.tx.in_flight} tagged {@code mode} ({@code what} is its
    * description), and the limit now in {@code shardkit.tx.admission.limit}.
    *
+   * @param queueDelayTarget the wait for a connection that, exceeded by every step on a data
+   *     source's pool over an interval, cuts the limit; zero: only the count limit
+   * @param dataSources the data sources whose pools the steps take connections from
+   * @param floor the lowest limit for queueing (at least 1, at most {@code limit})
    * @param protocol {@code XA} or {@code TCC}, for refusals (Saga passes its own name per refusal)
    * @param options where the settings are, for refusals ({@code TransactionsOptions} or {@code
    *     TccOptions})
-   * @param queueDelayTarget the wait for a connection that, exceeded by every step over an
-   *     interval, cuts the limit; zero: only the count limit
-   * @param floor the lowest limit for queueing (at least 1, at most {@code limit})
    */
   public Admission(
       int limit,
       Duration queueDelayTarget,
+      java.util.Collection<String> dataSources,
       int floor,
       MeterRegistry registry,
       String mode,
@@ -63,15 +73,22 @@ public final class Admission {
     this.limit = limit;
     this.protocol = protocol;
     this.options = options;
-    this.queueing =
-        queueDelayTarget.isZero()
-            ? null
-            : new QueueDelayLimit(
+    Map<String, QueueDelayLimit> byDs = new java.util.LinkedHashMap<>();
+    if (!queueDelayTarget.isZero()) {
+      long now = System.nanoTime();
+      for (String ds : dataSources) {
+        byDs.put(
+            ds,
+            new QueueDelayLimit(
                 Math.max(1, Math.min(floor, limit)),
                 limit,
                 queueDelayTarget.toNanos(),
                 INTERVAL.toNanos(),
-                System.nanoTime());
+                now));
+      }
+    }
+    this.queueing = byDs;
+    this.limits = byDs.values().toArray(new QueueDelayLimit[0]);
     Gauge.builder("shardkit.tx.in_flight", inFlight, AtomicInteger::get)
         .description(what)
         .tag("mode", mode)
@@ -101,15 +118,20 @@ public final class Admission {
 
   /** Admits one transaction; false (nothing taken) when a limit is reached. */
   public boolean tryAcquire() {
-    long now = queueing == null ? 0 : System.nanoTime();
+    long now = limits.length == 0 ? 0 : System.nanoTime();
     while (true) {
       int count = inFlight.get();
-      if (count >= limit || (queueing != null && !queueing.admits(now))) {
+      if (count >= limit) {
         return false;
       }
+      for (QueueDelayLimit q : limits) {
+        if (!q.admits(now)) {
+          return false;
+        }
+      }
       if (inFlight.compareAndSet(count, count + 1)) {
-        if (queueing != null) {
-          queueing.entered();
+        for (QueueDelayLimit q : limits) {
+          q.entered();
         }
         return true;
       }
@@ -122,16 +144,25 @@ public final class Admission {
    */
   public TransactionOverloadedException refusal(String protocol) {
     long now = System.nanoTime();
-    if (queueing == null || inFlight.get() >= limit || queueing.limit(now) >= limit) {
+    String lowestDs = null;
+    QueueDelayLimit lowest = null;
+    for (Map.Entry<String, QueueDelayLimit> e : queueing.entrySet()) {
+      if (lowest == null || e.getValue().limit(now) < lowest.limit(now)) {
+        lowest = e.getValue();
+        lowestDs = e.getKey();
+      }
+    }
+    if (lowest == null || inFlight.get() >= limit || lowest.limit(now) >= limit) {
       return new TransactionOverloadedException(protocol, limit);
     }
     return TransactionOverloadedException.queueing(
         protocol,
         options,
-        queueing.limit(now),
-        TimeUnit.NANOSECONDS.toMillis(queueing.lastMinWaitNanos()),
-        TimeUnit.NANOSECONDS.toMillis(queueing.targetNanos()),
-        TimeUnit.NANOSECONDS.toMillis(queueing.intervalNanos()));
+        lowestDs,
+        lowest.limit(now),
+        TimeUnit.NANOSECONDS.toMillis(lowest.lastMinWaitNanos()),
+        TimeUnit.NANOSECONDS.toMillis(lowest.targetNanos()),
+        TimeUnit.NANOSECONDS.toMillis(lowest.intervalNanos()));
   }
 
   /** {@link #refusal(String)} of this coordinator's protocol. */
@@ -140,28 +171,30 @@ public final class Admission {
   }
 
   /**
-   * Asks for a connection for a step of an admitted transaction through {@code ask}, timing how
-   * long the pool takes to hand it over (the queueing delay the limit is judged on).
+   * Asks {@code dataSource}'s pool for a connection for a step of an admitted transaction through
+   * {@code ask}, timing how long the pool takes to hand it over (the queueing delay that data
+   * source's limit is judged on).
    */
-  public Future<SqlConnection> connect(Supplier<Future<SqlConnection>> ask) {
-    if (queueing == null) {
+  public Future<SqlConnection> connect(String dataSource, Supplier<Future<SqlConnection>> ask) {
+    QueueDelayLimit q = queueing.get(dataSource);
+    if (q == null) {
       return ask.get();
     }
     long asked = System.nanoTime();
-    queueing.waitStarted();
+    q.waitStarted();
     Future<SqlConnection> answer;
     try {
       answer = ask.get();
     } catch (RuntimeException e) {
-      queueing.gotNone();
+      q.gotNone();
       throw e;
     }
     return answer.andThen(
         ar -> {
           if (ar.succeeded()) {
-            queueing.got(asked, System.nanoTime());
+            q.got(asked, System.nanoTime());
           } else {
-            queueing.gotNone();
+            q.gotNone();
           }
         });
   }
@@ -174,8 +207,8 @@ public final class Admission {
   /** Releases one admission now (its transaction ended, or could not even start). */
   public void release() {
     inFlight.decrementAndGet();
-    if (queueing != null) {
-      queueing.done();
+    for (QueueDelayLimit q : limits) {
+      q.done();
     }
   }
 
@@ -186,7 +219,12 @@ public final class Admission {
 
   /** The limit in force now: the count limit, or lower while steps queue for connections. */
   public int currentLimit() {
-    return queueing == null ? limit : Math.min(limit, queueing.limit(System.nanoTime()));
+    long now = System.nanoTime();
+    int l = limit;
+    for (QueueDelayLimit q : limits) {
+      l = Math.min(l, q.limit(now));
+    }
+    return l;
   }
 
   public int inFlight() {

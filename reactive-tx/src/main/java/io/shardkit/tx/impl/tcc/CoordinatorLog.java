@@ -65,13 +65,13 @@ final class CoordinatorLog {
    * Times the waits for this log's connections in {@code admission} (the TCC coordinator's: its log
    * writes are its transactions' steps).
    */
-  void measuredBy(io.shardkit.tx.impl.Admission admission) {
-    this.connector = LocalTx.Connector.of(pool, admission);
+  void measuredBy(io.shardkit.tx.impl.Admission admission, String dataSource) {
+    this.connector = LocalTx.Connector.of(pool, admission, dataSource);
   }
 
   CoordinatorLog(io.vertx.core.Vertx vertx, Pool pool, TccOptions options) {
     this.pool = pool;
-    this.connector = LocalTx.Connector.of(pool, null);
+    this.connector = LocalTx.Connector.of(pool, null, null);
     this.options = options;
     this.tx = "`" + options.txTable() + "`";
     this.inserts =

@@ -247,7 +247,7 @@ public final class LocalParticipants implements TccParticipants {
             scope,
             () ->
                 LocalTx.opened(
-                    LocalTx.Connector.of(shard, admission),
+                    LocalTx.Connector.of(shard, admission, dataSource),
                     conn -> fence.statements(phase, conn, branch),
                     (conn, begun) ->
                         fence
@@ -348,7 +348,7 @@ public final class LocalParticipants implements TccParticipants {
                 return Future.succeededFuture(0);
               }
               return LocalTx.run(
-                  LocalTx.Connector.of(shard, admission),
+                  shard::getConnection, // clean-up, not a transaction step: not timed
                   "READ COMMITTED",
                   conn ->
                       conn.query(

@@ -103,9 +103,14 @@ public final class LocalTx {
   @FunctionalInterface
   interface Connector extends java.util.function.Supplier<Future<SqlConnection>> {
 
-    /** {@code pool}'s connections, timed by {@code admission} when it is not null. */
-    static Connector of(Pool pool, io.shardkit.tx.impl.Admission admission) {
-      return admission == null ? pool::getConnection : () -> admission.connect(pool::getConnection);
+    /**
+     * {@code pool}'s connections (data source {@code dataSource}), timed by {@code admission} when
+     * it is not null.
+     */
+    static Connector of(Pool pool, io.shardkit.tx.impl.Admission admission, String dataSource) {
+      return admission == null
+          ? pool::getConnection
+          : () -> admission.connect(dataSource, pool::getConnection);
     }
   }
 

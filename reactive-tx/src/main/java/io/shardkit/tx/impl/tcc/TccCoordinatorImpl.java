@@ -117,6 +117,7 @@ public final class TccCoordinatorImpl {
         new io.shardkit.tx.impl.Admission(
             options.maxInFlight(),
             options.queueDelayTarget(),
+            pool.dataSourceNames(),
             io.shardkit.tx.impl.Admission.connections(pool),
             options.meterRegistry(),
             TccMetrics.MODE,
@@ -125,7 +126,7 @@ public final class TccCoordinatorImpl {
             "TccOptions");
     // their steps' waits for connections (phases and log writes) are what the limit is judged on
     local.measuredBy(admission);
-    log.measuredBy(admission);
+    log.measuredBy(admission, logDataSource);
     this.saga = new SagaCoordinatorImpl(vertx, this);
   }
 

@@ -123,7 +123,7 @@ final class XaTransaction {
                     v ->
                         owner
                             .admission()
-                            .connect(owner.poolOf(b.dataSource)::getConnection)
+                            .connect(b.dataSource, owner.poolOf(b.dataSource)::getConnection)
                             .recover(
                                 t ->
                                     // the source's wait queue is full: typed, retryable, by name

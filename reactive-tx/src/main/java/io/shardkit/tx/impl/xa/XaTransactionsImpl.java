@@ -94,6 +94,7 @@ public final class XaTransactionsImpl {
         new io.shardkit.tx.impl.Admission(
             options.maxInFlight(),
             options.queueDelayTarget(),
+            allSources(pool, options),
             io.shardkit.tx.impl.Admission.connections(pool),
             options.meterRegistry(),
             MODE,
@@ -240,6 +241,13 @@ public final class XaTransactionsImpl {
     }
     refused.increment();
     return false;
+  }
+
+  /** The pool's data sources and the PostgreSQL sources: where branches take connections. */
+  private static java.util.List<String> allSources(ShardedPool pool, TransactionsOptions options) {
+    java.util.List<String> all = new java.util.ArrayList<>(pool.dataSourceNames());
+    all.addAll(options.postgresSources().keySet());
+    return all;
   }
 
   private io.shardkit.tx.TransactionOverloadedException overloaded() {
