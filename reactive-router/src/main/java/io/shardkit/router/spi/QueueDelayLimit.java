@@ -158,6 +158,12 @@ public final class QueueDelayLimit {
       int base = Math.min(limit, Math.max(outstanding.get(), floor));
       long cut = (long) ((double) base * targetNanos / min);
       limit = (int) Math.max(floor, Math.min(base, cut));
+      if (elapsed > 1 && waiting.get() == 0) {
+        // the intervals after the one judged had no statement and none waits now: quiet ones,
+        // which grow the limit as they would have had they been judged on time (a first
+        // newcomer after a quiet spell is not refused for a queue long gone)
+        limit = grown(limit, elapsed - 1);
+      }
     } else {
       // a good interval, then any quiet ones after it
       limit = grown(limit, elapsed);

@@ -82,6 +82,33 @@ class QueueDelayLimitTest {
   }
 
   @Test
+  void quietIntervalsAfterAStandingQueueJudgedLateGrowTheLimitInTheSameLook() {
+    QueueDelayLimit l = limit();
+    // a standing queue in the first interval, then nobody asks for a second
+    for (int i = 0; i < 100; i++) {
+      l.asked();
+    }
+    for (int i = 0; i < 100; i++) {
+      l.got(0, 40 * MS);
+      l.done();
+    }
+    // nobody looked since: the first look after the quiet spell judges the queue (100 x 10/40 =
+    // 25), then the 9 quiet intervals after it double that back to the ceiling, so the first
+    // newcomer after the spell is not refused for a queue long gone
+    assertThat(l.limit(1_000 * MS)).isEqualTo(1028);
+    assertThat(l.lastMinWaitNanos()).isEqualTo(40 * MS);
+    // while statements still wait, the intervals after it are not quiet: the cut stands
+    QueueDelayLimit busy = limit();
+    for (int i = 0; i < 100; i++) {
+      busy.asked();
+    }
+    for (int i = 0; i < 50; i++) {
+      busy.got(0, 40 * MS);
+    }
+    assertThat(busy.limit(1_000 * MS)).isEqualTo(25);
+  }
+
+  @Test
   void aWaitAtTheTargetIsNoStandingQueue() {
     QueueDelayLimit l = limit();
     served(l, 5, 10 * MS, TARGET);

@@ -1,0 +1,105 @@
+package io.shardkit.tx.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.shardkit.tx.TransactionOverloadedException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.sqlclient.SqlConnection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The admission of new transactions (pure logic, real clock, no database): the count limit, and the
+ * limits judged on each data source's queueing delay.
+ */
+class AdmissionTest {
+
+  static Admission admission(Duration target) {
+    return new Admission(
+        100,
+        target,
+        List.of("ds_a", "ds_b"),
+        2,
+        new SimpleMeterRegistry(),
+        "xa",
+        "test",
+        "XA",
+        "TransactionsOptions");
+  }
+
+  /** Takes a connection of {@code ds} that the pool hands over after {@code millis}. */
+  static void waitFor(Admission admission, String ds, long millis) throws Exception {
+    Promise<SqlConnection> handed = Promise.promise();
+    Future<SqlConnection> got = admission.connect(ds, handed::future);
+    Thread.sleep(millis);
+    handed.complete(null);
+    assertThat(got.succeeded()).isTrue();
+  }
+
+  @Test
+  void theCountLimitAloneWhenNoTargetIsSet() {
+    Admission admission = admission(Duration.ZERO);
+    for (int i = 0; i < 100; i++) {
+      assertThat(admission.tryAcquire()).isTrue();
+    }
+    assertThat(admission.tryAcquire()).isFalse();
+    TransactionOverloadedException refusal = admission.refusal();
+    assertThat(refusal.queueing()).isFalse();
+    assertThat(refusal).hasMessageContaining("TransactionsOptions.maxInFlight");
+    admission.release();
+    assertThat(admission.tryAcquire()).isTrue();
+  }
+
+  @Test
+  void aStandingQueueOnOneDataSourceLowersTheLimitAndNamesItThenTheLimitGrowsBack()
+      throws Exception {
+    Admission admission = admission(Duration.ofMillis(10));
+    for (int i = 0; i < 10; i++) {
+      assertThat(admission.tryAcquire()).isTrue();
+    }
+    // every step on ds_a waits 30 ms (3x the target) over a whole interval; ds_b's are immediate
+    long until = System.nanoTime() + Admission.INTERVAL.toNanos() + 20_000_000L;
+    while (System.nanoTime() < until) {
+      waitFor(admission, "ds_a", 30);
+      waitFor(admission, "ds_b", 0);
+    }
+    // judged at the next look: 10 in flight, cut to about 10 x 10 / 30
+    assertThat(admission.currentLimit()).isBetween(2, 9);
+    assertThat(admission.tryAcquire()).as("a newcomer while ds_a queues").isFalse();
+    TransactionOverloadedException refusal = admission.refusal();
+    assertThat(refusal.queueing()).isTrue();
+    assertThat(refusal)
+        .hasMessageContaining("on 'ds_a'")
+        .hasMessageContaining("TransactionsOptions.queueDelayTarget")
+        .hasMessageContaining("retry later");
+    // the admitted ones end; quiet intervals double the limit back to the count
+    for (int i = 0; i < 10; i++) {
+      admission.release();
+    }
+    Thread.sleep(10 * Admission.INTERVAL.toMillis());
+    assertThat(admission.currentLimit()).isEqualTo(100);
+    assertThat(admission.tryAcquire()).isTrue();
+  }
+
+  @Test
+  void shortWaitsOnEveryDataSourceKeepTheCount() throws Exception {
+    Admission admission = admission(Duration.ofMillis(10));
+    List<Boolean> admitted = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      admitted.add(admission.tryAcquire());
+    }
+    long until = System.nanoTime() + 2 * Admission.INTERVAL.toNanos();
+    while (System.nanoTime() < until) {
+      waitFor(admission, "ds_a", 0); // handed over at once
+      waitFor(admission, "ds_b", 0);
+    }
+    assertThat(Set.copyOf(admitted)).containsExactly(true);
+    assertThat(admission.currentLimit()).isEqualTo(100);
+    assertThat(admission.inFlight()).isEqualTo(50);
+  }
+}
