@@ -275,13 +275,14 @@ class LocalTransactionTest {
   @Test
   void theDeadlineRollsBackAndFailsLaterStatementsAndTheCommit() throws Exception {
     await(pool.close());
-    pool = build(Duration.ofMillis(300));
-    assertThat(pool.transactionTimeout()).isEqualTo(Duration.ofMillis(300));
+    // a deadline the first statement meets even on a loaded machine (300 ms did not, once)
+    pool = build(Duration.ofMillis(1_000));
+    assertThat(pool.transactionTimeout()).isEqualTo(Duration.ofMillis(1_000));
     SqlConnection conn = await(pool.getConnection());
     try {
       Transaction tx = await(conn.begin());
       await(conn.preparedQuery(INSERT).execute(Tuple.of(2, 10)));
-      Thread.sleep(600); // the test thread, not an event loop
+      Thread.sleep(1_300); // the test thread, not an event loop
       assertThat(failure(conn.preparedQuery(INSERT).execute(Tuple.of(4, 10))))
           .isInstanceOf(ShardkitTimeoutException.class);
       assertThat(failure(tx.commit()))
