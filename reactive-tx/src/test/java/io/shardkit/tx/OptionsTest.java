@@ -130,4 +130,35 @@ class OptionsTest {
         .isInstanceOf(ConfigurationException.class)
         .hasMessageContaining("tcc");
   }
+
+  @Test
+  void theQueueDelayTargetsAreOffByDefaultReadFromJsonAndChecked() {
+    assertThat(TransactionsOptions.of("ds_0").queueDelayTarget()).isZero();
+    assertThat(TccOptions.defaults().queueDelayTarget()).isZero();
+    TransactionsOptions actual =
+        TransactionsOptions.fromJson(
+            new JsonObject()
+                .put("logDataSource", "ds_0")
+                .put("queueDelayTargetMs", 10)
+                .put("tcc", new JsonObject().put("queueDelayTargetMs", 20)));
+    assertThat(actual.queueDelayTarget()).isEqualTo(Duration.ofMillis(10));
+    assertThat(actual.tcc().queueDelayTarget()).isEqualTo(Duration.ofMillis(20));
+    assertThat(TransactionsOptions.fromJson(actual.toJson()).toJson()).isEqualTo(actual.toJson());
+    assertThatThrownBy(
+            () ->
+                TransactionsOptions.fromJson(
+                    new JsonObject().put("logDataSource", "ds_0").put("queueDelayTargetMs", -1)))
+        .isInstanceOf(ConfigurationException.class)
+        .extracting(e -> ((ConfigurationException) e).field())
+        .isEqualTo("queueDelayTargetMs");
+    assertThatThrownBy(
+            () ->
+                TransactionsOptions.fromJson(
+                    new JsonObject()
+                        .put("logDataSource", "ds_0")
+                        .put("tcc", new JsonObject().put("queueDelayTargetMs", -5))))
+        .isInstanceOf(ConfigurationException.class)
+        .extracting(e -> ((ConfigurationException) e).field())
+        .isEqualTo("tcc.queueDelayTargetMs");
+  }
 }
