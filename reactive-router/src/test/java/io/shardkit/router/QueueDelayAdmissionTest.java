@@ -90,6 +90,68 @@ class QueueDelayAdmissionTest {
   }
 
   @Test
+  void aConnectionsSetUpIsNoQueue(ShardDatabases dbs) throws Exception {
+    table(dbs);
+    Vertx vertx = Vertx.vertx();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    // 3 connections, two of them held by transactions below
+    ShardedPool pool =
+        builder(vertx, dbs, meters)
+            .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(3))
+            .build();
+    var shard = dbs.get(0).shard();
+    List<io.vertx.sqlclient.SqlConnection> held = new ArrayList<>();
+    try {
+      // two transactions hold two of ds_0's three connections (whatever the pool set up before)
+      for (int i = 0; i < 2; i++) {
+        io.vertx.sqlclient.SqlConnection c = await(pool.getConnection());
+        held.add(c);
+        await(c.begin());
+        await(c.preparedQuery(POINT).execute(Tuple.of(0)));
+      }
+      await(pool.preparedQuery(POINT).execute(Tuple.of(1)));
+      Thread.sleep(250); // the intervals that saw those end
+      assertThat(limit(meters, "ds_0")).isEqualTo(1027);
+      // the next statement on ds_0 waits 300 ms for a third connection to be set up (the server
+      // is paused meanwhile): a wait far above the target, but nobody queued behind anyone
+      assertThat(pool.pool("ds_0").size()).as("room for a third connection").isEqualTo(2);
+      shard.pause();
+      Future<?> first;
+      try {
+        first = pool.preparedQuery(POINT).execute(Tuple.of(0));
+        Thread.sleep(300);
+      } finally {
+        shard.resume();
+      }
+      await(first);
+      assertThat(
+              meters
+                  .get("shardkit.pool.wait")
+                  .tag("shard", "ds_0")
+                  .timer()
+                  .max(TimeUnit.MILLISECONDS))
+          .as("it waited for the set-up")
+          .isGreaterThan(200);
+      // looked at every 20 ms through the end of the interval that saw the wait and the next
+      double lowest = Double.MAX_VALUE;
+      for (int i = 0; i < 15; i++) {
+        lowest = Math.min(lowest, limit(meters, "ds_0"));
+        Thread.sleep(20);
+      }
+      assertThat(lowest)
+          .as("no standing queue: the limit stays at connections + waiters")
+          .isEqualTo(1027);
+    } finally {
+      shard.resume();
+      for (io.vertx.sqlclient.SqlConnection c : held) {
+        await(c.close());
+      }
+      await(pool.close());
+      await(vertx.close());
+    }
+  }
+
+  @Test
   void aBurstTheWaitQueueAbsorbsIsServedWhole(ShardDatabases dbs) throws Exception {
     table(dbs);
     Vertx vertx = Vertx.vertx();

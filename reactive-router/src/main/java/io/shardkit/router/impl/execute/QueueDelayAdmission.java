@@ -76,11 +76,29 @@ final class QueueDelayAdmission {
       return asked;
     }
 
-    /** The connection asked for at {@code asked} came: the wait is measured. */
-    void got(long asked) {
+    /**
+     * Whether the pool has room for another connection now (fewer than its {@code maxSize}, the
+     * limit's floor): a request made then waits for a connection being set up, not behind others.
+     */
+    boolean growing() {
+      return pool.size() < limit.floor();
+    }
+
+    /**
+     * The connection asked for at {@code asked} came: the wait is measured. A wait above the target
+     * for a request made while the pool was {@link #growing} was a connection's set-up, not a
+     * queue: it is no sample (a cold pool under a first burst would otherwise look like a standing
+     * queue).
+     */
+    void got(long asked, boolean growing) {
       long now = System.nanoTime();
-      limit.got(asked, now);
-      waits.record(now - asked, TimeUnit.NANOSECONDS);
+      long wait = now - asked;
+      if (growing && wait > limit.targetNanos()) {
+        limit.gotNone();
+      } else {
+        limit.got(asked, now);
+      }
+      waits.record(wait, TimeUnit.NANOSECONDS);
     }
 
     /** No connection came: the count ends. */
@@ -267,11 +285,12 @@ final class QueueDelayAdmission {
   /** As {@link #run(String, Function)}, on the gate's pool (a primary's or a replica's). */
   <T> Future<T> run(Gate gate, Function<SqlClient, Future<T>> op) {
     long asked = gate.asked();
+    boolean growing = gate.growing();
     // one stage: the connection's answer, then op's (released before the caller hears back)
     return ask(gate.pool::getConnection)
         .transform(
             ar -> {
-              if (!came(gate, asked, ar)) {
+              if (!came(gate, asked, growing, ar)) {
                 return Future.failedFuture(ar.cause());
               }
               SqlConnection c = ar.result();
@@ -299,10 +318,11 @@ final class QueueDelayAdmission {
   Future<SqlConnection> take(
       Gate gate, java.util.function.Supplier<Future<SqlConnection>> connect) {
     long asked = gate.asked();
+    boolean growing = gate.growing();
     return ask(connect)
         .transform(
             ar ->
-                came(gate, asked, ar)
+                came(gate, asked, growing, ar)
                     ? Future.succeededFuture(ar.result())
                     : Future.failedFuture(ar.cause()));
   }
@@ -319,12 +339,12 @@ final class QueueDelayAdmission {
 
   /** Counts the answer to a request made at {@code asked}; whether a connection came. */
   private static boolean came(
-      Gate gate, long asked, io.vertx.core.AsyncResult<SqlConnection> answer) {
+      Gate gate, long asked, boolean growing, io.vertx.core.AsyncResult<SqlConnection> answer) {
     if (answer.failed()) {
       gate.gotNone();
       return false;
     }
-    gate.got(asked);
+    gate.got(asked, growing);
     return true;
   }
 
