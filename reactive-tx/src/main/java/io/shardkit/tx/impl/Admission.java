@@ -5,12 +5,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.shardkit.router.spi.QueueDelayLimit;
 import io.shardkit.tx.TransactionOverloadedException;
 import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 
 /**
  * Admission control of one coordinator (XA; or TCC and Saga together): a new transaction is let in
@@ -44,6 +44,9 @@ public final class Admission {
   /** Per data source (empty: no target); built once, read only afterwards. */
   private final Map<String, QueueDelayLimit> queueing;
 
+  /** Each data source's most connections, for {@link #connect}. */
+  private final Map<String, Integer> maxSizes;
+
   private final QueueDelayLimit[] limits;
   private final String protocol;
   private final String options;
@@ -54,7 +57,8 @@ public final class Admission {
    *
    * @param queueDelayTarget the wait for a connection that, exceeded by every step on a data
    *     source's pool over an interval, cuts the limit; zero: only the count limit
-   * @param dataSources the data sources whose pools the steps take connections from
+   * @param maxSizes the data sources whose pools the steps take connections from, with each pool's
+   *     most connections
    * @param floor the lowest limit for queueing (at least 1, at most {@code limit})
    * @param protocol {@code XA} or {@code TCC}, for refusals (Saga passes its own name per refusal)
    * @param options where the settings are, for refusals ({@code TransactionsOptions} or {@code
@@ -63,7 +67,7 @@ public final class Admission {
   public Admission(
       int limit,
       Duration queueDelayTarget,
-      java.util.Collection<String> dataSources,
+      Map<String, Integer> maxSizes,
       int floor,
       MeterRegistry registry,
       String mode,
@@ -73,10 +77,11 @@ public final class Admission {
     this.limit = limit;
     this.protocol = protocol;
     this.options = options;
+    this.maxSizes = Map.copyOf(maxSizes);
     Map<String, QueueDelayLimit> byDs = new java.util.LinkedHashMap<>();
     if (!queueDelayTarget.isZero()) {
       long now = System.nanoTime();
-      for (String ds : dataSources) {
+      for (String ds : maxSizes.keySet()) {
         byDs.put(
             ds,
             new QueueDelayLimit(
@@ -107,13 +112,20 @@ public final class Admission {
    */
   public static int connections(io.shardkit.router.ShardedPool pool) {
     int sum = 0;
-    for (String ds : pool.dataSourceNames()) {
-      io.vertx.sqlclient.PoolOptions o = pool.poolOptions(ds);
-      if (o != null) {
-        sum += o.getMaxSize();
-      }
+    for (int max : maxSizes(pool).values()) {
+      sum += max;
     }
     return Math.max(1, sum);
+  }
+
+  /** Each of the pool's data sources with its most connections ({@code PoolOptions.maxSize}). */
+  public static Map<String, Integer> maxSizes(io.shardkit.router.ShardedPool pool) {
+    Map<String, Integer> out = new java.util.LinkedHashMap<>();
+    for (String ds : pool.dataSourceNames()) {
+      io.vertx.sqlclient.PoolOptions o = pool.poolOptions(ds);
+      out.put(ds, o == null ? 1 : o.getMaxSize());
+    }
+    return out;
   }
 
   /** Admits one transaction; false (nothing taken) when a limit is reached. */
@@ -171,11 +183,25 @@ public final class Admission {
   }
 
   /**
-   * Asks {@code dataSource}'s pool for a connection for a step of an admitted transaction through
-   * {@code ask}, timing how long the pool takes to hand it over (the queueing delay that data
-   * source's limit is judged on).
+   * Asks {@code dataSource}'s {@code pool} for a connection for a step of an admitted transaction,
+   * timing how long the pool takes to hand it over (the queueing delay that data source's limit is
+   * judged on). A wait above the target for a request made while the pool had room for another
+   * connection was a connection's set-up, not a queue: no sample (as the router's gates).
    */
-  public Future<SqlConnection> connect(String dataSource, Supplier<Future<SqlConnection>> ask) {
+  public Future<SqlConnection> connect(String dataSource, Pool pool) {
+    if (queueing.isEmpty()) {
+      return pool.getConnection();
+    }
+    return connect(
+        dataSource, pool::getConnection, pool.size() < maxSizes.getOrDefault(dataSource, 0));
+  }
+
+  /**
+   * {@link #connect(String, Pool)} with the pool's answer from {@code ask}; {@code growing}: the
+   * pool had room for another connection when asked.
+   */
+  Future<SqlConnection> connect(
+      String dataSource, java.util.function.Supplier<Future<SqlConnection>> ask, boolean growing) {
     QueueDelayLimit q = queueing.get(dataSource);
     if (q == null) {
       return ask.get();
@@ -191,8 +217,9 @@ public final class Admission {
     }
     return answer.andThen(
         ar -> {
-          if (ar.succeeded()) {
-            q.got(asked, System.nanoTime());
+          long now = System.nanoTime();
+          if (ar.succeeded() && !(growing && now - asked > q.targetNanos())) {
+            q.got(asked, now);
           } else {
             q.gotNone();
           }

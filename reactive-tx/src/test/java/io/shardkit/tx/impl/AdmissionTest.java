@@ -23,7 +23,7 @@ class AdmissionTest {
     return new Admission(
         100,
         target,
-        List.of("ds_a", "ds_b"),
+        java.util.Map.of("ds_a", 2, "ds_b", 2),
         2,
         new SimpleMeterRegistry(),
         "xa",
@@ -35,7 +35,7 @@ class AdmissionTest {
   /** Takes a connection of {@code ds} that the pool hands over after {@code millis}. */
   static void waitFor(Admission admission, String ds, long millis) throws Exception {
     Promise<SqlConnection> handed = Promise.promise();
-    Future<SqlConnection> got = admission.connect(ds, handed::future);
+    Future<SqlConnection> got = admission.connect(ds, handed::future, false);
     Thread.sleep(millis);
     handed.complete(null);
     assertThat(got.succeeded()).isTrue();
@@ -101,5 +101,23 @@ class AdmissionTest {
     assertThat(Set.copyOf(admitted)).containsExactly(true);
     assertThat(admission.currentLimit()).isEqualTo(100);
     assertThat(admission.inFlight()).isEqualTo(50);
+  }
+
+  @Test
+  void aWaitForAConnectionBeingSetUpIsNoQueue() throws Exception {
+    Admission admission = admission(Duration.ofMillis(10));
+    for (int i = 0; i < 10; i++) {
+      assertThat(admission.tryAcquire()).isTrue();
+    }
+    // every request came while the pool had room for another connection: set-ups, not a queue
+    long until = System.nanoTime() + Admission.INTERVAL.toNanos() + 20_000_000L;
+    while (System.nanoTime() < until) {
+      Promise<SqlConnection> handed = Promise.promise();
+      Future<SqlConnection> got = admission.connect("ds_a", handed::future, true);
+      Thread.sleep(30);
+      handed.complete(null);
+      assertThat(got.succeeded()).isTrue();
+    }
+    assertThat(admission.currentLimit()).isEqualTo(100);
   }
 }

@@ -108,9 +108,7 @@ public final class LocalTx {
      * it is not null.
      */
     static Connector of(Pool pool, io.shardkit.tx.impl.Admission admission, String dataSource) {
-      return admission == null
-          ? pool::getConnection
-          : () -> admission.connect(dataSource, pool::getConnection);
+      return admission == null ? pool::getConnection : () -> admission.connect(dataSource, pool);
     }
   }
 

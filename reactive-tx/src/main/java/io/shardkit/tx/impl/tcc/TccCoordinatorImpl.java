@@ -117,7 +117,7 @@ public final class TccCoordinatorImpl {
         new io.shardkit.tx.impl.Admission(
             options.maxInFlight(),
             options.queueDelayTarget(),
-            pool.dataSourceNames(),
+            io.shardkit.tx.impl.Admission.maxSizes(pool),
             io.shardkit.tx.impl.Admission.connections(pool),
             options.meterRegistry(),
             TccMetrics.MODE,

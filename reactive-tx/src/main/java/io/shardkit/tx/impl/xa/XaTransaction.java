@@ -123,7 +123,7 @@ final class XaTransaction {
                     v ->
                         owner
                             .admission()
-                            .connect(b.dataSource, owner.poolOf(b.dataSource)::getConnection)
+                            .connect(b.dataSource, owner.poolOf(b.dataSource))
                             .recover(
                                 t ->
                                     // the source's wait queue is full: typed, retryable, by name

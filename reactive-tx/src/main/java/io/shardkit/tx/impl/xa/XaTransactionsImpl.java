@@ -243,10 +243,16 @@ public final class XaTransactionsImpl {
     return false;
   }
 
-  /** The pool's data sources and the PostgreSQL sources: where branches take connections. */
-  private static java.util.List<String> allSources(ShardedPool pool, TransactionsOptions options) {
-    java.util.List<String> all = new java.util.ArrayList<>(pool.dataSourceNames());
-    all.addAll(options.postgresSources().keySet());
+  /**
+   * The pool's data sources and the PostgreSQL sources, where branches take connections, with each
+   * one's most connections.
+   */
+  private static java.util.Map<String, Integer> allSources(
+      ShardedPool pool, TransactionsOptions options) {
+    java.util.Map<String, Integer> all = io.shardkit.tx.impl.Admission.maxSizes(pool);
+    options
+        .postgresSources()
+        .forEach((name, source) -> all.put(name, source.poolOptions().getMaxSize()));
     return all;
   }
 
