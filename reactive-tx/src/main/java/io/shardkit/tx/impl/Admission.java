@@ -192,8 +192,11 @@ public final class Admission {
     if (queueing.isEmpty()) {
       return pool.getConnection();
     }
-    return connect(
-        dataSource, pool::getConnection, pool.size() < maxSizes.getOrDefault(dataSource, 0));
+    QueueDelayLimit q = queueing.get(dataSource);
+    // set up for this request rather than waited for behind others: the pool's connections and
+    // the requests already waiting on it are fewer than its most connections
+    boolean growing = q != null && pool.size() + q.waiting() < maxSizes.getOrDefault(dataSource, 0);
+    return connect(dataSource, pool::getConnection, growing);
   }
 
   /**

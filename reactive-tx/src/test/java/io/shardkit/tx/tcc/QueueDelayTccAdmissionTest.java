@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.shardkit.router.ShardedPool;
 import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
+import io.shardkit.tx.FixedRateOffer;
+import io.shardkit.tx.FixedRateOffer.Heard;
 import io.shardkit.tx.TccAction;
 import io.shardkit.tx.TccOptions;
 import io.shardkit.tx.TransactionOptions;
@@ -14,15 +16,10 @@ import io.shardkit.tx.TransactionOverloadedException;
 import io.shardkit.tx.Transactions;
 import io.shardkit.tx.TransactionsOptions;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,13 +38,6 @@ class QueueDelayTccAdmissionTest {
   static final long START_BALANCE = 1_000;
   static final Duration OFFERED_FOR = Duration.ofSeconds(3);
   static final long EVERY_MILLIS = 3;
-
-  /** What the callers of one run heard. */
-  record Heard(
-      int committed,
-      List<TransactionOverloadedException> refused,
-      List<Throwable> failed,
-      double lowestLimit) {}
 
   /** One coordinator on its own pools, with the given target. */
   static final class World implements AutoCloseable {
@@ -102,59 +92,23 @@ class QueueDelayTccAdmissionTest {
      * Offers a transfer every {@link #EVERY_MILLIS} for {@link #OFFERED_FOR}, 4 s deadline each.
      */
     Heard offer() throws Exception {
-      AtomicInteger committed = new AtomicInteger();
-      List<TransactionOverloadedException> refused = new CopyOnWriteArrayList<>();
-      List<Throwable> failed = new CopyOnWriteArrayList<>();
-      double[] lowest = {Double.MAX_VALUE};
-      List<Future<?>> answers = new ArrayList<>();
-      Promise<Void> offered = Promise.promise();
       TransactionOptions fourSeconds = TransactionOptions.ofTimeout(Duration.ofSeconds(4));
-      vertx.runOnContext(
-          v -> {
-            long end = System.nanoTime() + OFFERED_FOR.toNanos();
-            AtomicInteger n = new AtomicInteger();
-            vertx.setPeriodic(
-                EVERY_MILLIS,
-                id -> {
-                  if (System.nanoTime() - end >= 0) {
-                    vertx.cancelTimer(id);
-                    offered.complete();
-                    return;
-                  }
-                  lowest[0] = Math.min(lowest[0], limit());
-                  int i = n.getAndIncrement();
-                  long from = i % ACCOUNTS;
-                  long to =
-                      (i * 7 + 1) % ACCOUNTS == from
-                          ? (from + 1) % ACCOUNTS
-                          : (i * 7 + 1) % ACCOUNTS;
-                  answers.add(
-                      transactions
-                          .<Void>tcc(
-                              fourSeconds,
-                              tx ->
-                                  Future.all(
-                                          bank.transfer(tx, from, to, 1),
-                                          tx.enlist(pause, new Bank.Move(to, 0)))
-                                      .mapEmpty())
-                          .andThen(
-                              ar -> {
-                                if (ar.succeeded()) {
-                                  committed.incrementAndGet();
-                                } else if (ar.cause()
-                                    instanceof TransactionOverloadedException refusal) {
-                                  refused.add(refusal);
-                                } else {
-                                  failed.add(ar.cause());
-                                }
-                              }));
-                });
-          });
-      await(offered.future(), Duration.ofSeconds(30));
-      Promise<Void> all = Promise.promise();
-      vertx.runOnContext(v -> Future.join(answers).onComplete(ar -> all.complete()));
-      await(all.future(), Duration.ofSeconds(60));
-      return new Heard(committed.get(), refused, failed, lowest[0]);
+      return FixedRateOffer.offer(
+          vertx,
+          OFFERED_FOR,
+          EVERY_MILLIS,
+          i -> {
+            long from = i % ACCOUNTS;
+            long to =
+                (i * 7 + 1) % ACCOUNTS == from ? (from + 1) % ACCOUNTS : (i * 7 + 1) % ACCOUNTS;
+            return transactions.<Void>tcc(
+                fourSeconds,
+                tx ->
+                    Future.all(
+                            bank.transfer(tx, from, to, 1), tx.enlist(pause, new Bank.Move(to, 0)))
+                        .mapEmpty());
+          },
+          this::limit);
     }
 
     @Override
@@ -170,7 +124,7 @@ class QueueDelayTccAdmissionTest {
       ShardDatabases dbs) throws Exception {
     try (World w = new World(dbs, Duration.ofMillis(10))) {
       Heard heard = w.offer();
-      long queueing = heard.refused().stream().filter(r -> r.queueing()).count();
+      long queueing = heard.refusedByQueueing();
       System.out.printf(
           "tcc admission on queueing delay: %d committed, %d refused (%d by queueing), %d failed,"
               + " lowest limit %.0f%n",

@@ -77,11 +77,12 @@ final class QueueDelayAdmission {
     }
 
     /**
-     * Whether the pool has room for another connection now (fewer than its {@code maxSize}, the
-     * limit's floor): a request made then waits for a connection being set up, not behind others.
+     * Whether a request made now gets a connection of its own being set up rather than waiting
+     * behind others: the pool's connections and the requests already waiting are fewer than its
+     * {@code maxSize} (the limit's floor). Asked before the request is counted.
      */
     boolean growing() {
-      return pool.size() < limit.floor();
+      return pool.size() + limit.waiting() < limit.floor();
     }
 
     /**
@@ -284,8 +285,8 @@ final class QueueDelayAdmission {
 
   /** As {@link #run(String, Function)}, on the gate's pool (a primary's or a replica's). */
   <T> Future<T> run(Gate gate, Function<SqlClient, Future<T>> op) {
-    long asked = gate.asked();
     boolean growing = gate.growing();
+    long asked = gate.asked();
     // one stage: the connection's answer, then op's (released before the caller hears back)
     return ask(gate.pool::getConnection)
         .transform(
@@ -317,8 +318,8 @@ final class QueueDelayAdmission {
    */
   Future<SqlConnection> take(
       Gate gate, java.util.function.Supplier<Future<SqlConnection>> connect) {
-    long asked = gate.asked();
     boolean growing = gate.growing();
+    long asked = gate.asked();
     return ask(connect)
         .transform(
             ar ->

@@ -7,17 +7,14 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.shardkit.context.junit.LeakGuardExtension;
 import io.shardkit.testkit.ShardDatabases;
 import io.shardkit.testkit.Shards;
+import io.shardkit.tx.FixedRateOffer;
+import io.shardkit.tx.FixedRateOffer.Heard;
 import io.shardkit.tx.TransactionOptions;
 import io.shardkit.tx.TransactionOverloadedException;
 import io.shardkit.tx.TransactionsOptions;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -43,62 +40,22 @@ class QueueDelayXaAdmissionTest {
   static final Duration OFFERED_FOR = Duration.ofSeconds(3);
   static final long EVERY_MILLIS = 5; // ~200 offered per second: 2-4x what is served
 
-  /** What the callers of one run heard. */
-  record Heard(
-      int committed,
-      List<TransactionOverloadedException> refused,
-      List<Throwable> failed,
-      double lowestLimit) {}
-
   /**
    * Offers a transfer every {@link #EVERY_MILLIS} for {@link #OFFERED_FOR} (each with a 2 s
    * deadline) and waits for every answer; samples the admission limit gauge meanwhile.
    */
   static Heard offer(XaFixture fx, SimpleMeterRegistry meters) throws Exception {
-    AtomicInteger committed = new AtomicInteger();
-    List<TransactionOverloadedException> refused = new CopyOnWriteArrayList<>();
-    List<Throwable> failed = new CopyOnWriteArrayList<>();
-    double[] lowest = {Double.MAX_VALUE};
-    List<Future<?>> answers = new ArrayList<>();
-    Promise<Void> offered = Promise.promise();
     TransactionOptions twoSeconds = TransactionOptions.ofTimeout(Duration.ofSeconds(2));
-    fx.vertx.runOnContext(
-        v -> {
-          long end = System.nanoTime() + OFFERED_FOR.toNanos();
-          AtomicInteger n = new AtomicInteger();
-          fx.vertx.setPeriodic(
-              EVERY_MILLIS,
-              id -> {
-                if (System.nanoTime() - end >= 0) {
-                  fx.vertx.cancelTimer(id);
-                  offered.complete();
-                  return;
-                }
-                lowest[0] = Math.min(lowest[0], limit(meters));
-                int i = n.getAndIncrement();
-                long from = 1 + 2L * (i % (ACCOUNTS / 2)); // odd: ds_1
-                long to = 2 + 2L * ((i * 7) % (ACCOUNTS / 2)); // even: ds_0
-                answers.add(
-                    fx.transactions
-                        .xaResult(twoSeconds, sql -> slowTransfer(sql, from, to))
-                        .andThen(
-                            ar -> {
-                              if (ar.succeeded()) {
-                                committed.incrementAndGet();
-                              } else if (ar.cause()
-                                  instanceof TransactionOverloadedException refusal) {
-                                refused.add(refusal);
-                              } else {
-                                failed.add(ar.cause());
-                              }
-                            }));
-              });
-        });
-    await(offered.future());
-    Promise<Void> all = Promise.promise();
-    fx.vertx.runOnContext(v -> Future.join(answers).onComplete(ar -> all.complete()));
-    await(all.future());
-    return new Heard(committed.get(), refused, failed, lowest[0]);
+    return FixedRateOffer.offer(
+        fx.vertx,
+        OFFERED_FOR,
+        EVERY_MILLIS,
+        i -> {
+          long from = 1 + 2L * (i % (ACCOUNTS / 2)); // odd: ds_1
+          long to = 2 + 2L * ((i * 7) % (ACCOUNTS / 2)); // even: ds_0
+          return fx.transactions.xaResult(twoSeconds, sql -> slowTransfer(sql, from, to));
+        },
+        () -> limit(meters));
   }
 
   /** Debits {@code from} (ds_1), holds both shards' connections 40 ms, credits {@code to}. */
@@ -142,7 +99,7 @@ class QueueDelayXaAdmissionTest {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     try (XaFixture fx = fixture(dbs, meters, Duration.ofMillis(10))) {
       Heard heard = offer(fx, meters);
-      long queueing = heard.refused().stream().filter(r -> r.queueing()).count();
+      long queueing = heard.refusedByQueueing();
       System.out.printf(
           "xa admission on queueing delay: %d committed, %d refused (%d by queueing), %d failed,"
               + " lowest limit %.0f%n",
