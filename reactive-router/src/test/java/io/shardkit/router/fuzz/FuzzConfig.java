@@ -18,6 +18,10 @@ import java.util.List;
  * @param statementsPerWorld statements run against one world before the next is built
  * @param dmlPercent share of DML statements (INSERT, UPDATE, DELETE), in percent
  * @param findingsToShrink how many mismatches (the first of each class) are shrunk into findings
+ * @param extended the second generation ({@code --gen 2}): more sharded tables, whose keys are
+ *     DECIMAL, DATE, DOUBLE, YEAR and two columns (complex-hash-mod), keys written in the forms the
+ *     server converts before it stores or compares them, and parameters of more Java types. Off, a
+ *     seed generates what it generated before.
  */
 record FuzzConfig(
     long seed,
@@ -30,7 +34,8 @@ record FuzzConfig(
     int rowsPerTable,
     int statementsPerWorld,
     int dmlPercent,
-    int findingsToShrink) {
+    int findingsToShrink,
+    boolean extended) {
 
   static final List<String> COLLATIONS =
       List.of(
@@ -71,7 +76,24 @@ record FuzzConfig(
 
   static FuzzConfig defaults(long seed, int statements) {
     return new FuzzConfig(
-        seed, statements, 2, 4, defaultColumnTypes(), COLLATIONS, 5, 24, 1500, 12, 25);
+        seed, statements, 2, 4, defaultColumnTypes(), COLLATIONS, 5, 24, 1500, 12, 25, false);
+  }
+
+  /** The same run with the second generation's tables, key forms and parameter types. */
+  FuzzConfig withExtended(boolean on) {
+    return new FuzzConfig(
+        seed,
+        statements,
+        servers,
+        dataSources,
+        columnTypes,
+        collations,
+        valueColumns,
+        rowsPerTable,
+        statementsPerWorld,
+        dmlPercent,
+        findingsToShrink,
+        on);
   }
 
   /** The same run with another shrinking budget. */
@@ -87,7 +109,8 @@ record FuzzConfig(
         rowsPerTable,
         statementsPerWorld,
         dmlPercent,
-        findings);
+        findings,
+        extended);
   }
 
   FuzzConfig {

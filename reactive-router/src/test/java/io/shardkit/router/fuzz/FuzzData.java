@@ -22,7 +22,10 @@ final class FuzzData {
         row.add((long) i);
         row.add(keys.get(random.nextInt(keys.size())));
         for (FuzzColumn c : table.valueColumns()) {
-          List<Object> values = c.type().interestingValues();
+          List<Object> values =
+              table.name().equals(FuzzSchema.COMPLEX) && c.name().equals("c1")
+                  ? FuzzSchema.keyValues(table)
+                  : c.type().interestingValues();
           row.add(values.get(random.nextInt(values.size())));
         }
         rows.add(row);

@@ -111,12 +111,17 @@ final class FuzzWorld implements AutoCloseable {
     };
   }
 
-  /** The node a row belongs on (its key read as the column's type); broadcast tables: null. */
-  DataNode nodeOf(FuzzTable table, Object key) {
-    if (key instanceof Numeric n) {
-      key = n.bigIntegerValue();
-    } else if (key instanceof Integer i) {
-      key = i.longValue();
+  /**
+   * The node a row belongs on (its key, and for the complex-hash-mod table {@code c1}, read as the
+   * column's type); broadcast tables: null.
+   */
+  DataNode nodeOf(FuzzTable table, List<Object> row) {
+    Object key = plain(row.get(1));
+    if (table.name().equals(FuzzSchema.COMPLEX)) {
+      Map<String, Object> values = new java.util.HashMap<>();
+      values.put("k", key);
+      values.put("c1", plain(row.get(2)));
+      return rules.nodeFor(table.name(), values);
     }
     if (table.distribution() == FuzzTable.Distribution.SHARDED
         && table.key().type().isString()
@@ -128,6 +133,18 @@ final class FuzzWorld implements AutoCloseable {
       case BROADCAST -> null;
       case SINGLE -> nodes(table).get(0);
     };
+  }
+
+  private static Object plain(Object key) {
+    if (key instanceof Numeric n) {
+      // a DECIMAL key reads back as a Numeric too: keep its fraction
+      java.math.BigDecimal d = n.bigDecimalValue();
+      return d.stripTrailingZeros().scale() <= 0 ? n.bigIntegerValue() : d;
+    }
+    if (key instanceof Integer || key instanceof Short) {
+      return ((Number) key).longValue();
+    }
+    return key;
   }
 
   private final Map<String, DataNode> stringKeyNodes = new java.util.HashMap<>();
@@ -191,7 +208,7 @@ final class FuzzWorld implements AutoCloseable {
     for (List<Object> row : tableRows) {
       DataNode node;
       try {
-        node = nodeOf(table, row.get(1));
+        node = nodeOf(table, row);
       } catch (RuntimeException e) {
         continue; // the rules cannot place it (already reported): keep it out of both sides
       }
