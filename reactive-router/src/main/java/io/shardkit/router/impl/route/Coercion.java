@@ -81,10 +81,115 @@ final class Coercion {
         Object t = temporal(info, value);
         yield t == null ? ANY : t;
       }
-      case DECIMAL, FLOAT -> value instanceof String ? ANY : value;
+      case DECIMAL -> decimalForComparison(info, value);
+      case FLOAT -> floatingForComparison(value);
+      case YEAR -> {
+        Object y = year(value);
+        yield y == null ? ANY : y;
+      }
       default -> value;
     };
   }
+
+  /**
+   * A DECIMAL column compares exactly with an integer or decimal, and as a double with a double
+   * (and with a string, which routes everywhere): the double matches the stored value whose double
+   * it is, which for at most 15 digits is one value, the double rounded to the column's scale.
+   */
+  private static Object decimalForComparison(ColumnInfo info, Object value) {
+    if (value instanceof String) {
+      return ANY;
+    }
+    if (value instanceof Double || value instanceof Float) {
+      double x = ((Number) value).doubleValue();
+      int[] ps = precisionScale(info);
+      if (!Double.isFinite(x) || ps == null || ps[0] > 15) {
+        return ANY;
+      }
+      BigDecimal r = new BigDecimal(x).setScale(ps[1], java.math.RoundingMode.HALF_EVEN);
+      return r.doubleValue() == x ? r : ANY;
+    }
+    if (value instanceof Boolean b) {
+      return b ? BigDecimal.ONE : BigDecimal.ZERO;
+    }
+    BigDecimal d = decimal(value);
+    return d != null ? d : value;
+  }
+
+  /**
+   * A FLOAT or DOUBLE column compares with a number as doubles ({@code k = 9007199254740993} holds
+   * for the stored 2^53, {@code k = 0.1000000000000000055} for 0.1): the value is the double it
+   * reads as. Strings route everywhere.
+   */
+  private static Object floatingForComparison(Object value) {
+    if (value instanceof String || !(value instanceof Number)) {
+      return value instanceof Boolean b ? (b ? 1.0 : 0.0) : ANY;
+    }
+    double x =
+        value instanceof Numeric n ? n.bigDecimalValue().doubleValue() : asDouble((Number) value);
+    return Double.isFinite(x) ? x : ANY;
+  }
+
+  private static double asDouble(Number n) {
+    if (n instanceof BigDecimal d) {
+      return d.doubleValue();
+    }
+    if (n instanceof BigInteger i) {
+      return i.doubleValue();
+    }
+    return n.doubleValue();
+  }
+
+  /**
+   * The year a YEAR column holds for a value, as the server converts it for a comparison or an
+   * INSERT: 1901..2155 and 0 as they are, 1..69 as 2001..2069 and 70..99 as 1970..1999, and a
+   * string of one or two digits by the same rule, so {@code '0'} and {@code '00'} are 2000 (the
+   * number 0 stays 0000). Null for anything else (fractions, other ranges, other types).
+   */
+  static Long year(Object value) {
+    long n;
+    boolean text = false;
+    if (value instanceof Long
+        || value instanceof Integer
+        || value instanceof Short
+        || value instanceof Byte) {
+      n = ((Number) value).longValue();
+    } else if (value instanceof String s && YEAR_TEXT.matcher(s).matches()) {
+      String digits = s.strip();
+      text = digits.length() <= 2;
+      n = Long.parseLong(digits);
+    } else {
+      return null;
+    }
+    if (n == 0) {
+      return text ? 2000L : 0L;
+    }
+    if (n >= 1 && n <= 69) {
+      return 2000 + n;
+    }
+    if (n >= 70 && n <= 99) {
+      return 1900 + n;
+    }
+    return n >= 1901 && n <= 2155 ? n : null;
+  }
+
+  private static final Pattern YEAR_TEXT = Pattern.compile("^\\s*\\d{1,4}\\s*$");
+
+  /** {precision, scale} of a {@code decimal(p,s)} column type, or null. */
+  private static int[] precisionScale(ColumnInfo info) {
+    java.util.regex.Matcher m = DECIMAL_TYPE.matcher(info.columnType());
+    if (!m.find()) {
+      return null;
+    }
+    return new int[] {
+      Integer.parseInt(m.group(1)), m.group(2) == null ? 0 : Integer.parseInt(m.group(2))
+    };
+  }
+
+  private static final Pattern DECIMAL_TYPE = Pattern.compile("^decimal\\((\\d+)(?:,(\\d+))?\\)");
+
+  private static final Pattern DECIMAL_TEXT =
+      Pattern.compile("^\\s*[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?\\s*$");
 
   /**
    * Refuses {@code int_col = v} / {@code IN (..., v)} with a finite non-integer {@code v} ({@code
@@ -310,7 +415,10 @@ final class Coercion {
             yield new CollationKey(key, s);
           }
           case BINARY -> algorithm instanceof CollationKeyed ? binaryKey(info, value, null) : value;
-          case DATE, DATETIME -> temporal(info, value);
+          case DATE, DATETIME -> storedTemporal(info, value, algorithm);
+          case DECIMAL -> storedDecimal(info, value);
+          case FLOAT -> storedFloating(info, value);
+          case YEAR -> year(value);
           default -> value;
         };
     if (out == null) {
@@ -322,6 +430,105 @@ final class Coercion {
     }
     return out;
   }
+
+  /**
+   * The DECIMAL an INSERT stores: the value rounded half away from zero to the column's scale
+   * ({@code 1.005} is stored as 1.01 in a DECIMAL(10,2), {@code '01.50'} as 1.50), so that the row
+   * is where a read of the stored value looks. A double is taken when its shortest digits fit the
+   * scale (the server's own conversion of other doubles is not reproduced); other strings are
+   * refused.
+   */
+  private static Object storedDecimal(ColumnInfo info, Object value) {
+    int[] ps = precisionScale(info);
+    if (ps == null) {
+      return null;
+    }
+    BigDecimal d;
+    if (value instanceof String s) {
+      if (!DECIMAL_TEXT.matcher(s).matches()) {
+        return null;
+      }
+      d = new BigDecimal(s.strip().startsWith("+") ? s.strip().substring(1) : s.strip());
+    } else if (value instanceof Double || value instanceof Float) {
+      double x = ((Number) value).doubleValue();
+      if (!Double.isFinite(x)) {
+        return null;
+      }
+      d = BigDecimal.valueOf(x);
+      if (d.stripTrailingZeros().scale() > ps[1]) {
+        return null;
+      }
+    } else if (value instanceof Long
+        || value instanceof Integer
+        || value instanceof Short
+        || value instanceof Byte) {
+      d = BigDecimal.valueOf(((Number) value).longValue());
+    } else if (value instanceof Boolean b) {
+      d = b ? BigDecimal.ONE : BigDecimal.ZERO;
+    } else {
+      d = decimal(value);
+      if (d == null) {
+        return null;
+      }
+    }
+    return d.setScale(ps[1], java.math.RoundingMode.HALF_UP);
+  }
+
+  /**
+   * The double an INSERT stores in a FLOAT or DOUBLE column (a FLOAT's single-precision value as a
+   * double, which is how the server compares it): {@code '1e10'} and {@code 10000000000} are the
+   * same key, {@code 0.1000000000000000055} is 0.1. Strings that are not plain numbers are refused.
+   */
+  private static Object storedFloating(ColumnInfo info, Object value) {
+    double x;
+    if (value instanceof String s) {
+      if (!DECIMAL_TEXT.matcher(s).matches()) {
+        return null;
+      }
+      x =
+          new BigDecimal(s.strip().startsWith("+") ? s.strip().substring(1) : s.strip())
+              .doubleValue();
+    } else if (value instanceof Boolean b) {
+      x = b ? 1 : 0;
+    } else if (value instanceof Numeric n) {
+      x = n.bigDecimalValue().doubleValue();
+    } else if (value instanceof Number n) {
+      x = asDouble(n);
+    } else {
+      return null;
+    }
+    if (!Double.isFinite(x)) {
+      return null;
+    }
+    return info.dataType().equals("float") ? (double) (float) x : x;
+  }
+
+  /**
+   * The date or datetime an INSERT stores: a DATE drops the time ({@code '2024-01-15 10:00:00'} is
+   * stored as 2024-01-15). Under a hashed algorithm, whose key is the exact value, fractional
+   * seconds beyond the column's precision are dropped when the server's truncation and rounding
+   * agree (MariaDB truncates, MySQL and TIME_ROUND_FRACTIONAL round) and refused otherwise; other
+   * algorithms place by the period, as before.
+   */
+  private static Object storedTemporal(ColumnInfo info, Object value, ShardingAlgorithm algorithm) {
+    Object t = temporal(info, value);
+    if (t instanceof LocalDateTime dt && info.kind() == ColumnInfo.Kind.DATE) {
+      return dt.toLocalDate();
+    }
+    if (t instanceof LocalDateTime dt && algorithm instanceof CollationKeyed) {
+      java.util.regex.Matcher m = FRACTION_DIGITS.matcher(info.columnType());
+      int digits = m.find() ? Integer.parseInt(m.group(1)) : 0;
+      int unit = (int) Math.pow(10, 9 - digits);
+      int dropped = dt.getNano() % unit;
+      if (dropped == 0) {
+        return dt;
+      }
+      return dropped * 2 < unit ? dt.withNano(dt.getNano() - dropped) : null;
+    }
+    return t;
+  }
+
+  private static final Pattern FRACTION_DIGITS = Pattern.compile("\\((\\d)\\)");
 
   /** The start of an INSERT refusal: {@code cannot choose the data node of t.c (type) = 'v'}. */
   private static String noNode(String table, String column, String columnType, Object value) {
