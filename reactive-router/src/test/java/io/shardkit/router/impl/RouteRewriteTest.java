@@ -134,14 +134,16 @@ class RouteRewriteTest {
     assertThat(where(units))
         .containsExactly(
             "ds_0:SELECT * FROM t_order_1 WHERE order_id IN (?, ?, ?) AND user_id = 0",
-            "ds_0:SELECT * FROM t_order_2 WHERE order_id IN (?) AND user_id = 0");
+            "ds_0:SELECT * FROM t_order_2 WHERE order_id IN (?, ?) AND user_id = 0");
     assertThat(units.get(0).params().deepToString()).isEqualTo("[1,5,9]");
-    assertThat(units.get(1).params().deepToString()).isEqualTo("[2]");
+    // a list pruned to one item keeps a second one (from another node): an IN of one item is an
+    // =, which the server may compare in another type (HashedKeyConversionTest)
+    assertThat(units.get(1).params().deepToString()).isEqualTo("[1,2]");
     assertThat(
             where(
                 route(RULES, "SELECT * FROM t_order WHERE user_id IN (1, 2, 3) AND order_id = 0")))
         .containsExactly(
-            "ds_0:SELECT * FROM t_order_0 WHERE user_id IN (2) AND order_id = 0",
+            "ds_0:SELECT * FROM t_order_0 WHERE user_id IN (1, 2) AND order_id = 0",
             "ds_1:SELECT * FROM t_order_0 WHERE user_id IN (1, 3) AND order_id = 0");
   }
 

@@ -92,9 +92,10 @@ final class Coercion {
   }
 
   /**
-   * A DECIMAL column compares exactly with an integer or decimal, and as a double with a double
-   * (and with a string, which routes everywhere): the double matches the stored value whose double
-   * it is, which for at most 15 digits is one value, the double rounded to the column's scale.
+   * A DECIMAL column compares exactly with an integer or decimal literal, and as a double with a
+   * double, a string (routed everywhere) or a decimal parameter (sent as text): a double matches
+   * the stored value whose double it is, which for at most 15 digits is one value, the double
+   * rounded to the column's scale.
    */
   private static Object decimalForComparison(ColumnInfo info, Object value) {
     if (value instanceof String) {
@@ -113,7 +114,24 @@ final class Coercion {
       return b ? BigDecimal.ONE : BigDecimal.ZERO;
     }
     BigDecimal d = decimal(value);
-    return d != null ? d : value;
+    if (d == null) {
+      return value;
+    }
+    if (value instanceof BigDecimal || value instanceof BigInteger || value instanceof Numeric) {
+      // the client sends these as their text when they are parameters, and the server compares a
+      // DECIMAL with a string as doubles (? = 1.0100000000000000001 holds for 1.01): the exact
+      // and the double reading name the same stored value only when the value has no more
+      // decimals than the column and at most 15 digits
+      int[] ps = precisionScale(info);
+      BigDecimal stripped = d.stripTrailingZeros();
+      if (ps == null
+          || ps[0] > 15
+          || stripped.scale() > ps[1]
+          || stripped.precision() - Math.min(0, stripped.scale()) > 15) {
+        return ANY;
+      }
+    }
+    return d;
   }
 
   /**
