@@ -33,6 +33,17 @@ final class DmlGenerator {
       return insert(table);
     }
     Pred where = keyedWhere(scope);
+    Long limit = null;
+    if (literals.extended() && literals.chance(20)) {
+      // ORDER BY id LIMIT n, routed when the key pins one node (refused on several)
+      Pred pin =
+          new Pred.Compare(
+              scope.get(1).expr(),
+              "=",
+              new Expr.Value(literals.storableFor(table, table.key()), literals.chance(50)));
+      where = literals.chance(50) ? pin : new Pred.Junction("AND", List.of(pin, where));
+      limit = (long) literals.between(0, 3);
+    }
     if (roll < 75) {
       List<DmlSpec.Assignment> sets = new ArrayList<>();
       int n = literals.between(1, 2);
@@ -42,9 +53,9 @@ final class DmlGenerator {
             new DmlSpec.Assignment(
                 c, new Expr.Value(literals.storableFor(table, c), literals.chance(50))));
       }
-      return new DmlSpec(DmlSpec.Kind.UPDATE, table, List.of(), sets, where);
+      return new DmlSpec(DmlSpec.Kind.UPDATE, table, List.of(), sets, where, limit);
     }
-    return new DmlSpec(DmlSpec.Kind.DELETE, table, List.of(), List.of(), where);
+    return new DmlSpec(DmlSpec.Kind.DELETE, table, List.of(), List.of(), where, limit);
   }
 
   private Pred keyedWhere(List<Scoped> scope) {

@@ -45,6 +45,18 @@ record FuzzConfig(
           "utf8mb4_nopad_bin",
           "latin1_swedish_ci");
 
+  /** The second generation's: also UCA 5.2.0 and 14.0.0 (MariaDB 11.4) and latin1_general_ci. */
+  static final List<String> EXTENDED_COLLATIONS =
+      List.of(
+          "utf8mb4_general_ci",
+          "utf8mb4_unicode_ci",
+          "utf8mb4_bin",
+          "utf8mb4_nopad_bin",
+          "latin1_swedish_ci",
+          "utf8mb4_unicode_520_ci",
+          "utf8mb4_uca1400_ai_ci",
+          "latin1_general_ci");
+
   /** Value column types; strings appear once per collation (VARCHAR and CHAR alternate). */
   static List<ColumnType> defaultColumnTypes() {
     return List.of(
@@ -87,7 +99,7 @@ record FuzzConfig(
         servers,
         dataSources,
         columnTypes,
-        collations,
+        on ? EXTENDED_COLLATIONS : COLLATIONS,
         valueColumns,
         rowsPerTable,
         statementsPerWorld,

@@ -34,6 +34,11 @@ final class Literals {
     this.extended = extended;
   }
 
+  /** Whether the second generation's forms are on ({@link FuzzConfig#extended}). */
+  boolean extended() {
+    return extended;
+  }
+
   /** A value to compare a column with, or to write into it. */
   Object valueFor(FuzzTable table, FuzzColumn column) {
     boolean key = column.name().equals("k");

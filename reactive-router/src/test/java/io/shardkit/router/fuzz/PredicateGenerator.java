@@ -76,6 +76,23 @@ final class PredicateGenerator {
       return new Pred.Compare(
           new Expr.Arithmetic("+", col, new Expr.Value(0L, false)), literals.pick(OPS), value(s));
     }
+    if (literals.extended() && s.column().type().isString() && literals.chance(30)) {
+      // the collation on the value's side: an explicit COLLATE wins over the column's, so
+      // k_bin = 'zoe' COLLATE utf8mb4_general_ci matches keys on other nodes than k's own key
+      List<String> collations =
+          s.column().type().charset().equals("latin1")
+              ? List.of("latin1_bin", "latin1_general_ci", "latin1_swedish_ci", "utf8mb4_bin")
+              : List.of(
+                  "utf8mb4_bin", "utf8mb4_general_ci", "utf8mb4_unicode_ci", "utf8mb4_nopad_bin");
+      Object v = literals.valueFor(s.table(), s.column());
+      Expr value =
+          new Expr.Collated(
+              new Expr.Value(v instanceof String ? v : "Zürich", literals.chance(50)),
+              literals.pick(collations));
+      return literals.chance(70)
+          ? new Pred.Compare(col, literals.pick(List.of("=", "=", "<>", "<=>")), value)
+          : new Pred.In(col, List.of(value(s), value), false);
+    }
     if (s.column().type().isString() && literals.chance(50)) {
       String collation =
           s.column().type().charset().equals("latin1") ? "latin1_bin" : "utf8mb4_bin";
