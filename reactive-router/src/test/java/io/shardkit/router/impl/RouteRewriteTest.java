@@ -93,6 +93,19 @@ class RouteRewriteTest {
   }
 
   @Test
+  void aNegativeDecimalLiteralIsAShardingValue() {
+    // was refused in an INSERT ("must be a literal or a ? parameter") and read every node
+    assertThat(
+            route(RULES, "INSERT INTO t_order (user_id, order_id, status) VALUES (-3.0, 1, 'a')"))
+        .extracting(u -> u.dataSource() + " " + u.sql())
+        .containsExactly(
+            "ds_1 INSERT INTO t_order_1 (user_id, order_id, status) VALUES (-3.0, 1, 'a')");
+    assertThat(route(RULES, "SELECT * FROM t_order WHERE user_id = -3.0e0 AND order_id = 1"))
+        .extracting(SqlUnit::dataSource)
+        .containsExactly("ds_1");
+  }
+
+  @Test
   void aNullShardingKeyInAnInsertGoesToTheFirstNodeItsOtherKeysLeave() {
     assertThat(
             route(RULES, "INSERT INTO t_order (user_id, order_id, status) VALUES (NULL, 1, 'a')"))
