@@ -109,6 +109,16 @@ final class DmlGenerator {
                   0.1f,
                   new java.math.BigDecimal("2.50"));
           case YEAR -> List.of(24L, "24", 70L, "0", 0L, "00", 1L, "2024", 99L);
+          case TIME ->
+              List.of(
+                  "12:30",
+                  " 12:30:00",
+                  "25:00",
+                  123000L,
+                  java.time.LocalTime.of(12, 30),
+                  java.time.Duration.ofMinutes(750).plusMillis(400),
+                  java.time.Duration.ofMinutes(750).plusMillis(600),
+                  "-0:0:1");
           default -> List.of();
         };
     return forms.isEmpty() ? null : literals.pick(forms);

@@ -35,7 +35,7 @@ record FuzzConfig(
     int statementsPerWorld,
     int dmlPercent,
     int findingsToShrink,
-    boolean extended) {
+    int generation) {
 
   static final List<String> COLLATIONS =
       List.of(
@@ -88,11 +88,17 @@ record FuzzConfig(
 
   static FuzzConfig defaults(long seed, int statements) {
     return new FuzzConfig(
-        seed, statements, 2, 4, defaultColumnTypes(), COLLATIONS, 5, 24, 1500, 12, 25, false);
+        seed, statements, 2, 4, defaultColumnTypes(), COLLATIONS, 5, 24, 1500, 12, 25, 1);
   }
 
-  /** The same run with the second generation's tables, key forms and parameter types. */
-  FuzzConfig withExtended(boolean on) {
+  /** Whether the second generation's tables and forms are on. */
+  boolean extended() {
+    return generation >= 2;
+  }
+
+  /** The same run in another generation (see {@link #generation}). */
+  FuzzConfig withGeneration(int generation) {
+    boolean on = generation >= 2;
     return new FuzzConfig(
         seed,
         statements,
@@ -105,7 +111,7 @@ record FuzzConfig(
         statementsPerWorld,
         dmlPercent,
         findingsToShrink,
-        on);
+        generation);
   }
 
   /** The same run with another shrinking budget. */
@@ -122,7 +128,7 @@ record FuzzConfig(
         statementsPerWorld,
         dmlPercent,
         findings,
-        extended);
+        generation);
   }
 
   FuzzConfig {

@@ -23,8 +23,8 @@ final class FuzzData {
         row.add(keys.get(random.nextInt(keys.size())));
         for (FuzzColumn c : table.valueColumns()) {
           List<Object> values =
-              table.name().equals(FuzzSchema.COMPLEX) && c.name().equals("c1")
-                  ? FuzzSchema.keyValues(table)
+              FuzzSchema.isComplex(table) && c.name().equals("c1")
+                  ? FuzzSchema.complexSecondValues(table)
                   : c.type().interestingValues();
           row.add(values.get(random.nextInt(values.size())));
         }

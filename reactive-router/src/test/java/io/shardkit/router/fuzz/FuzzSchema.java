@@ -22,6 +22,7 @@ record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
   static final String SINGLE = "t_single";
   static final String SINGLE_DATA_SOURCE = "ds_2";
   static final String COMPLEX = "t_cx";
+  static final String COMPLEX_STRING = "t_cxs";
 
   FuzzTable table(String name) {
     return tables.stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow();
@@ -121,6 +122,9 @@ record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
     if (config.extended()) {
       extendedTables(config, random, all, tables);
     }
+    if (config.generation() >= 3) {
+      thirdTables(config, random, all, tables);
+    }
     tables.add(
         new FuzzTable(
             BROADCAST,
@@ -213,6 +217,72 @@ record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
             new JsonObject().put("dataNodes", all + ".t_cx").put("databaseStrategy", complex)));
   }
 
+  /**
+   * The third generation's: hash-mod over a CHAR(20) key (stored without trailing spaces) and a
+   * TIME key, and complex-hash-mod over a VARCHAR key (collation sort keys) and an INT {@code c1}.
+   */
+  private static void thirdTables(
+      FuzzConfig config, Random random, String all, List<FuzzTable> tables) {
+    int n = config.dataSources();
+    String chrCollation = config.collations().get(random.nextInt(config.collations().size()));
+    tables.add(
+        sharded(
+            config,
+            random,
+            "t_chr",
+            new ColumnType("CHAR(20)", ColumnType.Kind.STRING, chrCollation),
+            "hash-mod",
+            new JsonObject()
+                .put("dataNodes", all + ".t_chr_${0..1}")
+                .put("databaseStrategy", strategy("hash-mod", new JsonObject().put("count", n)))
+                .put("tableStrategy", strategy("hash-mod", new JsonObject().put("count", 2)))));
+    tables.add(
+        sharded(
+            config,
+            random,
+            "t_tm",
+            ColumnType.TIME,
+            "hash-mod",
+            new JsonObject()
+                .put("dataNodes", all + ".t_tm")
+                .put("databaseStrategy", strategy("hash-mod", new JsonObject().put("count", n)))));
+    String cxCollation = config.collations().get(random.nextInt(config.collations().size()));
+    List<FuzzColumn> cx = new ArrayList<>(columns(config, random, ColumnType.varchar(cxCollation)));
+    cx.set(2, new FuzzColumn("c1", ColumnType.INT));
+    tables.add(
+        new FuzzTable(
+            COMPLEX_STRING,
+            FuzzTable.Distribution.SHARDED,
+            "complex-hash-mod",
+            cx,
+            new JsonObject()
+                .put("dataNodes", all + "." + COMPLEX_STRING)
+                .put(
+                    "databaseStrategy",
+                    new JsonObject()
+                        .put("columns", new JsonArray().add("k").add("c1"))
+                        .put(
+                            "algorithm",
+                            new JsonObject()
+                                .put("type", "complex-hash-mod")
+                                .put("props", new JsonObject().put("count", n))))));
+  }
+
+  /** Whether the table is sharded by complex-hash-mod over {@code (k, c1)}. */
+  static boolean isComplex(FuzzTable table) {
+    return table.name().equals(COMPLEX) || table.name().equals(COMPLEX_STRING);
+  }
+
+  /**
+   * The values {@code c1} of a complex-hash-mod table takes: integers, no NULL (for {@code t_cx}
+   * those of its INT key, as in the second generation).
+   */
+  static List<Object> complexSecondValues(FuzzTable table) {
+    return table.name().equals(COMPLEX)
+        ? keyValues(table)
+        : List.of(-3L, -1L, 0L, 1L, 2L, 5L, 7L, 17L, 17L, 42L, 100L);
+  }
+
   private static JsonObject strategy(String type, JsonObject props) {
     JsonObject algorithm = new JsonObject().put("type", type);
     if (!props.isEmpty()) {
@@ -283,6 +353,13 @@ record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
         for (double v : new double[] {0.0, -1.5, 0.1, 0.1, 2.5, 1e10, 9007199254740992.0, 17}) {
           out.add(v);
         }
+      }
+      case TIME -> {
+        for (long minutes : new long[] {0, 750, 750, -750, 1500, -1}) {
+          out.add(java.time.Duration.ofMinutes(minutes));
+        }
+        out.add(java.time.Duration.ofHours(838).plusMinutes(59).plusSeconds(59));
+        out.add(java.time.Duration.ofSeconds(-1));
       }
       case YEAR -> {
         for (long v : new long[] {0, 1901, 1970, 1999, 2000, 2001, 2024, 2024, 2069, 2155}) {

@@ -75,7 +75,7 @@ class FuzzTest {
     FuzzStats stats =
         run(
             FuzzConfig.defaults(seed, Integer.parseInt(count))
-                .withExtended(Integer.getInteger("fuzz.gen", 1) >= 2));
+                .withGeneration(Integer.getInteger("fuzz.gen", 1)));
     assertThat(stats.statements()).isGreaterThanOrEqualTo(Integer.parseInt(count));
   }
 

@@ -117,6 +117,19 @@ final class FuzzWorld implements AutoCloseable {
    */
   DataNode nodeOf(FuzzTable table, List<Object> row) {
     Object key = plain(row.get(1));
+    if (table.name().equals(FuzzSchema.COMPLEX_STRING)) {
+      Object second = plain(row.get(2));
+      if (!(key instanceof String text) || second == null) {
+        throw new IllegalArgumentException("no node for " + key + ", " + second);
+      }
+      java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+      crc.update(sortKey(table.key().type(), text));
+      crc.update('|');
+      crc.update(
+          io.shardkit.router.impl.algorithm.ShardingValues.canonical(second)
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return new DataNode("ds_" + (crc.getValue() % dataSources.size()), table.name());
+    }
     if (table.name().equals(FuzzSchema.COMPLEX)) {
       Map<String, Object> values = new java.util.HashMap<>();
       values.put("k", key);
@@ -160,13 +173,30 @@ final class FuzzWorld implements AutoCloseable {
     return stringKeyNodes.computeIfAbsent(
         table.name() + "\u0000" + key,
         k -> {
+          java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+          crc.update(sortKey(type, key));
+          long h = crc.getValue();
+          return new DataNode("ds_" + (h % dataSources.size()), table.name() + "_" + (h % 2));
+        });
+  }
+
+  /**
+   * The key's WEIGHT_STRING in the column's collation as the reference server returns it (a CHAR
+   * value without its trailing spaces, which the column does not store), trailing space weights
+   * removed under PAD SPACE.
+   */
+  private byte[] sortKey(ColumnType type, String key) {
+    String stored = type.isChar() ? key.replaceAll(" +$", "") : key;
+    return sortKeys.computeIfAbsent(
+        type.collation() + "\u0000" + stored,
+        k -> {
           String collation = type.collation();
           String charset = type.charset();
           io.vertx.core.json.JsonObject row =
               reference
                   .query(
                       "SELECT HEX(WEIGHT_STRING(CONVERT("
-                          + SqlText.literal(key)
+                          + SqlText.literal(stored)
                           + " USING "
                           + charset
                           + ") COLLATE "
@@ -188,12 +218,11 @@ final class FuzzWorld implements AutoCloseable {
               size -= space.length;
             }
           }
-          java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-          crc.update(weight, 0, size);
-          long h = crc.getValue();
-          return new DataNode("ds_" + (h % dataSources.size()), table.name() + "_" + (h % 2));
+          return java.util.Arrays.copyOf(weight, size);
         });
   }
+
+  private final Map<String, byte[]> sortKeys = new java.util.HashMap<>();
 
   /** Replaces a table's rows on the reference and on its actual tables. */
   void load(String tableName, List<List<Object>> tableRows) {

@@ -149,6 +149,18 @@ final class Literals {
                   new BigDecimal("2.50"),
                   -0.0);
           case YEAR -> List.of(24L, "24", "2024", 0L, "0", "00", 70L, 1L, "1", 99L);
+          case TIME ->
+              List.of(
+                  "12:30",
+                  "12:30:00",
+                  "12:30:00.000",
+                  " 12:30:00",
+                  "-12:30:00",
+                  "25:00:00",
+                  123000L,
+                  "123000",
+                  java.time.LocalTime.of(12, 30),
+                  java.time.Duration.ofMinutes(750).plusMillis(400));
           default -> List.of();
         };
     return forms.isEmpty() ? null : pick(forms);
@@ -200,10 +212,11 @@ final class Literals {
 
   /** A value that can be written into the column without an error (no odd forms). */
   Object storableFor(FuzzTable table, FuzzColumn column) {
-    boolean key =
-        column.name().equals("k")
-            || table.name().equals(FuzzSchema.COMPLEX) && column.name().equals("c1");
-    List<Object> pool = key ? FuzzSchema.keyValues(table) : column.type().interestingValues();
+    if (FuzzSchema.isComplex(table) && column.name().equals("c1")) {
+      return pick(FuzzSchema.complexSecondValues(table));
+    }
+    List<Object> pool =
+        column.name().equals("k") ? FuzzSchema.keyValues(table) : column.type().interestingValues();
     return pick(pool);
   }
 
