@@ -87,9 +87,39 @@ final class Coercion {
         Object y = year(value);
         yield y == null ? ANY : y;
       }
+      case TIME -> {
+        Object t = time(value);
+        yield t == null ? ANY : t;
+      }
       default -> value;
     };
   }
+
+  /**
+   * A TIME value as a Duration, the way a TIME key is hashed and read back: a Duration, a LocalTime
+   * or a string {@code [-]H:MM[:SS[.ffffff]]} within the column's range; null for other forms
+   * ({@code 'D HH:MM:SS'}, the number {@code 123000}), which a condition routes everywhere and an
+   * INSERT refuses.
+   */
+  static java.time.Duration time(Object value) {
+    java.time.Duration d;
+    if (value instanceof java.time.Duration x) {
+      d = x;
+    } else if (value instanceof java.time.LocalTime t) {
+      d = java.time.Duration.ofNanos(t.toNanoOfDay());
+    } else if (value instanceof String s && TIME_TEXT.matcher(s).matches()) {
+      d = MysqlValues.time(s);
+    } else {
+      return null;
+    }
+    return d == null || d.abs().compareTo(TIME_MAX) >= 0 ? null : d;
+  }
+
+  /** Minutes and seconds below 60 (the server reads '12:75' otherwise). */
+  private static final Pattern TIME_TEXT =
+      Pattern.compile("^\\s*-?\\d{1,3}:[0-5]?\\d(:[0-5]?\\d(\\.\\d{1,6})?)?\\s*$");
+
+  private static final java.time.Duration TIME_MAX = java.time.Duration.ofHours(839);
 
   /**
    * A DECIMAL column compares exactly with an integer or decimal literal, and as a double with a
@@ -437,6 +467,7 @@ final class Coercion {
           case DECIMAL -> storedDecimal(info, value);
           case FLOAT -> storedFloating(info, value);
           case YEAR -> year(value);
+          case TIME -> storedTime(info, value, algorithm);
           default -> value;
         };
     if (out == null) {
@@ -544,6 +575,34 @@ final class Coercion {
       return dropped * 2 < unit ? dt.withNano(dt.getNano() - dropped) : null;
     }
     return t;
+  }
+
+  /**
+   * The TIME an INSERT stores, for a hashed algorithm: a Duration with fractional seconds beyond
+   * the column's precision dropped when truncation (MariaDB) and rounding (MySQL) agree; refused
+   * when they do not, or for a form {@link #time} does not read.
+   */
+  private static Object storedTime(ColumnInfo info, Object value, ShardingAlgorithm algorithm) {
+    if (!(algorithm instanceof CollationKeyed)) {
+      return value; // placed by the algorithm's own reading, as before
+    }
+    java.time.Duration d = time(value);
+    if (d == null) {
+      return null;
+    }
+    java.util.regex.Matcher m = FRACTION_DIGITS.matcher(info.columnType());
+    int digits = m.find() ? Integer.parseInt(m.group(1)) : 0;
+    long unit = (long) Math.pow(10, 9 - digits);
+    java.time.Duration a = d.abs();
+    long dropped = a.getNano() % unit;
+    if (dropped == 0) {
+      return d;
+    }
+    if (dropped * 2 >= unit) {
+      return null;
+    }
+    java.time.Duration cut = a.minusNanos(dropped);
+    return d.isNegative() ? cut.negated() : cut;
   }
 
   private static final Pattern FRACTION_DIGITS = Pattern.compile("\\((\\d)\\)");
