@@ -157,7 +157,7 @@ class HashedKeyConversionTest {
       {"t_yr", "k IN ('0', 99)"},
       {"t_yr", "k = 1901"},
       {"t_tm", "k = '12:30:00.000'"},
-      {"t_tm", "k IN ('1:02:03', '-1:01:00.4')"},
+      {"t_tm", "k IN ('1:02:03', '-1:01:00')"},
     };
     for (String[] r : reads) {
       String sql = "SELECT id, k FROM %s WHERE " + r[1] + " ORDER BY id";
@@ -220,6 +220,31 @@ class HashedKeyConversionTest {
           .cause()
           .isInstanceOf(UnsupportedSqlException.class)
           .hasMessageContaining(row[0] + ".k");
+    }
+  }
+
+  /**
+   * An equality with a value finer than a temporal key (a time of day for a DATE, more fractional
+   * seconds than a TIME or DATETIME holds) has no single answer on one MariaDB (its index lookup
+   * cuts the value, its table scan does not; fuzz gen 3, seed 142): refused before any I/O.
+   */
+  @Test
+  void anEqualityFinerThanATemporalKeyIsRefused() {
+    for (String[] q :
+        new String[][] {
+          {"t_tm", "k IN ('12:30:00.400000')"},
+          {"t_tm", "k = '12:30:00.4'"},
+          {"t_dt", "k = '2024-01-15 10:00:00.4'"},
+          {"t_date", "k = '2024-01-15 10:00:00'"},
+          {"t_date", "k IN ('2024-01-15', 20240115100000)"},
+        }) {
+      assertThatThrownBy(
+              () -> await(pool.query("SELECT id FROM " + q[0] + " WHERE " + q[1]).execute()))
+          .as(q[1])
+          .isInstanceOf(ExecutionException.class)
+          .cause()
+          .isInstanceOf(UnsupportedSqlException.class)
+          .hasMessageContaining("cannot answer " + q[0] + ".k");
     }
   }
 
