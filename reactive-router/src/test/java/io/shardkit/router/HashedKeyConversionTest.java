@@ -237,6 +237,8 @@ class HashedKeyConversionTest {
           {"t_dt", "k = '2024-01-15 10:00:00.4'"},
           {"t_date", "k = '2024-01-15 10:00:00'"},
           {"t_date", "k IN ('2024-01-15', 20240115100000)"},
+          {"t_dec", "k IN (1.005)"},
+          {"t_dec", "k = '1.005'"},
         }) {
       assertThatThrownBy(
               () -> await(pool.query("SELECT id FROM " + q[0] + " WHERE " + q[1]).execute()))
@@ -246,6 +248,35 @@ class HashedKeyConversionTest {
           .isInstanceOf(UnsupportedSqlException.class)
           .hasMessageContaining("cannot answer " + q[0] + ".k");
     }
+  }
+
+  /**
+   * HAVING compares a DATE with a LocalDateTime parameter (sent as DATETIME) as datetimes: the
+   * merge compared their Java texts ('1999-12-31' < '1999-12-31T00:00') and dropped the group (fuzz
+   * gen 3, seed 143).
+   */
+  @Test
+  void havingComparesADateWithADatetimeParameterAsDatetimes() throws Exception {
+    for (SqlClient c : List.of(pool, reference)) {
+      String table = c == pool ? "t_date" : "ref_t_date";
+      await(
+          c.query(
+                  "INSERT INTO "
+                      + table
+                      + " (id, k) VALUES (600, '1999-12-31'), (601, '2000-01-02')")
+              .execute());
+    }
+    String sql = "SELECT k, COUNT(*) FROM %s GROUP BY k HAVING k BETWEEN ? AND ? ORDER BY k";
+    Tuple params =
+        Tuple.of(
+            java.time.LocalDateTime.of(1999, 12, 31, 0, 0), java.time.LocalDate.of(2024, 2, 29));
+    List<String> expected = rows(reference, String.format(sql, "ref_t_date"), params);
+    assertThat(expected).anyMatch(r -> r.startsWith("1999-12-31"));
+    assertThat(rows(pool, String.format(sql, "t_date"), params)).isEqualTo(expected);
+    String ge = "SELECT k FROM %s GROUP BY k HAVING k >= ? ORDER BY k";
+    Tuple late = Tuple.of(java.time.LocalDateTime.of(2000, 1, 1, 12, 0));
+    assertThat(rows(pool, String.format(ge, "t_date"), late))
+        .isEqualTo(rows(reference, String.format(ge, "ref_t_date"), late));
   }
 
   static List<String> rows(SqlClient client, String sql, Tuple params) throws Exception {
