@@ -165,8 +165,7 @@ final class NodeSets {
       List<ValueRef> values = leaf.values();
       for (int i = 0; i < values.size(); i++) {
         Object raw = resolve(values.get(i), params);
-        coercion.refuseFractionalEquality(
-            leaf.table(), leaf.column(), raw, values.get(i).isParam());
+        coercion.refuseFractionalEquality(leaf.table(), leaf.column(), raw);
         Object v = coercion.condition(leaf.table(), leaf.column(), raw, strategy.algorithm());
         if (v == null) {
           continue;
@@ -385,7 +384,7 @@ final class NodeSets {
         List<Object> out = new ArrayList<>();
         for (ValueRef v : leaf.values()) {
           Object raw = resolve(v, params);
-          coercion.refuseFractionalEquality(table, column, raw, v.isParam());
+          coercion.refuseFractionalEquality(table, column, raw);
           Object value = coercion.condition(table, column, raw, algorithm);
           if (value == Coercion.ANY) {
             return null;
