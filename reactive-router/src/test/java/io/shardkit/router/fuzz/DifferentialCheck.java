@@ -293,7 +293,7 @@ final class DifferentialCheck {
     Object key = row.get(1);
     DataNode expected;
     try {
-      expected = world.nodeOf(table, key);
+      expected = world.nodeOf(table, row);
     } catch (RuntimeException e) {
       return Optional.of(
           "misplaced row: k=" + key + " has no node (" + e.getMessage() + ") but is on " + node);

@@ -33,6 +33,17 @@ final class DmlGenerator {
       return insert(table);
     }
     Pred where = keyedWhere(scope);
+    Long limit = null;
+    if (literals.extended() && literals.chance(20)) {
+      // ORDER BY id LIMIT n, routed when the key pins one node (refused on several)
+      Pred pin =
+          new Pred.Compare(
+              scope.get(1).expr(),
+              "=",
+              new Expr.Value(literals.storableFor(table, table.key()), literals.chance(50)));
+      where = literals.chance(50) ? pin : new Pred.Junction("AND", List.of(pin, where));
+      limit = (long) literals.between(0, 3);
+    }
     if (roll < 75) {
       List<DmlSpec.Assignment> sets = new ArrayList<>();
       int n = literals.between(1, 2);
@@ -42,9 +53,9 @@ final class DmlGenerator {
             new DmlSpec.Assignment(
                 c, new Expr.Value(literals.storableFor(table, c), literals.chance(50))));
       }
-      return new DmlSpec(DmlSpec.Kind.UPDATE, table, List.of(), sets, where);
+      return new DmlSpec(DmlSpec.Kind.UPDATE, table, List.of(), sets, where, limit);
     }
-    return new DmlSpec(DmlSpec.Kind.DELETE, table, List.of(), List.of(), where);
+    return new DmlSpec(DmlSpec.Kind.DELETE, table, List.of(), List.of(), where, limit);
   }
 
   private Pred keyedWhere(List<Scoped> scope) {
@@ -62,6 +73,57 @@ final class DmlGenerator {
     return predicates.condition(scope, 1);
   }
 
+  /**
+   * A key the server converts before it stores it (second-generation key kinds): decimals rounded
+   * to the column's scale or written as strings, datetimes and numbers stored as a DATE, decimals
+   * and strings stored as a DOUBLE, two-digit years. Null for the other key kinds.
+   */
+  private Object insertForm(ColumnType.Kind kind) {
+    List<Object> forms =
+        switch (kind) {
+          case DECIMAL ->
+              List.of(
+                  new java.math.BigDecimal("1.005"),
+                  new java.math.BigDecimal("-1.005"),
+                  new java.math.BigDecimal("3.999"),
+                  new java.math.BigDecimal("2.345"),
+                  "01.5",
+                  "1.5",
+                  " 2.35",
+                  "1.505",
+                  2L,
+                  1.5);
+          case DATE ->
+              List.of(
+                  "2024-02-15 10:00:00",
+                  java.time.LocalDateTime.of(2024, 2, 16, 23, 59, 59),
+                  20240215103000L,
+                  "20240229",
+                  java.time.LocalDate.of(2024, 2, 1));
+          case DOUBLE ->
+              List.of(
+                  new java.math.BigDecimal("0.1000000000000000055"),
+                  "0.10",
+                  9007199254740993L,
+                  "1e10",
+                  0.1f,
+                  new java.math.BigDecimal("2.50"));
+          case YEAR -> List.of(24L, "24", 70L, "0", 0L, "00", 1L, "2024", 99L);
+          case TIME ->
+              List.of(
+                  "12:30",
+                  " 12:30:00",
+                  "25:00",
+                  123000L,
+                  java.time.LocalTime.of(12, 30),
+                  java.time.Duration.ofMinutes(750).plusMillis(400),
+                  java.time.Duration.ofMinutes(750).plusMillis(600),
+                  "-0:0:1");
+          default -> List.of();
+        };
+    return forms.isEmpty() ? null : literals.pick(forms);
+  }
+
   private DmlSpec insert(FuzzTable table) {
     List<List<Expr>> rows = new ArrayList<>();
     int n = literals.between(1, 4);
@@ -73,6 +135,8 @@ final class DmlGenerator {
         key = java.time.LocalDateTime.of(2025, 6, 1, 0, 0); // after the last interval table
       } else if (table.key().type().kind() == ColumnType.Kind.UNSIGNED && literals.chance(15)) {
         key = literals.pick(List.of(UNSIGNED_MAX, UNSIGNED_MAX.shiftRight(1).add(BigInteger.ONE)));
+      } else if (insertForm(table.key().type().kind()) != null && literals.chance(30)) {
+        key = insertForm(table.key().type().kind());
       } else if (key instanceof Long l && literals.chance(20)) {
         key = literals.pick(List.of(String.valueOf(l), "0" + l, " " + l));
       }

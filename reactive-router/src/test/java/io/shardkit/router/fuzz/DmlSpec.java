@@ -5,10 +5,20 @@ import java.util.List;
 
 /**
  * A generated INSERT (several rows, all columns listed), UPDATE (SET some columns WHERE ...) or
- * DELETE (WHERE ...).
+ * DELETE (WHERE ...), the last two maybe with {@code ORDER BY id LIMIT n} ({@code limit} not null;
+ * ids are unique, so the rows it reaches are one database's).
  */
 record DmlSpec(
-    Kind kind, FuzzTable table, List<List<Expr>> rows, List<Assignment> sets, Pred where) {
+    Kind kind,
+    FuzzTable table,
+    List<List<Expr>> rows,
+    List<Assignment> sets,
+    Pred where,
+    Long limit) {
+
+  DmlSpec(Kind kind, FuzzTable table, List<List<Expr>> rows, List<Assignment> sets, Pred where) {
+    this(kind, table, rows, sets, where, null);
+  }
 
   enum Kind {
     INSERT,
@@ -56,6 +66,9 @@ record DmlSpec(
       w.append(" WHERE ");
       where.render(w);
     }
+    if (limit != null) {
+      w.append(" ORDER BY id LIMIT " + limit);
+    }
   }
 
   /** Smaller statements for shrinking: fewer rows or assignments, simpler WHERE. */
@@ -64,15 +77,18 @@ record DmlSpec(
     for (int i = 0; rows.size() > 1 && i < rows.size(); i++) {
       List<List<Expr>> fewer = new ArrayList<>(rows);
       fewer.remove(i);
-      out.add(new DmlSpec(kind, table, fewer, sets, where));
+      out.add(new DmlSpec(kind, table, fewer, sets, where, limit));
     }
     for (int i = 0; sets.size() > 1 && i < sets.size(); i++) {
       List<Assignment> fewer = new ArrayList<>(sets);
       fewer.remove(i);
-      out.add(new DmlSpec(kind, table, rows, fewer, where));
+      out.add(new DmlSpec(kind, table, rows, fewer, where, limit));
     }
     if (where != null) {
-      where.simpler().forEach(p -> out.add(new DmlSpec(kind, table, rows, sets, p)));
+      where.simpler().forEach(p -> out.add(new DmlSpec(kind, table, rows, sets, p, limit)));
+    }
+    if (limit != null) {
+      out.add(new DmlSpec(kind, table, rows, sets, where, null));
     }
     return out;
   }

@@ -18,6 +18,10 @@ import java.util.List;
  * @param statementsPerWorld statements run against one world before the next is built
  * @param dmlPercent share of DML statements (INSERT, UPDATE, DELETE), in percent
  * @param findingsToShrink how many mismatches (the first of each class) are shrunk into findings
+ * @param extended the second generation ({@code --gen 2}): more sharded tables, whose keys are
+ *     DECIMAL, DATE, DOUBLE, YEAR and two columns (complex-hash-mod), keys written in the forms the
+ *     server converts before it stores or compares them, and parameters of more Java types. Off, a
+ *     seed generates what it generated before.
  */
 record FuzzConfig(
     long seed,
@@ -30,7 +34,8 @@ record FuzzConfig(
     int rowsPerTable,
     int statementsPerWorld,
     int dmlPercent,
-    int findingsToShrink) {
+    int findingsToShrink,
+    int generation) {
 
   static final List<String> COLLATIONS =
       List.of(
@@ -39,6 +44,18 @@ record FuzzConfig(
           "utf8mb4_bin",
           "utf8mb4_nopad_bin",
           "latin1_swedish_ci");
+
+  /** The second generation's: also UCA 5.2.0 and 14.0.0 (MariaDB 11.4) and latin1_general_ci. */
+  static final List<String> EXTENDED_COLLATIONS =
+      List.of(
+          "utf8mb4_general_ci",
+          "utf8mb4_unicode_ci",
+          "utf8mb4_bin",
+          "utf8mb4_nopad_bin",
+          "latin1_swedish_ci",
+          "utf8mb4_unicode_520_ci",
+          "utf8mb4_uca1400_ai_ci",
+          "latin1_general_ci");
 
   /** Value column types; strings appear once per collation (VARCHAR and CHAR alternate). */
   static List<ColumnType> defaultColumnTypes() {
@@ -71,7 +88,30 @@ record FuzzConfig(
 
   static FuzzConfig defaults(long seed, int statements) {
     return new FuzzConfig(
-        seed, statements, 2, 4, defaultColumnTypes(), COLLATIONS, 5, 24, 1500, 12, 25);
+        seed, statements, 2, 4, defaultColumnTypes(), COLLATIONS, 5, 24, 1500, 12, 25, 1);
+  }
+
+  /** Whether the second generation's tables and forms are on. */
+  boolean extended() {
+    return generation >= 2;
+  }
+
+  /** The same run in another generation (see {@link #generation}). */
+  FuzzConfig withGeneration(int generation) {
+    boolean on = generation >= 2;
+    return new FuzzConfig(
+        seed,
+        statements,
+        servers,
+        dataSources,
+        columnTypes,
+        on ? EXTENDED_COLLATIONS : COLLATIONS,
+        valueColumns,
+        rowsPerTable,
+        statementsPerWorld,
+        dmlPercent,
+        findingsToShrink,
+        generation);
   }
 
   /** The same run with another shrinking budget. */
@@ -87,7 +127,8 @@ record FuzzConfig(
         rowsPerTable,
         statementsPerWorld,
         dmlPercent,
-        findings);
+        findings,
+        generation);
   }
 
   FuzzConfig {

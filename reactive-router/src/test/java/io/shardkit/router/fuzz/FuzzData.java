@@ -22,7 +22,10 @@ final class FuzzData {
         row.add((long) i);
         row.add(keys.get(random.nextInt(keys.size())));
         for (FuzzColumn c : table.valueColumns()) {
-          List<Object> values = c.type().interestingValues();
+          List<Object> values =
+              FuzzSchema.isComplex(table) && c.name().equals("c1")
+                  ? FuzzSchema.complexSecondValues(table)
+                  : c.type().interestingValues();
           row.add(values.get(random.nextInt(values.size())));
         }
         rows.add(row);

@@ -6,8 +6,10 @@ import java.nio.file.Path;
 
 /**
  * The long run from the command line ({@code reactive-router/fuzz.sh}): {@code --seed S --count N
- * [--out DIR] [--shrink FINDINGS]}. Prints the counts, writes the JSON summary and the findings to
- * {@code DIR} (default {@code target/fuzz}) and exits with 1 when any statement mismatched.
+ * [--out DIR] [--shrink FINDINGS] [--gen 2]}. {@code --gen 2} (or 3) adds the second (third)
+ * generation's tables and value forms ({@link FuzzConfig#generation}). Prints the counts, writes
+ * the JSON summary and the findings to {@code DIR} (default {@code target/fuzz}) and exits with 1
+ * when any statement mismatched.
  */
 public final class FuzzMain {
 
@@ -18,16 +20,19 @@ public final class FuzzMain {
     int count = 50_000;
     Path out = FuzzTest.OUTPUT;
     int shrink = 25;
+    int generation = 1;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--seed" -> seed = Long.parseLong(args[i + 1]);
         case "--count" -> count = Integer.parseInt(args[i + 1]);
         case "--out" -> out = Path.of(args[i + 1]);
         case "--shrink" -> shrink = Integer.parseInt(args[i + 1]);
+        case "--gen" -> generation = Integer.parseInt(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    FuzzConfig config = FuzzConfig.defaults(seed, count).withFindingsToShrink(shrink);
+    FuzzConfig config =
+        FuzzConfig.defaults(seed, count).withFindingsToShrink(shrink).withGeneration(generation);
     Vertx vertx = Vertx.vertx();
     int mismatches;
     try {

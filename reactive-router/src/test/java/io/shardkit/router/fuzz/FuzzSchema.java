@@ -21,6 +21,8 @@ record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
   static final String BROADCAST = "t_bc";
   static final String SINGLE = "t_single";
   static final String SINGLE_DATA_SOURCE = "ds_2";
+  static final String COMPLEX = "t_cx";
+  static final String COMPLEX_STRING = "t_cxs";
 
   FuzzTable table(String name) {
     return tables.stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow();
@@ -117,6 +119,12 @@ record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
             new JsonObject()
                 .put("dataNodes", all + ".t_ubig")
                 .put("databaseStrategy", strategy("mod", new JsonObject()))));
+    if (config.extended()) {
+      extendedTables(config, random, all, tables);
+    }
+    if (config.generation() >= 3) {
+      thirdTables(config, random, all, tables);
+    }
     tables.add(
         new FuzzTable(
             BROADCAST,
@@ -150,6 +158,129 @@ record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
             .put("broadcastTables", new JsonArray().add(BROADCAST))
             .put("singleTables", new JsonObject().put(SINGLE, SINGLE_DATA_SOURCE));
     return new FuzzSchema(List.copyOf(tables), rules);
+  }
+
+  /**
+   * The second generation's sharded tables: hash-mod over a DECIMAL(10,2), a DATE, a DOUBLE and a
+   * YEAR key (the server rounds, truncates or reads two-digit years before it stores or compares
+   * them), and complex-hash-mod over {@code (k, c1)}, two INT columns.
+   */
+  private static void extendedTables(
+      FuzzConfig config, Random random, String all, List<FuzzTable> tables) {
+    int n = config.dataSources();
+    tables.add(
+        sharded(
+            config,
+            random,
+            "t_dec",
+            ColumnType.decimal(10, 2),
+            "hash-mod",
+            new JsonObject()
+                .put("dataNodes", all + ".t_dec_${0..1}")
+                .put("databaseStrategy", strategy("hash-mod", new JsonObject().put("count", n)))
+                .put("tableStrategy", strategy("hash-mod", new JsonObject().put("count", 2)))));
+    for (String[] t : new String[][] {{"t_date", "DATE"}, {"t_dbl", "DOUBLE"}, {"t_yr", "YEAR"}}) {
+      ColumnType key =
+          switch (t[1]) {
+            case "DATE" -> ColumnType.DATE;
+            case "DOUBLE" -> ColumnType.DOUBLE;
+            default -> ColumnType.YEAR;
+          };
+      tables.add(
+          sharded(
+              config,
+              random,
+              t[0],
+              key,
+              "hash-mod",
+              new JsonObject()
+                  .put("dataNodes", all + "." + t[0])
+                  .put(
+                      "databaseStrategy", strategy("hash-mod", new JsonObject().put("count", n)))));
+    }
+    List<FuzzColumn> cx = new ArrayList<>(columns(config, random, ColumnType.INT));
+    cx.set(2, new FuzzColumn("c1", ColumnType.INT));
+    JsonObject complex =
+        new JsonObject()
+            .put("columns", new JsonArray().add("k").add("c1"))
+            .put(
+                "algorithm",
+                new JsonObject()
+                    .put("type", "complex-hash-mod")
+                    .put("props", new JsonObject().put("count", n)));
+    tables.add(
+        new FuzzTable(
+            COMPLEX,
+            FuzzTable.Distribution.SHARDED,
+            "complex-hash-mod",
+            cx,
+            new JsonObject().put("dataNodes", all + ".t_cx").put("databaseStrategy", complex)));
+  }
+
+  /**
+   * The third generation's: hash-mod over a CHAR(20) key (stored without trailing spaces) and a
+   * TIME key, and complex-hash-mod over a VARCHAR key (collation sort keys) and an INT {@code c1}.
+   */
+  private static void thirdTables(
+      FuzzConfig config, Random random, String all, List<FuzzTable> tables) {
+    int n = config.dataSources();
+    String chrCollation = config.collations().get(random.nextInt(config.collations().size()));
+    tables.add(
+        sharded(
+            config,
+            random,
+            "t_chr",
+            new ColumnType("CHAR(20)", ColumnType.Kind.STRING, chrCollation),
+            "hash-mod",
+            new JsonObject()
+                .put("dataNodes", all + ".t_chr_${0..1}")
+                .put("databaseStrategy", strategy("hash-mod", new JsonObject().put("count", n)))
+                .put("tableStrategy", strategy("hash-mod", new JsonObject().put("count", 2)))));
+    tables.add(
+        sharded(
+            config,
+            random,
+            "t_tm",
+            ColumnType.TIME,
+            "hash-mod",
+            new JsonObject()
+                .put("dataNodes", all + ".t_tm")
+                .put("databaseStrategy", strategy("hash-mod", new JsonObject().put("count", n)))));
+    String cxCollation = config.collations().get(random.nextInt(config.collations().size()));
+    List<FuzzColumn> cx = new ArrayList<>(columns(config, random, ColumnType.varchar(cxCollation)));
+    cx.set(2, new FuzzColumn("c1", ColumnType.INT));
+    tables.add(
+        new FuzzTable(
+            COMPLEX_STRING,
+            FuzzTable.Distribution.SHARDED,
+            "complex-hash-mod",
+            cx,
+            new JsonObject()
+                .put("dataNodes", all + "." + COMPLEX_STRING)
+                .put(
+                    "databaseStrategy",
+                    new JsonObject()
+                        .put("columns", new JsonArray().add("k").add("c1"))
+                        .put(
+                            "algorithm",
+                            new JsonObject()
+                                .put("type", "complex-hash-mod")
+                                .put("props", new JsonObject().put("count", n))))));
+  }
+
+  /** Whether the table is sharded by complex-hash-mod over {@code (k, c1)}. */
+  static boolean isComplex(FuzzTable table) {
+    return table.name().equals(COMPLEX) || table.name().equals(COMPLEX_STRING);
+  }
+
+  /**
+   * The values {@code c1} of a complex-hash-mod table takes: integers, no NULL (for {@code t_cx}
+   * those of its INT key, as in the second generation).
+   */
+  static List<Object> complexSecondValues(FuzzTable table) {
+    return table.name().equals(COMPLEX)
+        ? keyValues(table)
+        : List.of(-3L, -1L, 0L, 1L, 2L, 5L, 7L, 17L, 17L, 42L, 100L);
   }
 
   private static JsonObject strategy(String type, JsonObject props) {
@@ -204,6 +335,36 @@ record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
           }
         }
         out.add(java.time.LocalDateTime.of(2024, 1, 31, 23, 59, 59));
+      }
+      case DECIMAL -> {
+        for (String v :
+            List.of(
+                "0.00", "1.50", "1.50", "1.01", "-1.01", "2.35", "4.00", "17.00", "99999999.99")) {
+          out.add(new java.math.BigDecimal(v));
+        }
+      }
+      case DATE -> {
+        for (int day : new int[] {1, 15, 15, 16, 29}) {
+          out.add(java.time.LocalDate.of(2024, 2, day));
+        }
+        out.add(java.time.LocalDate.of(1999, 12, 31));
+      }
+      case DOUBLE -> {
+        for (double v : new double[] {0.0, -1.5, 0.1, 0.1, 2.5, 1e10, 9007199254740992.0, 17}) {
+          out.add(v);
+        }
+      }
+      case TIME -> {
+        for (long minutes : new long[] {0, 750, 750, -750, 1500, -1}) {
+          out.add(java.time.Duration.ofMinutes(minutes));
+        }
+        out.add(java.time.Duration.ofHours(838).plusMinutes(59).plusSeconds(59));
+        out.add(java.time.Duration.ofSeconds(-1));
+      }
+      case YEAR -> {
+        for (long v : new long[] {0, 1901, 1970, 1999, 2000, 2001, 2024, 2024, 2069, 2155}) {
+          out.add(v);
+        }
       }
       case UNSIGNED -> {
         for (long v = 0; v < 12; v++) {

@@ -72,7 +72,10 @@ class FuzzTest {
     String count = System.getProperty("fuzz.count");
     Assumptions.assumeTrue(count != null, "set -Dfuzz.count (and -Dfuzz.seed) for a long run");
     long seed = Long.parseLong(System.getProperty("fuzz.seed", String.valueOf(SEED)));
-    FuzzStats stats = run(FuzzConfig.defaults(seed, Integer.parseInt(count)));
+    FuzzStats stats =
+        run(
+            FuzzConfig.defaults(seed, Integer.parseInt(count))
+                .withGeneration(Integer.getInteger("fuzz.gen", 1)));
     assertThat(stats.statements()).isGreaterThanOrEqualTo(Integer.parseInt(count));
   }
 

@@ -111,12 +111,30 @@ final class FuzzWorld implements AutoCloseable {
     };
   }
 
-  /** The node a row belongs on (its key read as the column's type); broadcast tables: null. */
-  DataNode nodeOf(FuzzTable table, Object key) {
-    if (key instanceof Numeric n) {
-      key = n.bigIntegerValue();
-    } else if (key instanceof Integer i) {
-      key = i.longValue();
+  /**
+   * The node a row belongs on (its key, and for the complex-hash-mod table {@code c1}, read as the
+   * column's type); broadcast tables: null.
+   */
+  DataNode nodeOf(FuzzTable table, List<Object> row) {
+    Object key = plain(row.get(1));
+    if (table.name().equals(FuzzSchema.COMPLEX_STRING)) {
+      Object second = plain(row.get(2));
+      if (!(key instanceof String text) || second == null) {
+        throw new IllegalArgumentException("no node for " + key + ", " + second);
+      }
+      java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+      crc.update(sortKey(table.key().type(), text));
+      crc.update('|');
+      crc.update(
+          io.shardkit.router.impl.algorithm.ShardingValues.canonical(second)
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return new DataNode("ds_" + (crc.getValue() % dataSources.size()), table.name());
+    }
+    if (table.name().equals(FuzzSchema.COMPLEX)) {
+      Map<String, Object> values = new java.util.HashMap<>();
+      values.put("k", key);
+      values.put("c1", plain(row.get(2)));
+      return rules.nodeFor(table.name(), values);
     }
     if (table.distribution() == FuzzTable.Distribution.SHARDED
         && table.key().type().isString()
@@ -128,6 +146,18 @@ final class FuzzWorld implements AutoCloseable {
       case BROADCAST -> null;
       case SINGLE -> nodes(table).get(0);
     };
+  }
+
+  private static Object plain(Object key) {
+    if (key instanceof Numeric n) {
+      // a DECIMAL key reads back as a Numeric too: keep its fraction
+      java.math.BigDecimal d = n.bigDecimalValue();
+      return d.stripTrailingZeros().scale() <= 0 ? n.bigIntegerValue() : d;
+    }
+    if (key instanceof Integer || key instanceof Short) {
+      return ((Number) key).longValue();
+    }
+    return key;
   }
 
   private final Map<String, DataNode> stringKeyNodes = new java.util.HashMap<>();
@@ -143,13 +173,30 @@ final class FuzzWorld implements AutoCloseable {
     return stringKeyNodes.computeIfAbsent(
         table.name() + "\u0000" + key,
         k -> {
+          java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+          crc.update(sortKey(type, key));
+          long h = crc.getValue();
+          return new DataNode("ds_" + (h % dataSources.size()), table.name() + "_" + (h % 2));
+        });
+  }
+
+  /**
+   * The key's WEIGHT_STRING in the column's collation as the reference server returns it (a CHAR
+   * value without its trailing spaces, which the column does not store), trailing space weights
+   * removed under PAD SPACE.
+   */
+  private byte[] sortKey(ColumnType type, String key) {
+    String stored = type.isChar() ? key.replaceAll(" +$", "") : key;
+    return sortKeys.computeIfAbsent(
+        type.collation() + "\u0000" + stored,
+        k -> {
           String collation = type.collation();
           String charset = type.charset();
           io.vertx.core.json.JsonObject row =
               reference
                   .query(
                       "SELECT HEX(WEIGHT_STRING(CONVERT("
-                          + SqlText.literal(key)
+                          + SqlText.literal(stored)
                           + " USING "
                           + charset
                           + ") COLLATE "
@@ -171,12 +218,11 @@ final class FuzzWorld implements AutoCloseable {
               size -= space.length;
             }
           }
-          java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-          crc.update(weight, 0, size);
-          long h = crc.getValue();
-          return new DataNode("ds_" + (h % dataSources.size()), table.name() + "_" + (h % 2));
+          return java.util.Arrays.copyOf(weight, size);
         });
   }
+
+  private final Map<String, byte[]> sortKeys = new java.util.HashMap<>();
 
   /** Replaces a table's rows on the reference and on its actual tables. */
   void load(String tableName, List<List<Object>> tableRows) {
@@ -191,7 +237,7 @@ final class FuzzWorld implements AutoCloseable {
     for (List<Object> row : tableRows) {
       DataNode node;
       try {
-        node = nodeOf(table, row.get(1));
+        node = nodeOf(table, row);
       } catch (RuntimeException e) {
         continue; // the rules cannot place it (already reported): keep it out of both sides
       }

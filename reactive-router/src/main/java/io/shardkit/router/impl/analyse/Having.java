@@ -182,7 +182,50 @@ public sealed interface Having {
     if (r instanceof String t) {
       return compareWithString(l, t);
     }
+    if (temporal(l) && temporal(r) && l.getClass() != r.getClass()) {
+      return compareTemporals(l, r);
+    }
     return Values.compare(l, r);
+  }
+
+  /**
+   * Two temporal values of different Java types, as the server compares them: a DATE with a
+   * DATETIME as datetimes (the date at midnight: {@code DATE '1999-12-31' >= TIMESTAMP '1999-12-31
+   * 00:00:00'}), a TIME with a LocalTime parameter (sent as TIME) as durations. A TIME with a date
+   * compares through the current date on the server: refused.
+   */
+  private static int compareTemporals(Object l, Object r) {
+    if (l instanceof java.time.Duration
+        || r instanceof java.time.Duration
+        || l instanceof java.time.LocalTime
+        || r instanceof java.time.LocalTime) {
+      java.time.Duration a = duration(l);
+      java.time.Duration b = duration(r);
+      if (a != null && b != null) {
+        return a.compareTo(b);
+      }
+    } else {
+      java.time.LocalDateTime a = io.shardkit.router.impl.schema.MysqlValues.dateTime(l);
+      java.time.LocalDateTime b = io.shardkit.router.impl.schema.MysqlValues.dateTime(r);
+      if (a != null && b != null) {
+        return a.compareTo(b);
+      }
+    }
+    throw new io.shardkit.router.UnsupportedSqlException(
+        List.of(),
+        "HAVING compares the time "
+            + l
+            + " with "
+            + r
+            + " across data nodes; the server reads"
+            + " one through the current date, which the router does not reproduce");
+  }
+
+  private static java.time.Duration duration(Object v) {
+    if (v instanceof java.time.Duration d) {
+      return d;
+    }
+    return v instanceof java.time.LocalTime t ? java.time.Duration.ofNanos(t.toNanoOfDay()) : null;
   }
 
   private static boolean temporal(Object v) {

@@ -188,6 +188,14 @@ public final class Rewriter {
           keep[n++] = i;
         }
       }
+      if (n == 1 && items.length > 1) {
+        // an IN of one item is an =, which the server may compare in another type than the list:
+        // a DECIMAL k IN ('1.0100000000000000001', 7) compares k with the string as doubles (1.01
+        // is in), k = '1.0100000000000000001' as decimals (measured on MariaDB 11.4). Another
+        // item, which routing placed on other nodes, keeps the unit's list an IN
+        keep[n++] = keep[0] == 0 ? 1 : 0;
+        java.util.Arrays.sort(keep, 0, n);
+      }
       if (n > 0 && n < items.length) {
         kept[slot] = java.util.Arrays.copyOf(keep, n);
       }

@@ -252,6 +252,13 @@ final class Conditions {
         && s.getExpression() instanceof LongValue l) {
       return ValueRef.literal(ValueRef.integer("-" + l.getStringValue()), s.toString());
     }
+    if (e instanceof SignedExpression s
+        && s.getSign() == '-'
+        && s.getExpression() instanceof DoubleValue d) {
+      // -1.5 and -2.5e0 are literals too (an INSERT of a negative decimal key was refused as "not
+      // a literal", a condition on one read every node)
+      return ValueRef.literal(new BigDecimal(d.toString()).negate(), s.toString());
+    }
     return null;
   }
 }
