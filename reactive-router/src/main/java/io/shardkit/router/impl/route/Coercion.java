@@ -313,23 +313,48 @@ final class Coercion {
       default -> finer = false;
     }
     if (finer) {
-      throw new UnsupportedSqlException(
-          List.of(table),
-          "cannot answer "
-              + table
-              + "."
-              + column
-              + " = "
-              + quoted(value)
-              + " exactly: "
-              + column
-              + " is "
-              + info.columnType()
-              + " and the value is finer than it (a time of day, or more fractional seconds);"
-              + " MariaDB answers this comparison by its plan (an index lookup cuts the value to"
-              + " the column's type, a table scan does not), so there is no single answer to"
-              + " reproduce. Compare with a value of the column's precision or a range");
+      throw answeredByPlan(
+          table,
+          column,
+          info,
+          value,
+          "the value is finer than it (a time of day, or more fractional seconds)",
+          "an index lookup cuts the value to the column's type, a table scan does not",
+          "precision");
     }
+  }
+
+  /**
+   * The refusal of {@code table.column = value} that MariaDB answers by its plan: {@code why} the
+   * value does not fit the column, {@code how} the plans differ, {@code fit} what to compare with.
+   */
+  private static UnsupportedSqlException answeredByPlan(
+      String table,
+      String column,
+      ColumnInfo info,
+      Object value,
+      String why,
+      String how,
+      String fit) {
+    return new UnsupportedSqlException(
+        List.of(table),
+        "cannot answer "
+            + table
+            + "."
+            + column
+            + " = "
+            + quoted(value)
+            + " exactly: "
+            + column
+            + " is "
+            + info.columnType()
+            + " and "
+            + why
+            + "; MariaDB answers this comparison by its plan ("
+            + how
+            + "), so there is no single answer to reproduce. Compare with a value of the column's "
+            + fit
+            + " or a range");
   }
 
   /**
@@ -357,21 +382,14 @@ final class Coercion {
     if (ps == null || d == null || d.stripTrailingZeros().scale() <= ps[1]) {
       return;
     }
-    throw new UnsupportedSqlException(
-        List.of(table),
-        "cannot answer "
-            + table
-            + "."
-            + column
-            + " = "
-            + quoted(value)
-            + " exactly: "
-            + column
-            + " is "
-            + info.columnType()
-            + " and the value has more decimals than it; MariaDB answers this comparison by its"
-            + " plan (an index lookup may round the value to the column's scale), so there is no"
-            + " single answer to reproduce. Compare with a value of the column's scale or a range");
+    throw answeredByPlan(
+        table,
+        column,
+        info,
+        value,
+        "the value has more decimals than it",
+        "an index lookup may round the value to the column's scale",
+        "scale");
   }
 
   /** 10^(9 - n) for a column with n fractional digits (0 when the type names none). */
