@@ -107,6 +107,29 @@ public final class QueueDelayLimit {
   }
 
   /**
+   * Whether a request made now gets a connection of its own being set up rather than waiting behind
+   * others: the pool's {@code connections} and the requests already waiting are fewer than its
+   * {@code maxSize}. Asked before the request is counted ({@link #asked}, {@link #waitStarted}).
+   */
+  public boolean growing(int connections, int maxSize) {
+    return connections + waiting.get() < maxSize;
+  }
+
+  /**
+   * The request that asked at {@code askedAt} got its connection at {@code now}; {@code growing}:
+   * the pool had room for another connection when asked ({@link #growing}). A wait above the target
+   * for such a request was a connection's set-up, not a queue: no sample (a cold pool under a first
+   * burst, or one reconnecting after a restart, would otherwise look like a standing queue).
+   */
+  public void got(long askedAt, long now, boolean growing) {
+    if (growing && now - askedAt > targetNanos) {
+      gotNone();
+    } else {
+      got(askedAt, now);
+    }
+  }
+
+  /**
    * The statement that asked at {@code askedAt} got its connection (or failed to) at {@code now}.
    */
   public void got(long askedAt, long now) {

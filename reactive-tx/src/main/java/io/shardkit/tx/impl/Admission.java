@@ -26,11 +26,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       on its own pool's waits (a minimum over all pools together would be the least loaded
  *       pool's: one that drains for a moment hides the others' standing queues): when every step on
  *       a pool waited longer than the target over an interval (a standing queue, not a burst), its
- *       limit falls in proportion, never below {@code floor} (the pools' connections together), and
- *       it grows back once the waits are short. A transaction is let in while it is under every
- *       data source's limit (it may touch any of them). Under overload, the admitted transactions
- *       then finish in about their own time plus the target, instead of queueing behind up to
- *       {@code maxInFlight} others until their deadlines.
+ *       limit falls in proportion, never below the pools' connections together, and it grows back
+ *       once the waits are short. A transaction is let in while it is under every data source's
+ *       limit (it may touch any of them). Under overload, the admitted transactions then finish in
+ *       about their own time plus the target, instead of queueing behind up to {@code maxInFlight}
+ *       others until their deadlines.
  * </ul>
  */
 public final class Admission {
@@ -59,7 +59,6 @@ public final class Admission {
    *     source's pool over an interval, cuts the limit; zero: only the count limit
    * @param maxSizes the data sources whose pools the steps take connections from, with each pool's
    *     most connections
-   * @param floor the lowest limit for queueing (at least 1, at most {@code limit})
    * @param protocol {@code XA} or {@code TCC}, for refusals (Saga passes its own name per refusal)
    * @param options where the settings are, for refusals ({@code TransactionsOptions} or {@code
    *     TccOptions})
@@ -68,7 +67,6 @@ public final class Admission {
       int limit,
       Duration queueDelayTarget,
       Map<String, Integer> maxSizes,
-      int floor,
       MeterRegistry registry,
       String mode,
       String what,
@@ -80,6 +78,9 @@ public final class Admission {
     this.maxSizes = Map.copyOf(maxSizes);
     Map<String, QueueDelayLimit> byDs = new java.util.LinkedHashMap<>();
     if (!queueDelayTarget.isZero()) {
+      // the floor: as many transactions as could each hold a connection somewhere without anyone
+      // waiting (the pools' connections together)
+      int floor = maxSizes.values().stream().mapToInt(Integer::intValue).sum();
       long now = System.nanoTime();
       for (String ds : maxSizes.keySet()) {
         byDs.put(
@@ -104,18 +105,6 @@ public final class Admission {
                 + " connections (queueDelayTarget)")
         .tag("mode", mode)
         .register(registry);
-  }
-
-  /**
-   * The connections of the pool's data sources together: the floor of the admission limit (as many
-   * transactions as could each hold a connection somewhere without anyone waiting).
-   */
-  public static int connections(io.shardkit.router.ShardedPool pool) {
-    int sum = 0;
-    for (int max : maxSizes(pool).values()) {
-      sum += max;
-    }
-    return Math.max(1, sum);
   }
 
   /** Each of the pool's data sources with its most connections ({@code PoolOptions.maxSize}). */
@@ -195,7 +184,7 @@ public final class Admission {
     QueueDelayLimit q = queueing.get(dataSource);
     // set up for this request rather than waited for behind others: the pool's connections and
     // the requests already waiting on it are fewer than its most connections
-    boolean growing = q != null && pool.size() + q.waiting() < maxSizes.getOrDefault(dataSource, 0);
+    boolean growing = q != null && q.growing(pool.size(), maxSizes.getOrDefault(dataSource, 0));
     return connect(dataSource, pool::getConnection, growing);
   }
 
@@ -220,9 +209,8 @@ public final class Admission {
     }
     return answer.andThen(
         ar -> {
-          long now = System.nanoTime();
-          if (ar.succeeded() && !(growing && now - asked > q.targetNanos())) {
-            q.got(asked, now);
+          if (ar.succeeded()) {
+            q.got(asked, System.nanoTime(), growing);
           } else {
             q.gotNone();
           }

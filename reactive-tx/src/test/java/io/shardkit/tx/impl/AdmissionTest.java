@@ -24,7 +24,6 @@ class AdmissionTest {
         100,
         target,
         java.util.Map.of("ds_a", 2, "ds_b", 2),
-        2,
         new SimpleMeterRegistry(),
         "xa",
         "test",

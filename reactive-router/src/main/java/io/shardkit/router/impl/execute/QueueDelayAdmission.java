@@ -82,7 +82,7 @@ final class QueueDelayAdmission {
      * {@code maxSize} (the limit's floor). Asked before the request is counted.
      */
     boolean growing() {
-      return pool.size() + limit.waiting() < limit.floor();
+      return limit.growing(pool.size(), limit.floor());
     }
 
     /**
@@ -93,13 +93,8 @@ final class QueueDelayAdmission {
      */
     void got(long asked, boolean growing) {
       long now = System.nanoTime();
-      long wait = now - asked;
-      if (growing && wait > limit.targetNanos()) {
-        limit.gotNone();
-      } else {
-        limit.got(asked, now);
-      }
-      waits.record(wait, TimeUnit.NANOSECONDS);
+      limit.got(asked, now, growing);
+      waits.record(now - asked, TimeUnit.NANOSECONDS);
     }
 
     /** No connection came: the count ends. */

@@ -118,7 +118,6 @@ public final class TccCoordinatorImpl {
             options.maxInFlight(),
             options.queueDelayTarget(),
             io.shardkit.tx.impl.Admission.maxSizes(pool),
-            io.shardkit.tx.impl.Admission.connections(pool),
             options.meterRegistry(),
             TccMetrics.MODE,
             "TCC and Saga transactions admitted and not yet finished",

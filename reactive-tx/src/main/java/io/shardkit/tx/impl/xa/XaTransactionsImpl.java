@@ -95,7 +95,6 @@ public final class XaTransactionsImpl {
             options.maxInFlight(),
             options.queueDelayTarget(),
             allSources(pool, options),
-            io.shardkit.tx.impl.Admission.connections(pool),
             options.meterRegistry(),
             MODE,
             "XA transactions begun and not yet answered",
