@@ -82,6 +82,10 @@ public final class MergePlanner {
   private final List<ColumnRef> itemRefs = new ArrayList<>();
   private final List<SelectItem<?>> derivedItems = new ArrayList<>();
   private final java.util.Map<ColumnRef, Key> keys = new java.util.HashMap<>();
+
+  /** Keys of values the merge cannot order as the server does, with their column's type. */
+  private final java.util.Map<ColumnRef, String> unordered = new java.util.HashMap<>();
+
   private int firstWildcard = -1;
   private ColumnRef groupConcatMaxLength;
 
@@ -240,7 +244,7 @@ public final class MergePlanner {
           new ScalarCompiler(this, aggregates, distinctArgs).compile(e, ref);
           orderBy.add(new SortKey(keyFor(ref, e), !o.isAsc()));
         } else {
-          orderBy.add(new SortKey(sortPad(resolveKey(e, "o"), e), !o.isAsc()));
+          orderBy.add(new SortKey(ordered(sortPad(resolveKey(e, "o"), e), e), !o.isAsc()));
         }
       }
     }
@@ -264,7 +268,11 @@ public final class MergePlanner {
     boolean streamingGroup = false;
     boolean sortAfterGroup = false;
     if (aggregate && !groupKeys.isEmpty()) {
-      if (orderBy.isEmpty() && shadowedGroupKey) {
+      boolean orderable = groupKeys.stream().noneMatch(k -> unordered.containsKey(k.column()));
+      if (orderBy.isEmpty() && !orderable) {
+        // groups of a value the merge cannot order are merged by equality, in no order (one
+        // database's GROUP BY promises none either)
+      } else if (orderBy.isEmpty() && shadowedGroupKey) {
         // a unit's ORDER BY sku would sort by the alias that shadows column sku: sort the
         // merged groups by the group keys instead, as one database orders its groups
         for (Key k : groupKeys) {
@@ -751,6 +759,23 @@ public final class MergePlanner {
         || isNumeric(source)
         || info.isPresent() && info.get().comparesAsNonText()) {
       key = Key.of(ref);
+    } else if (info.isPresent() && info.get().binaryOrder() != null) {
+      // INET6/INET4: the server orders the binary address (::1 before 2001:db8::1), not its text
+      key =
+          new Key(
+              ref,
+              addDerived(
+                  new net.sf.jsqlparser.expression.CastExpression(
+                      "CAST", source, info.get().binaryOrder()),
+                  "w"),
+              null);
+    } else if (info.isPresent() && info.get().orderUnknown()) {
+      if (minMax) {
+        throw new Refusal(unorderable(source, info.get().dataType()));
+      }
+      // equal values have equal text: grouping and DISTINCT by its sort key stay exact
+      key = weighted(ref, source);
+      unordered.put(ref, info.get().dataType());
     } else if (ordinals != null && !minMax) {
       key = new Key(ref, null, null, ordinals);
     } else {
@@ -759,6 +784,24 @@ public final class MergePlanner {
     }
     keys.put(ref, key);
     return key;
+  }
+
+  /** {@code key}, refused when the merge cannot order its values as the server does. */
+  private Key ordered(Key key, Expression source) {
+    String type = unordered.get(key.column());
+    if (type != null) {
+      throw new Refusal(unorderable(source, type));
+    }
+    return key;
+  }
+
+  private static String unorderable(Expression source, String type) {
+    return source
+        + " cannot be ordered or compared across data nodes (ORDER BY, MIN/MAX, HAVING): the"
+        + " server orders "
+        + type
+        + " values by rules of its own, which the merge cannot reproduce; order on one data node"
+        + " (a condition on the sharding key) or by another column";
   }
 
   private Key weighted(ColumnRef ref, Expression source) {
@@ -796,7 +839,18 @@ public final class MergePlanner {
    * which compares with a string as text.
    */
   Key havingKey(ColumnRef ref, Expression source) {
-    Key key = keyFor(ref, source);
+    Key key = ordered(keyFor(ref, source), source);
+    java.util.Optional<io.shardkit.router.impl.schema.ColumnInfo> info = types.of(source);
+    if (info.isPresent() && info.get().binaryOrder() != null) {
+      // '10.0.0.1' stores as ::ffff:10.0.0.1 but does not CAST to INET6: what the server compares
+      // such a value with is converted by its own rules
+      throw new Refusal(
+          source
+              + " cannot be compared in HAVING across data nodes: the server converts what "
+              + info.get().dataType()
+              + " values are compared with by rules of its own; filter with WHERE, or on one"
+              + " data node");
+    }
     if (key.weight() == null && key.ordinals() != null) {
       Key weighted = weighted(ref, source);
       return new Key(ref, weighted.weight(), weighted.pad(), key.ordinals());

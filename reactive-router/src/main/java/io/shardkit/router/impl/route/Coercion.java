@@ -91,9 +91,46 @@ final class Coercion {
         Object t = time(value);
         yield t == null ? ANY : t;
       }
+      // a string compared with a BIT matches by neither its bytes nor its number in every form
+      case BIT -> value instanceof String ? ANY : integerForComparison(value);
+      case JSON, OTHER -> {
+        if (info.isUuid()) {
+          String u = uuid(value);
+          yield u == null ? ANY : u;
+        }
+        // INET6, INET4, spatial, MySQL's JSON: the server compares normalized values (2001:DB8::1
+        // = 2001:db8:0::1) the router does not compute
+        yield algorithm instanceof CollationKeyed ? ANY : value;
+      }
       default -> value;
     };
   }
+
+  /**
+   * A UUID in MariaDB's stored text (lower case, 8-4-4-4-12), from a {@link java.util.UUID} or a
+   * string of 32 hex digits with hyphens anywhere between them, the forms the server reads; null
+   * for anything else (routed everywhere in a condition, refused in an INSERT).
+   */
+  static String uuid(Object value) {
+    if (value instanceof java.util.UUID u) {
+      return u.toString();
+    }
+    if (!(value instanceof String s) || !UUID_TEXT.matcher(s).matches()) {
+      return null;
+    }
+    String hex = s.replace("-", "").toLowerCase(java.util.Locale.ROOT);
+    return hex.substring(0, 8)
+        + "-"
+        + hex.substring(8, 12)
+        + "-"
+        + hex.substring(12, 16)
+        + "-"
+        + hex.substring(16, 20)
+        + "-"
+        + hex.substring(20);
+  }
+
+  private static final Pattern UUID_TEXT = Pattern.compile("^[0-9a-fA-F](?:-*[0-9a-fA-F]){31}$");
 
   /**
    * A TIME value as a Duration, the way a TIME key is hashed and read back: a Duration, a LocalTime
@@ -585,14 +622,15 @@ final class Coercion {
           case FLOAT -> storedFloating(info, value);
           case YEAR -> year(value);
           case TIME -> storedTime(info, value, algorithm);
+          // a string stores its bytes in a BIT column ('7' stores 55)
+          case BIT -> value instanceof String ? null : integerForInsert(value);
+          case JSON, OTHER ->
+              info.isUuid() ? uuid(value) : algorithm instanceof CollationKeyed ? null : value;
           default -> value;
         };
     if (out == null) {
       throw new UnsupportedSqlException(
-          List.of(table),
-          noNode(table, column, info.columnType(), value)
-              + ": the server would convert the value with its own rounding or truncation; send"
-              + " the value in the column's type");
+          List.of(table), noNode(table, column, info.columnType(), value) + whyNotStored(info));
     }
     return out;
   }
@@ -723,6 +761,25 @@ final class Coercion {
   }
 
   private static final Pattern FRACTION_DIGITS = Pattern.compile("\\((\\d)\\)");
+
+  private static String whyNotStored(ColumnInfo info) {
+    return switch (info.kind()) {
+      case BIT ->
+          ": a BIT key is placed by its number, and a string stores its bytes ('7' stores 55);"
+              + " write the key as a number";
+      case JSON, OTHER ->
+          info.isUuid()
+              ? ": not a UUID the router can read (32 hex digits, hyphens only between them);"
+                  + " write it as 8-4-4-4-12 hex digits or pass a java.util.UUID"
+              : ": the server stores "
+                  + info.dataType()
+                  + " values in a normalized form the router does not compute, so a hashed key"
+                  + " of this type cannot place the row exactly; shard on another column";
+      default ->
+          ": the server would convert the value with its own rounding or truncation; send the"
+              + " value in the column's type";
+    };
+  }
 
   /** The start of an INSERT refusal: {@code cannot choose the data node of t.c (type) = 'v'}. */
   private static String noNode(String table, String column, String columnType, Object value) {

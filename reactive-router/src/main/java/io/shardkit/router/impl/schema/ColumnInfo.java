@@ -65,6 +65,34 @@ public record ColumnInfo(String name, String dataType, String columnType, String
     };
   }
 
+  /** Whether the column is MariaDB's UUID type. */
+  public boolean isUuid() {
+    return dataType.equals("uuid");
+  }
+
+  /**
+   * The binary type whose value orders as the server orders this column's values, for types whose
+   * text does not ({@code ::1} before {@code 2001:db8::1}, which its text orders after): {@code
+   * BINARY(16)} for INET6, {@code BINARY(4)} for INET4; null for other types.
+   */
+  public String binaryOrder() {
+    return switch (dataType) {
+      case "inet6" -> "BINARY(16)";
+      case "inet4" -> "BINARY(4)";
+      default -> null;
+    };
+  }
+
+  /**
+   * Whether neither the column's values nor a key the server can return order as the server orders
+   * them: MariaDB's UUID (ordered by its own segment rules, which differ between versions), spatial
+   * types, MySQL's JSON, and types the router does not know. Equal values still have equal text, so
+   * grouping and DISTINCT work; ordering across data nodes is refused.
+   */
+  public boolean orderUnknown() {
+    return (kind() == Kind.OTHER || kind() == Kind.JSON) && binaryOrder() == null;
+  }
+
   /** Whether the integer column is UNSIGNED. */
   public boolean unsigned() {
     return columnType.contains("unsigned");
