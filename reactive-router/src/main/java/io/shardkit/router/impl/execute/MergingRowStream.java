@@ -53,6 +53,7 @@ final class MergingRowStream implements ShardedRowStream {
   private int highWaterMark;
   private UnaryOperator<Row> projector;
   private final Runnable onFinished;
+  private final Rewriter.Routed routed;
 
   private static final class Source {
     final SqlConnection connection;
@@ -73,12 +74,14 @@ final class MergingRowStream implements ShardedRowStream {
   private MergingRowStream(
       Context context,
       List<Source> sources,
-      MergeSpec spec,
+      Rewriter.Routed routed,
       long offset,
       long limit,
       int fetchSize,
       Runnable onFinished) {
     this.onFinished = onFinished;
+    this.routed = routed;
+    MergeSpec spec = routed.merge();
     this.context = context;
     this.sources = sources;
     this.spec = spec;
@@ -146,12 +149,11 @@ final class MergingRowStream implements ShardedRowStream {
                     closeAll(sources);
                     return Future.failedFuture(ar.cause());
                   }
-                  MergeSpec spec = routed.merge();
                   return Future.succeededFuture(
                       new MergingRowStream(
                           context,
                           sources,
-                          spec,
+                          routed,
                           routed.offset(),
                           routed.limit(),
                           fetchSize,
@@ -314,7 +316,14 @@ final class MergingRowStream implements ShardedRowStream {
             continue;
           }
         }
-        if (best == null || activeOrder.compare(s.head, best.head) < 0) {
+        int order;
+        try {
+          order = best == null ? -1 : activeOrder.compare(s.head, best.head);
+        } catch (RuntimeException e) {
+          finish(mergeFailure(e));
+          return;
+        }
+        if (order < 0) {
           best = s;
         }
       }
@@ -336,11 +345,18 @@ final class MergingRowStream implements ShardedRowStream {
       if (demand != Long.MAX_VALUE) {
         demand--;
       }
+      Row out;
+      try {
+        out = projector.apply(row);
+      } catch (RuntimeException e) {
+        finish(mergeFailure(e));
+        return;
+      }
       Handler<Row> h = handler;
       try {
-        h.handle(projector.apply(row));
+        h.handle(out);
       } catch (RuntimeException e) {
-        finish(e);
+        finish(e); // the caller's own handler: its exception as it is
       }
     }
   }
@@ -366,12 +382,19 @@ final class MergingRowStream implements ShardedRowStream {
                     }
                     RowSet<Row> rs = ar.result();
                     if (projector == null) {
-                      projector =
-                          ResultMerger.projector(
-                              rs.columnsNames(),
-                              rs.columnDescriptors(),
-                              spec == null ? 0 : spec.derivedCount());
-                      activeOrder = order(rs.columnsNames().size(), rs.columnDescriptors());
+                      try {
+                        projector =
+                            ResultMerger.projector(
+                                rs.columnsNames(),
+                                rs.columnDescriptors(),
+                                spec == null ? 0 : spec.derivedCount());
+                        activeOrder = order(rs.columnsNames().size(), rs.columnDescriptors());
+                      } catch (RuntimeException e) {
+                        // thrown here it would escape into the context and leave the stream
+                        // waiting forever
+                        finish(mergeFailure(e));
+                        return;
+                      }
                     }
                     s.batch = rs.iterator();
                     buffered += rs.size();
@@ -387,6 +410,13 @@ final class MergingRowStream implements ShardedRowStream {
                 context.runOnContext(v -> apply.run());
               }
             });
+  }
+
+  /** A merge failure as the caller gets it ({@link StatementRunner#mergeFailure}). */
+  private RuntimeException mergeFailure(RuntimeException e) {
+    List<String> dataSources = new ArrayList<>();
+    routed.units().forEach(u -> dataSources.add(u.dataSource()));
+    return StatementRunner.mergeFailure(routed, dataSources, e);
   }
 
   private Future<Void> finish(Throwable failure) {

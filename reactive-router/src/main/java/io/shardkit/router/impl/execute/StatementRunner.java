@@ -778,15 +778,26 @@ final class StatementRunner {
       Rewriter.Routed routed, List<String> dataSources, java.util.function.Supplier<T> combine) {
     try {
       return combine.get();
-    } catch (io.shardkit.context.ShardkitException typed) {
-      throw typed;
-    } catch (RuntimeException unexpected) {
-      throw new io.shardkit.router.ResultMergeException(
-          routed.plan() == null ? "(statement not known)" : routed.plan().sql(),
-          new ArrayList<>(new LinkedHashSet<>(dataSources)),
-          routed.write(),
-          unexpected);
+    } catch (RuntimeException e) {
+      throw mergeFailure(routed, dataSources, e);
     }
+  }
+
+  /**
+   * What a failure of combining the units' answers reaches the caller as: shardkit's own exceptions
+   * as they are, any other as a {@link io.shardkit.router.ResultMergeException} (see {@link
+   * #combined}).
+   */
+  static RuntimeException mergeFailure(
+      Rewriter.Routed routed, List<String> dataSources, RuntimeException e) {
+    if (e instanceof io.shardkit.context.ShardkitException) {
+      return e;
+    }
+    return new io.shardkit.router.ResultMergeException(
+        routed.plan() == null ? "(statement not known)" : routed.plan().sql(),
+        new ArrayList<>(new LinkedHashSet<>(dataSources)),
+        routed.write(),
+        e);
   }
 
   /**
