@@ -289,6 +289,47 @@ class HashedKeyConversionTest {
         .isEqualTo(rows(reference, String.format(ge, "ref_t_date"), late));
   }
 
+  /**
+   * The client sends an OffsetDateTime parameter as its text, seconds left out when zero ({@code
+   * 2024-03-01T10:05+02:00}), and the server reads that by its digit groups as 10:05:02: the router
+   * read it as 10:05:00 and looked on that value's node.
+   */
+  @Test
+  void anOffsetDateTimeParameterIsReadAsTheServerReadsItsText() throws Exception {
+    for (SqlClient c : List.of(pool, reference)) {
+      String table = c == pool ? "t_dt" : "ref_t_dt";
+      for (int m = 0; m < 4; m++) {
+        String at = "'2024-03-01 10:0" + m + ":0";
+        await(
+            c.query(
+                    "INSERT INTO "
+                        + table
+                        + " (id, k) VALUES ("
+                        + (700 + 2 * m)
+                        + ", "
+                        + at
+                        + "0'), ("
+                        + (701 + 2 * m)
+                        + ", "
+                        + at
+                        + "2')")
+                .execute());
+      }
+    }
+    for (int m = 0; m < 4; m++) {
+      Tuple params =
+          Tuple.of(
+              java.time.OffsetDateTime.of(
+                  2024, 3, 1, 10, m, 0, 0, java.time.ZoneOffset.ofHours(2)));
+      String sql = "SELECT id FROM %s WHERE k = ?";
+      List<String> expected = rows(reference, String.format(sql, "ref_t_dt"), params);
+      assertThat(expected).containsExactly(String.valueOf(701 + 2 * m));
+      assertThat(rows(pool, String.format(sql, "t_dt"), params))
+          .as("10:0%d+02:00", m)
+          .isEqualTo(expected);
+    }
+  }
+
   static List<String> rows(SqlClient client, String sql, Tuple params) throws Exception {
     List<String> out = new ArrayList<>();
     for (Row row : await(client.preparedQuery(sql).execute(params))) {

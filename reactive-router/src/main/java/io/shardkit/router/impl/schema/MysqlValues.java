@@ -71,7 +71,9 @@ public final class MysqlValues {
       return d.atStartOfDay();
     }
     if (value instanceof java.time.OffsetDateTime t) {
-      return t.toLocalDateTime();
+      // the client sends it as its text (2024-01-15T10:00+02:00, seconds left out when zero),
+      // which the server reads by its digit groups: 10:00:02 there, so here too
+      return dateTime(t.toString());
     }
     String text;
     if (value instanceof Long || value instanceof Integer) {
