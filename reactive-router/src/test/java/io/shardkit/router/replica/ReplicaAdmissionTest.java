@@ -104,8 +104,7 @@ class ReplicaAdmissionTest {
             "ds_1_r1",
             servers.replica(1).connectOptions("ra_1"),
             new PoolOptions().setMaxSize(8))
-        // a lag bound a loaded machine does not reach: the replicas must stay healthy (their
-        // heartbeat reads wait in ds_0_r1's queue too)
+        // a lag bound a loaded machine does not reach: the replicas must stay healthy
         .readWriteSplitting(
             ReadWriteSplittingOptions.defaults()
                 .withHeartbeatInterval(Duration.ofMillis(50))
@@ -376,6 +375,81 @@ class ReplicaAdmissionTest {
     } finally {
       await(pool.close());
     }
+  }
+
+  /**
+   * A replica whose queue of user reads stands longer than the lag bound is overloaded, not behind
+   * its primary: it stays healthy (its heartbeat read has a connection of its own). The heartbeat
+   * read used to wait in that queue (or be refused by its full wait queue), the replica was then
+   * marked down and its reads went to the primary.
+   */
+  @Test
+  void aReplicaWhoseReadsQueueStaysHealthy() throws Exception {
+    ShardingRules rules =
+        ShardingRules.builder()
+            .table("t_acct", t -> t.dataNodes("ds_${0..1}.t_acct").databaseStrategy("id", "mod"))
+            .build();
+    ShardedPool pool =
+        ShardedPool.builder(vertx)
+            .rules(rules)
+            .dataSource("ds_0", servers.primary().connectOptions("ra_0"), new PoolOptions())
+            .dataSource("ds_1", servers.primary().connectOptions("ra_1"), new PoolOptions())
+            // one connection and 6 waiters: slow reads of 200 ms keep it full
+            .replica(
+                "ds_0",
+                "ds_0_r1",
+                servers.replica(0).connectOptions("ra_0"),
+                new PoolOptions().setMaxSize(1).setMaxWaitQueueSize(6))
+            .readWriteSplitting(
+                ReadWriteSplittingOptions.defaults()
+                    .withHeartbeatInterval(Duration.ofMillis(50))
+                    .withMaxReplicationLag(Duration.ofMillis(400)))
+            .queueDelayTarget(Duration.ZERO)
+            .build();
+    try {
+      awaitHealthy(pool);
+      AtomicInteger onReplica = new AtomicInteger();
+      AtomicInteger refused = new AtomicInteger();
+      List<String> unhealthy = new CopyOnWriteArrayList<>();
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+      // 7 slow reads always in flight: the pool's connection and its 6 waiters
+      List<Future<?>> loops = new ArrayList<>();
+      for (int i = 0; i < 7; i++) {
+        loops.add(slowReads(pool, end, onReplica, refused));
+      }
+      while (System.nanoTime() < end) {
+        pool.replicaStatus().stream()
+            .filter(r -> !r.healthy())
+            .forEach(r -> unhealthy.add(r.toString()));
+        Thread.sleep(25);
+      }
+      for (Future<?> f : loops) {
+        await(f);
+      }
+      assertThat(onReplica.get()).as("slow reads served by ds_0_r1").isGreaterThanOrEqualTo(8);
+      assertThat(unhealthy).as("the replica's health while its reads queued").isEmpty();
+    } finally {
+      await(pool.close());
+    }
+  }
+
+  /** Slow reads of ds_0 one after the other until {@code endNanos}; refusals are counted. */
+  private static Future<Void> slowReads(
+      ShardedPool pool, long endNanos, AtomicInteger onReplica, AtomicInteger refused) {
+    if (System.nanoTime() >= endNanos) {
+      return Future.succeededFuture();
+    }
+    return pool.preparedQuery(SLOW_ON_FIRST_REPLICA)
+        .execute(Tuple.of(0))
+        .transform(
+            ar -> {
+              if (ar.succeeded() && ar.result().iterator().next().getInteger("sid") == 2) {
+                onReplica.incrementAndGet();
+              } else if (ar.failed()) {
+                refused.incrementAndGet();
+              }
+              return slowReads(pool, endNanos, onReplica, refused);
+            });
   }
 
   /** Polls the gauge (no load is faked) until the limit is back at {@code expected}. */

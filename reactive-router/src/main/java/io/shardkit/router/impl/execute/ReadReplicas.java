@@ -44,6 +44,14 @@ final class ReadReplicas {
     final String dataSource;
     final String name;
     final Pool pool;
+
+    /**
+     * One connection of its own for the heartbeat read, so that the read never waits behind (or is
+     * refused by) the replica's queue of user reads: an overloaded replica is not a lagging one,
+     * and marking it down would send all its reads to the primary.
+     */
+    final Pool heartbeat;
+
     final PoolOptions poolOptions;
     final int weight;
     volatile long lagNanos = -1;
@@ -56,12 +64,14 @@ final class ReadReplicas {
         String dataSource,
         String name,
         Pool pool,
+        Pool heartbeat,
         PoolOptions poolOptions,
         int weight,
         Counter reads) {
       this.dataSource = dataSource;
       this.name = name;
       this.pool = pool;
+      this.heartbeat = heartbeat;
       this.poolOptions = poolOptions;
       this.weight = weight;
       this.reads = reads;
@@ -160,7 +170,7 @@ final class ReadReplicas {
       }
       m.reading = true;
       long ackedBefore = acked;
-      m.pool
+      m.heartbeat
           .preparedQuery("SELECT beat FROM " + table + " WHERE writer = ?")
           .execute(Tuple.of(writer))
           .onComplete(
@@ -293,10 +303,13 @@ final class ReadReplicas {
                   .tags("shard", ds, "replica", "primary")
                   .register(registry));
       for (ShardedPool.Builder.Replica spec : e.getValue()) {
+        io.vertx.mysqlclient.MySQLConnectOptions connect = connects.apply(spec.connect());
         Pool pool =
+            MySQLBuilder.pool().with(spec.pool()).connectingTo(connect).using(vertx).build();
+        Pool heartbeat =
             MySQLBuilder.pool()
-                .with(spec.pool())
-                .connectingTo(connects.apply(spec.connect()))
+                .with(new PoolOptions().setMaxSize(1).setMaxWaitQueueSize(1))
+                .connectingTo(connect)
                 .using(vertx)
                 .build();
         Member m =
@@ -304,6 +317,7 @@ final class ReadReplicas {
                 ds,
                 spec.name(),
                 pool,
+                heartbeat,
                 spec.pool(),
                 spec.weight(),
                 Counter.builder("shardkit.router.replica.reads")
@@ -464,6 +478,7 @@ final class ReadReplicas {
               for (Group g : groups.values()) {
                 for (Member m : g.members) {
                   pools.add(m.pool.close());
+                  pools.add(m.heartbeat.close());
                 }
               }
               return Future.join(pools).mapEmpty();
