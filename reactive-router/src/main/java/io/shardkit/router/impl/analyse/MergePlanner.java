@@ -270,8 +270,9 @@ public final class MergePlanner {
     if (aggregate && !groupKeys.isEmpty()) {
       boolean orderable = groupKeys.stream().noneMatch(k -> unordered.containsKey(k.column()));
       if (orderBy.isEmpty() && !orderable) {
-        // groups of a value the merge cannot order are merged by equality, in no order (one
-        // database's GROUP BY promises none either)
+        // groups of a value the merge cannot order are merged by equality, in no order: MariaDB
+        // sorts a GROUP BY's groups by their keys when there is no ORDER BY, a habit SQL does not
+        // promise and the merge cannot follow here (README, "UUID")
       } else if (orderBy.isEmpty() && shadowedGroupKey) {
         // a unit's ORDER BY sku would sort by the alias that shadows column sku: sort the
         // merged groups by the group keys instead, as one database orders its groups
