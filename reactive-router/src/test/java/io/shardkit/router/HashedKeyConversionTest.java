@@ -56,12 +56,7 @@ class HashedKeyConversionTest {
     vertx = Vertx.vertx();
     JsonObject tables = new JsonObject();
     for (String[] t : TABLES) {
-      tables.put(
-          t[0],
-          new JsonObject()
-              .put("dataNodes", "ds_${0..1}." + t[0] + "_${0..1}")
-              .put("databaseStrategy", strategy(null))
-              .put("tableStrategy", strategy(2)));
+      tables.put(t[0], hashedTable(t[0], "k"));
     }
     pool =
         ShardedPool.builder(vertx)
@@ -76,12 +71,24 @@ class HashedKeyConversionTest {
     }
   }
 
+  /** {@code name} over ds_0..1 x 2 tables, hash-mod on {@code column} for both. */
+  static JsonObject hashedTable(String name, String column) {
+    return new JsonObject()
+        .put("dataNodes", "ds_${0..1}." + name + "_${0..1}")
+        .put("databaseStrategy", strategy(column, null))
+        .put("tableStrategy", strategy(column, 2));
+  }
+
   private static JsonObject strategy(Integer count) {
+    return strategy("k", count);
+  }
+
+  private static JsonObject strategy(String column, Integer count) {
     JsonObject algorithm = new JsonObject().put("type", "hash-mod");
     if (count != null) {
       algorithm.put("props", new JsonObject().put("count", count));
     }
-    return new JsonObject().put("column", "k").put("algorithm", algorithm);
+    return new JsonObject().put("column", column).put("algorithm", algorithm);
   }
 
   @AfterAll
@@ -212,14 +219,23 @@ class HashedKeyConversionTest {
    */
   @Test
   void anInsertWhoseStoredKeyDependsOnTheServerIsRefused() {
-    for (Object[] row :
-        new Object[][] {
+    assertInsertsRefused(
+        pool,
+        new String[][] {
           {"t_dt", "'2024-01-15 10:00:01.6'"},
           {"t_dec", "'1.5abc'"},
           {"t_yr", "2156"},
           {"t_tm", "'10:00:01.6'"},
           {"t_tm", "123000"},
-        }) {
+        });
+  }
+
+  /**
+   * Each {@code {table, value}}: {@code INSERT INTO table (id, k) VALUES (900, value)} is refused
+   * before any I/O, naming {@code table.k}.
+   */
+  static void assertInsertsRefused(ShardedPool pool, String[][] rows) {
+    for (String[] row : rows) {
       assertThatThrownBy(
               () ->
                   await(

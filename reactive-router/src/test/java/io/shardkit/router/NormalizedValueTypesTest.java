@@ -12,10 +12,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.mysqlclient.MySQLBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -56,9 +54,9 @@ class NormalizedValueTypesTest {
     vertx = Vertx.vertx();
     JsonObject tables = new JsonObject();
     for (String[] t : KEYED) {
-      tables.put(t[0], table(t[0], "k"));
+      tables.put(t[0], HashedKeyConversionTest.hashedTable(t[0], "k"));
     }
-    tables.put("t_vals", table("t_vals", "id"));
+    tables.put("t_vals", HashedKeyConversionTest.hashedTable("t_vals", "id"));
     pool =
         ShardedPool.builder(vertx)
             .nonAtomicMultiNodeWrites(true)
@@ -72,21 +70,6 @@ class NormalizedValueTypesTest {
     }
     await(pool.query("CREATE TABLE " + VALUES).execute());
     await(reference.query("CREATE TABLE ref_" + VALUES).execute());
-  }
-
-  private static JsonObject table(String name, String column) {
-    return new JsonObject()
-        .put("dataNodes", "ds_${0..1}." + name + "_${0..1}")
-        .put("databaseStrategy", strategy(column, null))
-        .put("tableStrategy", strategy(column, 2));
-  }
-
-  private static JsonObject strategy(String column, Integer count) {
-    JsonObject algorithm = new JsonObject().put("type", "hash-mod");
-    if (count != null) {
-      algorithm.put("props", new JsonObject().put("count", count));
-    }
-    return new JsonObject().put("column", column).put("algorithm", algorithm);
   }
 
   @AfterAll
@@ -163,24 +146,14 @@ class NormalizedValueTypesTest {
    */
   @Test
   void anInsertWhoseStoredKeyTheRouterCannotTellIsRefused() {
-    for (String[] row :
+    HashedKeyConversionTest.assertInsertsRefused(
+        pool,
         new String[][] {
           {"t_bit", "'7'"},
           {"t_uuid", "'{123e4567-e89b-12d3-a456-426655440000}'"},
           {"t_uuid", "'123e4567-e89b-12d3-a456-42665544000'"},
           {"t_inet", "'2001:db8::1'"},
-        }) {
-      assertThatThrownBy(
-              () ->
-                  await(
-                      pool.query("INSERT INTO " + row[0] + " (id, k) VALUES (900, " + row[1] + ")")
-                          .execute()))
-          .as("%s", row[1])
-          .isInstanceOf(ExecutionException.class)
-          .cause()
-          .isInstanceOf(UnsupportedSqlException.class)
-          .hasMessageContaining(row[0] + ".k");
-    }
+        });
   }
 
   /**
@@ -241,15 +214,7 @@ class NormalizedValueTypesTest {
   }
 
   static List<String> rows(SqlClient client, String sql, Object param) throws Exception {
-    List<String> out = new ArrayList<>();
-    Tuple params = param == null ? Tuple.tuple() : Tuple.of(param);
-    for (Row row : await(client.preparedQuery(sql).execute(params))) {
-      StringBuilder b = new StringBuilder();
-      for (int i = 0; i < row.size(); i++) {
-        b.append(i == 0 ? "" : ":").append(row.getValue(i));
-      }
-      out.add(b.toString());
-    }
-    return out;
+    return HashedKeyConversionTest.rows(
+        client, sql, param == null ? Tuple.tuple() : Tuple.of(param));
   }
 }
