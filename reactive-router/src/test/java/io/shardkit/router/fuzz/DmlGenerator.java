@@ -79,7 +79,11 @@ final class DmlGenerator {
       return predicates.between(key, false);
     }
     if (roll < 55) {
-      return new Pred.In(key.expr(), List.of(predicates.value(key), predicates.value(key)), false);
+      return new Pred.In(
+          key.expr(),
+          PredicateGenerator.oneKindOnBitKey(
+              key, List.of(predicates.value(key), predicates.value(key))),
+          false);
     }
     return predicates.condition(scope, 1);
   }
