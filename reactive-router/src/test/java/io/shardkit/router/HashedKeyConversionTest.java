@@ -346,6 +346,32 @@ class HashedKeyConversionTest {
     }
   }
 
+  /**
+   * HAVING compares a DOUBLE with a decimal or integer literal as doubles, as the server does: the
+   * merge compared them as decimals, so {@code HAVING k IN (0.1000000000000000055)} dropped the
+   * group 0.1 (the double that literal reads as) that one database returns (fuzz gen 4, seed 151).
+   */
+  @Test
+  void havingComparesADoubleWithADecimalAsDoubles() throws Exception {
+    for (SqlClient c : List.of(pool, reference)) {
+      String table = c == pool ? "t_dbl" : "ref_t_dbl";
+      await(c.query("INSERT INTO " + table + " (id, k) VALUES (700, 0.1), (701, 2.5)").execute());
+    }
+    for (String having :
+        List.of(
+            "k IN (0.1000000000000000055, 7)",
+            "k = 0.1000000000000000055",
+            "k <= 0.1000000000000000055",
+            "MAX(k) IN (2.5000000000000000001, 0.1000000000000000055)")) {
+      String sql = "SELECT k, COUNT(*) FROM %s GROUP BY k HAVING " + having + " ORDER BY k";
+      List<String> expected = rows(reference, String.format(sql, "ref_t_dbl"), Tuple.tuple());
+      assertThat(expected).as(having).anyMatch(r -> r.startsWith("0.1:"));
+      assertThat(rows(pool, String.format(sql, "t_dbl"), Tuple.tuple()))
+          .as(having)
+          .isEqualTo(expected);
+    }
+  }
+
   static List<String> rows(SqlClient client, String sql, Tuple params) throws Exception {
     List<String> out = new ArrayList<>();
     for (Row row : await(client.preparedQuery(sql).execute(params))) {

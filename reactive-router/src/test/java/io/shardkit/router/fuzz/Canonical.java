@@ -131,32 +131,60 @@ final class Canonical {
   }
 
   /**
-   * A BIT value or MIN/MAX in any of the server's encodings (see {@link ValueCompare.Mode#BITS}).
+   * A BIT value or MIN/MAX in any of the server's encodings (see {@link ValueCompare.Mode#BITS}): a
+   * number whose bytes are decimal digits may be such digits as the driver read them ({@code 17}
+   * sent as text comes back as 0x3137 = 12599), so it reads as the number they spell, repeatedly;
+   * both encodings of a value then read alike (seed 153, generation 4: a BIT(16) key holding 12599
+   * came back as the Long 12599 from one side and as an unsigned 12599 from the other). Values
+   * whose bytes spell another value's digits (12599 and 17, 55 and 7) read alike too.
    */
   static String bits(Object v) {
+    String text;
     if (v instanceof Numeric || v instanceof Number && !(v instanceof Long)) {
       // described as an unsigned integer (a Numeric, or a Short or Integer for a narrow BIT): its
       // digits are the number
-      String text = exact(v);
-      return text.startsWith("-")
-          ? exact(v)
-          : "bits:" + (text.length() > 8 ? text.substring(text.length() - 8) : text);
-    }
-    if (!(v instanceof Long l)) {
+      text = exact(v);
+      if (text.startsWith("-")) {
+        return text;
+      }
+    } else if (v instanceof Long l) {
+      text = Long.toUnsignedString(l);
+    } else {
       return exact(v);
     }
-    byte[] bytes = java.math.BigInteger.valueOf(l).toByteArray();
+    // the driver keeps the last 8 digits of a long text: read spelled digits before and after
+    java.math.BigInteger n =
+        new java.math.BigInteger(lastEight(unspell(new java.math.BigInteger(text)).toString()));
+    return "bits:" + unspell(n);
+  }
+
+  private static java.math.BigInteger unspell(java.math.BigInteger n) {
+    for (java.math.BigInteger d = spelled(n); d != null; d = spelled(n)) {
+      n = d;
+    }
+    return n;
+  }
+
+  /** The last 8 decimal digits: all the driver keeps of a value sent as its digits. */
+  private static String lastEight(String digits) {
+    return digits.length() > 8 ? digits.substring(digits.length() - 8) : digits;
+  }
+
+  /** The number a positive value's bytes spell as decimal digits, or null. */
+  private static java.math.BigInteger spelled(java.math.BigInteger n) {
+    if (n.signum() <= 0) {
+      return null;
+    }
+    byte[] bytes = n.toByteArray();
     int start = bytes.length > 1 && bytes[0] == 0 ? 1 : 0;
     StringBuilder digits = new StringBuilder();
-    for (int i = start; i < bytes.length && l > 0; i++) {
+    for (int i = start; i < bytes.length; i++) {
       if (bytes[i] < '0' || bytes[i] > '9') {
-        digits = null;
-        break;
+        return null;
       }
       digits.append((char) bytes[i]);
     }
-    String text = digits != null && l > 0 ? digits.toString() : Long.toUnsignedString(l);
-    return "bits:" + (text.length() > 8 ? text.substring(text.length() - 8) : text);
+    return new java.math.BigInteger(digits.toString());
   }
 
   private static String division(Object v) {

@@ -44,7 +44,16 @@ record ColumnType(String ddl, Kind kind, String collation) {
     /** TIMESTAMP(n) NULL: a DATETIME converted through the session time zone. */
     TIMESTAMP,
     /** JSON: on MariaDB a LONGTEXT in utf8mb4_bin with a json_valid check. */
-    JSON
+    JSON,
+    /**
+     * MariaDB's UUID (fourth generation): stored lower case with hyphens at 8-4-4-4-12 whatever
+     * form was written, ordered by the server's own segment rules.
+     */
+    UUID,
+    /** MariaDB's INET6 (fourth generation): 16 bytes, ordered by the binary address. */
+    INET6,
+    /** MariaDB's INET4 (fourth generation): 4 bytes, ordered by the binary address. */
+    INET4
   }
 
   static final ColumnType INT = new ColumnType("INT", Kind.INT, null);
@@ -66,6 +75,12 @@ record ColumnType(String ddl, Kind kind, String collation) {
   static final ColumnType DATETIME6 = new ColumnType("DATETIME(6)", Kind.DATETIME, null);
   static final ColumnType TIMESTAMP3 = new ColumnType("TIMESTAMP(3) NULL", Kind.TIMESTAMP, null);
   static final ColumnType JSON = new ColumnType("JSON", Kind.JSON, null);
+  static final ColumnType UUID = new ColumnType("UUID", Kind.UUID, null);
+  static final ColumnType INET6 = new ColumnType("INET6", Kind.INET6, null);
+  static final ColumnType INET4 = new ColumnType("INET4", Kind.INET4, null);
+
+  /** The fourth generation's BIT key: wide enough for the bytes of a two-character string. */
+  static final ColumnType BIT16 = new ColumnType("BIT(16)", Kind.BIT, null);
 
   static ColumnType decimal(int precision, int scale) {
     return new ColumnType("DECIMAL(" + precision + "," + scale + ")", Kind.DECIMAL, null);
@@ -136,6 +151,9 @@ record ColumnType(String ddl, Kind kind, String collation) {
       case TIME -> "tm";
       case TIMESTAMP -> "ts";
       case JSON -> "json";
+      case UUID -> "uuid";
+      case INET6 -> "inet6";
+      case INET4 -> "inet4";
     };
   }
 
@@ -262,6 +280,51 @@ record ColumnType(String ddl, Kind kind, String collation) {
               LocalDate.of(1999, 12, 31));
       case ENUM -> add(out, "a", "b", "c", "b");
       case SET -> add(out, "", "x", "y", "x,z", "y,z", "y,x,z");
+      case UUID ->
+          // the stored forms and others the server normalizes (upper case, no hyphens); versions 1,
+          // 4, 7 and a non-RFC variant, whose order MariaDB defines segment by segment
+          add(
+              out,
+              "00000001-0000-1000-8000-000000000002",
+              "00000001-0000-1000-8000-000000000002",
+              "00000002-0000-1000-8000-000000000001",
+              "ffffffff-0000-1000-8000-000000000000",
+              "123e4567-e89b-12d3-a456-426655440000",
+              "123E4567E89B12D3A456426655440000",
+              "00000003-0000-4000-8000-000000000001",
+              "aaaaaaaa-bbbb-4ccc-9ddd-eeeeeeeeeeee",
+              "018f2b6e-7a00-7c3d-8e4f-0123456789ab",
+              "00000000-0000-0000-0000-000000000000",
+              "ffffffff-ffff-ffff-ffff-ffffffffffff",
+              "01234567-89AB-4DEF-8123-456789ABCDEF");
+      case INET6 ->
+          // spellings of one address ('2001:DB8::1', '2001:db8:0::1'), IPv4-mapped addresses
+          // (also written as IPv4 text), whose text orders otherwise than their bytes
+          add(
+              out,
+              "::",
+              "::1",
+              "::1",
+              "2001:db8::1",
+              "2001:DB8:0::1",
+              "2001:db8::ff00:42:8329",
+              "::ffff:10.0.0.1",
+              "10.0.0.1",
+              "::ffff:9.255.255.255",
+              "fe80::1",
+              "ffff::",
+              "::ffff:1.2.3.4");
+      case INET4 ->
+          add(
+              out,
+              "0.0.0.0",
+              "10.0.0.1",
+              "10.0.0.1",
+              "9.255.255.255",
+              "192.168.1.1",
+              "100.0.0.0",
+              "2.0.0.0",
+              "255.255.255.255");
     }
     return out;
   }

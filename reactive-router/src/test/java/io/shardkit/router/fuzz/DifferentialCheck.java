@@ -291,6 +291,12 @@ final class DifferentialCheck {
 
   private Optional<String> misplaced(FuzzTable table, DataNode node, List<Object> row) {
     Object key = row.get(1);
+    ColumnType.Kind keyKind = table.key().type().kind();
+    if (keyKind == ColumnType.Kind.INET6 || keyKind == ColumnType.Kind.INET4) {
+      // the router hashes no INET6/INET4 key (a condition reads every node, an INSERT is
+      // refused): any node is the row's, and the contents are compared as a union above
+      return Optional.empty();
+    }
     DataNode expected;
     try {
       expected = world.nodeOf(table, row);

@@ -49,9 +49,20 @@ final class DmlGenerator {
       int n = literals.between(1, 2);
       for (int i = 0; i < n; i++) {
         FuzzColumn c = literals.chance(8) ? table.key() : literals.pick(table.valueColumns());
-        sets.add(
-            new DmlSpec.Assignment(
-                c, new Expr.Value(literals.storableFor(table, c), literals.chance(50))));
+        Object v = literals.storableFor(table, c);
+        if (v != null && Literals.normalized(c.type().kind()) && literals.chance(40)) {
+          // fourth generation: a UUID or address in a spelling the server normalizes
+          v = literals.spelling(c.type(), v);
+        } else if (c == table.key()
+            && literals.generation() >= 4
+            && insertForm(c.type().kind()) != null
+            && literals.chance(50)) {
+          // fourth generation: the key set to a form the server converts before it stores it
+          // ('2024-02-15 10:00:00' for a DATE, 1.005 for a DECIMAL(10,2), '12:30' for a TIME):
+          // the row stays where a read of its stored value looks, or the UPDATE is refused
+          v = insertForm(c.type().kind());
+        }
+        sets.add(new DmlSpec.Assignment(c, new Expr.Value(v, literals.chance(50))));
       }
       return new DmlSpec(DmlSpec.Kind.UPDATE, table, List.of(), sets, where, limit);
     }
@@ -68,7 +79,11 @@ final class DmlGenerator {
       return predicates.between(key, false);
     }
     if (roll < 55) {
-      return new Pred.In(key.expr(), List.of(predicates.value(key), predicates.value(key)), false);
+      return new Pred.In(
+          key.expr(),
+          PredicateGenerator.oneKindOnBitKey(
+              key, List.of(predicates.value(key), predicates.value(key))),
+          false);
     }
     return predicates.condition(scope, 1);
   }
@@ -109,6 +124,19 @@ final class DmlGenerator {
                   0.1f,
                   new java.math.BigDecimal("2.50"));
           case YEAR -> List.of(24L, "24", 70L, "0", 0L, "00", 1L, "2024", 99L);
+          case BIT ->
+              // a string stores its bytes ('7' is 55): refused; numbers in other forms are placed
+              List.of(
+                  "7",
+                  "17",
+                  new java.math.BigDecimal("5.0"),
+                  5.0,
+                  true,
+                  new SqlText.Raw("b'101'", 5L),
+                  new SqlText.Raw("0x0011", 17L),
+                  new SqlText.Raw(
+                      "X'3137'", io.vertx.core.buffer.Buffer.buffer(new byte[] {0x31, 0x37})),
+                  new java.math.BigDecimal("5.5"));
           case TIME ->
               List.of(
                   "12:30",
@@ -135,6 +163,9 @@ final class DmlGenerator {
         key = java.time.LocalDateTime.of(2025, 6, 1, 0, 0); // after the last interval table
       } else if (table.key().type().kind() == ColumnType.Kind.UNSIGNED && literals.chance(15)) {
         key = literals.pick(List.of(UNSIGNED_MAX, UNSIGNED_MAX.shiftRight(1).add(BigInteger.ONE)));
+      } else if (Literals.normalized(table.key().type().kind()) && literals.chance(40)) {
+        // fourth generation: a UUID (or address) key in a spelling the server normalizes
+        key = literals.spelling(table.key().type(), key);
       } else if (insertForm(table.key().type().kind()) != null && literals.chance(30)) {
         key = insertForm(table.key().type().kind());
       } else if (key instanceof Long l && literals.chance(20)) {

@@ -22,6 +22,10 @@ import java.util.List;
  *     DECIMAL, DATE, DOUBLE, YEAR and two columns (complex-hash-mod), keys written in the forms the
  *     server converts before it stores or compares them, and parameters of more Java types. Off, a
  *     seed generates what it generated before.
+ * @param generation 1 (default), 2 (the above), 3 (also CHAR, TIME and two-column string keys), 4
+ *     (also MariaDB's UUID, INET6 and INET4 value columns and hash-mod keys of UUID, BIT and INET6
+ *     written in the forms the server normalizes); a seed in a generation generates what it did
+ *     before the next generation was added
  */
 record FuzzConfig(
     long seed,
@@ -86,6 +90,20 @@ record FuzzConfig(
         ColumnType.JSON);
   }
 
+  /**
+   * The fourth generation's value column types: the defaults and MariaDB's UUID, INET6 and INET4,
+   * whose stored value or order is not their text.
+   */
+  static List<ColumnType> fourthColumnTypes() {
+    List<ColumnType> out = new java.util.ArrayList<>(defaultColumnTypes());
+    out.add(ColumnType.UUID);
+    out.add(ColumnType.INET6);
+    out.add(ColumnType.INET4);
+    out.add(ColumnType.UUID);
+    out.add(ColumnType.INET6);
+    return out;
+  }
+
   static FuzzConfig defaults(long seed, int statements) {
     return new FuzzConfig(
         seed, statements, 2, 4, defaultColumnTypes(), COLLATIONS, 5, 24, 1500, 12, 25, 1);
@@ -104,7 +122,7 @@ record FuzzConfig(
         statements,
         servers,
         dataSources,
-        columnTypes,
+        generation >= 4 ? fourthColumnTypes() : columnTypes,
         on ? EXTENDED_COLLATIONS : COLLATIONS,
         valueColumns,
         rowsPerTable,

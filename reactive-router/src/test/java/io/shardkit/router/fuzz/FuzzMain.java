@@ -6,10 +6,10 @@ import java.nio.file.Path;
 
 /**
  * The long run from the command line ({@code reactive-router/fuzz.sh}): {@code --seed S --count N
- * [--out DIR] [--shrink FINDINGS] [--gen 2]}. {@code --gen 2} (or 3) adds the second (third)
- * generation's tables and value forms ({@link FuzzConfig#generation}). Prints the counts, writes
- * the JSON summary and the findings to {@code DIR} (default {@code target/fuzz}) and exits with 1
- * when any statement mismatched.
+ * [--out DIR] [--shrink FINDINGS] [--gen 2|3|4]}. {@code --gen 2} (3, 4) adds the second (third,
+ * fourth) generation's tables and value forms ({@link FuzzConfig#generation}). Prints the counts,
+ * writes the JSON summary and the findings to {@code DIR} (default {@code target/fuzz}) and exits
+ * with 1 when any statement mismatched.
  */
 public final class FuzzMain {
 

@@ -50,7 +50,7 @@ final class FuzzRun {
   private void runWorld(FuzzWorld world, Random random, long start) {
     CollationKeys collations = new CollationKeys(world.reference());
     DifferentialCheck check = new DifferentialCheck(world, collations);
-    Literals literals = new Literals(random, config.extended());
+    Literals literals = new Literals(random, config.generation());
     SelectGenerator selects = new SelectGenerator(world.schema(), literals);
     DmlGenerator writes = new DmlGenerator(world.schema(), literals);
     int end = Math.min(config.statements(), stats.statements() + config.statementsPerWorld());

@@ -125,6 +125,9 @@ record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
     if (config.generation() >= 3) {
       thirdTables(config, random, all, tables);
     }
+    if (config.generation() >= 4) {
+      fourthTables(config, random, all, tables);
+    }
     tables.add(
         new FuzzTable(
             BROADCAST,
@@ -268,6 +271,49 @@ record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
                                 .put("props", new JsonObject().put("count", n))))));
   }
 
+  static final String UUID_KEYED = "t_uuid";
+  static final String BIT_KEYED = "t_bitk";
+  static final String INET_KEYED = "t_inet";
+
+  /**
+   * The fourth generation's: hash-mod over a UUID key ({@code t_uuid}, by database and table; the
+   * server stores any spelling lower case with hyphens at 8-4-4-4-12), over a BIT(16) key ({@code
+   * t_bitk}: a number stores its bits, a string its bytes) and over an INET6 key ({@code t_inet}:
+   * the server normalizes addresses, so the router reads every node and refuses INSERTs). Each has
+   * a value column {@code c1} of another of these types, so scatters over them are frequent.
+   */
+  private static void fourthTables(
+      FuzzConfig config, Random random, String all, List<FuzzTable> tables) {
+    int n = config.dataSources();
+    Object[][] layouts = {
+      {UUID_KEYED, ColumnType.UUID, ColumnType.INET6, true},
+      {BIT_KEYED, ColumnType.BIT16, ColumnType.UUID, false},
+      {INET_KEYED, ColumnType.INET6, ColumnType.INET4, false},
+    };
+    for (Object[] l : layouts) {
+      String name = (String) l[0];
+      boolean byTable = (Boolean) l[3];
+      List<FuzzColumn> columns = new ArrayList<>(columns(config, random, (ColumnType) l[1]));
+      columns.set(2, new FuzzColumn("c1", (ColumnType) l[2]));
+      JsonObject rule =
+          new JsonObject()
+              .put("dataNodes", all + "." + name + (byTable ? "_${0..1}" : ""))
+              .put("databaseStrategy", strategy("hash-mod", new JsonObject().put("count", n)));
+      if (byTable) {
+        rule.put("tableStrategy", strategy("hash-mod", new JsonObject().put("count", 2)));
+      }
+      tables.add(new FuzzTable(name, FuzzTable.Distribution.SHARDED, "hash-mod", columns, rule));
+    }
+  }
+
+  /** Whether the table's key is one the server stores as normalized text (UUID, INET6, INET4). */
+  static boolean normalizedKey(FuzzTable table) {
+    return switch (table.key().type().kind()) {
+      case UUID, INET6, INET4 -> true;
+      default -> false;
+    };
+  }
+
   /** Whether the table is sharded by complex-hash-mod over {@code (k, c1)}. */
   static boolean isComplex(FuzzTable table) {
     return table.name().equals(COMPLEX) || table.name().equals(COMPLEX_STRING);
@@ -372,6 +418,45 @@ record FuzzSchema(List<FuzzTable> tables, JsonObject rules) {
         }
         out.add(java.math.BigInteger.valueOf(17));
         out.add(java.math.BigInteger.valueOf(Long.MAX_VALUE));
+      }
+      case UUID -> {
+        // as the server stores them (the loader places rows by this text); other spellings are
+        // the conditions' and INSERTs' (Literals, DmlGenerator)
+        for (String v :
+            List.of(
+                "00000001-0000-1000-8000-000000000002",
+                "00000002-0000-1000-8000-000000000001",
+                "00000002-0000-1000-8000-000000000001",
+                "123e4567-e89b-12d3-a456-426655440000",
+                "aaaaaaaa-bbbb-4ccc-9ddd-eeeeeeeeeeee",
+                "018f2b6e-7a00-7c3d-8e4f-0123456789ab",
+                "00000000-0000-0000-0000-000000000000",
+                "ffffffff-ffff-ffff-ffff-ffffffffffff",
+                "01234567-89ab-4def-8123-456789abcdef",
+                "0000000f-0000-0000-0000-00000000001f")) {
+          out.add(v);
+        }
+      }
+      case INET6 -> {
+        for (String v :
+            List.of(
+                "::",
+                "::1",
+                "::1",
+                "2001:db8::1",
+                "2001:db8::ff00:42:8329",
+                "::ffff:10.0.0.1",
+                "::ffff:9.255.255.255",
+                "fe80::1",
+                "ffff::")) {
+          out.add(v);
+        }
+      }
+      case BIT -> {
+        // 55 and 12599 are the bytes of '7' and '17', which a string stores in a BIT column
+        for (long v : new long[] {0, 1, 2, 5, 5, 7, 17, 17, 48, 55, 255, 256, 12599, 65535}) {
+          out.add(v);
+        }
       }
       case STRING -> {
         // spellings one collation or another holds equal (case, accents, trailing spaces, ß)

@@ -141,6 +141,15 @@ final class FuzzWorld implements AutoCloseable {
         && key instanceof String text) {
       return stringKeyNode(table, text);
     }
+    if (table.distribution() == FuzzTable.Distribution.SHARDED && FuzzSchema.normalizedKey(table)) {
+      if (key instanceof io.vertx.core.buffer.Buffer b) {
+        key = b.toString(java.nio.charset.StandardCharsets.UTF_8);
+      }
+      if (!(key instanceof String text)) {
+        throw new IllegalArgumentException("no node for " + key);
+      }
+      return storedTextNode(table, text);
+    }
     return switch (table.distribution()) {
       case SHARDED -> rules.nodeFor(table.name(), Map.of("k", key));
       case BROADCAST -> null;
@@ -158,6 +167,22 @@ final class FuzzWorld implements AutoCloseable {
       return ((Number) key).longValue();
     }
     return key;
+  }
+
+  /**
+   * The node of a UUID or INET6 key under hash-mod, computed independently of the router: CRC32 of
+   * the UTF-8 bytes of the text the server stores (a UUID lower case with hyphens at 8-4-4-4-12, as
+   * the README documents; an INET6 key is never hashed by the router, whose reads go to every node,
+   * so its rows are placed the same way, by the stored text), mod the data sources for the database
+   * and mod 2 for the table when the rule has a table strategy.
+   */
+  private DataNode storedTextNode(FuzzTable table, String text) {
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    long h = crc.getValue();
+    String actual =
+        table.rule().containsKey("tableStrategy") ? table.name() + "_" + (h % 2) : table.name();
+    return new DataNode("ds_" + (h % dataSources.size()), actual);
   }
 
   private final Map<String, DataNode> stringKeyNodes = new java.util.HashMap<>();

@@ -28,10 +28,21 @@ final class Literals {
 
   private final Random random;
   private final boolean extended;
+  private final int generation;
 
   Literals(Random random, boolean extended) {
+    this(random, extended ? 2 : 1);
+  }
+
+  Literals(Random random, int generation) {
     this.random = random;
-    this.extended = extended;
+    this.extended = generation >= 2;
+    this.generation = generation;
+  }
+
+  /** The generation ({@link FuzzConfig#generation}). */
+  int generation() {
+    return generation;
   }
 
   /** Whether the second generation's forms are on ({@link FuzzConfig#extended}). */
@@ -54,6 +65,12 @@ final class Literals {
     if (key && type.isString() && random.nextInt(100) < 10) {
       // a number compares numerically with a string key; a decomposed accent
       return pick(List.of(123L, 17L, "123", "Zoe\u0308@example.com", "ZURICH "));
+    }
+    if (normalized(type.kind()) && random.nextInt(100) < 40) {
+      // fourth generation: another spelling of a UUID or address the server normalizes
+      List<Object> pool = key ? FuzzSchema.keyValues(table) : type.interestingValues();
+      Object v = pick(pool);
+      return v == null ? null : spelling(type, v);
     }
     if (key && extended && random.nextInt(100) < 25) {
       Object odd = oddKey(type.kind());
@@ -149,6 +166,26 @@ final class Literals {
                   new BigDecimal("2.50"),
                   -0.0);
           case YEAR -> List.of(24L, "24", "2024", 0L, "0", "00", 70L, 1L, "1", 99L);
+          case BIT ->
+              // a string compares (and stores) its bytes: '7' is 55, '17' is 12599
+              List.of(
+                  "5",
+                  "7",
+                  "17",
+                  " 5",
+                  new BigDecimal("5.0"),
+                  new BigDecimal("5.5"),
+                  5.0,
+                  true,
+                  5,
+                  (short) 17,
+                  new SqlText.Raw("b'101'", 5L),
+                  new SqlText.Raw("0x0005", 5L),
+                  new SqlText.Raw(
+                      "X'3137'", io.vertx.core.buffer.Buffer.buffer(new byte[] {0x31, 0x37})),
+                  new BigInteger("12599"),
+                  -1L,
+                  65536L);
           case TIME ->
               List.of(
                   "12:30",
@@ -203,6 +240,129 @@ final class Literals {
       case BINARY -> pick(List.of("a", "A", "abcd", "", new SqlText.Raw("_binary'a'", "a")));
       case JSON -> pick(List.of("{\"a\":1}", "x", 1L, "[1,2]"));
       default -> v;
+    };
+  }
+
+  /** Whether values of the kind are stored normalized (UUID, INET6, INET4: fourth generation). */
+  static boolean normalized(ColumnType.Kind kind) {
+    return kind == ColumnType.Kind.UUID
+        || kind == ColumnType.Kind.INET6
+        || kind == ColumnType.Kind.INET4;
+  }
+
+  private static final java.util.Map<String, List<String>> INET6_SPELLINGS =
+      java.util.Map.of(
+          "::",
+          List.of("0::0", "0:0:0:0:0:0:0:0", "::0"),
+          "::1",
+          List.of("0:0:0:0:0:0:0:1", "::0:1", "0000::0001"),
+          "2001:db8::1",
+          List.of("2001:DB8::1", "2001:db8:0::1", "2001:0db8:0000:0000:0000:0000:0000:0001"),
+          "::ffff:10.0.0.1",
+          List.of("10.0.0.1", "::FFFF:10.0.0.1", "::ffff:a00:1", "0:0:0:0:0:ffff:10.0.0.1"),
+          "::ffff:9.255.255.255",
+          List.of("9.255.255.255", "::ffff:9ff:ffff"),
+          "fe80::1",
+          List.of("FE80::1", "fe80:0:0::1", "fe80::0:1"),
+          "ffff::",
+          List.of("FFFF::", "ffff:0::0"));
+
+  /**
+   * Another spelling of a UUID, INET6 or INET4 value, as users write them: a UUID in upper case,
+   * without hyphens, with hyphens elsewhere, in braces, as a {@link java.util.UUID} parameter, as
+   * 16 bytes, or not a UUID (31 digits, a trailing space or hyphen); an INET6 address in upper
+   * case, zero-expanded, with {@code ::} elsewhere, an IPv4-mapped one as IPv4 text, or invalid; an
+   * INET4 address as a number, bytes or invalid.
+   */
+  Object spelling(ColumnType type, Object value) {
+    String v = String.valueOf(value);
+    return switch (type.kind()) {
+      case UUID -> uuidSpelling(v);
+      case INET6 -> {
+        List<String> known =
+            INET6_SPELLINGS.getOrDefault(v.toLowerCase(java.util.Locale.ROOT), List.of());
+        int roll = random.nextInt(100);
+        if (roll < 50 && !known.isEmpty()) {
+          yield pick(known);
+        }
+        if (roll < 70) {
+          yield v.toUpperCase(java.util.Locale.ROOT);
+        }
+        yield pick(
+            List.<Object>of(
+                v,
+                v + " ",
+                "2001:db8::g",
+                "1.2.3",
+                "",
+                ":::1",
+                new SqlText.Raw(
+                    "X'00000000000000000000ffff0a000001'",
+                    io.vertx.core.buffer.Buffer.buffer(
+                        java.util.HexFormat.of().parseHex("00000000000000000000ffff0a000001")))));
+      }
+      case INET4 ->
+          pick(
+              List.<Object>of(
+                  v,
+                  v + " ",
+                  "010.0.0.1",
+                  "10.0.0.256",
+                  "::ffff:10.0.0.1",
+                  167772161L,
+                  "167772161",
+                  new SqlText.Raw(
+                      "X'0a000001'",
+                      io.vertx.core.buffer.Buffer.buffer(new byte[] {10, 0, 0, 1}))));
+      default -> value;
+    };
+  }
+
+  private Object uuidSpelling(String v) {
+    String hex = v.replace("-", "").toLowerCase(java.util.Locale.ROOT);
+    if (hex.length() != 32) {
+      return v;
+    }
+    String canonical =
+        hex.substring(0, 8)
+            + "-"
+            + hex.substring(8, 12)
+            + "-"
+            + hex.substring(12, 16)
+            + "-"
+            + hex.substring(16, 20)
+            + "-"
+            + hex.substring(20);
+    return switch (random.nextInt(16)) {
+      case 0 -> canonical.toUpperCase(java.util.Locale.ROOT);
+      case 1 -> hex;
+      case 2 -> hex.toUpperCase(java.util.Locale.ROOT);
+      case 3 -> hex.replaceAll("(.{4})(?!$)", "$1-"); // a hyphen after every 4 digits
+      case 4 -> hex.charAt(0) + "-" + hex.substring(1); // one hyphen, after the first digit
+      case 5 -> canonical.replace("-", "--");
+      case 6 -> "{" + canonical + "}";
+      case 7, 8 -> new SqlText.Raw("'" + canonical + "'", java.util.UUID.fromString(canonical));
+      case 9 -> canonical + " ";
+      case 10 -> "-" + canonical;
+      case 11 ->
+          // 31 digits, or version 12 of the NCS variant, which MariaDB 11.4 does not store
+          random.nextBoolean()
+              ? canonical.substring(0, 35)
+              : "01234567-89ab-cdef-0123-456789abcdef";
+      case 12 -> {
+        StringBuilder mixed = new StringBuilder();
+        for (int i = 0; i < canonical.length(); i++) {
+          char c = canonical.charAt(i);
+          mixed.append(i % 2 == 0 ? Character.toUpperCase(c) : c);
+        }
+        yield mixed.toString();
+      }
+      case 13 ->
+          new SqlText.Raw(
+              "X'" + hex + "'",
+              io.vertx.core.buffer.Buffer.buffer(java.util.HexFormat.of().parseHex(hex)));
+      case 14 -> canonical + "-";
+      default -> canonical;
     };
   }
 

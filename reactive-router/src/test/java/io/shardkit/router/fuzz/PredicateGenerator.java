@@ -60,7 +60,7 @@ final class PredicateGenerator {
       for (int i = 0; i < n; i++) {
         values.add(value(s));
       }
-      return new Pred.In(col, values, literals.chance(15));
+      return new Pred.In(col, oneKindOnBitKey(s, values), literals.chance(15));
     }
     if (roll < 80) {
       return between(s, true);
@@ -301,6 +301,33 @@ final class PredicateGenerator {
         };
     return new Pred.Like(
         s.expr(), new Expr.Value(pattern, literals.chance(40)), literals.chance(15));
+  }
+
+  /**
+   * The items of an IN list on a BIT key, without its strings (and bit, hex and byte literals) when
+   * it also holds numbers: MariaDB 11.4.5 reads {@code bit_k IN ('7', 7)} through the index on
+   * {@code k} as {@code bit_k = '7'} (to it the two items are one constant; the string's bytes, 55,
+   * are looked up) and finds no 7, where a table scan ({@code IGNORE INDEX}) or the list {@code (7,
+   * '7')} finds it (seed 150, generation 4, measured on one table of one row). One database's
+   * answer depends on its plan and on the order of the items, so the generator does not mix them on
+   * a BIT key. Other columns and lists of one kind are returned as they are.
+   */
+  static List<Expr> oneKindOnBitKey(Scoped s, List<Expr> items) {
+    if (!s.column().name().equals("k") || s.column().type().kind() != ColumnType.Kind.BIT) {
+      return items;
+    }
+    List<Expr> numbers =
+        items.stream().filter(e -> e instanceof Expr.Value v && !textual(v.value())).toList();
+    boolean mixed =
+        !numbers.isEmpty()
+            && items.stream().anyMatch(e -> e instanceof Expr.Value v && textual(v.value()));
+    return mixed ? numbers : items;
+  }
+
+  private static boolean textual(Object v) {
+    return v instanceof String
+        || v instanceof io.vertx.core.buffer.Buffer
+        || v instanceof SqlText.Raw;
   }
 
   /** A literal or parameter for the column. */

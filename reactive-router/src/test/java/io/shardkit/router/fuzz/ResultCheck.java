@@ -40,7 +40,8 @@ final class ResultCheck {
     if (!sameTypes(widthFree(spec, expected.types()), widthFree(spec, actual.types()))
         && !(expected.rows().isEmpty()
             && actual.rows().isEmpty()
-            && sameTypes(bitsAsIntegers(expected.types()), bitsAsIntegers(actual.types())))) {
+            && sameTypes(bitsAsIntegers(expected.types()), bitsAsIntegers(actual.types())))
+        && !bitsEitherWay(spec, expected.types(), actual.types())) {
       return diff("column types", expected.types() + " vs " + actual.types());
     }
     List<ValueCompare> compares = spec.star() ? List.<ValueCompare>of() : spec.columnCompares();
@@ -53,16 +54,20 @@ final class ResultCheck {
       // LIMIT)
       return Optional.empty();
     }
-    if (unlimited != null
-        && subset(e, canonicalRows(unlimited, compares), "").isPresent()
-        && spec.limit() != null) {
+    if (unlimited != null && spec.limit() != null) {
       QueryResult window = window(spec.limit(), expected, unlimited);
-      if (window != null) {
+      if (window != null
+          && (subset(e, canonicalRows(unlimited, compares), "").isPresent()
+              || window.rows().size() != e.size())) {
         // the reference's LIMITed answer holds a row its answer without the LIMIT lacks, so one
         // database contradicts itself (seed 121: MariaDB 11.4.5 returns the group 1970-01-02 for
         // HAVING timestamp3_key = '2024-01-15 10:00:00.500000' ... LIMIT 1 next to a
         // GROUP_CONCAT, and the group 2024-01-15 without the LIMIT): the router's answer is judged
-        // as that un-limited answer cut by the LIMIT
+        // as that un-limited answer cut by the LIMIT. So is a LIMITed answer with fewer rows than
+        // the LIMIT keeps of the un-limited one (seed 150, generation 4: MariaDB 11.4.5 returns no
+        // row for SELECT c5, COUNT(DISTINCT c3, c2) FROM t GROUP BY c5 HAVING c5 IN ('1970-01-02
+        // 00:00:00') LIMIT 10 on a TIMESTAMP(3) c5, and the group 1970-01-02 without the LIMIT,
+        // measured on one table of two rows)
         return compare(spec, window, actual, unlimited);
       }
     }
@@ -434,6 +439,37 @@ final class ResultCheck {
    * unsigned integer depending on whether its plan used a temporary table; with rows the values
    * decide (they are compared), without rows nothing else is there to compare.
    */
+  /**
+   * Whether the types differ only where a column of BIT values (compared in either encoding, {@link
+   * ValueCompare.Mode#BITS}) is described as BIT on one side and as an unsigned integer on the
+   * other: seed 152 (generation 4), {@code SELECT DISTINCT k AS e0 FROM t ORDER BY e0 DESC} on a
+   * BIT(16) key came back as BIT from one database and as an unsigned BIGINT from a shard (its
+   * smaller table, another plan), with the same values.
+   */
+  private static boolean bitsEitherWay(
+      SelectSpec spec, List<String> expected, List<String> actual) {
+    if (spec.star() || expected.size() != actual.size()) {
+      return false;
+    }
+    List<ValueCompare> compares = spec.columnCompares();
+    for (int i = 0; i < expected.size(); i++) {
+      if (expected.get(i).equals(actual.get(i))) {
+        continue;
+      }
+      if (i >= compares.size()
+          || compares.get(i).mode() != ValueCompare.Mode.BITS
+          || !bitOrInteger(expected.get(i))
+          || !bitOrInteger(actual.get(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean bitOrInteger(String type) {
+    return type.equals("BIT") || type.matches("U?_?INT\\d+");
+  }
+
   private static List<String> bitsAsIntegers(List<String> types) {
     return types.stream()
         .map(t -> t.equals("BIT") || t.matches("U?_?INT\\d+") ? "INT" : t)

@@ -482,4 +482,26 @@ class ResultCheckTest {
     }
     return out;
   }
+
+  /** A BIT value reads alike in either encoding, also when its own bytes are digits (seed 153). */
+  @org.junit.jupiter.api.Test
+  void bitsReadAlikeInEitherEncoding() {
+    for (long v : new long[] {5, 17, 55, 12599, 255, 65535, 123456789L}) {
+      String digits = Long.toString(v);
+      String kept = digits.length() > 8 ? digits.substring(digits.length() - 8) : digits;
+      long asBytes =
+          new java.math.BigInteger(1, kept.getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+              .longValue();
+      assertThat(Canonical.bits(v)).as("%s", v).isEqualTo(Canonical.bits(asBytes));
+      assertThat(Canonical.bits(io.vertx.sqlclient.data.Numeric.create(v)))
+          .as("%s", v)
+          .isEqualTo(Canonical.bits(v));
+    }
+    assertThat(Canonical.bits(-1L))
+        .isEqualTo(
+            Canonical.bits(
+                io.vertx.sqlclient.data.Numeric.create(
+                    new java.math.BigInteger("18446744073709551615"))));
+    assertThat(Canonical.bits(5L)).isNotEqualTo(Canonical.bits(6L));
+  }
 }

@@ -446,7 +446,12 @@ class ReplicaAdmissionTest {
               if (ar.succeeded() && ar.result().iterator().next().getInteger("sid") == 2) {
                 onReplica.incrementAndGet();
               } else if (ar.failed()) {
+                // refused at once by the full queue: back off a millisecond (an immediate retry
+                // recursed until the stack overflowed)
                 refused.incrementAndGet();
+                Promise<Void> later = Promise.promise();
+                vertx.setTimer(1, t -> later.complete());
+                return later.future().compose(v -> slowReads(pool, endNanos, onReplica, refused));
               }
               return slowReads(pool, endNanos, onReplica, refused);
             });

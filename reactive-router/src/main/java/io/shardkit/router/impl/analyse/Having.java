@@ -185,7 +185,20 @@ public sealed interface Having {
     if (temporal(l) && temporal(r) && l.getClass() != r.getClass()) {
       return compareTemporals(l, r);
     }
+    if (Values.isNumber(l) && Values.isNumber(r) && (real(l) != real(r))) {
+      // a DOUBLE (or FLOAT) with a DECIMAL or an integer compares as doubles: k = 0.1 holds for
+      // the literal 0.1000000000000000055, which reads as the same double
+      return Double.compare(asReal(l), asReal(r));
+    }
     return Values.compare(l, r);
+  }
+
+  private static boolean real(Object v) {
+    return v instanceof Double || v instanceof Float;
+  }
+
+  private static double asReal(Object v) {
+    return real(v) ? ((Number) v).doubleValue() : Values.toBigDecimal(v).doubleValue();
   }
 
   /**

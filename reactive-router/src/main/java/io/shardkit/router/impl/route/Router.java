@@ -115,12 +115,22 @@ public final class Router {
       Cond.Leaf leaf = plan.inLeaves().get(slot);
       List<ValueRef> items = inItems.get(slot);
       nodes[slot] = new BitSet[items.size()];
+      boolean everywhere = false;
       for (int i = 0; i < items.size(); i++) {
         try {
           nodes[slot][i] = nodesOf(leaf, items.get(i).resolve(params));
         } catch (UnsupportedSqlException e) {
           nodes[slot][i] = null;
         }
+        everywhere |= nodes[slot][i] == null;
+      }
+      if (everywhere) {
+        // an item that may match on any node (a string against a BIT or integer key, NULL) leaves
+        // the list as written on every unit: the server does not read an IN list item by item
+        // (MariaDB 11.4.5 reads bit_k IN ('7', 7) through an index as bit_k = '7', the two items
+        // being one constant to it, and finds no 7), so a list cut to a node's items may answer
+        // otherwise than the whole one
+        java.util.Arrays.fill(nodes[slot], null);
       }
     }
     return nodes;
