@@ -410,7 +410,7 @@ final class StatementRunner {
                           .compose(rs -> afterDdl.apply(routed.plan().tables()).map(rs))
                           .map(finish::apply)
                   : () -> finished(run(routed, source), finish);
-      source.admit(sql, routed);
+      admit(source, sql, routed);
       if (io.shardkit.context.TxScope.current().isPresent()) {
         // Inside a transaction scope: nothing is sent once the deadline has passed, and the
         // caller hears back by the deadline at the latest.
@@ -490,7 +490,7 @@ final class StatementRunner {
         routes.add(route(sql, batch.get(i), i));
       }
       for (Rewriter.Routed routed : routes) {
-        source.admit(sql, routed);
+        admit(source, sql, routed);
       }
       implicit = implicitFor(sql, routes, source, groupable(routes));
     } catch (RuntimeException e) {
@@ -888,6 +888,22 @@ final class StatementRunner {
   /** The unit's outcome as an index of {@link RouterMetrics#OUTCOMES}. */
   private static int outcome(io.vertx.core.AsyncResult<?> ar) {
     return ar.succeeded() ? 0 : ar.cause() instanceof ShardUnavailableException ? 1 : 2;
+  }
+
+  /**
+   * {@link ClientSource#admit}, except that a data source whose circuit breaker is open is refused
+   * as open, not as overloaded, as a stream is ({@link MergingRowStream}): its statements queue
+   * because it does not answer. Checked only when the admission refuses, off the statement's path.
+   */
+  private void admit(ClientSource source, String sql, Rewriter.Routed routed) {
+    try {
+      source.admit(sql, routed);
+    } catch (io.shardkit.router.ShardOverloadedException overloaded) {
+      if (source.gated()) {
+        checkAvailable(routed);
+      }
+      throw overloaded;
+    }
   }
 
   /** Refuses (throws) when a data source of {@code routed} must not take new work now. */
