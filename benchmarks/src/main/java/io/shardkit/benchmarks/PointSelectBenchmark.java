@@ -96,6 +96,23 @@ public class PointSelectBenchmark {
     window("routed", this::routedOnce).take();
   }
 
+  /**
+   * The routed point select inside a transaction scope (a 5 s deadline per statement, as a caller
+   * with a deadline runs it): what the scope and the watch that stops a statement past its deadline
+   * cost ({@code StatementCancel}).
+   */
+  @Benchmark
+  public void routedScoped() throws InterruptedException {
+    window("routedScoped", this::routedScopedOnce).take();
+  }
+
+  private Future<?> routedScopedOnce() {
+    return io.shardkit.context.TxScope.run(
+        vertx,
+        io.shardkit.context.ScopeOptions.ofTimeout(java.time.Duration.ofSeconds(5)),
+        this::routedOnce);
+  }
+
   private Future<?> directOnce() {
     long id = ThreadLocalRandom.current().nextLong(BenchEnv.ORDERS);
     return check(

@@ -42,6 +42,9 @@ final class QueueDelayAdmission {
 
   private final Map<String, Gate> primaries = new LinkedHashMap<>();
 
+  /** Cancels statements whose caller's deadline passed ({@link StatementCancel}). */
+  private final StatementCancel cancel;
+
   /** Built once, read only afterwards (from any thread). */
   private final Map<ReadReplicas.Member, Gate> replicas = new IdentityHashMap<>();
 
@@ -50,6 +53,7 @@ final class QueueDelayAdmission {
     final String dataSource;
     final String replica; // null: the primary
     final Pool pool;
+    final io.vertx.mysqlclient.MySQLConnectOptions server; // null: statements are not killed
     final QueueDelayLimit limit;
     final Counter refused;
     final Timer waits;
@@ -58,12 +62,14 @@ final class QueueDelayAdmission {
         String dataSource,
         String replica,
         Pool pool,
+        io.vertx.mysqlclient.MySQLConnectOptions server,
         QueueDelayLimit limit,
         Counter refused,
         Timer waits) {
       this.dataSource = dataSource;
       this.replica = replica;
       this.pool = pool;
+      this.server = server;
       this.limit = limit;
       this.refused = refused;
       this.waits = waits;
@@ -114,12 +120,15 @@ final class QueueDelayAdmission {
    */
   QueueDelayAdmission(
       Map<String, Pool> pools,
+      Map<String, io.vertx.mysqlclient.MySQLConnectOptions> servers,
+      StatementCancel cancel,
       Map<String, Integer> maxSizes,
       Map<String, Integer> maxWaitQueueSizes,
       long targetNanos,
       long intervalNanos,
       RouterMetrics metrics,
       ReadReplicas readReplicas) {
+    this.cancel = cancel;
     long now = System.nanoTime();
     pools.forEach(
         (ds, pool) -> {
@@ -129,7 +138,13 @@ final class QueueDelayAdmission {
           primaries.put(
               ds,
               new Gate(
-                  ds, null, pool, limit, metrics.queueRefused(ds), metrics.connectionWait(ds)));
+                  ds,
+                  null,
+                  pool,
+                  servers.get(ds),
+                  limit,
+                  metrics.queueRefused(ds),
+                  metrics.connectionWait(ds)));
         });
     if (readReplicas != null) {
       for (ReadReplicas.Member m : readReplicas.members()) {
@@ -147,6 +162,7 @@ final class QueueDelayAdmission {
                 m.dataSource,
                 m.name,
                 m.pool,
+                m.connect,
                 limit,
                 metrics.replicaQueueRefused(m.dataSource, m.name),
                 metrics.replicaConnectionWait(m.dataSource, m.name)));
@@ -280,6 +296,10 @@ final class QueueDelayAdmission {
 
   /** As {@link #run(String, Function)}, on the gate's pool (a primary's or a replica's). */
   <T> Future<T> run(Gate gate, Function<SqlClient, Future<T>> op) {
+    io.shardkit.context.Deadline deadline = gate.server == null ? null : StatementCancel.deadline();
+    if (deadline != null) {
+      return runWatched(gate, op);
+    }
     boolean growing = gate.growing();
     long asked = gate.asked();
     // one stage: the connection's answer, then op's (released before the caller hears back)
@@ -303,6 +323,25 @@ final class QueueDelayAdmission {
                   });
               return out;
             });
+  }
+
+  /**
+   * {@link #run} for a caller with a deadline: a statement still waiting for its connection at the
+   * deadline is not sent, one running then is killed ({@link StatementCancel}).
+   */
+  private <T> Future<T> runWatched(Gate gate, Function<SqlClient, Future<T>> op) {
+    StatementCancel.Watch watch = cancel.watch(gate.server);
+    boolean growing = gate.growing();
+    long asked = gate.asked();
+    Future<T> out =
+        ask(gate.pool::getConnection)
+            .transform(
+                ar ->
+                    came(gate, asked, growing, ar)
+                        ? cancel.run(watch, ar.result(), op, () -> released(gate))
+                        : Future.failedFuture(ar.cause()));
+    StatementCancel.bound(out, watch);
+    return out;
   }
 
   /**

@@ -52,6 +52,9 @@ final class ReadReplicas {
      */
     final Pool heartbeat;
 
+    /** Where the replica is (statements past their deadline are killed there). */
+    final io.vertx.mysqlclient.MySQLConnectOptions connect;
+
     final PoolOptions poolOptions;
     final int weight;
     volatile long lagNanos = -1;
@@ -65,6 +68,7 @@ final class ReadReplicas {
         String name,
         Pool pool,
         Pool heartbeat,
+        io.vertx.mysqlclient.MySQLConnectOptions connect,
         PoolOptions poolOptions,
         int weight,
         Counter reads) {
@@ -72,6 +76,7 @@ final class ReadReplicas {
       this.name = name;
       this.pool = pool;
       this.heartbeat = heartbeat;
+      this.connect = connect;
       this.poolOptions = poolOptions;
       this.weight = weight;
       this.reads = reads;
@@ -318,6 +323,7 @@ final class ReadReplicas {
                 spec.name(),
                 pool,
                 heartbeat,
+                connect,
                 spec.pool(),
                 spec.weight(),
                 Counter.builder("shardkit.router.replica.reads")

@@ -171,7 +171,7 @@ final class ShardBreakers {
                       Throwable refused = null;
                       for (Future<?> f : futures) {
                         failed |= isHealthFailure(f);
-                        if (f.failed() && f.cause() instanceof ShardCircuitOpenException) {
+                        if (f.failed() && notSent(f.cause())) {
                           refused = f.cause();
                         }
                       }
@@ -184,14 +184,20 @@ final class ShardBreakers {
   }
 
   /**
-   * A unit refused by the breaker itself (a transaction's enlistment) is no evidence: abandoned.
+   * A unit refused by the breaker itself (a transaction's enlistment), or not sent because its
+   * deadline passed while it waited for a connection, is no evidence: abandoned.
    */
   private static void end(ShardBreaker.Call call, Throwable failure, AsyncResult<?> ar) {
-    if (failure instanceof ShardCircuitOpenException) {
+    if (notSent(failure)) {
       call.abandon();
     } else {
       call.end(isHealthFailure(ar));
     }
+  }
+
+  private static boolean notSent(Throwable failure) {
+    return failure instanceof ShardCircuitOpenException
+        || failure instanceof StatementCancel.DeadlinePassed;
   }
 
   /**

@@ -55,6 +55,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   private final ShardBreakers breakers;
   private final RouterMetrics metrics;
   private final QueueDelayAdmission queueDelay;
+  private final StatementCancel cancel;
   private final Vertx vertx;
   private final io.shardkit.router.impl.schema.SchemaCatalog catalog;
   private final PlanCache cache;
@@ -125,12 +126,19 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
             registry,
             builder::effectiveConnectOptions);
     Duration target = builder.queueDelayTarget();
+    this.cancel = new StatementCancel(vertx);
+    Map<String, io.vertx.mysqlclient.MySQLConnectOptions> servers = new LinkedHashMap<>();
+    for (String ds : pools.keySet()) {
+      servers.put(ds, builder.effectiveConnectOptions(builder.connectOptions().get(ds)));
+    }
     if (!target.isZero()) {
       Map<String, Integer> queues = new LinkedHashMap<>();
       builder.poolOptions().forEach((ds, options) -> queues.put(ds, options.getMaxWaitQueueSize()));
       this.queueDelay =
           new QueueDelayAdmission(
               pools,
+              servers,
+              cancel,
               maxSizes,
               queues,
               target.toNanos(),
@@ -142,7 +150,19 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     }
     this.poolSource =
         new StatementRunner.PooledSource(
-            ds -> Future.succeededFuture(pools.get(ds)),
+            new StatementRunner.ClientSource() {
+              @Override
+              public Future<SqlClient> clientFor(String ds) {
+                return Future.succeededFuture(pools.get(ds));
+              }
+
+              @Override
+              public <T> Future<T> run(String ds, Function<SqlClient, Future<T>> op) {
+                // without adaptive admission (which watches its own statements): a statement
+                // past its caller's deadline is not sent, or killed if running
+                return cancel.run(pools.get(ds), servers.get(ds), op);
+              }
+            },
             new ImplicitTransactions(
                 this, builder.transactionManager() != null, builder.nonAtomicMultiNodeWrites()),
             replicas,
@@ -549,6 +569,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     for (Pool pool : pools.values()) {
       closes.add(replicasClosed.eventually(pool::close));
     }
+    closes.add(cancel.close());
     return Future.all(closes).mapEmpty();
   }
 

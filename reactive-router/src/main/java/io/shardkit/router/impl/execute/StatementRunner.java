@@ -172,7 +172,7 @@ final class StatementRunner {
 
     @Override
     public <T> Future<T> run(String dataSource, Function<SqlClient, Future<T>> op) {
-      return admission == null ? clientFor(dataSource).compose(op) : admission.run(dataSource, op);
+      return admission == null ? primaries.run(dataSource, op) : admission.run(dataSource, op);
     }
 
     @Override

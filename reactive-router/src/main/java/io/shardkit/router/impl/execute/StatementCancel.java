@@ -1,0 +1,317 @@
+package io.shardkit.router.impl.execute;
+
+import io.shardkit.context.Deadline;
+import io.shardkit.context.TxContext;
+import io.shardkit.context.TxScope;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.mysqlclient.MySQLBuilder;
+import io.vertx.mysqlclient.MySQLConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.impl.SocketConnectionBase;
+import io.vertx.sqlclient.internal.Connection;
+import io.vertx.sqlclient.internal.SqlConnectionInternal;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Stops a pool statement whose caller's deadline has passed, so that nothing the caller was told
+ * had timed out goes on (or applies) afterwards and holds a connection others wait for:
+ *
+ * <ul>
+ *   <li>a statement still waiting for a connection when the deadline passes is never sent: the
+ *       connection goes back at once;
+ *   <li>a statement running on its server is cancelled with {@code KILL QUERY <thread id>} on a
+ *       connection of its own to that server (MySQL's and MariaDB's cancel, what JDBC's query
+ *       timeout sends): a lock wait or a long scan ends with error 1317 and an autocommit write is
+ *       not applied. A statement that ended first is left as it is.
+ * </ul>
+ *
+ * <p>A kill names a thread, not a statement, so the connection is given back to the pool only once
+ * the kill has answered (or been given up, and then the connection is closed for real): a kill
+ * arriving late can never cancel the next borrower's statement. A connection's thread id is read
+ * once, pipelined before its first statement ({@code SELECT CONNECTION_ID()}); a statement outside
+ * a transaction scope (no deadline) costs nothing here.
+ */
+final class StatementCancel {
+
+  private static final System.Logger LOG = System.getLogger(StatementCancel.class.getName());
+
+  /** How long a kill may take before the connection is closed for real instead. */
+  static final long KILL_TIMEOUT_MS = 2_000;
+
+  private final Vertx vertx;
+  private final Map<String, Pool> admins = new ConcurrentHashMap<>();
+  private final Map<Connection, Long> threadIds = Collections.synchronizedMap(new WeakHashMap<>());
+  private volatile boolean closed;
+
+  StatementCancel(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  /** The current scope's deadline, or null outside a scope (then nothing is watched). */
+  static Deadline deadline() {
+    return TxScope.current().map(TxContext::deadline).orElse(null);
+  }
+
+  /**
+   * Runs {@code op} on {@code connection} (taken for the watched statement) and gives the
+   * connection back to its pool once {@code op} is done and any kill has answered, then runs {@code
+   * released}. The returned future is {@code op}'s.
+   *
+   * @param watch the watch made before the connection was asked for ({@link #watch})
+   */
+  <T> Future<T> run(
+      Watch watch, SqlConnection connection, Function<SqlClient, Future<T>> op, Runnable released) {
+    Future<T> out;
+    if (!watch.take(connection)) {
+      // the deadline passed while the statement waited for a connection: never sent
+      connection.close();
+      released.run();
+      return Future.failedFuture(new DeadlinePassed(watch.server));
+    }
+    Connection physical = physical(connection);
+    if (physical != null && !threadIds.containsKey(physical)) {
+      // pipelined before the statement: known by the time the statement can be running
+      connection
+          .query("SELECT CONNECTION_ID()")
+          .execute()
+          .onSuccess(
+              rs -> {
+                for (io.vertx.sqlclient.Row row : rs) {
+                  threadIds.put(physical, row.getLong(0));
+                }
+              });
+    }
+    try {
+      out = op.apply(connection);
+    } catch (RuntimeException e) {
+      out = Future.failedFuture(e);
+    }
+    out.onComplete(done -> watch.finished(released));
+    return out;
+  }
+
+  /**
+   * Runs {@code op} on {@code pool}: as it is outside a transaction scope; inside one on a
+   * connection of its own, watched (not sent once the deadline passed, killed on {@code server} if
+   * running then). For pools without adaptive admission (which watches its own statements).
+   */
+  <T> Future<T> run(Pool pool, MySQLConnectOptions server, Function<SqlClient, Future<T>> op) {
+    if (deadline() == null) {
+      return op.apply(pool);
+    }
+    Watch watch = watch(server);
+    Future<T> out =
+        pool.getConnection()
+            .transform(
+                ar ->
+                    ar.succeeded()
+                        ? run(watch, ar.result(), op, () -> {})
+                        : Future.failedFuture(ar.cause()));
+    bound(out, watch);
+    return out;
+  }
+
+  /**
+   * Registers the watch with the caller's scope: its deadline timer calls it, no timer of its own.
+   */
+  static void bound(Future<?> statement, Watch watch) {
+    TxScope.bound(statement, watch::deadlinePassed);
+  }
+
+  /**
+   * A watch on one statement of a caller with a deadline: register it with the caller's scope
+   * ({@code TxScope.bound(statement, watch::deadlinePassed)}) before the connection is asked for.
+   */
+  Watch watch(MySQLConnectOptions server) {
+    return new Watch(server);
+  }
+
+  /** Closes the kill connections. */
+  Future<Void> close() {
+    closed = true;
+    List<Future<Void>> all = new ArrayList<>();
+    admins.values().forEach(p -> all.add(p.close()));
+    admins.clear();
+    return Future.join(all).mapEmpty();
+  }
+
+  private Future<Void> kill(MySQLConnectOptions server, long threadId) {
+    if (closed) {
+      return Future.failedFuture(new IllegalStateException("pool closed"));
+    }
+    Pool admin =
+        admins.computeIfAbsent(
+            server.getHost() + ":" + server.getPort(),
+            k ->
+                MySQLBuilder.pool()
+                    .with(new PoolOptions().setMaxSize(1).setMaxWaitQueueSize(1024))
+                    .connectingTo(new MySQLConnectOptions(server))
+                    .using(vertx)
+                    .build());
+    Promise<Void> answered = Promise.promise();
+    long timer =
+        vertx.setTimer(
+            KILL_TIMEOUT_MS,
+            id ->
+                answered.tryFail(
+                    new IllegalStateException(
+                        "KILL QUERY "
+                            + threadId
+                            + " unanswered after "
+                            + KILL_TIMEOUT_MS
+                            + " ms")));
+    admin
+        .query("KILL QUERY " + threadId)
+        .execute()
+        .onComplete(
+            ar -> {
+              vertx.cancelTimer(timer);
+              // 1094 "unknown thread": the connection is gone, nothing to cancel
+              if (ar.succeeded()
+                  || (ar.cause() instanceof io.vertx.sqlclient.DatabaseException db
+                      && db.getErrorCode() == 1094)) {
+                answered.tryComplete();
+              } else {
+                answered.tryFail(ar.cause());
+              }
+            });
+    return answered.future();
+  }
+
+  /** The physical connection under a pooled one, or null when Vert.x's internals differ. */
+  static Connection physical(SqlConnection connection) {
+    try {
+      Connection c = ((SqlConnectionInternal) connection).unwrap();
+      for (int i = 0; i < 4 && !(c instanceof SocketConnectionBase); i++) {
+        Connection inner = c.unwrap();
+        if (inner == c) {
+          break;
+        }
+        c = inner;
+      }
+      return c instanceof SocketConnectionBase ? c : null;
+    } catch (RuntimeException | LinkageError notAsExpected) {
+      return null;
+    }
+  }
+
+  /**
+   * Closes a pooled connection for real (its socket), so that it never goes back to the pool; the
+   * pool drops it. Used when a kill could not be confirmed: a late kill must not meet the next
+   * borrower.
+   */
+  private static void closeForReal(SqlConnection connection) {
+    Connection c = physical(connection);
+    if (c instanceof SocketConnectionBase socket) {
+      socket.socket().close();
+    } else {
+      connection.close();
+    }
+  }
+
+  /** Thrown (never to a caller: its deadline answered it) for a statement never sent. */
+  static final class DeadlinePassed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    DeadlinePassed(MySQLConnectOptions server) {
+      super(
+          "the deadline passed while the statement waited for a connection to "
+              + server.getHost()
+              + ":"
+              + server.getPort()
+              + "; not sent",
+          null,
+          false,
+          false);
+    }
+  }
+
+  /** One statement's watch: which connection it runs on, whether its deadline passed. */
+  final class Watch {
+    final MySQLConnectOptions server;
+    private SqlConnection connection;
+    private boolean abandoned;
+    private boolean finished;
+    private Future<Void> kill;
+
+    Watch(MySQLConnectOptions server) {
+      this.server = server;
+    }
+
+    /** The connection came: false when the deadline passed before (nothing is to be sent). */
+    synchronized boolean take(SqlConnection c) {
+      if (abandoned) {
+        return false;
+      }
+      connection = c;
+      return true;
+    }
+
+    /** The caller's deadline passed: cancels the statement if it is running. */
+    void deadlinePassed() {
+      SqlConnection running;
+      synchronized (this) {
+        abandoned = true;
+        if (connection == null || finished) {
+          return;
+        }
+        running = connection;
+      }
+      Connection physical = physical(running);
+      Long thread = physical == null ? null : threadIds.get(physical);
+      Future<Void> k =
+          thread == null
+              ? Future.failedFuture(new IllegalStateException("thread id unknown"))
+              : kill(server, thread);
+      synchronized (this) {
+        kill = k;
+      }
+      k.onFailure(
+          e ->
+              LOG.log(
+                  System.Logger.Level.DEBUG,
+                  "statement past its deadline on "
+                      + server.getHost()
+                      + ":"
+                      + server.getPort()
+                      + " not cancelled: "
+                      + e.getMessage()));
+    }
+
+    /** The statement ended: the connection goes back once a kill sent for it has answered. */
+    void finished(Runnable released) {
+      Future<Void> k;
+      SqlConnection c;
+      synchronized (this) {
+        finished = true;
+        k = kill;
+        c = connection;
+      }
+      if (k == null) {
+        c.close();
+        released.run();
+        return;
+      }
+      k.onComplete(
+          ar -> {
+            if (ar.failed()) {
+              closeForReal(c); // the kill may still land: this connection must not be reused
+            } else {
+              c.close();
+            }
+            released.run();
+          });
+    }
+  }
+}

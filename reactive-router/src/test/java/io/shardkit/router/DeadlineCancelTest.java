@@ -1,0 +1,222 @@
+package io.shardkit.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.shardkit.context.ScopeOptions;
+import io.shardkit.context.ShardkitTimeoutException;
+import io.shardkit.context.TxScope;
+import io.shardkit.context.junit.LeakGuardExtension;
+import io.shardkit.testkit.ShardDatabases;
+import io.shardkit.testkit.Shards;
+import io.shardkit.testkit.ShardsExtension;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.mysqlclient.MySQLConnection;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A pool statement whose caller's deadline passed does not go on behind the caller's back: a
+ * statement waiting for a row lock is cancelled on its server ({@code KILL QUERY}) and its write is
+ * never applied; one still waiting for a connection is never sent; the connections come back at
+ * once for the next callers, and lock contention does not open the shard's breaker.
+ */
+@Shards(2)
+@ExtendWith({ShardsExtension.class, LeakGuardExtension.class})
+class DeadlineCancelTest {
+
+  static final String UPDATE = "UPDATE t SET v = v + 1 WHERE id = ?";
+  static final Duration DEADLINE = Duration.ofMillis(300);
+  static final int CALLERS = 6;
+
+  ShardDatabases dbs;
+  Vertx vertx;
+  ShardedPool pool;
+
+  @BeforeEach
+  void start(ShardDatabases dbs) throws Exception {
+    this.dbs = dbs;
+    dbs.executeOnAll("CREATE TABLE IF NOT EXISTS t (id INT PRIMARY KEY, v INT)", "DELETE FROM t");
+    dbs.get(0).execute("INSERT INTO t VALUES (0, 0), (2, 0)");
+    dbs.get(1).execute("INSERT INTO t VALUES (1, 0)");
+    vertx = Vertx.vertx();
+  }
+
+  void build(int connections) throws Exception {
+    build(connections, ShardedPool.Builder.DEFAULT_QUEUE_DELAY_TARGET);
+  }
+
+  /** {@code queueDelayTarget} zero: without adaptive admission, statements go to the pools. */
+  void build(int connections, Duration queueDelayTarget) throws Exception {
+    pool =
+        ShardedPool.builder(vertx)
+            .queueDelayTarget(queueDelayTarget)
+            .rules(
+                ShardingRules.builder()
+                    .table("t", t -> t.dataNodes("ds_${0..1}.t").databaseStrategy("id", "mod"))
+                    .build())
+            .dataSources(dbs.dataSources("ds_"), new PoolOptions().setMaxSize(connections))
+            .build();
+    await(pool.preparedQuery("SELECT v FROM t WHERE id = ?").execute(Tuple.of(0)));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (pool != null) {
+      await(pool.close());
+    }
+    await(vertx.close());
+  }
+
+  @Test
+  void writesCutByTheirDeadlineOnARowLockAreCancelledNotAppliedLater() throws Exception {
+    build(8);
+    cutOnARowLock();
+  }
+
+  @Test
+  void theSameWithoutAdaptiveAdmission() throws Exception {
+    build(8, Duration.ZERO);
+    cutOnARowLock();
+  }
+
+  void cutOnARowLock() throws Exception {
+    SqlConnection holder = await(MySQLConnection.connect(vertx, dbs.get(0).connectOptions()));
+    Map<String, AtomicInteger> outcomes;
+    try {
+      // another session holds the row lock of id 0 on ds_0 for 2.5 s
+      await(holder.query("BEGIN").execute());
+      await(holder.query("SELECT v FROM t WHERE id = 0 FOR UPDATE").execute());
+      outcomes = load(0L, Duration.ofMillis(2_500));
+      assertThat(count(outcomes, "timeout"))
+          .as("calls cut by their deadline while waiting for the lock: %s", outcomes)
+          .isGreaterThanOrEqualTo(3 * CALLERS);
+      assertThat(count(outcomes, "ok")).as("%s", outcomes).isZero();
+      // nothing the callers gave up on is still waiting on the server
+      assertThat(waitingUpdates())
+          .as("UPDATEs of abandoned callers still running on ds_0")
+          .isZero();
+    } finally {
+      await(holder.query("ROLLBACK").execute());
+      await(holder.close());
+    }
+    // the connections came back: the next caller is served at once, and no write applied late
+    long t0 = System.nanoTime();
+    await(
+        TxScope.run(
+            vertx,
+            ScopeOptions.ofTimeout(Duration.ofSeconds(2)),
+            () -> pool.preparedQuery(UPDATE).execute(Tuple.of(0L))));
+    assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1_000);
+    Thread.sleep(300);
+    assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v"))
+        .as(
+            "the row after %s callers were told their deadline passed, and one more update",
+            outcomes)
+        .isEqualTo(1);
+    assertThat(pool.circuitBreaker("ds_0").state()).isEqualTo(ShardCircuitBreaker.State.CLOSED);
+  }
+
+  @Test
+  void aStatementStillWaitingForAConnectionAtItsDeadlineIsNeverSent() throws Exception {
+    build(1);
+    // the one connection of ds_0 is busy for 1 s
+    Future<?> busy = pool.query("SELECT SLEEP(1)").execute();
+    Thread.sleep(100);
+    Throwable failure =
+        await(
+            TxScope.run(
+                    vertx,
+                    ScopeOptions.ofTimeout(DEADLINE),
+                    () -> pool.preparedQuery(UPDATE).execute(Tuple.of(0L)))
+                .transform(ar -> Future.succeededFuture(ar.cause())));
+    assertThat(failure).isInstanceOf(ShardkitTimeoutException.class);
+    await(busy);
+    Thread.sleep(300);
+    assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v"))
+        .as("the UPDATE whose caller was told its deadline passed while it queued")
+        .isZero();
+    // and the connection serves the next statement
+    await(pool.preparedQuery(UPDATE).execute(Tuple.of(0L)));
+    assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v")).isOne();
+  }
+
+  int waitingUpdates() {
+    return dbs.get(0)
+        .query(
+            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST"
+                + " WHERE INFO LIKE 'UPDATE t SET v = v + 1%'")
+        .get(0)
+        .getInteger("n");
+  }
+
+  static int count(Map<String, AtomicInteger> outcomes, String kind) {
+    AtomicInteger n = outcomes.get(kind);
+    return n == null ? 0 : n.get();
+  }
+
+  /**
+   * {@link #CALLERS} callers, each updating {@code id} under a {@link #DEADLINE} deadline and
+   * starting its next call when its last one ended, for {@code duration}; outcomes counted by kind.
+   */
+  Map<String, AtomicInteger> load(long id, Duration duration) throws Exception {
+    Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger running = new AtomicInteger(CALLERS);
+    Promise<Void> all = Promise.promise();
+    for (int c = 0; c < CALLERS; c++) {
+      vertx.runOnContext(v -> call(id, stop, outcomes, running, all));
+    }
+    Thread.sleep(duration.toMillis());
+    stop.set(true);
+    all.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return outcomes;
+  }
+
+  private void call(
+      long id,
+      AtomicBoolean stop,
+      Map<String, AtomicInteger> outcomes,
+      AtomicInteger running,
+      Promise<Void> all) {
+    if (stop.get()) {
+      if (running.decrementAndGet() == 0) {
+        all.complete();
+      }
+      return;
+    }
+    TxScope.run(
+            vertx,
+            ScopeOptions.ofTimeout(DEADLINE),
+            () -> pool.preparedQuery(UPDATE).execute(Tuple.of(id)))
+        .onComplete(
+            ar -> {
+              String kind =
+                  ar.succeeded()
+                      ? "ok"
+                      : ar.cause() instanceof ShardkitTimeoutException
+                          ? "timeout"
+                          : ar.cause().getClass().getSimpleName();
+              outcomes.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
+              // a refusal comes at once: pace the caller so that it does not spin
+              long pause = kind.equals("timeout") ? 1 : 20;
+              vertx.setTimer(pause, t -> call(id, stop, outcomes, running, all));
+            });
+  }
+
+  static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+}
