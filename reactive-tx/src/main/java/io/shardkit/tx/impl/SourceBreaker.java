@@ -22,6 +22,8 @@ public final class SourceBreaker implements ShardCircuitBreaker {
   private final CircuitBreakerOptions options;
   private final BiConsumer<String, State> transitions;
   private final Runnable rejected;
+  private final java.util.function.Supplier<io.vertx.core.Future<Void>> liveness;
+  private io.vertx.core.Future<Void> probe; // the liveness probe in flight, shared
   private final boolean[] window;
   private int next;
   private int size;
@@ -43,6 +45,25 @@ public final class SourceBreaker implements ShardCircuitBreaker {
       CircuitBreakerOptions options,
       BiConsumer<String, State> transitions,
       Runnable rejected) {
+    this(source, system, options, transitions, rejected, null);
+  }
+
+  /**
+   * @param liveness asks the server, on a connection of its own, whether it answers now (succeeds
+   *     if so); when given, a call that ended without the server's answer counts as a failure only
+   *     if the server does not answer this either. A call ended by its caller's deadline while the
+   *     server was alive but the statement waited (a row lock another session holds) is then no
+   *     evidence against it, and a down or frozen server still fails the check. Null: every such
+   *     call counts as a failure.
+   */
+  public SourceBreaker(
+      String source,
+      String system,
+      CircuitBreakerOptions options,
+      BiConsumer<String, State> transitions,
+      Runnable rejected,
+      java.util.function.Supplier<io.vertx.core.Future<Void>> liveness) {
+    this.liveness = liveness;
     this.source = source;
     this.system = system;
     this.options = options;
@@ -111,12 +132,66 @@ public final class SourceBreaker implements ShardCircuitBreaker {
 
   /**
    * A call ended; {@code failure} is null when the server answered (an error reply counts as OK:
-   * the server is there).
+   * the server is there). A failure is counted once the liveness check (if the breaker has one)
+   * says the server does not answer; if it does, the call counts as answered. Concurrent failures
+   * share one check.
    */
   public void release(Throwable failure) {
     if (!options.enabled()) {
       return;
     }
+    if (failure == null || liveness == null || !unsure(failure)) {
+      count(failure);
+      return;
+    }
+    io.vertx.core.Future<Void> check;
+    boolean mine = false;
+    synchronized (this) {
+      if (probe == null) {
+        try {
+          probe = liveness.get();
+        } catch (RuntimeException e) {
+          probe = io.vertx.core.Future.failedFuture(e);
+        }
+        mine = true;
+      }
+      check = probe;
+    }
+    if (mine) {
+      check.onComplete(
+          ar -> {
+            synchronized (this) {
+              if (probe == check) {
+                probe = null; // the next failure asks again
+              }
+            }
+          });
+    }
+    check.onComplete(ar -> count(ar.succeeded() ? null : failure));
+  }
+
+  /**
+   * Whether a failure may be the caller's own doing rather than the server's: a deadline or
+   * timeout, or a connection closed (the coordinator closes a branch's connection at its deadline).
+   * A refused or reset connection is the server's (counted at once).
+   */
+  static boolean unsure(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      String name = t.getClass().getSimpleName();
+      if (t instanceof java.net.ConnectException) {
+        return false;
+      }
+      if (name.contains("Timeout") || name.contains("ClosedConnection")) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  private void count(Throwable failure) {
     State entered = null;
     synchronized (this) {
       if (state == State.HALF_OPEN) {

@@ -147,7 +147,9 @@ public final class PgParticipant implements TccParticipant {
     Map<String, Source> all = new LinkedHashMap<>();
     b.pools.forEach(
         (name, pool) ->
-            all.put(name, new Source(name, pool, false, null, breaker(name, b.circuitBreaker))));
+            all.put(
+                name,
+                new Source(name, pool, false, null, breaker(name, b.circuitBreaker, null, pool))));
     b.options.forEach(
         (name, options) -> {
           Pool pool =
@@ -163,7 +165,7 @@ public final class PgParticipant implements TccParticipant {
                   pool,
                   true,
                   options.connectOptions(),
-                  breaker(name, options.circuitBreaker())));
+                  breaker(name, options.circuitBreaker(), options.connectOptions(), pool)));
         });
     this.sources = all;
     this.cleanupInterval = b.cleanupInterval;
@@ -583,9 +585,15 @@ public final class PgParticipant implements TccParticipant {
   }
 
   /** The breaker of one source: the one Redis and the XA PostgreSQL sources use. */
-  private SourceBreaker breaker(String name, CircuitBreakerOptions options) {
+  private SourceBreaker breaker(
+      String name, CircuitBreakerOptions options, PgConnectOptions connect, Pool pool) {
     return new SourceBreaker(
-        name, "postgresql", options, meters::transition, () -> meters.rejected(name));
+        name,
+        "postgresql",
+        options,
+        meters::transition,
+        () -> meters.rejected(name),
+        PgSources.liveness(vertx, connect, pool));
   }
 
   /** Builds a {@link PgParticipant}. */

@@ -109,7 +109,8 @@ public final class PgSources {
                       "postgresql",
                       source.circuitBreaker(),
                       meters::transition,
-                      () -> meters.rejected(name));
+                      () -> meters.rejected(name),
+                      liveness(vertx, source.connectOptions(), pool));
               all.put(name, new Source(name, source, pool, breaker));
               int max = source.poolOptions().getMaxSize();
               Gauge.builder("shardkit.pool.size", pool, Pool::size)
@@ -237,6 +238,7 @@ public final class PgSources {
     if (caller != null) {
       result = io.shardkit.tx.impl.OnContext.on(caller, result);
     }
+    java.util.concurrent.atomic.AtomicBoolean counted = countAtDeadline(s, result);
     return result.andThen(
         ar -> {
           String outcome =
@@ -246,7 +248,9 @@ public final class PgSources {
           meters
               .statements(name, operation.toLowerCase(Locale.ROOT), outcome)
               .record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-          s.breaker.release(ar.succeeded() ? null : unanswered(ar.cause()));
+          if (counted.compareAndSet(false, true)) {
+            s.breaker.release(ar.succeeded() ? null : unanswered(ar.cause()));
+          }
           if (span.isRecording()) {
             if (ar.failed()) {
               span.recordException(ar.cause());
@@ -256,6 +260,95 @@ public final class PgSources {
             span.end();
           }
         });
+  }
+
+  /**
+   * A branch's start ({@code BEGIN ...}) on a source, counted by its breaker as the work's
+   * statements are (no span or statement timer: those are the work's).
+   */
+  <R> Future<R> start(String name, Supplier<Future<R>> run) {
+    Source s = sources.get(name);
+    try {
+      s.breaker.acquire();
+    } catch (ShardCircuitOpenException open) {
+      return Future.failedFuture(open);
+    }
+    Future<R> result;
+    try {
+      result = run.get();
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    java.util.concurrent.atomic.AtomicBoolean counted = countAtDeadline(s, result);
+    return result.andThen(
+        ar -> {
+          if (counted.compareAndSet(false, true)) {
+            s.breaker.release(ar.succeeded() ? null : unanswered(ar.cause()));
+          }
+        });
+  }
+
+  /**
+   * The breaker hears of a call once: when it ends (the caller releases when the flag returned is
+   * still unset), or when its transaction's deadline passes first. A frozen server never answers,
+   * and without this its breaker never heard of it (there is no slow-call count here): at the
+   * deadline the call counts as unanswered, and the breaker's liveness check tells a frozen or dead
+   * server (counted) from a live one where the statement waits for a lock (not counted).
+   */
+  private static java.util.concurrent.atomic.AtomicBoolean countAtDeadline(
+      Source s, Future<?> result) {
+    java.util.concurrent.atomic.AtomicBoolean counted =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    if (io.shardkit.context.TxScope.current().isPresent()) {
+      io.shardkit.context.TxScope.bound(
+          result,
+          () -> {
+            if (counted.compareAndSet(false, true)) {
+              s.breaker.release(
+                  new java.util.concurrent.TimeoutException(
+                      "no answer from PostgreSQL source '" + s.name + "' by the deadline"));
+            }
+          });
+    }
+    return counted;
+  }
+
+  /** How long the liveness check of a PostgreSQL source's breaker waits for its answer. */
+  public static final long LIVENESS_TIMEOUT_MS = 1_000;
+
+  /**
+   * The liveness check of a PostgreSQL source's breaker ({@link SourceBreaker}): {@code SELECT 1}
+   * on a connection of its own ({@code connect}; on {@code pool} when the application gave the
+   * pool), answered within {@link #LIVENESS_TIMEOUT_MS}. A statement ended by its transaction's
+   * deadline while it waited for a row lock then does not count against a server that answers.
+   */
+  public static java.util.function.Supplier<Future<Void>> liveness(
+      io.vertx.core.Vertx vertx, PgConnectOptions connect, Pool pool) {
+    return () -> {
+      io.vertx.core.Promise<Void> answered = io.vertx.core.Promise.promise();
+      long timer =
+          vertx.setTimer(
+              LIVENESS_TIMEOUT_MS,
+              id ->
+                  answered.tryFail(
+                      new java.util.concurrent.TimeoutException(
+                          "no answer to SELECT 1 within " + LIVENESS_TIMEOUT_MS + " ms")));
+      Future<?> asked =
+          connect != null
+              ? io.vertx.pgclient.PgConnection.connect(vertx, new PgConnectOptions(connect))
+                  .compose(c -> c.query("SELECT 1").execute().eventually(c::close))
+              : pool.query("SELECT 1").execute();
+      asked.onComplete(
+          ar -> {
+            vertx.cancelTimer(timer);
+            if (ar.succeeded()) {
+              answered.tryComplete();
+            } else {
+              answered.tryFail(ar.cause());
+            }
+          });
+      return answered.future();
+    };
   }
 
   /**

@@ -149,7 +149,11 @@ final class XaTransaction {
                       if (!b.postgres && owner.pipelineStart()) {
                         return Future.succeededFuture(startPipelined(b, conn, starting));
                       }
-                      return b.xa(b.startSql(owner.pgIsolation(b)))
+                      String start = b.startSql(owner.pgIsolation(b));
+                      // on PostgreSQL the start is counted by the source's breaker like the work's
+                      // statements (a frozen server is found by its first statement, the BEGIN)
+                      return owner
+                          .start(b, () -> b.xa(start))
                           .transform(
                               ar -> {
                                 owner.phase(gid, "start", starting, ar.succeeded());

@@ -473,6 +473,11 @@ public final class XaTransactionsImpl {
     };
   }
 
+  /** A branch's start: on a PostgreSQL source counted by its breaker ({@link PgSources#start}). */
+  <R> Future<R> start(Branch b, java.util.function.Supplier<Future<R>> run) {
+    return b.postgres ? pg.start(b.dataSource, run) : run.get();
+  }
+
   void enlistFailed(Branch b, Throwable failure) {
     if (b.postgres) {
       Throwable counted = PgSources.unanswered(failure);

@@ -591,6 +591,84 @@ class PgXaTest {
     }
   }
 
+  /**
+   * A branch statement waiting for a row lock another session holds, ended by its transaction's
+   * deadline, says nothing about the server's health: the breaker stays closed however many such
+   * deadlines pass in a row (lock contention must not take the source out), while a frozen server,
+   * whose statements end the same way, still opens it.
+   */
+  @Test
+  void deadlinesPassingInALockWaitLeaveThePostgresBreakerClosedAFrozenServerOpensIt()
+      throws Exception {
+    try (XaFixture other =
+        new XaFixture(
+            fx.dbs,
+            XaFixture.options()
+                .meterRegistry(new SimpleMeterRegistry())
+                .postgres(
+                    "pg3",
+                    new PostgresSourceOptions(pg.connectOptions())
+                        .circuitBreaker(
+                            io.shardkit.router.CircuitBreakerOptions.builder()
+                                .consecutiveFailures(3)
+                                .openDuration(Duration.ofSeconds(30))
+                                .build())),
+            4)) {
+      await(other.transactions.warmUp());
+      io.vertx.sqlclient.SqlConnection holder =
+          await(io.vertx.pgclient.PgConnection.connect(other.vertx, pg.connectOptions()));
+      try {
+        await(holder.query("BEGIN").execute());
+        await(holder.query("SELECT balance FROM account WHERE id = 100 FOR UPDATE").execute());
+        // two rounds of 6 at once: each round's 6 deadlines pass together, nothing answered
+        // between them (3 in a row would open it if they counted)
+        for (int round = 0; round < 2; round++) {
+          List<Future<Void>> waiting = new java.util.ArrayList<>();
+          for (int i = 0; i < 6; i++) {
+            String tid = "lock" + round + "-" + i;
+            waiting.add(
+                other.pool.withTransaction(
+                    Duration.ofMillis(300), sql -> pgCreditOn(other, "pg3", tid, 100, 1)));
+          }
+          for (Future<Void> w : waiting) {
+            assertThat(failure(w))
+                .as("waiting for the row lock past its deadline")
+                .isNotInstanceOf(io.shardkit.router.ShardCircuitOpenException.class);
+          }
+          Thread.sleep(1_200); // the liveness checks have answered
+        }
+        assertThat(other.tx.breakerOf("pg3").state())
+            .isEqualTo(io.shardkit.router.ShardCircuitBreaker.State.CLOSED);
+      } finally {
+        await(holder.query("ROLLBACK").execute());
+        await(holder.close());
+      }
+      await(
+          other.pool.withTransaction(
+              Duration.ofSeconds(5), sql -> pgCreditOn(other, "pg3", "after", 100, 1)));
+      assertThat(pgBalance(100)).isEqualTo(101);
+      // the control: the same deadlines on a frozen server open it
+      pg.pause();
+      try {
+        Throwable last = null;
+        for (int attempt = 0; attempt < 8; attempt++) {
+          String tid = "frozen" + attempt;
+          last =
+              failure(
+                  other.pool.withTransaction(
+                      Duration.ofMillis(300), sql -> pgCreditOn(other, "pg3", tid, 100, 1)));
+          if (last instanceof io.shardkit.router.ShardCircuitOpenException) {
+            break;
+          }
+          Thread.sleep(300);
+        }
+        assertThat(last).isInstanceOf(io.shardkit.router.ShardCircuitOpenException.class);
+      } finally {
+        pg.resume();
+      }
+    }
+  }
+
   @Test
   void aFullWaitQueueOfAPostgresSourceRefusesTypedAndNamesIt() throws Exception {
     // a wait queue left at Vert.x's default (unbounded) is bounded, as on the MySQL shards
