@@ -200,7 +200,9 @@ public final class OpenLoop {
     Bench.await(pipelinedTransactions.installSchema());
     var debit = TransferBenchmark.debitAction();
     var credit = TransferBenchmark.creditAction();
-    transactions.register(debit).register(credit);
+    var sagaDebit = sagaDebit();
+    var sagaCredit = sagaCredit();
+    transactions.register(debit).register(credit).register(sagaDebit).register(sagaCredit);
     Bench.await(transactions.installSchema());
     Pool shard0 =
         MySQLBuilder.pool()
@@ -332,6 +334,23 @@ public final class OpenLoop {
                               tx ->
                                   Future.all(tx.enlist(debit, out), tx.enlist(credit, in))
                                       .mapEmpty());
+                        })),
+                new Pair(
+                    "Saga transfer",
+                    local,
+                    new Op(
+                        "Saga two shards",
+                        () -> {
+                          long amount = 1 + ThreadLocalRandom.current().nextInt(100);
+                          var out =
+                              new TransferBenchmark.Move(TransferBenchmark.account(0), amount);
+                          var in = new TransferBenchmark.Move(TransferBenchmark.account(1), amount);
+                          return transactions.saga(
+                              tenSeconds,
+                              saga ->
+                                  saga.step(sagaDebit, out)
+                                      .compose(v -> saga.step(sagaCredit, in))
+                                      .mapEmpty());
                         }))));
     Pool localPg =
         withPg
@@ -409,6 +428,45 @@ public final class OpenLoop {
             transactions.xaResult(
                 timeout.withAsyncSecondPhase(true),
                 c -> transfer(c, TransferBenchmark.account(0), c, TransferBenchmark.account(1))));
+  }
+
+  /** The Saga transfer's debit: compensatable (the compensation gives the amount back). */
+  static io.shardkit.tx.SagaStep<TransferBenchmark.Move, Void> sagaDebit() {
+    return io.shardkit.tx.SagaStep.builder("saga.debit", TransferBenchmark.Move.CODEC)
+        .shardedBy("account", TransferBenchmark.Move::account)
+        .<Void>action(
+            (ctx, m) ->
+                ctx.connection()
+                    .preparedQuery(
+                        "UPDATE account SET balance = balance - ? WHERE id = ? AND balance >= ?")
+                    .execute(Tuple.of(m.amount(), m.account(), m.amount()))
+                    .compose(
+                        rows ->
+                            rows.rowCount() == 1
+                                ? Future.<Void>succeededFuture()
+                                : Future.failedFuture(
+                                    new io.shardkit.context.ShardkitException("funds"))))
+        .compensation(
+            (ctx, m) ->
+                ctx.connection()
+                    .preparedQuery("UPDATE account SET balance = balance + ? WHERE id = ?")
+                    .execute(Tuple.of(m.amount(), m.account()))
+                    .<Void>mapEmpty())
+        .build();
+  }
+
+  /** The Saga transfer's credit: retry-only (the pivot's other side cannot fail for funds). */
+  static io.shardkit.tx.SagaStep<TransferBenchmark.Move, Void> sagaCredit() {
+    return io.shardkit.tx.SagaStep.builder("saga.credit", TransferBenchmark.Move.CODEC)
+        .shardedBy("account", TransferBenchmark.Move::account)
+        .retryOnly()
+        .<Void>action(
+            (ctx, m) ->
+                ctx.connection()
+                    .preparedQuery("UPDATE account SET balance = balance + ? WHERE id = ?")
+                    .execute(Tuple.of(m.amount(), m.account()))
+                    .<Void>mapEmpty())
+        .build();
   }
 
   /** Reads a stream to its end, dropping its rows. */

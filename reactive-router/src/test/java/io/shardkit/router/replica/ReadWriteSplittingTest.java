@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.shardkit.context.RoutingHint;
 import io.shardkit.context.ScopeOptions;
+import io.shardkit.context.ShardkitTimeoutException;
 import io.shardkit.context.TxScope;
 import io.shardkit.router.ReadWriteSplittingOptions;
 import io.shardkit.router.ReadWriteSplittingOptions.LoadBalancer;
@@ -106,6 +107,73 @@ class ReadWriteSplittingTest {
         .readWriteSplitting(options)
         .meterRegistry(meters)
         .build();
+  }
+
+  /**
+   * A read a replica runs, cut by its caller's deadline, is killed on that replica (not on the
+   * primary, whose thread ids are other connections'), with adaptive admission (the default) and
+   * without it.
+   */
+  @Test
+  void aReplicaReadPastItsDeadlineIsKilledOnTheReplicaThatRanIt() throws Exception {
+    for (Duration target :
+        new Duration[] {ShardedPool.Builder.DEFAULT_QUEUE_DELAY_TARGET, Duration.ZERO}) {
+      PoolOptions small = new PoolOptions().setMaxSize(4);
+      pool =
+          ShardedPool.builder(vertx)
+              .rules(
+                  ShardingRules.builder()
+                      .table(
+                          "t_acct",
+                          t -> t.dataNodes("ds_${0..1}.t_acct").databaseStrategy("id", "mod"))
+                      .build())
+              .dataSource("ds_0", servers.primary().connectOptions("rw_0"), small)
+              .dataSource("ds_1", servers.primary().connectOptions("rw_1"), small)
+              .replica("ds_0", "ds_0_r1", servers.replica(0).connectOptions("rw_0"), small, 1)
+              .readWriteSplitting(fast(LoadBalancer.ROUND_ROBIN))
+              .queueDelayTarget(target)
+              .meterRegistry(meters)
+              .build();
+      awaitStatus(s -> healthy(s, "ds_0_r1"));
+      assertThat(sid(pool.preparedQuery(POINT).execute(Tuple.of(0)))).isEqualTo(2); // warm
+      Throwable cut =
+          TxScope.run(
+                  vertx,
+                  ScopeOptions.ofTimeout(Duration.ofMillis(300)),
+                  () ->
+                      pool.preparedQuery("SELECT SLEEP(5) AS s, id FROM t_acct WHERE id = ?")
+                          .execute(Tuple.of(0)))
+              .transform(ar -> Future.succeededFuture(ar.cause()))
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
+      assertThat(cut)
+          .as("queueDelayTarget %s", target)
+          .isInstanceOf(ShardkitTimeoutException.class);
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      int running = sleeping(servers.replica(0));
+      while (running > 0 && System.nanoTime() < until) {
+        Thread.sleep(20);
+        running = sleeping(servers.replica(0));
+      }
+      assertThat(running)
+          .as(
+              "the replica's SLEEP(5) read 2 s after its 300 ms deadline (queueDelayTarget %s)",
+              target)
+          .isZero();
+      await(pool.close());
+      pool = null;
+    }
+  }
+
+  static int sleeping(Shard server) {
+    return server
+        .query(
+            null,
+            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE"
+                + " 'SELECT SLEEP(5)%'")
+        .get(0)
+        .getInteger("n");
   }
 
   static ReadWriteSplittingOptions fast(LoadBalancer balancer) {

@@ -162,6 +162,12 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
                 // past its caller's deadline is not sent, or killed if running
                 return cancel.run(pools.get(ds), servers.get(ds), op);
               }
+
+              @Override
+              public <T> Future<T> runOn(
+                  ReadReplicas.Member replica, Function<SqlClient, Future<T>> op) {
+                return cancel.run(replica.pool, replica.connect, op);
+              }
             },
             new ImplicitTransactions(
                 this, builder.transactionManager() != null, builder.nonAtomicMultiNodeWrites()),

@@ -53,6 +53,11 @@ final class StatementRunner {
       return clientFor(dataSource).compose(op);
     }
 
+    /** Runs {@code op} on a read replica's pool (without adaptive admission). */
+    default <T> Future<T> runOn(ReadReplicas.Member replica, Function<SqlClient, Future<T>> op) {
+      return op.apply(replica.pool);
+    }
+
     /**
      * Whether statements through this source are new work the circuit breakers may refuse (the
      * pool); false for a transaction's own connections, whose outcomes are only reported.
@@ -190,7 +195,7 @@ final class StatementRunner {
       // read counted outstanding on the replica until it is done (checked in admit)
       Future<T> sent =
           admission == null
-              ? op.apply(replica.pool)
+              ? primaries.runOn(replica, op)
               : admission.run(admission.replica(replica), op);
       return sent.recover(
           e -> {
