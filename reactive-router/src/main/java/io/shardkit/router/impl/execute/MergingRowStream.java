@@ -55,6 +55,9 @@ final class MergingRowStream implements ShardedRowStream {
   private final Runnable onFinished;
   private final Rewriter.Routed routed;
 
+  /** Completed when the stream finished (ended, failed, closed): its scope stops watching it. */
+  private final io.vertx.core.Promise<Void> ended = io.vertx.core.Promise.promise();
+
   private static final class Source {
     final SqlConnection connection;
     final PreparedStatement statement;
@@ -128,6 +131,39 @@ final class MergingRowStream implements ShardedRowStream {
     } catch (RuntimeException e) {
       return StatementRunner.onCaller(context, Future.failedFuture(e));
     }
+    // Opened inside a transaction scope, the stream lives no longer than it: at the deadline it
+    // fails with ShardkitTimeoutException and gives its connections back, opened or still opening.
+    java.util.Optional<io.shardkit.context.TxContext> scope = io.shardkit.context.TxScope.current();
+    java.util.concurrent.atomic.AtomicReference<MergingRowStream> made =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<Throwable> expired =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    io.vertx.core.Promise<Void> lifetime = io.vertx.core.Promise.promise();
+    if (scope.isPresent()) {
+      io.shardkit.context.TxContext tx = scope.get();
+      long openedAt = System.nanoTime();
+      long budget = tx.deadline().remainingNanos();
+      io.shardkit.context.TxScope.bound(
+          lifetime.future(),
+          () ->
+              expire(
+                  tx.deadline().isExpired()
+                      ? new io.shardkit.context.ShardkitTimeoutException(
+                          tx.globalId(),
+                          java.time.Duration.ofNanos(System.nanoTime() - openedAt),
+                          java.time.Duration.ofNanos(Math.max(0, budget)),
+                          "reading a stream",
+                          null)
+                      : new io.shardkit.context.ShardkitException(
+                          "global transaction "
+                              + tx.globalId()
+                              + ": its scope ended while a stream it opened was still open; the"
+                              + " stream is closed with it (read it to its end inside the scope)"),
+                  expired,
+                  made,
+                  context));
+    }
+
     List<Future<List<Source>>> opening = new ArrayList<>();
     for (Map.Entry<String, List<SqlUnit>> group : byDataSource(routed.units()).entrySet()) {
       opening.add(
@@ -147,9 +183,10 @@ final class MergingRowStream implements ShardedRowStream {
                   }
                   if (ar.failed()) {
                     closeAll(sources);
+                    lifetime.tryComplete();
                     return Future.failedFuture(ar.cause());
                   }
-                  return Future.succeededFuture(
+                  MergingRowStream stream =
                       new MergingRowStream(
                           context,
                           sources,
@@ -157,9 +194,34 @@ final class MergingRowStream implements ShardedRowStream {
                           routed.offset(),
                           routed.limit(),
                           fetchSize,
-                          onFinished));
+                          onFinished);
+                  stream.ended.future().onComplete(v -> lifetime.tryComplete());
+                  made.set(stream);
+                  if (expired.get() != null) {
+                    // the deadline passed while it opened: the caller has its timeout (finished
+                    // on the stream's context, as everything of the stream, so only once)
+                    Throwable late = expired.get();
+                    context.runOnContext(v -> stream.finish(late));
+                    return Future.failedFuture(expired.get());
+                  }
+                  return Future.succeededFuture(stream);
                 });
-    return StatementRunner.onCaller(context, result);
+    Future<ShardedRowStream> answered = StatementRunner.onCaller(context, result);
+    // the caller hears by the deadline, also while the stream still opens
+    return scope.isPresent() ? io.shardkit.context.TxScope.bound(answered, null) : answered;
+  }
+
+  /** The stream's scope ended (deadline, or closed): the stream, once made, finishes with it. */
+  private static void expire(
+      Throwable why,
+      java.util.concurrent.atomic.AtomicReference<Throwable> expired,
+      java.util.concurrent.atomic.AtomicReference<MergingRowStream> made,
+      Context context) {
+    expired.set(why);
+    MergingRowStream stream = made.get();
+    if (stream != null) {
+      context.runOnContext(v -> stream.finish(why));
+    }
   }
 
   /**
@@ -425,6 +487,7 @@ final class MergingRowStream implements ShardedRowStream {
     }
     finished = true;
     Future<Void> all = closeAll(sources);
+    all.onComplete(v -> ended.tryComplete());
     all.onComplete(
         ar -> {
           // the connections are back in their pools: the pool's admission counts this one out
