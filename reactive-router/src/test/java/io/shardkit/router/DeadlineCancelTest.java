@@ -17,6 +17,7 @@ import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -151,6 +152,44 @@ class DeadlineCancelTest {
     // and the connection serves the next statement
     await(pool.preparedQuery(UPDATE).execute(Tuple.of(0L)));
     assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v")).isOne();
+  }
+
+  @Test
+  void aTransactionWhoseStatementWaitsForALockAtItsDeadlineGivesItsConnectionBackAtOnce()
+      throws Exception {
+    build(2);
+    SqlConnection holder = await(MySQLConnection.connect(vertx, dbs.get(0).connectOptions()));
+    try {
+      await(holder.query("BEGIN").execute());
+      await(holder.query("SELECT v FROM t WHERE id = 0 FOR UPDATE").execute());
+      List<Future<Object>> cut = new java.util.ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        cut.add(
+            pool.withTransaction(
+                DEADLINE, c -> c.preparedQuery(UPDATE).execute(Tuple.of(0L)).map(rs -> null)));
+      }
+      for (Future<Object> f : cut) {
+        Throwable t =
+            await(f.transform(ar -> Future.succeededFuture(ar.failed() ? ar.cause() : null)));
+        assertThat(t).isInstanceOf(ShardkitTimeoutException.class);
+      }
+      // the lock is still held, yet ds_0's 2 connections are free: another row is served at once
+      long t0 = System.nanoTime();
+      await(
+          TxScope.run(
+              vertx,
+              ScopeOptions.ofTimeout(Duration.ofSeconds(2)),
+              () -> pool.preparedQuery(UPDATE).execute(Tuple.of(2L))));
+      assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1_000);
+      assertThat(waitingUpdates()).as("UPDATEs of rolled-back transactions still waiting").isZero();
+    } finally {
+      await(holder.query("ROLLBACK").execute());
+      await(holder.close());
+    }
+    Thread.sleep(300);
+    assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v"))
+        .as("no rolled-back transaction's UPDATE applied")
+        .isZero();
   }
 
   int waitingUpdates() {

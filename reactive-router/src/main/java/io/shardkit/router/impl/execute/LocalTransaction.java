@@ -61,8 +61,23 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
   private Future<Void> ending;
   private final List<Future<?>> running = new ArrayList<>();
 
+  /** Kills a statement still running at the deadline; null: statements are let finish. */
+  private final StatementCancel cancel;
+
+  private final Function<String, io.vertx.mysqlclient.MySQLConnectOptions> servers;
+
+  /** The kill sent at the deadline, if any: the connection goes back once it answered. */
+  private Future<Void> killing;
+
   private LocalTransaction(
-      Vertx vertx, String globalId, Duration timeout, Function<String, Pool> pools) {
+      Vertx vertx,
+      String globalId,
+      Duration timeout,
+      Function<String, Pool> pools,
+      StatementCancel cancel,
+      Function<String, io.vertx.mysqlclient.MySQLConnectOptions> servers) {
+    this.cancel = cancel;
+    this.servers = servers;
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.globalId = globalId;
@@ -73,7 +88,22 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
 
   static LocalTransaction begin(
       Vertx vertx, String globalId, Duration timeout, Function<String, Pool> pools) {
-    return new LocalTransaction(vertx, globalId, timeout, pools);
+    return new LocalTransaction(vertx, globalId, timeout, pools, null, null);
+  }
+
+  /**
+   * As {@link #begin(Vertx, String, Duration, Function)}; a statement still running when the
+   * deadline passes is killed on its server ({@code servers}) before the rollback, instead of being
+   * waited for (a lock wait would hold the connection until {@code innodb_lock_wait_timeout}).
+   */
+  static LocalTransaction begin(
+      Vertx vertx,
+      String globalId,
+      Duration timeout,
+      Function<String, Pool> pools,
+      StatementCancel cancel,
+      Function<String, io.vertx.mysqlclient.MySQLConnectOptions> servers) {
+    return new LocalTransaction(vertx, globalId, timeout, pools, cancel, servers);
   }
 
   @Override
@@ -136,9 +166,27 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
     }
     if (connection == null) {
       // end() waits for this connection and releases it, whenever the transaction ends
-      connection = pools.apply(dataSource).getConnection().compose(c -> c.begin().map(tx -> c));
+      connection =
+          pools
+              .apply(dataSource)
+              .getConnection()
+              .compose(
+                  c -> {
+                    if (cancel != null) {
+                      cancel.learn(c); // its thread id, pipelined before BEGIN
+                    }
+                    return c.begin().map(tx -> c);
+                  });
     }
-    return connection.map(c -> c);
+    // a statement that waited for the connection is not sent once the deadline has passed
+    return connection.compose(
+        c -> {
+          ShardkitTimeoutException late;
+          synchronized (this) {
+            late = timedOut;
+          }
+          return late != null ? Future.failedFuture(late) : Future.succeededFuture(c);
+        });
   }
 
   private void checkActive() {
@@ -193,10 +241,36 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
     end(false);
   }
 
+  /**
+   * Gives the connection back to its pool; after a kill, once the kill answered (closed for real if
+   * it did not: a late kill must not meet the next borrower).
+   */
+  private Future<Void> release(SqlConnection c) {
+    Future<Void> k;
+    synchronized (this) {
+      k = killing;
+    }
+    if (k == null) {
+      return c.close();
+    }
+    return k.transform(ar -> ar.succeeded() ? c.close() : StatementCancel.closeForReal(c));
+  }
+
   /** Commits or rolls back the pinned connection (if any), releases it and settles completion. */
   private Future<Void> end(boolean commit) {
     state = State.ENDING;
     vertx.cancelTimer(timer);
+    if (!commit
+        && cancel != null
+        && !running.isEmpty()
+        && connection != null
+        && connection.succeeded()
+        && servers.apply(pinned) != null) {
+      // rolling back (the deadline, or the caller) while a statement still runs (a lock wait, a
+      // long scan): it is killed, so that the rollback and the connection's return do not wait
+      // for it (a lock wait would hold them until innodb_lock_wait_timeout)
+      killing = cancel.killRunning(servers.apply(pinned), connection.result());
+    }
     Future<Void> work;
     if (connection == null) {
       work = Future.succeededFuture();
@@ -220,7 +294,7 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
                             : commit ? tx.commit() : tx.rollback();
                     return outcome.transform(
                         done ->
-                            c.close()
+                            release(c)
                                 .transform(
                                     closed ->
                                         done.succeeded()

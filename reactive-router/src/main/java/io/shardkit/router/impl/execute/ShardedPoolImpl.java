@@ -56,6 +56,10 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   private final RouterMetrics metrics;
   private final QueueDelayAdmission queueDelay;
   private final StatementCancel cancel;
+
+  /** Where each data source's primary is (a statement past its deadline is killed there). */
+  private final Map<String, io.vertx.mysqlclient.MySQLConnectOptions> servers;
+
   private final Vertx vertx;
   private final io.shardkit.router.impl.schema.SchemaCatalog catalog;
   private final PlanCache cache;
@@ -131,6 +135,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     for (String ds : pools.keySet()) {
       servers.put(ds, builder.effectiveConnectOptions(builder.connectOptions().get(ds)));
     }
+    this.servers = Collections.unmodifiableMap(servers);
     if (!target.isZero()) {
       Map<String, Integer> queues = new LinkedHashMap<>();
       builder.poolOptions().forEach((ds, options) -> queues.put(ds, options.getMaxWaitQueueSize()));
@@ -335,7 +340,8 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     }
     admitted.release();
     String globalId = scope.map(TxContext::globalId).orElseGet(TxContext::newGlobalId);
-    return Future.succeededFuture(LocalTransaction.begin(vertx, globalId, effective, pools::get));
+    return Future.succeededFuture(
+        LocalTransaction.begin(vertx, globalId, effective, pools::get, cancel, servers::get));
   }
 
   /**
@@ -352,7 +358,8 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
       }
     }
     String globalId = scope.map(TxContext::globalId).orElseGet(TxContext::newGlobalId);
-    return Future.succeededFuture(LocalTransaction.begin(vertx, globalId, effective, pools::get));
+    return Future.succeededFuture(
+        LocalTransaction.begin(vertx, globalId, effective, pools::get, cancel, servers::get));
   }
 
   /** Where a transaction's statements run. */

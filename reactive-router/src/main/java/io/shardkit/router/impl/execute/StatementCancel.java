@@ -79,19 +79,7 @@ final class StatementCancel {
       released.run();
       return Future.failedFuture(new DeadlinePassed(watch.server));
     }
-    Connection physical = physical(connection);
-    if (physical != null && !threadIds.containsKey(physical)) {
-      // pipelined before the statement: known by the time the statement can be running
-      connection
-          .query("SELECT CONNECTION_ID()")
-          .execute()
-          .onSuccess(
-              rs -> {
-                for (io.vertx.sqlclient.Row row : rs) {
-                  threadIds.put(physical, row.getLong(0));
-                }
-              });
-    }
+    learn(connection);
     try {
       out = op.apply(connection);
     } catch (RuntimeException e) {
@@ -127,6 +115,38 @@ final class StatementCancel {
    */
   static void bound(Future<?> statement, Watch watch) {
     TxScope.bound(statement, watch::deadlinePassed);
+  }
+
+  /**
+   * Reads the connection's server thread id if it is not known yet: {@code SELECT CONNECTION_ID()}
+   * sent now, so pipelined before whatever is sent next (known by the time that can be running).
+   */
+  void learn(SqlConnection connection) {
+    Connection physical = physical(connection);
+    if (physical != null && !threadIds.containsKey(physical)) {
+      connection
+          .query("SELECT CONNECTION_ID()")
+          .execute()
+          .onSuccess(
+              rs -> {
+                for (io.vertx.sqlclient.Row row : rs) {
+                  threadIds.put(physical, row.getLong(0));
+                }
+              });
+    }
+  }
+
+  /**
+   * Kills what runs on {@code connection} now ({@code KILL QUERY} on {@code server}). Give the
+   * connection back only once the returned future completes: succeeded, it may be reused; failed
+   * (thread id unknown, kill unanswered), close it with {@link #closeForReal} instead.
+   */
+  Future<Void> killRunning(MySQLConnectOptions server, SqlConnection connection) {
+    Connection physical = physical(connection);
+    Long thread = physical == null ? null : threadIds.get(physical);
+    return thread == null
+        ? Future.failedFuture(new IllegalStateException("thread id unknown"))
+        : kill(server, thread);
   }
 
   /**
@@ -211,13 +231,12 @@ final class StatementCancel {
    * pool drops it. Used when a kill could not be confirmed: a late kill must not meet the next
    * borrower.
    */
-  private static void closeForReal(SqlConnection connection) {
+  static Future<Void> closeForReal(SqlConnection connection) {
     Connection c = physical(connection);
     if (c instanceof SocketConnectionBase socket) {
-      socket.socket().close();
-    } else {
-      connection.close();
+      return socket.socket().close().otherwiseEmpty();
     }
+    return connection.close();
   }
 
   /** Thrown (never to a caller: its deadline answered it) for a statement never sent. */
@@ -268,12 +287,7 @@ final class StatementCancel {
         }
         running = connection;
       }
-      Connection physical = physical(running);
-      Long thread = physical == null ? null : threadIds.get(physical);
-      Future<Void> k =
-          thread == null
-              ? Future.failedFuture(new IllegalStateException("thread id unknown"))
-              : kill(server, thread);
+      Future<Void> k = killRunning(server, running);
       synchronized (this) {
         kill = k;
       }

@@ -416,14 +416,21 @@ final class StatementRunner {
                           .map(finish::apply)
                   : () -> finished(run(routed, source), finish);
       admit(source, sql, routed);
+      // the source tracks the statement's own future (a transaction's end waits for what still
+      // runs on its connection, or kills it), not the caller's answer, which the deadline ends
+      java.util.function.Supplier<Future<T>> tracked =
+          () -> {
+            Future<T> sent = work.get();
+            source.started(sent);
+            return sent;
+          };
       if (io.shardkit.context.TxScope.current().isPresent()) {
         // Inside a transaction scope: nothing is sent once the deadline has passed, and the
         // caller hears back by the deadline at the latest.
-        result = io.shardkit.context.TxScope.bound(work, null);
+        result = io.shardkit.context.TxScope.bound(tracked, null);
       } else {
-        result = work.get();
+        result = tracked.get();
       }
-      source.started(result);
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
