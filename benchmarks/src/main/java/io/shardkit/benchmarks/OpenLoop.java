@@ -325,14 +325,11 @@ public final class OpenLoop {
                     new Op(
                         "TCC two shards",
                         () -> {
-                          long amount = 1 + ThreadLocalRandom.current().nextInt(100);
-                          var out =
-                              new TransferBenchmark.Move(TransferBenchmark.account(0), amount);
-                          var in = new TransferBenchmark.Move(TransferBenchmark.account(1), amount);
+                          TransferBenchmark.Move[] move = moves();
                           return transactions.tcc(
                               tenSeconds,
                               tx ->
-                                  Future.all(tx.enlist(debit, out), tx.enlist(credit, in))
+                                  Future.all(tx.enlist(debit, move[0]), tx.enlist(credit, move[1]))
                                       .mapEmpty());
                         })),
                 new Pair(
@@ -341,15 +338,12 @@ public final class OpenLoop {
                     new Op(
                         "Saga two shards",
                         () -> {
-                          long amount = 1 + ThreadLocalRandom.current().nextInt(100);
-                          var out =
-                              new TransferBenchmark.Move(TransferBenchmark.account(0), amount);
-                          var in = new TransferBenchmark.Move(TransferBenchmark.account(1), amount);
+                          TransferBenchmark.Move[] move = moves();
                           return transactions.saga(
                               tenSeconds,
                               saga ->
-                                  saga.step(sagaDebit, out)
-                                      .compose(v -> saga.step(sagaCredit, in))
+                                  saga.step(sagaDebit, move[0])
+                                      .compose(v -> saga.step(sagaCredit, move[1]))
                                       .mapEmpty());
                         }))));
     Pool localPg =
@@ -428,6 +422,15 @@ public final class OpenLoop {
             transactions.xaResult(
                 timeout.withAsyncSecondPhase(true),
                 c -> transfer(c, TransferBenchmark.account(0), c, TransferBenchmark.account(1))));
+  }
+
+  /** A random amount out of an account on ds_0 and into one on ds_1: {out, in}. */
+  static TransferBenchmark.Move[] moves() {
+    long amount = 1 + ThreadLocalRandom.current().nextInt(100);
+    return new TransferBenchmark.Move[] {
+      new TransferBenchmark.Move(TransferBenchmark.account(0), amount),
+      new TransferBenchmark.Move(TransferBenchmark.account(1), amount)
+    };
   }
 
   /** The Saga transfer's debit: compensatable (the compensation gives the amount back). */

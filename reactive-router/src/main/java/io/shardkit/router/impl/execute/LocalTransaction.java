@@ -61,7 +61,7 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
   private Future<Void> ending;
   private final List<Future<?>> running = new ArrayList<>();
 
-  /** Kills a statement still running at the deadline; null: statements are let finish. */
+  /** Kills a statement still running when the transaction rolls back. */
   private final StatementCancel cancel;
 
   private final Function<String, io.vertx.mysqlclient.MySQLConnectOptions> servers;
@@ -86,15 +86,11 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
     this.timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> expire());
   }
 
-  static LocalTransaction begin(
-      Vertx vertx, String globalId, Duration timeout, Function<String, Pool> pools) {
-    return new LocalTransaction(vertx, globalId, timeout, pools, null, null);
-  }
-
   /**
-   * As {@link #begin(Vertx, String, Duration, Function)}; a statement still running when the
-   * deadline passes is killed on its server ({@code servers}) before the rollback, instead of being
-   * waited for (a lock wait would hold the connection until {@code innodb_lock_wait_timeout}).
+   * Begins (lazily: the connection is taken at the first statement). A statement still running when
+   * the transaction rolls back is killed on its server ({@code servers}) before the rollback,
+   * instead of being waited for (a lock wait would hold the connection until {@code
+   * innodb_lock_wait_timeout}).
    */
   static LocalTransaction begin(
       Vertx vertx,
@@ -172,9 +168,7 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
               .getConnection()
               .compose(
                   c -> {
-                    if (cancel != null) {
-                      cancel.learn(c); // its thread id, pipelined before BEGIN
-                    }
+                    cancel.learn(c); // its thread id, pipelined before BEGIN
                     return c.begin().map(tx -> c);
                   });
     }
@@ -261,7 +255,6 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
     state = State.ENDING;
     vertx.cancelTimer(timer);
     if (!commit
-        && cancel != null
         && !running.isEmpty()
         && connection != null
         && connection.succeeded()
