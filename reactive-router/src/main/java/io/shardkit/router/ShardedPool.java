@@ -162,6 +162,21 @@ public interface ShardedPool extends Pool {
   Pool pool(String dataSource);
 
   /**
+   * Cancels the statement running now on {@code connection}, taken from {@link #pool}{@code
+   * (dataSource)}: {@code KILL QUERY} on its server, sent on a connection of its own (a lock wait
+   * or a long scan ends with error 1317; nothing running: nothing happens). A kill names the
+   * server's thread, not the statement, so give the connection back to the pool only once the
+   * returned future has completed; when it failed (the server did not answer the kill, the thread
+   * is unknown) close the connection for real instead, so that a late kill cannot meet the next
+   * borrower's statement. reactive-tx uses it for an XA branch whose statement still runs when the
+   * transaction rolls back.
+   */
+  default Future<Void> cancelRunning(
+      String dataSource, io.vertx.sqlclient.SqlConnection connection) {
+    return Future.failedFuture(new UnsupportedOperationException("cancelRunning"));
+  }
+
+  /**
    * A copy of the options of a data source's pool, as the pool was built with them (the wait
    * queue's default bound applied).
    *

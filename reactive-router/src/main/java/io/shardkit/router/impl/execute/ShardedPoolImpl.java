@@ -75,6 +75,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
       ShardedPool.Builder builder, io.shardkit.router.impl.schema.SchemaCatalog preset) {
     this.vertx = builder.vertx();
     this.rules = builder.rules();
+    this.cancel = new StatementCancel(vertx);
     Map<String, Pool> created = new LinkedHashMap<>();
     for (String ds : rules.dataSourceNames()) {
       created.put(
@@ -82,6 +83,9 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
           MySQLBuilder.pool()
               .with(builder.poolOptions().get(ds))
               .connectingTo(builder.effectiveConnectOptions(builder.connectOptions().get(ds)))
+              // every connection's server thread id, read once as it joins the pool: a statement
+              // on it can be killed whoever took it (pool statements, transactions, XA branches)
+              .withConnectHandler(cancel::learnAndRelease)
               .using(vertx)
               .build());
     }
@@ -130,7 +134,6 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
             registry,
             builder::effectiveConnectOptions);
     Duration target = builder.queueDelayTarget();
-    this.cancel = new StatementCancel(vertx);
     Map<String, io.vertx.mysqlclient.MySQLConnectOptions> servers = new LinkedHashMap<>();
     for (String ds : pools.keySet()) {
       servers.put(ds, builder.effectiveConnectOptions(builder.connectOptions().get(ds)));
@@ -565,6 +568,17 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
           replicas.unreachable(replica, e);
           return primaryConnection(ds, taken);
         });
+  }
+
+  @Override
+  public Future<Void> cancelRunning(String dataSource, SqlConnection connection) {
+    io.vertx.mysqlclient.MySQLConnectOptions server = servers.get(dataSource);
+    if (server == null) {
+      return Future.failedFuture(
+          new IllegalArgumentException(
+              "unknown data source " + dataSource + " (known: " + servers.keySet() + ")"));
+    }
+    return cancel.killRunning(server, connection);
   }
 
   @Override

@@ -137,6 +137,30 @@ final class StatementCancel {
   }
 
   /**
+   * A pool's connect handler: learns the new connection's thread id, then hands the connection to
+   * the pool (it must close it, whatever the answer).
+   */
+  void learnAndRelease(SqlConnection connection) {
+    Connection physical = physical(connection);
+    if (physical == null) {
+      connection.close();
+      return;
+    }
+    connection
+        .query("SELECT CONNECTION_ID()")
+        .execute()
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                for (io.vertx.sqlclient.Row row : ar.result()) {
+                  threadIds.put(physical, row.getLong(0));
+                }
+              }
+              connection.close();
+            });
+  }
+
+  /**
    * Kills what runs on {@code connection} now ({@code KILL QUERY} on {@code server}). Give the
    * connection back only once the returned future completes: succeeded, it may be reused; failed
    * (thread id unknown, kill unanswered), close it with {@link #closeForReal} instead.

@@ -52,6 +52,10 @@ final class Branch {
   String isolationLevel;
 
   State state = State.ENLISTING;
+
+  /** The client the work's statements run on (null until the branch started). */
+  BranchClient client;
+
   Future<SqlClient> ready;
 
   /**

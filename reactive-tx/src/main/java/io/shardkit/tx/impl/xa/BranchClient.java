@@ -32,6 +32,10 @@ final class BranchClient implements SqlClient {
   private final Supplier<RuntimeException> refusal;
   private final Hook hook;
 
+  /** The work's statements sent and not yet answered (a rollback kills them on MySQL). */
+  private final java.util.concurrent.atomic.AtomicInteger inFlight =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   /** Wraps each statement sent (spans, meters, breaker of a PostgreSQL branch). */
   interface Hook {
     <R> Future<R> run(String sql, Supplier<Future<R>> statement);
@@ -80,8 +84,20 @@ final class BranchClient implements SqlClient {
     if (refused != null) {
       return Future.failedFuture(refused);
     }
-    Future<R> sent = hook == null ? statement.get() : hook.run(sql, statement);
+    inFlight.incrementAndGet();
+    Future<R> sent;
+    try {
+      sent = hook == null ? statement.get() : hook.run(sql, statement);
+    } catch (RuntimeException e) {
+      sent = Future.failedFuture(e);
+    }
+    sent.onComplete(ar -> inFlight.decrementAndGet());
     return sent.onFailure(onFailure::accept);
+  }
+
+  /** Whether a statement of the work is still running on the branch's connection. */
+  boolean busy() {
+    return inFlight.get() > 0;
   }
 
   private <R> Query<R> guarded(Query<R> q, String sql) {

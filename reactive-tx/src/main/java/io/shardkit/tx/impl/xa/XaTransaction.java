@@ -160,12 +160,13 @@ final class XaTransaction {
                                 if (ar.succeeded()) {
                                   b.state = Branch.State.ACTIVE;
                                   joined(b, ar.result());
-                                  return Future.<SqlClient>succeededFuture(
+                                  b.client =
                                       new BranchClient(
                                           conn,
                                           e -> b.recordFailure(e),
                                           () -> refusal(b.dataSource),
-                                          owner.statementHook(b, gid)));
+                                          owner.statementHook(b, gid));
+                                  return Future.<SqlClient>succeededFuture(b.client);
                                 }
                                 b.state =
                                     SqlErrors.fromServer(ar.cause())
@@ -206,8 +207,13 @@ final class XaTransaction {
                   return Future.failedFuture(ar.cause());
                 });
     joined(b, null);
-    return new BranchClient(
-        conn, e -> b.recordFailure(e), () -> refusal(b.dataSource), owner.statementHook(b, gid));
+    b.client =
+        new BranchClient(
+            conn,
+            e -> b.recordFailure(e),
+            () -> refusal(b.dataSource),
+            owner.statementHook(b, gid));
+    return b.client;
   }
 
   /** The branch joined: its snapshot on the transaction's span. */
@@ -666,6 +672,17 @@ final class XaTransaction {
   }
 
   private Future<Void> rollbackBranch(Branch b) {
+    // a statement of the work still running on a MySQL branch (a lock wait, a long scan) is killed,
+    // so that the rollback queued behind it runs now instead of when the lock wait times out; the
+    // connection goes back only once the kill answered (closed for real if it did not)
+    Future<Void> kill =
+        !b.postgres
+                && b.state == Branch.State.ACTIVE
+                && b.conn != null
+                && b.client != null
+                && b.client.busy()
+            ? owner.cancelRunning(b.dataSource, b.conn)
+            : null;
     Future<Void> work =
         b.then(
             () ->
@@ -692,7 +709,10 @@ final class XaTransaction {
               if (b.state != Branch.State.NOT_STARTED && b.state != Branch.State.ENLISTING) {
                 b.state = clean ? Branch.State.ROLLED_BACK : Branch.State.UNKNOWN;
               }
-              return b.release(clean);
+              if (kill == null) {
+                return b.release(clean);
+              }
+              return kill.transform(k -> b.release(clean && k.succeeded()));
             });
   }
 

@@ -473,6 +473,11 @@ public final class XaTransactionsImpl {
     };
   }
 
+  /** Kills what runs on a MySQL branch's connection ({@link ShardedPool#cancelRunning}). */
+  Future<Void> cancelRunning(String dataSource, io.vertx.sqlclient.SqlConnection conn) {
+    return pool.cancelRunning(dataSource, conn);
+  }
+
   /** A branch's start: on a PostgreSQL source counted by its breaker ({@link PgSources#start}). */
   <R> Future<R> start(Branch b, java.util.function.Supplier<Future<R>> run) {
     return b.postgres ? pg.start(b.dataSource, run) : run.get();
