@@ -160,13 +160,7 @@ final class XaTransaction {
                                 if (ar.succeeded()) {
                                   b.state = Branch.State.ACTIVE;
                                   joined(b, ar.result());
-                                  b.client =
-                                      new BranchClient(
-                                          conn,
-                                          e -> b.recordFailure(e),
-                                          () -> refusal(b.dataSource),
-                                          owner.statementHook(b, gid));
-                                  return Future.<SqlClient>succeededFuture(b.client);
+                                  return Future.<SqlClient>succeededFuture(client(b, conn));
                                 }
                                 b.state =
                                     SqlErrors.fromServer(ar.cause())
@@ -207,6 +201,11 @@ final class XaTransaction {
                   return Future.failedFuture(ar.cause());
                 });
     joined(b, null);
+    return client(b, conn);
+  }
+
+  /** The client the work's statements on the branch run on, kept by the branch. */
+  private SqlClient client(Branch b, io.vertx.sqlclient.SqlConnection conn) {
     b.client =
         new BranchClient(
             conn,
