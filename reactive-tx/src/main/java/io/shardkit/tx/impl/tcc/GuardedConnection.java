@@ -38,8 +38,38 @@ final class GuardedConnection implements SqlConnection {
   private volatile boolean released;
   private volatile boolean opened;
 
+  /** Kills what runs on the connection ({@code ShardedPool.cancelRunning}); null: never. */
+  private final java.util.function.Function<SqlConnection, Future<Void>> kill;
+
+  /** Statements sent and not yet answered. */
+  private final java.util.concurrent.atomic.AtomicInteger inFlight =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   GuardedConnection(SqlConnection delegate) {
+    this(delegate, null);
+  }
+
+  /**
+   * @param kill cancels what runs on the connection when it is given back with a statement still
+   *     running (a lock wait at the phase's deadline), or null
+   */
+  GuardedConnection(
+      SqlConnection delegate, java.util.function.Function<SqlConnection, Future<Void>> kill) {
     this.delegate = delegate;
+    this.kill = kill;
+  }
+
+  /** Counts {@code sent} in flight until it completes. */
+  private <T> Future<T> tracked(java.util.function.Supplier<Future<T>> sent) {
+    inFlight.incrementAndGet();
+    Future<T> f;
+    try {
+      f = sent.get();
+    } catch (RuntimeException e) {
+      f = Future.failedFuture(e);
+    }
+    f.onComplete(ar -> inFlight.decrementAndGet());
+    return f;
   }
 
   /** From now on every statement fails. */
@@ -64,7 +94,7 @@ final class GuardedConnection implements SqlConnection {
       return refused();
     }
     opened = true;
-    return delegate.query("BEGIN; " + statements).execute();
+    return tracked(() -> delegate.query("BEGIN; " + statements).execute());
   }
 
   /** Commits or rolls back the transaction {@link #beginWith} opened (refused once released). */
@@ -89,11 +119,23 @@ final class GuardedConnection implements SqlConnection {
    */
   Future<Void> giveBack() {
     released = true;
+    // a statement still running (a lock wait, a long scan) is killed, so that the rollback queued
+    // behind it runs now and the transaction's locks go, instead of waiting for the lock wait to
+    // time out; the connection goes back once the kill answered (closed for real if it did not)
+    Future<Void> killed = kill != null && inFlight.get() > 0 ? kill.apply(delegate) : null;
     if (!opened) {
-      return delegate.close();
+      return back(killed);
     }
     opened = false;
-    return delegate.query("ROLLBACK").execute().transform(rolledBack -> delegate.close());
+    return delegate.query("ROLLBACK").execute().transform(rolledBack -> back(killed));
+  }
+
+  private Future<Void> back(Future<Void> killed) {
+    if (killed == null) {
+      return delegate.close();
+    }
+    return killed.transform(
+        k -> k.succeeded() ? delegate.close() : io.shardkit.tx.impl.xa.HardClose.close(delegate));
   }
 
   private <T> Future<T> refused() {
@@ -182,7 +224,7 @@ final class GuardedConnection implements SqlConnection {
 
     @Override
     public Future<T> execute() {
-      return released ? refused() : query.execute();
+      return released ? refused() : tracked(query::execute);
     }
 
     @Override
@@ -206,12 +248,12 @@ final class GuardedConnection implements SqlConnection {
 
     @Override
     public Future<T> execute(Tuple tuple) {
-      return released ? refused() : query.execute(tuple);
+      return released ? refused() : tracked(() -> query.execute(tuple));
     }
 
     @Override
     public Future<T> executeBatch(List<Tuple> batch) {
-      return released ? refused() : query.executeBatch(batch);
+      return released ? refused() : tracked(() -> query.executeBatch(batch));
     }
 
     @Override

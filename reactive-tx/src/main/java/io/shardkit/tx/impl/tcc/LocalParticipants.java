@@ -247,7 +247,8 @@ public final class LocalParticipants implements TccParticipants {
             scope,
             () ->
                 LocalTx.opened(
-                    LocalTx.Connector.of(shard, admission, dataSource),
+                    LocalTx.Connector.of(
+                        shard, admission, dataSource, c -> pool.cancelRunning(dataSource, c)),
                     conn -> fence.statements(phase, conn, branch),
                     (conn, begun) ->
                         fence

@@ -37,6 +37,7 @@ public final class LocalTx {
             conn ->
                 pinned(
                     conn,
+                    pool.killer(),
                     guarded -> {
                       GuardedConnection owned = (GuardedConnection) guarded;
                       Future<Void> prepare =
@@ -71,6 +72,7 @@ public final class LocalTx {
             conn ->
                 pinned(
                     conn,
+                    pool.killer(),
                     guarded -> {
                       GuardedConnection owned = (GuardedConnection) guarded;
                       return owned
@@ -93,7 +95,7 @@ public final class LocalTx {
 
   /** One or more autocommit statements on a connection pinned to the current scope. */
   static <T> Future<T> single(Connector pool, Function<SqlConnection, Future<T>> body) {
-    return pool.get().compose(conn -> pinned(conn, body));
+    return pool.get().compose(conn -> pinned(conn, pool.killer(), body));
   }
 
   /**
@@ -110,6 +112,34 @@ public final class LocalTx {
     static Connector of(Pool pool, io.shardkit.tx.impl.Admission admission, String dataSource) {
       return admission == null ? pool::getConnection : () -> admission.connect(dataSource, pool);
     }
+
+    /**
+     * As {@link #of(Pool, io.shardkit.tx.impl.Admission, String)}; a statement still running when
+     * the phase's connection is given back (its deadline) is cancelled with {@code kill}.
+     */
+    static Connector of(
+        Pool pool,
+        io.shardkit.tx.impl.Admission admission,
+        String dataSource,
+        java.util.function.Function<SqlConnection, Future<Void>> kill) {
+      Connector plain = of(pool, admission, dataSource);
+      return new Connector() {
+        @Override
+        public Future<SqlConnection> get() {
+          return plain.get();
+        }
+
+        @Override
+        public java.util.function.Function<SqlConnection, Future<Void>> killer() {
+          return kill;
+        }
+      };
+    }
+
+    /** Cancels what runs on one of its connections, or null (statements are let finish). */
+    default java.util.function.Function<SqlConnection, Future<Void>> killer() {
+      return null;
+    }
   }
 
   private static <T> Future<T> inTransaction(
@@ -122,8 +152,11 @@ public final class LocalTx {
                     : tx.rollback().<T>transform(ignored -> Future.failedFuture(outcome.cause())));
   }
 
-  private static <T> Future<T> pinned(SqlConnection conn, Function<SqlConnection, Future<T>> body) {
-    GuardedConnection guarded = new GuardedConnection(conn);
+  private static <T> Future<T> pinned(
+      SqlConnection conn,
+      Function<SqlConnection, Future<Void>> kill,
+      Function<SqlConnection, Future<T>> body) {
+    GuardedConnection guarded = new GuardedConnection(conn, kill);
     Pin pin;
     try {
       pin = TxScope.pin("connection", guarded::giveBack);

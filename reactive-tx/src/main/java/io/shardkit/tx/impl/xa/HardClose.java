@@ -18,11 +18,12 @@ import io.vertx.sqlclient.internal.SqlConnectionInternal;
  * fails whatever is still queued on it. This is the one class that touches Vert.x SQL internals; if
  * they change, it falls back to {@code KILL CONNECTION_ID()}, which needs an answering server.
  */
-final class HardClose {
+public final class HardClose {
 
   private HardClose() {}
 
-  static Future<Void> close(SqlConnection conn) {
+  /** Closes {@code conn} for real: its socket, so that the pool drops it. */
+  public static Future<Void> close(SqlConnection conn) {
     try {
       Connection c = ((SqlConnectionInternal) conn).unwrap();
       for (int i = 0; i < 4 && !(c instanceof SocketConnectionBase); i++) {
