@@ -162,15 +162,7 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
     }
     if (connection == null) {
       // end() waits for this connection and releases it, whenever the transaction ends
-      connection =
-          pools
-              .apply(dataSource)
-              .getConnection()
-              .compose(
-                  c -> {
-                    cancel.learn(c); // its thread id, pipelined before BEGIN
-                    return c.begin().map(tx -> c);
-                  });
+      connection = pools.apply(dataSource).getConnection().compose(c -> c.begin().map(tx -> c));
     }
     // a statement that waited for the connection is not sent once the deadline has passed
     return connection.compose(

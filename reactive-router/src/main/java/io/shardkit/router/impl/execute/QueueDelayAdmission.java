@@ -53,7 +53,7 @@ final class QueueDelayAdmission {
     final String dataSource;
     final String replica; // null: the primary
     final Pool pool;
-    final io.vertx.mysqlclient.MySQLConnectOptions server; // null: statements are not killed
+    final io.vertx.mysqlclient.MySQLConnectOptions server; // where its statements are killed
     final QueueDelayLimit limit;
     final Counter refused;
     final Timer waits;
@@ -296,8 +296,7 @@ final class QueueDelayAdmission {
 
   /** As {@link #run(String, Function)}, on the gate's pool (a primary's or a replica's). */
   <T> Future<T> run(Gate gate, Function<SqlClient, Future<T>> op) {
-    io.shardkit.context.Deadline deadline = gate.server == null ? null : StatementCancel.deadline();
-    if (deadline != null) {
+    if (StatementCancel.inScope()) {
       return runWatched(gate, op);
     }
     boolean growing = gate.growing();

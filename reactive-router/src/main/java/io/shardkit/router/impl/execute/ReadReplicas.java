@@ -291,7 +291,8 @@ final class ReadReplicas {
       ReadWriteSplittingOptions options,
       Function<String, Pool> primaries,
       MeterRegistry registry,
-      java.util.function.UnaryOperator<io.vertx.mysqlclient.MySQLConnectOptions> connects) {
+      java.util.function.UnaryOperator<io.vertx.mysqlclient.MySQLConnectOptions> connects,
+      io.vertx.core.Handler<io.vertx.sqlclient.SqlConnection> connectHandler) {
     this.vertx = vertx;
     this.options = options;
     this.table = options.heartbeatTable();
@@ -310,7 +311,12 @@ final class ReadReplicas {
       for (ShardedPool.Builder.Replica spec : e.getValue()) {
         io.vertx.mysqlclient.MySQLConnectOptions connect = connects.apply(spec.connect());
         Pool pool =
-            MySQLBuilder.pool().with(spec.pool()).connectingTo(connect).using(vertx).build();
+            MySQLBuilder.pool()
+                .with(spec.pool())
+                .connectingTo(connect)
+                .withConnectHandler(connectHandler) // thread ids, for a kill past a deadline
+                .using(vertx)
+                .build();
         Pool heartbeat =
             MySQLBuilder.pool()
                 .with(new PoolOptions().setMaxSize(1).setMaxWaitQueueSize(1))
@@ -362,8 +368,9 @@ final class ReadReplicas {
       ReadWriteSplittingOptions options,
       Function<String, Pool> primaries,
       MeterRegistry registry,
-      java.util.function.UnaryOperator<io.vertx.mysqlclient.MySQLConnectOptions> connects) {
-    return new ReadReplicas(vertx, specs, options, primaries, registry, connects);
+      java.util.function.UnaryOperator<io.vertx.mysqlclient.MySQLConnectOptions> connects,
+      io.vertx.core.Handler<io.vertx.sqlclient.SqlConnection> connectHandler) {
+    return new ReadReplicas(vertx, specs, options, primaries, registry, connects, connectHandler);
   }
 
   boolean has(String dataSource) {

@@ -132,7 +132,8 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
             builder.readWriteSplitting(),
             pools::get,
             registry,
-            builder::effectiveConnectOptions);
+            builder::effectiveConnectOptions,
+            cancel::learnAndRelease);
     Duration target = builder.queueDelayTarget();
     Map<String, io.vertx.mysqlclient.MySQLConnectOptions> servers = new LinkedHashMap<>();
     for (String ds : pools.keySet()) {

@@ -1,7 +1,5 @@
 package io.shardkit.router.impl.execute;
 
-import io.shardkit.context.Deadline;
-import io.shardkit.context.TxContext;
 import io.shardkit.context.TxScope;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -39,8 +37,8 @@ import java.util.function.Function;
  * <p>A kill names a thread, not a statement, so the connection is given back to the pool only once
  * the kill has answered (or been given up, and then the connection is closed for real): a kill
  * arriving late can never cancel the next borrower's statement. A connection's thread id is read
- * once, pipelined before its first statement ({@code SELECT CONNECTION_ID()}); a statement outside
- * a transaction scope (no deadline) costs nothing here.
+ * once, as it joins its pool ({@code SELECT CONNECTION_ID()} in the pool's connect handler, {@link
+ * #learnAndRelease}); a statement outside a transaction scope (no deadline) costs nothing here.
  */
 final class StatementCancel {
 
@@ -58,9 +56,9 @@ final class StatementCancel {
     this.vertx = vertx;
   }
 
-  /** The current scope's deadline, or null outside a scope (then nothing is watched). */
-  static Deadline deadline() {
-    return TxScope.current().map(TxContext::deadline).orElse(null);
+  /** Whether the caller runs in a transaction scope (its statements are watched). */
+  static boolean inScope() {
+    return TxScope.current().isPresent();
   }
 
   /**
@@ -79,7 +77,6 @@ final class StatementCancel {
       released.run();
       return Future.failedFuture(new DeadlinePassed(watch.server));
     }
-    learn(connection);
     try {
       out = op.apply(connection);
     } catch (RuntimeException e) {
@@ -95,7 +92,7 @@ final class StatementCancel {
    * running then). For pools without adaptive admission (which watches its own statements).
    */
   <T> Future<T> run(Pool pool, MySQLConnectOptions server, Function<SqlClient, Future<T>> op) {
-    if (deadline() == null) {
+    if (!inScope()) {
       return op.apply(pool);
     }
     Watch watch = watch(server);
@@ -115,25 +112,6 @@ final class StatementCancel {
    */
   static void bound(Future<?> statement, Watch watch) {
     TxScope.bound(statement, watch::deadlinePassed);
-  }
-
-  /**
-   * Reads the connection's server thread id if it is not known yet: {@code SELECT CONNECTION_ID()}
-   * sent now, so pipelined before whatever is sent next (known by the time that can be running).
-   */
-  void learn(SqlConnection connection) {
-    Connection physical = physical(connection);
-    if (physical != null && !threadIds.containsKey(physical)) {
-      connection
-          .query("SELECT CONNECTION_ID()")
-          .execute()
-          .onSuccess(
-              rs -> {
-                for (io.vertx.sqlclient.Row row : rs) {
-                  threadIds.put(physical, row.getLong(0));
-                }
-              });
-    }
   }
 
   /**

@@ -226,19 +226,13 @@ public final class PgSources {
         span.setAttribute(DB_NAMESPACE, s.connect.getDatabase());
       }
     }
-    Future<R> result;
-    try {
-      result = run.get();
-    } catch (RuntimeException e) {
-      result = Future.failedFuture(e);
-    }
     // answered on the context that sent it (the work's, where its transaction scope is current),
     // not on the one the connection was taken on
     io.vertx.core.Context caller = io.vertx.core.Vertx.currentContext();
-    if (caller != null) {
-      result = io.shardkit.tx.impl.OnContext.on(caller, result);
-    }
-    java.util.concurrent.atomic.AtomicBoolean counted = countAtDeadline(s, result);
+    Future<R> result =
+        counted(
+            s,
+            () -> caller == null ? run.get() : io.shardkit.tx.impl.OnContext.on(caller, run.get()));
     return result.andThen(
         ar -> {
           String outcome =
@@ -248,9 +242,6 @@ public final class PgSources {
           meters
               .statements(name, operation.toLowerCase(Locale.ROOT), outcome)
               .record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-          if (counted.compareAndSet(false, true)) {
-            s.breaker.release(ar.succeeded() ? null : unanswered(ar.cause()));
-          }
           if (span.isRecording()) {
             if (ar.failed()) {
               span.recordException(ar.cause());
@@ -273,30 +264,23 @@ public final class PgSources {
     } catch (ShardCircuitOpenException open) {
       return Future.failedFuture(open);
     }
+    return counted(s, run);
+  }
+
+  /**
+   * Runs a call the breaker has admitted ({@code acquire}) and tells the breaker of it once: when
+   * it ends, or when its transaction's deadline passes first. A frozen server never answers, and
+   * without this its breaker never heard of it (there is no slow-call count here): at the deadline
+   * the call counts as unanswered, and the breaker's liveness check tells a frozen or dead server
+   * (counted) from a live one where the statement waits for a lock (not counted).
+   */
+  private static <R> Future<R> counted(Source s, Supplier<Future<R>> run) {
     Future<R> result;
     try {
       result = run.get();
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
-    java.util.concurrent.atomic.AtomicBoolean counted = countAtDeadline(s, result);
-    return result.andThen(
-        ar -> {
-          if (counted.compareAndSet(false, true)) {
-            s.breaker.release(ar.succeeded() ? null : unanswered(ar.cause()));
-          }
-        });
-  }
-
-  /**
-   * The breaker hears of a call once: when it ends (the caller releases when the flag returned is
-   * still unset), or when its transaction's deadline passes first. A frozen server never answers,
-   * and without this its breaker never heard of it (there is no slow-call count here): at the
-   * deadline the call counts as unanswered, and the breaker's liveness check tells a frozen or dead
-   * server (counted) from a live one where the statement waits for a lock (not counted).
-   */
-  private static java.util.concurrent.atomic.AtomicBoolean countAtDeadline(
-      Source s, Future<?> result) {
     java.util.concurrent.atomic.AtomicBoolean counted =
         new java.util.concurrent.atomic.AtomicBoolean();
     if (io.shardkit.context.TxScope.current().isPresent()) {
@@ -310,7 +294,12 @@ public final class PgSources {
             }
           });
     }
-    return counted;
+    return result.andThen(
+        ar -> {
+          if (counted.compareAndSet(false, true)) {
+            s.breaker.release(ar.succeeded() ? null : unanswered(ar.cause()));
+          }
+        });
   }
 
   /** How long the liveness check of a PostgreSQL source's breaker waits for its answer. */
