@@ -162,17 +162,21 @@ public interface ShardedPool extends Pool {
   Pool pool(String dataSource);
 
   /**
-   * Cancels the statement running now on {@code connection}, taken from {@link #pool}{@code
-   * (dataSource)}: {@code KILL QUERY} on its server, sent on a connection of its own (a lock wait
-   * or a long scan ends with error 1317; nothing running: nothing happens). A kill names the
-   * server's thread, not the statement, so give the connection back to the pool only once the
-   * returned future has completed; when it failed (the server did not answer the kill, the thread
-   * is unknown) close the connection for real instead, so that a late kill cannot meet the next
-   * borrower's statement. reactive-tx uses it for an XA branch whose statement still runs when the
-   * transaction rolls back.
+   * Cancels what runs on {@code connection}, taken from {@link #pool}{@code (dataSource)}: {@code
+   * KILL QUERY} on its server, sent on a connection of its own (a lock wait or a long scan ends
+   * with error 1317; nothing running: nothing happens). If {@code running} (the statements sent on
+   * the connection) has not completed soon after the kill answered (250 ms: a statement queued
+   * behind the killed one started, or the kill landed between a prepared statement's PREPARE and
+   * EXECUTE), the session is killed ({@code KILL CONNECTION}): every statement on it fails and the
+   * server rolls back its open transaction (a prepared XA branch survives, as it survives any
+   * disconnect). A kill names the server's thread, not a statement, so give the connection back to
+   * the pool only once the returned future has completed; when it failed (the session killed, the
+   * server did not answer the kill, the thread is unknown) close the connection for real instead,
+   * so that a late kill cannot meet the next borrower's statement. reactive-tx uses it for an XA
+   * branch or a TCC phase whose statement still runs when its transaction rolls back.
    */
   default Future<Void> cancelRunning(
-      String dataSource, io.vertx.sqlclient.SqlConnection connection) {
+      String dataSource, io.vertx.sqlclient.SqlConnection connection, Future<?> running) {
     return Future.failedFuture(new UnsupportedOperationException("cancelRunning"));
   }
 

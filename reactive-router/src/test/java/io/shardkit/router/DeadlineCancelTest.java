@@ -192,6 +192,56 @@ class DeadlineCancelTest {
         .isZero();
   }
 
+  /**
+   * Two statements of one transaction sent together on the locked row: the kill at the deadline
+   * ends the running one and the one queued behind it would start and wait in turn; it is ended too
+   * (the session is killed) and nothing waits on the server.
+   */
+  @Test
+  void aTransactionWithAStatementQueuedBehindTheOneWaitingForALockLeavesNothingWaiting()
+      throws Exception {
+    build(2);
+    SqlConnection holder = await(MySQLConnection.connect(vertx, dbs.get(0).connectOptions()));
+    try {
+      await(holder.query("BEGIN").execute());
+      await(holder.query("SELECT v FROM t WHERE id = 0 FOR UPDATE").execute());
+      Future<Object> cut =
+          pool.withTransaction(
+              DEADLINE,
+              c ->
+                  Future.all(
+                          c.preparedQuery(UPDATE).execute(Tuple.of(0L)),
+                          c.preparedQuery(UPDATE).execute(Tuple.of(0L)))
+                      .map(rs -> null));
+      Throwable t =
+          await(cut.transform(ar -> Future.succeededFuture(ar.failed() ? ar.cause() : null)));
+      assertThat(t).isInstanceOf(ShardkitTimeoutException.class);
+      long until = System.nanoTime() + 1_500_000_000L;
+      int left = waitingUpdates();
+      while (left > 0 && System.nanoTime() < until) {
+        Thread.sleep(20);
+        left = waitingUpdates();
+      }
+      assertThat(left)
+          .as("UPDATEs of the rolled-back transaction still waiting 1.5 s after its deadline")
+          .isZero();
+      long t0 = System.nanoTime();
+      await(
+          TxScope.run(
+              vertx,
+              ScopeOptions.ofTimeout(Duration.ofSeconds(2)),
+              () -> pool.preparedQuery(UPDATE).execute(Tuple.of(2L))));
+      assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1_000);
+    } finally {
+      await(holder.query("ROLLBACK").execute());
+      await(holder.close());
+    }
+    Thread.sleep(300);
+    assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v"))
+        .as("no UPDATE of the rolled-back transaction applied")
+        .isZero();
+  }
+
   int waitingUpdates() {
     return dbs.get(0)
         .query(

@@ -253,8 +253,11 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
         && servers.apply(pinned) != null) {
       // rolling back (the deadline, or the caller) while a statement still runs (a lock wait, a
       // long scan): it is killed, so that the rollback and the connection's return do not wait
-      // for it (a lock wait would hold them until innodb_lock_wait_timeout)
-      killing = cancel.killRunning(servers.apply(pinned), connection.result());
+      // for it (a lock wait would hold them until innodb_lock_wait_timeout); if the statements
+      // go on (one queued behind it started), the session is, and the connection is closed
+      killing =
+          cancel.killRunning(
+              servers.apply(pinned), connection.result(), Future.join(new ArrayList<>(running)));
     }
     Future<Void> work;
     if (connection == null) {

@@ -572,14 +572,22 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
   }
 
   @Override
-  public Future<Void> cancelRunning(String dataSource, SqlConnection connection) {
+  public Future<Void> cancelRunning(
+      String dataSource, SqlConnection connection, Future<?> running) {
+    try {
+      return cancel.killRunning(server(dataSource), connection, running);
+    } catch (IllegalArgumentException unknown) {
+      return Future.failedFuture(unknown);
+    }
+  }
+
+  private io.vertx.mysqlclient.MySQLConnectOptions server(String dataSource) {
     io.vertx.mysqlclient.MySQLConnectOptions server = servers.get(dataSource);
     if (server == null) {
-      return Future.failedFuture(
-          new IllegalArgumentException(
-              "unknown data source " + dataSource + " (known: " + servers.keySet() + ")"));
+      throw new IllegalArgumentException(
+          "unknown data source " + dataSource + " (known: " + servers.keySet() + ")");
     }
-    return cancel.killRunning(server, connection);
+    return server;
   }
 
   @Override

@@ -82,7 +82,11 @@ final class StatementCancel {
     } catch (RuntimeException e) {
       out = Future.failedFuture(e);
     }
-    out.onComplete(done -> watch.finished(released));
+    out.onComplete(
+        done -> {
+          watch.statement.tryComplete();
+          watch.finished(released);
+        });
     return out;
   }
 
@@ -138,17 +142,54 @@ final class StatementCancel {
             });
   }
 
+  /** How long what ran on a connection may go on after its kill answered before its session is. */
+  static final long KILL_GRACE_MS = 250;
+
   /**
-   * Kills what runs on {@code connection} now ({@code KILL QUERY} on {@code server}). Give the
-   * connection back only once the returned future completes: succeeded, it may be reused; failed
-   * (thread id unknown, kill unanswered), close it with {@link #closeForReal} instead.
+   * Kills what runs on {@code connection} ({@code KILL QUERY} on {@code server}) and, if {@code
+   * running} (the statements sent on it) has not completed within {@link #KILL_GRACE_MS} after the
+   * kill answered, ends its session ({@code KILL CONNECTION}): a statement queued behind the killed
+   * one then started (a transaction's statements sent together), or the kill landed between a
+   * prepared statement's two commands (PREPARE, then EXECUTE). Every statement on a killed session
+   * fails and the server rolls back its open transaction (a prepared XA branch survives, as it
+   * survives any disconnect). Give the connection back only once the returned future completes:
+   * succeeded, it may be reused; failed (the session killed, the thread unknown, a kill
+   * unanswered), close it for real.
    */
-  Future<Void> killRunning(MySQLConnectOptions server, SqlConnection connection) {
+  Future<Void> killRunning(
+      MySQLConnectOptions server, SqlConnection connection, Future<?> running) {
     Connection physical = physical(connection);
     Long thread = physical == null ? null : threadIds.get(physical);
-    return thread == null
-        ? Future.failedFuture(new IllegalStateException("thread id unknown"))
-        : kill(server, thread);
+    if (thread == null) {
+      return Future.failedFuture(new IllegalStateException("thread id unknown"));
+    }
+    return kill(server, thread, "QUERY")
+        .compose(
+            killed -> {
+              if (running.isComplete()) {
+                return Future.<Void>succeededFuture();
+              }
+              Promise<Void> quiet = Promise.promise();
+              long grace = vertx.setTimer(KILL_GRACE_MS, id -> quiet.tryFail("still running"));
+              running.onComplete(
+                  done -> {
+                    vertx.cancelTimer(grace);
+                    quiet.tryComplete();
+                  });
+              return quiet
+                  .future()
+                  .recover(
+                      stillRunning ->
+                          kill(server, thread, "CONNECTION")
+                              .transform(
+                                  ar ->
+                                      Future.<Void>failedFuture(
+                                          new IllegalStateException(
+                                              "session "
+                                                  + thread
+                                                  + " killed: its statements went on after KILL"
+                                                  + " QUERY"))));
+            });
   }
 
   /**
@@ -168,7 +209,7 @@ final class StatementCancel {
     return Future.join(all).mapEmpty();
   }
 
-  private Future<Void> kill(MySQLConnectOptions server, long threadId) {
+  private Future<Void> kill(MySQLConnectOptions server, long threadId, String what) {
     if (closed) {
       return Future.failedFuture(new IllegalStateException("pool closed"));
     }
@@ -188,13 +229,15 @@ final class StatementCancel {
             id ->
                 answered.tryFail(
                     new IllegalStateException(
-                        "KILL QUERY "
+                        "KILL "
+                            + what
+                            + " "
                             + threadId
                             + " unanswered after "
                             + KILL_TIMEOUT_MS
                             + " ms")));
     admin
-        .query("KILL QUERY " + threadId)
+        .query("KILL " + what + " " + threadId)
         .execute()
         .onComplete(
             ar -> {
@@ -266,6 +309,9 @@ final class StatementCancel {
     private boolean finished;
     private Future<Void> kill;
 
+    /** Completed when the statement ended. */
+    private final Promise<Void> statement = Promise.promise();
+
     Watch(MySQLConnectOptions server) {
       this.server = server;
     }
@@ -289,7 +335,7 @@ final class StatementCancel {
         }
         running = connection;
       }
-      Future<Void> k = killRunning(server, running);
+      Future<Void> k = killRunning(server, running, statement.future());
       synchronized (this) {
         kill = k;
       }

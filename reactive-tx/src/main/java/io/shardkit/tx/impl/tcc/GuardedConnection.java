@@ -38,12 +38,14 @@ final class GuardedConnection implements SqlConnection {
   private volatile boolean released;
   private volatile boolean opened;
 
-  /** Kills what runs on the connection ({@code ShardedPool.cancelRunning}); null: never. */
-  private final java.util.function.Function<SqlConnection, Future<Void>> kill;
+  /**
+   * Kills what runs on the connection, given the statements in flight ({@code
+   * ShardedPool.cancelRunning}); null: never.
+   */
+  private final java.util.function.BiFunction<SqlConnection, Future<?>, Future<Void>> kill;
 
   /** Statements sent and not yet answered. */
-  private final java.util.concurrent.atomic.AtomicInteger inFlight =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final io.shardkit.tx.impl.InFlight inFlight = new io.shardkit.tx.impl.InFlight();
 
   GuardedConnection(SqlConnection delegate) {
     this(delegate, null);
@@ -54,22 +56,15 @@ final class GuardedConnection implements SqlConnection {
    *     running (a lock wait at the phase's deadline), or null
    */
   GuardedConnection(
-      SqlConnection delegate, java.util.function.Function<SqlConnection, Future<Void>> kill) {
+      SqlConnection delegate,
+      java.util.function.BiFunction<SqlConnection, Future<?>, Future<Void>> kill) {
     this.delegate = delegate;
     this.kill = kill;
   }
 
   /** Counts {@code sent} in flight until it completes. */
   private <T> Future<T> tracked(java.util.function.Supplier<Future<T>> sent) {
-    inFlight.incrementAndGet();
-    Future<T> f;
-    try {
-      f = sent.get();
-    } catch (RuntimeException e) {
-      f = Future.failedFuture(e);
-    }
-    f.onComplete(ar -> inFlight.decrementAndGet());
-    return f;
+    return inFlight.track(sent);
   }
 
   /** From now on every statement fails. */
@@ -122,7 +117,8 @@ final class GuardedConnection implements SqlConnection {
     // a statement still running (a lock wait, a long scan) is killed, so that the rollback queued
     // behind it runs now and the transaction's locks go, instead of waiting for the lock wait to
     // time out; the connection goes back once the kill answered (closed for real if it did not)
-    Future<Void> killed = kill != null && inFlight.get() > 0 ? kill.apply(delegate) : null;
+    Future<Void> killed =
+        kill != null && inFlight.busy() ? kill.apply(delegate, inFlight.idle()) : null;
     if (!opened) {
       return back(killed);
     }

@@ -248,7 +248,10 @@ public final class LocalParticipants implements TccParticipants {
             () ->
                 LocalTx.opened(
                     LocalTx.Connector.of(
-                        shard, admission, dataSource, c -> pool.cancelRunning(dataSource, c)),
+                        shard,
+                        admission,
+                        dataSource,
+                        (c, running) -> pool.cancelRunning(dataSource, c, running)),
                     conn -> fence.statements(phase, conn, branch),
                     (conn, begun) ->
                         fence

@@ -121,7 +121,7 @@ public final class LocalTx {
         Pool pool,
         io.shardkit.tx.impl.Admission admission,
         String dataSource,
-        java.util.function.Function<SqlConnection, Future<Void>> kill) {
+        java.util.function.BiFunction<SqlConnection, Future<?>, Future<Void>> kill) {
       Connector plain = of(pool, admission, dataSource);
       return new Connector() {
         @Override
@@ -130,14 +130,14 @@ public final class LocalTx {
         }
 
         @Override
-        public java.util.function.Function<SqlConnection, Future<Void>> killer() {
+        public java.util.function.BiFunction<SqlConnection, Future<?>, Future<Void>> killer() {
           return kill;
         }
       };
     }
 
     /** Cancels what runs on one of its connections, or null (statements are let finish). */
-    default java.util.function.Function<SqlConnection, Future<Void>> killer() {
+    default java.util.function.BiFunction<SqlConnection, Future<?>, Future<Void>> killer() {
       return null;
     }
   }
@@ -154,7 +154,7 @@ public final class LocalTx {
 
   private static <T> Future<T> pinned(
       SqlConnection conn,
-      Function<SqlConnection, Future<Void>> kill,
+      java.util.function.BiFunction<SqlConnection, Future<?>, Future<Void>> kill,
       Function<SqlConnection, Future<T>> body) {
     GuardedConnection guarded = new GuardedConnection(conn, kill);
     Pin pin;

@@ -45,6 +45,10 @@ final class Branch {
    */
   final boolean decides;
 
+  /** A PostgreSQL branch's connect was told to the source's breaker (at most once). */
+  final java.util.concurrent.atomic.AtomicBoolean connectCounted =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   /** When it joined (its first statement may run), null until then. */
   java.time.Instant joinedAt;
 

@@ -33,8 +33,7 @@ final class BranchClient implements SqlClient {
   private final Hook hook;
 
   /** The work's statements sent and not yet answered (a rollback kills them on MySQL). */
-  private final java.util.concurrent.atomic.AtomicInteger inFlight =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final io.shardkit.tx.impl.InFlight inFlight = new io.shardkit.tx.impl.InFlight();
 
   /** Wraps each statement sent (spans, meters, breaker of a PostgreSQL branch). */
   interface Hook {
@@ -84,20 +83,19 @@ final class BranchClient implements SqlClient {
     if (refused != null) {
       return Future.failedFuture(refused);
     }
-    inFlight.incrementAndGet();
-    Future<R> sent;
-    try {
-      sent = hook == null ? statement.get() : hook.run(sql, statement);
-    } catch (RuntimeException e) {
-      sent = Future.failedFuture(e);
-    }
-    sent.onComplete(ar -> inFlight.decrementAndGet());
+    Future<R> sent =
+        inFlight.track(() -> hook == null ? statement.get() : hook.run(sql, statement));
     return sent.onFailure(onFailure::accept);
   }
 
   /** Whether a statement of the work is still running on the branch's connection. */
   boolean busy() {
-    return inFlight.get() > 0;
+    return inFlight.busy();
+  }
+
+  /** Completes once no statement of the work is in flight on the branch. */
+  Future<Void> idle() {
+    return inFlight.idle();
   }
 
   private <R> Query<R> guarded(Query<R> q, String sql) {

@@ -268,6 +268,28 @@ public final class PgSources {
   }
 
   /**
+   * Tells the source's breaker of {@code pending} as unanswered if it is still pending when the
+   * current transaction's deadline passes (and {@code counted} was not set: whoever sets it
+   * counts).
+   */
+  void countAtDeadline(
+      String name, Future<?> pending, java.util.concurrent.atomic.AtomicBoolean counted) {
+    Source s = sources.get(name);
+    if (s == null || io.shardkit.context.TxScope.current().isEmpty()) {
+      return;
+    }
+    io.shardkit.context.TxScope.bound(
+        pending,
+        () -> {
+          if (!pending.isComplete() && counted.compareAndSet(false, true)) {
+            s.breaker.release(
+                new java.util.concurrent.TimeoutException(
+                    "no connection from PostgreSQL source '" + s.name + "' by the deadline"));
+          }
+        });
+  }
+
+  /**
    * Runs a call the breaker has admitted ({@code acquire}) and tells the breaker of it once: when
    * it ends, or when its transaction's deadline passes first. A frozen server never answers, and
    * without this its breaker never heard of it (there is no slow-call count here): at the deadline
@@ -340,6 +362,49 @@ public final class PgSources {
     };
   }
 
+  /** How long a PostgreSQL cancel request may take before it is given up. */
+  public static final long CANCEL_TIMEOUT_MS = 2_000;
+
+  /**
+   * Cancels the statement running on a PostgreSQL connection: the protocol's CancelRequest ({@code
+   * PgConnection.cancelRequest()}, what {@code pg_cancel_backend} does), sent on a connection of
+   * its own; a lock wait or a long scan ends with 57014. Completes once the server has taken the
+   * request (it signals the backend before closing the cancel connection), or fails when the
+   * connection is not PostgreSQL's or no answer came within {@link #CANCEL_TIMEOUT_MS}. A cancel
+   * names a backend, not a statement: the caller closes the connection for real afterwards rather
+   * than pooling it, so a cancel landing late can never meet the next borrower's statement.
+   */
+  public static Future<Void> cancelRunning(
+      io.vertx.core.Vertx vertx, io.vertx.sqlclient.SqlConnection connection) {
+    if (!(connection instanceof io.vertx.pgclient.PgConnection pg)) {
+      return Future.failedFuture(new IllegalStateException("not a PostgreSQL connection"));
+    }
+    io.vertx.core.Promise<Void> answered = io.vertx.core.Promise.promise();
+    long timer =
+        vertx.setTimer(
+            CANCEL_TIMEOUT_MS,
+            id ->
+                answered.tryFail(
+                    new java.util.concurrent.TimeoutException(
+                        "cancel request unanswered after " + CANCEL_TIMEOUT_MS + " ms")));
+    Future<Void> sent;
+    try {
+      sent = pg.cancelRequest();
+    } catch (RuntimeException e) {
+      sent = Future.failedFuture(e);
+    }
+    sent.onComplete(
+        ar -> {
+          vertx.cancelTimer(timer);
+          if (ar.succeeded()) {
+            answered.tryComplete();
+          } else {
+            answered.tryFail(ar.cause());
+          }
+        });
+    return answered.future();
+  }
+
   /**
    * What the breaker counts of a call's failure: nothing when the server answered (a PostgreSQL
    * error is an answer: the server is there), the failure otherwise (unreachable, reset, timed
@@ -347,8 +412,10 @@ public final class PgSources {
    */
   public static Throwable unanswered(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof PgException || t instanceof ShardCircuitOpenException) {
-        return null;
+      if (t instanceof PgException
+          || t instanceof ShardCircuitOpenException
+          || t instanceof io.shardkit.router.ShardOverloadedException) {
+        return null; // the server answered, or nothing was asked of it (a full wait queue)
       }
       if (t.getCause() == t) {
         break;

@@ -122,8 +122,9 @@ final class XaTransaction {
                 .compose(
                     v ->
                         owner
-                            .admission()
-                            .connect(b.dataSource, owner.poolOf(b.dataSource))
+                            .connecting(
+                                b,
+                                owner.admission().connect(b.dataSource, owner.poolOf(b.dataSource)))
                             .recover(
                                 t ->
                                     // the source's wait queue is full: typed, retryable, by name
@@ -671,16 +672,16 @@ final class XaTransaction {
   }
 
   private Future<Void> rollbackBranch(Branch b) {
-    // a statement of the work still running on a MySQL branch (a lock wait, a long scan) is killed,
-    // so that the rollback queued behind it runs now instead of when the lock wait times out; the
-    // connection goes back only once the kill answered (closed for real if it did not)
+    // a statement of the work still running (a lock wait, a long scan) is cancelled, so that the
+    // rollback queued behind it runs now instead of when the lock wait times out (a PostgreSQL one
+    // has no lock wait timeout by default). On MySQL the connection goes back only once the kill
+    // answered (closed for real if it did not); a cancelled PostgreSQL connection is closed for
+    // real
     Future<Void> kill =
-        !b.postgres
-                && b.state == Branch.State.ACTIVE
-                && b.conn != null
-                && b.client != null
-                && b.client.busy()
-            ? owner.cancelRunning(b.dataSource, b.conn)
+        b.state == Branch.State.ACTIVE && b.conn != null && b.client != null && b.client.busy()
+            ? b.postgres
+                ? PgSources.cancelRunning(owner.vertx(), b.conn)
+                : owner.cancelRunning(b.dataSource, b.conn, b.client.idle())
             : null;
     Future<Void> work =
         b.then(
@@ -711,7 +712,7 @@ final class XaTransaction {
               if (kill == null) {
                 return b.release(clean);
               }
-              return kill.transform(k -> b.release(clean && k.succeeded()));
+              return kill.transform(k -> b.release(clean && k.succeeded() && !b.postgres));
             });
   }
 

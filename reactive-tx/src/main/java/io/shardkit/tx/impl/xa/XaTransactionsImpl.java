@@ -474,8 +474,9 @@ public final class XaTransactionsImpl {
   }
 
   /** Kills what runs on a MySQL branch's connection ({@link ShardedPool#cancelRunning}). */
-  Future<Void> cancelRunning(String dataSource, io.vertx.sqlclient.SqlConnection conn) {
-    return pool.cancelRunning(dataSource, conn);
+  Future<Void> cancelRunning(
+      String dataSource, io.vertx.sqlclient.SqlConnection conn, Future<?> running) {
+    return pool.cancelRunning(dataSource, conn, running);
   }
 
   /** A branch's start: on a PostgreSQL source counted by its breaker ({@link PgSources#start}). */
@@ -483,8 +484,22 @@ public final class XaTransactionsImpl {
     return b.postgres ? pg.start(b.dataSource, run) : run.get();
   }
 
-  void enlistFailed(Branch b, Throwable failure) {
+  /**
+   * A branch's connection on its way: on a PostgreSQL source, told to its breaker as unanswered if
+   * still not there at the transaction's deadline (a frozen server never completes a new
+   * connection's start-up, and the pool's wait says nothing of it; the breaker's liveness check
+   * tells a frozen server from a pool that is merely busy).
+   */
+  Future<io.vertx.sqlclient.SqlConnection> connecting(
+      Branch b, Future<io.vertx.sqlclient.SqlConnection> connect) {
     if (b.postgres) {
+      pg.countAtDeadline(b.dataSource, connect, b.connectCounted);
+    }
+    return connect;
+  }
+
+  void enlistFailed(Branch b, Throwable failure) {
+    if (b.postgres && b.connectCounted.compareAndSet(false, true)) {
       Throwable counted = PgSources.unanswered(failure);
       if (counted != null) {
         pg.get(b.dataSource).breaker.release(counted);

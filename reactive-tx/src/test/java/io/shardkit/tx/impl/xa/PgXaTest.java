@@ -669,6 +669,78 @@ class PgXaTest {
     }
   }
 
+  /**
+   * A PostgreSQL branch whose statement waits for a row lock when its deadline passes is cancelled
+   * (the protocol's cancel request): its backend stops waiting at once and the branch's connections
+   * are free for the next transaction, instead of the statement waiting on the server until the
+   * lock goes (PostgreSQL has no lock wait timeout by default) and the connection being held until
+   * {@code rollbackTimeout}.
+   */
+  @Test
+  void aPostgresBranchWaitingForALockAtTheDeadlineIsCancelledAndItsConnectionServesAtOnce()
+      throws Exception {
+    pg.execute("INSERT INTO account VALUES (101, 100)");
+    try (XaFixture other =
+        new XaFixture(
+            fx.dbs,
+            XaFixture.options()
+                .meterRegistry(new SimpleMeterRegistry())
+                .postgres(
+                    "pg4",
+                    new PostgresSourceOptions(pg.connectOptions())
+                        .poolOptions(new io.vertx.sqlclient.PoolOptions().setMaxSize(2))),
+            4)) {
+      await(other.transactions.warmUp());
+      io.vertx.sqlclient.SqlConnection holder =
+          await(io.vertx.pgclient.PgConnection.connect(other.vertx, pg.connectOptions()));
+      try {
+        await(holder.query("BEGIN").execute());
+        await(holder.query("SELECT balance FROM account WHERE id = 100 FOR UPDATE").execute());
+        List<Future<Void>> cut = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+          String tid = "cut" + i;
+          cut.add(
+              other.pool.withTransaction(
+                  Duration.ofMillis(400), sql -> pgCreditOn(other, "pg4", tid, 100, 1)));
+        }
+        for (Future<Void> f : cut) {
+          assertThat(failure(f)).isInstanceOf(io.shardkit.context.ShardkitTimeoutException.class);
+        }
+        long until = System.nanoTime() + 1_500_000_000L;
+        int left = pgLockWaiters();
+        while (left > 0 && System.nanoTime() < until) {
+          Thread.sleep(20);
+          left = pgLockWaiters();
+        }
+        assertThat(left)
+            .as("UPDATEs of rolled-back PostgreSQL branches still waiting 1.5 s after the deadline")
+            .isZero();
+        // the lock is still held: another account is credited at once on the source's 2
+        // connections
+        long t0 = System.nanoTime();
+        await(
+            other.pool.withTransaction(
+                Duration.ofSeconds(3), sql -> pgCreditOn(other, "pg4", "next", 101, 1)));
+        assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1_000);
+      } finally {
+        await(holder.query("ROLLBACK").execute());
+        await(holder.close());
+      }
+    }
+    assertThat(pgBalance(100)).as("nothing of the cancelled transactions applied").isEqualTo(100);
+    assertThat(pgBalance(101)).isEqualTo(101);
+    assertThat(pg.preparedTransactions()).isEmpty();
+  }
+
+  /** Backends of the test database waiting for a lock in a credit. */
+  int pgLockWaiters() {
+    return pg.query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                + " AND query LIKE 'UPDATE account SET balance = balance +%'")
+        .get(0)
+        .getInteger("n");
+  }
+
   @Test
   void aFullWaitQueueOfAPostgresSourceRefusesTypedAndNamesIt() throws Exception {
     // a wait queue left at Vert.x's default (unbounded) is bounded, as on the MySQL shards

@@ -108,4 +108,46 @@ class XaDeadlineKillTest {
     assertThat(fx.balance(4)).isEqualTo(99);
     assertThat(fx.preparedBranchesEverywhere()).isZero();
   }
+
+  /**
+   * Two statements of a branch sent together on a locked row: the one queued behind the killed one
+   * would start and wait in turn; the session is killed, nothing waits, nothing is applied.
+   */
+  @Test
+  void aStatementQueuedBehindTheKilledOneDoesNotWaitInItsTurn() throws Exception {
+    SqlConnection holder = await(MySQLConnection.connect(fx.vertx, fx.dbs.get(0).connectOptions()));
+    try {
+      await(holder.query("BEGIN").execute());
+      await(holder.query("SELECT balance FROM account WHERE id = 6 FOR UPDATE").execute());
+      Future<Object> cut =
+          fx.pool.withTransaction(
+              Duration.ofMillis(400),
+              sql ->
+                  sql.preparedQuery(DEBIT)
+                      .execute(Tuple.of(1, 1))
+                      .compose(
+                          rs ->
+                              Future.all(
+                                  sql.preparedQuery(DEBIT).execute(Tuple.of(-1, 6)),
+                                  sql.preparedQuery(DEBIT).execute(Tuple.of(-1, 6))))
+                      .map(rs -> null));
+      assertThat(failure(cut)).isInstanceOf(ShardkitTimeoutException.class);
+      long until = System.nanoTime() + 1_500_000_000L;
+      int left = waiting(0);
+      while (left > 0 && System.nanoTime() < until) {
+        Thread.sleep(20);
+        left = waiting(0);
+      }
+      assertThat(left)
+          .as("UPDATEs of the rolled-back branch still waiting on ds_0 1.5 s after the deadline")
+          .isZero();
+    } finally {
+      await(holder.query("ROLLBACK").execute());
+      await(holder.close());
+    }
+    Thread.sleep(200);
+    assertThat(fx.balance(1)).isEqualTo(100);
+    assertThat(fx.balance(6)).isEqualTo(100);
+    assertThat(fx.preparedBranchesEverywhere()).isZero();
+  }
 }
