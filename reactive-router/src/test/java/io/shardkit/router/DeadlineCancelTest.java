@@ -105,9 +105,11 @@ class DeadlineCancelTest {
           .as("calls cut by their deadline while waiting for the lock: %s", outcomes)
           .isGreaterThanOrEqualTo(3 * CALLERS);
       assertThat(count(outcomes, "ok")).as("%s", outcomes).isZero();
-      // nothing the callers gave up on is still waiting on the server
-      assertThat(waitingUpdates())
-          .as("UPDATEs of abandoned callers still running on ds_0")
+      // nothing the callers gave up on is still waiting on the server once the kills sent at
+      // the last callers' deadlines have landed (a kill is a round trip on its own connection; one
+      // that fell between a PREPARE and its EXECUTE ends the session 250 ms later)
+      assertThat(waitingUpdatesAfter(Duration.ofMillis(1_500)))
+          .as("UPDATEs of abandoned callers still running on ds_0 1.5 s after the last deadline")
           .isZero();
     } finally {
       await(holder.query("ROLLBACK").execute());
@@ -181,7 +183,9 @@ class DeadlineCancelTest {
               ScopeOptions.ofTimeout(Duration.ofSeconds(2)),
               () -> pool.preparedQuery(UPDATE).execute(Tuple.of(2L))));
       assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1_000);
-      assertThat(waitingUpdates()).as("UPDATEs of rolled-back transactions still waiting").isZero();
+      assertThat(waitingUpdatesAfter(Duration.ofMillis(1_500)))
+          .as("UPDATEs of rolled-back transactions still waiting")
+          .isZero();
     } finally {
       await(holder.query("ROLLBACK").execute());
       await(holder.close());
@@ -216,12 +220,7 @@ class DeadlineCancelTest {
       Throwable t =
           await(cut.transform(ar -> Future.succeededFuture(ar.failed() ? ar.cause() : null)));
       assertThat(t).isInstanceOf(ShardkitTimeoutException.class);
-      long until = System.nanoTime() + 1_500_000_000L;
-      int left = waitingUpdates();
-      while (left > 0 && System.nanoTime() < until) {
-        Thread.sleep(20);
-        left = waitingUpdates();
-      }
+      int left = waitingUpdatesAfter(Duration.ofMillis(1_500));
       assertThat(left)
           .as("UPDATEs of the rolled-back transaction still waiting 1.5 s after its deadline")
           .isZero();
@@ -240,6 +239,52 @@ class DeadlineCancelTest {
     assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v"))
         .as("no UPDATE of the rolled-back transaction applied")
         .isZero();
+  }
+
+  /**
+   * A pool batch (one PREPARE, then an EXECUTE per tuple) cut by its deadline on a locked row: the
+   * kill ends the running EXECUTE; the batch's later ones must not run in turn, waiting and then
+   * applying after the caller was told of its deadline.
+   */
+  @Test
+  void aBatchCutByItsDeadlineOnALockedRowLeavesNothingWaitingAndAppliesNothing() throws Exception {
+    build(2);
+    SqlConnection holder = await(MySQLConnection.connect(vertx, dbs.get(0).connectOptions()));
+    try {
+      await(holder.query("BEGIN").execute());
+      await(holder.query("SELECT v FROM t WHERE id = 0 FOR UPDATE").execute());
+      Future<Object> cut =
+          TxScope.run(
+              vertx,
+              ScopeOptions.ofTimeout(DEADLINE),
+              () ->
+                  pool.preparedQuery(UPDATE)
+                      .executeBatch(List.of(Tuple.of(0L), Tuple.of(0L), Tuple.of(0L)))
+                      .map(rs -> (Object) null));
+      Throwable t =
+          await(cut.transform(ar -> Future.succeededFuture(ar.failed() ? ar.cause() : null)));
+      assertThat(t).isInstanceOf(ShardkitTimeoutException.class);
+      int left = waitingUpdatesAfter(Duration.ofMillis(1_500));
+      assertThat(left).as("UPDATEs of the batch still waiting 1.5 s after its deadline").isZero();
+    } finally {
+      await(holder.query("ROLLBACK").execute());
+      await(holder.close());
+    }
+    Thread.sleep(300);
+    assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v"))
+        .as("no UPDATE of the cut batch applied after its deadline")
+        .isZero();
+  }
+
+  /** {@link #waitingUpdates()} once it is zero, or after {@code atMost}. */
+  int waitingUpdatesAfter(Duration atMost) throws InterruptedException {
+    long until = System.nanoTime() + atMost.toNanos();
+    int left = waitingUpdates();
+    while (left > 0 && System.nanoTime() < until) {
+      Thread.sleep(20);
+      left = waitingUpdates();
+    }
+    return left;
   }
 
   int waitingUpdates() {
