@@ -259,6 +259,39 @@ public final class OpenLoop {
                                 .preparedQuery(ScatterBenchmark.SQL)
                                 .execute(Tuple.of(ThreadLocalRandom.current().nextInt(90_000))))),
                 new Pair(
+                    "IN list over 2 shards",
+                    new Op(
+                        "one server",
+                        () -> {
+                          long id = ThreadLocalRandom.current().nextLong(BenchEnv.ORDERS - 1);
+                          return single.preparedQuery(IN_LIST).execute(Tuple.of(id, id + 1));
+                        }),
+                    new Op(
+                        "2 shards",
+                        () -> {
+                          // adjacent ids live on adjacent shards (order_id mod 4)
+                          long id = ThreadLocalRandom.current().nextLong(BenchEnv.ORDERS - 1);
+                          return sharded.preparedQuery(IN_LIST).execute(Tuple.of(id, id + 1));
+                        })),
+                new Pair(
+                    "GROUP BY aggregate over 4 shards",
+                    new Op(
+                        "one server",
+                        () -> {
+                          int from = ThreadLocalRandom.current().nextInt(99_000);
+                          return single
+                              .preparedQuery(GROUP_BY)
+                              .execute(Tuple.of(from, from + 1_000));
+                        }),
+                    new Op(
+                        "4 shards",
+                        () -> {
+                          int from = ThreadLocalRandom.current().nextInt(99_000);
+                          return sharded
+                              .preparedQuery(GROUP_BY)
+                              .execute(Tuple.of(from, from + 1_000));
+                        })),
+                new Pair(
                     "scatter stream ORDER BY LIMIT 10",
                     new Op(
                         "one server stream",
@@ -411,6 +444,15 @@ public final class OpenLoop {
         .put("txQueueDelayTargetMs", txQueueDelayTarget.toMillis())
         .put("pairs", results);
   }
+
+  /** Two orders by id: a two-shard read on the shards. */
+  static final String IN_LIST =
+      "SELECT order_id, user_id, amount FROM t_order WHERE order_id IN (?, ?) ORDER BY order_id";
+
+  /** Counts and sums by status over an amount range (about 400 rows): a merged aggregate. */
+  static final String GROUP_BY =
+      "SELECT status, COUNT(*) AS n, SUM(amount) AS total FROM t_order"
+          + " WHERE amount >= ? AND amount < ? GROUP BY status ORDER BY status";
 
   /**
    * The two-shard XA transfer through {@code transactions}, answered once the decision is durable.
