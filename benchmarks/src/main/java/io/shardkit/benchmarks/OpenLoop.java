@@ -638,6 +638,11 @@ public final class OpenLoop {
           }
         });
     Bench.await(finished.future());
+    if (done.get() > counted.get() * 2) {
+      System.out.printf(
+          "  %s: closed loop answered %d, %d of them successes after the warm-up%n",
+          op.name(), done.get(), counted.get());
+    }
     return counted.get() / ((time.toNanos() - time.toNanos() / 4) / 1e9);
   }
 
