@@ -498,6 +498,15 @@ public final class PgParticipant implements TccParticipant {
             .orElse(phaseTimeout.toMillis());
     return io.shardkit.tx.impl.tcc.LocalTx.run(
         source.pool,
+        // a statement still running at the deadline (one started late in the phase runs up to its
+        // statement_timeout past it) is cancelled; the connection is then closed, never pooled, so
+        // a cancel landing late cannot meet the next borrower
+        (conn, running) ->
+            io.shardkit.tx.impl.xa.PgSources.cancelRunning(vertx, conn)
+                .transform(
+                    ar ->
+                        Future.<Void>failedFuture(
+                            new IllegalStateException("cancelled: the connection is closed"))),
         conn ->
             conn.query(
                     "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;"

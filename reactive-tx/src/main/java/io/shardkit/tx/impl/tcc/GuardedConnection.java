@@ -131,7 +131,14 @@ final class GuardedConnection implements SqlConnection {
       return delegate.close();
     }
     return killed.transform(
-        k -> k.succeeded() ? delegate.close() : io.shardkit.tx.impl.xa.HardClose.close(delegate));
+        k ->
+            k.succeeded()
+                ? delegate.close()
+                // bounded: the close of a PostgreSQL connection's socket was seen never to complete
+                // its future (the connection is gone from the pool all the same)
+                : io.shardkit.tx.impl.xa.HardClose.close(delegate)
+                    .timeout(200, java.util.concurrent.TimeUnit.MILLISECONDS)
+                    .otherwiseEmpty());
   }
 
   private <T> Future<T> refused() {

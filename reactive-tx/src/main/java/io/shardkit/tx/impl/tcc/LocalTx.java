@@ -27,6 +27,31 @@ public final class LocalTx {
   }
 
   /**
+   * Like {@link #run(Pool, Function)}; a statement still running when the connection is given back
+   * at the deadline is cancelled with {@code kill} (given the connection and the statements in
+   * flight; a failed kill closes the connection for real instead of pooling it).
+   */
+  public static <T> Future<T> run(
+      Pool pool,
+      java.util.function.BiFunction<SqlConnection, Future<?>, Future<Void>> kill,
+      Function<SqlConnection, Future<T>> body) {
+    return run(
+        new Connector() {
+          @Override
+          public Future<SqlConnection> get() {
+            return pool.getConnection();
+          }
+
+          @Override
+          public java.util.function.BiFunction<SqlConnection, Future<?>, Future<Void>> killer() {
+            return kill;
+          }
+        },
+        null,
+        body);
+  }
+
+  /**
    * Like {@link #run(Pool, Function)} but sets the isolation level of this one transaction first
    * (e.g. {@code READ COMMITTED} for statements that must not take gap locks).
    */
