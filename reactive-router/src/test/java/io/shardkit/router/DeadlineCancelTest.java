@@ -205,24 +205,51 @@ class DeadlineCancelTest {
   void aTransactionWithAStatementQueuedBehindTheOneWaitingForALockLeavesNothingWaiting()
       throws Exception {
     build(2);
+    cutOnALockedRow(
+        () ->
+            pool.withTransaction(
+                DEADLINE,
+                c ->
+                    Future.all(
+                            c.preparedQuery(UPDATE).execute(Tuple.of(0L)),
+                            c.preparedQuery(UPDATE).execute(Tuple.of(0L)))
+                        .map(rs -> null)));
+  }
+
+  /**
+   * A pool batch (one PREPARE, then an EXECUTE per tuple) cut by its deadline on a locked row: the
+   * kill ends the running EXECUTE; the batch's later ones must not run in turn, waiting and then
+   * applying after the caller was told of its deadline.
+   */
+  @Test
+  void aBatchCutByItsDeadlineOnALockedRowLeavesNothingWaitingAndAppliesNothing() throws Exception {
+    build(2);
+    cutOnALockedRow(
+        () ->
+            TxScope.run(
+                vertx,
+                ScopeOptions.ofTimeout(DEADLINE),
+                () ->
+                    pool.preparedQuery(UPDATE)
+                        .executeBatch(List.of(Tuple.of(0L), Tuple.of(0L), Tuple.of(0L)))
+                        .map(rs -> (Object) null)));
+  }
+
+  /**
+   * Runs {@code cut} (UPDATEs of row 0 under a {@link #DEADLINE}) while another session holds row
+   * 0's lock: it must fail with the deadline, leave nothing waiting on ds_0 within 1.5 s, leave
+   * ds_0's connections free (another row served at once while the lock is held) and apply nothing.
+   */
+  void cutOnALockedRow(java.util.function.Supplier<Future<Object>> cut) throws Exception {
     SqlConnection holder = await(MySQLConnection.connect(vertx, dbs.get(0).connectOptions()));
     try {
       await(holder.query("BEGIN").execute());
       await(holder.query("SELECT v FROM t WHERE id = 0 FOR UPDATE").execute());
-      Future<Object> cut =
-          pool.withTransaction(
-              DEADLINE,
-              c ->
-                  Future.all(
-                          c.preparedQuery(UPDATE).execute(Tuple.of(0L)),
-                          c.preparedQuery(UPDATE).execute(Tuple.of(0L)))
-                      .map(rs -> null));
       Throwable t =
-          await(cut.transform(ar -> Future.succeededFuture(ar.failed() ? ar.cause() : null)));
+          await(cut.get().transform(ar -> Future.succeededFuture(ar.failed() ? ar.cause() : null)));
       assertThat(t).isInstanceOf(ShardkitTimeoutException.class);
-      int left = waitingUpdatesAfter(Duration.ofMillis(1_500));
-      assertThat(left)
-          .as("UPDATEs of the rolled-back transaction still waiting 1.5 s after its deadline")
+      assertThat(waitingUpdatesAfter(Duration.ofMillis(1_500)))
+          .as("UPDATEs still waiting 1.5 s after their deadline")
           .isZero();
       long t0 = System.nanoTime();
       await(
@@ -237,42 +264,7 @@ class DeadlineCancelTest {
     }
     Thread.sleep(300);
     assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v"))
-        .as("no UPDATE of the rolled-back transaction applied")
-        .isZero();
-  }
-
-  /**
-   * A pool batch (one PREPARE, then an EXECUTE per tuple) cut by its deadline on a locked row: the
-   * kill ends the running EXECUTE; the batch's later ones must not run in turn, waiting and then
-   * applying after the caller was told of its deadline.
-   */
-  @Test
-  void aBatchCutByItsDeadlineOnALockedRowLeavesNothingWaitingAndAppliesNothing() throws Exception {
-    build(2);
-    SqlConnection holder = await(MySQLConnection.connect(vertx, dbs.get(0).connectOptions()));
-    try {
-      await(holder.query("BEGIN").execute());
-      await(holder.query("SELECT v FROM t WHERE id = 0 FOR UPDATE").execute());
-      Future<Object> cut =
-          TxScope.run(
-              vertx,
-              ScopeOptions.ofTimeout(DEADLINE),
-              () ->
-                  pool.preparedQuery(UPDATE)
-                      .executeBatch(List.of(Tuple.of(0L), Tuple.of(0L), Tuple.of(0L)))
-                      .map(rs -> (Object) null));
-      Throwable t =
-          await(cut.transform(ar -> Future.succeededFuture(ar.failed() ? ar.cause() : null)));
-      assertThat(t).isInstanceOf(ShardkitTimeoutException.class);
-      int left = waitingUpdatesAfter(Duration.ofMillis(1_500));
-      assertThat(left).as("UPDATEs of the batch still waiting 1.5 s after its deadline").isZero();
-    } finally {
-      await(holder.query("ROLLBACK").execute());
-      await(holder.close());
-    }
-    Thread.sleep(300);
-    assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v"))
-        .as("no UPDATE of the cut batch applied after its deadline")
+        .as("no UPDATE cut by its deadline applied")
         .isZero();
   }
 

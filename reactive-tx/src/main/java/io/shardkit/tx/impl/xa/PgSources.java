@@ -336,30 +336,36 @@ public final class PgSources {
   public static java.util.function.Supplier<Future<Void>> liveness(
       io.vertx.core.Vertx vertx, PgConnectOptions connect, Pool pool) {
     return () -> {
-      io.vertx.core.Promise<Void> answered = io.vertx.core.Promise.promise();
-      long timer =
-          vertx.setTimer(
-              LIVENESS_TIMEOUT_MS,
-              id ->
-                  answered.tryFail(
-                      new java.util.concurrent.TimeoutException(
-                          "no answer to SELECT 1 within " + LIVENESS_TIMEOUT_MS + " ms")));
       Future<?> asked =
           connect != null
               ? io.vertx.pgclient.PgConnection.connect(vertx, new PgConnectOptions(connect))
                   .compose(c -> c.query("SELECT 1").execute().eventually(c::close))
               : pool.query("SELECT 1").execute();
-      asked.onComplete(
-          ar -> {
-            vertx.cancelTimer(timer);
-            if (ar.succeeded()) {
-              answered.tryComplete();
-            } else {
-              answered.tryFail(ar.cause());
-            }
-          });
-      return answered.future();
+      return within(
+          vertx,
+          LIVENESS_TIMEOUT_MS,
+          asked,
+          "no answer to SELECT 1 within " + LIVENESS_TIMEOUT_MS + " ms");
     };
+  }
+
+  /** {@code work}'s outcome (emptied), or a timeout failure once {@code ms} passed first. */
+  private static Future<Void> within(
+      io.vertx.core.Vertx vertx, long ms, Future<?> work, String timedOut) {
+    io.vertx.core.Promise<Void> answered = io.vertx.core.Promise.promise();
+    long timer =
+        vertx.setTimer(
+            ms, id -> answered.tryFail(new java.util.concurrent.TimeoutException(timedOut)));
+    work.onComplete(
+        ar -> {
+          vertx.cancelTimer(timer);
+          if (ar.succeeded()) {
+            answered.tryComplete();
+          } else {
+            answered.tryFail(ar.cause());
+          }
+        });
+    return answered.future();
   }
 
   /** How long a PostgreSQL cancel request may take before it is given up. */
@@ -379,30 +385,17 @@ public final class PgSources {
     if (!(connection instanceof io.vertx.pgclient.PgConnection pg)) {
       return Future.failedFuture(new IllegalStateException("not a PostgreSQL connection"));
     }
-    io.vertx.core.Promise<Void> answered = io.vertx.core.Promise.promise();
-    long timer =
-        vertx.setTimer(
-            CANCEL_TIMEOUT_MS,
-            id ->
-                answered.tryFail(
-                    new java.util.concurrent.TimeoutException(
-                        "cancel request unanswered after " + CANCEL_TIMEOUT_MS + " ms")));
     Future<Void> sent;
     try {
       sent = pg.cancelRequest();
     } catch (RuntimeException e) {
       sent = Future.failedFuture(e);
     }
-    sent.onComplete(
-        ar -> {
-          vertx.cancelTimer(timer);
-          if (ar.succeeded()) {
-            answered.tryComplete();
-          } else {
-            answered.tryFail(ar.cause());
-          }
-        });
-    return answered.future();
+    return within(
+        vertx,
+        CANCEL_TIMEOUT_MS,
+        sent,
+        "cancel request unanswered after " + CANCEL_TIMEOUT_MS + " ms");
   }
 
   /**
