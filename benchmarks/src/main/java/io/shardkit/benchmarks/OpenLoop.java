@@ -555,18 +555,23 @@ public final class OpenLoop {
               .put("p99Ratio", round(c.p99() / Math.max(0.001, b.p99())))
               .put("p50Ratio", round(c.p50() / Math.max(0.001, b.p50()))));
     }
-    // both at half the contender's own maximum: latency where the contender is not saturated
-    // (the shares above exceed its capacity when it is much slower than its baseline)
-    if (!overloadOnly && ownMax < baseMax * 0.75) {
-      double rate = ownMax * 0.5;
+    // both at a quarter and at half the contender's own maximum: latency where the contender is
+    // not saturated (the shares above exceed its capacity when it is much slower than its baseline)
+    for (double own :
+        overloadOnly || ownMax >= baseMax * 0.75 ? new double[0] : new double[] {0.25, 0.5}) {
+      double rate = ownMax * own;
       Level b = openLoop(pair.baseline(), rate, run);
       Level c = openLoop(pair.contender(), rate, run);
-      System.out.print("  (half of the contender's own max)");
+      System.out.print(
+          own == 0.5
+              ? "  (half of the contender's own max)"
+              : "  (a quarter of the contender's own max)");
       print(rate / baseMax, b, c);
       levels.add(
           new JsonObject()
               .put("shareOfBaselineMax", round(rate / baseMax))
-              .put("halfOfContenderMax", true)
+              .put("shareOfContenderMax", own)
+              .put("halfOfContenderMax", own == 0.5)
               .put("baseline", b.toJson())
               .put("contender", c.toJson())
               .put("p99Ratio", round(c.p99() / Math.max(0.001, b.p99())))
