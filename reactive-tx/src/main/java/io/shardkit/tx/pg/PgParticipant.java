@@ -499,14 +499,8 @@ public final class PgParticipant implements TccParticipant {
     return io.shardkit.tx.impl.tcc.LocalTx.run(
         source.pool,
         // a statement still running at the deadline (one started late in the phase runs up to its
-        // statement_timeout past it) is cancelled; the connection is then closed, never pooled, so
-        // a cancel landing late cannot meet the next borrower
-        (conn, running) ->
-            io.shardkit.tx.impl.xa.PgSources.cancelRunning(vertx, conn)
-                .transform(
-                    ar ->
-                        Future.<Void>failedFuture(
-                            new IllegalStateException("cancelled: the connection is closed"))),
+        // statement_timeout past it) is cancelled; the connection is then closed, never pooled
+        (conn, running) -> io.shardkit.tx.impl.xa.PgSources.cancelRunning(vertx, conn),
         conn ->
             conn.query(
                     "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;"

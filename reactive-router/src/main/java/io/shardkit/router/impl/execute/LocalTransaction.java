@@ -69,7 +69,13 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
   /** The kill sent at the deadline, if any: the connection goes back once it answered. */
   private Future<Void> killing;
 
-  private LocalTransaction(
+  /**
+   * Begins (lazily: the connection is taken at the first statement). A statement still running when
+   * the transaction rolls back is killed on its server ({@code servers}) before the rollback,
+   * instead of being waited for (a lock wait would hold the connection until {@code
+   * innodb_lock_wait_timeout}).
+   */
+  LocalTransaction(
       Vertx vertx,
       String globalId,
       Duration timeout,
@@ -84,22 +90,6 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
     this.timeout = timeout;
     this.pools = pools;
     this.timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> expire());
-  }
-
-  /**
-   * Begins (lazily: the connection is taken at the first statement). A statement still running when
-   * the transaction rolls back is killed on its server ({@code servers}) before the rollback,
-   * instead of being waited for (a lock wait would hold the connection until {@code
-   * innodb_lock_wait_timeout}).
-   */
-  static LocalTransaction begin(
-      Vertx vertx,
-      String globalId,
-      Duration timeout,
-      Function<String, Pool> pools,
-      StatementCancel cancel,
-      Function<String, io.vertx.mysqlclient.MySQLConnectOptions> servers) {
-    return new LocalTransaction(vertx, globalId, timeout, pools, cancel, servers);
   }
 
   @Override
@@ -239,25 +229,25 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
     if (k == null) {
       return c.close();
     }
-    return k.transform(ar -> ar.succeeded() ? c.close() : StatementCancel.closeForReal(c));
+    return k.transform(ar -> ar.succeeded() ? c.close() : HardClose.close(c));
   }
 
   /** Commits or rolls back the pinned connection (if any), releases it and settles completion. */
   private Future<Void> end(boolean commit) {
     state = State.ENDING;
     vertx.cancelTimer(timer);
+    io.vertx.mysqlclient.MySQLConnectOptions server = pinned == null ? null : servers.apply(pinned);
     if (!commit
         && !running.isEmpty()
         && connection != null
         && connection.succeeded()
-        && servers.apply(pinned) != null) {
+        && server != null) {
       // rolling back (the deadline, or the caller) while a statement still runs (a lock wait, a
       // long scan): it is killed, so that the rollback and the connection's return do not wait
       // for it (a lock wait would hold them until innodb_lock_wait_timeout); if the statements
       // go on (one queued behind it started), the session is, and the connection is closed
       killing =
-          cancel.killRunning(
-              servers.apply(pinned), connection.result(), Future.join(new ArrayList<>(running)));
+          cancel.killRunning(server, connection.result(), Future.join(new ArrayList<>(running)));
     }
     Future<Void> work;
     if (connection == null) {

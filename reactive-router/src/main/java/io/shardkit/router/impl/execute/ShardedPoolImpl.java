@@ -76,13 +76,15 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     this.vertx = builder.vertx();
     this.rules = builder.rules();
     this.cancel = new StatementCancel(vertx);
+    Map<String, io.vertx.mysqlclient.MySQLConnectOptions> servers = new LinkedHashMap<>();
     Map<String, Pool> created = new LinkedHashMap<>();
     for (String ds : rules.dataSourceNames()) {
+      servers.put(ds, builder.effectiveConnectOptions(builder.connectOptions().get(ds)));
       created.put(
           ds,
           MySQLBuilder.pool()
               .with(builder.poolOptions().get(ds))
-              .connectingTo(builder.effectiveConnectOptions(builder.connectOptions().get(ds)))
+              .connectingTo(servers.get(ds))
               // every connection's server thread id, read once as it joins the pool: a statement
               // on it can be killed whoever took it (pool statements, transactions, XA branches)
               .withConnectHandler(cancel::learnAndRelease)
@@ -90,6 +92,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
               .build());
     }
     this.pools = Collections.unmodifiableMap(created);
+    this.servers = Collections.unmodifiableMap(servers);
     Map<String, io.vertx.sqlclient.PoolOptions> built = new LinkedHashMap<>();
     builder.poolOptions().forEach((ds, o) -> built.put(ds, new io.vertx.sqlclient.PoolOptions(o)));
     this.poolOptions = Collections.unmodifiableMap(built);
@@ -135,11 +138,6 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
             builder::effectiveConnectOptions,
             cancel::learnAndRelease);
     Duration target = builder.queueDelayTarget();
-    Map<String, io.vertx.mysqlclient.MySQLConnectOptions> servers = new LinkedHashMap<>();
-    for (String ds : pools.keySet()) {
-      servers.put(ds, builder.effectiveConnectOptions(builder.connectOptions().get(ds)));
-    }
-    this.servers = Collections.unmodifiableMap(servers);
     if (!target.isZero()) {
       Map<String, Integer> queues = new LinkedHashMap<>();
       builder.poolOptions().forEach((ds, options) -> queues.put(ds, options.getMaxWaitQueueSize()));
@@ -345,7 +343,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     admitted.release();
     String globalId = scope.map(TxContext::globalId).orElseGet(TxContext::newGlobalId);
     return Future.succeededFuture(
-        LocalTransaction.begin(vertx, globalId, effective, pools::get, cancel, servers::get));
+        new LocalTransaction(vertx, globalId, effective, pools::get, cancel, servers::get));
   }
 
   /**
@@ -363,7 +361,7 @@ public final class ShardedPoolImpl implements ShardedPool, SqlClientInternal {
     }
     String globalId = scope.map(TxContext::globalId).orElseGet(TxContext::newGlobalId);
     return Future.succeededFuture(
-        LocalTransaction.begin(vertx, globalId, effective, pools::get, cancel, servers::get));
+        new LocalTransaction(vertx, globalId, effective, pools::get, cancel, servers::get));
   }
 
   /** Where a transaction's statements run. */

@@ -10,9 +10,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.impl.SocketConnectionBase;
 import io.vertx.sqlclient.internal.Connection;
-import io.vertx.sqlclient.internal.SqlConnectionInternal;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -123,7 +121,7 @@ final class StatementCancel {
    * the pool (it must close it, whatever the answer).
    */
   void learnAndRelease(SqlConnection connection) {
-    Connection physical = physical(connection);
+    Connection physical = HardClose.physical(connection);
     if (physical == null) {
       connection.close();
       return;
@@ -158,7 +156,7 @@ final class StatementCancel {
    */
   Future<Void> killRunning(
       MySQLConnectOptions server, SqlConnection connection, Future<?> running) {
-    Connection physical = physical(connection);
+    Connection physical = HardClose.physical(connection);
     Long thread = physical == null ? null : threadIds.get(physical);
     if (thread == null) {
       return Future.failedFuture(new IllegalStateException("thread id unknown"));
@@ -254,36 +252,6 @@ final class StatementCancel {
     return answered.future();
   }
 
-  /** The physical connection under a pooled one, or null when Vert.x's internals differ. */
-  static Connection physical(SqlConnection connection) {
-    try {
-      Connection c = ((SqlConnectionInternal) connection).unwrap();
-      for (int i = 0; i < 4 && !(c instanceof SocketConnectionBase); i++) {
-        Connection inner = c.unwrap();
-        if (inner == c) {
-          break;
-        }
-        c = inner;
-      }
-      return c instanceof SocketConnectionBase ? c : null;
-    } catch (RuntimeException | LinkageError notAsExpected) {
-      return null;
-    }
-  }
-
-  /**
-   * Closes a pooled connection for real (its socket), so that it never goes back to the pool; the
-   * pool drops it. Used when a kill could not be confirmed: a late kill must not meet the next
-   * borrower.
-   */
-  static Future<Void> closeForReal(SqlConnection connection) {
-    Connection c = physical(connection);
-    if (c instanceof SocketConnectionBase socket) {
-      return socket.socket().close().otherwiseEmpty();
-    }
-    return connection.close();
-  }
-
   /** Thrown (never to a caller: its deadline answered it) for a statement never sent. */
   static final class DeadlinePassed extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -368,7 +336,7 @@ final class StatementCancel {
       k.onComplete(
           ar -> {
             if (ar.failed()) {
-              closeForReal(c); // the kill may still land: this connection must not be reused
+              HardClose.close(c); // the kill may still land: this connection must not be reused
             } else {
               c.close();
             }

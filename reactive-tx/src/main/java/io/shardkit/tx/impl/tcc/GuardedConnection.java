@@ -136,7 +136,7 @@ final class GuardedConnection implements SqlConnection {
                 ? delegate.close()
                 // bounded: the close of a PostgreSQL connection's socket was seen never to complete
                 // its future (the connection is gone from the pool all the same)
-                : io.shardkit.tx.impl.xa.HardClose.close(delegate)
+                : io.shardkit.router.impl.execute.HardClose.close(delegate)
                     .timeout(200, java.util.concurrent.TimeUnit.MILLISECONDS)
                     .otherwiseEmpty());
   }

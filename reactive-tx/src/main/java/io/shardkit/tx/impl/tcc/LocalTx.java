@@ -35,20 +35,7 @@ public final class LocalTx {
       Pool pool,
       java.util.function.BiFunction<SqlConnection, Future<?>, Future<Void>> kill,
       Function<SqlConnection, Future<T>> body) {
-    return run(
-        new Connector() {
-          @Override
-          public Future<SqlConnection> get() {
-            return pool.getConnection();
-          }
-
-          @Override
-          public java.util.function.BiFunction<SqlConnection, Future<?>, Future<Void>> killer() {
-            return kill;
-          }
-        },
-        null,
-        body);
+    return run(Connector.killing(pool::getConnection, kill), null, body);
   }
 
   /**
@@ -147,7 +134,13 @@ public final class LocalTx {
         io.shardkit.tx.impl.Admission admission,
         String dataSource,
         java.util.function.BiFunction<SqlConnection, Future<?>, Future<Void>> kill) {
-      Connector plain = of(pool, admission, dataSource);
+      return killing(of(pool, admission, dataSource), kill);
+    }
+
+    /** {@code plain}'s connections, with {@code kill} as their {@link #killer()}. */
+    static Connector killing(
+        Connector plain,
+        java.util.function.BiFunction<SqlConnection, Future<?>, Future<Void>> kill) {
       return new Connector() {
         @Override
         public Future<SqlConnection> get() {

@@ -1,6 +1,7 @@
 package io.shardkit.tx.impl.xa;
 
 import io.shardkit.context.Pin;
+import io.shardkit.router.impl.execute.HardClose;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -1,5 +1,6 @@
 package io.shardkit.tx.impl.xa;
 
+import io.shardkit.router.impl.execute.HardClose;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

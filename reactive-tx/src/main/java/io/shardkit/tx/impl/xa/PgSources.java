@@ -268,14 +268,21 @@ public final class PgSources {
   }
 
   /**
-   * Tells the source's breaker of {@code pending} as unanswered if it is still pending when the
-   * current transaction's deadline passes (and {@code counted} was not set: whoever sets it
-   * counts).
+   * Tells the source's breaker of {@code pending} (a branch's connection on its way) as unanswered
+   * if it is still pending when the current transaction's deadline passes, unless {@code counted}
+   * was set first (whoever sets it counts).
    */
   void countAtDeadline(
       String name, Future<?> pending, java.util.concurrent.atomic.AtomicBoolean counted) {
     Source s = sources.get(name);
-    if (s == null || io.shardkit.context.TxScope.current().isEmpty()) {
+    if (s != null) {
+      countAtDeadline(s, pending, counted, "no connection from");
+    }
+  }
+
+  private static void countAtDeadline(
+      Source s, Future<?> pending, java.util.concurrent.atomic.AtomicBoolean counted, String what) {
+    if (io.shardkit.context.TxScope.current().isEmpty()) {
       return;
     }
     io.shardkit.context.TxScope.bound(
@@ -284,7 +291,7 @@ public final class PgSources {
           if (!pending.isComplete() && counted.compareAndSet(false, true)) {
             s.breaker.release(
                 new java.util.concurrent.TimeoutException(
-                    "no connection from PostgreSQL source '" + s.name + "' by the deadline"));
+                    what + " PostgreSQL source '" + s.name + "' by the deadline"));
           }
         });
   }
@@ -305,17 +312,7 @@ public final class PgSources {
     }
     java.util.concurrent.atomic.AtomicBoolean counted =
         new java.util.concurrent.atomic.AtomicBoolean();
-    if (io.shardkit.context.TxScope.current().isPresent()) {
-      io.shardkit.context.TxScope.bound(
-          result,
-          () -> {
-            if (counted.compareAndSet(false, true)) {
-              s.breaker.release(
-                  new java.util.concurrent.TimeoutException(
-                      "no answer from PostgreSQL source '" + s.name + "' by the deadline"));
-            }
-          });
-    }
+    countAtDeadline(s, result, counted, "no answer from");
     return result.andThen(
         ar -> {
           if (counted.compareAndSet(false, true)) {
@@ -374,11 +371,12 @@ public final class PgSources {
   /**
    * Cancels the statement running on a PostgreSQL connection: the protocol's CancelRequest ({@code
    * PgConnection.cancelRequest()}, what {@code pg_cancel_backend} does), sent on a connection of
-   * its own; a lock wait or a long scan ends with 57014. Completes once the server has taken the
-   * request (it signals the backend before closing the cancel connection), or fails when the
-   * connection is not PostgreSQL's or no answer came within {@link #CANCEL_TIMEOUT_MS}. A cancel
-   * names a backend, not a statement: the caller closes the connection for real afterwards rather
-   * than pooling it, so a cancel landing late can never meet the next borrower's statement.
+   * its own; a lock wait or a long scan ends with 57014. A cancel names a backend, not a statement,
+   * and its request gets no answer that says which statement it met: the returned future therefore
+   * fails in every case, once the server has taken the request (it signals the backend before
+   * closing the cancel connection) or after {@link #CANCEL_TIMEOUT_MS}, so that the caller, which
+   * treats a failed kill as "close for real" ({@code ShardedPool.cancelRunning}'s contract), never
+   * pools the connection and a cancel landing late cannot meet the next borrower's statement.
    */
   public static Future<Void> cancelRunning(
       io.vertx.core.Vertx vertx, io.vertx.sqlclient.SqlConnection connection) {
@@ -392,10 +390,17 @@ public final class PgSources {
       sent = Future.failedFuture(e);
     }
     return within(
-        vertx,
-        CANCEL_TIMEOUT_MS,
-        sent,
-        "cancel request unanswered after " + CANCEL_TIMEOUT_MS + " ms");
+            vertx,
+            CANCEL_TIMEOUT_MS,
+            sent,
+            "cancel request unanswered after " + CANCEL_TIMEOUT_MS + " ms")
+        .transform(
+            ar ->
+                Future.failedFuture(
+                    new IllegalStateException(
+                        "statement cancelled"
+                            + (ar.failed() ? " (" + ar.cause().getMessage() + ")" : "")
+                            + ": the connection is closed, not pooled")));
   }
 
   /**

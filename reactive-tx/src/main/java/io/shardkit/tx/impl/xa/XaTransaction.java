@@ -674,9 +674,8 @@ final class XaTransaction {
   private Future<Void> rollbackBranch(Branch b) {
     // a statement of the work still running (a lock wait, a long scan) is cancelled, so that the
     // rollback queued behind it runs now instead of when the lock wait times out (a PostgreSQL one
-    // has no lock wait timeout by default). On MySQL the connection goes back only once the kill
-    // answered (closed for real if it did not); a cancelled PostgreSQL connection is closed for
-    // real
+    // has no lock wait timeout by default); the connection goes back only once the kill answered,
+    // and is closed for real when it failed (a PostgreSQL cancel always says so)
     Future<Void> kill =
         b.state == Branch.State.ACTIVE && b.conn != null && b.client != null && b.client.busy()
             ? b.postgres
@@ -712,7 +711,7 @@ final class XaTransaction {
               if (kill == null) {
                 return b.release(clean);
               }
-              return kill.transform(k -> b.release(clean && k.succeeded() && !b.postgres));
+              return kill.transform(k -> b.release(clean && k.succeeded()));
             });
   }
 

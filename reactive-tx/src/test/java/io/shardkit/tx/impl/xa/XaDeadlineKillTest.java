@@ -50,6 +50,17 @@ class XaDeadlineKillTest {
     fx.close();
   }
 
+  /** {@link #waiting} on {@code shard} once it is zero, or after {@code ms}. */
+  int waitingAfter(int shard, long ms) throws InterruptedException {
+    long until = System.nanoTime() + ms * 1_000_000L;
+    int left = waiting(shard);
+    while (left > 0 && System.nanoTime() < until) {
+      Thread.sleep(20);
+      left = waiting(shard);
+    }
+    return left;
+  }
+
   int waiting(int shard) {
     return fx.dbs
         .get(shard)
@@ -82,12 +93,7 @@ class XaDeadlineKillTest {
       for (Future<Object> f : cut) {
         assertThat(failure(f)).isInstanceOf(ShardkitTimeoutException.class);
       }
-      long until = System.nanoTime() + 1_500_000_000L;
-      int left = waiting(0);
-      while (left > 0 && System.nanoTime() < until) {
-        Thread.sleep(20);
-        left = waiting(0);
-      }
+      int left = waitingAfter(0, 1_500);
       assertThat(left)
           .as("UPDATEs of rolled-back branches still waiting on ds_0 1.5 s after the deadline")
           .isZero();
@@ -132,12 +138,7 @@ class XaDeadlineKillTest {
                                   sql.preparedQuery(DEBIT).execute(Tuple.of(-1, 6))))
                       .map(rs -> null));
       assertThat(failure(cut)).isInstanceOf(ShardkitTimeoutException.class);
-      long until = System.nanoTime() + 1_500_000_000L;
-      int left = waiting(0);
-      while (left > 0 && System.nanoTime() < until) {
-        Thread.sleep(20);
-        left = waiting(0);
-      }
+      int left = waitingAfter(0, 1_500);
       assertThat(left)
           .as("UPDATEs of the rolled-back branch still waiting on ds_0 1.5 s after the deadline")
           .isZero();
