@@ -236,6 +236,51 @@ class DeadlineCancelTest {
   }
 
   /**
+   * A transaction rolled back by its caller (as {@code withTransaction} does when its scope's
+   * deadline ends the work) while its first statement still waits for a pool connection: the
+   * statement is never sent once the connection comes. CI caught it as a flaky failure of the test
+   * above under load: the statement ran after the rollback and waited on the lock.
+   */
+  @Test
+  void aStatementStillWaitingForItsConnectionWhenItsTransactionRollsBackIsNeverSent()
+      throws Exception {
+    build(1);
+    await(await(pool.getConnection()).close()); // the servers' metadata, read once, is known
+    // the data source's one connection is taken
+    SqlConnection taken = await(pool.pool("ds_0").getConnection());
+    java.util.concurrent.atomic.AtomicReference<Future<Object>> statement =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Promise<Object> work = Promise.promise();
+    Future<Object> tx =
+        pool.withTransaction(
+            Duration.ofSeconds(10),
+            c -> {
+              statement.set(c.preparedQuery(UPDATE).execute(Tuple.of(0L)).map(rs -> null));
+              return work.future();
+            });
+    Thread.sleep(200); // the statement waits for the connection
+    assertThat(statement.get()).isNotNull();
+    assertThat(statement.get().isComplete()).isFalse();
+    work.fail(new IllegalStateException("the caller gives up")); // withTransaction rolls back
+    Thread.sleep(100);
+    await(taken.close()); // the connection comes now
+    Throwable rolledBack =
+        await(tx.transform(ar -> Future.succeededFuture(ar.failed() ? ar.cause() : null)));
+    assertThat(rolledBack).hasMessage("the caller gives up");
+    Throwable t =
+        await(
+            statement
+                .get()
+                .transform(ar -> Future.succeededFuture(ar.failed() ? ar.cause() : null)));
+    assertThat(t).as("the statement of the rolled-back transaction").isNotNull();
+    Thread.sleep(200);
+    assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v"))
+        .as("the UPDATE of the rolled-back transaction never ran")
+        .isZero();
+    assertThat(waitingUpdates()).isZero();
+  }
+
+  /**
    * Runs {@code cut} (UPDATEs of row 0 under a {@link #DEADLINE}) while another session holds row
    * 0's lock: it must fail with the deadline, leave nothing waiting on ds_0 within 1.5 s, leave
    * ds_0's connections free (another row served at once while the lock is held) and apply nothing.

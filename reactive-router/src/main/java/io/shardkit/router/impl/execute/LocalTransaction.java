@@ -66,6 +66,9 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
 
   private final Function<String, io.vertx.mysqlclient.MySQLConnectOptions> servers;
 
+  /** Ending by a rollback: a statement still waiting for the connection is not sent. */
+  private boolean rollingBack;
+
   /** The kill sent at the deadline, if any: the connection goes back once it answered. */
   private Future<Void> killing;
 
@@ -154,12 +157,22 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
       // end() waits for this connection and releases it, whenever the transaction ends
       connection = pools.apply(dataSource).getConnection().compose(c -> c.begin().map(tx -> c));
     }
-    // a statement that waited for the connection is not sent once the deadline has passed
+    // a statement that waited for the connection is not sent once the transaction is rolling back
+    // (its deadline, or the caller's rollback, e.g. withTransaction's at the scope's deadline)
     return connection.compose(
         c -> {
-          ShardkitTimeoutException late;
+          RuntimeException late;
           synchronized (this) {
-            late = timedOut;
+            late =
+                timedOut != null
+                    ? timedOut
+                    : rollingBack
+                        ? new ShardkitException(
+                            "transaction "
+                                + globalId
+                                + " was rolled back while the statement waited for its"
+                                + " connection; not sent")
+                        : null;
           }
           return late != null ? Future.failedFuture(late) : Future.succeededFuture(c);
         });
@@ -235,6 +248,7 @@ final class LocalTransaction implements ShardTransaction, StatementRunner.Client
   /** Commits or rolls back the pinned connection (if any), releases it and settles completion. */
   private Future<Void> end(boolean commit) {
     state = State.ENDING;
+    rollingBack = !commit;
     vertx.cancelTimer(timer);
     io.vertx.mysqlclient.MySQLConnectOptions server = pinned == null ? null : servers.apply(pinned);
     if (!commit
