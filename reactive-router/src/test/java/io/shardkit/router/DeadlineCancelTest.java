@@ -313,11 +313,21 @@ class DeadlineCancelTest {
         .isZero();
   }
 
-  /** {@link #waitingUpdates()} once it is zero, or after {@code atMost}. */
+  /**
+   * {@link #waitingUpdates()} once it has stayed zero for 400 ms (longer than the kill's 250 ms
+   * grace: a statement queued behind a killed one starts in between, and a single look could fall
+   * in that gap), or what it is after {@code atMost}.
+   */
   int waitingUpdatesAfter(Duration atMost) throws InterruptedException {
     long until = System.nanoTime() + atMost.toNanos();
+    long quietSince = System.nanoTime();
     int left = waitingUpdates();
-    while (left > 0 && System.nanoTime() < until) {
+    while (System.nanoTime() < until) {
+      if (left > 0) {
+        quietSince = System.nanoTime();
+      } else if (System.nanoTime() - quietSince >= 400_000_000L) {
+        return 0;
+      }
       Thread.sleep(20);
       left = waitingUpdates();
     }

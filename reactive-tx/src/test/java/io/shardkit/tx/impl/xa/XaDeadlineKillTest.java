@@ -50,11 +50,21 @@ class XaDeadlineKillTest {
     fx.close();
   }
 
-  /** {@link #waiting} on {@code shard} once it is zero, or after {@code ms}. */
+  /**
+   * {@link #waiting} on {@code shard} once it has stayed zero for 400 ms (longer than the kill's
+   * 250 ms grace: a statement queued behind a killed one starts in between), or what it is after
+   * {@code ms}.
+   */
   int waitingAfter(int shard, long ms) throws InterruptedException {
     long until = System.nanoTime() + ms * 1_000_000L;
+    long quietSince = System.nanoTime();
     int left = waiting(shard);
-    while (left > 0 && System.nanoTime() < until) {
+    while (System.nanoTime() < until) {
+      if (left > 0) {
+        quietSince = System.nanoTime();
+      } else if (System.nanoTime() - quietSince >= 400_000_000L) {
+        return 0;
+      }
       Thread.sleep(20);
       left = waiting(shard);
     }
