@@ -15,10 +15,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * interval whose minimum is at or below the target (or with no statement at all) doubles the limit,
  * up to {@code ceiling} (the pool's connections plus its wait queue: what it holds without this
  * limit), so a burst after a quiet interval queues as it would without it. An interval in which
- * statements waited and none got a connection decides nothing (the limit stays): it may be a
- * stalled server, or an event loop still busy sending a burst, which hands the connections over
- * once it is done; the waits then measured decide at the next interval's end. (A stalled server is
- * the circuit breaker's: its slow-call rule.)
+ * statements waited and none got a connection cannot be judged on waits (none ended); the waits
+ * then measured decide at a later interval's end. Until then the limit stays: it may be a stalled
+ * server (the circuit breaker's: its slow-call rule), or an event loop still busy sending a burst,
+ * which hands the connections over once it is done (a burst the pool's wait queue absorbs is served
+ * whole). Built {@code holdOnStandStill} (for units that each hold connections over several long
+ * steps, such as transactions), such an interval in which some waited behind others (asked while
+ * the pool had no room for another connection) lets no more in than are in now (the limit falls to
+ * what is outstanding, never below {@code floor}): each unit let in while none is served only
+ * lengthens the queue every admitted unit's later steps wait in. An interval in which only
+ * connections being set up were awaited (a cold pool, a reconnect) decides nothing either way.
  *
  * <p>What is limited is the caller's: the router limits a data source's statements (each asks for
  * one connection: {@link #asked}, {@link #got}, {@link #done}); a transaction manager limits its
@@ -34,6 +40,7 @@ public final class QueueDelayLimit {
   private final int ceiling;
   private final long targetNanos;
   private final long intervalNanos;
+  private final boolean holdOnStandStill;
 
   private volatile int limit;
   private volatile long intervalEnd;
@@ -42,9 +49,12 @@ public final class QueueDelayLimit {
   private final AtomicLong minWait = new AtomicLong(Long.MAX_VALUE);
   private final AtomicInteger samples = new AtomicInteger();
   private final AtomicInteger waiting = new AtomicInteger();
+  private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger outstanding = new AtomicInteger();
 
   /**
+   * A limit whose intervals with waits and none served decide nothing (see the class comment).
+   *
    * @param floor the lowest limit (what is never refused for queueing)
    * @param ceiling the highest limit (and the first)
    * @param targetNanos the wait that, exceeded by every sample of an interval, cuts the limit
@@ -52,6 +62,25 @@ public final class QueueDelayLimit {
    * @param now {@link System#nanoTime()} now
    */
   public QueueDelayLimit(int floor, int ceiling, long targetNanos, long intervalNanos, long now) {
+    this(floor, ceiling, targetNanos, intervalNanos, now, false);
+  }
+
+  /**
+   * @param floor the lowest limit (what is never refused for queueing)
+   * @param ceiling the highest limit (and the first)
+   * @param targetNanos the wait that, exceeded by every sample of an interval, cuts the limit
+   * @param intervalNanos the length of an interval
+   * @param now {@link System#nanoTime()} now
+   * @param holdOnStandStill an interval in which some waited behind others and none was served lets
+   *     no more in than are in (see the class comment)
+   */
+  public QueueDelayLimit(
+      int floor,
+      int ceiling,
+      long targetNanos,
+      long intervalNanos,
+      long now,
+      boolean holdOnStandStill) {
     if (floor < 1 || ceiling < floor || targetNanos <= 0 || intervalNanos <= 0) {
       throw new IllegalArgumentException(
           "floor "
@@ -64,6 +93,7 @@ public final class QueueDelayLimit {
               + intervalNanos);
     }
     this.floor = floor;
+    this.holdOnStandStill = holdOnStandStill;
     this.ceiling = ceiling;
     this.targetNanos = targetNanos;
     this.intervalNanos = intervalNanos;
@@ -87,10 +117,22 @@ public final class QueueDelayLimit {
     return limit;
   }
 
-  /** A statement asks the pool for a connection: outstanding and waiting until {@link #got}. */
+  /**
+   * A statement asks the pool for a connection, behind others ({@code asked(false)}): outstanding
+   * and waiting until {@link #got} or {@link #gotNone}.
+   */
   public void asked() {
+    asked(false);
+  }
+
+  /**
+   * A statement asks the pool for a connection: outstanding and waiting until {@link #got} or
+   * {@link #gotNone}; {@code growing}: the pool had room for another connection ({@link #growing}),
+   * which is set up for it. {@link #got} and {@link #gotNone} are told the same.
+   */
+  public void asked(boolean growing) {
     outstanding.incrementAndGet();
-    waiting.incrementAndGet();
+    waitStarted(growing);
   }
 
   /**
@@ -101,9 +143,20 @@ public final class QueueDelayLimit {
     outstanding.incrementAndGet();
   }
 
-  /** A unit already in asks for a connection: waiting until {@link #got} or {@link #gotNone}. */
+  /** A unit already in asks for a connection behind others ({@code waitStarted(false)}). */
   public void waitStarted() {
+    waitStarted(false);
+  }
+
+  /**
+   * A unit already in asks for a connection: waiting until {@link #got} or {@link #gotNone}, which
+   * are told the same {@code growing} ({@link #asked(boolean)}).
+   */
+  public void waitStarted(boolean growing) {
     waiting.incrementAndGet();
+    if (!growing) {
+      queued.incrementAndGet();
+    }
   }
 
   /**
@@ -123,20 +176,24 @@ public final class QueueDelayLimit {
    */
   public void got(long askedAt, long now, boolean growing) {
     if (growing && now - askedAt > targetNanos) {
-      gotNone();
+      gotNone(true);
     } else {
-      got(askedAt, now);
+      sample(askedAt, now, growing);
     }
   }
 
   /**
-   * The statement that asked at {@code askedAt} got its connection (or failed to) at {@code now}.
+   * The statement that asked behind others at {@code askedAt} got its connection at {@code now}.
    */
   public void got(long askedAt, long now) {
+    got(askedAt, now, false);
+  }
+
+  private void sample(long askedAt, long now, boolean growing) {
     if (now - intervalEnd >= 0) {
       roll(now); // the interval that ended is judged on the waits seen in it, not this one
     }
-    waiting.decrementAndGet();
+    ended(growing);
     long wait = Math.max(0, now - askedAt);
     long min;
     while (wait < (min = minWait.get()) && !minWait.compareAndSet(min, wait)) {
@@ -145,12 +202,25 @@ public final class QueueDelayLimit {
     samples.incrementAndGet();
   }
 
-  /**
-   * The statement that asked got no connection (the pool refused or failed it): no longer waiting,
-   * and not a sample (a refusal's wait of zero says nothing about the queue).
-   */
-  public void gotNone() {
+  private void ended(boolean growing) {
     waiting.decrementAndGet();
+    if (!growing) {
+      queued.decrementAndGet();
+    }
+  }
+
+  /** {@link #gotNone(boolean)} of a request that asked behind others. */
+  public void gotNone() {
+    gotNone(false);
+  }
+
+  /**
+   * The request that asked ({@code growing} as told then) got no connection (the pool refused or
+   * failed it): no longer waiting, and not a sample (a refusal's wait of zero says nothing about
+   * the queue).
+   */
+  public void gotNone(boolean growing) {
+    ended(growing);
   }
 
   /** The statement is done with its connection (or never got one). */
@@ -172,8 +242,11 @@ public final class QueueDelayLimit {
         // quiet: nobody asked
         lastMinWaitNanos = 0;
         limit = grown(limit, elapsed);
+      } else if (holdOnStandStill && queued.get() > 0) {
+        // a queue stood and nothing was served all interval: none let in until something is
+        limit = Math.max(floor, Math.min(limit, outstanding.get()));
       }
-      // else statements wait and none got a connection: undecided, the limit stays
+      // else undecided (only connections being set up were awaited, or the limit does not hold)
       return;
     }
     lastMinWaitNanos = min;
@@ -212,6 +285,11 @@ public final class QueueDelayLimit {
 
   public int waiting() {
     return waiting.get();
+  }
+
+  /** Of those {@link #waiting}, the ones that asked behind others (not for a set-up). */
+  public int queued() {
+    return queued.get();
   }
 
   public int floor() {

@@ -17,6 +17,11 @@ class QueueDelayLimitTest {
     return new QueueDelayLimit(4, 1028, TARGET, INTERVAL, 0);
   }
 
+  /** {@link #limit()} that holds on a stand-still (as a transaction manager's). */
+  private static QueueDelayLimit holding() {
+    return new QueueDelayLimit(4, 1028, TARGET, INTERVAL, 0, true);
+  }
+
   /**
    * {@code n} statements that asked at {@code askedAt} and got their connection after {@code wait}.
    */
@@ -134,6 +139,71 @@ class QueueDelayLimitTest {
     assertThat(l.limit(300 * MS)).isEqualTo(36);
     assertThat(l.lastMinWaitNanos()).isEqualTo(250 * MS);
     assertThat(l.admits(300 * MS)).isFalse();
+  }
+
+  @Test
+  void holdingAnIntervalInWhichAQueueStoodAndNoneWasServedLetsNoMoreInTheWaitsSeenAfterDecide() {
+    QueueDelayLimit l = holding();
+    for (int i = 0; i < 300; i++) {
+      l.entered(); // transactions let in; each asks behind others (every connection busy)
+      l.waitStarted();
+    }
+    assertThat(l.queued()).isEqualTo(300);
+    // nothing was served all interval while a queue stood: no more in than are in now
+    assertThat(l.limit(100 * MS)).isEqualTo(300);
+    assertThat(l.admits(100 * MS)).isFalse();
+    assertThat(l.limit(200 * MS)).isEqualTo(300);
+    // served from 250 ms on: these waits belong to the interval ending at 300 ms
+    for (int i = 0; i < 100; i++) {
+      l.got(0, 250 * MS + i * MS / 10);
+    }
+    assertThat(l.limit(299 * MS)).isEqualTo(300);
+    // at its end: min(300, 300 outstanding) x 10 / 250
+    assertThat(l.limit(300 * MS)).isEqualTo(12);
+    assertThat(l.queued()).isEqualTo(200);
+    // a stand-still below the floor keeps the floor
+    QueueDelayLimit few = holding();
+    few.entered();
+    few.waitStarted();
+    assertThat(few.limit(100 * MS)).isEqualTo(4);
+    assertThat(few.admits(100 * MS)).isTrue();
+  }
+
+  @Test
+  void holdingAnIntervalInWhichOnlyConnectionsBeingSetUpWereAwaitedDecidesNothing() {
+    QueueDelayLimit l = holding();
+    // a cold pool: each of the first four asked while it had room, a connection set up for each
+    for (int i = 0; i < 4; i++) {
+      assertThat(l.growing(0, 4)).isEqualTo(i < 4);
+      l.asked(true);
+    }
+    assertThat(l.growing(0, 4)).as("the next would wait behind them").isFalse();
+    assertThat(l.queued()).isZero();
+    assertThat(l.limit(100 * MS)).as("set-ups still under way: undecided").isEqualTo(1028);
+    // the set-ups took 150 ms: no samples, no queue
+    for (int i = 0; i < 4; i++) {
+      l.got(0, 150 * MS, true);
+      l.done();
+    }
+    assertThat(l.waiting()).isZero();
+    assertThat(l.limit(200 * MS)).isEqualTo(1028);
+    // one queued behind the set-ups besides: the stand-still counts
+    QueueDelayLimit behind = holding();
+    for (int i = 0; i < 4; i++) {
+      behind.asked(true);
+    }
+    for (int i = 0; i < 6; i++) {
+      behind.asked(false);
+    }
+    assertThat(behind.limit(100 * MS)).isEqualTo(10);
+    for (int i = 0; i < 4; i++) {
+      behind.gotNone(true); // the set-ups failed
+    }
+    for (int i = 0; i < 6; i++) {
+      behind.gotNone(false);
+    }
+    assertThat(behind.waiting()).isZero();
+    assertThat(behind.queued()).isZero();
   }
 
   @Test

@@ -27,10 +27,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       pool's: one that drains for a moment hides the others' standing queues): when every step on
  *       a pool waited longer than the target over an interval (a standing queue, not a burst), its
  *       limit falls in proportion, never below the pools' connections together, and it grows back
- *       once the waits are short. A transaction is let in while it is under every data source's
- *       limit (it may touch any of them). Under overload, the admitted transactions then finish in
- *       about their own time plus the target, instead of queueing behind up to {@code maxInFlight}
- *       others until their deadlines.
+ *       once the waits are short; an interval in which steps queued on a pool and none got a
+ *       connection lets no more transactions in than are in (a first burst on cold pools would
+ *       otherwise be let in whole before its first steps are served). A transaction is let in while
+ *       it is under every data source's limit (it may touch any of them). Under overload, the
+ *       admitted transactions then finish in about their own time plus the target, instead of
+ *       queueing behind up to {@code maxInFlight} others until their deadlines.
  * </ul>
  */
 public final class Admission {
@@ -90,7 +92,8 @@ public final class Admission {
                 limit,
                 queueDelayTarget.toNanos(),
                 INTERVAL.toNanos(),
-                now));
+                now,
+                true));
       }
     }
     this.queueing = byDs;
@@ -199,12 +202,12 @@ public final class Admission {
       return ask.get();
     }
     long asked = System.nanoTime();
-    q.waitStarted();
+    q.waitStarted(growing);
     Future<SqlConnection> answer;
     try {
       answer = ask.get();
     } catch (RuntimeException e) {
-      q.gotNone();
+      q.gotNone(growing);
       throw e;
     }
     return answer.andThen(
@@ -212,7 +215,7 @@ public final class Admission {
           if (ar.succeeded()) {
             q.got(asked, System.nanoTime(), growing);
           } else {
-            q.gotNone();
+            q.gotNone(growing);
           }
         });
   }

@@ -105,6 +105,35 @@ class AdmissionTest {
   }
 
   @Test
+  void stepsQueuedAndNoneServedForAnIntervalLetNoNewcomerIn() throws Exception {
+    Admission admission = admission(Duration.ofMillis(10));
+    for (int i = 0; i < 10; i++) {
+      assertThat(admission.tryAcquire()).isTrue();
+    }
+    // each admitted transaction's first step queues on ds_a behind others; none is served
+    List<Promise<SqlConnection>> pending = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      Promise<SqlConnection> handed = Promise.promise();
+      pending.add(handed);
+      admission.connect("ds_a", handed::future, false);
+    }
+    Thread.sleep(Admission.INTERVAL.toMillis() + 20);
+    assertThat(admission.currentLimit()).as("no more than are in").isEqualTo(10);
+    assertThat(admission.tryAcquire()).isFalse();
+    assertThat(admission.refusal().queueing()).isTrue();
+    // the same with only connections being set up awaited: undecided, the count stands
+    Admission cold = admission(Duration.ofMillis(10));
+    for (int i = 0; i < 10; i++) {
+      assertThat(cold.tryAcquire()).isTrue();
+      cold.connect("ds_a", Promise.<SqlConnection>promise()::future, true);
+    }
+    Thread.sleep(Admission.INTERVAL.toMillis() + 20);
+    assertThat(cold.currentLimit()).isEqualTo(100);
+    assertThat(cold.tryAcquire()).isTrue();
+    pending.forEach(p -> p.complete(null));
+  }
+
+  @Test
   void aWaitForAConnectionBeingSetUpIsNoQueue() throws Exception {
     Admission admission = admission(Duration.ofMillis(10));
     for (int i = 0; i < 10; i++) {

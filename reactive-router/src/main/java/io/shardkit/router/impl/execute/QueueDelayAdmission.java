@@ -75,10 +75,13 @@ final class QueueDelayAdmission {
       this.waits = waits;
     }
 
-    /** A connection is asked for: counted outstanding from now; returns the time asked. */
-    long asked() {
+    /**
+     * A connection is asked for ({@code growing}: {@link #growing()} just before): counted
+     * outstanding from now; returns the time asked.
+     */
+    long asked(boolean growing) {
       long asked = System.nanoTime();
-      limit.asked();
+      limit.asked(growing);
       return asked;
     }
 
@@ -103,9 +106,9 @@ final class QueueDelayAdmission {
       waits.record(now - asked, TimeUnit.NANOSECONDS);
     }
 
-    /** No connection came: the count ends. */
-    void gotNone() {
-      limit.gotNone();
+    /** No connection came for the request made {@code growing}: the count ends. */
+    void gotNone(boolean growing) {
+      limit.gotNone(growing);
       limit.done();
     }
   }
@@ -300,7 +303,7 @@ final class QueueDelayAdmission {
       return runWatched(gate, op);
     }
     boolean growing = gate.growing();
-    long asked = gate.asked();
+    long asked = gate.asked(growing);
     // one stage: the connection's answer, then op's (released before the caller hears back)
     return ask(gate.pool::getConnection)
         .transform(
@@ -331,7 +334,7 @@ final class QueueDelayAdmission {
   private <T> Future<T> runWatched(Gate gate, Function<SqlClient, Future<T>> op) {
     StatementCancel.Watch watch = cancel.watch(gate.server);
     boolean growing = gate.growing();
-    long asked = gate.asked();
+    long asked = gate.asked(growing);
     Future<T> out =
         ask(gate.pool::getConnection)
             .transform(
@@ -352,7 +355,7 @@ final class QueueDelayAdmission {
   Future<SqlConnection> take(
       Gate gate, java.util.function.Supplier<Future<SqlConnection>> connect) {
     boolean growing = gate.growing();
-    long asked = gate.asked();
+    long asked = gate.asked(growing);
     return ask(connect)
         .transform(
             ar ->
@@ -375,7 +378,7 @@ final class QueueDelayAdmission {
   private static boolean came(
       Gate gate, long asked, boolean growing, io.vertx.core.AsyncResult<SqlConnection> answer) {
     if (answer.failed()) {
-      gate.gotNone();
+      gate.gotNone(growing);
       return false;
     }
     gate.got(asked, growing);
