@@ -87,21 +87,30 @@ class AdmissionTest {
 
   @Test
   void shortWaitsOnEveryDataSourceKeepTheCount() throws Exception {
-    Admission admission = admission(Duration.ofMillis(10));
-    List<Boolean> admitted = new ArrayList<>();
-    for (int i = 0; i < 50; i++) {
-      admitted.add(admission.tryAcquire());
+    // judged on an attempt whose waits were all short: on a loaded machine this thread may be
+    // descheduled inside a wait for longer than the target, and the waits are then not short
+    for (int attempt = 1; ; attempt++) {
+      Admission admission = admission(Duration.ofMillis(10));
+      List<Boolean> admitted = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        admitted.add(admission.tryAcquire());
+      }
+      long longest = 0;
+      long until = System.nanoTime() + 2 * Admission.INTERVAL.toNanos();
+      while (System.nanoTime() < until) {
+        long start = System.nanoTime();
+        waitFor(admission, "ds_a", 0); // handed over at once
+        waitFor(admission, "ds_b", 0);
+        longest = Math.max(longest, System.nanoTime() - start);
+      }
+      if (longest > Duration.ofMillis(5).toNanos() && attempt < 5) {
+        continue;
+      }
+      assertThat(Set.copyOf(admitted)).containsExactly(true);
+      assertThat(admission.currentLimit()).isEqualTo(100);
+      assertThat(admission.inFlight()).isEqualTo(50);
+      return;
     }
-    long until = System.nanoTime() + 2 * Admission.INTERVAL.toNanos();
-    while (System.nanoTime() < until) {
-      waitFor(admission, "ds_a", 0); // handed over at once
-      waitFor(admission, "ds_b", 0);
-    }
-    assertThat(Set.copyOf(admitted)).containsExactly(true);
-    // (at least what is in flight: a test thread descheduled for a whole interval on a loaded
-    // machine makes that interval's few waits long)
-    assertThat(admission.currentLimit()).isGreaterThanOrEqualTo(50);
-    assertThat(admission.inFlight()).isEqualTo(50);
   }
 
   @Test
