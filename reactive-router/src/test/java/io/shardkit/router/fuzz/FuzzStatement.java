@@ -36,7 +36,11 @@ record FuzzStatement(SelectSpec select, DmlSpec dml, boolean prepared, int param
   }
 
   private SqlWriter written() {
-    SqlWriter w = new SqlWriter(prepared);
+    return written(false);
+  }
+
+  private SqlWriter written(boolean ignoreIndexes) {
+    SqlWriter w = new SqlWriter(prepared, ignoreIndexes);
     if (select != null) {
       select.render(w);
     } else {
@@ -47,6 +51,14 @@ record FuzzStatement(SelectSpec select, DmlSpec dml, boolean prepared, int param
 
   String sql() {
     return written().sql();
+  }
+
+  /**
+   * The query's text with {@code IGNORE INDEX (k)} on every table it reads by name (its parameters
+   * are {@link #params()}): one database's answer under a plan without index lookups.
+   */
+  String sqlIgnoringIndexes() {
+    return written(true).sql();
   }
 
   List<Object> params() {

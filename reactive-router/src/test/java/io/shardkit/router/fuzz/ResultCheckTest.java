@@ -450,6 +450,45 @@ class ResultCheckTest {
   }
 
   /** {@code SELECT [DISTINCT] items FROM t_x [GROUP BY ...] [ORDER BY ...]}. */
+  @Test
+  void theQueryUnderAPlanWithoutIndexLookupsIgnoresTheIndexOfEveryTableItReadsByName() {
+    // seeds 132 and 181: one database answers k NOT IN (SELECT k ...) by its plan; the fuzzer asks
+    // it again with IGNORE INDEX (k) on every table, subqueries and joins included
+    FuzzColumn k = new FuzzColumn("k", ColumnType.INT);
+    SelectSpec sub =
+        new SelectSpec(
+            new From(TABLE, null, null, null, null),
+            false,
+            false,
+            List.of(new Item(new Expr.Col(null, k), null)),
+            null,
+            List.of(),
+            null,
+            List.of(),
+            null,
+            null,
+            false);
+    SelectSpec spec =
+        new SelectSpec(
+            new From(TABLE, "a", TABLE, "b", "JOIN"),
+            false,
+            false,
+            List.of(new Item(new Expr.Col("a", k), "id")),
+            new Pred.InSelect(new Expr.Col("a", k), sub, true),
+            List.of(),
+            null,
+            List.of(),
+            null,
+            null,
+            false);
+    FuzzStatement st = FuzzStatement.query(spec, false);
+    assertThat(st.sql()).doesNotContain("IGNORE");
+    assertThat(st.sqlIgnoringIndexes())
+        .isEqualTo(
+            "SELECT a.k AS id FROM t_x a IGNORE INDEX (k) JOIN t_x b IGNORE INDEX (k) ON a.k = b.k"
+                + " WHERE a.k NOT IN (SELECT k FROM t_x IGNORE INDEX (k))");
+  }
+
   private static SelectSpec spec(
       boolean distinct, List<Item> items, List<Expr> groupBy, List<Order> orderBy) {
     return new SelectSpec(

@@ -51,9 +51,16 @@ record SelectSpec(
       if (alias != null) {
         w.append(" ").append(alias);
       }
+      if (derived == null && w.ignoreIndexes()) {
+        w.append(" IGNORE INDEX (k)");
+      }
       if (joined != null) {
         w.append(" ").append(joinType).append(" ").append(joined.name()).append(" ");
-        w.append(joinAlias).append(" ON ").append(alias).append(".k = ");
+        w.append(joinAlias);
+        if (w.ignoreIndexes()) {
+          w.append(" IGNORE INDEX (k)");
+        }
+        w.append(" ON ").append(alias).append(".k = ");
         w.append(joinAlias).append(".k");
       }
     }

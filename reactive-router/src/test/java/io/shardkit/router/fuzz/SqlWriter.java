@@ -12,9 +12,23 @@ final class SqlWriter {
   private final StringBuilder sql = new StringBuilder();
   private final List<Object> params = new ArrayList<>();
   private final boolean prepared;
+  private final boolean ignoreIndexes;
 
   SqlWriter(boolean prepared) {
+    this(prepared, false);
+  }
+
+  /**
+   * @param ignoreIndexes every table read by name gets {@code IGNORE INDEX (k)} (the one secondary
+   *     index the fuzz tables have): the same query under a plan without index lookups
+   */
+  SqlWriter(boolean prepared, boolean ignoreIndexes) {
     this.prepared = prepared;
+    this.ignoreIndexes = ignoreIndexes;
+  }
+
+  boolean ignoreIndexes() {
+    return ignoreIndexes;
   }
 
   SqlWriter append(String text) {
