@@ -456,18 +456,7 @@ class ResultCheckTest {
     // it again with IGNORE INDEX (k) on every table, subqueries and joins included
     FuzzColumn k = new FuzzColumn("k", ColumnType.INT);
     SelectSpec sub =
-        new SelectSpec(
-            new From(TABLE, null, null, null, null),
-            false,
-            false,
-            List.of(new Item(new Expr.Col(null, k), null)),
-            null,
-            List.of(),
-            null,
-            List.of(),
-            null,
-            null,
-            false);
+        spec(false, List.of(new Item(new Expr.Col(null, k), null)), List.of(), List.of());
     SelectSpec spec =
         new SelectSpec(
             new From(TABLE, "a", TABLE, "b", "JOIN"),
