@@ -39,6 +39,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class DeadlineCancelTest {
 
   static final String UPDATE = "UPDATE t SET v = v + 1 WHERE id = ?";
+
+  /** How {@link #UPDATE} begins, to find it in the process list. */
+  static final String UPDATE_TEXT = "UPDATE t SET v = v + 1";
+
   static final Duration DEADLINE = Duration.ofMillis(300);
   static final int CALLERS = 6;
 
@@ -116,15 +120,8 @@ class DeadlineCancelTest {
       await(holder.close());
     }
     // the connections came back: the next caller is served at once, and no write applied late
-    long t0 = System.nanoTime();
-    await(
-        TxScope.run(
-            vertx,
-            ScopeOptions.ofTimeout(Duration.ofSeconds(2)),
-            () -> pool.preparedQuery(UPDATE).execute(Tuple.of(0L))));
-    assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1_000);
-    Thread.sleep(300);
-    assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v"))
+    updateServedAtOnce(0L);
+    assertThat(rowZeroOnceSettled())
         .as(
             "the row after %s callers were told their deadline passed, and one more update",
             outcomes)
@@ -147,8 +144,7 @@ class DeadlineCancelTest {
                 .transform(ar -> Future.succeededFuture(ar.cause())));
     assertThat(failure).isInstanceOf(ShardkitTimeoutException.class);
     await(busy);
-    Thread.sleep(300);
-    assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v"))
+    assertThat(rowZeroOnceSettled())
         .as("the UPDATE whose caller was told its deadline passed while it queued")
         .isZero();
     // and the connection serves the next statement
@@ -176,13 +172,7 @@ class DeadlineCancelTest {
         assertThat(t).isInstanceOf(ShardkitTimeoutException.class);
       }
       // the lock is still held, yet ds_0's 2 connections are free: another row is served at once
-      long t0 = System.nanoTime();
-      await(
-          TxScope.run(
-              vertx,
-              ScopeOptions.ofTimeout(Duration.ofSeconds(2)),
-              () -> pool.preparedQuery(UPDATE).execute(Tuple.of(2L))));
-      assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1_000);
+      updateServedAtOnce(2L);
       assertThat(waitingUpdatesAfter(Duration.ofMillis(1_500)))
           .as("UPDATEs of rolled-back transactions still waiting")
           .isZero();
@@ -190,10 +180,7 @@ class DeadlineCancelTest {
       await(holder.query("ROLLBACK").execute());
       await(holder.close());
     }
-    Thread.sleep(300);
-    assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v"))
-        .as("no rolled-back transaction's UPDATE applied")
-        .isZero();
+    assertThat(rowZeroOnceSettled()).as("no rolled-back transaction's UPDATE applied").isZero();
   }
 
   /**
@@ -296,21 +283,29 @@ class DeadlineCancelTest {
       assertThat(waitingUpdatesAfter(Duration.ofMillis(1_500)))
           .as("UPDATEs still waiting 1.5 s after their deadline")
           .isZero();
-      long t0 = System.nanoTime();
-      await(
-          TxScope.run(
-              vertx,
-              ScopeOptions.ofTimeout(Duration.ofSeconds(2)),
-              () -> pool.preparedQuery(UPDATE).execute(Tuple.of(2L))));
-      assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1_000);
+      updateServedAtOnce(2L);
     } finally {
       await(holder.query("ROLLBACK").execute());
       await(holder.close());
     }
+    assertThat(rowZeroOnceSettled()).as("no UPDATE cut by its deadline applied").isZero();
+  }
+
+  /** Updates row {@code id} with a 2 s deadline and checks that it was served within 1 s. */
+  void updateServedAtOnce(long id) throws Exception {
+    long t0 = System.nanoTime();
+    await(
+        TxScope.run(
+            vertx,
+            ScopeOptions.ofTimeout(Duration.ofSeconds(2)),
+            () -> pool.preparedQuery(UPDATE).execute(Tuple.of(id))));
+    assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1_000);
+  }
+
+  /** Row 0's {@code v} 300 ms from now (a write that would apply late has had time to). */
+  int rowZeroOnceSettled() throws InterruptedException {
     Thread.sleep(300);
-    assertThat(dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v"))
-        .as("no UPDATE cut by its deadline applied")
-        .isZero();
+    return dbs.get(0).query("SELECT v FROM t WHERE id = 0").get(0).getInteger("v");
   }
 
   /**
@@ -319,28 +314,11 @@ class DeadlineCancelTest {
    * in that gap), or what it is after {@code atMost}.
    */
   int waitingUpdatesAfter(Duration atMost) throws InterruptedException {
-    long until = System.nanoTime() + atMost.toNanos();
-    long quietSince = System.nanoTime();
-    int left = waitingUpdates();
-    while (System.nanoTime() < until) {
-      if (left > 0) {
-        quietSince = System.nanoTime();
-      } else if (System.nanoTime() - quietSince >= 400_000_000L) {
-        return 0;
-      }
-      Thread.sleep(20);
-      left = waitingUpdates();
-    }
-    return left;
+    return dbs.get(0).runningOnceSettled(UPDATE_TEXT, Duration.ofMillis(400), atMost);
   }
 
   int waitingUpdates() {
-    return dbs.get(0)
-        .query(
-            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST"
-                + " WHERE INFO LIKE 'UPDATE t SET v = v + 1%'")
-        .get(0)
-        .getInteger("n");
+    return dbs.get(0).running(UPDATE_TEXT);
   }
 
   static int count(Map<String, AtomicInteger> outcomes, String kind) {

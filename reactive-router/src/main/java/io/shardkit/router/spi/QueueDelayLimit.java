@@ -154,7 +154,7 @@ public final class QueueDelayLimit {
    */
   public void waitStarted(boolean growing) {
     waiting.incrementAndGet();
-    if (!growing) {
+    if (holdOnStandStill && !growing) {
       queued.incrementAndGet();
     }
   }
@@ -204,7 +204,7 @@ public final class QueueDelayLimit {
 
   private void ended(boolean growing) {
     waiting.decrementAndGet();
-    if (!growing) {
+    if (holdOnStandStill && !growing) {
       queued.decrementAndGet();
     }
   }
@@ -242,8 +242,9 @@ public final class QueueDelayLimit {
         // quiet: nobody asked
         lastMinWaitNanos = 0;
         limit = grown(limit, elapsed);
-      } else if (holdOnStandStill && queued.get() > 0) {
-        // a queue stood and nothing was served all interval: none let in until something is
+      } else if (queued.get() > 0) {
+        // (counted only when holding) a queue stood and nothing was served all interval: none let
+        // in until something is
         limit = Math.max(floor, Math.min(limit, outstanding.get()));
       }
       // else undecided (only connections being set up were awaited, or the limit does not hold)
@@ -287,7 +288,10 @@ public final class QueueDelayLimit {
     return waiting.get();
   }
 
-  /** Of those {@link #waiting}, the ones that asked behind others (not for a set-up). */
+  /**
+   * Of those {@link #waiting}, the ones that asked behind others (not for a set-up); counted only
+   * by a limit built {@code holdOnStandStill} (the only one that needs it), 0 otherwise.
+   */
   public int queued() {
     return queued.get();
   }

@@ -25,11 +25,23 @@ public final class HardClose {
 
   private HardClose() {}
 
-  /** Closes {@code conn} for real: its socket, so that the pool drops it. */
+  /** How long the returned future waits for the socket's close to report back. */
+  static final long SOCKET_CLOSE_WAIT_MS = 200;
+
+  /**
+   * Closes {@code conn} for real: its socket, so that the pool drops it. The socket is closed at
+   * once, but its close future was seen never to complete for a PostgreSQL connection (it is gone
+   * from its pool all the same): the returned future completes at the latest {@link
+   * #SOCKET_CLOSE_WAIT_MS} later, so that no caller waits on it.
+   */
   public static Future<Void> close(SqlConnection conn) {
     if (physical(conn) instanceof SocketConnectionBase socket) {
       // Not followed by conn.close(): that would recycle the dead connection into the pool.
-      return socket.socket().close().otherwiseEmpty();
+      return socket
+          .socket()
+          .close()
+          .timeout(SOCKET_CLOSE_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+          .otherwiseEmpty();
     }
     return conn.query("KILL CONNECTION_ID()")
         .execute()

@@ -134,11 +134,7 @@ final class GuardedConnection implements SqlConnection {
         k ->
             k.succeeded()
                 ? delegate.close()
-                // bounded: the close of a PostgreSQL connection's socket was seen never to complete
-                // its future (the connection is gone from the pool all the same)
-                : io.shardkit.router.impl.execute.HardClose.close(delegate)
-                    .timeout(200, java.util.concurrent.TimeUnit.MILLISECONDS)
-                    .otherwiseEmpty());
+                : io.shardkit.router.impl.execute.HardClose.close(delegate));
   }
 
   private <T> Future<T> refused() {

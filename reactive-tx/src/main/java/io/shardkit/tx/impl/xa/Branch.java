@@ -250,15 +250,6 @@ final class Branch {
     if (clean) {
       return conn.close().otherwiseEmpty();
     }
-    if (postgres) {
-      // The socket is closed at once, but the close of a PostgreSQL connection's socket was seen
-      // never to complete its future (the connection is gone from the pool all the same), so the
-      // coordinator does not wait for it. Nothing depends on it: a PostgreSQL prepared transaction
-      // belongs to no session.
-      return HardClose.close(conn)
-          .timeout(200, java.util.concurrent.TimeUnit.MILLISECONDS)
-          .otherwiseEmpty();
-    }
     return HardClose.close(conn);
   }
 

@@ -51,34 +51,15 @@ class XaDeadlineKillTest {
   }
 
   /**
-   * {@link #waiting} on {@code shard} once it has stayed zero for 400 ms (longer than the kill's
-   * 250 ms grace: a statement queued behind a killed one starts in between), or what it is after
-   * {@code ms}.
+   * The UPDATEs of accounts running on {@code shard}, once it has stayed zero for 400 ms (longer
+   * than the kill's 250 ms grace: a statement queued behind a killed one starts in between), or
+   * what it is after {@code ms}.
    */
   int waitingAfter(int shard, long ms) throws InterruptedException {
-    long until = System.nanoTime() + ms * 1_000_000L;
-    long quietSince = System.nanoTime();
-    int left = waiting(shard);
-    while (System.nanoTime() < until) {
-      if (left > 0) {
-        quietSince = System.nanoTime();
-      } else if (System.nanoTime() - quietSince >= 400_000_000L) {
-        return 0;
-      }
-      Thread.sleep(20);
-      left = waiting(shard);
-    }
-    return left;
-  }
-
-  int waiting(int shard) {
     return fx.dbs
         .get(shard)
-        .query(
-            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST"
-                + " WHERE INFO LIKE 'UPDATE account SET balance%'")
-        .get(0)
-        .getInteger("n");
+        .runningOnceSettled(
+            "UPDATE account SET balance", Duration.ofMillis(400), Duration.ofMillis(ms));
   }
 
   @Test
